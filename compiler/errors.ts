@@ -1,0 +1,56 @@
+/**
+ * kiln's error classes. Errors are part of the API: each names the op, the operands'
+ * types, what went wrong and how to fix it, so a user can act on it without a debugger.
+ */
+
+/** Base class of every error kiln throws on purpose. */
+export class KilnError extends Error {
+  override name = 'KilnError';
+}
+
+/** Operand shapes do not fit an op (broadcasting, matmul dims, axes out of range, ...). */
+export class ShapeError extends KilnError {
+  override name = 'ShapeError';
+}
+
+/** Operand dtypes do not fit an op (f32 + i32, a float index, ...). */
+export class DTypeError extends KilnError {
+  override name = 'DTypeError';
+}
+
+/** An attribute or argument has a bad value (a non-integer size, an unknown initializer, ...). */
+export class ArgumentError extends KilnError {
+  override name = 'ArgumentError';
+}
+
+/** The graph's structure is wrong: mixed graphs, duplicate names, a broken invariant. */
+export class GraphError extends KilnError {
+  override name = 'GraphError';
+}
+
+/** A value fed to a graph does not match the input it is fed to. */
+export class FeedError extends KilnError {
+  override name = 'FeedError';
+}
+
+/** No WebGPU device could be acquired, or the device failed. */
+export class DeviceError extends KilnError {
+  override name = 'DeviceError';
+}
+
+type ErrorClass = new (message: string) => KilnError;
+
+/**
+ * Builds the standard message `op(operand types): problem. Fix: fix` and returns the
+ * error (callers `throw opError(...)` so control flow stays visible).
+ */
+export function opError(
+  kind: ErrorClass,
+  op: string,
+  operands: readonly { readonly shape: readonly number[]; readonly dtype: string }[],
+  problem: string,
+  fix?: string,
+): KilnError {
+  const types = operands.map((t) => `${t.dtype}[${t.shape.join(',')}]`).join(', ');
+  return new kind(`${op}(${types}): ${problem}.${fix ? ` Fix: ${fix}.` : ''}`);
+}

@@ -1,0 +1,300 @@
+/**
+ * The graph IR: a list of SSA nodes `{id, op, inputs, shape, dtype, attrs}` in
+ * topological order (every input id is smaller than the node's own id). Shapes and
+ * dtypes are inferred when a node is built, so a bad shape throws at the user's call.
+ * Nodes are plain data: a graph serializes to JSON and back without loss.
+ */
+
+import type { DType } from './dtype.js';
+import { isDType } from './dtype.js';
+import { ArgumentError, GraphError } from './errors.js';
+import type { InitKind, InitSpec } from './init.js';
+import { normalizeInit } from './init.js';
+import type { Attrs, OpDef } from './ops/op.js';
+import { getOp } from './ops/op.js';
+import * as source from './ops/source.js';
+import type { Shape } from './shape.js';
+import { checkShape, sizeOf } from './shape.js';
+import { printGraph } from './print.js';
+import { Tensor } from './tensor.js';
+
+export interface Node {
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly number[];
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly attrs: Attrs;
+  /** The user's name: required for inputs, params and state; an optional label otherwise. */
+  readonly name?: string;
+}
+
+/** Where a node's values come from at run time. */
+export type Role = 'input' | 'param' | 'state' | 'const' | 'computed';
+
+export function roleOf(node: Node): Role {
+  return source.SOURCE_OPS.has(node.op) ? (node.op as Role) : 'computed';
+}
+
+export interface PersistentOptions {
+  /** Initializer: a kind such as `'glorotUniform'`, or a full spec. Default zeros. */
+  init?: InitKind | InitSpec;
+  dtype?: DType;
+}
+
+/** Nested arrays of numbers, for constants written inline. */
+export type NestedNumbers = number | readonly NestedNumbers[];
+
+/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
+export interface GraphJSON {
+  name: string;
+  seed: number;
+  nodes: Node[];
+  outputs: Record<string, number>;
+}
+
+export interface GraphOptions {
+  /** Seed of every random initializer that does not name its own. Default 0. */
+  seed?: number;
+}
+
+export class Graph {
+  readonly name: string;
+  readonly seed: number;
+  private readonly nodeList: Node[] = [];
+  private readonly names = new Map<string, number>();
+  private readonly outputMap = new Map<string, number>();
+
+  constructor(name = 'graph', options: GraphOptions = {}) {
+    this.name = name;
+    this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
+      throw new ArgumentError(`Graph: seed must be an integer in [0, 2^32), got ${this.seed}.`);
+    }
+  }
+
+  get nodes(): readonly Node[] {
+    return this.nodeList;
+  }
+
+  /** Named outputs, in the order they were declared. */
+  get outputs(): ReadonlyMap<string, number> {
+    return this.outputMap;
+  }
+
+  node(id: number): Node {
+    const node = this.nodeList[id];
+    if (!node) throw new GraphError(`graph '${this.name}' has no node %${id}`);
+    return node;
+  }
+
+  tensor(id: number): Tensor {
+    this.node(id);
+    return new Tensor(this, id);
+  }
+
+  /** The input, param or state with this name. */
+  get(name: string): Tensor {
+    const id = this.names.get(name);
+    if (id === undefined) {
+      const known = [...this.names.keys()].join(', ') || 'none';
+      throw new GraphError(`graph '${this.name}' has no input, param or state named '${name}'. Known: ${known}.`);
+    }
+    return new Tensor(this, id);
+  }
+
+  /** Nodes of one role, in id order. */
+  nodesOfRole(role: Role): Node[] {
+    return this.nodeList.filter((n) => roleOf(n) === role);
+  }
+
+  /** Declares a value fed at every run. */
+  input(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return this.addSource(source.input, name, shape, dtype, {});
+  }
+
+  /** Declares a persistent, trainable parameter. */
+  param(name: string, shape: readonly number[], options: PersistentOptions = {}): Tensor {
+    return this.addPersistent(source.param, name, shape, options);
+  }
+
+  /** Declares persistent state that is updated but not trained (momentum, counters). */
+  state(name: string, shape: readonly number[], options: PersistentOptions = {}): Tensor {
+    return this.addPersistent(source.state, name, shape, options);
+  }
+
+  /**
+   * A literal. `value` is a number (a scalar, or a splat when `shape` is given), a nested
+   * array, or a flat array with `shape`. Floats default to f32.
+   */
+  constant(value: NestedNumbers | ArrayLike<number>, options: { dtype?: DType; shape?: readonly number[] } = {}): Tensor {
+    const dtype = options.dtype ?? 'f32';
+    if (!isDType(dtype)) throw new ArgumentError(`const: unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
+    let shape: number[];
+    let values: number[];
+    if (typeof value === 'number') {
+      shape = options.shape ? checkShape('const', options.shape) : [];
+      values = [value];
+    } else if (options.shape) {
+      shape = checkShape('const', options.shape);
+      values = Array.from(value as ArrayLike<number>);
+    } else {
+      ({ shape, values } = flattenNested(value as NestedNumbers));
+    }
+    if (values.some((v) => typeof v !== 'number')) {
+      throw new ArgumentError('const: every value must be a number.');
+    }
+    if (dtype !== 'f32' && values.some((v) => !Number.isInteger(v))) {
+      throw new ArgumentError(`const: ${dtype} constants must hold integers; got a fraction. Use dtype 'f32'.`);
+    }
+    if (values.length === sizeOf(shape) && values.length > 1 && values.every((v) => v === values[0])) {
+      values = [values[0]!];
+    }
+    return this.addNode(source.constant, [], { shape, dtype, value: values });
+  }
+
+  /** Marks a tensor as a named output of the graph. */
+  output(name: string, tensor: Tensor): Tensor {
+    this.own('output', [tensor]);
+    if (this.outputMap.has(name)) {
+      throw new GraphError(`graph '${this.name}' already has an output named '${name}'; output names must be unique.`);
+    }
+    this.outputMap.set(name, tensor.id);
+    return tensor;
+  }
+
+  /**
+   * Appends a node for `def` applied to `inputs`: checks that the inputs belong to this
+   * graph, runs the op's shape rule (which throws on bad input) and returns its tensor.
+   * This is how every op's functional form builds nodes.
+   */
+  addNode<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A, name?: string): Tensor {
+    this.own(def.name, inputs);
+    if (def.arity !== 'variadic' && inputs.length !== def.arity) {
+      throw new GraphError(`${def.name}: takes ${def.arity} input(s), got ${inputs.length}`);
+    }
+    const type = def.infer(
+      inputs.map((t) => this.node(t.id)),
+      attrs,
+    );
+    const node: Node = {
+      id: this.nodeList.length,
+      op: def.name,
+      inputs: inputs.map((t) => t.id),
+      shape: [...type.shape],
+      dtype: type.dtype,
+      attrs,
+      ...(name === undefined ? {} : { name }),
+    };
+    this.nodeList.push(node);
+    return new Tensor(this, node.id);
+  }
+
+  /** Readable SSA text, jaxpr-like; see `printGraph`. */
+  toString(): string {
+    return printGraph(this);
+  }
+
+  toJSON(): GraphJSON {
+    return { name: this.name, seed: this.seed, nodes: [...this.nodeList], outputs: Object.fromEntries(this.outputMap) };
+  }
+
+  /** Rebuilds a graph from JSON, re-running every shape rule (so a hand-edited file is checked). */
+  static fromJSON(json: GraphJSON): Graph {
+    const graph = new Graph(json.name, { seed: json.seed });
+    json.nodes.forEach((node, index) => {
+      if (node.id !== index) throw new GraphError(`fromJSON: node at position ${index} has id ${node.id}`);
+      const def = getOp(node.op);
+      if (source.SOURCE_OPS.has(node.op) && node.op !== 'const') {
+        graph.claimName(node.op, node.name, index);
+      }
+      const inputs = node.inputs.map((id) => {
+        if (!(id < index)) throw new GraphError(`fromJSON: node %${index} reads %${id}, which is not defined before it`);
+        return graph.tensor(id);
+      });
+      graph.addNode(def, inputs, node.attrs, node.name);
+    });
+    for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
+    return graph;
+  }
+
+  private addPersistent(
+    def: OpDef<source.PersistentAttrs>,
+    name: string,
+    shape: readonly number[],
+    options: PersistentOptions,
+  ): Tensor {
+    const dtype = options.dtype ?? 'f32';
+    const init = normalizeInit(`${def.name} '${name}'`, options.init ?? 'zeros', dtype);
+    return this.addSource(def, name, shape, dtype, { init });
+  }
+
+  private addSource<A extends source.SourceAttrs>(
+    def: OpDef<A>,
+    name: string,
+    shape: readonly number[],
+    dtype: DType,
+    extra: Omit<A, keyof source.SourceAttrs>,
+  ): Tensor {
+    if (!isDType(dtype)) {
+      throw new ArgumentError(`${def.name} '${name}': unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
+    }
+    const checked = checkShape(`${def.name} '${name}'`, shape);
+    this.claimName(def.name, name, this.nodeList.length);
+    return this.addNode(def, [], { ...extra, shape: checked, dtype } as A, name);
+  }
+
+  private claimName(op: string, name: string | undefined, id: number): void {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new ArgumentError(`${op}: a name is required (a non-empty string).`);
+    }
+    const existing = this.names.get(name);
+    if (existing !== undefined) {
+      throw new GraphError(
+        `${op} '${name}': the name is already used by the ${this.node(existing).op} %${existing}; names of inputs, params and state must be unique.`,
+      );
+    }
+    this.names.set(name, id);
+  }
+
+  private own(op: string, tensors: readonly Tensor[]): void {
+    for (const t of tensors) {
+      if (!(t instanceof Tensor)) {
+        throw new ArgumentError(`${op}: expected a Tensor, got ${describeValue(t)}.`);
+      }
+      if (t.graph !== this) {
+        throw new GraphError(
+          `${op}: a tensor from graph '${t.graph.name}' was used in graph '${this.name}'; build each model in one graph.`,
+        );
+      }
+    }
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array (wrap literals with graph.constant)';
+  return typeof value;
+}
+
+function flattenNested(value: NestedNumbers): { shape: number[]; values: number[] } {
+  const shape: number[] = [];
+  for (let level: NestedNumbers = value; Array.isArray(level); level = (level as readonly NestedNumbers[])[0]!) {
+    shape.push((level as readonly NestedNumbers[]).length);
+    if ((level as readonly NestedNumbers[]).length === 0) break;
+  }
+  const values: number[] = [];
+  const walk = (v: NestedNumbers, depth: number): void => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number') throw new ArgumentError('const: nested arrays must be rectangular.');
+      values.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw new ArgumentError('const: nested arrays must be rectangular.');
+    }
+    for (const item of v as readonly NestedNumbers[]) walk(item, depth + 1);
+  };
+  walk(value, 0);
+  return { shape, values };
+}

@@ -1,0 +1,156 @@
+/**
+ * Initializers for parameters and state. An initializer is plain data stored on the
+ * node (so graphs and plans stay JSON); its values are a pure function of the graph's
+ * seed and the parameter's name, so adding a parameter never changes another's values.
+ */
+
+import type { DType, Precision } from './dtype.js';
+import { allocate, isFloat } from './dtype.js';
+import { ArgumentError } from './errors.js';
+import type { HostArray } from './ops/op.js';
+import type { Shape } from './shape.js';
+import { sizeOf } from './shape.js';
+import { hashName, randomNormal, randomUniform } from './random.js';
+
+/** Fan sizes can be given explicitly; otherwise they come from the shape (see `fans`). */
+export type FanOverrides = { fanIn?: number; fanOut?: number };
+
+export type InitSpec =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  | { kind: 'constant'; value: number }
+  | { kind: 'uniform'; low?: number; high?: number; seed?: number }
+  | { kind: 'normal'; mean?: number; std?: number; seed?: number }
+  | ({ kind: 'glorotUniform' | 'glorotNormal'; gain?: number; seed?: number } & FanOverrides)
+  | ({ kind: 'heUniform' | 'heNormal'; gain?: number; seed?: number } & FanOverrides)
+  /** PyTorch's `nn.Linear`/`nn.Conv*` default for weights and biases: U(±1/√fanIn). */
+  | ({ kind: 'linearDefault'; seed?: number } & FanOverrides);
+
+export type InitKind = InitSpec['kind'];
+
+const KINDS: readonly InitKind[] = [
+  'zeros',
+  'ones',
+  'constant',
+  'uniform',
+  'normal',
+  'glorotUniform',
+  'glorotNormal',
+  'heUniform',
+  'heNormal',
+  'linearDefault',
+];
+
+/** Accepts `'zeros'` as shorthand for `{kind: 'zeros'}` and checks the spec. */
+export function normalizeInit(where: string, init: InitKind | InitSpec, dtype: DType): InitSpec {
+  const spec: InitSpec = typeof init === 'string' ? ({ kind: init } as InitSpec) : init;
+  if (!KINDS.includes(spec.kind)) {
+    throw new ArgumentError(`${where}: unknown initializer '${String(spec.kind)}'. Use one of: ${KINDS.join(', ')}.`);
+  }
+  if (spec.kind === 'constant' && typeof spec.value !== 'number') {
+    throw new ArgumentError(`${where}: the 'constant' initializer needs a numeric 'value'.`);
+  }
+  const deterministic = spec.kind === 'zeros' || spec.kind === 'ones' || spec.kind === 'constant';
+  if (!deterministic && !isFloat(dtype)) {
+    throw new ArgumentError(
+      `${where}: the random initializer '${spec.kind}' needs a float dtype, but the tensor is ${dtype}. Use zeros, ones or constant.`,
+    );
+  }
+  return spec;
+}
+
+/**
+ * Fan-in and fan-out from a shape. Rank 2 is kiln's dense weight `[in, out]` (used as
+ * `x.matmul(w)`); rank ≥ 3 is PyTorch's conv layout `[out, in/groups, ...kernel]`.
+ * Rank 0/1 (biases) has no fans: pass `fanIn` explicitly.
+ */
+export function fans(where: string, shape: Shape, overrides: FanOverrides): { fanIn: number; fanOut: number } {
+  let fanIn = overrides.fanIn;
+  let fanOut = overrides.fanOut;
+  if (shape.length === 2) {
+    fanIn ??= shape[0]!;
+    fanOut ??= shape[1]!;
+  } else if (shape.length >= 3) {
+    const receptive = sizeOf(shape.slice(2));
+    fanIn ??= shape[1]! * receptive;
+    fanOut ??= shape[0]! * receptive;
+  }
+  if (fanIn === undefined || fanOut === undefined) {
+    if (fanIn !== undefined) return { fanIn, fanOut: fanIn };
+    throw new ArgumentError(
+      `${where}: cannot infer fan-in from shape [${shape.join(',')}] (rank ${shape.length}); pass {fanIn} in the initializer, e.g. the input size of the layer this bias belongs to.`,
+    );
+  }
+  if (fanIn <= 0 || fanOut <= 0) {
+    throw new ArgumentError(`${where}: fan-in/fan-out must be positive, got ${fanIn}/${fanOut}.`);
+  }
+  return { fanIn, fanOut };
+}
+
+/** Computes a parameter's or state's initial value on the host. */
+export function initialValue(
+  name: string,
+  shape: Shape,
+  dtype: DType,
+  spec: InitSpec,
+  graphSeed: number,
+  precision: Precision = 'f32',
+): HostArray {
+  const size = sizeOf(shape);
+  const data = allocate(dtype, size, precision);
+  const where = `initializer of '${name}'`;
+  const key = (seed: number | undefined): [number, number] => [(seed ?? graphSeed) >>> 0, hashName(name)];
+  const uniform = (seed: number | undefined, low: number, high: number) => {
+    const u = randomUniform(key(seed), size);
+    for (let i = 0; i < size; i++) data[i] = low + (high - low) * u[i]!;
+  };
+  const normal = (seed: number | undefined, mean: number, std: number) => {
+    const z = randomNormal(key(seed), size);
+    for (let i = 0; i < size; i++) data[i] = mean + std * z[i]!;
+  };
+  switch (spec.kind) {
+    case 'zeros':
+      break;
+    case 'ones':
+      data.fill(1);
+      break;
+    case 'constant':
+      data.fill(spec.value);
+      break;
+    case 'uniform':
+      uniform(spec.seed, spec.low ?? 0, spec.high ?? 1);
+      break;
+    case 'normal':
+      normal(spec.seed, spec.mean ?? 0, spec.std ?? 1);
+      break;
+    case 'glorotUniform': {
+      const { fanIn, fanOut } = fans(where, shape, spec);
+      const bound = (spec.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
+      uniform(spec.seed, -bound, bound);
+      break;
+    }
+    case 'glorotNormal': {
+      const { fanIn, fanOut } = fans(where, shape, spec);
+      normal(spec.seed, 0, (spec.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)));
+      break;
+    }
+    case 'heUniform': {
+      const { fanIn } = fans(where, shape, spec);
+      const bound = (spec.gain ?? Math.SQRT2) * Math.sqrt(3 / fanIn);
+      uniform(spec.seed, -bound, bound);
+      break;
+    }
+    case 'heNormal': {
+      const { fanIn } = fans(where, shape, spec);
+      normal(spec.seed, 0, (spec.gain ?? Math.SQRT2) / Math.sqrt(fanIn));
+      break;
+    }
+    case 'linearDefault': {
+      const { fanIn } = fans(where, shape, spec);
+      const bound = 1 / Math.sqrt(fanIn);
+      uniform(spec.seed, -bound, bound);
+      break;
+    }
+  }
+  return { shape, dtype, data };
+}

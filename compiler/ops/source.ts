@@ -1,0 +1,72 @@
+/**
+ * Source ops: the leaves of a graph. `input` is fed each step, `param` is persistent and
+ * trainable, `state` is persistent and not trained (momentum, step counters), `const`
+ * is a literal. Their type is carried in their attributes.
+ */
+
+import type { DType } from '../dtype.js';
+import { GraphError } from '../errors.js';
+import type { InitSpec } from '../init.js';
+import type { Shape, TensorType } from '../shape.js';
+import { defineOp } from './op.js';
+import type { HostArray } from './op.js';
+import { allocate } from '../dtype.js';
+
+export type SourceAttrs = { shape: Shape; dtype: DType };
+export type PersistentAttrs = SourceAttrs & { init: InitSpec };
+export type ConstAttrs = SourceAttrs & { value: readonly number[] };
+
+const typeFromAttrs = (_: readonly TensorType[], attrs: SourceAttrs): TensorType => ({
+  shape: attrs.shape,
+  dtype: attrs.dtype,
+});
+
+const fedByInterpreter = (op: string) => (): HostArray => {
+  throw new GraphError(`${op} nodes take their values from feeds or parameters, not from evaluation`);
+};
+
+export const input = defineOp<SourceAttrs>({
+  name: 'input',
+  arity: 0,
+  infer: typeFromAttrs,
+  evaluate: fedByInterpreter('input'),
+});
+
+export const param = defineOp<PersistentAttrs>({
+  name: 'param',
+  arity: 0,
+  infer: typeFromAttrs,
+  evaluate: fedByInterpreter('param'),
+});
+
+export const state = defineOp<PersistentAttrs>({
+  name: 'state',
+  arity: 0,
+  infer: typeFromAttrs,
+  evaluate: fedByInterpreter('state'),
+});
+
+export const constant = defineOp<ConstAttrs>({
+  name: 'const',
+  arity: 0,
+  infer(_, attrs) {
+    const size = attrs.shape.reduce((a, b) => a * b, 1);
+    if (attrs.value.length !== size && attrs.value.length !== 1) {
+      throw new GraphError(
+        `const: ${attrs.value.length} values do not fill shape [${attrs.shape.join(',')}] (${size} elements)`,
+      );
+    }
+    return { shape: attrs.shape, dtype: attrs.dtype };
+  },
+  evaluate(_, attrs, out, ctx) {
+    const size = out.shape.reduce((a, b) => a * b, 1);
+    const data = allocate(out.dtype, size, ctx.precision);
+    // A single value fills the whole shape (a splat), so large constant fills stay small.
+    if (attrs.value.length === 1) data.fill(attrs.value[0]!);
+    else data.set(attrs.value);
+    return { shape: out.shape, dtype: out.dtype, data };
+  },
+});
+
+/** Ops whose nodes are leaves the user names and feeds or keeps. */
+export const SOURCE_OPS: ReadonlySet<string> = new Set(['input', 'param', 'state', 'const']);

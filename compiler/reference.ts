@@ -1,0 +1,153 @@
+/**
+ * The CPU reference interpreter: evaluates a graph on typed arrays, op by op, with each
+ * op's own `evaluate`. It is the oracle every GPU result is compared with, so it stays
+ * plain. Floats are computed in f32 (mirroring the GPU) or f64 (for gradient checks).
+ */
+
+import type { DType, Precision } from './dtype.js';
+import { allocate, isFloat } from './dtype.js';
+import { FeedError, GraphError } from './errors.js';
+import type { Graph, Node } from './graph.js';
+import { roleOf } from './graph.js';
+import type { InitSpec } from './init.js';
+import { initialValue } from './init.js';
+import type { HostArray } from './ops/op.js';
+import { getOp } from './ops/op.js';
+import { formatType, sameShape, sizeOf } from './shape.js';
+import type { Shape } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+/** A value given for an input, param or state: a host array, or flat numbers in row-major order. */
+export type HostValue = HostArray | ArrayLike<number>;
+
+export interface InterpretOptions {
+  /** Values for the graph's inputs, by name. Every input that is needed must be fed. */
+  feeds?: Readonly<Record<string, HostValue>>;
+  /** Values for params and state, by name; any not given take their initializer's value. */
+  params?: Readonly<Record<string, HostValue>>;
+  /** Float precision. Default 'f32'. */
+  precision?: Precision;
+}
+
+/** Makes a host array, checking that `data` fills `shape`. */
+export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, precision: Precision = 'f32'): HostArray {
+  const size = sizeOf(shape);
+  if (data.length !== size) {
+    throw new FeedError(`hostArray: ${data.length} values do not fill ${dtype}[${shape.join(',')}] (${size} elements).`);
+  }
+  const out = allocate(dtype, size, precision);
+  out.set(data);
+  return { shape: [...shape], dtype, data: out };
+}
+
+/** The initial values of every param and state of a graph, by name. */
+export function initialParams(graph: Graph, precision: Precision = 'f32'): Record<string, HostArray> {
+  const values: Record<string, HostArray> = {};
+  for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
+    values[node.name!] = initialValue(node.name!, node.shape, node.dtype, node.attrs['init'] as InitSpec, graph.seed, precision);
+  }
+  return values;
+}
+
+function checkValue(node: Node, given: HostValue, precision: Precision): HostArray {
+  const what = `${node.op} '${node.name}'`;
+  const expected = formatType(node);
+  if ('data' in given && 'shape' in given && 'dtype' in given) {
+    if (given.dtype !== node.dtype || !sameShape(given.shape, node.shape)) {
+      throw new FeedError(`${what}: expected ${expected}, got ${formatType(given)}.`);
+    }
+    return hostArray(node.dtype, node.shape, given.data, precision);
+  }
+  const size = sizeOf(node.shape);
+  if (typeof given.length !== 'number' || given.length !== size) {
+    throw new FeedError(
+      `${what}: expected ${size} values for ${expected}, got ${String(given.length)}. Feed a flat array in row-major order.`,
+    );
+  }
+  if (!isFloat(node.dtype)) {
+    for (let i = 0; i < size; i++) {
+      const v = given[i]!;
+      if (!Number.isInteger(v)) {
+        throw new FeedError(`${what}: ${node.dtype} values must be integers; element ${i} is ${v}.`);
+      }
+    }
+  }
+  return hostArray(node.dtype, node.shape, given, precision);
+}
+
+/** Ids of the nodes `targets` depend on (including themselves). */
+function neededNodes(graph: Graph, targets: readonly number[]): Set<number> {
+  const needed = new Set<number>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (needed.has(id)) continue;
+    needed.add(id);
+    stack.push(...graph.node(id).inputs);
+  }
+  return needed;
+}
+
+/** Evaluates the given nodes (by id) and returns their values in the same order. */
+export function evaluateNodes(graph: Graph, targets: readonly number[], options: InterpretOptions = {}): HostArray[] {
+  const precision = options.precision ?? 'f32';
+  const feeds = options.feeds ?? {};
+  const params = options.params ?? {};
+  for (const name of Object.keys(feeds)) {
+    const id = graph.nodes.findIndex((n) => n.op === 'input' && n.name === name);
+    if (id < 0) {
+      const known = graph.nodesOfRole('input').map((n) => n.name).join(', ') || 'none';
+      throw new FeedError(`feed '${name}' matches no input of graph '${graph.name}'. Inputs: ${known}.`);
+    }
+  }
+  const needed = neededNodes(graph, targets);
+  const values = new Map<number, HostArray>();
+  const ctx = { precision };
+  for (const node of graph.nodes) {
+    if (!needed.has(node.id)) continue;
+    const role = roleOf(node);
+    let value: HostArray;
+    if (role === 'input') {
+      const given = feeds[node.name!];
+      if (given === undefined) {
+        throw new FeedError(`input '${node.name}' (${formatType(node)}) was not fed. Pass it in feeds.`);
+      }
+      value = checkValue(node, given, precision);
+    } else if (role === 'param' || role === 'state') {
+      const given = params[node.name!];
+      value =
+        given === undefined
+          ? initialValue(node.name!, node.shape, node.dtype, node.attrs['init'] as InitSpec, graph.seed, precision)
+          : checkValue(node, given, precision);
+    } else {
+      const inputs = node.inputs.map((id) => values.get(id)!);
+      value = getOp(node.op).evaluate(inputs, node.attrs, node, ctx);
+      if (!sameShape(value.shape, node.shape) || value.dtype !== node.dtype) {
+        throw new GraphError(
+          `reference: ${node.op} %${node.id} produced ${formatType(value)} but its node is ${formatType(node)}`,
+        );
+      }
+    }
+    values.set(node.id, value);
+  }
+  return targets.map((id) => values.get(id)!);
+}
+
+/** Evaluates every named output of the graph. */
+export function interpret(graph: Graph, options: InterpretOptions = {}): Record<string, HostArray> {
+  const names = [...graph.outputs.keys()];
+  const results = evaluateNodes(graph, [...graph.outputs.values()], options);
+  return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+}
+
+/** Evaluates the given tensors of one graph. */
+export function evaluate(tensors: readonly Tensor[], options: InterpretOptions = {}): HostArray[] {
+  if (tensors.length === 0) return [];
+  const graph = tensors[0]!.graph;
+  if (tensors.some((t) => t.graph !== graph)) throw new GraphError('evaluate: all tensors must come from one graph.');
+  return evaluateNodes(
+    graph,
+    tensors.map((t) => t.id),
+    options,
+  );
+}

@@ -1,0 +1,148 @@
+/** Shapes, strides, broadcasting and axes: the arithmetic every shape rule shares. */
+
+import type { DType } from './dtype.js';
+import { ArgumentError, ShapeError, opError } from './errors.js';
+
+export type Shape = readonly number[];
+
+/** What a shape rule computes for a node: its shape and element type. */
+export interface TensorType {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** `f32[128,784]`: the spelling used in printed graphs and error messages. */
+export function formatType(t: TensorType): string {
+  return `${t.dtype}[${t.shape.join(',')}]`;
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major (C order) strides in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Checks a user-given shape: an array of non-negative integers. */
+export function checkShape(op: string, shape: unknown, what = 'shape'): number[] {
+  if (!Array.isArray(shape)) {
+    throw new ArgumentError(`${op}: ${what} must be an array of non-negative integers, got ${String(shape)}.`);
+  }
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ArgumentError(
+        `${op}: ${what} [${shape.join(',')}] has a bad dimension ${String(d)}; dimensions must be non-negative integers.`,
+      );
+    }
+  }
+  return [...shape] as number[];
+}
+
+/**
+ * NumPy broadcasting: shapes are aligned from the right; each pair of dims must be
+ * equal or one of them 1.
+ */
+export function broadcastShapes(op: string, operands: readonly TensorType[]): number[] {
+  const rank = Math.max(0, ...operands.map((t) => t.shape.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const t of operands) {
+    const offset = rank - t.shape.length;
+    t.shape.forEach((d, i) => {
+      const j = i + offset;
+      if (out[j] === 1) out[j] = d;
+      else if (d !== 1 && d !== out[j]) {
+        throw opError(
+          ShapeError,
+          op,
+          operands,
+          `shapes cannot be broadcast: axis ${j - rank} (counted from the right) is ${out[j]} in one operand and ${d} in another`,
+          'make the sizes equal, or 1 where a value should repeat (reshape or unsqueeze the smaller operand)',
+        );
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * Strides for reading an operand of shape `from` as if it had the broadcast shape `to`:
+ * broadcast (size-1 or missing) axes get stride 0.
+ */
+export function broadcastStrides(from: Shape, to: Shape): number[] {
+  const strides = stridesOf(from);
+  const offset = to.length - from.length;
+  return to.map((_, j) => {
+    const i = j - offset;
+    return i < 0 || from[i] === 1 ? 0 : strides[i]!;
+  });
+}
+
+/** Normalizes a possibly negative axis against `rank`, or throws naming the op. */
+export function normalizeAxis(op: string, operands: readonly TensorType[], axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw opError(
+      ShapeError,
+      op,
+      operands,
+      `axis ${axis} is out of range for rank ${rank}`,
+      rank === 0 ? 'a scalar has no axes; pass no axis' : `use an integer axis in [${-rank}, ${rank - 1}]`,
+    );
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Normalizes a list of axes (sorted, no repeats); `undefined` means every axis. */
+export function normalizeAxes(
+  op: string,
+  operands: readonly TensorType[],
+  axes: number | readonly number[] | undefined,
+  rank: number,
+): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof axes === 'number' ? [axes] : axes;
+  const normalized = list.map((a) => normalizeAxis(op, operands, a, rank));
+  if (new Set(normalized).size !== normalized.length) {
+    throw opError(ShapeError, op, operands, `axes [${list.join(',')}] name the same axis twice`, 'list each axis once');
+  }
+  return normalized.sort((a, b) => a - b);
+}
+
+/**
+ * Calls `visit(outIndex, offsets)` for every element of `shape`, in row-major order,
+ * with each operand's element offset under its own strides (0 for broadcast axes).
+ * This is the reference interpreter's one loop over multi-indices.
+ */
+export function forEachOffset(
+  shape: Shape,
+  operandStrides: readonly (readonly number[])[],
+  visit: (outIndex: number, offsets: readonly number[]) => void,
+): void {
+  const rank = shape.length;
+  const total = sizeOf(shape);
+  const index = new Array<number>(rank).fill(0);
+  const offsets = new Array<number>(operandStrides.length).fill(0);
+  for (let flat = 0; flat < total; flat++) {
+    visit(flat, offsets);
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      for (let k = 0; k < offsets.length; k++) offsets[k]! += operandStrides[k]![axis]!;
+      if (index[axis]! < shape[axis]!) break;
+      for (let k = 0; k < offsets.length; k++) offsets[k]! -= operandStrides[k]![axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
+}

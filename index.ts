@@ -1,0 +1,20 @@
+/**
+ * kiln: a static-graph deep-learning compiler for WebGPU. This is the public API.
+ */
+
+export { Graph, roleOf } from './compiler/graph.js';
+export type { Node, Role, GraphJSON, GraphOptions, PersistentOptions, NestedNumbers } from './compiler/graph.js';
+export { Tensor } from './compiler/tensor.js';
+export type { TensorLike } from './compiler/tensor.js';
+export type { DType, Precision } from './compiler/dtype.js';
+export type { Shape, TensorType } from './compiler/shape.js';
+export type { InitKind, InitSpec } from './compiler/init.js';
+export type { HostArray, OpDef, Attrs, AttrValue } from './compiler/ops/op.js';
+export { registeredOps } from './compiler/ops/op.js';
+export * from './compiler/errors.js';
+export { verify } from './compiler/verify.js';
+export { printGraph } from './compiler/print.js';
+export { interpret, evaluate, evaluateNodes, initialParams, hostArray } from './compiler/reference.js';
+export type { InterpretOptions, HostValue } from './compiler/reference.js';
+export * from './compiler/ops/unary.js';
+export * from './compiler/ops/binary.js';
