@@ -31,9 +31,9 @@ export function erf(x: number): number {
 export function roundHalfEven(x: number): number {
   const floor = Math.floor(x);
   const diff = x - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
+  const rounded = diff < 0.5 ? floor : diff > 0.5 ? floor + 1 : floor % 2 === 0 ? floor : floor + 1;
+  // x * 0 keeps the sign of zero: round(-0.4) is -0, as in IEEE and NumPy.
+  return rounded === 0 ? x * 0 : rounded;
 }
 
 /** Logistic sigmoid without overflow for large |x|. */
