@@ -16,5 +16,4 @@ export { verify } from './compiler/verify.js';
 export { printGraph } from './compiler/print.js';
 export { interpret, evaluate, evaluateNodes, initialParams, hostArray } from './compiler/reference.js';
 export type { InterpretOptions, HostValue } from './compiler/reference.js';
-export * from './compiler/ops/unary.js';
-export * from './compiler/ops/binary.js';
+export * from './compiler/ops/index.js';

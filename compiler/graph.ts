@@ -110,7 +110,7 @@ export class Graph {
 
   /** Declares a value fed at every run. */
   input(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    return this.addSource(source.input, name, shape, dtype, {});
+    return this.addSource(source.input, name, shape, dtype, (checked) => ({ shape: checked, dtype }));
   }
 
   /** Declares a persistent, trainable parameter. */
@@ -226,7 +226,7 @@ export class Graph {
   ): Tensor {
     const dtype = options.dtype ?? 'f32';
     const init = normalizeInit(`${def.name} '${name}'`, options.init ?? 'zeros', dtype);
-    return this.addSource(def, name, shape, dtype, { init });
+    return this.addSource(def, name, shape, dtype, (checked) => ({ shape: checked, dtype, init }));
   }
 
   private addSource<A extends source.SourceAttrs>(
@@ -234,14 +234,14 @@ export class Graph {
     name: string,
     shape: readonly number[],
     dtype: DType,
-    extra: Omit<A, keyof source.SourceAttrs>,
+    attrs: (checkedShape: number[]) => A,
   ): Tensor {
     if (!isDType(dtype)) {
       throw new ArgumentError(`${def.name} '${name}': unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
     }
     const checked = checkShape(`${def.name} '${name}'`, shape);
     this.claimName(def.name, name, this.nodeList.length);
-    return this.addNode(def, [], { ...extra, shape: checked, dtype } as A, name);
+    return this.addNode(def, [], attrs(checked), name);
   }
 
   private claimName(op: string, name: string | undefined, id: number): void {

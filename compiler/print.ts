@@ -38,10 +38,11 @@ function formatAttr(value: AttrValue): string {
   return String(value);
 }
 
-function formatAttrs(attrs: Attrs, skip: readonly string[] = []): string {
-  const entries = Object.entries(attrs).filter(([k, v]) => !skip.includes(k) && v !== undefined);
+/** `[axes=[1], keepdims]`: boolean attributes print as flags when true and not at all when false. */
+function formatAttrs(attrs: Attrs): string {
+  const entries = Object.entries(attrs).filter(([, v]) => v !== undefined && v !== false);
   if (entries.length === 0) return '';
-  return `[${entries.map(([k, v]) => `${k}=${formatAttr(v)}`).join(', ')}]`;
+  return `[${entries.map(([k, v]) => (v === true ? k : `${k}=${formatAttr(v)}`)).join(', ')}]`;
 }
 
 function isInlineConst(node: Node): boolean {

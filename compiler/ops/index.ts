@@ -1,5 +1,11 @@
 /** Every op module, imported once so each op is registered before a graph is used. */
 
-export * from './source.js';
 export * from './unary.js';
 export * from './binary.js';
+export * from './reduce.js';
+export * from './matmul.js';
+export * from './shape.js';
+export * from './slice.js';
+export * from './gather.js';
+export * from './cast.js';
+export * from './nn.js';

@@ -1,0 +1,275 @@
+/**
+ * Neural-network building blocks. softmax and logSoftmax are primitives with one axis
+ * attribute: their reference shifts by the max in double precision, so results stay
+ * accurate at logits of ±1e4 in f32 (a composite x − logsumexp(x) would cancel two
+ * numbers near 1e4 and keep only an ulp of 1e4), and a single node per softmax is what
+ * fusion and lowering want to see. oneHot is a primitive; the losses are composites.
+ */
+
+import type { DType } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
+import { normalizeAxis, sameShape, sizeOf } from '../shape.js';
+import type { TensorType } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { sub, where } from './binary.js';
+import { requireTensor } from './lift.js';
+import type { EvalContext, HostArray, OpDef } from './op.js';
+import { defineOp, emptyLike } from './op.js';
+import { mean, sum } from './reduce.js';
+import { neg, square } from './unary.js';
+
+/** Composites check their operands under their own name, so an error names the call the user wrote. */
+function requireF32(op: string, operands: readonly TensorType[], checked: readonly TensorType[], what: string): void {
+  if (checked.some((t) => t.dtype !== 'f32')) {
+    const got = checked.map((t) => t.dtype).join(' and ');
+    throw opError(DTypeError, op, operands, `${what} must be f32, got ${got}`, "cast with .cast('f32')");
+  }
+}
+
+type AxisAttrs = { axis: number };
+
+/**
+ * Applies `row` to every 1-D slice along `axis` (the log-softmax of that slice, in double),
+ * writing the results in place of the slice.
+ */
+function evaluateAlongAxis(
+  x: HostArray,
+  axis: number,
+  out: TensorType,
+  ctx: EvalContext,
+  row: (values: Float64Array) => void,
+): HostArray {
+  const result = emptyLike(out, ctx);
+  const length = x.shape[axis]!;
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const values = new Float64Array(length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * length * inner + i;
+      for (let k = 0; k < length; k++) values[k] = x.data[base + k * inner]!;
+      row(values);
+      for (let k = 0; k < length; k++) result.data[base + k * inner] = values[k]!;
+    }
+  }
+  return result;
+}
+
+/** log softmax of one slice in place: (x − max) − log Σ exp(x − max). */
+function logSoftmaxInPlace(values: Float64Array): void {
+  let max = -Infinity;
+  for (const v of values) max = Math.max(max, v);
+  // A slice of only −∞ has no max to shift by; its log-softmax is NaN as in NumPy/PyTorch.
+  let total = 0;
+  for (const v of values) total += Math.exp(v - max);
+  const logTotal = Math.log(total);
+  for (let k = 0; k < values.length; k++) values[k] = values[k]! - max - logTotal;
+}
+
+function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void): OpDef<AxisAttrs> {
+  return defineOp<AxisAttrs>({
+    name,
+    arity: 1,
+    infer(inputs, { axis }) {
+      const x = inputs[0]!;
+      requireF32(name, inputs, inputs, 'the operand');
+      if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) {
+        throw opError(ShapeError, name, inputs, `axis ${String(axis)} is not an axis of a rank-${x.shape.length} tensor`, 'pass an axis in range');
+      }
+      return { shape: x.shape, dtype: 'f32' };
+    },
+    evaluate: (inputs, { axis }, out, ctx) =>
+      evaluateAlongAxis(inputs[0]!, axis, out, ctx, (values) => {
+        logSoftmaxInPlace(values);
+        finish(values);
+      }),
+  });
+}
+
+export const logSoftmaxOp = defineSoftmax('logSoftmax', () => {});
+export const softmaxOp = defineSoftmax('softmax', (values) => {
+  for (let k = 0; k < values.length; k++) values[k] = Math.exp(values[k]!);
+});
+
+function softmaxAxis(op: string, x: Tensor, axis: number): number {
+  requireTensor(op, x);
+  requireF32(op, [x.node], [x.node], 'the operand');
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) {
+    throw new ArgumentError(`${op}: axis must be an integer, got ${String(axis)}.`);
+  }
+  return normalizeAxis(op, [x.node], axis, x.rank);
+}
+
+/** log softmax(x) along `axis` (default the last): (x − max) − log Σ exp(x − max). f32 only. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return x.graph.addNode(logSoftmaxOp, [x], { axis: softmaxAxis('logSoftmax', x, axis) });
+}
+
+/**
+ * softmax(x) along `axis` (default the last): each slice sums to 1; inputs of ±1e4 neither
+ * overflow nor lose accuracy. f32 only.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return x.graph.addNode(softmaxOp, [x], { axis: softmaxAxis('softmax', x, axis) });
+}
+
+export type OneHotAttrs = { depth: number; dtype: DType; axis: number };
+
+export const oneHotOp = defineOp<OneHotAttrs>({
+  name: 'oneHot',
+  arity: 1,
+  infer(inputs, { depth, dtype, axis }) {
+    const indices = inputs[0]!;
+    if (indices.dtype !== 'i32') {
+      throw opError(
+        DTypeError,
+        'oneHot',
+        inputs,
+        `indices must be i32, got ${indices.dtype}`,
+        "pass class indices as i32 (declare the input with dtype 'i32', or .cast('i32'))",
+      );
+    }
+    if (!Number.isInteger(depth) || depth < 1) {
+      const problem = `depth must be a positive integer, got ${String(depth)}`;
+      throw opError(ArgumentError, 'oneHot', inputs, problem, 'pass the number of classes');
+    }
+    if (dtype !== 'f32' && dtype !== 'i32' && dtype !== 'bool') {
+      const problem = `dtype must be 'f32', 'i32' or 'bool', got '${String(dtype)}'`;
+      throw opError(ArgumentError, 'oneHot', inputs, problem, "use 'f32' (the default), 'i32' or 'bool' (a mask)");
+    }
+    const rank = indices.shape.length;
+    if (!Number.isInteger(axis) || axis < 0 || axis > rank) {
+      throw opError(
+        ArgumentError,
+        'oneHot',
+        inputs,
+        `the axis attribute ${String(axis)} is not in [0, ${rank}]`,
+        'build the node with the functional oneHot, which normalizes axis',
+      );
+    }
+    const shape = [...indices.shape];
+    shape.splice(axis, 0, depth);
+    return { shape, dtype };
+  },
+  evaluate(inputs, { depth, axis }, out, ctx) {
+    const indices = inputs[0]!;
+    const result = emptyLike(out, ctx);
+    // Index i = (outer, inner) around `axis`; its one sits at (outer, index, inner).
+    const inner = indices.shape.slice(axis).reduce((a, b) => a * b, 1);
+    indices.data.forEach((index, i) => {
+      // Out-of-range (and negative) indices give an all-zero slice, as TF and ONNX do.
+      if (index < 0 || index >= depth) return;
+      const outer = Math.floor(i / inner);
+      result.data[(outer * depth + index) * inner + (i % inner)] = 1;
+    });
+    return result;
+  },
+});
+
+export interface OneHotOptions {
+  /** Element type of the result. Default 'f32'; 'bool' gives a mask for `where`. */
+  dtype?: DType;
+  /** Where the new axis of size `depth` goes in the result; default -1 (last). */
+  axis?: number;
+}
+
+/**
+ * One-hot encoding of i32 class `indices`: a new axis of size `depth` (last by default)
+ * holding 1 at the index and 0 elsewhere. An index outside [0, depth), negative ones
+ * included, gives an all-zero slice, as TensorFlow and ONNX do.
+ */
+export function oneHot(indices: Tensor, depth: number, options: OneHotOptions = {}): Tensor {
+  requireTensor('oneHot', indices, 'indices');
+  if (options.axis !== undefined && (typeof options.axis !== 'number' || !Number.isInteger(options.axis))) {
+    throw new ArgumentError(`oneHot: axis must be an integer, got ${String(options.axis)}.`);
+  }
+  // The result has one more axis than the indices, so -1 names the new last axis.
+  const axis = normalizeAxis('oneHot', [indices.node], options.axis ?? -1, indices.rank + 1);
+  return indices.graph.addNode(oneHotOp, [indices], { depth, dtype: options.dtype ?? 'f32', axis });
+}
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface LossOptions {
+  /** How per-example losses are combined: their mean (default), their sum, or none (kept). */
+  reduction?: Reduction;
+}
+
+/** Checked before any node is built, so a bad option leaves no stray nodes behind. */
+function checkReduction(op: string, options: LossOptions): Reduction {
+  const reduction = options.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'.`);
+  }
+  return reduction;
+}
+
+function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'mean') return mean(loss);
+  if (reduction === 'sum') return sum(loss);
+  return loss;
+}
+
+/**
+ * Softmax cross-entropy of `logits` [..., C] against i32 class `labels` [...]:
+ * −logSoftmax(logits)[label] per example, then reduced (default: mean). Stable and
+ * accurate for large logits; its gradient is softmax − oneHot. The label's entry is
+ * picked with a bool one-hot mask and `where`, so a masked class with logit −∞ costs
+ * nothing unless it is the label. A label outside [0, C) picks nothing: its loss is 0
+ * (a checked mode that rejects such labels comes with the runtime).
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: LossOptions = {}): Tensor {
+  requireTensor('softmaxCrossEntropy', logits, 'logits');
+  requireTensor('softmaxCrossEntropy', labels, 'labels');
+  const reduction = checkReduction('softmaxCrossEntropy', options);
+  const operands = [logits.node, labels.node];
+  requireF32('softmaxCrossEntropy', operands, [logits.node], 'logits');
+  if (labels.dtype !== 'i32') {
+    throw opError(
+      DTypeError,
+      'softmaxCrossEntropy',
+      operands,
+      `labels must be i32 class indices, got ${labels.dtype}`,
+      "declare the labels input with dtype 'i32', or .cast('i32')",
+    );
+  }
+  if (logits.rank === 0) {
+    const fix = 'pass logits of shape [..., classes]';
+    throw opError(ShapeError, 'softmaxCrossEntropy', operands, 'logits must have a class axis (the last)', fix);
+  }
+  const expected = logits.shape.slice(0, -1);
+  if (!sameShape(labels.shape, expected)) {
+    throw opError(
+      ShapeError,
+      'softmaxCrossEntropy',
+      operands,
+      `labels must have the logits' shape without the class axis, [${expected.join(',')}], got [${labels.shape.join(',')}]`,
+      'labels are class indices (one i32 per example), not one-hot rows; pass argmax of one-hot labels, or squeeze a trailing 1',
+    );
+  }
+  const classes = logits.shape[logits.rank - 1]!;
+  const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
+  return reduceLoss(neg(sum(picked, -1)), reduction);
+}
+
+/**
+ * Mean squared error: square(prediction − target), reduced (default: mean). The two
+ * must have the same shape: broadcasting [N,1] against [N] would silently give [N,N].
+ */
+export function mse(prediction: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  requireTensor('mse', prediction, 'prediction');
+  requireTensor('mse', target, 'target');
+  const reduction = checkReduction('mse', options);
+  const operands = [prediction.node, target.node];
+  requireF32('mse', operands, operands, 'prediction and target');
+  if (!sameShape(prediction.shape, target.shape)) {
+    throw opError(
+      ShapeError,
+      'mse',
+      operands,
+      'prediction and target have different shapes',
+      'reshape one to match the other (e.g. squeeze a trailing 1); mse does not broadcast, as that usually hides a bug',
+    );
+  }
+  return reduceLoss(square(sub(prediction, target)), reduction);
+}

@@ -1,0 +1,270 @@
+/**
+ * Reductions over any set of axes (sum, mean, max, min, prod, logsumexp) and the index
+ * reductions argmax/argmin. Every reduction node stores canonical attributes: axes
+ * non-negative, sorted and distinct, and an explicit keepdims, so two spellings of the
+ * same reduction (`axes -1` and `axes 1` on a matrix) are the same node for CSE.
+ *
+ * Empty reductions follow NumPy where it has an answer: sum of nothing is 0, prod is 1,
+ * mean is NaN (0/0), logsumexp is −∞ (log of an empty sum); max, min, argmax and argmin
+ * have no identity, so reducing a size-0 axis with them is a ShapeError.
+ */
+
+import { ArgumentError, ShapeError, opError } from '../errors.js';
+import type { Shape, TensorType } from '../shape.js';
+import { forEachOffset, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { DTypeClass } from './elementwise.js';
+import { checkDTypes } from './elementwise.js';
+import { requireTensor } from './lift.js';
+import type { HostArray, OpDef } from './op.js';
+import { defineOp, emptyLike } from './op.js';
+
+export type ReduceAttrs = { axes: number[]; keepdims: boolean };
+/** `axis: null` reduces the flattened tensor to one index, as NumPy's `axis=None`. */
+export type ArgReduceAttrs = { axis: number | null; keepdims: boolean };
+
+function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
+  if (keepdims) return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Stored attributes are checked too, so a hand-edited graph cannot smuggle in `axes: [-1]`. */
+function checkAttrs(op: string, x: TensorType, axes: readonly number[], keepdims: unknown): void {
+  const rank = x.shape.length;
+  const canonical =
+    Array.isArray(axes) &&
+    axes.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && (i === 0 || a > axes[i - 1]!));
+  if (!canonical) {
+    throw opError(
+      ArgumentError,
+      op,
+      [x],
+      `the axes attribute [${String(axes)}] is not canonical (distinct, sorted, in [0, ${rank - 1}])`,
+      `build the node with the functional ${op}(x, ...), which normalizes axes`,
+    );
+  }
+  if (typeof keepdims !== 'boolean') {
+    throw opError(ArgumentError, op, [x], `keepdims must be a boolean, got ${String(keepdims)}`, 'pass true or false');
+  }
+}
+
+/** Max, min, argmax and argmin have no value for an empty set. */
+function checkNonEmpty(op: string, x: TensorType, axes: readonly number[]): void {
+  const empty = axes.find((a) => x.shape[a] === 0);
+  if (empty !== undefined) {
+    throw opError(
+      ShapeError,
+      op,
+      [x],
+      `axis ${empty} has size 0 and ${op} of an empty set has no identity`,
+      'reduce only over non-empty axes, or use sum (identity 0) or prod (identity 1)',
+    );
+  }
+}
+
+/**
+ * Calls `visit(outIndex, inIndex)` for every input element, in row-major order, with the
+ * index of the output element it reduces into. Row-major order is what makes argmax
+ * keep the first of tied values.
+ */
+function forEachReduced(x: HostArray, axes: readonly number[], visit: (outIndex: number, inIndex: number) => void): void {
+  const kept = reducedShape(x.shape, axes, true);
+  const outStrides = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
+  forEachOffset(x.shape, [outStrides], (inIndex, [outIndex]) => visit(outIndex!, inIndex));
+}
+
+/** NaN-propagating max/min, as NumPy's `max` and kiln's `maximum`. */
+const maxOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+const minOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
+
+/**
+ * Folds every reduced group with `combine`, starting from `identity`. Floats accumulate
+ * in double (a JS number) and are rounded once when stored; i32 callers wrap each step.
+ */
+function fold(
+  x: HostArray,
+  axes: readonly number[],
+  outSize: number,
+  identity: number,
+  combine: (acc: number, v: number) => number,
+): Float64Array {
+  const acc = new Float64Array(outSize).fill(identity);
+  forEachReduced(x, axes, (o, i) => {
+    acc[o] = combine(acc[o]!, x.data[i]!);
+  });
+  return acc;
+}
+
+function defineReduce(
+  name: string,
+  accepts: DTypeClass,
+  reduce: (x: HostArray, axes: readonly number[], outSize: number) => ArrayLike<number>,
+  options: { needsNonEmpty?: boolean } = {},
+): OpDef<ReduceAttrs> {
+  return defineOp<ReduceAttrs>({
+    name,
+    arity: 1,
+    infer(inputs, { axes, keepdims }) {
+      const x = inputs[0]!;
+      const dtype = checkDTypes(name, inputs, accepts);
+      checkAttrs(name, x, axes, keepdims);
+      if (options.needsNonEmpty) checkNonEmpty(name, x, axes);
+      return { shape: reducedShape(x.shape, axes, keepdims), dtype };
+    },
+    evaluate(inputs, { axes }, out, ctx) {
+      const result = emptyLike(out, ctx);
+      result.data.set(reduce(inputs[0]!, axes, sizeOf(out.shape)));
+      return result;
+    },
+  });
+}
+
+const isI32 = (x: HostArray): boolean => x.dtype === 'i32';
+
+export const sumOp = defineReduce('sum', 'numeric', (x, axes, n) =>
+  isI32(x) ? fold(x, axes, n, 0, (a, v) => (a + v) | 0) : fold(x, axes, n, 0, (a, v) => a + v),
+);
+
+export const prodOp = defineReduce('prod', 'numeric', (x, axes, n) =>
+  isI32(x) ? fold(x, axes, n, 1, Math.imul) : fold(x, axes, n, 1, (a, v) => a * v),
+);
+
+export const maxOp = defineReduce('max', 'numeric', (x, axes, n) => fold(x, axes, n, -Infinity, maxOf), {
+  needsNonEmpty: true,
+});
+
+export const minOp = defineReduce('min', 'numeric', (x, axes, n) => fold(x, axes, n, Infinity, minOf), {
+  needsNonEmpty: true,
+});
+
+export const meanOp = defineReduce('mean', 'float', (x, axes, n) => {
+  const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
+  // An empty group gives 0/0 = NaN, as NumPy's mean does.
+  return fold(x, axes, n, 0, (a, v) => a + v).map((s) => s / count);
+});
+
+/**
+ * log Σ exp(x), stably: m + log Σ exp(x − m) with m the group's max, so large inputs
+ * do not overflow. A group whose max is ±∞ (all −∞, or any +∞) is that max itself:
+ * x − m would be NaN there, but the answer is exact.
+ */
+export const logsumexpOp = defineReduce('logsumexp', 'float', (x, axes, n) => {
+  const max = fold(x, axes, n, -Infinity, maxOf);
+  const sum = new Float64Array(n);
+  forEachReduced(x, axes, (o, i) => {
+    sum[o]! += Math.exp(x.data[i]! - max[o]!);
+  });
+  return max.map((m, o) => (m === Infinity || m === -Infinity ? m : m + Math.log(sum[o]!)));
+});
+
+/** True when `v` should replace the current best `best` (strictly better, or the first NaN). */
+type Better = (v: number, best: number) => boolean;
+
+function defineArgReduce(name: string, better: Better): OpDef<ArgReduceAttrs> {
+  return defineOp<ArgReduceAttrs>({
+    name,
+    arity: 1,
+    infer(inputs, { axis, keepdims }) {
+      const x = inputs[0]!;
+      checkDTypes(name, inputs, 'numeric');
+      if (axis === null) {
+        checkAttrs(name, x, [], keepdims);
+        checkNonEmpty(name, x, x.shape.map((_, i) => i));
+        return { shape: keepdims ? x.shape.map(() => 1) : [], dtype: 'i32' };
+      }
+      checkAttrs(name, x, [axis], keepdims);
+      checkNonEmpty(name, x, [axis]);
+      return { shape: reducedShape(x.shape, [axis], keepdims), dtype: 'i32' };
+    },
+    evaluate(inputs, { axis }, out, ctx) {
+      const x = inputs[0]!;
+      const result = emptyLike(out, ctx);
+      const axes = axis === null ? x.shape.map((_, i) => i) : [axis];
+      // The index within the reduced group: the flat index, or the coordinate on `axis`.
+      const stride = axis === null ? 1 : stridesOf(x.shape)[axis]!;
+      const position = axis === null ? (i: number) => i : (i: number) => Math.floor(i / stride) % x.shape[axis]!;
+      const best = new Float64Array(result.data.length);
+      const seen = new Uint8Array(result.data.length);
+      forEachReduced(x, axes, (o, i) => {
+        const v = x.data[i]!;
+        if (!seen[o] || better(v, best[o]!)) {
+          seen[o] = 1;
+          best[o] = v;
+          result.data[o] = position(i);
+        }
+      });
+      return result;
+    },
+  });
+}
+
+// NaN wins both (NumPy: argmax and argmin return the first NaN); once a NaN is best, nothing beats it.
+export const argmaxOp = defineArgReduce('argmax', (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v > best));
+export const argminOp = defineArgReduce('argmin', (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v < best));
+
+function checkIntegerAxes(op: string, axes: number | readonly number[] | undefined): void {
+  if (axes === undefined) return;
+  const list: readonly unknown[] = typeof axes === 'number' ? [axes] : Array.isArray(axes) ? axes : [axes];
+  const bad = list.find((a) => typeof a !== 'number' || !Number.isInteger(a));
+  if (bad !== undefined) {
+    throw new ArgumentError(`${op}: axes must be integers (or a list of them), got ${String(bad)}.`);
+  }
+}
+
+const reduction =
+  (def: OpDef<ReduceAttrs>) =>
+  (x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor => {
+    requireTensor(def.name, x);
+    checkIntegerAxes(def.name, axes);
+    const attrs = { axes: normalizeAxes(def.name, [x.node], axes, x.rank), keepdims };
+    if (attrs.axes.length === 0) {
+      // Reducing over no axes is the identity: check operand and keepdims as the node would, add no node.
+      def.infer([x.node], attrs);
+      return x;
+    }
+    return x.graph.addNode(def, [x], attrs);
+  };
+
+/**
+ * Sum over `axes` (default: every axis); negative axes count from the end. f32 or i32
+ * (i32 wraps on overflow, as on the GPU). A size-0 axis sums to 0. Reducing over no
+ * axes (`[]`, or a scalar with no axes given) returns `x` itself and adds no node.
+ */
+export const sum = reduction(sumOp);
+/** Mean over `axes` (default: every axis); f32 only. The mean of a size-0 axis is NaN, as NumPy. */
+export const mean = reduction(meanOp);
+/** Max over `axes` (default: every axis); NaN if the group holds a NaN. A size-0 axis is a ShapeError. */
+export const max = reduction(maxOp);
+/** Min over `axes` (default: every axis); NaN if the group holds a NaN. A size-0 axis is a ShapeError. */
+export const min = reduction(minOp);
+/** Product over `axes` (default: every axis); f32 or i32 (wrapping). A size-0 axis gives 1. */
+export const prod = reduction(prodOp);
+/**
+ * log Σ exp(x) over `axes` (default: every axis), computed stably (shifted by the max);
+ * f32 only. A group of all −∞ (or a size-0 axis) gives −∞, not NaN.
+ */
+export const logsumexp = reduction(logsumexpOp);
+
+const argReduction =
+  (def: OpDef<ArgReduceAttrs>) =>
+  (x: Tensor, axis?: number, keepdims = false): Tensor => {
+    requireTensor(def.name, x);
+    if (axis !== undefined && (typeof axis !== 'number' || !Number.isInteger(axis))) {
+      throw new ArgumentError(`${def.name}: axis must be an integer or undefined, got ${String(axis)}.`);
+    }
+    const normalized = axis === undefined ? null : normalizeAxis(def.name, [x.node], axis, x.rank);
+    return x.graph.addNode(def, [x], { axis: normalized, keepdims });
+  };
+
+/**
+ * Index (i32) of the largest value along `axis`, or in the flattened tensor when `axis`
+ * is undefined (a scalar index, as NumPy). Ties give the first index; a NaN counts as
+ * the largest. A size-0 axis is a ShapeError.
+ */
+export const argmax = argReduction(argmaxOp);
+/**
+ * Index (i32) of the smallest value along `axis`, or in the flattened tensor when `axis`
+ * is undefined. Ties give the first index; a NaN counts as the smallest (NumPy returns
+ * the first NaN for argmin too). A size-0 axis is a ShapeError.
+ */
+export const argmin = argReduction(argminOp);

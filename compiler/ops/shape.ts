@@ -1,0 +1,251 @@
+/**
+ * Shape ops: reshape, transpose and broadcastTo are primitives (they move data, or at
+ * least re-index it); expand, squeeze and unsqueeze are composites that only compute a
+ * target shape and build one of the primitives, so passes see three ops, not six.
+ */
+
+import { ArgumentError, ShapeError, opError } from '../errors.js';
+import type { TensorType } from '../shape.js';
+import { broadcastStrides, checkShape, forEachOffset, normalizeAxes, sizeOf, stridesOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { formatShape, requireArray, requireInteger } from './args.js';
+import type { EvalContext, HostArray } from './op.js';
+import { defineOp, emptyLike } from './op.js';
+import { requireTensor } from './lift.js';
+
+type ShapeAttrs = { shape: readonly number[] };
+type PermAttrs = { perm: readonly number[] };
+
+/** Copies (or re-indexes) `x` into a fresh array of type `out`: `out[i] = x[offset(i)]`. */
+function gatherByStrides(x: HostArray, out: TensorType, readStrides: readonly number[], ctx: EvalContext): HostArray {
+  const result = emptyLike(out, ctx);
+  forEachOffset(out.shape, [readStrides], (i, [offset]) => {
+    result.data[i] = x.data[offset!]!;
+  });
+  return result;
+}
+
+export const reshapeOp = defineOp<ShapeAttrs>({
+  name: 'reshape',
+  arity: 1,
+  infer(inputs, attrs) {
+    const x = inputs[0]!;
+    const shape = checkShape('reshape', attrs.shape);
+    if (sizeOf(shape) !== sizeOf(x.shape)) {
+      throw opError(
+        ShapeError,
+        'reshape',
+        inputs,
+        `shape ${formatShape(x.shape)} (${sizeOf(x.shape)} elements) cannot be reshaped to ${formatShape(shape)} (${sizeOf(shape)} elements)`,
+        'give a shape with the same number of elements (one dimension may be -1 to infer it)',
+      );
+    }
+    return { shape, dtype: x.dtype };
+  },
+  evaluate(inputs, _, out, ctx) {
+    // Row-major order is unchanged by a reshape: the data is copied as is.
+    const result = emptyLike(out, ctx);
+    result.data.set(inputs[0]!.data);
+    return result;
+  },
+});
+
+export const transposeOp = defineOp<PermAttrs>({
+  name: 'transpose',
+  arity: 1,
+  infer(inputs, attrs) {
+    const x = inputs[0]!;
+    const perm = attrs.perm;
+    const rank = x.shape.length;
+    const isPermutation =
+      Array.isArray(perm) &&
+      perm.length === rank &&
+      perm.every((a) => Number.isInteger(a) && a >= 0 && a < rank) &&
+      new Set(perm).size === rank;
+    if (!isPermutation) {
+      throw opError(
+        ShapeError,
+        'transpose',
+        inputs,
+        `perm [${String(perm)}] is not a permutation of the ${rank} axes`,
+        rank === 0 ? 'a scalar has no axes to permute; pass perm []' : `list each axis of 0..${rank - 1} exactly once`,
+      );
+    }
+    return { shape: perm.map((a) => x.shape[a]!), dtype: x.dtype };
+  },
+  evaluate(inputs, attrs, out, ctx) {
+    const x = inputs[0]!;
+    const strides = stridesOf(x.shape);
+    return gatherByStrides(x, out, attrs.perm.map((a) => strides[a]!), ctx);
+  },
+});
+
+export const broadcastToOp = defineOp<ShapeAttrs>({
+  name: 'broadcastTo',
+  arity: 1,
+  infer(inputs, attrs) {
+    const x = inputs[0]!;
+    const shape = checkShape('broadcastTo', attrs.shape, 'target shape');
+    const cannot = `shape ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`;
+    const offset = shape.length - x.shape.length;
+    if (offset < 0) {
+      throw opError(
+        ShapeError,
+        'broadcastTo',
+        inputs,
+        `${cannot}: the target has fewer axes (${shape.length}) than the operand (${x.shape.length})`,
+        'broadcasting only adds leading axes; reshape or sum the operand first',
+      );
+    }
+    x.shape.forEach((d, i) => {
+      if (d !== 1 && d !== shape[i + offset]) {
+        throw opError(
+          ShapeError,
+          'broadcastTo',
+          inputs,
+          `${cannot}: operand axis ${i} has size ${d} but the target has ${shape[i + offset]} there`,
+          'only size-1 axes can grow; make that axis 1 or match the target',
+        );
+      }
+    });
+    return { shape, dtype: x.dtype };
+  },
+  evaluate(inputs, _, out, ctx) {
+    const x = inputs[0]!;
+    return gatherByStrides(x, out, broadcastStrides(x.shape, out.shape), ctx);
+  },
+});
+
+/**
+ * Gives `x` a new shape with the same elements in the same row-major order. One
+ * dimension may be -1: it is inferred from the others. The stored shape has no -1.
+ */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('reshape', x);
+  const dims = requireArray('reshape', 'shape', shape, 'an array of integers').map((d) =>
+    requireInteger('reshape', 'each dimension of the shape', d),
+  );
+  const bad = dims.find((d) => d < -1);
+  if (bad !== undefined) {
+    throw new ArgumentError(`reshape: shape ${formatShape(dims)} has a bad dimension ${bad}; use non-negative sizes and at most one -1.`);
+  }
+  const inferred = dims.indexOf(-1);
+  if (inferred >= 0) {
+    if (dims.lastIndexOf(-1) !== inferred) {
+      throw new ArgumentError(`reshape: shape ${formatShape(dims)} has more than one -1; only one dimension can be inferred.`);
+    }
+    const known = sizeOf(dims.filter((d) => d !== -1));
+    if (known === 0 || x.size % known !== 0) {
+      const problem =
+        known === 0
+          ? `the -1 in ${formatShape(dims)} is ambiguous because the other dimensions hold 0 elements`
+          : `shape ${formatShape(x.shape)} (${x.size} elements) cannot be reshaped to ${formatShape(dims)}: ${x.size} is not a multiple of ${known}`;
+      throw opError(ShapeError, 'reshape', [x.node], problem, 'give every dimension explicitly, or sizes whose product divides the element count');
+    }
+    dims[inferred] = x.size / known;
+  }
+  return x.graph.addNode(reshapeOp, [x], { shape: dims });
+}
+
+/**
+ * Permutes the axes of `x`: output axis i is input axis `perm[i]`. Without `perm`, the
+ * axes are reversed (a matrix transpose for rank 2). Negative entries count from the end.
+ */
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  requireTensor('transpose', x);
+  const rank = x.rank;
+  let resolved: number[];
+  if (perm === undefined) {
+    resolved = Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  } else {
+    const list = requireArray('transpose', 'perm', perm, 'an array of axes').map((a) => requireInteger('transpose', 'each axis of perm', a));
+    resolved = list.map((a) => (a < 0 && a >= -rank ? a + rank : a));
+  }
+  return x.graph.addNode(transposeOp, [x], { perm: resolved });
+}
+
+/** `transpose` with an explicit permutation (PyTorch's `permute`). */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  requireTensor('permute', x);
+  if (perm === undefined) throw new ArgumentError('permute: perm is required; use transpose(x) to reverse the axes.');
+  return transpose(x, perm);
+}
+
+/** Repeats `x` along size-1 and new leading axes to `shape` (NumPy `broadcast_to`). */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('broadcastTo', x);
+  return x.graph.addNode(broadcastToOp, [x], { shape: checkShape('broadcastTo', shape, 'target shape') });
+}
+
+/**
+ * PyTorch's `expand`: `broadcastTo`, where -1 keeps the operand's size on that axis.
+ * New leading axes cannot be -1 (they have no size to keep).
+ */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('expand', x);
+  const dims = requireArray('expand', 'shape', shape, 'an array of integers').map((d) =>
+    requireInteger('expand', 'each dimension of the shape', d),
+  );
+  const offset = dims.length - x.rank;
+  const resolved = dims.map((d, j) => {
+    if (d >= 0) return d;
+    if (d !== -1) {
+      throw new ArgumentError(`expand: shape ${formatShape(dims)} has a bad dimension ${d}; use non-negative sizes, or -1 to keep a size.`);
+    }
+    if (j < offset) {
+      throw opError(
+        ShapeError,
+        'expand',
+        [x.node],
+        `the -1 at position ${j} of ${formatShape(dims)} is a new leading axis, which has no size to keep`,
+        'give new leading axes an explicit size',
+      );
+    }
+    return x.shape[j - offset]!;
+  });
+  return broadcastTo(x, resolved);
+}
+
+/**
+ * Removes size-1 axes: the given ones (negative counts from the end), or all of them.
+ * Naming an axis whose size is not 1 is a ShapeError.
+ */
+export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  requireTensor('squeeze', x);
+  const operands = [x.node];
+  const shape = x.shape;
+  const dropped =
+    axes === undefined
+      ? shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : normalizeAxes('squeeze', operands, axes, x.rank);
+  for (const a of dropped) {
+    if (shape[a] !== 1) {
+      throw opError(ShapeError, 'squeeze', operands, `axis ${a} has size ${shape[a]}, not 1`, 'squeeze only size-1 axes; use reshape to merge axes');
+    }
+  }
+  return reshape(
+    x,
+    shape.filter((_, i) => !dropped.includes(i)),
+  );
+}
+
+/**
+ * Inserts size-1 axes. `axes` are positions in the output (as NumPy `expand_dims`), so
+ * `unsqueeze(x, -1)` appends an axis and `unsqueeze(x, [0, 2])` of a [3] gives [1,3,1].
+ */
+export function unsqueeze(x: Tensor, axes: number | readonly number[]): Tensor {
+  requireTensor('unsqueeze', x);
+  const list = typeof axes === 'number' ? [axes] : requireArray('unsqueeze', 'axes', axes, 'an axis or an array of axes');
+  const outRank = x.rank + list.length;
+  const inserted = normalizeAxes(
+    'unsqueeze',
+    [x.node],
+    list.map((a) => requireInteger('unsqueeze', 'each axis', a)),
+    outRank,
+  );
+  const shape: number[] = [];
+  let next = 0;
+  for (let j = 0; j < outRank; j++) shape.push(inserted.includes(j) ? 1 : x.shape[next++]!);
+  return reshape(x, shape);
+}
+

@@ -1,0 +1,301 @@
+/**
+ * Slicing and joining: `slice` (strided, Python semantics), `concat` (variadic), `pad`
+ * (constant mode) are primitives; `split` is a composite of slices.
+ *
+ * Stored slice attributes are canonical per axis — `starts`, `steps` and the output
+ * `shape` — so element i of an axis reads input index `start + i*step`, which is all a
+ * WGSL lowering needs. User bounds (negative, out of range, omitted) are resolved in the
+ * functional form, as Python's `slice.indices` does.
+ */
+
+import { isFloat } from '../dtype.js';
+import type { DType } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
+import type { TensorType } from '../shape.js';
+import { checkShape, forEachOffset, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { formatShape, requireArray, requireInteger } from './args.js';
+import { defineOp, emptyLike } from './op.js';
+import { requireTensor } from './lift.js';
+
+type SliceAttrs = { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] };
+type AxisAttrs = { axis: number };
+type PadAttrs = { before: readonly number[]; after: readonly number[]; value: number };
+
+/**
+ * One axis of a slice. Any field may be omitted: `start`/`end` default to the whole
+ * axis in the direction of `step` (default 1). Shorthands: `null` (or `{}`) takes the
+ * whole axis; a tuple `[start, end, step?]` with `null` for an omitted bound, so
+ * `[null, null, -1]` reverses an axis (Python's `::-1`).
+ */
+export type SliceAxis =
+  | { readonly start?: number | null; readonly end?: number | null; readonly step?: number | null }
+  | readonly [start: number | null, end: number | null, step?: number | null]
+  | null;
+
+export const sliceOp = defineOp<SliceAttrs>({
+  name: 'slice',
+  arity: 1,
+  infer(inputs, attrs) {
+    const x = inputs[0]!;
+    const rank = x.shape.length;
+    const shape = checkShape('slice', attrs.shape);
+    const { starts, steps } = attrs;
+    if (shape.length !== rank || starts.length !== rank || steps.length !== rank) {
+      throw opError(ShapeError, 'slice', inputs, `starts, steps and shape must each have one entry per axis (${rank})`, 'build slices with slice(x, spec)');
+    }
+    for (let a = 0; a < rank; a++) {
+      const [start, step, size, n] = [starts[a]!, steps[a]!, shape[a]!, x.shape[a]!];
+      const last = start + (size - 1) * step;
+      const inside = (i: number): boolean => Number.isInteger(i) && i >= 0 && i < n;
+      if (!Number.isInteger(step) || step === 0 || (size > 0 && !(inside(start) && inside(last)))) {
+        throw opError(
+          ShapeError,
+          'slice',
+          inputs,
+          `axis ${a} (size ${n}) cannot give ${size} elements from start ${start} with step ${step}`,
+          'build slices with slice(x, spec), which resolves Python-style bounds',
+        );
+      }
+    }
+    return { shape, dtype: x.dtype };
+  },
+  evaluate(inputs, attrs, out, ctx) {
+    const x = inputs[0]!;
+    const strides = stridesOf(x.shape);
+    const base = attrs.starts.reduce((sum, start, a) => sum + start * strides[a]!, 0);
+    const result = emptyLike(out, ctx);
+    forEachOffset(out.shape, [attrs.steps.map((step, a) => step * strides[a]!)], (i, [offset]) => {
+      result.data[i] = x.data[base + offset!]!;
+    });
+    return result;
+  },
+});
+
+export const concatOp = defineOp<AxisAttrs>({
+  name: 'concat',
+  arity: 'variadic',
+  infer(inputs, attrs) {
+    if (inputs.length === 0) throw new ArgumentError('concat: needs at least one tensor.');
+    const first = inputs[0]!;
+    const rank = first.shape.length;
+    if (rank === 0) {
+      throw opError(ShapeError, 'concat', inputs, 'scalars have no axis to join along', 'unsqueeze the scalars to shape [1] first, or use stack');
+    }
+    const axis = normalizeAxis('concat', inputs, attrs.axis, rank);
+    if (axis !== attrs.axis) throw opError(ShapeError, 'concat', inputs, `the stored axis ${attrs.axis} is not canonical`, 'build with concat(tensors, axis)');
+    const shape = [...first.shape];
+    inputs.forEach((t, k) => {
+      if (k === 0) return;
+      if (t.dtype !== first.dtype) {
+        throw opError(DTypeError, 'concat', inputs, `operand ${k} is ${t.dtype} but operand 0 is ${first.dtype}`, `cast operand ${k} with .cast('${first.dtype}')`);
+      }
+      if (t.shape.length !== rank) {
+        throw opError(ShapeError, 'concat', inputs, `operand ${k} has rank ${t.shape.length} but operand 0 has rank ${rank}`, 'reshape the operands to the same rank');
+      }
+      const differs = t.shape.findIndex((d, a) => a !== axis && d !== first.shape[a]);
+      if (differs >= 0) {
+        throw opError(
+          ShapeError,
+          'concat',
+          inputs,
+          `operand ${k} has size ${t.shape[differs]} on axis ${differs} but operand 0 has ${first.shape[differs]}; only the concat axis ${axis} may differ`,
+          'make every other axis the same size',
+        );
+      }
+      shape[axis]! += t.shape[axis]!;
+    });
+    return { shape, dtype: first.dtype };
+  },
+  evaluate(inputs, attrs, out, ctx) {
+    const result = emptyLike(out, ctx);
+    const outer = sizeOf(out.shape.slice(0, attrs.axis));
+    // Each operand contributes one contiguous run of `axis size × inner` per outer index.
+    const runs = inputs.map((x) => sizeOf(x.shape.slice(attrs.axis)));
+    let at = 0;
+    for (let o = 0; o < outer; o++) {
+      inputs.forEach((x, k) => {
+        const run = runs[k]!;
+        result.data.set(x.data.subarray(o * run, (o + 1) * run), at);
+        at += run;
+      });
+    }
+    return result;
+  },
+});
+
+export const padOp = defineOp<PadAttrs>({
+  name: 'pad',
+  arity: 1,
+  infer(inputs, attrs) {
+    const x = inputs[0]!;
+    const before = checkShape('pad', attrs.before, 'before');
+    const after = checkShape('pad', attrs.after, 'after');
+    if (before.length !== x.shape.length || after.length !== x.shape.length) {
+      throw opError(ShapeError, 'pad', inputs, `needs one [before, after] pair per axis (${x.shape.length})`, 'build with pad(x, pads)');
+    }
+    checkPadValue(inputs, attrs.value, x.dtype);
+    return { shape: x.shape.map((d, a) => before[a]! + d + after[a]!), dtype: x.dtype };
+  },
+  evaluate(inputs, attrs, out, ctx) {
+    const x = inputs[0]!;
+    const result = emptyLike(out, ctx);
+    result.data.fill(attrs.value);
+    const strides = stridesOf(out.shape);
+    const base = attrs.before.reduce((sum, b, a) => sum + b * strides[a]!, 0);
+    forEachOffset(x.shape, [strides], (i, [offset]) => {
+      result.data[base + offset!] = x.data[i]!;
+    });
+    return result;
+  },
+});
+
+function checkPadValue(inputs: readonly TensorType[], value: number, dtype: DType): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    // Infinity is not JSON: attributes would not survive a save. f32's extremes do the same job.
+    throw opError(
+      ArgumentError,
+      'pad',
+      inputs,
+      `the pad value must be a finite number, got ${String(value)}`,
+      'for max-pooling style padding use -3.4028234663852886e38 (the lowest f32)',
+    );
+  }
+  const fits = isFloat(dtype) || (dtype === 'bool' ? value === 0 || value === 1 : value === (value | 0));
+  if (!fits) {
+    throw opError(DTypeError, 'pad', inputs, `the pad value ${value} is not a ${dtype} value`, dtype === 'bool' ? 'pad bool with 0 or 1' : 'pad with an integer in the i32 range');
+  }
+}
+
+/** Resolves one axis's spec against size `n` as Python's `slice.indices` does. */
+function resolveAxis(n: number, axis: SliceAxis, a: number): { start: number; step: number; size: number } {
+  const what = (field: string): string => `${field} of axis ${a}`;
+  const optional = (value: unknown, field: string): number | null =>
+    value === undefined || value === null ? null : requireInteger('slice', what(field), value);
+  let fields: readonly unknown[];
+  if (axis === null) fields = [];
+  else if (Array.isArray(axis)) fields = axis;
+  else if (typeof axis === 'object') {
+    const { start, end, step } = axis as { start?: unknown; end?: unknown; step?: unknown };
+    fields = [start, end, step];
+  } else {
+    throw new ArgumentError(`slice: axis ${a} must be {start, end, step}, [start, end, step?] or null, got ${String(axis)}.`);
+  }
+  const step = optional(fields[2], 'step') ?? 1;
+  if (step === 0) throw new ArgumentError(`slice: the step of axis ${a} is 0; a step must be a non-zero integer.`);
+  // Bounds clamp to [0, n] going forward and to [-1, n-1] going backward (-1 = before the start).
+  const [lower, upper] = step > 0 ? [0, n] : [-1, n - 1];
+  const bound = (value: number | null, fallback: number): number => {
+    if (value === null) return fallback;
+    const v = value < 0 ? value + n : value;
+    return Math.min(Math.max(v, lower), upper);
+  };
+  const start = bound(optional(fields[0], 'start'), step > 0 ? lower : upper);
+  const end = bound(optional(fields[1], 'end'), step > 0 ? upper : lower);
+  const size = step > 0 ? Math.max(0, Math.ceil((end - start) / step)) : Math.max(0, Math.ceil((start - end) / -step));
+  // An empty or single-element axis reads nothing or one place: canonical start/step keep CSE exact.
+  if (size === 0) return { start: 0, step: 1, size };
+  return { start, step: size === 1 ? 1 : step, size };
+}
+
+/**
+ * Strided slice with Python semantics, one entry per leading axis (omitted trailing
+ * axes are taken whole): negative bounds count from the end, out-of-range bounds clamp,
+ * negative steps walk backward, step 0 is an error. The result may have size 0.
+ *
+ * ```ts
+ * slice(x, [{ start: 1, end: 5, step: 2 }])   // x[1:5:2]
+ * slice(x, [null, [null, null, -1]])          // x[:, ::-1]
+ * ```
+ */
+export function slice(x: Tensor, spec: readonly SliceAxis[]): Tensor {
+  requireTensor('slice', x);
+  const axes = requireArray('slice', 'spec', spec, 'an array with one entry per axis') as readonly SliceAxis[];
+  if (axes.length > x.rank) {
+    throw opError(ShapeError, 'slice', [x.node], `the spec has ${axes.length} entries but the operand has rank ${x.rank}`, 'give at most one entry per axis');
+  }
+  const resolved = x.shape.map((n, a) => resolveAxis(n, a < axes.length ? axes[a]! : null, a));
+  return x.graph.addNode(sliceOp, [x], {
+    starts: resolved.map((r) => r.start),
+    steps: resolved.map((r) => r.step),
+    shape: resolved.map((r) => r.size),
+  });
+}
+
+/** Joins tensors along an existing axis (negative counts from the end). */
+export function concat(tensors: readonly Tensor[], axis: number): Tensor {
+  const list = requireArray('concat', 'tensors', tensors, 'an array of Tensors');
+  if (list.length === 0) throw new ArgumentError('concat: needs at least one tensor; got an empty list.');
+  const operands = list.map((t, k) => requireTensor('concat', t, `operand ${k}`));
+  const types = operands.map((t) => t.node);
+  const rank = types[0]!.shape.length;
+  requireInteger('concat', 'axis', axis);
+  // Scalars are left to the shape rule, whose message says why they cannot be joined.
+  const canonical = rank === 0 ? axis : normalizeAxis('concat', types, axis, rank);
+  return operands[0]!.graph.addNode(concatOp, operands, { axis: canonical });
+}
+
+/**
+ * Splits `x` along `axis` into `count` equal parts, or into parts of the given sizes
+ * (which must sum to the axis size). Returns the parts in order.
+ */
+export function split(x: Tensor, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
+  requireTensor('split', x);
+  const a = normalizeAxis('split', [x.node], requireInteger('split', 'axis', axis), x.rank);
+  const n = x.shape[a]!;
+  let sizes: number[];
+  if (typeof sizesOrCount === 'number') {
+    const count = requireInteger('split', 'the count', sizesOrCount);
+    if (count <= 0) throw new ArgumentError(`split: the count must be a positive integer, got ${count}.`);
+    if (n % count !== 0) {
+      throw opError(ShapeError, 'split', [x.node], `axis ${a} has size ${n}, which ${count} does not divide`, 'pass a count that divides it, or a list of sizes');
+    }
+    sizes = new Array<number>(count).fill(n / count);
+  } else {
+    sizes = requireArray('split', 'sizes', sizesOrCount, 'a count or an array of sizes').map((s) => requireInteger('split', 'each size', s));
+    const negative = sizes.find((s) => s < 0);
+    if (negative !== undefined) throw new ArgumentError(`split: sizes must be non-negative, got ${negative}.`);
+    const total = sizes.reduce((sum, s) => sum + s, 0);
+    if (total !== n) {
+      throw opError(ShapeError, 'split', [x.node], `sizes ${formatShape(sizes)} sum to ${total} but axis ${a} has size ${n}`, 'give sizes that sum to the axis size');
+    }
+  }
+  let start = 0;
+  return sizes.map((size) => {
+    const spec: SliceAxis[] = x.shape.map(() => null);
+    spec[a] = { start, end: start + size };
+    start += size;
+    return slice(x, spec);
+  });
+}
+
+/**
+ * Pads `x` with a constant: `pads[a] = [before, after]` elements on axis a, one pair per
+ * axis (giving fewer pairs than the rank is an error, so no axis is padded by accident).
+ */
+export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
+  requireTensor('pad', x);
+  const pairs = requireArray('pad', 'pads', pads, 'an array of [before, after] pairs');
+  if (pairs.length !== x.rank) {
+    throw opError(
+      ShapeError,
+      'pad',
+      [x.node],
+      `got ${pairs.length} [before, after] pairs for rank ${x.rank}`,
+      'give one pair per axis, [0, 0] for an axis not padded',
+    );
+  }
+  const widths = pairs.map((pair, a) => {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new ArgumentError(`pad: pads[${a}] must be a [before, after] pair, got ${JSON.stringify(pair)}.`);
+    }
+    return (pair as readonly unknown[]).map((w) => {
+      const width = requireInteger('pad', `pads[${a}]`, w);
+      if (width < 0) {
+        throw new ArgumentError(`pad: pads[${a}] has a negative width ${width}; pad only adds. Fix: use slice to remove elements.`);
+      }
+      return width;
+    });
+  });
+  return x.graph.addNode(padOp, [x], { before: widths.map((w) => w[0]!), after: widths.map((w) => w[1]!), value });
+}
