@@ -17,3 +17,5 @@ export { printGraph } from './compiler/print.js';
 export { interpret, evaluate, evaluateNodes, initialParams, hostArray } from './compiler/reference.js';
 export type { InterpretOptions, HostValue } from './compiler/reference.js';
 export * from './compiler/ops/index.js';
+export { requestDevice } from './runtime/device.js';
+export type { DeviceOptions, DeviceInfo, KilnDevice } from './runtime/device.js';

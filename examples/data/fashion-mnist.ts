@@ -1,0 +1,112 @@
+/**
+ * Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017) from the gzipped IDX files that Debian's
+ * `dataset-fashion-mnist` package installs: 60 000 training and 10 000 test images of
+ * 28×28 grey pixels, in 10 clothing classes.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/** Where the files are: `$FASHION_MNIST_DIR`, or where the Debian package puts them. */
+export const FASHION_MNIST_DIR = process.env['FASHION_MNIST_DIR'] ?? '/usr/share/datasets/fashion-mnist';
+
+export const FASHION_MNIST_CLASSES: readonly string[] = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
+export const IMAGE_SIZE = 28 * 28;
+
+/** An IDX array of unsigned bytes: its dims and its data in row-major order. */
+export interface IdxArray {
+  readonly dims: readonly number[];
+  readonly data: Uint8Array;
+}
+
+/** IDX type code of unsigned bytes, the only type these files use. */
+const UBYTE = 0x08;
+
+/**
+ * Parses an (uncompressed) IDX file: two zero bytes, a type code, the number of dims,
+ * each dim as a big-endian u32, then the data.
+ */
+export function parseIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new Error(`${name}: not an IDX file (it must start with two zero bytes).`);
+  }
+  if (bytes[2] !== UBYTE) {
+    throw new Error(`${name}: IDX type 0x${bytes[2]!.toString(16)} is not supported; only unsigned bytes (0x08) are.`);
+  }
+  const rank = bytes[3]!;
+  const header = 4 + 4 * rank;
+  if (bytes.length < header) throw new Error(`${name}: truncated header (${rank} dims need ${header} bytes).`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (bytes.length !== header + size) {
+    throw new Error(`${name}: dims [${dims.join(',')}] need ${size} data bytes, found ${bytes.length - header}.`);
+  }
+  return { dims, data: bytes.subarray(header) };
+}
+
+export interface FashionMnistSplit {
+  /** Number of examples. */
+  readonly count: number;
+  /** count × 784 pixels, 0 (background) to 255. */
+  readonly images: Uint8Array;
+  /** count class indices, 0 to 9 (see FASHION_MNIST_CLASSES). */
+  readonly labels: Uint8Array;
+}
+
+/** Reads the training (60 000) or test (10 000) split. */
+export async function loadFashionMnist(split: 'train' | 'test', dir = FASHION_MNIST_DIR): Promise<FashionMnistSplit> {
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const images = await readIdx(join(dir, `${prefix}-images-idx3-ubyte.gz`));
+  const labels = await readIdx(join(dir, `${prefix}-labels-idx1-ubyte.gz`));
+  const count = labels.dims[0]!;
+  if (images.dims.length !== 3 || images.dims[0] !== count || images.dims[1]! * images.dims[2]! !== IMAGE_SIZE) {
+    throw new Error(`Fashion-MNIST ${split}: images of dims [${images.dims.join(',')}] do not match ${count} labels of 28×28 images.`);
+  }
+  return { count, images: images.data, labels: labels.data };
+}
+
+async function readIdx(path: string): Promise<IdxArray> {
+  let compressed: Buffer;
+  try {
+    compressed = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(
+      `Fashion-MNIST is missing: no ${path}. Fix: on Debian/Ubuntu run 'apt-get install dataset-fashion-mnist' ` +
+        `(or 'bash setup.sh'); elsewhere download the four *-ubyte.gz files and set FASHION_MNIST_DIR to their folder.`,
+    );
+  }
+  return parseIdx(gunzipSync(compressed), path);
+}
+
+/** A batch for a model: pixels scaled to [0, 1] as f32 [size, 784], labels as i32 [size]. */
+export interface Batch {
+  readonly images: Float32Array;
+  readonly labels: Int32Array;
+}
+
+/** Examples start … start+size−1 of a split, as model inputs. */
+export function batchOf(split: FashionMnistSplit, start: number, size: number): Batch {
+  if (!Number.isInteger(start) || !Number.isInteger(size) || start < 0 || size < 0 || start + size > split.count) {
+    throw new Error(`batchOf: examples ${start} to ${start + size - 1} are outside the split's 0 to ${split.count - 1}.`);
+  }
+  const pixels = split.images.subarray(start * IMAGE_SIZE, (start + size) * IMAGE_SIZE);
+  return {
+    images: Float32Array.from(pixels, (p) => p / 255),
+    labels: Int32Array.from(split.labels.subarray(start, start + size)),
+  };
+}
