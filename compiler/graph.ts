@@ -14,7 +14,7 @@ import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
-import { checkShape, sizeOf } from './shape.js';
+import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
 
@@ -51,6 +51,8 @@ export interface GraphJSON {
   seed: number;
   nodes: Node[];
   outputs: Record<string, number>;
+  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
+  assignments?: [number, number][];
 }
 
 export interface GraphOptions {
@@ -64,6 +66,7 @@ export class Graph {
   private readonly nodeList: Node[] = [];
   private readonly names = new Map<string, number>();
   private readonly outputMap = new Map<string, number>();
+  private readonly assignMap = new Map<number, number>();
 
   constructor(name = 'graph', options: GraphOptions = {}) {
     this.name = name;
@@ -80,6 +83,14 @@ export class Graph {
   /** Named outputs, in the order they were declared. */
   get outputs(): ReadonlyMap<string, number> {
     return this.outputMap;
+  }
+
+  /**
+   * Update edges, param/state id → value id: when a step that includes them runs, the
+   * target takes the value (all values are computed from the step's old state first).
+   */
+  get assignments(): ReadonlyMap<number, number> {
+    return this.assignMap;
   }
 
   node(id: number): Node {
@@ -164,6 +175,29 @@ export class Graph {
   }
 
   /**
+   * Declares that after a step, the param or state `target` holds `value` (an optimizer's
+   * new weights, a new momentum). Each target is assigned at most once.
+   */
+  assign(target: Tensor, value: Tensor): void {
+    this.own('assign', [target, value]);
+    const node = target.node;
+    if (node.op !== 'param' && node.op !== 'state') {
+      throw new GraphError(
+        `assign: the target must be a param or state, got ${node.op} ${target.toString()}; inputs and computed values cannot be updated.`,
+      );
+    }
+    if (!sameShape(node.shape, value.shape) || node.dtype !== value.dtype) {
+      throw new GraphError(
+        `assign: ${node.op} '${node.name}' is ${formatType(node)} but the value is ${formatType(value.node)}; they must match.`,
+      );
+    }
+    if (this.assignMap.has(target.id)) {
+      throw new GraphError(`assign: ${node.op} '${node.name}' is already assigned (by %${this.assignMap.get(target.id)}).`);
+    }
+    this.assignMap.set(target.id, value.id);
+  }
+
+  /**
    * Appends a node for `def` applied to `inputs`: checks that the inputs belong to this
    * graph, runs the op's shape rule (which throws on bad input) and returns its tensor.
    * This is how every op's functional form builds nodes.
@@ -196,7 +230,13 @@ export class Graph {
   }
 
   toJSON(): GraphJSON {
-    return { name: this.name, seed: this.seed, nodes: [...this.nodeList], outputs: Object.fromEntries(this.outputMap) };
+    return {
+      name: this.name,
+      seed: this.seed,
+      nodes: [...this.nodeList],
+      outputs: Object.fromEntries(this.outputMap),
+      assignments: [...this.assignMap],
+    };
   }
 
   /** Rebuilds a graph from JSON, re-running every shape rule (so a hand-edited file is checked). */
@@ -215,6 +255,7 @@ export class Graph {
       graph.addNode(def, inputs, node.attrs, node.name);
     });
     for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
+    for (const [target, value] of json.assignments ?? []) graph.assign(graph.tensor(target), graph.tensor(value));
     return graph;
   }
 

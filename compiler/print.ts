@@ -87,6 +87,7 @@ export function printGraph(graph: Graph): string {
     first = false;
   }
   section('out', [...graph.outputs].map(([name, id]) => `${quoteName(name)} = ${refName(id)}`));
+  for (const [target, value] of graph.assignments) lines.push(`  assign ${refName(target)} <- ${refName(value)}`);
   lines.push('}');
   return lines.join('\n');
 }

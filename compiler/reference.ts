@@ -151,3 +151,30 @@ export function evaluate(tensors: readonly Tensor[], options: InterpretOptions =
     options,
   );
 }
+
+/** What one run of an entry point gives: its outputs, and the new value of every assigned param/state. */
+export interface StepResult {
+  outputs: Record<string, HostArray>;
+  /** Param/state name → its value after the step. */
+  updates: Record<string, HostArray>;
+}
+
+/**
+ * Runs an entry point (`forward`, `trainStep`) on the reference interpreter: computes its
+ * outputs and assignment values from the current params/state (none is updated until all
+ * are computed, as on the GPU), and returns both. The caller keeps the new state.
+ */
+export function runEntry(
+  graph: Graph,
+  entry: { readonly outputs: Readonly<Record<string, number>>; readonly assignments: readonly (readonly [number, number])[] },
+  options: InterpretOptions = {},
+): StepResult {
+  const names = Object.keys(entry.outputs);
+  const ids = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
+  const values = evaluateNodes(graph, ids, options);
+  const outputs = Object.fromEntries(names.map((name, i) => [name, values[i]!]));
+  const updates = Object.fromEntries(
+    entry.assignments.map(([target], i) => [graph.node(target).name!, values[names.length + i]!]),
+  );
+  return { outputs, updates };
+}

@@ -64,7 +64,17 @@ export function verify(graph: Graph): void {
       names.set(node.name!, index);
     }
   });
+  const exists = (id: number): boolean => Number.isInteger(id) && id >= 0 && id < graph.nodes.length;
   for (const [name, id] of graph.outputs) {
-    if (!Number.isInteger(id) || id < 0 || id >= graph.nodes.length) fail(`output '${name}' points at missing node %${id}`);
+    if (!exists(id)) fail(`output '${name}' points at missing node %${id}`);
+  }
+  for (const [target, value] of graph.assignments) {
+    if (!exists(target) || !exists(value)) fail(`assignment %${target} <- %${value} names a missing node`);
+    const t = graph.node(target);
+    const v = graph.node(value);
+    if (t.op !== 'param' && t.op !== 'state') fail(`assignment target %${target} is a ${t.op}, not a param or state`);
+    if (!sameShape(t.shape, v.shape) || t.dtype !== v.dtype) {
+      fail(`assignment %${target} <- %${value}: ${t.dtype}[${t.shape.join(',')}] vs ${v.dtype}[${v.shape.join(',')}]`);
+    }
   }
 }

@@ -10,8 +10,9 @@ import type { DTypeClass } from './elementwise.js';
 import { checkDTypes, evaluateElementwise, inferElementwise } from './elementwise.js';
 import { DTypeError, opError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
-import type { OpDef } from './op.js';
-import { defineOp } from './op.js';
+import type { OpDef, VjpRule } from './op.js';
+import { defineOp, noGradient } from './op.js';
+import { neg } from './unary.js';
 import { liftOperands, requireTensor } from './lift.js';
 
 type NoAttrs = Record<string, never>;
@@ -20,11 +21,13 @@ function defineBinary(
   name: string,
   accepts: DTypeClass,
   reference: (a: number, b: number, dtype: DType) => number,
+  vjp: VjpRule<NoAttrs>,
   result?: DType,
 ): OpDef<NoAttrs> {
   return defineOp<NoAttrs>({
     name,
     arity: 2,
+    vjp,
     infer: (inputs) => inferElementwise(name, inputs, accepts, result),
     evaluate: (inputs, _, out, ctx) => {
       const dtype = inputs[0]!.dtype;
@@ -42,26 +45,32 @@ function divide(a: number, b: number, dtype: DType): number {
 /** i32 arithmetic wraps around on overflow, as it does on the GPU. */
 const wrap = (v: number, dtype: DType): number => (dtype === 'i32' ? v | 0 : v);
 
-export const addOp = defineBinary('add', 'numeric', (a, b, d) => wrap(a + b, d));
-export const subOp = defineBinary('sub', 'numeric', (a, b, d) => wrap(a - b, d));
-export const mulOp = defineBinary('mul', 'numeric', (a, b, d) => (d === 'i32' ? Math.imul(a, b) : a * b));
+export const addOp = defineBinary('add', 'numeric', (a, b, d) => wrap(a + b, d), ({ cotangent: g }) => [g, g]);
+export const subOp = defineBinary('sub', 'numeric', (a, b, d) => wrap(a - b, d), ({ cotangent: g }) => [g, neg(g)]);
+export const mulOp = defineBinary(
+  'mul',
+  'numeric',
+  (a, b, d) => (d === 'i32' ? Math.imul(a, b) : a * b),
+  ({ inputs: [a, b], cotangent: g }) => [mul(g, b!), mul(g, a!)],
+);
 export const divOp = defineBinary('div', 'numeric', divide);
 export const powOp = defineBinary('pow', 'float', (a, b) => Math.pow(a, b));
 export const maximumOp = defineBinary('maximum', 'numeric', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)));
 export const minimumOp = defineBinary('minimum', 'numeric', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)));
-export const equalOp = defineBinary('equal', 'any', (a, b) => Number(a === b), 'bool');
-export const notEqualOp = defineBinary('notEqual', 'any', (a, b) => Number(a !== b), 'bool');
-export const lessOp = defineBinary('less', 'numeric', (a, b) => Number(a < b), 'bool');
-export const lessEqualOp = defineBinary('lessEqual', 'numeric', (a, b) => Number(a <= b), 'bool');
-export const greaterOp = defineBinary('greater', 'numeric', (a, b) => Number(a > b), 'bool');
-export const greaterEqualOp = defineBinary('greaterEqual', 'numeric', (a, b) => Number(a >= b), 'bool');
-export const logicalAndOp = defineBinary('logicalAnd', 'bool', (a, b) => Number(a !== 0 && b !== 0));
-export const logicalOrOp = defineBinary('logicalOr', 'bool', (a, b) => Number(a !== 0 || b !== 0));
-export const logicalXorOp = defineBinary('logicalXor', 'bool', (a, b) => Number((a !== 0) !== (b !== 0)));
+export const equalOp = defineBinary('equal', 'any', (a, b) => Number(a === b), noGradient, 'bool');
+export const notEqualOp = defineBinary('notEqual', 'any', (a, b) => Number(a !== b), noGradient, 'bool');
+export const lessOp = defineBinary('less', 'numeric', (a, b) => Number(a < b), noGradient, 'bool');
+export const lessEqualOp = defineBinary('lessEqual', 'numeric', (a, b) => Number(a <= b), noGradient, 'bool');
+export const greaterOp = defineBinary('greater', 'numeric', (a, b) => Number(a > b), noGradient, 'bool');
+export const greaterEqualOp = defineBinary('greaterEqual', 'numeric', (a, b) => Number(a >= b), noGradient, 'bool');
+export const logicalAndOp = defineBinary('logicalAnd', 'bool', (a, b) => Number(a !== 0 && b !== 0), noGradient);
+export const logicalOrOp = defineBinary('logicalOr', 'bool', (a, b) => Number(a !== 0 || b !== 0), noGradient);
+export const logicalXorOp = defineBinary('logicalXor', 'bool', (a, b) => Number((a !== 0) !== (b !== 0)), noGradient);
 
 export const logicalNotOp = defineOp<NoAttrs>({
   name: 'logicalNot',
   arity: 1,
+  vjp: noGradient,
   infer: (inputs) => inferElementwise('logicalNot', inputs, 'bool'),
   evaluate: (inputs, _, out, ctx) => evaluateElementwise(inputs, out, ctx, ([a]) => Number(a === 0)),
 });

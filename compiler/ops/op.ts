@@ -9,6 +9,7 @@ import { allocate } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 
 /** Attribute values are plain JSON so a graph (and later a plan) serializes as is. */
 export type AttrValue = number | string | boolean | null | readonly AttrValue[] | { readonly [key: string]: AttrValue };
@@ -27,6 +28,25 @@ export interface EvalContext {
   readonly precision: Precision;
 }
 
+/** What an op's VJP rule is given: the node's inputs and output as tensors, and the output's cotangent. */
+export interface VjpArgs<A extends Attrs = Attrs> {
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: A;
+  /** The cotangent of the output: same shape and dtype as the output. */
+  readonly cotangent: Tensor;
+}
+
+/**
+ * A VJP rule: for each input, its cotangent contribution built from graph ops, or null
+ * when no gradient flows to it (a non-differentiable input, or a mask). A contribution
+ * may have the output's broadcast shape: autodiff sums it down to the input's shape.
+ */
+export type VjpRule<A extends Attrs = Attrs> = (args: VjpArgs<A>) => readonly (Tensor | null)[];
+
+/** The VJP of an op through which no gradient flows (floor, sign, comparisons, argmax, ...): zero. */
+export const noGradient: VjpRule<Attrs> = ({ inputs }) => inputs.map(() => null);
+
 export interface OpDef<A extends Attrs = Attrs> {
   /** The op's name as printed in graphs (`matmul`, `sum`, ...). */
   readonly name: string;
@@ -39,6 +59,12 @@ export interface OpDef<A extends Attrs = Attrs> {
   infer(inputs: readonly TensorType[], attrs: A): TensorType;
   /** CPU reference implementation: plain, obviously correct code; the oracle for GPU tests. */
   evaluate(inputs: readonly HostArray[], attrs: A, out: TensorType, ctx: EvalContext): HostArray;
+  /**
+   * Reverse-mode rule, written in graph ops so gradients can be simplified, fused and
+   * differentiated again. Absent only for ops whose outputs are never differentiated
+   * (sources, integer/bool results); autodiff reports a missing rule by op name.
+   */
+  readonly vjp?: VjpRule<A>;
 }
 
 const registry = new Map<string, OpDef>();

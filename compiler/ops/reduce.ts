@@ -16,7 +16,8 @@ import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
-import type { HostArray, OpDef } from './op.js';
+import type { HostArray, OpDef, VjpRule } from './op.js';
+import { broadcastTo, reshape } from './shape.js';
 import { defineOp, emptyLike } from './op.js';
 
 export type ReduceAttrs = { axes: number[]; keepdims: boolean };
@@ -99,11 +100,12 @@ function defineReduce(
   name: string,
   accepts: DTypeClass,
   reduce: (x: HostArray, axes: readonly number[], outSize: number) => ArrayLike<number>,
-  options: { needsNonEmpty?: boolean } = {},
+  options: { needsNonEmpty?: boolean; vjp?: VjpRule<ReduceAttrs> } = {},
 ): OpDef<ReduceAttrs> {
   return defineOp<ReduceAttrs>({
     name,
     arity: 1,
+    ...(options.vjp ? { vjp: options.vjp } : {}),
     infer(inputs, { axes, keepdims }) {
       const x = inputs[0]!;
       const dtype = checkDTypes(name, inputs, accepts);
@@ -121,8 +123,20 @@ function defineReduce(
 
 const isI32 = (x: HostArray): boolean => x.dtype === 'i32';
 
-export const sumOp = defineReduce('sum', 'numeric', (x, axes, n) =>
-  isI32(x) ? fold(x, axes, n, 0, (a, v) => (a + v) | 0) : fold(x, axes, n, 0, (a, v) => a + v),
+/**
+ * Spreads a reduction's output-shaped tensor `y` back over the reduced axes of `x`'s
+ * shape: reinsert the reduced axes as size 1 (unless kept), then broadcast.
+ */
+export function broadcastBack(y: Tensor, x: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
+  const kept = keepdims ? y : reshape(y, reducedShape(x.shape, axes, true));
+  return broadcastTo(kept, x.shape);
+}
+
+export const sumOp = defineReduce(
+  'sum',
+  'numeric',
+  (x, axes, n) => (isI32(x) ? fold(x, axes, n, 0, (a, v) => (a + v) | 0) : fold(x, axes, n, 0, (a, v) => a + v)),
+  { vjp: ({ inputs: [x], attrs, cotangent }) => [broadcastBack(cotangent, x!, attrs)] },
 );
 
 export const prodOp = defineReduce('prod', 'numeric', (x, axes, n) =>
@@ -268,3 +282,33 @@ export const argmax = argReduction(argmaxOp);
  * the first NaN for argmin too). A size-0 axis is a ShapeError.
  */
 export const argmin = argReduction(argminOp);
+
+/**
+ * Sums `x` down to `shape`, undoing NumPy broadcasting: leading axes `x` has and `shape`
+ * lacks are summed away, and axes where `shape` has 1 are summed with keepdims. This is
+ * how a gradient of a broadcast operand gets back to the operand's shape.
+ */
+export function sumToShape(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('sumToShape', x);
+  const lead = x.rank - shape.length;
+  const mismatch = (): never => {
+    throw opError(
+      ShapeError,
+      'sumToShape',
+      [x.node],
+      `[${shape.join(',')}] does not broadcast to [${x.shape.join(',')}]`,
+      'pass a shape the tensor was broadcast from',
+    );
+  };
+  if (lead < 0) mismatch();
+  const leading = Array.from({ length: lead }, (_, i) => i);
+  const ones = shape.flatMap((d, i) => {
+    const from = x.shape[lead + i]!;
+    if (d === from) return [];
+    if (d !== 1) mismatch();
+    return [lead + i];
+  });
+  if (leading.length === 0 && ones.length === 0) return x;
+  const summed = ones.length > 0 ? sum(x, ones, true) : x;
+  return leading.length > 0 ? sum(summed, leading) : summed;
+}

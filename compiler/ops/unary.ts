@@ -7,19 +7,21 @@ import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { evaluateElementwise, inferElementwise } from './elementwise.js';
-import type { Attrs, OpDef } from './op.js';
-import { defineOp } from './op.js';
+import type { Attrs, OpDef, VjpRule } from './op.js';
+import { defineOp, noGradient } from './op.js';
 import { requireTensor } from './lift.js';
-import { erf, roundHalfEven, sigmoid as sigmoidScalar, softplus as softplusScalar } from './special.js';
+import { erf as erfScalar, roundHalfEven, sigmoid as sigmoidScalar, softplus as softplusScalar } from './special.js';
 
 function defineUnary<A extends Attrs>(
   name: string,
   accepts: DTypeClass,
   reference: (x: number, attrs: A) => number,
+  vjp: VjpRule<A>,
 ): OpDef<A> {
   return defineOp<A>({
     name,
     arity: 1,
+    vjp,
     infer: (inputs) => inferElementwise(name, inputs, accepts),
     evaluate: (inputs, attrs, out, ctx) => evaluateElementwise(inputs, out, ctx, ([x]) => reference(x!, attrs)),
   });
@@ -46,6 +48,7 @@ export const reciprocalOp = defineUnary<NoAttrs>('reciprocal', 'float', (x) => 1
 export const sinOp = defineUnary<NoAttrs>('sin', 'float', Math.sin);
 export const cosOp = defineUnary<NoAttrs>('cos', 'float', Math.cos);
 export const tanhOp = defineUnary<NoAttrs>('tanh', 'float', Math.tanh);
+export const erfOp = defineUnary<NoAttrs>('erf', 'float', erfScalar);
 export const sigmoidOp = defineUnary<NoAttrs>('sigmoid', 'float', sigmoidScalar);
 export const softplusOp = defineUnary<NoAttrs>('softplus', 'float', softplusScalar);
 export const floorOp = defineUnary<NoAttrs>('floor', 'float', Math.floor);
@@ -62,7 +65,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 export const geluOp = defineUnary<GeluAttrs>('gelu', 'float', (x, { approximate }) =>
   approximate === 'tanh'
     ? 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-    : 0.5 * x * (1 + erf(x / Math.SQRT2)),
+    : 0.5 * x * (1 + erfScalar(x / Math.SQRT2)),
 );
 
 type ClipAttrs = { min: number | null; max: number | null };
@@ -98,6 +101,8 @@ export const reciprocal = unary(reciprocalOp);
 export const sin = unary(sinOp);
 export const cos = unary(cosOp);
 export const tanh = unary(tanhOp);
+/** The Gauss error function. */
+export const erf = unary(erfOp);
 /** 1/(1 + e⁻ˣ), computed without overflow. */
 export const sigmoid = unary(sigmoidOp);
 /** log(1 + eˣ), computed without overflow. */
