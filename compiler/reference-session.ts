@@ -5,9 +5,11 @@
  */
 
 import type { Precision } from './dtype.js';
+import { ArgumentError, FeedError } from './errors.js';
 import type { HostArray } from './ops/op.js';
 import type { HostValue } from './reference.js';
-import { initialParams, runEntry } from './reference.js';
+import { hostArray, initialParams, runEntry } from './reference.js';
+import { formatType, sameShape } from './shape.js';
 import type { TrainingProgram } from './train.js';
 
 export class ReferenceSession {
@@ -15,10 +17,15 @@ export class ReferenceSession {
   readonly precision: Precision;
   private values: Record<string, HostArray>;
 
+  /** Starts from every param's initializer, with optimizer state at its initial value (zeros, step 0). */
   constructor(program: TrainingProgram, options: { precision?: Precision } = {}) {
+    const precision = options.precision ?? 'f32';
+    if (precision !== 'f32' && precision !== 'f64') {
+      throw new ArgumentError(`ReferenceSession: precision must be 'f32' or 'f64', got '${String(precision)}'.`);
+    }
     this.program = program;
-    this.precision = options.precision ?? 'f32';
-    this.values = initialParams(program.graph, this.precision);
+    this.precision = precision;
+    this.values = initialParams(program.graph, precision);
   }
 
   /** Current values of every param and state, by name. */
@@ -26,17 +33,39 @@ export class ReferenceSession {
     return this.values;
   }
 
-  /** Replaces some params/state (e.g. weights loaded from a checkpoint). */
-  setParams(values: Readonly<Record<string, HostArray>>): void {
-    this.values = { ...this.values, ...values };
+  /**
+   * Replaces some params/state (e.g. weights loaded from a checkpoint). Each value is a
+   * host array of the slot's type or flat numbers in row-major order; it is copied.
+   */
+  setParams(values: Readonly<Record<string, HostValue>>): void {
+    const next = { ...this.values };
+    for (const [name, value] of Object.entries(values)) {
+      const current = this.values[name];
+      if (!current) {
+        const known = Object.keys(this.values).join(', ');
+        throw new FeedError(`setParams: '${name}' is not a param or state of graph '${this.program.graph.name}'. Known: ${known}.`);
+      }
+      if ('shape' in value && 'dtype' in value && (value.dtype !== current.dtype || !sameShape(value.shape, current.shape))) {
+        throw new FeedError(`setParams: '${name}' is ${formatType(current)}, got ${formatType(value)}.`);
+      }
+      const data = 'data' in value ? value.data : value;
+      if (data.length !== current.data.length) {
+        throw new FeedError(`setParams: '${name}' is ${formatType(current)} (${current.data.length} values), got ${data.length} values.`);
+      }
+      next[name] = hostArray(current.dtype, current.shape, data, this.precision);
+    }
+    this.values = next;
   }
 
-  /** Runs the graph's declared outputs. */
+  /** Runs the graph's declared outputs; applies no update. */
   forward(feeds: Readonly<Record<string, HostValue>>): Record<string, HostArray> {
     return runEntry(this.program.graph, this.program.forward, this.options(feeds)).outputs;
   }
 
-  /** One training step: returns the loss (and requested outputs) and applies every update. */
+  /**
+   * One training step: returns the loss (and requested outputs), computed from the
+   * parameters before the step, and applies every update.
+   */
   trainStep(feeds: Readonly<Record<string, HostValue>>): Record<string, HostArray> {
     const { outputs, updates } = runEntry(this.program.graph, this.program.trainStep, this.options(feeds));
     this.values = { ...this.values, ...updates };

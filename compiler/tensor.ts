@@ -10,13 +10,14 @@ import type { Shape } from './shape.js';
 import { formatType, sizeOf } from './shape.js';
 import * as binary from './ops/binary.js';
 import { cast } from './ops/cast.js';
-import { gather } from './ops/gather.js';
+import { gather, scatterAdd } from './ops/gather.js';
 import type { MatmulOptions } from './ops/matmul.js';
 import { matmul } from './ops/matmul.js';
 import type { LossOptions, OneHotOptions } from './ops/nn.js';
 import * as nn from './ops/nn.js';
 import * as reduce from './ops/reduce.js';
 import * as shape from './ops/shape.js';
+import { stopGradient } from './ops/stop-gradient.js';
 import type { SliceAxis } from './ops/slice.js';
 import { pad, slice, split } from './ops/slice.js';
 import type { GeluApproximation } from './ops/unary.js';
@@ -87,6 +88,9 @@ export class Tensor {
   round(): Tensor { return unary.round(this); }
   clip(min: number | null, max: number | null): Tensor { return unary.clip(this, min, max); }
   cast(dtype: DType): Tensor { return cast(this, dtype); }
+  erf(): Tensor { return unary.erf(this); }
+  /** This value, through which no gradient flows. */
+  stopGradient(): Tensor { return stopGradient(this); }
 
   // elementwise binary (numbers are lifted to the tensor's dtype)
   add(other: TensorLike): Tensor { return binary.add(this, other); }
@@ -132,6 +136,8 @@ export class Tensor {
   split(sizesOrCount: number | readonly number[], axis?: number): Tensor[] { return split(this, sizesOrCount, axis); }
   pad(pads: readonly (readonly [number, number])[], value?: number): Tensor { return pad(this, pads, value); }
   gather(indices: Tensor, axis?: number): Tensor { return gather(this, indices, axis); }
+  /** Adds these updates into zeros of length `size` along `axis`, at `indices` (the transpose of gather). */
+  scatterAdd(indices: Tensor, axis: number, size: number): Tensor { return scatterAdd(this, indices, axis, size); }
 
   // neural-network composites
   softmax(axis?: number): Tensor { return nn.softmax(this, axis); }

@@ -27,7 +27,7 @@ export interface TrainingOptions {
   loss: Tensor;
   /** How parameters are updated: `sgd({...})`, `adam({...})`, `adamw({...})`. */
   optimizer: Optimizer;
-  /** Parameters to train; default every param of the graph. Others stay fixed. */
+  /** Parameters to train; default every param the loss depends on. Others stay fixed. */
   params?: readonly Tensor[];
   /** Extra values `trainStep` returns besides the loss (logits, accuracy, ...). */
   outputs?: Readonly<Record<string, Tensor>>;
@@ -49,36 +49,33 @@ export interface TrainingProgram {
  */
 export function trainingProgram(graph: Graph, options: TrainingOptions): TrainingProgram {
   const { loss, optimizer } = options;
+  // Everything is checked before the first node is built, so a bad call leaves the graph as it was.
   if (!(loss instanceof Tensor) || loss.graph !== graph) {
-    throw new ArgumentError('trainingProgram: loss must be a Tensor of this graph.');
+    throw new ArgumentError(`trainingProgram: loss must be a Tensor of graph '${graph.name}'; got ${describe(loss)}.`);
   }
   if (loss.rank !== 0 || loss.dtype !== 'f32') {
     throw new ArgumentError(
       `trainingProgram: the loss must be a scalar f32, got ${loss.toString()}. Reduce it (e.g. .mean()) first.`,
     );
   }
-  if (!optimizer || typeof optimizer.apply !== 'function') {
+  if (!optimizer || typeof optimizer !== 'object' || typeof optimizer.apply !== 'function') {
     throw new ArgumentError('trainingProgram: optimizer must be made by sgd(), adam() or adamw().');
   }
-  const params = options.params ?? graph.nodesOfRole('param').map((node) => graph.tensor(node.id));
-  for (const p of params) {
-    if (!(p instanceof Tensor) || p.graph !== graph || p.node.op !== 'param') {
-      throw new ArgumentError(`trainingProgram: params must be params of this graph; got ${String(p)}.`);
+  const params = checkParams(graph, loss, options.params);
+  const outputs: Record<string, number> = { loss: loss.id };
+  for (const [name, t] of Object.entries(options.outputs ?? {})) {
+    if (name === 'loss') throw new ArgumentError("trainingProgram: 'loss' is always returned; name other outputs differently.");
+    if (!(t instanceof Tensor) || t.graph !== graph) {
+      throw new ArgumentError(`trainingProgram: output '${name}' must be a Tensor of graph '${graph.name}'; got ${describe(t)}.`);
     }
+    outputs[name] = t.id;
   }
-  if (params.length === 0) throw new GraphError('trainingProgram: the graph has no params to train.');
   const forward: EntryPoint = { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [] };
 
   const gradients = grad(loss, params);
   const before = new Set(graph.assignments.keys());
   optimizer.apply(graph, params, gradients);
   const assignments = [...graph.assignments].filter(([target]) => !before.has(target));
-  const outputs: Record<string, number> = { loss: loss.id };
-  for (const [name, t] of Object.entries(options.outputs ?? {})) {
-    if (name === 'loss') throw new ArgumentError("trainingProgram: 'loss' is always returned; name other outputs differently.");
-    if (!(t instanceof Tensor) || t.graph !== graph) throw new ArgumentError(`trainingProgram: output '${name}' must be a Tensor of this graph.`);
-    outputs[name] = t.id;
-  }
   return {
     graph,
     forward,
@@ -87,4 +84,54 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
     params,
     gradients,
   };
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Tensor) return `${value.toString()} of graph '${value.graph.name}'`;
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** Ids of the nodes `id` is computed from, itself included. */
+function ancestors(graph: Graph, id: number): Set<number> {
+  const seen = new Set<number>();
+  const stack = [id];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...graph.node(next).inputs);
+  }
+  return seen;
+}
+
+/**
+ * The params to train: the given ones (each once, each a param of this graph that the
+ * loss depends on), or every param the loss depends on. As in PyTorch, where a param
+ * outside the loss has no gradient and the optimizer skips it, such a param is left
+ * alone: no weight decay, no momentum, no optimizer state.
+ */
+function checkParams(graph: Graph, loss: Tensor, given: readonly Tensor[] | undefined): readonly Tensor[] {
+  const used = ancestors(graph, loss.id);
+  if (given === undefined) {
+    const all = graph.nodesOfRole('param').map((node) => graph.tensor(node.id));
+    if (all.length === 0) throw new GraphError(`trainingProgram: graph '${graph.name}' has no params to train.`);
+    const reached = all.filter((p) => used.has(p.id));
+    if (reached.length === 0) {
+      throw new GraphError(`trainingProgram: the loss depends on none of the params of graph '${graph.name}'; there is nothing to train.`);
+    }
+    return reached;
+  }
+  if (!Array.isArray(given) || given.length === 0) {
+    throw new ArgumentError('trainingProgram: params must be a non-empty array of params (omit it to train every param).');
+  }
+  const seen = new Set<number>();
+  for (const p of given as readonly unknown[]) {
+    if (!(p instanceof Tensor) || p.graph !== graph || p.node.op !== 'param') {
+      throw new ArgumentError(`trainingProgram: params must be params of graph '${graph.name}'; got ${describe(p)}.`);
+    }
+    if (seen.has(p.id)) throw new ArgumentError(`trainingProgram: param '${p.name}' is listed twice.`);
+    if (!used.has(p.id)) throw new ArgumentError(`trainingProgram: the loss does not depend on param '${p.name}'; remove it from params.`);
+    seen.add(p.id);
+  }
+  return given;
 }

@@ -10,9 +10,9 @@ import type { DTypeClass } from './elementwise.js';
 import { checkDTypes, evaluateElementwise, inferElementwise } from './elementwise.js';
 import { DTypeError, opError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
-import type { OpDef, VjpRule } from './op.js';
+import type { OpDef, VjpArgs, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
-import { neg } from './unary.js';
+import { log, neg } from './unary.js';
 import { liftOperands, requireTensor } from './lift.js';
 
 type NoAttrs = Record<string, never>;
@@ -45,6 +45,27 @@ function divide(a: number, b: number, dtype: DType): number {
 /** i32 arithmetic wraps around on overflow, as it does on the GPU. */
 const wrap = (v: number, dtype: DType): number => (dtype === 'i32' ? v | 0 : v);
 
+/**
+ * The VJP of aᵇ. For a: g·b·aᵇ⁻¹, with the exponent b − 1 replaced by 1 where b = 0, so
+ * d/da a⁰ is 0 even at a = 0 (not 0·∞ = NaN). For b: g·y·log(a), with log(a) replaced
+ * by 0 where a = 0, so 0ᵇ has a finite exponent gradient. Both as JAX (and PyTorch).
+ */
+function powGradient({ inputs: [a, b], output: y, cotangent: g }: VjpArgs<NoAttrs>): Tensor[] {
+  const exponent = where(equal(b!, 0), 1, sub(b!, 1));
+  const logBase = log(where(equal(a!, 0), 1, a!));
+  return [mul(g, mul(b!, pow(a!, exponent))), mul(g, mul(y, logBase))];
+}
+
+/**
+ * The VJP of maximum/minimum: g goes to the operand that was picked (`firstWins`,
+ * `secondWins`), and is split half and half on ties, as JAX and PyTorch do: a valid
+ * subgradient, and max(x, x) gets gradient 1 as x does.
+ */
+function selectGradient(g: Tensor, firstWins: Tensor, secondWins: Tensor, tie: Tensor): Tensor[] {
+  const shared = where(tie, mul(g, 0.5), 0);
+  return [where(firstWins, g, shared), where(secondWins, g, shared)];
+}
+
 export const addOp = defineBinary('add', 'numeric', (a, b, d) => wrap(a + b, d), ({ cotangent: g }) => [g, g]);
 export const subOp = defineBinary('sub', 'numeric', (a, b, d) => wrap(a - b, d), ({ cotangent: g }) => [g, neg(g)]);
 export const mulOp = defineBinary(
@@ -53,10 +74,24 @@ export const mulOp = defineBinary(
   (a, b, d) => (d === 'i32' ? Math.imul(a, b) : a * b),
   ({ inputs: [a, b], cotangent: g }) => [mul(g, b!), mul(g, a!)],
 );
-export const divOp = defineBinary('div', 'numeric', divide);
-export const powOp = defineBinary('pow', 'float', (a, b) => Math.pow(a, b));
-export const maximumOp = defineBinary('maximum', 'numeric', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)));
-export const minimumOp = defineBinary('minimum', 'numeric', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)));
+// d/db (a/b) = −a/b² is built as −(g/b)·(a/b): no b² to overflow or underflow.
+export const divOp = defineBinary('div', 'numeric', divide, ({ output: y, inputs: [, b], cotangent: g }) => {
+  const gOverB = div(g, b!);
+  return [gOverB, neg(mul(gOverB, y))];
+});
+export const powOp = defineBinary('pow', 'float', (a, b) => Math.pow(a, b), powGradient);
+export const maximumOp = defineBinary(
+  'maximum',
+  'numeric',
+  (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  ({ inputs: [a, b], cotangent: g }) => selectGradient(g, greater(a!, b!), less(a!, b!), equal(a!, b!)),
+);
+export const minimumOp = defineBinary(
+  'minimum',
+  'numeric',
+  (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  ({ inputs: [a, b], cotangent: g }) => selectGradient(g, less(a!, b!), greater(a!, b!), equal(a!, b!)),
+);
 export const equalOp = defineBinary('equal', 'any', (a, b) => Number(a === b), noGradient, 'bool');
 export const notEqualOp = defineBinary('notEqual', 'any', (a, b) => Number(a !== b), noGradient, 'bool');
 export const lessOp = defineBinary('less', 'numeric', (a, b) => Number(a < b), noGradient, 'bool');
@@ -94,6 +129,8 @@ export const whereOp = defineOp<NoAttrs>({
     return { shape: broadcastShapes('where', inputs), dtype };
   },
   evaluate: (inputs, _, out, ctx) => evaluateElementwise(inputs, out, ctx, ([c, a, b]) => (c !== 0 ? a! : b!)),
+  // The condition is a bool mask: no gradient. Each branch gets g where it was picked.
+  vjp: ({ inputs: [condition], cotangent: g }) => [null, where(condition!, g, 0), where(condition!, 0, g)],
 });
 
 const binary =

@@ -8,7 +8,7 @@ import type { DType } from '../dtype.js';
 import { isDType } from '../dtype.js';
 import { ArgumentError, GraphError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, noGradient } from './op.js';
 import { requireTensor } from './lift.js';
 
 type CastAttrs = { dtype: DType };
@@ -42,6 +42,11 @@ export const castOp = defineOp<CastAttrs>({
     for (let i = 0; i < x.data.length; i++) result.data[i] = convert(x.data[i]!);
     return result;
   },
+  // cast always changes the dtype (a cast to the same dtype builds no node), and f32 is
+  // the only float dtype, so one side of every cast is i32 or bool: integer and bool
+  // values are constant to autodiff, so no gradient flows. A second float dtype (f16)
+  // would need the rule `cast(g, x.dtype)` for float → float casts.
+  vjp: noGradient,
 });
 
 /**

@@ -9,3 +9,4 @@ export * from './slice.js';
 export * from './gather.js';
 export * from './cast.js';
 export * from './nn.js';
+export * from './stop-gradient.js';

@@ -12,7 +12,7 @@ import { broadcastStrides, forEachOffset } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
-import type { HostArray } from './op.js';
+import type { HostArray, VjpRule } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { reshape } from './shape.js';
 
@@ -83,9 +83,20 @@ function inferMatmul(shown: readonly TensorType[], a: TensorType, b: TensorType,
   return { shape: [...broadcastBatch(shown, a, b), m, n], dtype };
 }
 
+/**
+ * C = op(A)·op(B) gives dop(A) = G·op(B)ᵀ and dop(B) = op(A)ᵀ·G; a transposed operand
+ * takes the transpose of that, and every transpose is a flag, never a node. Batch dims
+ * an operand was broadcast along come out full size: autodiff sums them back down.
+ */
+const matmulVjp: VjpRule<MatmulAttrs> = ({ inputs: [a, b], attrs: { transposeA: tA, transposeB: tB }, cotangent: g }) => [
+  tA ? matmul(b!, g, { transposeA: tB, transposeB: true }) : matmul(g, b!, { transposeB: !tB }),
+  tB ? matmul(g, a!, { transposeA: true, transposeB: tA }) : matmul(a!, g, { transposeA: !tA }),
+];
+
 export const matmulOp = defineOp<MatmulAttrs>({
   name: 'matmul',
   arity: 2,
+  vjp: matmulVjp,
   infer: (inputs, attrs) => inferMatmul(inputs, inputs[0]!, inputs[1]!, attrs),
   evaluate(inputs, { transposeA, transposeB }, out, ctx) {
     const [a, b] = inputs as [HostArray, HostArray];

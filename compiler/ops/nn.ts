@@ -11,12 +11,12 @@ import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import { normalizeAxis, sameShape, sizeOf } from '../shape.js';
 import type { TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { sub, where } from './binary.js';
+import { mul, sub, where } from './binary.js';
 import { requireTensor } from './lift.js';
-import type { EvalContext, HostArray, OpDef } from './op.js';
-import { defineOp, emptyLike } from './op.js';
+import type { EvalContext, HostArray, OpDef, VjpRule } from './op.js';
+import { defineOp, emptyLike, noGradient } from './op.js';
 import { mean, sum } from './reduce.js';
-import { neg, square } from './unary.js';
+import { exp, neg, square } from './unary.js';
 
 /** Composites check their operands under their own name, so an error names the call the user wrote. */
 function requireF32(op: string, operands: readonly TensorType[], checked: readonly TensorType[], what: string): void {
@@ -66,10 +66,11 @@ function logSoftmaxInPlace(values: Float64Array): void {
   for (let k = 0; k < values.length; k++) values[k] = values[k]! - max - logTotal;
 }
 
-function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void): OpDef<AxisAttrs> {
+function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void, vjp: VjpRule<AxisAttrs>): OpDef<AxisAttrs> {
   return defineOp<AxisAttrs>({
     name,
     arity: 1,
+    vjp,
     infer(inputs, { axis }) {
       const x = inputs[0]!;
       requireF32(name, inputs, inputs, 'the operand');
@@ -86,10 +87,21 @@ function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void)
   });
 }
 
-export const logSoftmaxOp = defineSoftmax('logSoftmax', () => {});
-export const softmaxOp = defineSoftmax('softmax', (values) => {
-  for (let k = 0; k < values.length; k++) values[k] = Math.exp(values[k]!);
-});
+// Both gradients are written with the output y, never re-exponentiating x: exp(logSoftmax) ≤ 1 cannot overflow.
+export const logSoftmaxOp = defineSoftmax(
+  'logSoftmax',
+  () => {},
+  // dx = g − softmax(x)·Σg: every output shares the subtracted log Σ exp.
+  ({ output: y, attrs: { axis }, cotangent: g }) => [sub(g, mul(exp(y), sum(g, axis, true)))],
+);
+export const softmaxOp = defineSoftmax(
+  'softmax',
+  (values) => {
+    for (let k = 0; k < values.length; k++) values[k] = Math.exp(values[k]!);
+  },
+  // dx = y·(g − Σ g·y): the Jacobian diag(y) − y·yᵀ applied to g.
+  ({ output: y, attrs: { axis }, cotangent: g }) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
+);
 
 function softmaxAxis(op: string, x: Tensor, axis: number): number {
   requireTensor(op, x);
@@ -118,6 +130,7 @@ export type OneHotAttrs = { depth: number; dtype: DType; axis: number };
 export const oneHotOp = defineOp<OneHotAttrs>({
   name: 'oneHot',
   arity: 1,
+  vjp: noGradient,
   infer(inputs, { depth, dtype, axis }) {
     const indices = inputs[0]!;
     if (indices.dtype !== 'i32') {

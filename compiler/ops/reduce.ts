@@ -16,9 +16,12 @@ import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
-import type { HostArray, OpDef, VjpRule } from './op.js';
+import type { HostArray, OpDef, VjpArgs, VjpRule } from './op.js';
 import { broadcastTo, reshape } from './shape.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, noGradient } from './op.js';
+import { div, equal, mul, sub, where } from './binary.js';
+import { cast } from './cast.js';
+import { exp } from './unary.js';
 
 export type ReduceAttrs = { axes: number[]; keepdims: boolean };
 /** `axis: null` reduces the flattened tensor to one index, as NumPy's `axis=None`. */
@@ -139,37 +142,93 @@ export const sumOp = defineReduce(
   { vjp: ({ inputs: [x], attrs, cotangent }) => [broadcastBack(cotangent, x!, attrs)] },
 );
 
-export const prodOp = defineReduce('prod', 'numeric', (x, axes, n) =>
-  isI32(x) ? fold(x, axes, n, 1, Math.imul) : fold(x, axes, n, 1, (a, v) => a * v),
+/**
+ * d prod / d x_i is the product of the group's other elements, computed without dividing
+ * by x_i (which turns a zero into NaN): with zeros replaced by 1, the others' product is
+ * prod(nonzero) / nonzero_i when no *other* element is zero, and 0 otherwise. Exact for
+ * groups holding one zero (its gradient is the product of the rest) or several (all 0).
+ * Differentiated again, it is exact away from zeros; at a zero the 0 branch is a constant,
+ * so the second derivative there misses the terms through that zero.
+ */
+function prodVjp({ inputs: [x], attrs, cotangent }: VjpArgs<ReduceAttrs>): Tensor[] {
+  const isZero = equal(x!, 0);
+  const nonzero = where(isZero, 1, x!);
+  const zeroFlags = cast(isZero, x!.dtype);
+  const zeros = broadcastBack(sum(zeroFlags, attrs.axes, attrs.keepdims), x!, attrs);
+  const product = broadcastBack(prod(nonzero, attrs.axes, attrs.keepdims), x!, attrs);
+  const othersHaveNoZero = equal(sub(zeros, zeroFlags), 0);
+  const others = where(othersHaveNoZero, div(product, nonzero), 0);
+  return [mul(broadcastBack(cotangent, x!, attrs), others)];
+}
+
+export const prodOp = defineReduce(
+  'prod',
+  'numeric',
+  (x, axes, n) => (isI32(x) ? fold(x, axes, n, 1, Math.imul) : fold(x, axes, n, 1, (a, v) => a * v)),
+  { vjp: prodVjp },
 );
+
+/**
+ * max/min send the cotangent to the elements equal to the result, split evenly among
+ * ties (as JAX), so the gradient is a fair subgradient and sums to the cotangent. The
+ * weights depend on x only through comparisons, so a second derivative sees them as constants.
+ */
+const extremumVjp: VjpRule<ReduceAttrs> = ({ inputs: [x], output, attrs, cotangent }) => {
+  const hits = cast(equal(x!, broadcastBack(output, x!, attrs)), x!.dtype);
+  const ties = broadcastBack(sum(hits, attrs.axes, attrs.keepdims), x!, attrs);
+  return [mul(broadcastBack(cotangent, x!, attrs), div(hits, ties))];
+};
 
 export const maxOp = defineReduce('max', 'numeric', (x, axes, n) => fold(x, axes, n, -Infinity, maxOf), {
   needsNonEmpty: true,
+  vjp: extremumVjp,
 });
 
 export const minOp = defineReduce('min', 'numeric', (x, axes, n) => fold(x, axes, n, Infinity, minOf), {
   needsNonEmpty: true,
+  vjp: extremumVjp,
 });
 
-export const meanOp = defineReduce('mean', 'float', (x, axes, n) => {
-  const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
-  // An empty group gives 0/0 = NaN, as NumPy's mean does.
-  return fold(x, axes, n, 0, (a, v) => a + v).map((s) => s / count);
-});
+export const meanOp = defineReduce(
+  'mean',
+  'float',
+  (x, axes, n) => {
+    const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
+    // An empty group gives 0/0 = NaN, as NumPy's mean does.
+    return fold(x, axes, n, 0, (a, v) => a + v).map((s) => s / count);
+  },
+  {
+    vjp: ({ inputs: [x], attrs, cotangent }) => {
+      const count = attrs.axes.reduce((c, a) => c * x!.shape[a]!, 1);
+      // An empty group has an empty gradient: any finite scale will do (1/0 is not JSON).
+      return [mul(broadcastBack(cotangent, x!, attrs), 1 / Math.max(count, 1))];
+    },
+  },
+);
 
 /**
  * log Σ exp(x), stably: m + log Σ exp(x − m) with m the group's max, so large inputs
  * do not overflow. A group whose max is ±∞ (all −∞, or any +∞) is that max itself:
  * x − m would be NaN there, but the answer is exact.
  */
-export const logsumexpOp = defineReduce('logsumexp', 'float', (x, axes, n) => {
-  const max = fold(x, axes, n, -Infinity, maxOf);
-  const sum = new Float64Array(n);
-  forEachReduced(x, axes, (o, i) => {
-    sum[o]! += Math.exp(x.data[i]! - max[o]!);
-  });
-  return max.map((m, o) => (m === Infinity || m === -Infinity ? m : m + Math.log(sum[o]!)));
-});
+export const logsumexpOp = defineReduce(
+  'logsumexp',
+  'float',
+  (x, axes, n) => {
+    const max = fold(x, axes, n, -Infinity, maxOf);
+    const sum = new Float64Array(n);
+    forEachReduced(x, axes, (o, i) => {
+      sum[o]! += Math.exp(x.data[i]! - max[o]!);
+    });
+    return max.map((m, o) => (m === Infinity || m === -Infinity ? m : m + Math.log(sum[o]!)));
+  },
+  {
+    // The gradient is the softmax over the group, exp(x − y): x − y ≤ 0, so exp cannot overflow.
+    vjp: ({ inputs: [x], output, attrs, cotangent }) => [
+      mul(broadcastBack(cotangent, x!, attrs), exp(sub(x!, broadcastBack(output, x!, attrs)))),
+    ],
+  },
+);
 
 /** True when `v` should replace the current best `best` (strictly better, or the first NaN). */
 type Better = (v: number, best: number) => boolean;
@@ -178,6 +237,7 @@ function defineArgReduce(name: string, better: Better): OpDef<ArgReduceAttrs> {
   return defineOp<ArgReduceAttrs>({
     name,
     arity: 1,
+    vjp: noGradient,
     infer(inputs, { axis, keepdims }) {
       const x = inputs[0]!;
       checkDTypes(name, inputs, 'numeric');

@@ -12,6 +12,7 @@ import { formatShape, requireArray, requireInteger } from './args.js';
 import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
+import { sumToShape } from './reduce.js';
 
 type ShapeAttrs = { shape: readonly number[] };
 type PermAttrs = { perm: readonly number[] };
@@ -42,6 +43,7 @@ export const reshapeOp = defineOp<ShapeAttrs>({
     }
     return { shape, dtype: x.dtype };
   },
+  vjp: ({ inputs: [x], cotangent }) => [reshape(cotangent, x!.shape)],
   evaluate(inputs, _, out, ctx) {
     // Row-major order is unchanged by a reshape: the data is copied as is.
     const result = emptyLike(out, ctx);
@@ -72,6 +74,14 @@ export const transposeOp = defineOp<PermAttrs>({
       );
     }
     return { shape: perm.map((a) => x.shape[a]!), dtype: x.dtype };
+  },
+  // Output axis i came from input axis perm[i], so the inverse permutation sends it back.
+  vjp: ({ attrs: { perm }, cotangent }) => {
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((from, i) => {
+      inverse[from] = i;
+    });
+    return [transpose(cotangent, inverse)];
   },
   evaluate(inputs, attrs, out, ctx) {
     const x = inputs[0]!;
@@ -110,6 +120,8 @@ export const broadcastToOp = defineOp<ShapeAttrs>({
     });
     return { shape, dtype: x.dtype };
   },
+  // Each input element was copied to every position it was broadcast along: their cotangents add up.
+  vjp: ({ inputs: [x], cotangent }) => [sumToShape(cotangent, x!.shape)],
   evaluate(inputs, _, out, ctx) {
     const x = inputs[0]!;
     return gatherByStrides(x, out, broadcastStrides(x.shape, out.shape), ctx);

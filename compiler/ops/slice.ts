@@ -1,6 +1,8 @@
 /**
  * Slicing and joining: `slice` (strided, Python semantics), `concat` (variadic), `pad`
- * (constant mode) are primitives; `split` is a composite of slices.
+ * (constant mode, with XLA's interior padding) are primitives; `split` is a composite of
+ * slices. slice and pad are each other's transpose, so their gradients close under
+ * differentiation.
  *
  * Stored slice attributes are canonical per axis — `starts`, `steps` and the output
  * `shape` — so element i of an axis reads input index `start + i*step`, which is all a
@@ -20,7 +22,12 @@ import { requireTensor } from './lift.js';
 
 type SliceAttrs = { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] };
 type AxisAttrs = { axis: number };
-type PadAttrs = { before: readonly number[]; after: readonly number[]; value: number };
+/**
+ * Per axis: `before` and `after` elements of `value` around the operand, and `interior`
+ * ones between each pair of its elements (XLA's interior padding: element i lands at
+ * before + i·(interior + 1)). The transpose of a strided slice is such a pad.
+ */
+type PadAttrs = { before: readonly number[]; after: readonly number[]; interior: readonly number[]; value: number };
 
 /**
  * One axis of a slice. Any field may be omitted: `start`/`end` default to the whole
@@ -36,6 +43,7 @@ export type SliceAxis =
 export const sliceOp = defineOp<SliceAttrs>({
   name: 'slice',
   arity: 1,
+  vjp: ({ inputs: [x], attrs, cotangent }) => [sliceTranspose(cotangent, x!.shape, attrs)],
   infer(inputs, attrs) {
     const x = inputs[0]!;
     const rank = x.shape.length;
@@ -75,6 +83,15 @@ export const sliceOp = defineOp<SliceAttrs>({
 export const concatOp = defineOp<AxisAttrs>({
   name: 'concat',
   arity: 'variadic',
+  // Each operand's cotangent is its own stretch of the output's along the axis.
+  vjp: ({ inputs, attrs: { axis }, cotangent }) => {
+    let start = 0;
+    return inputs.map((x) => {
+      const starts = x.shape.map((_, a) => (a === axis ? start : 0));
+      start += x.shape[axis]!;
+      return sliceNode(cotangent, starts, x.shape.map(() => 1), x.shape);
+    });
+  },
   infer(inputs, attrs) {
     if (inputs.length === 0) throw new ArgumentError('concat: needs at least one tensor.');
     const first = inputs[0]!;
@@ -124,18 +141,34 @@ export const concatOp = defineOp<AxisAttrs>({
   },
 });
 
+/** The size of one padded axis: n elements spread `interior` apart, with `before` and `after` around them. */
+const paddedSize = (n: number, before: number, interior: number, after: number): number =>
+  before + n + Math.max(n - 1, 0) * interior + after;
+
 export const padOp = defineOp<PadAttrs>({
   name: 'pad',
   arity: 1,
+  // The cotangent of the operand is read back from where its elements were placed: a strided slice.
+  vjp: ({ inputs: [x], attrs: { before, interior }, cotangent }) => [
+    sliceNode(cotangent, before, interior.map((i) => i + 1), x!.shape),
+  ],
   infer(inputs, attrs) {
     const x = inputs[0]!;
     const before = checkShape('pad', attrs.before, 'before');
     const after = checkShape('pad', attrs.after, 'after');
-    if (before.length !== x.shape.length || after.length !== x.shape.length) {
-      throw opError(ShapeError, 'pad', inputs, `needs one [before, after] pair per axis (${x.shape.length})`, 'build with pad(x, pads)');
+    const interior = checkShape('pad', attrs.interior, 'interior');
+    const rank = x.shape.length;
+    if (before.length !== rank || after.length !== rank || interior.length !== rank) {
+      throw opError(
+        ShapeError,
+        'pad',
+        inputs,
+        `needs one [before, after] pair and one interior width per axis (${rank})`,
+        'build with pad(x, pads)',
+      );
     }
     checkPadValue(inputs, attrs.value, x.dtype);
-    return { shape: x.shape.map((d, a) => before[a]! + d + after[a]!), dtype: x.dtype };
+    return { shape: x.shape.map((d, a) => paddedSize(d, before[a]!, interior[a]!, after[a]!)), dtype: x.dtype };
   },
   evaluate(inputs, attrs, out, ctx) {
     const x = inputs[0]!;
@@ -143,12 +176,49 @@ export const padOp = defineOp<PadAttrs>({
     result.data.fill(attrs.value);
     const strides = stridesOf(out.shape);
     const base = attrs.before.reduce((sum, b, a) => sum + b * strides[a]!, 0);
-    forEachOffset(x.shape, [strides], (i, [offset]) => {
+    const spread = strides.map((s, a) => s * (attrs.interior[a]! + 1));
+    forEachOffset(x.shape, [spread], (i, [offset]) => {
       result.data[base + offset!] = x.data[i]!;
     });
     return result;
   },
 });
+
+/**
+ * A slice node from per-axis start, step and size, made canonical as `slice(x, spec)`
+ * makes it (an empty axis reads from 0 with step 1, a single element with step 1), so
+ * gradients CSE with the user's own slices.
+ */
+function sliceNode(x: Tensor, starts: readonly number[], steps: readonly number[], shape: readonly number[]): Tensor {
+  return x.graph.addNode(sliceOp, [x], {
+    starts: shape.map((n, a) => (n === 0 ? 0 : starts[a]!)),
+    steps: shape.map((n, a) => (n <= 1 ? 1 : steps[a]!)),
+    shape: [...shape],
+  });
+}
+
+/**
+ * The transpose of a strided slice of an axis of length L: a pad with zeros that puts
+ * element i back at start + i·step. A negative step reads the axis backward, so the
+ * cotangent is reversed first and placed from the smallest index read, forward.
+ */
+function sliceTranspose(g: Tensor, inputShape: readonly number[], { starts, steps, shape }: SliceAttrs): Tensor {
+  const backward = steps.map((step, a) => step < 0 && shape[a]! > 1);
+  const forward = backward.some(Boolean)
+    ? sliceNode(
+        g,
+        shape.map((n, a) => (backward[a] ? n - 1 : 0)),
+        backward.map((b) => (b ? -1 : 1)),
+        shape,
+      )
+    : g;
+  const first = starts.map((start, a) => (backward[a] ? start + (shape[a]! - 1) * steps[a]! : start));
+  const stride = steps.map(Math.abs);
+  const before = first.map((start, a) => (shape[a] === 0 ? 0 : start));
+  const interior = stride.map((step, a) => (shape[a]! > 1 ? step - 1 : 0));
+  const after = inputShape.map((length, a) => length - paddedSize(shape[a]!, before[a]!, interior[a]!, 0));
+  return padWithInterior(forward, { before, after, interior });
+}
 
 function checkPadValue(inputs: readonly TensorType[], value: number, dtype: DType): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -297,5 +367,26 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
       return width;
     });
   });
-  return x.graph.addNode(padOp, [x], { before: widths.map((w) => w[0]!), after: widths.map((w) => w[1]!), value });
+  return padWithInterior(x, { before: widths.map((w) => w[0]!), after: widths.map((w) => w[1]!) }, value);
+}
+
+/** Widths of a general pad, one entry per axis; `interior` defaults to none. */
+export interface PadWidths {
+  readonly before: readonly number[];
+  readonly after: readonly number[];
+  readonly interior?: readonly number[];
+}
+
+/**
+ * The general pad primitive (XLA's): per axis, `before`/`after` elements of `value`
+ * around `x` and `interior` ones between each pair of its elements. This is how a strided
+ * slice is transposed; most code wants `pad(x, pads, value)`. Widths are checked by the
+ * node's shape rule (non-negative integers, one per axis).
+ *
+ * @internal
+ */
+export function padWithInterior(x: Tensor, widths: PadWidths, value = 0): Tensor {
+  requireTensor('pad', x);
+  const interior = widths.interior ?? x.shape.map(() => 0);
+  return x.graph.addNode(padOp, [x], { before: [...widths.before], after: [...widths.after], interior: [...interior], value });
 }

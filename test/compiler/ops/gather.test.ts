@@ -101,6 +101,10 @@ describe('gather', () => {
   it('re-checks stored attributes and verifies in a graph', () => {
     const g = new Graph('t');
     expect(() => g.addNode(gatherOp, [table(g), ids(g, [0])], { axis: 5 })).to.throw(ShapeError, /axis 5 is out of range/);
+    expect(() => g.addNode(gatherOp, [table(g), ids(g, [0])], { axis: -1 })).to.throw(
+      ShapeError,
+      /^gather\(f32\[3,2\], i32\[1\]\): the stored axis -1 is not canonical\. Fix: build with gather\(x, indices, axis\)\.$/,
+    );
     g.output('y', gather(table(g), g.input('i', [4], 'i32')));
     verify(g);
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ArgumentError, DTypeError, GraphError, ShapeError } from '../../../compiler/errors.js';
 import { Graph } from '../../../compiler/graph.js';
 import type { SliceAxis } from '../../../compiler/ops/slice.js';
-import { concat, concatOp, pad, padOp, slice, sliceOp, split } from '../../../compiler/ops/slice.js';
+import { concat, concatOp, pad, padOp, padWithInterior, slice, sliceOp, split } from '../../../compiler/ops/slice.js';
 import type { Tensor } from '../../../compiler/tensor.js';
 import { verify } from '../../../compiler/verify.js';
 import { run, values } from '../../helpers.js';
@@ -270,7 +270,7 @@ describe('pad', () => {
   it('adds constant elements before and after each axis', () => {
     const g = new Graph('t');
     const y = pad(g.constant([1, 2, 3]), [[1, 2]]);
-    expect(y.node.attrs).to.deep.equal({ before: [1], after: [2], value: 0 });
+    expect(y.node.attrs).to.deep.equal({ before: [1], after: [2], interior: [0], value: 0 });
     expect(values(y)).to.deep.equal([0, 1, 2, 3, 0, 0]);
     expect(values(pad(g.constant([1, 2, 3]), [[0, 1]], 9))).to.deep.equal([1, 2, 3, 9]);
   });
@@ -346,10 +346,46 @@ describe('pad', () => {
     expect(() => pad(g.constant([1], { dtype: 'bool' }), [[1, 0]], 2)).to.throw(DTypeError, /Fix: pad bool with 0 or 1/);
   });
 
+  it('spreads elements apart with interior padding, placing element i at before + i·(interior + 1)', () => {
+    const g = new Graph('t');
+    const y = padWithInterior(g.constant([1, 2, 3]), { before: [1], after: [2], interior: [2] }, 9);
+    expect(y.node.attrs).to.deep.equal({ before: [1], after: [2], interior: [2], value: 9 });
+    expect(y.shape).to.deep.equal([1 + 3 + 2 * 2 + 2]);
+    expect(values(y)).to.deep.equal([9, 1, 9, 9, 2, 9, 9, 3, 9, 9]);
+    const matrix = padWithInterior(iota(g, [2, 3]), { before: [0, 1], after: [1, 0], interior: [1, 1] }, -1);
+    expect(matrix.shape).to.deep.equal([4, 6]);
+    expect(values(matrix)).to.deep.equal([
+      -1, 0, -1, 1, -1, 2,
+      -1, -1, -1, -1, -1, -1,
+      -1, 3, -1, 4, -1, 5,
+      -1, -1, -1, -1, -1, -1,
+    ]);
+  });
+
+  it('adds no interior padding to an axis of size 0 or 1', () => {
+    const g = new Graph('t');
+    const y = padWithInterior(g.input('e', [0, 1]), { before: [1, 0], after: [0, 1], interior: [3, 3] }, 2);
+    expect(y.shape).to.deep.equal([1, 2]);
+    expect(values(y, { feeds: { e: [] } })).to.deep.equal([2, 2]);
+    expect(padWithInterior(g.constant([[7]]), { before: [0, 0], after: [0, 0], interior: [4, 4] }).shape).to.deep.equal([1, 1]);
+  });
+
+  it('prints its interior widths with the other attributes', () => {
+    const g = new Graph('t');
+    const y = padWithInterior(g.input('x', [2]), { before: [1], after: [0], interior: [1] });
+    expect(g.toString()).to.contain(`%${y.id}:f32[4] = pad[before=[1], after=[0], interior=[1], value=0] x`);
+  });
+
   it('re-checks stored attributes in its shape rule', () => {
     const g = new Graph('t');
-    expect(() => g.addNode(padOp, [iota(g, [2])], { before: [-1], after: [0], value: 0 })).to.throw(ArgumentError, /pad: before \[-1\] has a bad dimension -1/);
-    expect(() => g.addNode(padOp, [iota(g, [2])], { before: [], after: [], value: 0 })).to.throw(ShapeError, /one \[before, after\] pair per axis/);
+    const x = iota(g, [2]);
+    expect(() => g.addNode(padOp, [x], { before: [-1], after: [0], interior: [0], value: 0 })).to.throw(ArgumentError, /pad: before \[-1\] has a bad dimension -1/);
+    expect(() => g.addNode(padOp, [x], { before: [0], after: [0], interior: [-2], value: 0 })).to.throw(ArgumentError, /pad: interior \[-2\] has a bad dimension -2/);
+    expect(() => g.addNode(padOp, [x], { before: [], after: [], interior: [], value: 0 })).to.throw(
+      ShapeError,
+      /^pad\(f32\[2\]\): needs one \[before, after\] pair and one interior width per axis \(1\)\. Fix: build with pad\(x, pads\)\.$/,
+    );
+    expect(() => g.addNode(padOp, [x], { before: [0], after: [0], interior: [], value: 0 })).to.throw(ShapeError, /one interior width per axis/);
   });
 });
 

@@ -1,0 +1,188 @@
+/**
+ * Learning-rate schedules, computed in graph ops from the optimizer's step counter (an
+ * i32 `state` every training step increments). The learning rate is therefore a node
+ * like any other: it fuses into the update kernels and needs no host round trip.
+ */
+
+import { ArgumentError, GraphError } from './errors.js';
+import type { Graph } from './graph.js';
+import { cast } from './ops/cast.js';
+import { maximum, minimum, where } from './ops/binary.js';
+import { requireTensor } from './ops/lift.js';
+import type { Tensor } from './tensor.js';
+
+/** The name of the step counter every optimizer of a graph shares (i32 scalar, 0 before the first step). */
+export const STEP_COUNTER = 'optimizer.step';
+
+interface Warmup {
+  /**
+   * Linear warmup: for step k < warmupSteps the rate is lr·k/warmupSteps (0 on the first
+   * step, as in Optax and Hugging Face), then the schedule starts, counting from 0.
+   */
+  warmupSteps?: number;
+}
+
+/**
+ * A learning-rate schedule; k is the number of steps already taken (0 on the first step).
+ * - `constant`: lr.
+ * - `step`: lr·gamma^⌊k/stepSize⌋ (PyTorch `StepLR`).
+ * - `exponential`: lr·gamma^k (PyTorch `ExponentialLR`).
+ * - `cosine`: minLr + (lr − minLr)·(1 + cos(π·k/T))/2 with T = totalSteps − warmupSteps,
+ *   then minLr once k ≥ T (PyTorch `CosineAnnealingLR` over one half period; `totalSteps`
+ *   counts the warmup, as in Optax's `warmup_cosine_decay_schedule`).
+ */
+export type LearningRateSchedule =
+  | ({ kind: 'constant'; lr: number } & Warmup)
+  | ({ kind: 'step'; lr: number; stepSize: number; gamma: number } & Warmup)
+  | ({ kind: 'exponential'; lr: number; gamma: number } & Warmup)
+  | ({ kind: 'cosine'; lr: number; totalSteps: number; minLr?: number } & Warmup);
+
+/** A fixed learning rate, or a schedule. */
+export type LearningRate = number | LearningRateSchedule;
+
+/** An inclusive/exclusive numeric range a hyper-parameter must lie in. */
+export interface NumberRange {
+  min?: number;
+  /** The minimum itself is not allowed. */
+  minExclusive?: boolean;
+  max?: number;
+  maxExclusive?: boolean;
+  integer?: boolean;
+}
+
+function describeRange(range: NumberRange): string {
+  const kind = range.integer ? 'an integer' : 'a finite number';
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined) {
+    return `${kind} in ${range.minExclusive ? '(' : '['}${min}, ${max}${range.maxExclusive ? ')' : ']'}`;
+  }
+  if (min !== undefined) return `${kind} ${range.minExclusive ? '>' : '≥'} ${min}`;
+  if (max !== undefined) return `${kind} ${range.maxExclusive ? '<' : '≤'} ${max}`;
+  return kind;
+}
+
+/** Throws an ArgumentError naming `where` and `key` unless `value` is a number in `range`. */
+export function checkNumber(where: string, key: string, value: unknown, range: NumberRange): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!range.integer || Number.isInteger(value)) &&
+    (range.min === undefined || (range.minExclusive ? value > range.min : value >= range.min)) &&
+    (range.max === undefined || (range.maxExclusive ? value < range.max : value <= range.max));
+  if (!ok) {
+    const got = typeof value === 'string' ? `'${value}'` : String(value);
+    throw new ArgumentError(`${where}: ${key} must be ${describeRange(range)}, got ${got}.`);
+  }
+  return value as number;
+}
+
+/** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
+export function checkKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);
+    }
+  }
+}
+
+const SCHEDULE_KEYS: Readonly<Record<LearningRateSchedule['kind'], readonly string[]>> = {
+  constant: ['kind', 'lr', 'warmupSteps'],
+  step: ['kind', 'lr', 'stepSize', 'gamma', 'warmupSteps'],
+  exponential: ['kind', 'lr', 'gamma', 'warmupSteps'],
+  cosine: ['kind', 'lr', 'totalSteps', 'minLr', 'warmupSteps'],
+};
+
+const NON_NEGATIVE: NumberRange = { min: 0 };
+const POSITIVE_INTEGER: NumberRange = { min: 1, integer: true };
+
+/** Checks a learning rate (number or schedule) and returns it with defaults filled in. */
+export function checkLearningRate(where: string, lr: unknown): LearningRate {
+  if (typeof lr === 'number') return checkNumber(where, 'lr', lr, NON_NEGATIVE);
+  if (lr === null || typeof lr !== 'object' || !Object.hasOwn(SCHEDULE_KEYS, (lr as { kind: unknown }).kind as string)) {
+    const kind = lr !== null && typeof lr === 'object' ? `a schedule of kind '${String((lr as { kind: unknown }).kind)}'` : String(lr);
+    throw new ArgumentError(
+      `${where}: lr must be a number or a schedule {kind: 'constant' | 'step' | 'exponential' | 'cosine', lr, ...}, got ${kind}.`,
+    );
+  }
+  const spec = lr as LearningRateSchedule;
+  const at = `${where} (${spec.kind} schedule)`;
+  checkKeys(at, spec, SCHEDULE_KEYS[spec.kind]);
+  checkNumber(at, 'lr', spec.lr, NON_NEGATIVE);
+  const warmupSteps = checkNumber(at, 'warmupSteps', spec.warmupSteps ?? 0, { min: 0, integer: true });
+  switch (spec.kind) {
+    case 'constant':
+      return { ...spec, warmupSteps };
+    case 'step':
+      checkNumber(at, 'stepSize', spec.stepSize, POSITIVE_INTEGER);
+      checkNumber(at, 'gamma', spec.gamma, { min: 0, minExclusive: true });
+      return { ...spec, warmupSteps };
+    case 'exponential':
+      checkNumber(at, 'gamma', spec.gamma, { min: 0, minExclusive: true });
+      return { ...spec, warmupSteps };
+    case 'cosine':
+      checkNumber(at, 'totalSteps', spec.totalSteps, { min: warmupSteps, minExclusive: true, integer: true });
+      return { ...spec, warmupSteps, minLr: checkNumber(at, 'minLr', spec.minLr ?? 0, NON_NEGATIVE) };
+  }
+}
+
+/**
+ * The graph's step counter: creates the i32 state `optimizer.step` (and its increment,
+ * assigned after each step) the first time it is asked for, and shares it afterwards.
+ */
+export function stepCounter(graph: Graph): Tensor {
+  const existing = graph.nodesOfRole('state').find((node) => node.name === STEP_COUNTER);
+  const counter = existing ? graph.tensor(existing.id) : graph.state(STEP_COUNTER, [], { dtype: 'i32' });
+  if (counter.dtype !== 'i32' || counter.rank !== 0) {
+    throw new GraphError(`the step counter '${STEP_COUNTER}' must be an i32 scalar state, got ${counter.toString()}.`);
+  }
+  if (!graph.assignments.has(counter.id)) graph.assign(counter, counter.add(1));
+  return counter;
+}
+
+/**
+ * The schedule's value at `step` (an i32 scalar: steps taken so far) as an f32 scalar
+ * node. `step` is asked for only if the rate changes over time, so a constant rate adds
+ * no counter to the graph.
+ */
+export function scheduledRate(graph: Graph, lr: LearningRate, step: () => Tensor): Tensor {
+  if (typeof lr === 'number') return graph.constant(lr);
+  const warmupSteps = lr.warmupSteps ?? 0;
+  if (lr.kind === 'constant' && warmupSteps === 0) return graph.constant(lr.lr);
+  const k = step();
+  // Integer arithmetic on the counter keeps ⌊k/stepSize⌋ exact at any step count.
+  const since = warmupSteps > 0 ? maximum(k.sub(warmupSteps), 0) : k;
+  const decayed = decayedRate(graph, lr, since);
+  if (warmupSteps === 0) return decayed;
+  const warm = cast(k, 'f32').mul(lr.lr).div(warmupSteps);
+  return where(k.less(warmupSteps), warm, decayed);
+}
+
+function decayedRate(graph: Graph, lr: LearningRateSchedule, since: Tensor): Tensor {
+  switch (lr.kind) {
+    case 'constant':
+      return graph.constant(lr.lr);
+    case 'step':
+      return graph.constant(lr.gamma).pow(cast(since.div(lr.stepSize), 'f32')).mul(lr.lr);
+    case 'exponential':
+      return graph.constant(lr.gamma).pow(cast(since, 'f32')).mul(lr.lr);
+    case 'cosine': {
+      const period = lr.totalSteps - (lr.warmupSteps ?? 0);
+      const minLr = lr.minLr ?? 0;
+      const progress = cast(minimum(since, period), 'f32').div(period);
+      return progress.mul(Math.PI).cos().add(1).mul(0.5 * (lr.lr - minLr)).add(minLr);
+    }
+  }
+}
+
+/**
+ * The learning rate `schedule` gives at `step` (an i32 scalar tensor: the number of
+ * steps taken), as an f32 scalar node: the value each optimizer uses for that step.
+ */
+export function learningRate(schedule: LearningRate, step: Tensor): Tensor {
+  const checked = checkLearningRate('learningRate', schedule);
+  requireTensor('learningRate', step, 'step');
+  if (step.dtype !== 'i32' || step.rank !== 0) {
+    throw new ArgumentError(`learningRate: step must be an i32 scalar (a step count), got ${step.toString()}.`);
+  }
+  return scheduledRate(step.graph, checked, () => step);
+}
