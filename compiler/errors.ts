@@ -33,6 +33,16 @@ export class FeedError extends KilnError {
   override name = 'FeedError';
 }
 
+/** A kernel or tensor does not fit the device's limits (bindings, buffer size, workgroups). */
+export class DeviceLimitError extends KilnError {
+  override name = 'DeviceLimitError';
+}
+
+/** A generated kernel failed to compile or to become a pipeline on the device (a kiln bug, or a driver's). */
+export class KernelError extends KilnError {
+  override name = 'KernelError';
+}
+
 /** No WebGPU device could be acquired, or the device failed. */
 export class DeviceError extends KilnError {
   override name = 'DeviceError';

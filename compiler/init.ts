@@ -87,6 +87,56 @@ export function fans(where: string, shape: Shape, overrides: FanOverrides): { fa
   return { fanIn, fanOut };
 }
 
+/**
+ * An initializer reduced to what generates it: a fill, or a uniform/normal draw from the
+ * Philox stream with this key. The CPU (`initialValue`) and the GPU init kernels both
+ * start from this, so they draw the same bits.
+ */
+export type ResolvedInit =
+  | { readonly kind: 'fill'; readonly value: number }
+  | { readonly kind: 'uniform'; readonly low: number; readonly high: number; readonly key: readonly [number, number] }
+  | { readonly kind: 'normal'; readonly mean: number; readonly std: number; readonly key: readonly [number, number] };
+
+export function resolveInit(name: string, shape: Shape, spec: InitSpec, graphSeed: number): ResolvedInit {
+  const where = `initializer of '${name}'`;
+  const key = (seed: number | undefined): [number, number] => [(seed ?? graphSeed) >>> 0, hashName(name)];
+  switch (spec.kind) {
+    case 'zeros':
+      return { kind: 'fill', value: 0 };
+    case 'ones':
+      return { kind: 'fill', value: 1 };
+    case 'constant':
+      return { kind: 'fill', value: spec.value };
+    case 'uniform':
+      return { kind: 'uniform', low: spec.low ?? 0, high: spec.high ?? 1, key: key(spec.seed) };
+    case 'normal':
+      return { kind: 'normal', mean: spec.mean ?? 0, std: spec.std ?? 1, key: key(spec.seed) };
+    case 'glorotUniform': {
+      const { fanIn, fanOut } = fans(where, shape, spec);
+      const bound = (spec.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
+      return { kind: 'uniform', low: -bound, high: bound, key: key(spec.seed) };
+    }
+    case 'glorotNormal': {
+      const { fanIn, fanOut } = fans(where, shape, spec);
+      return { kind: 'normal', mean: 0, std: (spec.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), key: key(spec.seed) };
+    }
+    case 'heUniform': {
+      const { fanIn } = fans(where, shape, spec);
+      const bound = (spec.gain ?? Math.SQRT2) * Math.sqrt(3 / fanIn);
+      return { kind: 'uniform', low: -bound, high: bound, key: key(spec.seed) };
+    }
+    case 'heNormal': {
+      const { fanIn } = fans(where, shape, spec);
+      return { kind: 'normal', mean: 0, std: (spec.gain ?? Math.SQRT2) / Math.sqrt(fanIn), key: key(spec.seed) };
+    }
+    case 'linearDefault': {
+      const { fanIn } = fans(where, shape, spec);
+      const bound = 1 / Math.sqrt(fanIn);
+      return { kind: 'uniform', low: -bound, high: bound, key: key(spec.seed) };
+    }
+  }
+}
+
 /** Computes a parameter's or state's initial value on the host. */
 export function initialValue(
   name: string,
@@ -98,59 +148,15 @@ export function initialValue(
 ): HostArray {
   const size = sizeOf(shape);
   const data = allocate(dtype, size, precision);
-  const where = `initializer of '${name}'`;
-  const key = (seed: number | undefined): [number, number] => [(seed ?? graphSeed) >>> 0, hashName(name)];
-  const uniform = (seed: number | undefined, low: number, high: number) => {
-    const u = randomUniform(key(seed), size);
-    for (let i = 0; i < size; i++) data[i] = low + (high - low) * u[i]!;
-  };
-  const normal = (seed: number | undefined, mean: number, std: number) => {
-    const z = randomNormal(key(seed), size);
-    for (let i = 0; i < size; i++) data[i] = mean + std * z[i]!;
-  };
-  switch (spec.kind) {
-    case 'zeros':
-      break;
-    case 'ones':
-      data.fill(1);
-      break;
-    case 'constant':
-      data.fill(spec.value);
-      break;
-    case 'uniform':
-      uniform(spec.seed, spec.low ?? 0, spec.high ?? 1);
-      break;
-    case 'normal':
-      normal(spec.seed, spec.mean ?? 0, spec.std ?? 1);
-      break;
-    case 'glorotUniform': {
-      const { fanIn, fanOut } = fans(where, shape, spec);
-      const bound = (spec.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
-      uniform(spec.seed, -bound, bound);
-      break;
-    }
-    case 'glorotNormal': {
-      const { fanIn, fanOut } = fans(where, shape, spec);
-      normal(spec.seed, 0, (spec.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)));
-      break;
-    }
-    case 'heUniform': {
-      const { fanIn } = fans(where, shape, spec);
-      const bound = (spec.gain ?? Math.SQRT2) * Math.sqrt(3 / fanIn);
-      uniform(spec.seed, -bound, bound);
-      break;
-    }
-    case 'heNormal': {
-      const { fanIn } = fans(where, shape, spec);
-      normal(spec.seed, 0, (spec.gain ?? Math.SQRT2) / Math.sqrt(fanIn));
-      break;
-    }
-    case 'linearDefault': {
-      const { fanIn } = fans(where, shape, spec);
-      const bound = 1 / Math.sqrt(fanIn);
-      uniform(spec.seed, -bound, bound);
-      break;
-    }
+  const init = resolveInit(name, shape, spec, graphSeed);
+  if (init.kind === 'fill') {
+    data.fill(init.value);
+  } else if (init.kind === 'uniform') {
+    const u = randomUniform(init.key, size);
+    for (let i = 0; i < size; i++) data[i] = init.low + (init.high - init.low) * u[i]!;
+  } else {
+    const z = randomNormal(init.key, size);
+    for (let i = 0; i < size; i++) data[i] = init.mean + init.std * z[i]!;
   }
   return { shape, dtype, data };
 }

@@ -10,6 +10,7 @@ import { GraphError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import type { KernelLimits } from '../codegen/wgsl.js';
 
 /** Attribute values are plain JSON so a graph (and later a plan) serializes as is. */
 export type AttrValue = number | string | boolean | null | readonly AttrValue[] | { readonly [key: string]: AttrValue };
@@ -47,6 +48,51 @@ export type VjpRule<A extends Attrs = Attrs> = (args: VjpArgs<A>) => readonly (T
 /** The VJP of an op through which no gradient flows (floor, sign, comparisons, argmax, ...): zero. */
 export const noGradient: VjpRule<Attrs> = ({ inputs }) => inputs.map(() => null);
 
+/** The dtypes an elementwise expression works on. */
+export interface ElementTypes {
+  readonly inputs: readonly DType[];
+  readonly output: DType;
+}
+
+/** What a kernel template is given to lower one node. */
+export interface LoweringContext<A extends Attrs = Attrs> {
+  /** The node's id, output shape and dtype. */
+  readonly node: { readonly id: number; readonly shape: Shape; readonly dtype: DType };
+  readonly inputs: readonly { readonly id: number; readonly shape: Shape; readonly dtype: DType }[];
+  readonly attrs: A;
+  /** The kernel's WGSL-safe name (`k12_matmul`); templates suffix it when they emit several. */
+  readonly name: string;
+  readonly limits: KernelLimits;
+  /** Lines for the kernel's header comment: the node(s) it implements, names sanitized. */
+  readonly header: readonly string[];
+}
+
+/** A kernel a template emits: its WGSL, dispatch size and the nodes bound, in binding order. */
+export interface KernelSpec {
+  readonly name: string;
+  readonly wgsl: string;
+  readonly workgroups: readonly [number, number, number];
+  /** Node ids whose buffers are bound at bindings 0, 1, …, the lowered node's own (written) among them. */
+  readonly bindings: readonly number[];
+}
+
+/**
+ * How an op becomes WGSL:
+ * - `elementwise`: a WGSL expression over its operands' element values; one generic
+ *   emitter handles indexing and broadcasting (and, later, fusion of chains);
+ * - `alias`: the output is the input's buffer, reinterpreted (reshape, stopGradient);
+ * - `kernel`: a template in `shaders/` emits one or more kernels.
+ */
+export type Lowering<A extends Attrs = Attrs> =
+  | {
+      readonly kind: 'elementwise';
+      readonly expr: (args: readonly string[], attrs: A, types: ElementTypes) => string;
+      /** WGSL helper functions the expression calls (deduplicated per kernel). */
+      readonly helpers?: readonly string[];
+    }
+  | { readonly kind: 'alias' }
+  | { readonly kind: 'kernel'; readonly emit: (ctx: LoweringContext<A>) => readonly KernelSpec[] };
+
 export interface OpDef<A extends Attrs = Attrs> {
   /** The op's name as printed in graphs (`matmul`, `sum`, ...). */
   readonly name: string;
@@ -65,6 +111,8 @@ export interface OpDef<A extends Attrs = Attrs> {
    * (sources, integer/bool results); autodiff reports a missing rule by op name.
    */
   readonly vjp?: VjpRule<A>;
+  /** How the op lowers to WGSL. Absent for sources (their buffers are filled by the runtime). */
+  readonly lower?: Lowering<A>;
 }
 
 const registry = new Map<string, OpDef>();

@@ -1,0 +1,98 @@
+/**
+ * Init kernels: parameters and state are filled on the GPU, from the same Philox4x32-10
+ * stream the CPU reference draws from (compiler/random.ts), so weights never cross the
+ * bus and a plan needs no initial values. The random bits are identical to the CPU's;
+ * the float transforms run in f32, so values agree to f32 rounding.
+ */
+
+import type { DType } from '../dtype.js';
+import type { ResolvedInit } from '../init.js';
+import type { KernelSpec } from '../ops/op.js';
+import { sizeOf } from '../shape.js';
+import type { Shape } from '../shape.js';
+import type { KernelLimits } from './wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, sanitize, store } from './wgsl.js';
+
+/** WGSL Philox4x32-10; `kiln_mulhi` builds the high half of a 32×32 product from 16-bit halves (WGSL has no mulhi). */
+export const PHILOX_WGSL = `
+fn kiln_mulhi(a: u32, b: u32) -> u32 {
+  let a_lo = a & 0xffffu;
+  let a_hi = a >> 16u;
+  let b_lo = b & 0xffffu;
+  let b_hi = b >> 16u;
+  let lo = a_lo * b_lo;
+  let mid1 = a_hi * b_lo;
+  let mid2 = a_lo * b_hi;
+  let carry = ((lo >> 16u) + (mid1 & 0xffffu) + (mid2 & 0xffffu)) >> 16u;
+  return a_hi * b_hi + (mid1 >> 16u) + (mid2 >> 16u) + carry;
+}
+
+fn kiln_philox(counter: vec4u, key: vec2u) -> vec4u {
+  var c = counter;
+  var k = key;
+  for (var round = 0u; round < 10u; round++) {
+    let hi0 = kiln_mulhi(0xd2511f53u, c.x);
+    let lo0 = 0xd2511f53u * c.x;
+    let hi1 = kiln_mulhi(0xcd9e8d57u, c.z);
+    let lo1 = 0xcd9e8d57u * c.z;
+    c = vec4u(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    k = k + vec2u(0x9e3779b9u, 0xbb67ae85u);
+  }
+  return c;
+}
+
+/** Word j of the stream with this key: word j % 4 of block j / 4. */
+fn kiln_random_word(j: u32, key: vec2u) -> u32 {
+  let block = kiln_philox(vec4u(j / 4u, 0u, 0u, 0u), key);
+  return block[j % 4u];
+}
+`;
+
+function valueExpression(init: ResolvedInit, dtype: DType): string {
+  if (init.kind === 'fill') return literal(init.value, dtype);
+  const key = `vec2u(${init.key[0]}u, ${init.key[1]}u)`;
+  if (init.kind === 'uniform') {
+    const u = `f32(kiln_random_word(i, ${key}) >> 8u) * ${literal(2 ** -24, 'f32')}`;
+    return `${literal(init.low, 'f32')} + ${literal(init.high - init.low, 'f32')} * (${u})`;
+  }
+  // Box–Muller over the pair (2p, 2p+1) of words: both lie in block p / 2, as on the CPU.
+  return `${literal(init.mean, 'f32')} + ${literal(init.std, 'f32')} * kiln_box_muller(i, ${key})`;
+}
+
+const BOX_MULLER_WGSL = `
+fn kiln_box_muller(i: u32, key: vec2u) -> f32 {
+  let pair = i / 2u;
+  let block = kiln_philox(vec4u(pair / 2u, 0u, 0u, 0u), key);
+  let first = (pair % 2u) * 2u;
+  let u1 = f32((block[first] >> 8u) + 1u) * ${literal(2 ** -24, 'f32')};
+  let u2 = f32(block[first + 1u] >> 8u) * ${literal(2 ** -24, 'f32')};
+  let radius = sqrt(-2.0 * log(u1));
+  let angle = 6.283185307179586 * u2;
+  return select(radius * sin(angle), radius * cos(angle), i % 2u == 0u);
+}
+`;
+
+/** The kernel that writes the initial value of one param or state buffer. */
+export function initKernel(
+  node: { readonly id: number; readonly name: string; readonly shape: Shape; readonly dtype: DType },
+  init: ResolvedInit,
+  limits: KernelLimits,
+): KernelSpec {
+  const name = `init_${node.id}_${sanitize(node.name)}`;
+  const g = grid(sizeOf(node.shape), limits);
+  const helpers = init.kind === 'fill' ? [] : init.kind === 'uniform' ? [PHILOX_WGSL] : [PHILOX_WGSL, BOX_MULLER_WGSL];
+  const what = init.kind === 'fill' ? `fill ${init.value}` : init.kind === 'uniform' ? `uniform(${init.low}, ${init.high})` : `normal(${init.mean}, ${init.std})`;
+  const wgsl = [
+    kernelHeader(name, [`initial value of ${sanitize(node.name)}: ${what}`]),
+    bindingDecl(0, 'out', node.dtype, 'read_write'),
+    ...helpers,
+    '',
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `fn main(${g.params}) {`,
+    `  ${g.prologue}`,
+    `  out[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`,
+    '}',
+    '',
+  ].join('\n');
+  return { name, wgsl, workgroups: g.workgroups, bindings: [node.id] };
+}

@@ -1,0 +1,142 @@
+/**
+ * WGSL building blocks shared by every kernel: storage types, literals, binding
+ * declarations, the index arithmetic of shapes and strides, and dispatch sizing that
+ * respects the adapter's limits. Generated kernels bake shapes in as constants: a plan
+ * is compiled for fixed shapes, so kernels need no uniform buffers.
+ */
+
+import type { DType } from '../dtype.js';
+import type { Shape } from '../shape.js';
+import { stridesOf } from '../shape.js';
+
+/** The element type of a storage buffer holding `dtype` (bool is stored as u32 0/1). */
+export function storageType(dtype: DType): 'f32' | 'i32' | 'u32' {
+  return dtype === 'bool' ? 'u32' : dtype;
+}
+
+/** The WGSL type a value of `dtype` has inside expressions. */
+export function valueType(dtype: DType): 'f32' | 'i32' | 'bool' {
+  return dtype;
+}
+
+/** Reads element `index` of a buffer as a value of its dtype. */
+export function load(buffer: string, index: string, dtype: DType): string {
+  return dtype === 'bool' ? `(${buffer}[${index}] != 0u)` : `${buffer}[${index}]`;
+}
+
+/** Converts a value expression to what the buffer stores. */
+export function store(value: string, dtype: DType): string {
+  return dtype === 'bool' ? `u32(${value})` : value;
+}
+
+/** A WGSL literal of `dtype`. Floats keep every digit (and are never written as an integer). */
+export function literal(value: number, dtype: DType): string {
+  if (dtype === 'bool') return value !== 0 ? 'true' : 'false';
+  if (dtype === 'i32') {
+    // -2147483648 has no positive counterpart in i32, so it is spelled as an expression.
+    return value === -2147483648 ? 'i32(-2147483647 - 1)' : `${value}i`;
+  }
+  if (Number.isNaN(value)) return 'kiln_nan()';
+  if (value === Infinity) return 'kiln_inf()';
+  if (value === -Infinity) return '(-kiln_inf())';
+  const f = Math.fround(value);
+  // Out of f32 range values would be a WGSL compile error; they round to ±inf as on the GPU.
+  if (!Number.isFinite(f)) return f > 0 ? 'kiln_inf()' : '(-kiln_inf())';
+  const text = String(f);
+  return /[.eE]/.test(text) ? `${text}f` : `${text}.0f`;
+}
+
+/** Helper functions a literal may need; prepended to kernels that use them. */
+export const SPECIAL_FLOAT_HELPERS = `
+fn kiln_inf() -> f32 { return bitcast<f32>(0x7f800000u); }
+fn kiln_nan() -> f32 { return bitcast<f32>(0x7fc00000u); }`;
+
+/** Makes a user-given name safe inside a WGSL comment or identifier. */
+export function sanitize(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/_+/g, '_');
+  return /^[A-Za-z]/.test(cleaned) ? cleaned : `n${cleaned}`;
+}
+
+/** `@group(0) @binding(i) var<storage, access> name: array<T>;` */
+export function bindingDecl(index: number, name: string, dtype: DType, access: 'read' | 'read_write'): string {
+  return `@group(0) @binding(${index}) var<storage, ${access}> ${name}: array<${storageType(dtype)}>;`;
+}
+
+/** The header comment every kernel starts with: which ops and graph nodes it implements. */
+export function kernelHeader(name: string, lines: readonly string[]): string {
+  return [`// kiln kernel ${name}`, ...lines.map((line) => `//   ${line.replace(/[\r\n]/g, ' ')}`)].join('\n');
+}
+
+/**
+ * WGSL statements that split the flat row-major index `flat` of `shape` into coordinate
+ * variables `${prefix}0 … ${prefix}{rank-1}` (u32).
+ */
+export function unravel(flat: string, shape: Shape, prefix: string): string {
+  const strides = stridesOf(shape);
+  const lines: string[] = [];
+  let rest = flat;
+  shape.forEach((_, axis) => {
+    const stride = strides[axis]!;
+    if (axis === shape.length - 1) {
+      lines.push(`let ${prefix}${axis} = ${rest};`);
+    } else {
+      lines.push(`let ${prefix}${axis} = ${rest} / ${stride}u;`);
+      lines.push(`let ${prefix}${axis}_rest = ${rest} % ${stride}u;`);
+      rest = `${prefix}${axis}_rest`;
+    }
+  });
+  return lines.join('\n  ');
+}
+
+/** `c0 * s0 + c1 * s1 + …` over the axes whose stride is not 0 (broadcast axes drop out). */
+export function offsetExpr(coords: readonly string[], strides: readonly number[]): string {
+  const terms = coords.flatMap((c, i) => (strides[i] === 0 ? [] : [strides[i] === 1 ? c : `${c} * ${strides[i]}u`]));
+  return terms.length === 0 ? '0u' : terms.join(' + ');
+}
+
+/** Device limits the code generator respects. */
+export interface KernelLimits {
+  readonly maxComputeWorkgroupsPerDimension: number;
+  readonly maxStorageBuffersPerShaderStage: number;
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+}
+
+/** WebGPU's guaranteed minimums: a plan compiled against these runs on every adapter. */
+export const DEFAULT_LIMITS: KernelLimits = {
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxStorageBufferBindingSize: 134217728,
+  maxBufferSize: 268435456,
+};
+
+export const WORKGROUP_SIZE = 64;
+
+/** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */
+export interface Grid {
+  readonly workgroups: readonly [number, number, number];
+  /** WGSL parameters of `main` and the statement defining `let ${index}: u32` (and returning past the end). */
+  readonly params: string;
+  readonly prologue: string;
+}
+
+/** Sizes a dispatch of `invocations` threads (workgroup size WORKGROUP_SIZE) within the limits. */
+export function grid(invocations: number, limits: KernelLimits, index = 'i'): Grid {
+  const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
+  const max = limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(groups, max);
+  const y = Math.ceil(groups / x);
+  if (y > max) {
+    throw new RangeError(`grid: ${invocations} invocations need more than ${max}² workgroups`);
+  }
+  return {
+    workgroups: [x, y, 1],
+    params: '@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32',
+    prologue: `let ${index} = (wid.y * ${x}u + wid.x) * ${WORKGROUP_SIZE}u + lid;\n  if (${index} >= ${invocations}u) { return; }`,
+  };
+}
+

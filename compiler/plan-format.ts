@@ -1,0 +1,61 @@
+/**
+ * The plan: everything the runtime needs to run a compiled graph, as plain JSON. It is
+ * the only thing `runtime/` imports from the compiler (types only), so a plan compiled
+ * in Node can be shipped and run in a browser without the compiler (ahead-of-time).
+ */
+
+/** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */
+export type PlanDType = 'f32' | 'i32' | 'bool';
+
+/** Where a buffer's contents come from and how long they live. */
+export type BufferRole = 'input' | 'param' | 'state' | 'const' | 'transient';
+
+export interface PlanBuffer {
+  readonly id: number;
+  /** The user's name for inputs/params/state; a node label such as `%12` otherwise. */
+  readonly name: string;
+  readonly role: BufferRole;
+  readonly dtype: PlanDType;
+  readonly shape: readonly number[];
+  /** Allocation size in bytes (at least 4, a multiple of 4: WebGPU binds no empty buffers). */
+  readonly bytes: number;
+  /** Row-major values of a const buffer, uploaded once at session creation. */
+  readonly data?: readonly number[];
+}
+
+/** One compute shader and its dispatch. */
+export interface PlanKernel {
+  /** WGSL-safe name, e.g. `k7_matmul`. */
+  readonly name: string;
+  readonly wgsl: string;
+  /** Buffer ids in binding order (`@group(0) @binding(i)`). */
+  readonly bindings: readonly number[];
+  readonly workgroups: readonly [number, number, number];
+  /** The graph nodes this kernel implements and their ops, for error messages and inspection. */
+  readonly nodes: readonly number[];
+  readonly ops: readonly string[];
+}
+
+/** A way to run the plan: `init`, `forward`, `trainStep`. */
+export interface PlanEntry {
+  /** Input name → buffer id: written from the caller's feeds before the dispatches. */
+  readonly inputs: Readonly<Record<string, number>>;
+  /** Output name → buffer id: readable after the step. */
+  readonly outputs: Readonly<Record<string, number>>;
+  /** Kernel indices, dispatched in order inside one compute pass. */
+  readonly dispatches: readonly number[];
+  /** Buffer copies after the pass: param/state `to` takes the new value in `from`. */
+  readonly copies: readonly { readonly from: number; readonly to: number }[];
+}
+
+export interface Plan {
+  readonly format: 'kiln-plan';
+  readonly version: 1;
+  readonly name: string;
+  readonly buffers: readonly PlanBuffer[];
+  readonly kernels: readonly PlanKernel[];
+  readonly entries: Readonly<Record<string, PlanEntry>>;
+}
+
+export const PLAN_FORMAT = 'kiln-plan';
+export const PLAN_VERSION = 1;

@@ -1,0 +1,180 @@
+/**
+ * `compile`: graph (or training program) → plan. It picks what each entry point needs,
+ * lowers every needed node to kernels, gives every value a buffer (aliases share their
+ * input's), adds an `init` entry that fills params and state on the GPU, and checks
+ * every kernel against the device's limits. The plan is plain JSON (see plan-format.ts).
+ */
+
+import { deviceBytes } from './dtype.js';
+import { DeviceLimitError, GraphError } from './errors.js';
+import { Graph, roleOf } from './graph.js';
+import type { Node } from './graph.js';
+import type { InitSpec } from './init.js';
+import { resolveInit } from './init.js';
+import { initKernel } from './codegen/init.js';
+import { isAlias, lowerNode } from './codegen/lower.js';
+import type { KernelLimits } from './codegen/wgsl.js';
+import { DEFAULT_LIMITS } from './codegen/wgsl.js';
+import type { KernelSpec } from './ops/op.js';
+import type { BufferRole, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_VERSION } from './plan-format.js';
+import { formatType, sizeOf } from './shape.js';
+import type { TrainingProgram } from './train.js';
+import { verify } from './verify.js';
+
+export interface CompileOptions {
+  /**
+   * The device's limits (`device.limits`), so kernels use what the hardware offers and are
+   * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
+   */
+  limits?: Partial<KernelLimits>;
+}
+
+interface EntrySource {
+  readonly outputs: Readonly<Record<string, number>>;
+  readonly assignments: readonly (readonly [number, number])[];
+}
+
+function limitsFrom(given: Partial<KernelLimits> | undefined): KernelLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[]) {
+    const value = given?.[key];
+    if (typeof value === 'number') limits[key] = value;
+  }
+  return limits;
+}
+
+/** Ids of the nodes the given targets depend on, themselves included. */
+function ancestors(graph: Graph, targets: readonly number[]): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...graph.node(id).inputs);
+  }
+  return seen;
+}
+
+/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
+export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
+  const graph = source instanceof Graph ? source : source.graph;
+  const limits = limitsFrom(options.limits);
+  verify(graph);
+  const sources: Record<string, EntrySource> =
+    source instanceof Graph
+      ? { forward: { outputs: Object.fromEntries(graph.outputs), assignments: [] } }
+      : { forward: source.forward, trainStep: source.trainStep };
+
+  // Buffers: one per value that a kernel binds or an entry reads or writes; aliases resolve to their root.
+  const rootOf = (id: number): number => {
+    let node = graph.node(id);
+    while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
+    return node.id;
+  };
+  const buffers: PlanBuffer[] = [];
+  const bufferOfRoot = new Map<number, number>();
+  const bufferOf = (id: number): number => {
+    const root = rootOf(id);
+    const existing = bufferOfRoot.get(root);
+    if (existing !== undefined) return existing;
+    const node = graph.node(root);
+    const buffer = makeBuffer(node, buffers.length, limits);
+    buffers.push(buffer);
+    bufferOfRoot.set(root, buffer.id);
+    return buffer.id;
+  };
+
+  const kernels: PlanKernel[] = [];
+  const addKernel = (spec: KernelSpec, nodes: readonly Node[]): number => {
+    if (spec.bindings.length > limits.maxStorageBuffersPerShaderStage) {
+      throw new DeviceLimitError(
+        `compile: kernel ${spec.name} (${nodes.map((n) => `${n.op} %${n.id}`).join(', ')}) binds ${spec.bindings.length} storage buffers, ` +
+          `over this device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}.`,
+      );
+    }
+    kernels.push({
+      name: spec.name,
+      wgsl: spec.wgsl,
+      bindings: spec.bindings.map(bufferOf),
+      workgroups: [...spec.workgroups],
+      nodes: nodes.map((n) => n.id),
+      ops: nodes.map((n) => n.op),
+    });
+    return kernels.length - 1;
+  };
+
+  const kernelsOfNode = new Map<number, number[]>();
+  const entries: Record<string, PlanEntry> = {};
+  entries['init'] = initEntry(graph, limits, addKernel, bufferOf);
+  for (const [name, entry] of Object.entries(sources)) {
+    const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
+    const needed = ancestors(graph, targets);
+    const dispatches: number[] = [];
+    const inputs: Record<string, number> = {};
+    for (const node of graph.nodes) {
+      if (!needed.has(node.id)) continue;
+      const role = roleOf(node);
+      if (role === 'input') inputs[node.name!] = bufferOf(node.id);
+      if (role !== 'computed') continue;
+      let indices = kernelsOfNode.get(node.id);
+      if (!indices) {
+        indices = lowerNode(graph, node, limits).map((spec) => addKernel(spec, [node]));
+        kernelsOfNode.set(node.id, indices);
+      }
+      dispatches.push(...indices.filter((k) => kernels[k]!.workgroups.every((n) => n > 0)));
+    }
+    const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
+    const copies = entry.assignments
+      .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
+      .filter((copy) => copy.from !== copy.to);
+    const written = new Set(copies.map((c) => c.to));
+    const clash = copies.find((c) => written.has(c.from));
+    if (clash) {
+      throw new GraphError(
+        `compile: entry '${name}' assigns ${buffers[clash.to]!.name} from ${buffers[clash.from]!.name}, which it also assigns; updates must be computed values.`,
+      );
+    }
+    entries[name] = { inputs, outputs, dispatches, copies };
+  }
+  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers, kernels, entries };
+}
+
+function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
+  const role = roleOf(node);
+  const bufferRole: BufferRole = role === 'computed' ? 'transient' : role;
+  const bytes = Math.max(4, sizeOf(node.shape) * deviceBytes(node.dtype));
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  if (bytes > limit) {
+    throw new DeviceLimitError(
+      `compile: ${node.name ?? `%${node.id}`} (${node.op}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
+        `storage-buffer binding limit of ${limit} bytes. Use a smaller batch or layer, or a device with larger limits.`,
+    );
+  }
+  return {
+    id,
+    name: node.name ?? `%${node.id}`,
+    role: bufferRole,
+    dtype: node.dtype,
+    shape: [...node.shape],
+    bytes,
+    ...(node.op === 'const' ? { data: [...(node.attrs['value'] as readonly number[])] } : {}),
+  };
+}
+
+function initEntry(
+  graph: Graph,
+  limits: KernelLimits,
+  addKernel: (spec: KernelSpec, nodes: readonly Node[]) => number,
+  bufferOf: (id: number) => number,
+): PlanEntry {
+  const dispatches: number[] = [];
+  for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
+    bufferOf(node.id);
+    if (sizeOf(node.shape) === 0) continue;
+    const init = resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed);
+    dispatches.push(addKernel(initKernel({ ...node, name: node.name! }, init, limits), [node]));
+  }
+  return { inputs: {}, outputs: {}, dispatches, copies: [] };
+}
