@@ -43,6 +43,21 @@ export class KernelError extends KilnError {
   override name = 'KernelError';
 }
 
+/** A plan (JSON) is malformed or inconsistent: it was corrupted, hand-edited or made by another version. */
+export class PlanError extends KilnError {
+  override name = 'PlanError';
+}
+
+/** A checkpoint (safetensors bytes) is malformed or does not match the session's params. */
+export class CheckpointError extends KilnError {
+  override name = 'CheckpointError';
+}
+
+/** A session was used after destroy(), or asked for an entry, output or param it does not have. */
+export class SessionError extends KilnError {
+  override name = 'SessionError';
+}
+
 /** No WebGPU device could be acquired, or the device failed. */
 export class DeviceError extends KilnError {
   override name = 'DeviceError';

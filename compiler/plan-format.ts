@@ -42,6 +42,11 @@ export interface PlanEntry {
   readonly inputs: Readonly<Record<string, number>>;
   /** Output name → buffer id: readable after the step. */
   readonly outputs: Readonly<Record<string, number>>;
+  /**
+   * Shapes of outputs that are views of a buffer with another shape (a reshape of an
+   * input, say: aliases share their root's buffer). Other outputs have their buffer's shape.
+   */
+  readonly outputShapes?: Readonly<Record<string, readonly number[]>>;
   /** Kernel indices, dispatched in order inside one compute pass. */
   readonly dispatches: readonly number[];
   /** Buffer copies after the pass: param/state `to` takes the new value in `from`. */

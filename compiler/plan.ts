@@ -18,7 +18,7 @@ import { DEFAULT_LIMITS } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
 import type { BufferRole, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from './plan-format.js';
-import { formatType, sizeOf } from './shape.js';
+import { formatType, sameShape, sizeOf } from './shape.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
 
@@ -126,6 +126,11 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
       dispatches.push(...indices.filter((k) => kernels[k]!.workgroups.every((n) => n > 0)));
     }
     const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
+    const outputShapes = Object.fromEntries(
+      Object.entries(entry.outputs)
+        .filter(([out, id]) => !sameShape(graph.node(id).shape, buffers[outputs[out]!]!.shape))
+        .map(([out, id]) => [out, [...graph.node(id).shape]]),
+    );
     const copies = entry.assignments
       .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
       .filter((copy) => copy.from !== copy.to);
@@ -136,7 +141,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
         `compile: entry '${name}' assigns ${buffers[clash.to]!.name} from ${buffers[clash.from]!.name}, which it also assigns; updates must be computed values.`,
       );
     }
-    entries[name] = { inputs, outputs, dispatches, copies };
+    entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
   }
   return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers, kernels, entries };
 }

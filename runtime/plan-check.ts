@@ -1,79 +1,162 @@
 /**
  * Checks a plan before the runtime trusts it: a plan is JSON that may have been shipped,
  * stored or hand-edited, so every id, size and name it holds is verified first, and a bad
- * one is reported by where it is, not by a GPU validation error later.
+ * one is reported by where it is, not by a GPU validation error later. A plan compiled
+ * for a larger device is caught here too, by the limit it exceeds.
  */
 
-import { GraphError } from '../compiler/errors.js';
-import type { Plan } from '../compiler/plan-format.js';
+import { DeviceLimitError, PlanError } from '../compiler/errors.js';
+import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
+
+/** The device limits a plan must fit (a `GPUSupportedLimits` has them all). */
+export type PlanLimits = Pick<
+  GPUSupportedLimits,
+  'maxComputeWorkgroupsPerDimension' | 'maxStorageBuffersPerShaderStage' | 'maxStorageBufferBindingSize' | 'maxBufferSize'
+>;
 
 const ROLES = new Set(['input', 'param', 'state', 'const', 'transient']);
 const DTYPES = new Set(['f32', 'i32', 'bool']);
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const elements = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
 
-export function validatePlan(plan: Plan): void {
-  const fail = (where: string, problem: string): never => {
-    throw new GraphError(`invalid plan: ${where}: ${problem}. Recompile it with this version of kiln.`);
+function fail(where: string, problem: string): never {
+  throw new PlanError(`invalid plan: ${where}: ${problem}. The plan is corrupted or was hand-edited; recompile it with compile().`);
+}
+
+/** Throws a PlanError naming the first field of `plan` that is malformed. */
+export function validatePlan(plan: unknown): asserts plan is Plan {
+  if (!isRecord(plan)) fail('plan', `expected an object, got ${plan === null ? 'null' : Array.isArray(plan) ? 'an array' : typeof plan}`);
+  if (plan['format'] !== PLAN_FORMAT) fail('format', `expected '${PLAN_FORMAT}', got ${JSON.stringify(plan['format'])}`);
+  if (plan['version'] !== PLAN_VERSION) fail('version', `expected ${PLAN_VERSION}, got ${JSON.stringify(plan['version'])}`);
+  if (typeof plan['name'] !== 'string') fail('name', 'must be a string');
+  if (!Array.isArray(plan['buffers'])) fail('buffers', 'must be an array');
+  if (!Array.isArray(plan['kernels'])) fail('kernels', 'must be an array');
+  if (!isRecord(plan['entries'])) fail('entries', 'must be an object');
+  const buffers = plan['buffers'] as unknown[];
+  buffers.forEach(checkBuffer);
+  const valid = plan as unknown as Plan;
+  const bufferId = (where: string, id: unknown): PlanBuffer => {
+    if (!isCount(id) || id >= buffers.length) fail(where, `buffer id ${JSON.stringify(id)} does not exist (the plan has ${buffers.length} buffers)`);
+    return valid.buffers[id]!;
   };
-  if (plan === null || typeof plan !== 'object') fail('plan', 'not an object');
-  if (plan.format !== PLAN_FORMAT) fail('format', `expected '${PLAN_FORMAT}', got ${JSON.stringify(plan.format)}`);
-  if (plan.version !== PLAN_VERSION) fail('version', `expected ${PLAN_VERSION}, got ${JSON.stringify(plan.version)}`);
-  if (!Array.isArray(plan.buffers) || !Array.isArray(plan.kernels) || typeof plan.entries !== 'object' || plan.entries === null) {
-    fail('plan', 'buffers, kernels and entries are required');
+  (plan['kernels'] as unknown[]).forEach((kernel, i) => checkKernel(kernel, i, bufferId));
+  for (const [name, entry] of Object.entries(plan['entries'])) checkEntry(name, entry, valid, bufferId);
+  if (!('init' in plan['entries'])) fail('entries', "the 'init' entry is missing");
+  if (Object.keys(valid.entries['init']!.inputs).length > 0) fail('entries.init.inputs', 'init takes no inputs');
+}
+
+function checkBuffer(b: unknown, i: number): void {
+  const where = `buffers[${i}]`;
+  if (!isRecord(b)) fail(where, 'must be an object');
+  if (b['id'] !== i) fail(`${where}.id`, `${JSON.stringify(b['id'])} does not match its position ${i}`);
+  if (typeof b['name'] !== 'string') fail(`${where}.name`, 'must be a string');
+  if (!ROLES.has(b['role'] as string)) fail(`${where}.role`, `unknown role ${JSON.stringify(b['role'])} (input, param, state, const or transient)`);
+  if (!DTYPES.has(b['dtype'] as string)) fail(`${where}.dtype`, `unknown dtype ${JSON.stringify(b['dtype'])} (f32, i32 or bool)`);
+  const shape = b['shape'];
+  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${where}.shape`, `must be non-negative integers, got ${JSON.stringify(shape)}`);
+  const count = elements(shape as number[]);
+  const bytes = b['bytes'];
+  if (!isCount(bytes) || bytes < Math.max(4, count * 4) || bytes % 4 !== 0) {
+    fail(`${where}.bytes`, `${JSON.stringify(bytes)} cannot hold ${count} elements (needs a multiple of 4, at least ${Math.max(4, count * 4)})`);
   }
-  plan.buffers.forEach((b, i) => {
-    const where = `buffers[${i}]`;
-    if (b.id !== i) fail(where, `id ${b.id} does not match its position`);
-    if (typeof b.name !== 'string') fail(where, 'name must be a string');
-    if (!ROLES.has(b.role)) fail(where, `unknown role ${JSON.stringify(b.role)}`);
-    if (!DTYPES.has(b.dtype)) fail(where, `unknown dtype ${JSON.stringify(b.dtype)}`);
-    if (!Array.isArray(b.shape) || !b.shape.every(isCount)) fail(where, 'shape must be non-negative integers');
-    const count = b.shape.reduce((a, d) => a * d, 1);
-    if (!isCount(b.bytes) || b.bytes < Math.max(4, count * 4) || b.bytes % 4 !== 0) {
-      fail(where, `bytes ${b.bytes} cannot hold ${count} elements`);
+  const data = b['data'];
+  if (data !== undefined) {
+    if (b['role'] !== 'const') fail(`${where}.data`, 'only const buffers carry data');
+    if (!Array.isArray(data) || (data.length !== 1 && data.length !== count) || !data.every((v) => typeof v === 'number')) {
+      fail(`${where}.data`, `must be 1 or ${count} numbers`);
     }
-    if (b.data !== undefined) {
-      if (b.role !== 'const') fail(where, 'only const buffers carry data');
-      if (!Array.isArray(b.data) || (b.data.length !== 1 && b.data.length !== count) || !b.data.every((v) => typeof v === 'number')) {
-        fail(where, `data must be 1 or ${count} numbers`);
-      }
-    } else if (b.role === 'const') {
-      fail(where, 'a const buffer needs data');
+  } else if (b['role'] === 'const') {
+    fail(`${where}.data`, 'a const buffer needs data');
+  }
+}
+
+function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknown) => PlanBuffer): void {
+  if (!isRecord(k)) fail(`kernels[${i}]`, 'must be an object');
+  const where = `kernels[${i}] (${String(k['name'])})`;
+  if (typeof k['name'] !== 'string') fail(`${where}.name`, 'must be a string');
+  if (typeof k['wgsl'] !== 'string') fail(`${where}.wgsl`, 'must be a string');
+  if (!Array.isArray(k['bindings'])) fail(`${where}.bindings`, 'must be an array of buffer ids');
+  k['bindings'].forEach((id: unknown, b: number) => bufferId(`${where}.bindings[${b}]`, id));
+  const workgroups = k['workgroups'];
+  if (!Array.isArray(workgroups) || workgroups.length !== 3 || !workgroups.every(isCount)) {
+    fail(`${where}.workgroups`, `must be three non-negative integers, got ${JSON.stringify(workgroups)}`);
+  }
+  const nodes = k['nodes'];
+  const ops = k['ops'];
+  if (!Array.isArray(nodes) || !nodes.every(isCount)) fail(`${where}.nodes`, 'must be an array of node ids');
+  if (!Array.isArray(ops) || !ops.every((op) => typeof op === 'string')) fail(`${where}.ops`, 'must be an array of op names');
+  if (nodes.length !== ops.length) fail(where, `has ${nodes.length} nodes but ${ops.length} ops`);
+}
+
+function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: string, id: unknown) => PlanBuffer): void {
+  const where = `entries.${name}`;
+  if (!isRecord(entry)) fail(where, 'must be an object');
+  if (!isRecord(entry['inputs'])) fail(`${where}.inputs`, 'must be an object of buffer ids');
+  for (const [input, id] of Object.entries(entry['inputs'])) {
+    const buffer = bufferId(`${where}.inputs.${input}`, id);
+    if (buffer.role !== 'input') fail(`${where}.inputs.${input}`, `buffer #${buffer.id} (${buffer.name}) has role ${buffer.role}, not input`);
+  }
+  if (!isRecord(entry['outputs'])) fail(`${where}.outputs`, 'must be an object of buffer ids');
+  for (const [output, id] of Object.entries(entry['outputs'])) bufferId(`${where}.outputs.${output}`, id);
+  const outputShapes = entry['outputShapes'];
+  if (outputShapes !== undefined) {
+    if (!isRecord(outputShapes)) fail(`${where}.outputShapes`, 'must be an object of shapes');
+    for (const [output, shape] of Object.entries(outputShapes)) {
+      const at = `${where}.outputShapes.${output}`;
+      if (!Object.hasOwn(entry['outputs'], output)) fail(at, 'is not an output of this entry');
+      if (!Array.isArray(shape) || !shape.every(isCount)) fail(at, `must be non-negative integers, got ${JSON.stringify(shape)}`);
+      const buffer = plan.buffers[entry['outputs'][output] as number]!;
+      if (elements(shape) !== elements(buffer.shape)) fail(at, `[${shape.join(',')}] does not have the ${elements(buffer.shape)} elements of buffer #${buffer.id} (${buffer.name})`);
     }
+  }
+  const dispatches = entry['dispatches'];
+  if (!Array.isArray(dispatches)) fail(`${where}.dispatches`, 'must be an array of kernel indices');
+  dispatches.forEach((k: unknown, d: number) => {
+    if (!isCount(k) || k >= plan.kernels.length) fail(`${where}.dispatches[${d}]`, `kernel ${JSON.stringify(k)} does not exist (the plan has ${plan.kernels.length} kernels)`);
   });
-  const bufferId = (where: string, id: unknown): void => {
-    if (!isCount(id) || id >= plan.buffers.length) fail(where, `buffer id ${JSON.stringify(id)} does not exist`);
-  };
-  plan.kernels.forEach((k, i) => {
-    const where = `kernels[${i}] (${String(k?.name)})`;
-    if (typeof k.name !== 'string' || typeof k.wgsl !== 'string') fail(where, 'name and wgsl must be strings');
-    if (!Array.isArray(k.bindings)) fail(where, 'bindings must be an array');
-    k.bindings.forEach((id, b) => bufferId(`${where} binding ${b}`, id));
-    if (!Array.isArray(k.workgroups) || k.workgroups.length !== 3 || !k.workgroups.every(isCount)) {
-      fail(where, 'workgroups must be three non-negative integers');
-    }
-    if (!Array.isArray(k.nodes) || !Array.isArray(k.ops)) fail(where, 'nodes and ops must be arrays');
+  const copies = entry['copies'];
+  if (!Array.isArray(copies)) fail(`${where}.copies`, 'must be an array of {from, to}');
+  const written = new Set<number>();
+  copies.forEach((copy: unknown, c: number) => {
+    const at = `${where}.copies[${c}]`;
+    if (!isRecord(copy)) fail(at, 'must be an object {from, to}');
+    const from = bufferId(`${at}.from`, copy['from']);
+    const to = bufferId(`${at}.to`, copy['to']);
+    if (to.role !== 'param' && to.role !== 'state') fail(`${at}.to`, `buffer #${to.id} (${to.name}) has role ${to.role}, not param or state`);
+    if (from.bytes !== to.bytes) fail(at, `#${from.id} (${from.name}, ${from.bytes} bytes) and #${to.id} (${to.name}, ${to.bytes} bytes) differ in size`);
+    written.add(to.id);
   });
-  for (const [name, entry] of Object.entries(plan.entries)) {
-    const where = `entries.${name}`;
-    for (const [input, id] of Object.entries(entry.inputs ?? fail(where, 'inputs missing'))) {
-      bufferId(`${where}.inputs.${input}`, id);
-      if (plan.buffers[id]!.role !== 'input') fail(`${where}.inputs.${input}`, 'is not an input buffer');
+  copies.forEach((copy: { from: number }, c: number) => {
+    // Copies run in order, so reading a slot another copy writes would depend on that order.
+    if (written.has(copy.from)) fail(`${where}.copies[${c}].from`, `buffer #${copy.from} is also written by a copy of this entry`);
+  });
+}
+
+/**
+ * Throws a DeviceLimitError if a kernel or buffer of the plan exceeds the device's limits,
+ * e.g. a plan compiled for a desktop GPU opened on a phone.
+ */
+export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
+  const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
+  const bindingLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  for (const b of plan.buffers) {
+    if (b.bytes > bindingLimit) {
+      throw new DeviceLimitError(`plan '${plan.name}': buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}. ${fix}`);
     }
-    for (const [output, id] of Object.entries(entry.outputs ?? fail(where, 'outputs missing'))) bufferId(`${where}.outputs.${output}`, id);
-    if (!Array.isArray(entry.dispatches)) fail(where, 'dispatches must be an array');
-    for (const k of entry.dispatches) {
-      if (!isCount(k) || k >= plan.kernels.length) fail(`${where}.dispatches`, `kernel ${JSON.stringify(k)} does not exist`);
+  }
+  for (const k of plan.kernels) {
+    if (k.bindings.length > limits.maxStorageBuffersPerShaderStage) {
+      throw new DeviceLimitError(
+        `plan '${plan.name}': kernel ${k.name} binds ${k.bindings.length} storage buffers, over this device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}. ${fix}`,
+      );
     }
-    if (!Array.isArray(entry.copies)) fail(where, 'copies must be an array');
-    for (const copy of entry.copies) {
-      bufferId(`${where}.copies`, copy.from);
-      bufferId(`${where}.copies`, copy.to);
-      const to = plan.buffers[copy.to]!;
-      if (to.role !== 'param' && to.role !== 'state') fail(`${where}.copies`, `${to.name} is not a param or state`);
-      if (plan.buffers[copy.from]!.bytes !== to.bytes) fail(`${where}.copies`, `${plan.buffers[copy.from]!.name} and ${to.name} differ in size`);
+    if (k.workgroups.some((n) => n > limits.maxComputeWorkgroupsPerDimension)) {
+      throw new DeviceLimitError(
+        `plan '${plan.name}': kernel ${k.name} dispatches [${k.workgroups.join(', ')}] workgroups, over this device's maxComputeWorkgroupsPerDimension of ${limits.maxComputeWorkgroupsPerDimension}. ${fix}`,
+      );
     }
   }
 }

@@ -3,26 +3,36 @@
  * (in parallel, asynchronously, deduplicated by WGSL), every buffer is allocated once and
  * every bind group built once. A step writes the fed inputs, encodes every dispatch in one
  * compute pass, applies parameter updates by buffer copies, submits once, and reads back
- * only the outputs asked for. Parameters and optimizer state stay on the GPU.
+ * only the outputs asked for. Parameters and optimizer state stay on the GPU unless read
+ * (`getParams`, `saveCheckpoint`).
+ *
+ * Every call is checked when it is made (a bad feed, name or checkpoint rejects before
+ * anything reaches the GPU, and the session stays usable), its data is copied then (the
+ * caller may reuse its arrays at once), and calls run on the GPU in call order.
  */
 
-import { FeedError, GraphError, KernelError } from '../compiler/errors.js';
-import type { Plan, PlanBuffer, PlanDType, PlanKernel } from '../compiler/plan-format.js';
-import { validatePlan } from './plan-check.js';
+import { ArgumentError, CheckpointError, DeviceError, DeviceLimitError, FeedError, SessionError } from '../compiler/errors.js';
+import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
+import type { Feed, HostTensor } from './host-tensor.js';
+import { constantBytes, describeBuffer, feedBytes, toHost } from './host-tensor.js';
+import { createPipelines } from './pipelines.js';
+import { checkPlanFitsDevice, validatePlan } from './plan-check.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
-/** A tensor's values on the host, as a session returns them. */
-export interface HostTensor {
-  readonly shape: readonly number[];
-  readonly dtype: PlanDType;
-  readonly data: Float32Array | Int32Array | Uint8Array;
-}
-
-/** A value fed to an input (or given for a param): flat row-major numbers, or a tensor. */
-export type Feed = ArrayLike<number> | HostTensor;
+export type { Feed, HostTensor } from './host-tensor.js';
 
 export interface RunOptions {
   /** Names of the entry's outputs to read back; default all. `[]` reads nothing back. */
   outputs?: readonly string[];
+}
+
+export interface LoadCheckpointOptions {
+  /**
+   * `true` (default): the checkpoint must hold exactly the plan's params and state.
+   * `false`: load the tensors both have and ignore the rest (e.g. a training checkpoint,
+   * with optimizer state, into a forward-only plan). Dtypes and shapes must match either way.
+   */
+  strict?: boolean;
 }
 
 const USAGE_STORAGE = 0x80;
@@ -31,17 +41,26 @@ const USAGE_COPY_DST = 0x08;
 const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
 
+interface Write {
+  readonly id: number;
+  readonly bytes: ArrayBuffer;
+}
+
 export class Session {
   readonly plan: Plan;
   readonly device: GPUDevice;
-  /** Resolves if the device is lost; the session cannot run after that. */
+  /** Resolves when the device is lost (or destroyed); every call after that rejects with a DeviceError. */
   readonly lost: Promise<GPUDeviceLostInfo>;
   private readonly buffers: GPUBuffer[];
   private readonly pipelines: GPUComputePipeline[];
   private readonly bindGroups: GPUBindGroup[];
   private readonly staging = new Map<number, GPUBuffer>();
   private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
   private destroyed = false;
+  private lostInfo: GPUDeviceLostInfo | undefined;
+  /** Rejecters of the GPU waits in flight: a lost device may never answer them. */
+  private readonly waits = new Set<(error: Error) => void>();
 
   private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[]) {
     this.plan = plan;
@@ -56,22 +75,40 @@ export class Session {
         entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]! } })),
       }),
     );
+    // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
+    const self = new WeakRef(this);
+    void device.lost.then((info) => self.deref()?.onLost(info));
   }
 
   /**
-   * Creates a session: checks the plan, allocates its buffers, uploads constants, compiles
-   * every kernel and runs the plan's `init` entry (params and state get their initial values).
+   * Creates a session: checks the plan (and that it fits this device's limits), allocates
+   * its buffers, uploads constants, compiles every kernel and runs the plan's `init` entry
+   * (params and state get their initial values). On failure nothing stays allocated.
    */
   static async create(device: GPUDevice, plan: Plan): Promise<Session> {
     validatePlan(plan);
+    checkPlanFitsDevice(plan, device.limits);
+    const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(b) }));
+    device.pushErrorScope('out-of-memory');
     const buffers = plan.buffers.map((b) =>
       device.createBuffer({ label: b.name, size: b.bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST }),
     );
-    for (const b of plan.buffers) if (b.data) device.queue.writeBuffer(buffers[b.id]!, 0, constantBytes(b));
-    const pipelines = await createPipelines(device, plan.kernels);
-    const session = new Session(plan, device, buffers, pipelines);
-    await session.run('init', {}, { outputs: [] });
-    return session;
+    const outOfMemory = await device.popErrorScope();
+    let session: Session | undefined;
+    try {
+      if (outOfMemory) {
+        const total = plan.buffers.reduce((sum, b) => sum + b.bytes, 0);
+        throw new DeviceLimitError(`Session '${plan.name}': could not allocate the plan's ${total} bytes of buffers (${outOfMemory.message}). Use a smaller batch or model.`);
+      }
+      for (const { id, bytes } of constants) device.queue.writeBuffer(buffers[id]!, 0, bytes);
+      session = new Session(plan, device, buffers, await createPipelines(device, plan.kernels));
+      await session.run('init', {}, { outputs: [] });
+      return session;
+    } catch (error) {
+      if (session) session.destroy();
+      else for (const buffer of buffers) buffer.destroy();
+      throw error;
+    }
   }
 
   /** Names of the plan's entry points (`init`, `forward`, `trainStep`, ...). */
@@ -90,46 +127,121 @@ export class Session {
   }
 
   /**
-   * Runs an entry point: validates and writes the feeds, dispatches its kernels in one
-   * compute pass, applies its updates, submits once and reads back the requested outputs.
-   * Steps run in call order; a bad feed throws before anything reaches the GPU.
+   * Runs an entry point: writes the feeds, dispatches its kernels in one compute pass,
+   * applies its updates, submits once and reads back the requested outputs (their values
+   * before this step's updates). Rejects with a FeedError or ArgumentError, before anything
+   * reaches the GPU, if a feed or name is wrong.
    */
   run(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
-    const step = this.queue.then(() => this.runNow(entryName, feeds, options));
-    this.queue = step.catch(() => undefined);
-    return step;
+    return this.call(() => {
+      const { entry, writes, reads } = this.prepareStep(entryName, feeds, options);
+      return () => this.executeStep(entryName, entry, writes, reads);
+    });
   }
 
-  private async runNow(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions): Promise<Record<string, HostTensor>> {
-    this.checkAlive();
-    const entry = this.plan.entries[entryName];
-    if (!entry) {
-      throw new GraphError(`Session: no entry '${entryName}'. This plan has: ${this.entryNames.join(', ')}.`);
-    }
-    const outputNames = options.outputs ?? Object.keys(entry.outputs);
-    for (const name of outputNames) {
-      if (!(name in entry.outputs)) {
-        throw new GraphError(`Session.${entryName}: no output '${name}'. Outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}.`);
-      }
-    }
-    for (const name of Object.keys(feeds)) {
-      if (!(name in entry.inputs)) {
-        throw new FeedError(`Session.${entryName}: '${name}' is not an input of this entry. Inputs: ${Object.keys(entry.inputs).join(', ') || 'none'}.`);
-      }
-    }
-    const writes = Object.entries(entry.inputs).map(([name, id]) => {
-      const feed = feeds[name];
-      const buffer = this.plan.buffers[id]!;
-      if (feed === undefined) {
-        throw new FeedError(`Session.${entryName}: input '${name}' (${describe(buffer)}) was not fed.`);
-      }
-      return { id, bytes: feedBytes(`input '${name}'`, buffer, feed) };
+  /** Reads params and state back from the GPU (all, or the named ones). */
+  getParams(names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    return this.call(() => {
+      const wanted = this.persistentBuffers(names);
+      return () => this.read(wanted);
     });
-    for (const { id, bytes } of writes) this.device.queue.writeBuffer(this.buffers[id]!, 0, bytes);
+  }
 
-    const encoder = this.device.createCommandEncoder({ label: entryName });
+  /**
+   * Overwrites params or state (e.g. weights from elsewhere). Every value is checked
+   * before any is written; the promise resolves once they are queued, after earlier calls.
+   */
+  setParams(values: Readonly<Record<string, Feed>>): Promise<void> {
+    return this.call(() => {
+      const writes = this.paramWrites(values);
+      return async () => this.write(writes);
+    });
+  }
+
+  /** Every param and state as a safetensors file, with the plan's name in its metadata. */
+  saveCheckpoint(): Promise<Uint8Array> {
+    return this.getParams().then((tensors) => encodeSafetensors(tensors, { plan: this.plan.name, producer: 'kiln' }));
+  }
+
+  /**
+   * Loads a safetensors checkpoint into params and state. Every tensor must match a param
+   * or state by name, dtype and shape, and (unless `strict: false`) every param and state
+   * must be present; all is checked before anything is written, so a rejected load leaves
+   * the session as it was.
+   */
+  loadCheckpoint(file: Uint8Array, options: LoadCheckpointOptions = {}): Promise<void> {
+    return this.call(() => {
+      const writes = this.checkpointWrites(decodeSafetensors(file).tensors, options.strict ?? true);
+      return async () => this.write(writes);
+    });
+  }
+
+  /**
+   * Frees every GPU buffer of the session once the calls already made have finished;
+   * calls after this reject. The device stays usable.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.pending === 0) this.free();
+  }
+
+  /**
+   * Checks a call now (throwing becomes a rejection) and queues the GPU work it returns
+   * behind earlier calls. The work fails fast if the device was lost meanwhile.
+   */
+  private call<T>(prepare: () => () => Promise<T>): Promise<T> {
+    let work: () => Promise<T>;
+    try {
+      if (this.destroyed) throw new SessionError(`Session '${this.plan.name}' was destroyed; create a new session to run it again.`);
+      if (this.lostInfo) throw this.lostError(this.lostInfo);
+      work = prepare();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.pending++;
+    const result = this.queue.then(() => {
+      if (this.lostInfo) throw this.lostError(this.lostInfo);
+      return work();
+    });
+    this.queue = result
+      .catch(() => undefined)
+      .then(() => {
+        if (--this.pending === 0 && this.destroyed) this.free();
+      });
+    return result;
+  }
+
+  private prepareStep(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions) {
+    const entry = this.plan.entries[entryName];
+    if (!entry || !Object.hasOwn(this.plan.entries, entryName)) {
+      throw new ArgumentError(`Session '${this.plan.name}': no entry '${entryName}'. This plan has: ${this.entryNames.join(', ')}.`);
+    }
+    const what = `Session.${entryName}`;
+    const outputNames = options.outputs ?? Object.keys(entry.outputs);
+    const unknownOutputs = outputNames.filter((name) => !Object.hasOwn(entry.outputs, name));
+    if (unknownOutputs.length > 0) {
+      throw new ArgumentError(`${what}: no output ${quoteList(unknownOutputs)}. Outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}.`);
+    }
+    if (feeds === null || typeof feeds !== 'object') throw new FeedError(`${what}: feeds must be an object {inputName: values}, got ${feeds === null ? 'null' : typeof feeds}.`);
+    const unknownFeeds = Object.keys(feeds).filter((name) => !Object.hasOwn(entry.inputs, name));
+    if (unknownFeeds.length > 0) {
+      throw new FeedError(`${what}: ${quoteList(unknownFeeds)} ${unknownFeeds.length > 1 ? 'are not inputs' : 'is not an input'} of this entry. Inputs: ${Object.keys(entry.inputs).join(', ') || 'none'}.`);
+    }
+    const writes: Write[] = Object.entries(entry.inputs).map(([name, id]) => {
+      const buffer = this.plan.buffers[id]!;
+      const feed = feeds[name];
+      if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
+      return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed) };
+    });
+    return { entry, writes, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
+  }
+
+  private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[]) {
+    this.write(writes);
+    const encoder = this.device.createCommandEncoder({ label });
     if (entry.dispatches.length > 0) {
-      const pass = encoder.beginComputePass({ label: entryName });
+      const pass = encoder.beginComputePass({ label });
       for (const k of entry.dispatches) {
         const [x, y, z] = this.plan.kernels[k]!.workgroups;
         pass.setPipeline(this.pipelines[k]!);
@@ -139,62 +251,78 @@ export class Session {
       pass.end();
     }
     // Outputs are copied out before updates land, so they show this step's values.
-    const reads = outputNames.map((name) => ({ name, id: entry.outputs[name]! }));
-    for (const { id } of reads) encoder.copyBufferToBuffer(this.buffers[id]!, 0, this.stagingFor(id), 0, this.plan.buffers[id]!.bytes);
+    // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
+    const readIds = [...new Set(reads.map(({ id }) => id))];
+    for (const id of readIds) encoder.copyBufferToBuffer(this.buffers[id]!, 0, this.stagingFor(id), 0, this.plan.buffers[id]!.bytes);
     for (const { from, to } of entry.copies) encoder.copyBufferToBuffer(this.buffers[from]!, 0, this.buffers[to]!, 0, this.plan.buffers[to]!.bytes);
     this.device.queue.submit([encoder.finish()]);
-
     if (reads.length === 0) {
-      await this.device.queue.onSubmittedWorkDone();
+      await this.untilDone(this.device.queue.onSubmittedWorkDone());
       return {};
     }
-    const values = await Promise.all(reads.map(({ id }) => this.readStaging(id)));
-    return Object.fromEntries(reads.map(({ name }, i) => [name, values[i]!]));
+    const bytes = await this.untilDone(Promise.all(readIds.map((id) => this.readStaging(id))));
+    const taken = new Set<number>();
+    return Object.fromEntries(
+      reads.map(({ name, id }) => {
+        // Each output gets its own memory: the first takes the read, later views of the same buffer a copy.
+        const own = taken.has(id) ? bytes[readIds.indexOf(id)]!.slice(0) : bytes[readIds.indexOf(id)]!;
+        taken.add(id);
+        return [name, toHost(this.plan.buffers[id]!, own, entry.outputShapes?.[name])];
+      }),
+    );
   }
 
-  /** Reads params and state back from the GPU (all, or the named ones). */
-  getParams(names?: readonly string[]): Promise<Record<string, HostTensor>> {
-    const step = this.queue.then(async () => {
-      this.checkAlive();
-      const wanted = this.persistentBuffers(names);
-      const encoder = this.device.createCommandEncoder({ label: 'getParams' });
-      for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
-      this.device.queue.submit([encoder.finish()]);
-      const values = await Promise.all(wanted.map((b) => this.readStaging(b.id)));
-      return Object.fromEntries(wanted.map((b, i) => [b.name, values[i]!]));
-    });
-    this.queue = step.catch(() => undefined);
-    return step;
+  private async read(wanted: readonly PlanBuffer[]): Promise<Record<string, HostTensor>> {
+    const encoder = this.device.createCommandEncoder({ label: 'read params' });
+    for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
+    this.device.queue.submit([encoder.finish()]);
+    const bytes = await this.untilDone(Promise.all(wanted.map((b) => this.readStaging(b.id))));
+    return Object.fromEntries(wanted.map((b, i) => [b.name, toHost(b, bytes[i]!)]));
   }
 
-  /** Overwrites params or state (e.g. loaded weights). Every value is checked before any is written. */
-  setParams(values: Readonly<Record<string, Feed>>): void {
-    this.checkAlive();
-    const writes = Object.entries(values).map(([name, value]) => {
-      const [buffer] = this.persistentBuffers([name]);
-      return { id: buffer!.id, bytes: feedBytes(`${buffer!.role} '${name}'`, buffer!, value) };
-    });
+  private write(writes: readonly Write[]): void {
     for (const { id, bytes } of writes) this.device.queue.writeBuffer(this.buffers[id]!, 0, bytes);
   }
 
-  /** Frees every GPU buffer of the session; it cannot run afterwards. The device stays usable. */
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    for (const buffer of [...this.buffers, ...this.staging.values()]) buffer.destroy();
-    this.staging.clear();
+  private paramWrites(values: Readonly<Record<string, Feed>>): Write[] {
+    if (values === null || typeof values !== 'object') throw new FeedError(`Session.setParams: expected an object {name: values}, got ${values === null ? 'null' : typeof values}.`);
+    const buffers = this.persistentBuffers(Object.keys(values));
+    return buffers.map((b) => ({ id: b.id, bytes: feedBytes(`Session.setParams: ${b.role} '${b.name}'`, b, values[b.name]!) }));
+  }
+
+  private checkpointWrites(tensors: Readonly<Record<string, HostTensor>>, strict: boolean): Write[] {
+    const persistent = new Map(this.persistentBuffers().map((b) => [b.name, b]));
+    const names = Object.keys(tensors);
+    const unknown = names.filter((name) => !persistent.has(name));
+    const missing = [...persistent.keys()].filter((name) => !Object.hasOwn(tensors, name));
+    const where = `Session.loadCheckpoint: the checkpoint does not fit plan '${this.plan.name}'`;
+    if (strict && unknown.length + missing.length > 0) {
+      const problems = [
+        ...(unknown.length > 0 ? [`it has ${quoteList(unknown)}, which the plan has no param or state for`] : []),
+        ...(missing.length > 0 ? [`it lacks ${quoteList(missing)}`] : []),
+      ];
+      throw new CheckpointError(`${where}: ${problems.join('; ')}. Pass {strict: false} to load only the tensors both have.`);
+    }
+    const shared = names.filter((name) => persistent.has(name));
+    const mismatched = shared.filter((name) => describeBuffer(tensors[name]!) !== describeBuffer(persistent.get(name)!));
+    if (mismatched.length > 0) {
+      const detail = mismatched.map((name) => `'${name}' is ${describeBuffer(persistent.get(name)!)} in the plan, ${describeBuffer(tensors[name]!)} in the checkpoint`);
+      throw new CheckpointError(`${where}: ${detail.join('; ')}.`);
+    }
+    return shared.map((name) => {
+      const buffer = persistent.get(name)!;
+      return { id: buffer.id, bytes: feedBytes(`Session.loadCheckpoint: ${buffer.role} '${name}'`, buffer, tensors[name]!) };
+    });
   }
 
   private persistentBuffers(names?: readonly string[]): PlanBuffer[] {
     const persistent = this.plan.buffers.filter((b) => b.role === 'param' || b.role === 'state');
     if (!names) return persistent;
-    return names.map((name) => {
-      const buffer = persistent.find((b) => b.name === name);
-      if (!buffer) {
-        throw new GraphError(`Session: no param or state named '${name}'. Known: ${persistent.map((b) => b.name).join(', ') || 'none'}.`);
-      }
-      return buffer;
-    });
+    const unknown = names.filter((name) => !persistent.some((b) => b.name === name));
+    if (unknown.length > 0) {
+      throw new ArgumentError(`Session '${this.plan.name}': no param or state named ${quoteList(unknown)}. Known: ${persistent.map((b) => b.name).join(', ') || 'none'}.`);
+    }
+    return [...new Set(names)].map((name) => persistent.find((b) => b.name === name)!);
   }
 
   private stagingFor(id: number): GPUBuffer {
@@ -207,104 +335,49 @@ export class Session {
     return buffer;
   }
 
-  private async readStaging(id: number): Promise<HostTensor> {
+  /** The bytes copied to buffer `id`'s staging buffer by the last submit. */
+  private async readStaging(id: number): Promise<ArrayBuffer> {
     const staging = this.staging.get(id)!;
-    const plan = this.plan.buffers[id]!;
     await staging.mapAsync(MAP_MODE_READ);
     const copy = staging.getMappedRange().slice(0);
     staging.unmap();
-    return toHost(plan, copy);
+    return copy;
   }
 
-  private checkAlive(): void {
-    if (this.destroyed) throw new GraphError('Session: this session was destroyed; create a new one.');
-  }
-}
-
-function describe(buffer: PlanBuffer): string {
-  return `${buffer.dtype}[${buffer.shape.join(',')}]`;
-}
-
-function elementCount(buffer: PlanBuffer): number {
-  return buffer.shape.reduce((a, b) => a * b, 1);
-}
-
-/** Validates a feed against its buffer and converts it to the bytes the buffer holds. */
-export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed): ArrayBuffer {
-  const expected = describe(buffer);
-  let values: ArrayLike<number>;
-  if (typeof feed === 'object' && feed !== null && 'data' in feed && 'shape' in feed && 'dtype' in feed) {
-    const given = `${feed.dtype}[${feed.shape.join(',')}]`;
-    if (given !== expected) throw new FeedError(`${what}: expected ${expected}, got ${given}.`);
-    values = feed.data;
-  } else if (feed !== null && typeof feed === 'object' && typeof (feed as ArrayLike<number>).length === 'number') {
-    values = feed as ArrayLike<number>;
-  } else {
-    throw new FeedError(`${what}: expected an array of numbers or a typed array for ${expected}, got ${feed === null ? 'null' : typeof feed}.`);
-  }
-  const count = elementCount(buffer);
-  if (values.length !== count) {
-    throw new FeedError(`${what}: expected ${count} values for ${expected}, got ${values.length}. Feed a flat array in row-major order.`);
-  }
-  const bytes = new ArrayBuffer(Math.max(4, count * 4));
-  if (buffer.dtype === 'f32') {
-    new Float32Array(bytes).set(values);
-  } else {
-    const target = buffer.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
-    for (let i = 0; i < count; i++) {
-      const v = values[i]!;
-      const ok = buffer.dtype === 'i32' ? Number.isInteger(v) : v === 0 || v === 1;
-      if (!ok) {
-        throw new FeedError(`${what}: ${buffer.dtype} values must be ${buffer.dtype === 'i32' ? 'integers' : '0 or 1'}; element ${i} is ${v}.`);
-      }
-      target[i] = v;
+  /** Waits for GPU work, or fails with a DeviceError as soon as the device is lost (it may never answer). */
+  private async untilDone<T>(work: Promise<T>): Promise<T> {
+    let reject!: (error: Error) => void;
+    const aborted = new Promise<never>((_, r) => (reject = r));
+    this.waits.add(reject);
+    try {
+      return await Promise.race([work, aborted]);
+    } catch (error) {
+      throw this.lostInfo ? this.lostError(this.lostInfo) : error;
+    } finally {
+      this.waits.delete(reject);
     }
   }
-  return bytes;
-}
 
-function constantBytes(buffer: PlanBuffer): ArrayBuffer {
-  const data = buffer.data!;
-  const count = elementCount(buffer);
-  const values = data.length === 1 ? new Array<number>(count).fill(data[0]!) : data;
-  return feedBytes(`const ${buffer.name}`, buffer, values);
-}
-
-function toHost(buffer: PlanBuffer, bytes: ArrayBuffer): HostTensor {
-  const count = elementCount(buffer);
-  const shape = [...buffer.shape];
-  if (buffer.dtype === 'f32') return { shape, dtype: 'f32', data: new Float32Array(bytes, 0, count) };
-  if (buffer.dtype === 'i32') return { shape, dtype: 'i32', data: new Int32Array(bytes, 0, count) };
-  return { shape, dtype: 'bool', data: Uint8Array.from(new Uint32Array(bytes, 0, count)) };
-}
-
-/** Compiles every distinct WGSL once, in parallel; reports compile errors with the kernel, its ops and the WGSL line. */
-async function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUComputePipeline[]> {
-  const byWgsl = new Map<string, Promise<GPUComputePipeline>>();
-  const pipelineFor = (kernel: PlanKernel): Promise<GPUComputePipeline> => {
-    let pipeline = byWgsl.get(kernel.wgsl);
-    if (!pipeline) {
-      pipeline = compileKernel(device, kernel);
-      byWgsl.set(kernel.wgsl, pipeline);
-    }
-    return pipeline;
-  };
-  return Promise.all(kernels.map(pipelineFor));
-}
-
-async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPUComputePipeline> {
-  const where = `kernel ${kernel.name} (${kernel.ops.map((op, i) => `${op} %${kernel.nodes[i]}`).join(', ')})`;
-  const module = device.createShaderModule({ label: kernel.name, code: kernel.wgsl });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length > 0) {
-    const lines = kernel.wgsl.split('\n');
-    const detail = errors.map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n  ');
-    throw new KernelError(`${where}: WGSL does not compile:\n  ${detail}`);
+  private onLost(info: GPUDeviceLostInfo): void {
+    this.lostInfo = info;
+    for (const reject of this.waits) reject(this.lostError(info));
+    this.waits.clear();
   }
-  try {
-    return await device.createComputePipelineAsync({ label: kernel.name, layout: 'auto', compute: { module, entryPoint: 'main' } });
-  } catch (error) {
-    throw new KernelError(`${where}: pipeline creation failed: ${error instanceof Error ? error.message : String(error)}`);
+
+  private lostError(info: GPUDeviceLostInfo): DeviceError {
+    const why = info.message ? `${info.reason}: ${info.message}` : info.reason;
+    return new DeviceError(
+      `Session '${this.plan.name}': the GPU device was lost (${why}). Request a new device and create a new session; ` +
+        'params and state on the lost device are gone (save checkpoints to keep them).',
+    );
   }
+
+  private free(): void {
+    for (const buffer of [...this.buffers, ...this.staging.values()]) buffer.destroy();
+    this.staging.clear();
+  }
+}
+
+function quoteList(names: readonly string[]): string {
+  return names.map((name) => `'${name}'`).join(', ');
 }

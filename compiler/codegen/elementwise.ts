@@ -7,7 +7,7 @@
 import type { DType } from '../dtype.js';
 import type { Attrs, KernelSpec, Lowering, LoweringContext } from '../ops/op.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
-import { SPECIAL_FLOAT_HELPERS, WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, load, offsetExpr, store, unravel } from './wgsl.js';
+import { WORKGROUP_SIZE, specialFloatHelpers, bindingDecl, grid, kernelHeader, literal, load, offsetExpr, store, unravel } from './wgsl.js';
 
 /** An operand as the emitter sees it: a bound buffer, or a literal splat value. */
 export type Operand =
@@ -36,7 +36,7 @@ export function emitElementwise<A extends Attrs>(
   });
   const expr = lowering.expr(args, ctx.attrs, { inputs: ctx.inputs.map((t) => t.dtype), output: out.dtype });
   const g = grid(size, ctx.limits);
-  const helpers = [...new Set([...(lowering.helpers ?? []), ...(/kiln_(inf|nan)\(/.test(expr) ? [SPECIAL_FLOAT_HELPERS] : [])])];
+  const helpers = calledHelpers(expr, [...new Set([...(lowering.helpers ?? []), ...specialFloatHelpers(expr)])]);
   const wgsl = [
     kernelHeader(ctx.name, ctx.header),
     ...decls,
@@ -51,4 +51,25 @@ export function emitElementwise<A extends Attrs>(
     '',
   ].join('\n');
   return { name: ctx.name, wgsl, workgroups: g.workgroups, bindings: [...buffers.map((b) => b.id), out.id] };
+}
+
+/**
+ * The helpers `code` calls, directly or through other helpers, in their given order: an op
+ * lists every helper any of its dtype variants may need, and a kernel keeps only its own.
+ */
+function calledHelpers(code: string, helpers: readonly string[]): string[] {
+  const declared = (helper: string): string[] => [...helper.matchAll(/\bfn (\w+)\(/g)].map((m) => m[1]!);
+  const kept = new Set<string>();
+  let reachable = code;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const helper of helpers) {
+      if (!kept.has(helper) && declared(helper).some((name) => new RegExp(`\\b${name}\\(`).test(reachable))) {
+        kept.add(helper);
+        reachable += helper;
+        grew = true;
+      }
+    }
+  }
+  return helpers.filter((helper) => kept.has(helper));
 }

@@ -42,14 +42,26 @@ export function literal(value: number, dtype: DType): string {
   const f = Math.fround(value);
   // Out of f32 range values would be a WGSL compile error; they round to ±inf as on the GPU.
   if (!Number.isFinite(f)) return f > 0 ? 'kiln_inf()' : '(-kiln_inf())';
-  const text = String(f);
+  if (Object.is(f, -0)) return '-0.0f';
+  // The shortest decimal that rounds to the same f32 (0.70710677f, not 0.7071067690849304f).
+  let digits = 1;
+  while (Math.fround(Number(f.toPrecision(digits))) !== f) digits++;
+  const text = String(Number(f.toPrecision(digits)));
   return /[.eE]/.test(text) ? `${text}f` : `${text}.0f`;
 }
 
 /** Helper functions a literal may need; prepended to kernels that use them. */
 export const SPECIAL_FLOAT_HELPERS = `
-fn kiln_inf() -> f32 { return bitcast<f32>(0x7f800000u); }
-fn kiln_nan() -> f32 { return bitcast<f32>(0x7fc00000u); }`;
+fn kiln_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
+fn kiln_nan() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }`;
+
+/**
+ * The helpers a kernel's code needs for special float literals. (They read the bits from
+ * a variable: a constant expression that evaluates to inf or NaN is a WGSL compile error.)
+ */
+export function specialFloatHelpers(code: string): string[] {
+  return /kiln_(inf|nan)\(/.test(code) ? [SPECIAL_FLOAT_HELPERS] : [];
+}
 
 /** Makes a user-given name safe inside a WGSL comment or identifier. */
 export function sanitize(name: string): string {

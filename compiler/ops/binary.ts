@@ -14,16 +14,26 @@ import type { OpDef, VjpArgs, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
 import { log, neg } from './unary.js';
 import { liftOperands, requireTensor } from './lift.js';
+import { MAXIMUM, MINIMUM, POW, operand } from '../../shaders/elementwise.js';
 
 type NoAttrs = Record<string, never>;
 
-function defineBinary(
-  name: string,
-  accepts: DTypeClass,
-  reference: (a: number, b: number, dtype: DType) => number,
-  vjp: VjpRule<NoAttrs>,
-  result?: DType,
-): OpDef<NoAttrs> {
+/** One elementwise binary op, whole: what it accepts, its reference, its VJP and its WGSL. */
+interface BinaryDef {
+  readonly name: string;
+  readonly accepts: DTypeClass;
+  /** The reference scalar function; `dtype` is the operands' (i32 arithmetic wraps). */
+  readonly reference: (a: number, b: number, dtype: DType) => number;
+  readonly vjp: VjpRule<NoAttrs>;
+  /** The WGSL expression of one element pair, given the operands' dtype. */
+  readonly wgsl: (a: string, b: string, dtype: DType) => string;
+  /** WGSL functions the expression calls (from shaders/elementwise.ts). */
+  readonly helpers?: readonly string[];
+  /** The output dtype when it is not the operands' (bool for comparisons). */
+  readonly result?: DType;
+}
+
+function defineBinary({ name, accepts, reference, vjp, wgsl, helpers, result }: BinaryDef): OpDef<NoAttrs> {
   return defineOp<NoAttrs>({
     name,
     arity: 2,
@@ -33,8 +43,15 @@ function defineBinary(
       const dtype = inputs[0]!.dtype;
       return evaluateElementwise(inputs, out, ctx, ([a, b]) => reference(a!, b!, dtype));
     },
+    lower: { kind: 'elementwise', expr: ([a, b], _, types) => wgsl(a!, b!, types.inputs[0]!), helpers },
   });
 }
+
+/** `a op b` with both operands parenthesized where precedence needs it. */
+const infix =
+  (op: string) =>
+  (a: string, b: string): string =>
+    `${operand(a)} ${op} ${operand(b)}`;
 
 /** Integer division truncates toward zero; x / 0 gives x, as WGSL defines it for i32. */
 function divide(a: number, b: number, dtype: DType): number {
@@ -66,41 +83,87 @@ function selectGradient(g: Tensor, firstWins: Tensor, secondWins: Tensor, tie: T
   return [where(firstWins, g, shared), where(secondWins, g, shared)];
 }
 
-export const addOp = defineBinary('add', 'numeric', (a, b, d) => wrap(a + b, d), ({ cotangent: g }) => [g, g]);
-export const subOp = defineBinary('sub', 'numeric', (a, b, d) => wrap(a - b, d), ({ cotangent: g }) => [g, neg(g)]);
-export const mulOp = defineBinary(
-  'mul',
-  'numeric',
-  (a, b, d) => (d === 'i32' ? Math.imul(a, b) : a * b),
-  ({ inputs: [a, b], cotangent: g }) => [mul(g, b!), mul(g, a!)],
-);
-// d/db (a/b) = −a/b² is built as −(g/b)·(a/b): no b² to overflow or underflow.
-export const divOp = defineBinary('div', 'numeric', divide, ({ output: y, inputs: [, b], cotangent: g }) => {
-  const gOverB = div(g, b!);
-  return [gOverB, neg(mul(gOverB, y))];
+export const addOp = defineBinary({
+  name: 'add',
+  accepts: 'numeric',
+  reference: (a, b, d) => wrap(a + b, d),
+  vjp: ({ cotangent: g }) => [g, g],
+  wgsl: infix('+'),
 });
-export const powOp = defineBinary('pow', 'float', (a, b) => Math.pow(a, b), powGradient);
-export const maximumOp = defineBinary(
-  'maximum',
-  'numeric',
-  (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
-  ({ inputs: [a, b], cotangent: g }) => selectGradient(g, greater(a!, b!), less(a!, b!), equal(a!, b!)),
-);
-export const minimumOp = defineBinary(
-  'minimum',
-  'numeric',
-  (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-  ({ inputs: [a, b], cotangent: g }) => selectGradient(g, less(a!, b!), greater(a!, b!), equal(a!, b!)),
-);
-export const equalOp = defineBinary('equal', 'any', (a, b) => Number(a === b), noGradient, 'bool');
-export const notEqualOp = defineBinary('notEqual', 'any', (a, b) => Number(a !== b), noGradient, 'bool');
-export const lessOp = defineBinary('less', 'numeric', (a, b) => Number(a < b), noGradient, 'bool');
-export const lessEqualOp = defineBinary('lessEqual', 'numeric', (a, b) => Number(a <= b), noGradient, 'bool');
-export const greaterOp = defineBinary('greater', 'numeric', (a, b) => Number(a > b), noGradient, 'bool');
-export const greaterEqualOp = defineBinary('greaterEqual', 'numeric', (a, b) => Number(a >= b), noGradient, 'bool');
-export const logicalAndOp = defineBinary('logicalAnd', 'bool', (a, b) => Number(a !== 0 && b !== 0), noGradient);
-export const logicalOrOp = defineBinary('logicalOr', 'bool', (a, b) => Number(a !== 0 || b !== 0), noGradient);
-export const logicalXorOp = defineBinary('logicalXor', 'bool', (a, b) => Number((a !== 0) !== (b !== 0)), noGradient);
+export const subOp = defineBinary({
+  name: 'sub',
+  accepts: 'numeric',
+  reference: (a, b, d) => wrap(a - b, d),
+  vjp: ({ cotangent: g }) => [g, neg(g)],
+  wgsl: infix('-'),
+});
+export const mulOp = defineBinary({
+  name: 'mul',
+  accepts: 'numeric',
+  reference: (a, b, d) => (d === 'i32' ? Math.imul(a, b) : a * b),
+  vjp: ({ inputs: [a, b], cotangent: g }) => [mul(g, b!), mul(g, a!)],
+  wgsl: infix('*'),
+});
+// d/db (a/b) = −a/b² is built as −(g/b)·(a/b): no b² to overflow or underflow.
+// WGSL's i32 division already gives a / 0 = a (and i32 min / −1 = i32 min, as wrapping does).
+export const divOp = defineBinary({
+  name: 'div',
+  accepts: 'numeric',
+  reference: divide,
+  vjp: ({ output: y, inputs: [, b], cotangent: g }) => {
+    const gOverB = div(g, b!);
+    return [gOverB, neg(mul(gOverB, y))];
+  },
+  wgsl: infix('/'),
+});
+export const powOp = defineBinary({
+  name: 'pow',
+  accepts: 'float',
+  reference: (a, b) => Math.pow(a, b),
+  vjp: powGradient,
+  wgsl: (a, b) => `kiln_pow(${a}, ${b})`,
+  helpers: POW,
+});
+// f32 goes through helpers that keep NaN (WGSL's max/min may return the other operand).
+export const maximumOp = defineBinary({
+  name: 'maximum',
+  accepts: 'numeric',
+  reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  vjp: ({ inputs: [a, b], cotangent: g }) => selectGradient(g, greater(a!, b!), less(a!, b!), equal(a!, b!)),
+  wgsl: (a, b, d) => `${d === 'f32' ? 'kiln_maximum' : 'max'}(${a}, ${b})`,
+  helpers: MAXIMUM,
+});
+export const minimumOp = defineBinary({
+  name: 'minimum',
+  accepts: 'numeric',
+  reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  vjp: ({ inputs: [a, b], cotangent: g }) => selectGradient(g, less(a!, b!), greater(a!, b!), equal(a!, b!)),
+  wgsl: (a, b, d) => `${d === 'f32' ? 'kiln_minimum' : 'min'}(${a}, ${b})`,
+  helpers: MINIMUM,
+});
+
+/** A predicate (comparison or logic): bool out, no gradient. */
+const predicate = (name: string, accepts: DTypeClass, reference: (a: number, b: number) => boolean, op: string): OpDef<NoAttrs> =>
+  defineBinary({ name, accepts, reference: (a, b) => Number(reference(a, b)), vjp: noGradient, wgsl: infix(op), result: 'bool' });
+
+export const equalOp = predicate('equal', 'any', (a, b) => a === b, '==');
+// Spelled !(a == b): SwiftShader compiles f32 != as ordered, so NaN != 1 came out false.
+export const notEqualOp = defineBinary({
+  name: 'notEqual',
+  accepts: 'any',
+  reference: (a, b) => Number(a !== b),
+  vjp: noGradient,
+  wgsl: (a, b) => `!(${infix('==')(a, b)})`,
+  result: 'bool',
+});
+export const lessOp = predicate('less', 'numeric', (a, b) => a < b, '<');
+export const lessEqualOp = predicate('lessEqual', 'numeric', (a, b) => a <= b, '<=');
+export const greaterOp = predicate('greater', 'numeric', (a, b) => a > b, '>');
+export const greaterEqualOp = predicate('greaterEqual', 'numeric', (a, b) => a >= b, '>=');
+// Logic on bool masks: WGSL bools, so != is exclusive or.
+export const logicalAndOp = predicate('logicalAnd', 'bool', (a, b) => a !== 0 && b !== 0, '&&');
+export const logicalOrOp = predicate('logicalOr', 'bool', (a, b) => a !== 0 || b !== 0, '||');
+export const logicalXorOp = predicate('logicalXor', 'bool', (a, b) => (a !== 0) !== (b !== 0), '!=');
 
 export const logicalNotOp = defineOp<NoAttrs>({
   name: 'logicalNot',
@@ -108,6 +171,7 @@ export const logicalNotOp = defineOp<NoAttrs>({
   vjp: noGradient,
   infer: (inputs) => inferElementwise('logicalNot', inputs, 'bool'),
   evaluate: (inputs, _, out, ctx) => evaluateElementwise(inputs, out, ctx, ([a]) => Number(a === 0)),
+  lower: { kind: 'elementwise', expr: ([a]) => `!${operand(a!)}` },
 });
 
 /** `where(condition, a, b)`: a where condition is true, else b; all three broadcast. */
@@ -129,6 +193,7 @@ export const whereOp = defineOp<NoAttrs>({
     return { shape: broadcastShapes('where', inputs), dtype };
   },
   evaluate: (inputs, _, out, ctx) => evaluateElementwise(inputs, out, ctx, ([c, a, b]) => (c !== 0 ? a! : b!)),
+  lower: { kind: 'elementwise', expr: ([condition, a, b]) => `select(${b}, ${a}, ${condition})` },
   // The condition is a bool mask: no gradient. Each branch gets g where it was picked.
   vjp: ({ inputs: [condition], cotangent: g }) => [null, where(condition!, g, 0), where(condition!, 0, g)],
 });

@@ -1,7 +1,8 @@
 /**
- * `cast`: converts between dtypes with WGSL's rules, so the reference agrees with the
- * GPU: float → i32 truncates toward zero and saturates at the i32 range (NaN → 0);
- * anything → bool is `x != 0` (so NaN → true); bool → number is 0 or 1.
+ * `cast`: converts between dtypes. float → i32 truncates toward zero and saturates at
+ * the i32 range (NaN → 0); anything → bool is `x != 0` (so NaN → true); bool → number is
+ * 0 or 1. The lowering spells these out, since WGSL implementations differ at the edges
+ * (SwiftShader saturates at 2147483520, maps NaN to i32 min and compiles f32 != as ordered).
  */
 
 import type { DType } from '../dtype.js';
@@ -10,6 +11,8 @@ import { ArgumentError, GraphError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
 import { requireTensor } from './lift.js';
+import { literal } from '../codegen/wgsl.js';
+import { F32_TO_I32, operand } from '../../shaders/elementwise.js';
 
 type CastAttrs = { dtype: DType };
 
@@ -26,6 +29,14 @@ const CONVERT: Readonly<Record<DType, (v: number) => number>> = {
   i32: toI32,
   bool: (v) => Number(v !== 0),
 };
+
+/** The WGSL conversion with the reference's semantics (WGSL's own i32(f32) is undefined out of range). */
+function castWgsl(x: string, from: DType, to: DType): string {
+  // !(x == 0), not x != 0: SwiftShader compiles f32 != as ordered, which makes NaN false.
+  if (to === 'bool') return from === 'bool' ? x : `!(${operand(x)} == ${literal(0, from)})`;
+  if (from === 'f32' && to === 'i32') return `kiln_f32_to_i32(${x})`;
+  return from === to ? x : `${to}(${x})`;
+}
 
 export const castOp = defineOp<CastAttrs>({
   name: 'cast',
@@ -47,6 +58,7 @@ export const castOp = defineOp<CastAttrs>({
   // values are constant to autodiff, so no gradient flows. A second float dtype (f16)
   // would need the rule `cast(g, x.dtype)` for float → float casts.
   vjp: noGradient,
+  lower: { kind: 'elementwise', expr: ([x], _, types) => castWgsl(x!, types.inputs[0]!, types.output), helpers: F32_TO_I32 },
 });
 
 /**

@@ -17,6 +17,7 @@ import type { Tensor } from '../tensor.js';
 import { formatShape, requireInteger } from './args.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
+import { gatherKernel, scatterAddKernel } from '../../shaders/gather.js';
 
 type GatherAttrs = { axis: number };
 /** `size` is the length of the axis the result gets (the gathered-from tensor's). */
@@ -70,6 +71,7 @@ export const gatherOp = defineOp<GatherAttrs>({
     }
     return result;
   },
+  lower: { kind: 'kernel', emit: (ctx) => gatherKernel(ctx, ctx.attrs.axis) },
 });
 
 const SHAPED_AS_GATHER = "shape updates as gather's result: x.shape[:axis] + indices.shape + x.shape[axis+1:]";
@@ -127,6 +129,7 @@ export const scatterAddOp = defineOp<ScatterAddAttrs>({
     }
     return result;
   },
+  lower: { kind: 'kernel', emit: (ctx) => scatterAddKernel(ctx, ctx.attrs) },
 });
 
 /**

@@ -15,6 +15,7 @@ import { requireTensor } from './lift.js';
 import type { HostArray, VjpRule } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { reshape } from './shape.js';
+import { matmulKernel } from '../../shaders/matmul.js';
 
 export type MatmulAttrs = { transposeA: boolean; transposeB: boolean };
 
@@ -97,6 +98,30 @@ export const matmulOp = defineOp<MatmulAttrs>({
   name: 'matmul',
   arity: 2,
   vjp: matmulVjp,
+  lower: {
+    kind: 'kernel',
+    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits }) => {
+      const [m, k] = matrixDims(a!, transposeA);
+      const n = node.shape[node.shape.length - 1]!;
+      const batch = node.shape.slice(0, -2);
+      return matmulKernel({
+        name,
+        header,
+        limits,
+        dtype: node.dtype === 'i32' ? 'i32' : 'f32',
+        ids: [a!.id, b!.id, node.id],
+        batch,
+        m,
+        k,
+        n,
+        transposeA,
+        transposeB,
+        // The same batch strides as the reference: broadcast strides over matrices, times a matrix's size.
+        batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => s * m * k),
+        batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => s * k * n),
+      });
+    },
+  },
   infer: (inputs, attrs) => inferMatmul(inputs, inputs[0]!, inputs[1]!, attrs),
   evaluate(inputs, { transposeA, transposeB }, out, ctx) {
     const [a, b] = inputs as [HostArray, HostArray];

@@ -17,6 +17,7 @@ import type { EvalContext, HostArray, OpDef, VjpRule } from './op.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
 import { mean, sum } from './reduce.js';
 import { exp, neg, square } from './unary.js';
+import { oneHotKernel, softmaxKernel } from '../../shaders/softmax.js';
 
 /** Composites check their operands under their own name, so an error names the call the user wrote. */
 function requireF32(op: string, operands: readonly TensorType[], checked: readonly TensorType[], what: string): void {
@@ -84,6 +85,11 @@ function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void,
         logSoftmaxInPlace(values);
         finish(values);
       }),
+    lower: {
+      kind: 'kernel',
+      emit: ({ node, inputs: [x], attrs: { axis }, name: kernel, header, limits }) =>
+        softmaxKernel({ name: kernel, header, limits, ids: [x!.id, node.id], shape: x!.shape, axis, log: name === 'logSoftmax' }),
+    },
   });
 }
 
@@ -176,6 +182,11 @@ export const oneHotOp = defineOp<OneHotAttrs>({
       result.data[(outer * depth + index) * inner + (i % inner)] = 1;
     });
     return result;
+  },
+  lower: {
+    kind: 'kernel',
+    emit: ({ node, inputs: [indices], attrs: { depth, dtype, axis }, name, header, limits }) =>
+      oneHotKernel({ name, header, limits, ids: [indices!.id, node.id], indices: indices!.shape, depth, axis, dtype }),
   },
 });
 

@@ -16,7 +16,9 @@ import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
-import type { HostArray, OpDef, VjpArgs, VjpRule } from './op.js';
+import type { Attrs, HostArray, KernelSpec, LoweringContext, OpDef, VjpArgs, VjpRule } from './op.js';
+import type { ReduceKind } from '../../shaders/reduce.js';
+import { reduceKernel } from '../../shaders/reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
 import { div, equal, mul, sub, where } from './binary.js';
@@ -100,7 +102,7 @@ function fold(
 }
 
 function defineReduce(
-  name: string,
+  name: ReduceKind,
   accepts: DTypeClass,
   reduce: (x: HostArray, axes: readonly number[], outSize: number) => ArrayLike<number>,
   options: { needsNonEmpty?: boolean; vjp?: VjpRule<ReduceAttrs> } = {},
@@ -121,7 +123,14 @@ function defineReduce(
       result.data.set(reduce(inputs[0]!, axes, sizeOf(out.shape)));
       return result;
     },
+    lower: { kind: 'kernel', emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
   });
+}
+
+/** Both kinds of reduction lower through one template; keepdims leaves the output's layout unchanged. */
+function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKind, axes: readonly number[]): KernelSpec[] {
+  const x = ctx.inputs[0]!;
+  return reduceKernel({ name: ctx.name, header: ctx.header, limits: ctx.limits, kind, ids: [x.id, ctx.node.id], shape: x.shape, dtype: x.dtype, axes });
 }
 
 const isI32 = (x: HostArray): boolean => x.dtype === 'i32';
@@ -233,11 +242,16 @@ export const logsumexpOp = defineReduce(
 /** True when `v` should replace the current best `best` (strictly better, or the first NaN). */
 type Better = (v: number, best: number) => boolean;
 
-function defineArgReduce(name: string, better: Better): OpDef<ArgReduceAttrs> {
+function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgReduceAttrs> {
   return defineOp<ArgReduceAttrs>({
     name,
     arity: 1,
     vjp: noGradient,
+    lower: {
+      kind: 'kernel',
+      // With axis null the group is the whole flattened tensor: its flat index is the position.
+      emit: (ctx) => lowerReduction(ctx, name, ctx.attrs.axis === null ? ctx.inputs[0]!.shape.map((_, i) => i) : [ctx.attrs.axis]),
+    },
     infer(inputs, { axis, keepdims }) {
       const x = inputs[0]!;
       checkDTypes(name, inputs, 'numeric');

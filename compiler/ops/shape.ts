@@ -13,6 +13,7 @@ import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
 import { sumToShape } from './reduce.js';
+import { stridedCopyKernel } from '../../shaders/movement.js';
 
 type ShapeAttrs = { shape: readonly number[] };
 type PermAttrs = { perm: readonly number[] };
@@ -44,6 +45,8 @@ export const reshapeOp = defineOp<ShapeAttrs>({
     return { shape, dtype: x.dtype };
   },
   vjp: ({ inputs: [x], cotangent }) => [reshape(cotangent, x!.shape)],
+  // Row-major order is unchanged, so the output is the input's buffer with another shape.
+  lower: { kind: 'alias' },
   evaluate(inputs, _, out, ctx) {
     // Row-major order is unchanged by a reshape: the data is copied as is.
     const result = emptyLike(out, ctx);
@@ -88,6 +91,13 @@ export const transposeOp = defineOp<PermAttrs>({
     const strides = stridesOf(x.shape);
     return gatherByStrides(x, out, attrs.perm.map((a) => strides[a]!), ctx);
   },
+  lower: {
+    kind: 'kernel',
+    emit: (ctx) => {
+      const strides = stridesOf(ctx.inputs[0]!.shape);
+      return stridedCopyKernel(ctx, { base: 0, strides: ctx.attrs.perm.map((a) => strides[a]!) });
+    },
+  },
 });
 
 export const broadcastToOp = defineOp<ShapeAttrs>({
@@ -126,6 +136,8 @@ export const broadcastToOp = defineOp<ShapeAttrs>({
     const x = inputs[0]!;
     return gatherByStrides(x, out, broadcastStrides(x.shape, out.shape), ctx);
   },
+  // Elementwise consumers broadcast their operands themselves; a materialized broadcastTo is a copy with stride 0 on repeated axes.
+  lower: { kind: 'kernel', emit: (ctx) => stridedCopyKernel(ctx, { base: 0, strides: broadcastStrides(ctx.inputs[0]!.shape, ctx.node.shape) }) },
 });
 
 /**

@@ -19,6 +19,7 @@ import type { Tensor } from '../tensor.js';
 import { formatShape, requireArray, requireInteger } from './args.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
+import { concatKernels, padKernel, stridedCopyKernel } from '../../shaders/movement.js';
 
 type SliceAttrs = { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] };
 type AxisAttrs = { axis: number };
@@ -77,6 +78,17 @@ export const sliceOp = defineOp<SliceAttrs>({
       result.data[i] = x.data[base + offset!]!;
     });
     return result;
+  },
+  lower: {
+    kind: 'kernel',
+    emit: (ctx) => {
+      const strides = stridesOf(ctx.inputs[0]!.shape);
+      const { starts, steps } = ctx.attrs;
+      return stridedCopyKernel(ctx, {
+        base: starts.reduce((sum, start, a) => sum + start * strides[a]!, 0),
+        strides: steps.map((step, a) => step * strides[a]!),
+      });
+    },
   },
 });
 
@@ -139,6 +151,7 @@ export const concatOp = defineOp<AxisAttrs>({
     }
     return result;
   },
+  lower: { kind: 'kernel', emit: (ctx) => concatKernels(ctx, ctx.attrs.axis) },
 });
 
 /** The size of one padded axis: n elements spread `interior` apart, with `before` and `after` around them. */
@@ -182,6 +195,7 @@ export const padOp = defineOp<PadAttrs>({
     });
     return result;
   },
+  lower: { kind: 'kernel', emit: (ctx) => padKernel(ctx, ctx.attrs) },
 });
 
 /**

@@ -27,6 +27,17 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
+/**
+ * The complementary error function, accurate in the far tail where 1 − erf(x) would
+ * cancel to nothing (GELU at large negative x needs it).
+ */
+export function erfc(x: number): number {
+  if (!(x >= 2.5)) return 1 - erf(x);
+  let fraction = x;
+  for (let k = 60; k >= 1; k--) fraction = x + k / 2 / fraction;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / fraction;
+}
+
 /** Round half to even, as WGSL's `round` and NumPy's `round` do. */
 export function roundHalfEven(x: number): number {
   const floor = Math.floor(x);

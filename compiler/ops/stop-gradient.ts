@@ -20,6 +20,8 @@ export const stopGradientOp = defineOp<NoAttrs>({
     return result;
   },
   vjp: noGradient,
+  // The identity: the output is the input's buffer.
+  lower: { kind: 'alias' },
 });
 
 /** x, through which no gradient flows. */

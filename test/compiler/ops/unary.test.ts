@@ -89,6 +89,26 @@ describe('unary ops', () => {
     expect(() => u.neg(mask)).to.throw(DTypeError, /neg\(bool\[3\]\): needs a numeric dtype \(f32 or i32\), got bool/);
   });
 
+  it('wraps i32 square around like the GPU, even where x² passes 2⁵³', () => {
+    const g = new Graph('u');
+    const n = g.input('n', [3], 'i32');
+    expect(values(u.square(n), { feeds: { n: [46341, -2147483647, 2147483647] } })).to.deep.equal([-2147479015, 1, 1]);
+  });
+
+  it('refuses a fractional clip bound for an i32 tensor, with the fix', () => {
+    const g = new Graph('u');
+    const n = g.input('n', [3], 'i32');
+    expect(() => u.clip(n, 0.5, 3)).to.throw(DTypeError, /clip\(n:i32\[3\]\): the bound 0.5 is a fraction, and x is i32. Fix: round the bound, or cast x with .cast\('f32'\)/);
+    expect(values(u.clip(n, -1, 3e9), { feeds: { n: [-5, 0, 2147483647] } })).to.deep.equal([-1, 0, 2147483647]);
+  });
+
+  it('keeps the far negative tail of tanh-approximated GELU (no 1 + tanh cancellation)', () => {
+    const g = new Graph('u');
+    const x = g.input('x', [1]);
+    // x / (1 + e^(−2u)) with u = √(2/π)(x + 0.044715x³), from Python's math module; ½x(1 + tanh(u)) in f64 is 0.7% off.
+    expectClose(values(u.gelu(x, { approximate: 'tanh' }), { feeds: { x: [-7] }, precision: 'f64' }), [-2.315442262072538e-15], 1e-12, 0);
+  });
+
   it('refuses bad attributes and non-tensor operands', () => {
     const g = new Graph('u');
     const x = g.input('x', [2]);

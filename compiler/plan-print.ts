@@ -1,0 +1,110 @@
+/**
+ * `printPlan`: a plan as readable text, for reviews, golden snapshots and the playground:
+ * the buffer table, each kernel with the graph nodes it implements and what it binds,
+ * each entry point's inputs, outputs, dispatch order and update copies, and totals.
+ */
+
+import type { BufferRole, Plan, PlanBuffer } from './plan-format.js';
+
+const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
+const WRAP = 100;
+
+/** The plan as text (see the module comment); stable for a given plan, so it diffs well. */
+export function printPlan(plan: Plan): string {
+  const entryNames = Object.keys(plan.entries);
+  const lines = [
+    `plan ${plan.name} (${plan.format} v${plan.version}): ${plan.buffers.length} buffers, ${plan.kernels.length} kernels, entries ${entryNames.join(', ') || 'none'}`,
+    '',
+    'buffers',
+    ...table(
+      plan.buffers.map((b) => [`#${b.id}`, b.name, b.role, type(b), `${b.bytes} B`, b.data ? constantSummary(b.data) : '']),
+      [4],
+    ),
+    '',
+    'kernels',
+    ...table(
+      plan.kernels.map((k, i) => [
+        `[${i}]`,
+        k.name,
+        k.ops.map((op, j) => `${op} %${k.nodes[j]}`).join(', '),
+        `workgroups ${k.workgroups.join('×')}`,
+        `bindings ${k.bindings.map((id) => bufferLabel(plan, id)).join(', ')}`,
+      ]),
+    ),
+    '',
+    'entries',
+  ];
+  for (const [name, entry] of Object.entries(plan.entries)) {
+    const io = (ids: Readonly<Record<string, number>>, shapes?: Readonly<Record<string, readonly number[]>>) =>
+      Object.entries(ids).map(([label, id]) => {
+        const b = plan.buffers[id]!;
+        const view = shapes?.[label];
+        return `${label} = #${id} ${type(b)}${view ? ` viewed as [${view.join(',')}]` : ''}`;
+      });
+    const kernelNames = entry.dispatches.map((k) => plan.kernels[k]?.name ?? `[${k}]?`);
+    lines.push(
+      `  ${name}`,
+      ...labelled('inputs', io(entry.inputs)),
+      ...labelled('outputs', io(entry.outputs, entry.outputShapes)),
+      ...labelled(`dispatches (${entry.dispatches.length})`, wrap(kernelNames)),
+      ...labelled('copies', entry.copies.map(({ from, to }) => `${bufferLabel(plan, from)} → ${bufferLabel(plan, to)}`)),
+    );
+  }
+  const bytesByRole = ROLES.map((role) => [role, sum(plan.buffers.filter((b) => b.role === role).map((b) => b.bytes))] as const);
+  lines.push(
+    '',
+    'totals',
+    ...table([
+      ['kernels', String(plan.kernels.length)],
+      ['dispatches', entryNames.map((name) => `${name} ${plan.entries[name]!.dispatches.length}`).join(', ') || 'none'],
+      ['bytes', [...bytesByRole.map(([role, bytes]) => `${role} ${bytes}`), `total ${sum(plan.buffers.map((b) => b.bytes))}`].join(', ')],
+    ]),
+  );
+  return lines.join('\n') + '\n';
+}
+
+function type(b: PlanBuffer): string {
+  return `${b.dtype}[${b.shape.join(',')}]`;
+}
+
+function bufferLabel(plan: Plan, id: number): string {
+  const b = plan.buffers[id];
+  return b ? `#${id} ${b.name}` : `#${id}?`;
+}
+
+function constantSummary(data: readonly number[]): string {
+  if (data.length === 1) return `= ${data[0]} (splat)`;
+  const shown = data.slice(0, 4).join(', ');
+  return `= [${shown}${data.length > 4 ? `, … ${data.length - 4} more` : ''}]`;
+}
+
+/** Rows as aligned columns (left, or right for the columns listed), indented by two spaces. */
+function table(rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  const align = (cell: string, i: number, last: boolean) =>
+    rightAligned.includes(i) ? cell.padStart(widths[i]!) : last ? cell : cell.padEnd(widths[i]!);
+  return rows.map((row) => `  ${row.map((cell, i) => align(cell, i, i === row.length - 1)).join('  ')}`.trimEnd());
+}
+
+/** `    label       first item` and following items aligned below it; `none` when empty. */
+function labelled(label: string, items: readonly string[]): string[] {
+  const head = `    ${label.padEnd(17)} `;
+  if (items.length === 0) return [`${head}none`];
+  return items.map((item, i) => (i === 0 ? head : ' '.repeat(head.length)) + item);
+}
+
+/** Space-separated names, in lines of at most ~WRAP characters. */
+function wrap(names: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const name of names) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + name.length <= WRAP) lines[last] += ` ${name}`;
+    else lines.push(name);
+  }
+  return lines;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

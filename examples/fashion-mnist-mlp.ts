@@ -1,0 +1,168 @@
+/**
+ * `npm start`: kiln's seed model trained on the GPU. An MLP (784→128→ReLU→64→ReLU→10,
+ * softmax cross-entropy, SGD lr 0.01 momentum 0.9) learns Fashion-MNIST; every step is
+ * one submit of one compute pass, and weights never leave the GPU.
+ *
+ *   npm start -- --epochs 3 --batch 128 --steps 100 --test-limit 2000
+ */
+
+import { parseArgs } from 'node:util';
+import { Graph, Session, compile, requestDevice, sgd, trainingProgram } from '../index.js';
+import type { Tensor } from '../index.js';
+import type { FashionMnistSplit } from './data/fashion-mnist.js';
+import { IMAGE_SIZE, loadFashionMnist } from './data/fashion-mnist.js';
+
+interface Options {
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  /** Stop each epoch after this many steps (for quick runs); default a full pass. */
+  steps: number | undefined;
+  /** Evaluate on the first N test images only; default all 10 000. */
+  testLimit: number | undefined;
+  seed: number;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '3' },
+      batch: { type: 'string', default: '128' },
+      lr: { type: 'string', default: '0.01' },
+      momentum: { type: 'string', default: '0.9' },
+      steps: { type: 'string' },
+      'test-limit': { type: 'string' },
+      seed: { type: 'string', default: '0' },
+    },
+  });
+  const positive = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!(value > 0)) throw new Error(`--${name} must be a positive number, got '${text}'.`);
+    return value;
+  };
+  return {
+    epochs: positive('epochs', values.epochs)!,
+    batch: positive('batch', values.batch)!,
+    lr: positive('lr', values.lr)!,
+    momentum: Number(values.momentum),
+    steps: positive('steps', values.steps),
+    testLimit: positive('test-limit', values['test-limit']),
+    seed: Number(values.seed),
+  };
+}
+
+/** The seed MLP for `batch` images, its loss, and its training program. */
+function buildModel(options: Options) {
+  const g = new Graph('fashion_mlp', { seed: options.seed });
+  const images = g.input('images', [options.batch, IMAGE_SIZE]);
+  const labels = g.input('labels', [options.batch], 'i32');
+  const dense = (name: string, x: Tensor, units: number): Tensor => {
+    const fanIn = x.shape[1]!;
+    const w = g.param(`${name}.w`, [fanIn, units], { init: 'linearDefault' });
+    const b = g.param(`${name}.b`, [units], { init: { kind: 'linearDefault', fanIn } });
+    return x.matmul(w).add(b);
+  };
+  const logits = dense('fc3', dense('fc2', dense('fc1', images, 128).relu(), 64).relu(), 10);
+  g.output('logits', logits);
+  const loss = logits.softmaxCrossEntropy(labels);
+  return trainingProgram(g, { loss, optimizer: sgd({ lr: options.lr, momentum: options.momentum }) });
+}
+
+/** A deterministic shuffle (xorshift) so runs are reproducible from --seed. */
+function shuffled(count: number, seed: number): Uint32Array {
+  const order = Uint32Array.from({ length: count }, (_, i) => i);
+  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
+  for (let i = count - 1; i > 0; i--) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    const j = state % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Images (scaled to [0, 1]) and labels of the examples at `indices`; missing slots stay zero. */
+function batchAt(split: FashionMnistSplit, indices: ArrayLike<number>, batch: number) {
+  const images = new Float32Array(batch * IMAGE_SIZE);
+  const labels = new Int32Array(batch);
+  for (let row = 0; row < indices.length; row++) {
+    const example = indices[row]!;
+    const pixels = split.images.subarray(example * IMAGE_SIZE, (example + 1) * IMAGE_SIZE);
+    for (let p = 0; p < IMAGE_SIZE; p++) images[row * IMAGE_SIZE + p] = pixels[p]! / 255;
+    labels[row] = split.labels[example]!;
+  }
+  return { images, labels };
+}
+
+function progress(epoch: number, epochs: number, step: number, steps: number, rate: number, loss: number): string {
+  const width = 24;
+  const done = Math.round((width * step) / steps);
+  const bar = `${'#'.repeat(done)}${'.'.repeat(width - done)}`;
+  return `epoch ${epoch}/${epochs} [${bar}] ${step}/${steps} steps  ${rate.toFixed(1)} steps/s  loss ${loss.toFixed(4)}`;
+}
+
+async function evaluate(session: Session, test: FashionMnistSplit, batch: number, limit: number): Promise<number> {
+  let correct = 0;
+  for (let start = 0; start < limit; start += batch) {
+    const count = Math.min(batch, limit - start);
+    const indices = Array.from({ length: count }, (_, i) => start + i);
+    const { images } = batchAt(test, indices, batch);
+    const { logits } = await session.forward({ images }, { outputs: ['logits'] });
+    for (let row = 0; row < count; row++) {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (logits!.data[row * 10 + c]! > logits!.data[row * 10 + best]!) best = c;
+      if (best === test.labels[start + row]) correct++;
+    }
+  }
+  return correct / limit;
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
+  const gpu = await requestDevice();
+  const { vendor, architecture, description, backend, software } = gpu.info;
+  console.log(`adapter: ${[vendor, architecture, description].filter(Boolean).join(' / ')} (${backend}${software ? ', software' : ''})`);
+
+  const compileStart = performance.now();
+  const program = buildModel(options);
+  const plan = compile(program, { limits: gpu.limits });
+  const session = await Session.create(gpu.device, plan);
+  const trainStep = plan.entries['trainStep']!;
+  console.log(
+    `compiled ${plan.kernels.length} kernels in ${((performance.now() - compileStart) / 1000).toFixed(1)} s; ` +
+      `trainStep: ${trainStep.dispatches.length} dispatches, ${trainStep.copies.length} parameter/state copies, 1 submit`,
+  );
+
+  const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.floor(train.count / options.batch));
+  const testLimit = Math.min(options.testLimit ?? test.count, test.count);
+  const tty = process.stdout.isTTY === true;
+  let stepTimes = 0;
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const order = shuffled(train.count, options.seed + epoch);
+    const epochStart = performance.now();
+    let loss = NaN;
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      const feeds = batchAt(train, order.subarray(step * options.batch, (step + 1) * options.batch), options.batch);
+      loss = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
+      const rate = (step + 1) / ((performance.now() - epochStart) / 1000);
+      if (tty) process.stdout.write(`\r${progress(epoch, options.epochs, step + 1, stepsPerEpoch, rate, loss)}`);
+    }
+    const seconds = (performance.now() - epochStart) / 1000;
+    stepTimes += seconds;
+    const line = progress(epoch, options.epochs, stepsPerEpoch, stepsPerEpoch, stepsPerEpoch / seconds, loss);
+    process.stdout.write(`${tty ? '\r' : ''}${line}\n`);
+    const accuracy = await evaluate(session, test, options.batch, testLimit);
+    console.log(`epoch ${epoch}: test accuracy ${(accuracy * 100).toFixed(2)}% on ${testLimit} images`);
+  }
+  const steps = stepsPerEpoch * options.epochs;
+  console.log(`trained ${steps} steps at ${((1000 * stepTimes) / steps).toFixed(1)} ms per step (batch ${options.batch}, data loading included)`);
+  session.destroy();
+  gpu.destroy();
+}
+
+await main();

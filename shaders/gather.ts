@@ -1,0 +1,120 @@
+/**
+ * Indexed data movement: `gather` (NumPy `take` along an axis) and its transpose
+ * `scatterAdd`. Both view their data as `[outer, axis, inner]` blocks, so one template
+ * serves every rank. Indices count from the end when negative; out-of-range ones read 0
+ * (gather) or are skipped (scatterAdd), exactly as the reference interpreter does.
+ */
+
+import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import { bindingDecl } from '../compiler/codegen/wgsl.js';
+import { sizeOf } from '../compiler/shape.js';
+import { elementKernel, storedLiteral } from './movement.js';
+
+/** `let name = …;` lines splitting flat `i` of an `[outer, middle, inner]` block into its three coordinates. */
+function splitBlock(outer: number, middle: number, inner: number, names: readonly [string, string, string]): string[] {
+  const [o, m, t] = names;
+  const rows = inner === 1 ? 'i' : `(i / ${inner}u)`;
+  return [
+    ...(outer === 1 ? [] : [`let ${o} = i / ${middle * inner}u;`]),
+    `let ${m} = ${outer === 1 ? rows : `${rows} % ${middle}u`};`,
+    ...(inner === 1 ? [] : [`let ${t} = i % ${inner}u;`]),
+  ];
+}
+
+/** `(o * middle + m) * inner + t`, dropping the parts a size-1 outer or inner makes constant. */
+function blockOffset(outer: number, middle: number, inner: number, m: string, names: readonly [string, string]): string {
+  const [o, t] = names;
+  const row = outer === 1 ? m : `${o} * ${middle}u + ${m}`;
+  if (inner === 1) return row;
+  return `${outer === 1 ? row : `(${row})`} * ${inner}u + ${t}`;
+}
+
+/**
+ * One invocation per output element `[o, j, t]` (j runs over the flattened indices):
+ * it resolves index j and copies `x[o, index, t]`, or writes 0 when the index is out of range.
+ */
+export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
+  const out = ctx.node;
+  const [x, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const size = sizeOf(out.shape);
+  if (size === 0) return [];
+  const n = x.shape[axis]!;
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const count = sizeOf(indices.shape);
+  const body = [
+    ...splitBlock(outer, count, inner, ['o', 'j', 't']),
+    'let raw = indices[j];',
+    // Negative indices count from the end (raw + n cannot overflow: raw < 0 < n).
+    `let index = select(raw, raw + ${n}i, raw < 0i);`,
+    `if (index >= 0i && index < ${n}i) {`,
+    `  out[i] = x[${blockOffset(outer, n, inner, 'u32(index)', ['o', 't'])}];`,
+    '} else {',
+    `  out[i] = ${storedLiteral(0, out.dtype)};`,
+    '}',
+  ];
+  const kernel = elementKernel(ctx, {
+    name: ctx.name,
+    header: ctx.header,
+    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'indices', 'i32', 'read'), bindingDecl(2, 'out', out.dtype, 'read_write')],
+    invocations: size,
+    body,
+  });
+  return [{ name: ctx.name, ...kernel, bindings: [x.id, indices.id, out.id] }];
+}
+
+/**
+ * WGSL has no float atomics, so the sum is gathered, not scattered: one invocation per
+ * output element `[o, r, t]` walks all the indices in order and adds `updates[o, j, t]`
+ * for each j whose index resolves to r. The result is deterministic and adds in the
+ * reference's order (bit-identical f32 sums; i32 wraps as WGSL i32 addition does).
+ * Cost: (output elements × index count) index reads, plus one read per update actually
+ * added. That is fine for embedding gradients with modest tables and batches; a large
+ * table × many indices wants a sort-based two-pass scheme (which needs scratch buffers).
+ */
+export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; size: number }): KernelSpec[] {
+  const out = ctx.node;
+  const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const total = sizeOf(out.shape);
+  if (total === 0) return [];
+  const { axis, size } = attrs;
+  const outer = sizeOf(out.shape.slice(0, axis));
+  const inner = sizeOf(out.shape.slice(axis + 1));
+  const count = sizeOf(indices.shape);
+  const zero = storedLiteral(0, out.dtype);
+  if (count === 0) {
+    // Nothing is added: bind only the output (auto layouts drop bindings a shader never reads).
+    const kernel = elementKernel(ctx, {
+      name: ctx.name,
+      header: ctx.header,
+      decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
+      invocations: total,
+      body: [`out[i] = ${zero};`],
+    });
+    return [{ name: ctx.name, ...kernel, bindings: [out.id] }];
+  }
+  const body = [
+    ...splitBlock(outer, size, inner, ['o', 'row', 't']),
+    `var sum = ${zero};`,
+    `for (var j = 0u; j < ${count}u; j += 1u) {`,
+    '  let raw = indices[j];',
+    // Out-of-range indices resolve outside [0, size) and so never match a row: skipped.
+    `  if (select(raw, raw + ${size}i, raw < 0i) == i32(row)) {`,
+    `    sum += updates[${blockOffset(outer, count, inner, 'j', ['o', 't'])}];`,
+    '  }',
+    '}',
+    'out[i] = sum;',
+  ];
+  const kernel = elementKernel(ctx, {
+    name: ctx.name,
+    header: ctx.header,
+    decls: [
+      bindingDecl(0, 'updates', updates.dtype, 'read'),
+      bindingDecl(1, 'indices', 'i32', 'read'),
+      bindingDecl(2, 'out', out.dtype, 'read_write'),
+    ],
+    invocations: total,
+    body,
+  });
+  return [{ name: ctx.name, ...kernel, bindings: [updates.id, indices.id, out.id] }];
+}

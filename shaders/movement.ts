@@ -1,0 +1,173 @@
+/**
+ * Data-movement kernels: strided copies (transpose, broadcastTo, slice), pad and concat.
+ * They move stored values as they are (bool stays u32 0/1, f32 keeps -0 and NaN
+ * payloads), so one template serves every dtype. One invocation per output element:
+ * each reads at most one input element, so writes never race and no pass needs a
+ * scratch buffer. Empty outputs emit no kernel.
+ */
+
+import type { DType } from '../compiler/dtype.js';
+import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, specialFloatHelpers, unravel } from '../compiler/codegen/wgsl.js';
+import { sizeOf, stridesOf } from '../compiler/shape.js';
+
+/** A value of `dtype` as its buffer stores it (bool as u32 0/1), for writing without conversion. */
+export function storedLiteral(value: number, dtype: DType): string {
+  return dtype === 'bool' ? (value !== 0 ? '1u' : '0u') : literal(value, dtype);
+}
+
+/** A complete single-function kernel around `body`, one invocation per element of `invocations`. */
+export function elementKernel(
+  ctx: LoweringContext,
+  spec: { name: string; header: readonly string[]; decls: readonly string[]; invocations: number; body: readonly string[] },
+): { wgsl: string; workgroups: readonly [number, number, number] } {
+  const g = grid(spec.invocations, ctx.limits);
+  const wgsl = [
+    kernelHeader(spec.name, spec.header),
+    ...spec.decls,
+    ...specialFloatHelpers(spec.body.join('\n')),
+    '',
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `fn main(${g.params}) {`,
+    `  ${g.prologue}`,
+    ...spec.body.filter((line) => line !== '').map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+  return { wgsl, workgroups: g.workgroups };
+}
+
+/**
+ * `base + c0 * s0 + …` for strides of either sign. Positive terms come before negative
+ * ones, so the u32 sum never dips below zero on the way to a valid (non-negative) offset.
+ */
+function signedOffset(base: number, coords: readonly string[], strides: readonly number[]): string {
+  const term = (c: string, s: number): string => (Math.abs(s) === 1 ? c : `${c} * ${Math.abs(s)}u`);
+  const plus = coords.flatMap((c, a) => (strides[a]! > 0 ? [term(c, strides[a]!)] : []));
+  const minus = coords.flatMap((c, a) => (strides[a]! < 0 ? [term(c, strides[a]!)] : []));
+  const head = [...(base !== 0 || plus.length === 0 ? [`${base}u`] : []), ...plus].join(' + ');
+  return [head, ...minus].join(' - ');
+}
+
+/**
+ * A gather by strides: output element c reads input element `base + Σ c[a]·strides[a]`.
+ * Transpose (permuted strides), broadcastTo (stride 0 on repeated axes) and slice
+ * (start offset, step-scaled strides, negative for backward steps) are all this kernel.
+ */
+export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; strides: readonly number[] }): KernelSpec[] {
+  const out = ctx.node;
+  const x = ctx.inputs[0]!;
+  const size = sizeOf(out.shape);
+  if (size === 0) return [];
+  const coords = out.shape.map((_, a) => `c${a}`);
+  const moves = read.strides.some((s) => s !== 0);
+  const body = [
+    ...(moves ? [unravel('i', out.shape, 'c')] : []),
+    `out[i] = x[${moves ? signedOffset(read.base, coords, read.strides) : `${read.base}u`}];`,
+  ];
+  const kernel = elementKernel(ctx, {
+    name: ctx.name,
+    header: ctx.header,
+    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
+    invocations: size,
+    body,
+  });
+  return [{ name: ctx.name, ...kernel, bindings: [x.id, out.id] }];
+}
+
+/**
+ * Constant pad with interior padding: output element c holds input element x where, on
+ * every axis, c = before + x·(interior + 1); every other element holds the fill value.
+ */
+export function padKernel(
+  ctx: LoweringContext,
+  attrs: { before: readonly number[]; after: readonly number[]; interior: readonly number[]; value: number },
+): KernelSpec[] {
+  const out = ctx.node;
+  const x = ctx.inputs[0]!;
+  const size = sizeOf(out.shape);
+  if (size === 0) return [];
+  const fill = storedLiteral(attrs.value, out.dtype);
+  if (sizeOf(x.shape) === 0) {
+    // Nothing to place: all fill. Only the output is bound (auto layouts drop bindings a shader never reads).
+    const kernel = elementKernel(ctx, {
+      name: ctx.name,
+      header: ctx.header,
+      decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
+      invocations: size,
+      body: [`out[i] = ${fill};`],
+    });
+    return [{ name: ctx.name, ...kernel, bindings: [out.id] }];
+  }
+  const lines = [unravel('i', out.shape, 'c')];
+  const conditions: string[] = [];
+  const sourceCoords = x.shape.map((n, a) => {
+    const [before, gap, after] = [attrs.before[a]!, attrs.interior[a]! + 1, attrs.after[a]!];
+    let position = `c${a}`;
+    if (before > 0) {
+      conditions.push(`c${a} >= ${before}u`);
+      // Wraps when c < before; the condition above (&& short-circuits) discards that case.
+      lines.push(`let p${a} = c${a} - ${before}u;`);
+      position = `p${a}`;
+    }
+    let coord = position;
+    if (gap > 1) {
+      conditions.push(`${position} % ${gap}u == 0u`);
+      lines.push(`let src${a} = ${position} / ${gap}u;`);
+      coord = `src${a}`;
+    }
+    // Without after-padding the coordinate cannot run past the operand's last element.
+    if (after > 0) conditions.push(`${coord} < ${n}u`);
+    return coord;
+  });
+  const read = `x[${signedOffset(0, sourceCoords, stridesOf(x.shape))}]`;
+  const body =
+    conditions.length === 0
+      ? [...lines, `out[i] = ${read};`]
+      : [...lines, `if (${conditions.join(' && ')}) {`, `  out[i] = ${read};`, '} else {', `  out[i] = ${fill};`, '}'];
+  const kernel = elementKernel(ctx, {
+    name: ctx.name,
+    header: ctx.header,
+    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
+    invocations: size,
+    body,
+  });
+  return [{ name: ctx.name, ...kernel, bindings: [x.id, out.id] }];
+}
+
+/**
+ * Concat as one kernel per operand, each copying its operand into its stretch of the
+ * shared output. Every kernel binds two buffers, so any number of operands works within
+ * maxStorageBuffersPerShaderStage; the runtime dispatches a node's kernels in order in one
+ * pass, and the stretches are disjoint. In row-major order the output is `outer` rows of
+ * the operands' runs (`axis size × inner` elements each) laid side by side.
+ */
+export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] {
+  const out = ctx.node;
+  const outer = sizeOf(out.shape.slice(0, axis));
+  const row = sizeOf(out.shape.slice(axis));
+  const specs: KernelSpec[] = [];
+  let at = 0;
+  let axisStart = 0;
+  ctx.inputs.forEach((part, k) => {
+    const run = sizeOf(part.shape.slice(axis));
+    const [start, from] = [at, axisStart];
+    at += run;
+    axisStart += part.shape[axis]!;
+    const size = sizeOf(part.shape);
+    if (size === 0) return;
+    const name = `${ctx.name}_part${k}`;
+    const header = [...ctx.header, `operand ${k} (%${part.id}) fills axis ${axis} at [${from}, ${axisStart})`];
+    const shifted = (index: string): string => (start === 0 ? index : `${start}u + ${index}`);
+    const to = outer === 1 ? shifted('i') : `(i / ${run}u) * ${row}u + ${shifted(`i % ${run}u`)}`;
+    const kernel = elementKernel(ctx, {
+      name,
+      header,
+      decls: [bindingDecl(0, 'part', part.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
+      invocations: size,
+      body: [`out[${to}] = part[i];`],
+    });
+    specs.push({ name, ...kernel, bindings: [part.id, out.id] });
+  });
+  return specs;
+}

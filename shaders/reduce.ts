@@ -1,0 +1,222 @@
+/**
+ * Reductions (sum, mean, max, min, prod, logsumexp, argmax, argmin) over any set of
+ * axes: one invocation per output element, looping over its group. The input's axes
+ * are first coalesced (size-1 axes dropped, neighbours that are contiguous in memory
+ * merged), so a reduction over the trailing axes is one loop walking contiguous memory
+ * and a reduction over leading axes lets neighbouring invocations read neighbouring
+ * elements. A parallel (tree) reduction for long groups is a later step.
+ *
+ * Unlike the reference, max, min, argmax and argmin do not promise to propagate NaN:
+ * WGSL lets implementations assume floats are never NaN.
+ *
+ * Also here: the kernel shell for one-invocation-per-output templates, and the fill
+ * kernel that writes the identity of an empty reduction (sum 0, prod 1, mean NaN,
+ * logsumexp −∞; an empty matmul is an empty sum).
+ */
+
+import type { DType } from '../compiler/dtype.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, load, specialFloatHelpers, store, unravel } from '../compiler/codegen/wgsl.js';
+import type { KernelSpec } from '../compiler/ops/op.js';
+import type { Shape } from '../compiler/shape.js';
+import { sizeOf, stridesOf } from '../compiler/shape.js';
+
+/** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
+export function perElementKernel(spec: {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  readonly decls: readonly string[];
+  readonly invocations: number;
+  readonly body: readonly string[];
+  readonly helpers?: readonly string[];
+}): { wgsl: string; workgroups: readonly [number, number, number] } {
+  const g = grid(spec.invocations, spec.limits);
+  const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
+  const wgsl = [
+    kernelHeader(spec.name, spec.header),
+    ...spec.decls,
+    ...helpers,
+    '',
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `fn main(${g.params}) {`,
+    `  ${g.prologue}`,
+    ...spec.body.map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+  return { wgsl, workgroups: g.workgroups };
+}
+
+/** A kernel writing `value` to every element of node `id`'s buffer (nothing when it is empty). */
+export function fillKernel(spec: {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  readonly id: number;
+  readonly size: number;
+  readonly dtype: DType;
+  readonly value: number;
+}): KernelSpec {
+  const name = `${spec.name}_fill`;
+  const kernel = perElementKernel({
+    name,
+    header: [...spec.header, `reduces over nothing: every element is ${spec.value}`],
+    limits: spec.limits,
+    decls: [bindingDecl(0, 'out', spec.dtype, 'read_write')],
+    invocations: spec.size,
+    body: [`out[i] = ${store(literal(spec.value, spec.dtype), spec.dtype)};`],
+  });
+  return { name, ...kernel, bindings: [spec.id] };
+}
+
+/** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
+interface Run {
+  readonly size: number;
+  readonly stride: number;
+}
+
+/**
+ * Drops size-1 axes and merges each axis into the one before it when the pair is one
+ * contiguous range (outer stride = inner stride · inner size). Row-major order is kept,
+ * so a flat index over the runs is the flat index over the original axes.
+ */
+export function coalesce(shape: Shape, strides: readonly number[]): Run[] {
+  const runs: Run[] = [];
+  shape.forEach((size, axis) => {
+    if (size === 1) return;
+    const stride = strides[axis]!;
+    const last = runs[runs.length - 1];
+    if (last && last.stride === stride * size) runs[runs.length - 1] = { size: last.size * size, stride };
+    else runs.push({ size, stride });
+  });
+  return runs;
+}
+
+export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'logsumexp' | 'argmax' | 'argmin';
+
+/** What an empty group reduces to; max, min and the arg reductions refuse empty axes at build time. */
+const EMPTY_VALUE: Partial<Record<ReduceKind, number>> = { sum: 0, prod: 1, mean: NaN, logsumexp: -Infinity };
+
+export interface ReduceProblem {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  readonly kind: ReduceKind;
+  /** Node ids of the input and the output. */
+  readonly ids: readonly [number, number];
+  /** The input's shape and dtype; the output is the kept axes (keepdims does not change the layout). */
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Reduced axes, sorted. */
+  readonly axes: readonly number[];
+}
+
+/** Tests the bits, so no compiler may assume infinities away. */
+const IS_INF_HELPER = `
+fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;
+
+/**
+ * Nested loops over the reduced runs (outermost first), calling `visit(value, position)`
+ * for each element: `value` reads it, `position` is its flat index within the group.
+ */
+function loopOver(runs: readonly Run[], start: string, visit: (value: string, position: string) => string[], dtype: DType): string[] {
+  const lines: string[] = [];
+  let at = start;
+  const positions: string[] = [];
+  runs.forEach((run, j) => {
+    const indent = '  '.repeat(j);
+    lines.push(`${indent}for (var r${j} = 0u; r${j} < ${run.size}u; r${j}++) {`);
+    const next = `${at === '0u' ? '' : `${at} + `}${run.stride === 1 ? `r${j}` : `r${j} * ${run.stride}u`}`;
+    positions.push(`r${j}`);
+    lines.push(`${indent}  let at${j} = ${next};`);
+    at = `at${j}`;
+  });
+  const later = (j: number): number => runs.slice(j + 1).reduce((p, r) => p * r.size, 1);
+  const position = positions.map((r, j) => (later(j) === 1 ? r : `${r} * ${later(j)}u`)).join(' + ') || '0u';
+  const indent = '  '.repeat(runs.length);
+  lines.push(`${indent}let v = ${load('x', at, dtype)};`, ...visit('v', position).map((l) => `${indent}${l}`));
+  for (let j = runs.length - 1; j >= 0; j--) lines.push(`${'  '.repeat(j)}}`);
+  // A group of one element has no loop; its own scope still keeps `v` local to this pass.
+  return runs.length > 0 ? lines : ['{', ...lines.map((l) => `  ${l}`), '}'];
+}
+
+/** Emits the reduction kernel (a fill for an empty group; nothing for an empty output). */
+export function reduceKernel(p: ReduceProblem): KernelSpec[] {
+  const { kind, shape, axes, dtype } = p;
+  const strides = stridesOf(shape);
+  const kept = shape.map((_, a) => a).filter((a) => !axes.includes(a));
+  const outSize = sizeOf(kept.map((a) => shape[a]!));
+  const outDtype: DType = kind === 'argmax' || kind === 'argmin' ? 'i32' : dtype;
+  if (outSize === 0) return [];
+  const groupSize = sizeOf(axes.map((a) => shape[a]!));
+  if (groupSize === 0) {
+    const value = EMPTY_VALUE[kind];
+    if (value === undefined) throw new RangeError(`reduceKernel: ${kind} of an empty group has no value`);
+    return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[1], size: outSize, dtype: outDtype, value })];
+  }
+
+  // Where the group of output element i starts: the kept coordinates of i under the input's strides.
+  const keptRuns = coalesce(
+    kept.map((a) => shape[a]!),
+    kept.map((a) => strides[a]!),
+  );
+  const reducedRuns = coalesce(
+    axes.map((a) => shape[a]!),
+    axes.map((a) => strides[a]!),
+  );
+  const body: string[] = [];
+  if (keptRuns.length === 0) body.push('let base = 0u;');
+  else if (keptRuns.length === 1) body.push(`let base = ${keptRuns[0]!.stride === 1 ? 'i' : `i * ${keptRuns[0]!.stride}u`};`);
+  else {
+    body.push(unravel('i', keptRuns.map((r) => r.size), 'c'));
+    body.push(`let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`);
+  }
+  const loop = (visit: (value: string, position: string) => string[]): string[] => loopOver(reducedRuns, 'base', visit, dtype);
+  const first = load('x', 'base', dtype);
+  const helpers: string[] = [];
+  let result: string;
+  switch (kind) {
+    case 'sum':
+    case 'mean':
+    case 'prod': {
+      // i32 sums and products wrap, as WGSL integer arithmetic does.
+      const identity = literal(kind === 'prod' ? 1 : 0, dtype);
+      body.push(`var acc = ${identity};`, ...loop((v) => [kind === 'prod' ? `acc *= ${v};` : `acc += ${v};`]));
+      result = kind === 'mean' ? `acc / ${literal(groupSize, 'f32')}` : 'acc';
+      break;
+    }
+    case 'max':
+    case 'min':
+      body.push(`var acc = ${first};`, ...loop((v) => [`acc = ${kind}(acc, ${v});`]));
+      result = 'acc';
+      break;
+    case 'logsumexp':
+      // Shift by the group's max so exp cannot overflow; a max of ±∞ is the answer itself.
+      body.push(`var group_max = ${first};`, ...loop((v) => [`group_max = max(group_max, ${v});`]));
+      body.push('var total = 0.0f;', ...loop((v) => [`total += exp(${v} - group_max);`]));
+      helpers.push(IS_INF_HELPER);
+      result = 'select(group_max + log(total), group_max, kiln_is_inf(group_max))';
+      break;
+    case 'argmax':
+    case 'argmin': {
+      // Strictly better only, so the first of tied values keeps the index.
+      const better = kind === 'argmax' ? '>' : '<';
+      body.push(`var best = ${first};`, 'var best_index = 0u;');
+      body.push(...loop((v, position) => [`if (${v} ${better} best) {`, `  best = ${v};`, `  best_index = ${position};`, '}']));
+      result = 'i32(best_index)';
+      break;
+    }
+  }
+  body.push(`out[i] = ${store(result, outDtype)};`);
+  const kernel = perElementKernel({
+    name: p.name,
+    header: [...p.header, `${kind} over groups of ${groupSize}, one invocation per output element`],
+    limits: p.limits,
+    decls: [bindingDecl(0, 'x', dtype, 'read'), bindingDecl(1, 'out', outDtype, 'read_write')],
+    invocations: outSize,
+    body,
+    helpers,
+  });
+  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+}

@@ -1,0 +1,84 @@
+/**
+ * Kernels of the nn ops: softmax and logSoftmax along any axis, one invocation per row
+ * (the 1-D slice along the axis) in three passes over it — its max, the sum of exp(x −
+ * max), then the results — so logits of ±1e4 neither overflow nor lose accuracy; and
+ * oneHot, one invocation per output element.
+ */
+
+import type { DType } from '../compiler/dtype.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, literal, store } from '../compiler/codegen/wgsl.js';
+import type { KernelSpec } from '../compiler/ops/op.js';
+import type { Shape } from '../compiler/shape.js';
+import { sizeOf } from '../compiler/shape.js';
+import { perElementKernel } from './reduce.js';
+
+interface NodeKernel {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  /** Node ids of the input and the output. */
+  readonly ids: readonly [number, number];
+}
+
+/** A tensor seen as [outer, length, inner] around `axis`. */
+function around(shape: Shape, axis: number): { outer: number; length: number; inner: number } {
+  return { outer: sizeOf(shape.slice(0, axis)), length: shape[axis]!, inner: sizeOf(shape.slice(axis + 1)) };
+}
+
+/** softmax (or, with `log`, logSoftmax) of f32 `shape` along `axis`. */
+export function softmaxKernel(p: NodeKernel & { readonly shape: Shape; readonly axis: number; readonly log: boolean }): KernelSpec[] {
+  const { outer, length, inner } = around(p.shape, p.axis);
+  const rows = outer * inner;
+  if (rows * length === 0) return [];
+  // Row i is (o, t) = (i / inner, i % inner); its elements sit `inner` apart from x[o·length·inner + t].
+  const base = inner === 1 ? `i * ${length}u` : outer === 1 ? 'i' : `(i / ${inner}u) * ${length * inner}u + i % ${inner}u`;
+  const at = inner === 1 ? 'base + j' : `base + j * ${inner}u`;
+  const body = [
+    `let base = ${base};`,
+    'var row_max = x[base];',
+    `for (var j = 1u; j < ${length}u; j++) { row_max = max(row_max, x[${at}]); }`,
+    'var total = 0.0f;',
+    `for (var j = 0u; j < ${length}u; j++) { total += exp(x[${at}] - row_max); }`,
+    ...(p.log
+      ? ['let log_total = log(total);', `for (var j = 0u; j < ${length}u; j++) { out[${at}] = x[${at}] - row_max - log_total; }`]
+      : [`for (var j = 0u; j < ${length}u; j++) { out[${at}] = exp(x[${at}] - row_max) / total; }`]),
+  ];
+  const kernel = perElementKernel({
+    name: p.name,
+    header: [...p.header, `${rows} rows of ${length}, one invocation per row`],
+    limits: p.limits,
+    decls: [bindingDecl(0, 'x', 'f32', 'read'), bindingDecl(1, 'out', 'f32', 'read_write')],
+    invocations: rows,
+    body,
+  });
+  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+}
+
+/**
+ * oneHot of i32 `indices` with the new axis of size `depth` at `axis` of the output:
+ * output element (o, d, t) is 1 where indices[o, t] == d. An index outside [0, depth)
+ * equals no d, so its row is all zeros.
+ */
+export function oneHotKernel(
+  p: NodeKernel & { readonly indices: Shape; readonly depth: number; readonly axis: number; readonly dtype: DType },
+): KernelSpec[] {
+  const inner = sizeOf(p.indices.slice(p.axis));
+  const size = sizeOf(p.indices) * p.depth;
+  if (size === 0) return [];
+  // Output element i is (o, d, t) with o·inner + t the index it reads.
+  const body = [
+    `let d = ${inner === 1 ? 'i' : `(i / ${inner}u)`} % ${p.depth}u;`,
+    `let index = indices[${inner === 1 ? `i / ${p.depth}u` : `(i / ${p.depth * inner}u) * ${inner}u + i % ${inner}u`}];`,
+    `out[i] = ${store(p.dtype === 'bool' ? 'index == i32(d)' : `select(${literal(0, p.dtype)}, ${literal(1, p.dtype)}, index == i32(d))`, p.dtype)};`,
+  ];
+  const kernel = perElementKernel({
+    name: p.name,
+    header: p.header,
+    limits: p.limits,
+    decls: [bindingDecl(0, 'indices', 'i32', 'read'), bindingDecl(1, 'out', p.dtype, 'read_write')],
+    invocations: size,
+    body,
+  });
+  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+}

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { DeviceLimitError } from '../../compiler/errors.js';
+import type { PlanLimits } from '../../runtime/plan-check.js';
+import { PlanError } from '../../compiler/errors.js';
+import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
+import { scalePlan } from '../scale-plan.js';
+
+const DELETE = Symbol('delete');
+
+/** The plan with the field at a dotted path (`buffers.1.role`; '' for the whole plan) set to `value`, or deleted. */
+function corrupted(path: string, value: unknown): unknown {
+  if (path === '') return value;
+  const plan = scalePlan() as unknown as Record<string, unknown>;
+  const keys = path.split('.');
+  let parent = plan as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  if (value === DELETE) delete parent[keys.at(-1)!];
+  else parent[keys.at(-1)!] = value;
+  return plan;
+}
+
+/** [what is corrupted, where, the bad value, the message expected]. */
+const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
+  ['the plan is not an object', '', null, /invalid plan: plan: expected an object, got null/],
+  ['the plan is an array', '', [], /plan: expected an object, got an array/],
+  ['format', 'format', 'onnx', /format: expected 'kiln-plan', got "onnx"/],
+  ['version', 'version', 2, /version: expected 1, got 2/],
+  ['name', 'name', DELETE, /name: must be a string/],
+  ['buffers', 'buffers', {}, /buffers: must be an array/],
+  ['kernels', 'kernels', null, /kernels: must be an array/],
+  ['entries', 'entries', [], /entries: must be an object/],
+  ['a buffer that is not an object', 'buffers.1', 7, /buffers\[1\]: must be an object/],
+  ['buffer id', 'buffers.2.id', 5, /buffers\[2\]\.id: 5 does not match its position 2/],
+  ['buffer name', 'buffers.0.name', 3, /buffers\[0\]\.name: must be a string/],
+  ['buffer role', 'buffers.1.role', 'weight', /buffers\[1\]\.role: unknown role "weight"/],
+  ['buffer dtype', 'buffers.1.dtype', 'f16', /buffers\[1\]\.dtype: unknown dtype "f16" \(f32, i32 or bool\)/],
+  ['buffer shape', 'buffers.1.shape', [3, -1], /buffers\[1\]\.shape: must be non-negative integers, got \[3,-1\]/],
+  ['buffer shape of non-integers', 'buffers.1.shape', [1.5], /buffers\[1\]\.shape: must be non-negative integers/],
+  ['buffer bytes too small', 'buffers.1.bytes', 8, /buffers\[1\]\.bytes: 8 cannot hold 3 elements/],
+  ['buffer bytes not a multiple of 4', 'buffers.1.bytes', 13, /buffers\[1\]\.bytes: 13 cannot hold/],
+  ['const data count', 'buffers.3.data', [1, 2], /buffers\[3\]\.data: must be 1 or 1 numbers/],
+  ['const data of non-numbers (NaN written to JSON becomes null)', 'buffers.3.data', [null], /buffers\[3\]\.data: must be 1 or 1 numbers/],
+  ['a const without data', 'buffers.3.data', DELETE, /buffers\[3\]\.data: a const buffer needs data/],
+  ['data on a buffer that is not const', 'buffers.1.data', [1], /buffers\[1\]\.data: only const buffers carry data/],
+  ['a kernel that is not an object', 'kernels.1', 'k', /kernels\[1\]: must be an object/],
+  ['kernel name', 'kernels.1.name', 1, /kernels\[1\] \(1\)\.name: must be a string/],
+  ['kernel wgsl', 'kernels.1.wgsl', DELETE, /kernels\[1\] \(k2_mul\)\.wgsl: must be a string/],
+  ['kernel bindings', 'kernels.1.bindings', 0, /kernels\[1\] \(k2_mul\)\.bindings: must be an array of buffer ids/],
+  ['a kernel binding of a buffer that does not exist', 'kernels.1.bindings.3', 9, /kernels\[1\] \(k2_mul\)\.bindings\[3\]: buffer id 9 does not exist \(the plan has 6 buffers\)/],
+  ['kernel workgroups', 'kernels.1.workgroups', [1, 1], /kernels\[1\] \(k2_mul\)\.workgroups: must be three non-negative integers, got \[1,1\]/],
+  ['kernel nodes', 'kernels.1.nodes', ['%2'], /kernels\[1\] \(k2_mul\)\.nodes: must be an array of node ids/],
+  ['kernel ops', 'kernels.1.ops', [2], /kernels\[1\] \(k2_mul\)\.ops: must be an array of op names/],
+  ['kernel nodes and ops of different lengths', 'kernels.1.ops', ['mul'], /kernels\[1\] \(k2_mul\): has 2 nodes but 1 ops/],
+  ['an entry that is not an object', 'entries.forward', 1, /entries\.forward: must be an object/],
+  ['entry inputs', 'entries.forward.inputs', DELETE, /entries\.forward\.inputs: must be an object of buffer ids/],
+  ['an entry input of a buffer that does not exist', 'entries.forward.inputs.x', 12, /entries\.forward\.inputs\.x: buffer id 12 does not exist/],
+  ['an entry input that is not an input buffer', 'entries.forward.inputs.x', 1, /entries\.forward\.inputs\.x: buffer #1 \(w\) has role param, not input/],
+  ['entry outputs', 'entries.forward.outputs', [2], /entries\.forward\.outputs: must be an object of buffer ids/],
+  ['an entry output of a buffer that does not exist', 'entries.forward.outputs.y', -1, /entries\.forward\.outputs\.y: buffer id -1 does not exist/],
+  ['entry output shapes', 'entries.forward.outputShapes', [[3]], /entries\.forward\.outputShapes: must be an object of shapes/],
+  ['the shape of an output that does not exist', 'entries.forward.outputShapes', { z: [3] }, /entries\.forward\.outputShapes\.z: is not an output of this entry/],
+  ['an output shape of non-integers', 'entries.forward.outputShapes', { y: [1, 'x'] }, /entries\.forward\.outputShapes\.y: must be non-negative integers, got \[1,"x"\]/],
+  ['an output shape with another element count', 'entries.forward.outputShapes', { y: [2, 2] }, /entries\.forward\.outputShapes\.y: \[2,2\] does not have the 3 elements of buffer #2 \(%2\)/],
+  ['entry dispatches', 'entries.forward.dispatches', {}, /entries\.forward\.dispatches: must be an array of kernel indices/],
+  ['a dispatch of a kernel that does not exist', 'entries.forward.dispatches', [0, 2], /entries\.forward\.dispatches\[1\]: kernel 2 does not exist \(the plan has 2 kernels\)/],
+  ['entry copies', 'entries.trainStep.copies', DELETE, /entries\.trainStep\.copies: must be an array of \{from, to\}/],
+  ['a copy that is not an object', 'entries.trainStep.copies', [[2, 1]], /entries\.trainStep\.copies\[0\]: must be an object \{from, to\}/],
+  ['a copy from a buffer that does not exist', 'entries.trainStep.copies.0.from', 40, /entries\.trainStep\.copies\[0\]\.from: buffer id 40 does not exist/],
+  ['a copy into a buffer that is not a param or state', 'entries.trainStep.copies.0.to', 0, /entries\.trainStep\.copies\[0\]\.to: buffer #0 \(x\) has role input, not param or state/],
+  ['a copy between buffers of different sizes', 'entries.trainStep.copies.0', { from: 3, to: 1 }, /entries\.trainStep\.copies\[0\]: #3 \(%3, 4 bytes\) and #1 \(w, 12 bytes\) differ in size/],
+  [
+    'a copy reading a slot another copy writes (the result would depend on their order)',
+    'entries.trainStep.copies.1',
+    { from: 1, to: 1 },
+    /entries\.trainStep\.copies\[1\]\.from: buffer #1 is also written by a copy of this entry/,
+  ],
+  ['a missing init entry', 'entries.init', DELETE, /entries: the 'init' entry is missing/],
+  ['an init entry with inputs', 'entries.init.inputs', { x: 0 }, /entries\.init\.inputs: init takes no inputs/],
+];
+
+describe('runtime/plan-check', () => {
+  it('accepts a valid plan, and the same plan after a JSON round trip', () => {
+    const plan = scalePlan();
+    expect(() => validatePlan(plan)).not.to.throw();
+    expect(() => validatePlan(JSON.parse(JSON.stringify(plan)))).not.to.throw();
+  });
+
+  describe('rejects a corrupted plan with a PlanError naming the field', () => {
+    for (const [what, path, value, message] of cases) {
+      it(what, () => {
+        const plan = corrupted(path, value);
+        expect(() => validatePlan(plan)).to.throw(PlanError, message);
+        expect(() => validatePlan(plan)).to.throw(/The plan is corrupted or was hand-edited; recompile it with compile\(\)\./);
+      });
+    }
+  });
+
+  describe('checkPlanFitsDevice', () => {
+    const limits: PlanLimits = {
+      maxComputeWorkgroupsPerDimension: 65535,
+      maxStorageBuffersPerShaderStage: 8,
+      maxStorageBufferBindingSize: 1 << 27,
+      maxBufferSize: 1 << 28,
+    };
+    const plan = scalePlan;
+
+    it('accepts a plan within the limits', () => {
+      expect(() => checkPlanFitsDevice(plan(), limits)).not.to.throw();
+    });
+
+    it('rejects a kernel with more workgroups than the device dispatches, naming the kernel and the fix', () => {
+      expect(() => checkPlanFitsDevice(plan(), { ...limits, maxComputeWorkgroupsPerDimension: 0 })).to.throw(
+        DeviceLimitError,
+        /plan 'scale': kernel init_1_w dispatches \[1, 1, 1\] workgroups, over this device's maxComputeWorkgroupsPerDimension of 0\. Recompile the plan for this device/,
+      );
+    });
+
+    it('rejects a kernel that binds more storage buffers than the device allows', () => {
+      expect(() => checkPlanFitsDevice(plan(), { ...limits, maxStorageBuffersPerShaderStage: 3 })).to.throw(
+        DeviceLimitError,
+        /kernel k2_mul binds 4 storage buffers, over this device's maxStorageBuffersPerShaderStage of 3/,
+      );
+    });
+
+    it('rejects a buffer larger than the device can bind', () => {
+      expect(() => checkPlanFitsDevice(plan(), { ...limits, maxBufferSize: 8 })).to.throw(
+        DeviceLimitError,
+        /buffer #0 \(x\) needs 12 bytes, over this device's storage-buffer limit of 8/,
+      );
+    });
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * A small plan written by hand (y = x·w, trained by copying y into w), so tests of plan
+ * tooling (plan-check, printPlan) do not change with codegen. A fresh copy each call:
+ * tests corrupt it freely.
+ */
+
+import type { Plan } from '../compiler/plan-format.js';
+
+export function scalePlan(): Plan {
+  return {
+    format: 'kiln-plan',
+    version: 1,
+    name: 'scale',
+    buffers: [
+      { id: 0, name: 'x', role: 'input', dtype: 'f32', shape: [3], bytes: 12 },
+      { id: 1, name: 'w', role: 'param', dtype: 'f32', shape: [3], bytes: 12 },
+      { id: 2, name: '%2', role: 'transient', dtype: 'f32', shape: [3], bytes: 12 },
+      { id: 3, name: '%3', role: 'const', dtype: 'f32', shape: [], bytes: 4, data: [0.5] },
+      { id: 4, name: '%4', role: 'const', dtype: 'i32', shape: [6], bytes: 24, data: [1, 2, 3, 4, 5, 6] },
+      { id: 5, name: 'step', role: 'state', dtype: 'i32', shape: [], bytes: 4 },
+    ],
+    kernels: [
+      { name: 'init_1_w', wgsl: '// w = 1', bindings: [1], workgroups: [1, 1, 1], nodes: [1], ops: ['param'] },
+      { name: 'k2_mul', wgsl: '// y = x * w * 0.5', bindings: [0, 1, 3, 2], workgroups: [1, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
+    ],
+    entries: {
+      init: { inputs: {}, outputs: {}, dispatches: [0], copies: [] },
+      forward: { inputs: { x: 0 }, outputs: { y: 2, y2d: 2 }, outputShapes: { y2d: [1, 3] }, dispatches: [1], copies: [] },
+      trainStep: { inputs: { x: 0 }, outputs: { y: 2 }, dispatches: [1, 1], copies: [{ from: 2, to: 1 }] },
+    },
+  };
+}
