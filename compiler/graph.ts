@@ -36,6 +36,19 @@ export function roleOf(node: Node): Role {
   return source.SOURCE_OPS.has(node.op) ? (node.op as Role) : 'computed';
 }
 
+/** Ids of the nodes `targets` depend on, themselves included (what evaluating them needs). */
+export function ancestorsOf(graph: Graph, targets: readonly number[]): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...graph.node(id).inputs);
+  }
+  return seen;
+}
+
 export interface PersistentOptions {
   /** Initializer: a kind such as `'glorotUniform'`, or a full spec. Default zeros. */
   init?: InitKind | InitSpec;

@@ -7,7 +7,7 @@
 
 import { deviceBytes } from './dtype.js';
 import { DeviceLimitError, GraphError } from './errors.js';
-import { Graph, roleOf } from './graph.js';
+import { Graph, ancestorsOf, roleOf } from './graph.js';
 import type { Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
@@ -42,19 +42,6 @@ function limitsFrom(given: Partial<KernelLimits> | undefined): KernelLimits {
     if (typeof value === 'number') limits[key] = value;
   }
   return limits;
-}
-
-/** Ids of the nodes the given targets depend on, themselves included. */
-function ancestors(graph: Graph, targets: readonly number[]): Set<number> {
-  const seen = new Set<number>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...graph.node(id).inputs);
-  }
-  return seen;
 }
 
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
@@ -110,7 +97,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
   entries['init'] = initEntry(graph, limits, addKernel, bufferOf);
   for (const [name, entry] of Object.entries(sources)) {
     const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
-    const needed = ancestors(graph, targets);
+    const needed = ancestorsOf(graph, targets);
     const dispatches: number[] = [];
     const inputs: Record<string, number> = {};
     for (const node of graph.nodes) {

@@ -8,7 +8,7 @@ import type { DType, Precision } from './dtype.js';
 import { allocate, isFloat } from './dtype.js';
 import { FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
-import { roleOf } from './graph.js';
+import { ancestorsOf, roleOf } from './graph.js';
 import type { InitSpec } from './init.js';
 import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
@@ -75,19 +75,6 @@ function checkValue(node: Node, given: HostValue, precision: Precision): HostArr
   return hostArray(node.dtype, node.shape, given, precision);
 }
 
-/** Ids of the nodes `targets` depend on (including themselves). */
-function neededNodes(graph: Graph, targets: readonly number[]): Set<number> {
-  const needed = new Set<number>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    stack.push(...graph.node(id).inputs);
-  }
-  return needed;
-}
-
 /** Evaluates the given nodes (by id) and returns their values in the same order. */
 export function evaluateNodes(graph: Graph, targets: readonly number[], options: InterpretOptions = {}): HostArray[] {
   const precision = options.precision ?? 'f32';
@@ -100,7 +87,7 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
       throw new FeedError(`feed '${name}' matches no input of graph '${graph.name}'. Inputs: ${known}.`);
     }
   }
-  const needed = neededNodes(graph, targets);
+  const needed = ancestorsOf(graph, targets);
   const values = new Map<number, HostArray>();
   const ctx = { precision };
   for (const node of graph.nodes) {

@@ -3,14 +3,14 @@
  * softmax cross-entropy, SGD lr 0.01 momentum 0.9) learns Fashion-MNIST; every step is
  * one submit of one compute pass, and weights never leave the GPU.
  *
- *   npm start -- --epochs 3 --batch 128 --steps 100 --test-limit 2000
+ *   npm start -- --epochs 5 --batch 64 --steps 100 --test-limit 2000
  */
 
 import { parseArgs } from 'node:util';
-import { Graph, Session, compile, requestDevice, sgd, trainingProgram } from '../index.js';
-import type { Tensor } from '../index.js';
+import { Session, compile, requestDevice } from '../index.js';
 import type { FashionMnistSplit } from './data/fashion-mnist.js';
 import { IMAGE_SIZE, loadFashionMnist } from './data/fashion-mnist.js';
+import { seedMlp } from './models/seed-mlp.js';
 
 interface Options {
   epochs: number;
@@ -27,8 +27,8 @@ interface Options {
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      epochs: { type: 'string', default: '3' },
-      batch: { type: 'string', default: '128' },
+      epochs: { type: 'string', default: '5' },
+      batch: { type: 'string', default: '64' },
       lr: { type: 'string', default: '0.01' },
       momentum: { type: 'string', default: '0.9' },
       steps: { type: 'string' },
@@ -51,23 +51,6 @@ function readOptions(): Options {
     testLimit: positive('test-limit', values['test-limit']),
     seed: Number(values.seed),
   };
-}
-
-/** The seed MLP for `batch` images, its loss, and its training program. */
-function buildModel(options: Options) {
-  const g = new Graph('fashion_mlp', { seed: options.seed });
-  const images = g.input('images', [options.batch, IMAGE_SIZE]);
-  const labels = g.input('labels', [options.batch], 'i32');
-  const dense = (name: string, x: Tensor, units: number): Tensor => {
-    const fanIn = x.shape[1]!;
-    const w = g.param(`${name}.w`, [fanIn, units], { init: 'linearDefault' });
-    const b = g.param(`${name}.b`, [units], { init: { kind: 'linearDefault', fanIn } });
-    return x.matmul(w).add(b);
-  };
-  const logits = dense('fc3', dense('fc2', dense('fc1', images, 128).relu(), 64).relu(), 10);
-  g.output('logits', logits);
-  const loss = logits.softmaxCrossEntropy(labels);
-  return trainingProgram(g, { loss, optimizer: sgd({ lr: options.lr, momentum: options.momentum }) });
 }
 
 /** A deterministic shuffle (xorshift) so runs are reproducible from --seed. */
@@ -129,7 +112,7 @@ async function main(): Promise<void> {
   console.log(`adapter: ${[vendor, architecture, description].filter(Boolean).join(' / ')} (${backend}${software ? ', software' : ''})`);
 
   const compileStart = performance.now();
-  const program = buildModel(options);
+  const program = seedMlp(options);
   const plan = compile(program, { limits: gpu.limits });
   const session = await Session.create(gpu.device, plan);
   const trainStep = plan.entries['trainStep']!;

@@ -6,9 +6,9 @@
  */
 
 import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
-import { bindingDecl } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
 import { sizeOf } from '../compiler/shape.js';
-import { elementKernel, storedLiteral } from './movement.js';
+import { storedLiteral } from './movement.js';
 
 /** `let name = …;` lines splitting flat `i` of an `[outer, middle, inner]` block into its three coordinates. */
 function splitBlock(outer: number, middle: number, inner: number, names: readonly [string, string, string]): string[] {
@@ -53,7 +53,7 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
     `  out[i] = ${storedLiteral(0, out.dtype)};`,
     '}',
   ];
-  const kernel = elementKernel(ctx, {
+  const kernel = perElementKernel({ limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'indices', 'i32', 'read'), bindingDecl(2, 'out', out.dtype, 'read_write')],
@@ -84,7 +84,7 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
   const zero = storedLiteral(0, out.dtype);
   if (count === 0) {
     // Nothing is added: bind only the output (auto layouts drop bindings a shader never reads).
-    const kernel = elementKernel(ctx, {
+    const kernel = perElementKernel({ limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
       decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
@@ -105,7 +105,7 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     '}',
     'out[i] = sum;',
   ];
-  const kernel = elementKernel(ctx, {
+  const kernel = perElementKernel({ limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [

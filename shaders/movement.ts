@@ -8,7 +8,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, specialFloatHelpers, unravel } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
 /** A value of `dtype` as its buffer stores it (bool as u32 0/1), for writing without conversion. */
@@ -16,26 +16,6 @@ export function storedLiteral(value: number, dtype: DType): string {
   return dtype === 'bool' ? (value !== 0 ? '1u' : '0u') : literal(value, dtype);
 }
 
-/** A complete single-function kernel around `body`, one invocation per element of `invocations`. */
-export function elementKernel(
-  ctx: LoweringContext,
-  spec: { name: string; header: readonly string[]; decls: readonly string[]; invocations: number; body: readonly string[] },
-): { wgsl: string; workgroups: readonly [number, number, number] } {
-  const g = grid(spec.invocations, ctx.limits);
-  const wgsl = [
-    kernelHeader(spec.name, spec.header),
-    ...spec.decls,
-    ...specialFloatHelpers(spec.body.join('\n')),
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    `fn main(${g.params}) {`,
-    `  ${g.prologue}`,
-    ...spec.body.filter((line) => line !== '').map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
-  return { wgsl, workgroups: g.workgroups };
-}
 
 /**
  * `base + c0 * s0 + …` for strides of either sign. Positive terms come before negative
@@ -65,7 +45,7 @@ export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; st
     ...(moves ? [unravel('i', out.shape, 'c')] : []),
     `out[i] = x[${moves ? signedOffset(read.base, coords, read.strides) : `${read.base}u`}];`,
   ];
-  const kernel = elementKernel(ctx, {
+  const kernel = perElementKernel({ limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
@@ -90,7 +70,7 @@ export function padKernel(
   const fill = storedLiteral(attrs.value, out.dtype);
   if (sizeOf(x.shape) === 0) {
     // Nothing to place: all fill. Only the output is bound (auto layouts drop bindings a shader never reads).
-    const kernel = elementKernel(ctx, {
+    const kernel = perElementKernel({ limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
       decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
@@ -125,7 +105,7 @@ export function padKernel(
     conditions.length === 0
       ? [...lines, `out[i] = ${read};`]
       : [...lines, `if (${conditions.join(' && ')}) {`, `  out[i] = ${read};`, '} else {', `  out[i] = ${fill};`, '}'];
-  const kernel = elementKernel(ctx, {
+  const kernel = perElementKernel({ limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
@@ -160,7 +140,7 @@ export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] 
     const header = [...ctx.header, `operand ${k} (%${part.id}) fills axis ${axis} at [${from}, ${axisStart})`];
     const shifted = (index: string): string => (start === 0 ? index : `${start}u + ${index}`);
     const to = outer === 1 ? shifted('i') : `(i / ${run}u) * ${row}u + ${shifted(`i % ${run}u`)}`;
-    const kernel = elementKernel(ctx, {
+    const kernel = perElementKernel({ limits: ctx.limits,
       name,
       header,
       decls: [bindingDecl(0, 'part', part.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],

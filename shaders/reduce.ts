@@ -16,37 +16,11 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, load, specialFloatHelpers, store, unravel } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
-/** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
-export function perElementKernel(spec: {
-  readonly name: string;
-  readonly header: readonly string[];
-  readonly limits: KernelLimits;
-  readonly decls: readonly string[];
-  readonly invocations: number;
-  readonly body: readonly string[];
-  readonly helpers?: readonly string[];
-}): { wgsl: string; workgroups: readonly [number, number, number] } {
-  const g = grid(spec.invocations, spec.limits);
-  const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
-  const wgsl = [
-    kernelHeader(spec.name, spec.header),
-    ...spec.decls,
-    ...helpers,
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    `fn main(${g.params}) {`,
-    `  ${g.prologue}`,
-    ...spec.body.map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
-  return { wgsl, workgroups: g.workgroups };
-}
 
 /** A kernel writing `value` to every element of node `id`'s buffer (nothing when it is empty). */
 export function fillKernel(spec: {

@@ -7,11 +7,10 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, literal, store } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, literal, perElementKernel, store } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
-import { perElementKernel } from './reduce.js';
 
 interface NodeKernel {
   readonly name: string;

@@ -152,3 +152,30 @@ export function grid(invocations: number, limits: KernelLimits, index = 'i'): Gr
   };
 }
 
+
+/** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
+export function perElementKernel(spec: {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  readonly decls: readonly string[];
+  readonly invocations: number;
+  readonly body: readonly string[];
+  readonly helpers?: readonly string[];
+}): { wgsl: string; workgroups: readonly [number, number, number] } {
+  const g = grid(spec.invocations, spec.limits);
+  const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
+  const wgsl = [
+    kernelHeader(spec.name, spec.header),
+    ...spec.decls,
+    ...helpers,
+    '',
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    `fn main(${g.params}) {`,
+    `  ${g.prologue}`,
+    ...spec.body.filter((line) => line !== '').map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+  return { wgsl, workgroups: g.workgroups };
+}
