@@ -10,6 +10,20 @@ export type PlanDType = 'f32' | 'i32' | 'bool';
 /** Where a buffer's contents come from and how long they live. */
 export type BufferRole = 'input' | 'param' | 'state' | 'const' | 'transient';
 
+/** A number as a plan stores it: JSON numbers, plus the three values JSON cannot spell. */
+export type PlanNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+/** Encodes a number for a plan (NaN and ±Infinity as strings). */
+export function toPlanNumber(value: number): PlanNumber {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** Decodes a plan number. */
+export function fromPlanNumber(value: PlanNumber): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
 export interface PlanBuffer {
   readonly id: number;
   /** The user's name for inputs/params/state; a node label such as `%12` otherwise. */
@@ -19,8 +33,11 @@ export interface PlanBuffer {
   readonly shape: readonly number[];
   /** Allocation size in bytes (at least 4, a multiple of 4: WebGPU binds no empty buffers). */
   readonly bytes: number;
-  /** Row-major values of a const buffer, uploaded once at session creation. */
-  readonly data?: readonly number[];
+  /**
+   * Row-major values of a const buffer (one value: a splat), uploaded once at session
+   * creation. JSON has no NaN or ±Infinity, so those are written as strings.
+   */
+  readonly data?: readonly PlanNumber[];
 }
 
 /** One compute shader and its dispatch. */

@@ -4,7 +4,7 @@
  * each entry point's inputs, outputs, dispatch order and update copies, and totals.
  */
 
-import type { BufferRole, Plan, PlanBuffer } from './plan-format.js';
+import type { BufferRole, Plan, PlanBuffer, PlanNumber } from './plan-format.js';
 
 const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
 const WRAP = 100;
@@ -72,7 +72,7 @@ function bufferLabel(plan: Plan, id: number): string {
   return b ? `#${id} ${b.name}` : `#${id}?`;
 }
 
-function constantSummary(data: readonly number[]): string {
+function constantSummary(data: readonly PlanNumber[]): string {
   if (data.length === 1) return `= ${data[0]} (splat)`;
   const shown = data.slice(0, 4).join(', ');
   return `= [${shown}${data.length > 4 ? `, … ${data.length - 4} more` : ''}]`;

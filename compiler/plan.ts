@@ -17,7 +17,7 @@ import type { KernelLimits } from './codegen/wgsl.js';
 import { DEFAULT_LIMITS } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
 import type { BufferRole, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
-import { PLAN_FORMAT, PLAN_VERSION } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
@@ -151,7 +151,7 @@ function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
     dtype: node.dtype,
     shape: [...node.shape],
     bytes,
-    ...(node.op === 'const' ? { data: [...(node.attrs['value'] as readonly number[])] } : {}),
+    ...(node.op === 'const' ? { data: (node.attrs['value'] as readonly number[]).map(toPlanNumber) } : {}),
   };
 }
 

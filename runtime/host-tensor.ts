@@ -6,6 +6,7 @@
 
 import { FeedError } from '../compiler/errors.js';
 import type { PlanBuffer, PlanDType } from '../compiler/plan-format.js';
+import { fromPlanNumber } from '../compiler/plan-format.js';
 
 /** A tensor's values on the host, as a session returns them (bool as 0/1 bytes). */
 export interface HostTensor {
@@ -87,7 +88,7 @@ function describeElement(value: unknown): string {
 
 /** The bytes of a const buffer: its data, or its one value repeated. */
 export function constantBytes(buffer: PlanBuffer): ArrayBuffer {
-  const data = buffer.data!;
+  const data = buffer.data!.map(fromPlanNumber);
   const values = data.length === 1 ? new Array<number>(elementCount(buffer)).fill(data[0]!) : data;
   return feedBytes(`const buffer #${buffer.id} (${buffer.name})`, buffer, values);
 }

@@ -65,8 +65,9 @@ function checkBuffer(b: unknown, i: number): void {
   const data = b['data'];
   if (data !== undefined) {
     if (b['role'] !== 'const') fail(`${where}.data`, 'only const buffers carry data');
-    if (!Array.isArray(data) || (data.length !== 1 && data.length !== count) || !data.every((v) => typeof v === 'number')) {
-      fail(`${where}.data`, `must be 1 or ${count} numbers`);
+    const isPlanNumber = (v: unknown): boolean => typeof v === 'number' || v === 'NaN' || v === 'Infinity' || v === '-Infinity';
+    if (!Array.isArray(data) || (data.length !== 1 && data.length !== count) || !data.every(isPlanNumber)) {
+      fail(`${where}.data`, `must be 1 or ${count} numbers ('NaN', 'Infinity' and '-Infinity' as strings)`);
     }
   } else if (b['role'] === 'const') {
     fail(`${where}.data`, 'a const buffer needs data');

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { ArgumentError, DeviceError, FeedError, KernelError } from '../../compiler/errors.js';
+import { ArgumentError, DeviceError, FeedError, KernelError, SessionError } from '../../compiler/errors.js';
 import { Graph } from '../../compiler/graph.js';
 import { compile } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
 import { initialParams, interpret } from '../../compiler/reference.js';
 import { requestDevice } from '../../runtime/device.js';
 import type { Feed, HostTensor } from '../../runtime/session.js';
-import { SessionError } from '../../compiler/errors.js';
 import { Session } from '../../runtime/session.js';
 import { testData } from '../helpers.js';
 import { gpu } from './harness.js';
@@ -236,6 +235,24 @@ describe('Session (GPU runtime)', function () {
     try {
       const params = await session.getParams(['w', 'w']);
       expect(Object.keys(params)).to.deep.equal(['w']);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+describe('a plan with non-finite constants', () => {
+  it('survives JSON (NaN and ±Infinity are written as strings) and uploads them exactly', async () => {
+    const g = new Graph('specials');
+    const x = g.input('x', [4]);
+    g.output('y', x.add(g.constant([Number.NaN, Infinity, -Infinity, 1.5])));
+    const { device } = await gpu();
+    const plan = JSON.parse(JSON.stringify(compile(g))) as Plan;
+    const session = await Session.create(device, plan);
+    try {
+      const { y } = await session.forward({ x: [1, 2, 3, 4] });
+      expect(Number.isNaN(y!.data[0]!)).to.equal(true);
+      expect(Array.from(y!.data).slice(1)).to.deep.equal([Infinity, -Infinity, 5.5]);
     } finally {
       session.destroy();
     }
