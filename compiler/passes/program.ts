@@ -1,0 +1,92 @@
+/**
+ * What the passes transform: a graph with its entry points (the outputs each entry
+ * returns and the updates it applies). Every pass is a pure function GraphProgram →
+ * GraphProgram that builds a new graph, so each stage stays printable and comparable.
+ */
+
+import { Graph, roleOf } from '../graph.js';
+import type { Node } from '../graph.js';
+import type { InitSpec } from '../init.js';
+import type { Attrs } from '../ops/op.js';
+import { getOp } from '../ops/op.js';
+import type { Tensor } from '../tensor.js';
+import type { TrainingProgram } from '../train.js';
+
+export interface EntrySource {
+  /** Output name → node id. */
+  readonly outputs: Readonly<Record<string, number>>;
+  /** `[target, value]`: after the entry runs, param/state `target` holds node `value`. */
+  readonly assignments: readonly (readonly [number, number])[];
+}
+
+export interface GraphProgram {
+  readonly graph: Graph;
+  readonly entries: Readonly<Record<string, EntrySource>>;
+}
+
+export type Pass = (program: GraphProgram) => GraphProgram;
+
+/** A graph's program: `forward` for a plain graph; `forward` and `trainStep` for a training program. */
+export function programOf(source: Graph | TrainingProgram): GraphProgram {
+  if (source instanceof Graph) {
+    return { graph: source, entries: { forward: { outputs: Object.fromEntries(source.outputs), assignments: [] } } };
+  }
+  return { graph: source.graph, entries: { forward: source.forward, trainStep: source.trainStep } };
+}
+
+/** Ids of the nodes any entry needs (outputs, update values and what they depend on). */
+export function liveNodes(program: GraphProgram): Set<number> {
+  const { graph } = program;
+  const live = new Set<number>();
+  const stack = Object.values(program.entries).flatMap((e) => [...Object.values(e.outputs), ...e.assignments.flatMap(([t, v]) => [t, v])]);
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
+    live.add(id);
+    stack.push(...graph.node(id).inputs);
+  }
+  return live;
+}
+
+/**
+ * Decides what a node becomes in the rebuilt graph, given its already-rebuilt inputs:
+ * return a tensor of the new graph, or undefined to re-apply the node's op unchanged.
+ */
+export type Rewrite = (node: Node, inputs: readonly Tensor[], graph: Graph) => Tensor | undefined;
+
+/**
+ * Rebuilds the program node by node into a new graph: sources keep their names and
+ * attributes (so params keep their initializers), other nodes are rewritten or re-applied
+ * (which re-runs every shape rule), and entries are remapped. `keep` limits which
+ * non-source nodes are rebuilt (dead-code elimination passes the live set).
+ */
+export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefined, keep?: ReadonlySet<number>): GraphProgram {
+  const old = program.graph;
+  const graph = new Graph(old.name, { seed: old.seed });
+  const map = new Map<number, Tensor>();
+  for (const node of old.nodes) {
+    const role = roleOf(node);
+    if (role === 'input') map.set(node.id, graph.input(node.name!, node.shape, node.dtype));
+    else if (role === 'param' || role === 'state') {
+      const options = { init: node.attrs['init'] as InitSpec, dtype: node.dtype };
+      map.set(node.id, role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options));
+    } else if (keep === undefined || keep.has(node.id)) {
+      const inputs = node.inputs.map((id) => map.get(id)!);
+      const rewritten = role === 'const' ? undefined : rewrite(node, inputs, graph);
+      map.set(node.id, rewritten ?? graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name));
+    }
+  }
+  const idOf = (id: number): number => map.get(id)!.id;
+  for (const [name, id] of old.outputs) graph.output(name, map.get(id)!);
+  for (const [target, value] of old.assignments) graph.assign(map.get(target)!, map.get(value)!);
+  const entries = Object.fromEntries(
+    Object.entries(program.entries).map(([name, entry]) => [
+      name,
+      {
+        outputs: Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, idOf(id)])),
+        assignments: entry.assignments.map(([t, v]) => [idOf(t), idOf(v)] as const),
+      },
+    ]),
+  );
+  return { graph, entries };
+}
