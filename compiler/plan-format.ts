@@ -51,6 +51,8 @@ export interface PlanKernel {
   /** The graph nodes this kernel implements and their ops, for error messages and inspection. */
   readonly nodes: readonly number[];
   readonly ops: readonly string[];
+  /** Each output element depends only on same-index elements of same-shaped inputs (in-place safe). */
+  readonly elementwise?: boolean;
 }
 
 /** A way to run the plan: `init`, `forward`, `trainStep`. */

@@ -88,6 +88,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
       workgroups: [...spec.workgroups],
       nodes: nodes.map((n) => n.id),
       ops: nodes.map((n) => n.op),
+      ...(spec.elementwise ? { elementwise: true } : {}),
     });
     return kernels.length - 1;
   };

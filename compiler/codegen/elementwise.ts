@@ -50,7 +50,8 @@ export function emitElementwise<A extends Attrs>(
     '}',
     '',
   ].join('\n');
-  return { name: ctx.name, wgsl, workgroups: g.workgroups, bindings: [...buffers.map((b) => b.id), out.id] };
+    // In-place safe only when no operand is broadcast: then element i reads only elements i.
+  return { name: ctx.name, wgsl, workgroups: g.workgroups, bindings: [...buffers.map((b) => b.id), out.id], elementwise: !needsCoords };
 }
 
 /**

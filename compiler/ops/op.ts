@@ -74,6 +74,12 @@ export interface KernelSpec {
   readonly workgroups: readonly [number, number, number];
   /** Node ids whose buffers are bound at bindings 0, 1, …, the lowered node's own (written) among them. */
   readonly bindings: readonly number[];
+  /**
+   * True when every output element is computed from the same-index elements of its
+   * same-shaped inputs only (elementwise and loop-fused kernels): an output may then be
+   * written over such an input in place (the memory planner's in-place updates).
+   */
+  readonly elementwise?: boolean;
 }
 
 /**
