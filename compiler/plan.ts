@@ -12,7 +12,11 @@ import type { Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from './codegen/init.js';
-import { isAlias, lowerNode } from './codegen/lower.js';
+import { isAlias } from './codegen/lower.js';
+import { lowerGroup } from './codegen/fused.js';
+import type { FusionGroup } from './passes/fuse.js';
+import { fuseNodes } from './passes/fuse.js';
+import type { EntrySource } from './passes/program.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import { DEFAULT_LIMITS } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
@@ -23,6 +27,8 @@ import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
 
 export interface CompileOptions {
+  /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
+  fuse?: boolean;
   /**
    * The device's limits (`device.limits`), so kernels use what the hardware offers and are
    * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
@@ -30,10 +36,6 @@ export interface CompileOptions {
   limits?: Partial<KernelLimits>;
 }
 
-interface EntrySource {
-  readonly outputs: Readonly<Record<string, number>>;
-  readonly assignments: readonly (readonly [number, number])[];
-}
 
 function limitsFrom(given: Partial<KernelLimits> | undefined): KernelLimits {
   const limits = { ...DEFAULT_LIMITS };
@@ -93,25 +95,30 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     return kernels.length - 1;
   };
 
-  const kernelsOfNode = new Map<number, number[]>();
   const entries: Record<string, PlanEntry> = {};
   entries['init'] = initEntry(graph, limits, addKernel, bufferOf);
   for (const [name, entry] of Object.entries(sources)) {
     const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
     const needed = ancestorsOf(graph, targets);
-    const dispatches: number[] = [];
     const inputs: Record<string, number> = {};
     for (const node of graph.nodes) {
-      if (!needed.has(node.id)) continue;
-      const role = roleOf(node);
-      if (role === 'input') inputs[node.name!] = bufferOf(node.id);
-      if (role !== 'computed') continue;
-      let indices = kernelsOfNode.get(node.id);
-      if (!indices) {
-        indices = lowerNode(graph, node, limits).map((spec) => addKernel(spec, [node]));
-        kernelsOfNode.set(node.id, indices);
+      if (needed.has(node.id) && roleOf(node) === 'input') inputs[node.name!] = bufferOf(node.id);
+    }
+    // Each entry is fused on its own: a forward pass never runs (or writes) training work.
+    const externallyRead = new Set(targets.map(rootOf));
+    const groups =
+      options.fuse === false
+        ? unfusedGroups(graph, needed)
+        : fuseNodes(graph, needed, externallyRead, limits.maxStorageBuffersPerShaderStage);
+    const inPlace = options.fuse === false ? new Map<number, number>() : updatesInPlace(graph, groups, entry, needed, rootOf);
+    const dispatches: number[] = [];
+    for (const group of groups) {
+      const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
+      const members = group.nodes.map((id) => graph.node(id));
+      for (const spec of lowerGroup(graph, group, limits, writeInto)) {
+        const k = addKernel(spec, members);
+        if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
       }
-      dispatches.push(...indices.filter((k) => kernels[k]!.workgroups.every((n) => n > 0)));
     }
     const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
     const outputShapes = Object.fromEntries(
@@ -120,6 +127,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
         .map(([out, id]) => [out, [...graph.node(id).shape]]),
     );
     const copies = entry.assignments
+      .filter(([, value]) => !inPlace.has(value))
       .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
       .filter((copy) => copy.from !== copy.to);
     const written = new Set(copies.map((c) => c.to));
@@ -170,4 +178,46 @@ function initEntry(
     dispatches.push(addKernel(initKernel({ ...node, name: node.name! }, init, limits), [node]));
   }
   return { inputs: {}, outputs: {}, dispatches, copies: [] };
+}
+
+/** One group per node: the unfused plan. */
+function unfusedGroups(graph: Graph, needed: ReadonlySet<number>): FusionGroup[] {
+  return graph.nodes
+    .filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n))
+    .map((n) => ({ kind: 'single', nodes: [n.id], outputs: [n.id], shape: n.shape, reason: `${n.op}: unfused` }));
+}
+
+/**
+ * Which update values a fused kernel may write straight into their param/state (value id
+ * → target id), saving a buffer and a copy: the value must have no other reader; every
+ * other kernel reading the target must run earlier; inside the group the target may be
+ * read only elementwise (never by the anchor, whose invocations read other elements).
+ */
+function updatesInPlace(
+  graph: Graph,
+  groups: readonly FusionGroup[],
+  entry: EntrySource,
+  needed: ReadonlySet<number>,
+  rootOf: (id: number) => number,
+): Map<number, number> {
+  const inPlace = new Map<number, number>();
+  const readers = (target: number): number[] =>
+    groups.flatMap((g, position) =>
+      g.nodes.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
+    );
+  const outputIds = new Set(Object.values(entry.outputs).map(rootOf));
+  for (const [target, value] of entry.assignments) {
+    const position = groups.findIndex((g) => g.outputs.includes(value));
+    const group = groups[position];
+    if (!group || group.kind === 'single' || outputIds.has(value) || [...inPlace.values()].includes(target)) continue;
+    const consumers = graph.nodes.filter((n) => needed.has(n.id) && n.inputs.includes(value));
+    if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
+    if (readers(target).some((p) => p > position)) continue;
+    if (group.anchor !== undefined && graph.node(group.anchor).inputs.some((input) => rootOf(input) === target)) continue;
+    // Reads through an alias (a reshape of the target) would see other elements.
+    const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
+    if (aliasRead || !sameShape(graph.node(target).shape, group.shape)) continue;
+    inPlace.set(value, target);
+  }
+  return inPlace;
 }

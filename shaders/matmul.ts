@@ -14,7 +14,7 @@
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, grid, kernelHeader, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
-import type { KernelSpec } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
 import { fillKernel } from './reduce.js';
@@ -43,6 +43,8 @@ export interface MatmulProblem {
   /** Element offset of each operand's matrix per unit of each output batch dim (0 where broadcast). */
   readonly batchStridesA: readonly number[];
   readonly batchStridesB: readonly number[];
+  /** Fused elementwise consumers: every output element goes through `kiln_epilogue` instead of a store. */
+  readonly epilogue?: Epilogue;
 }
 
 /**
@@ -101,7 +103,8 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   // A sum over an empty k is 0: nothing to read, so a and b are not even bound.
   if (k === 0) return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[2], size: outSize, dtype, value: 0 })];
 
-  const loads = chooseLoads(p);
+  // An epilogue consumes elements one at a time, so the output is never stored as vec4.
+  const loads = p.epilogue ? { ...chooseLoads(p), out: 's' as const } : chooseLoads(p);
   const name = loads.a === 's' && loads.b === 's' && loads.out === 's' ? `${p.name}_scalar` : `${p.name}_a${loads.a}_b${loads.b}`;
   const vec = `vec4<${dtype}>`;
   const rowBlocks = Math.ceil(m / BLOCK);
@@ -208,7 +211,9 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
       const c = jj === 0 ? 'col0' : `col0 + ${u(jj)}`;
       const colOk = colEdge && jj > 0 ? `${c} < ${u(n)}` : '';
       const cond = [rowOk, colOk].filter((x) => x !== '').join(' && ');
-      return guard(cond, `out[${add(outBase, add(times(r, n), c))}] = acc${ii}.${LANES[jj]};`);
+      const at = add(outBase, add(times(r, n), c));
+      const value = `acc${ii}.${LANES[jj]}`;
+      return guard(cond, p.epilogue ? `kiln_epilogue(${at}, ${value});` : `out[${at}] = ${value};`);
     });
   });
 
@@ -224,7 +229,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     ]),
     declare(0, 'a', loads.a, 'read'),
     declare(1, 'b', loads.b, 'read'),
-    declare(2, 'out', loads.out, 'read_write'),
+    ...(p.epilogue ? p.epilogue.code(2) : [declare(2, 'out', loads.out, 'read_write')]),
     '',
     `@compute @workgroup_size(${WORKGROUP_SIZE})`,
     `fn main(${g.params}) {`,
@@ -233,5 +238,6 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     '}',
     '',
   ].join('\n');
-  return [{ name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
+  const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
+  return [{ name: p.epilogue ? `${name}_epilogue` : name, wgsl, workgroups: g.workgroups, bindings }];
 }

@@ -100,7 +100,8 @@ export const matmulOp = defineOp<MatmulAttrs>({
   vjp: matmulVjp,
   lower: {
     kind: 'kernel',
-    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits }) => {
+    acceptsEpilogue: true,
+    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue }) => {
       const [m, k] = matrixDims(a!, transposeA);
       const n = node.shape[node.shape.length - 1]!;
       const batch = node.shape.slice(0, -2);
@@ -119,6 +120,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
         // The same batch strides as the reference: broadcast strides over matrices, times a matrix's size.
         batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => s * m * k),
         batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => s * k * n),
+        ...(epilogue ? { epilogue } : {}),
       });
     },
   },

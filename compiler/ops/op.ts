@@ -65,6 +65,21 @@ export interface LoweringContext<A extends Attrs = Attrs> {
   readonly limits: KernelLimits;
   /** Lines for the kernel's header comment: the node(s) it implements, names sanitized. */
   readonly header: readonly string[];
+  /**
+   * Elementwise work fused after this node (epilogue fusion). A template that takes one
+   * declares the epilogue's code and, instead of storing each output element, calls
+   * `kiln_epilogue(i, value)` with the element's flat index; templates that cannot are
+   * never given one (see `acceptsEpilogue`).
+   */
+  readonly epilogue?: Epilogue;
+}
+
+/** Elementwise consumers fused into a kernel's store: extra bindings and the function that runs them. */
+export interface Epilogue {
+  /** Node ids of the epilogue's buffers, bound after the template's own inputs. */
+  readonly bindings: readonly number[];
+  /** Binding declarations (numbered from `firstBinding`), helpers and `fn kiln_epilogue(i: u32, value: T)`. */
+  code(firstBinding: number): string[];
 }
 
 /** A kernel a template emits: its WGSL, dispatch size and the nodes bound, in binding order. */
@@ -97,7 +112,12 @@ export type Lowering<A extends Attrs = Attrs> =
       readonly helpers?: readonly string[];
     }
   | { readonly kind: 'alias' }
-  | { readonly kind: 'kernel'; readonly emit: (ctx: LoweringContext<A>) => readonly KernelSpec[] };
+  | {
+      readonly kind: 'kernel';
+      readonly emit: (ctx: LoweringContext<A>) => readonly KernelSpec[];
+      /** Whether `emit` honours `ctx.epilogue` (then elementwise consumers may fuse into it). */
+      readonly acceptsEpilogue?: boolean;
+    };
 
 export interface OpDef<A extends Attrs = Attrs> {
   /** The op's name as printed in graphs (`matmul`, `sum`, ...). */

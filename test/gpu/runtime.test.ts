@@ -107,7 +107,8 @@ describe('Session (GPU runtime)', function () {
   it('reports a kernel whose WGSL does not compile with its name, ops, node ids and the offending line', async () => {
     const graph = feedGraph();
     const { device, limits } = await gpu();
-    const plan = compile(graph, { limits });
+    // Unfused, so the kernel to break implements exactly one op.
+    const plan = compile(graph, { limits, fuse: false });
     const index = plan.kernels.findIndex((k) => k.ops.includes('mul'));
     const kernel = plan.kernels[index]!;
     const broken = kernel.wgsl.replace(/out\[i\] = (.*);/, 'out[i] = $1 + undefined_weight;');

@@ -1,0 +1,157 @@
+/**
+ * Code generation for fusion groups: a loop group becomes one elementwise kernel that
+ * computes every member per element; an epilogue group gives its anchor's template a
+ * `kiln_epilogue(i, value)` function running the members on each stored element; a
+ * single group is its node's own lowering. Outputs may be written in place over a
+ * param or state (an optimizer update), reading and writing one read_write binding.
+ */
+
+import type { Graph, Node } from '../graph.js';
+import type { Epilogue, KernelSpec, Lowering } from '../ops/op.js';
+import { getOp } from '../ops/op.js';
+import type { FusionGroup } from '../passes/fuse.js';
+import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
+import { describeNode, lowerNode, splatValue } from './lower.js';
+import type { KernelLimits } from './wgsl.js';
+import {
+  WORKGROUP_SIZE,
+  bindingDecl,
+  grid,
+  kernelHeader,
+  literal,
+  load,
+  offsetExpr,
+  sanitize,
+  specialFloatHelpers,
+  storageType,
+  store,
+  unravel,
+  valueType,
+} from './wgsl.js';
+
+/** The WGSL of a fused element computation: bindings, helpers, and statements using `i` (and `value`). */
+interface ElementCode {
+  readonly bindings: readonly number[];
+  /** Whether some input is read broadcast (at another index than the element's own). */
+  readonly broadcasts: boolean;
+  code(firstBinding: number): { decls: string[]; helpers: string[] };
+  readonly body: readonly string[];
+}
+
+function elementCode(graph: Graph, group: FusionGroup, writeInto: ReadonlyMap<number, number>): ElementCode {
+  const members = new Set(group.nodes);
+  const shape = group.shape;
+  const bindings: number[] = [];
+  const access = new Map<number, 'read' | 'read_write'>();
+  const nameOf = new Map<number, string>();
+  const bind = (id: number, mode: 'read' | 'read_write'): string => {
+    if (!nameOf.has(id)) {
+      nameOf.set(id, `${mode === 'read' ? 'in' : 'out'}${bindings.length}`);
+      bindings.push(id);
+      access.set(id, mode);
+    } else if (mode === 'read_write') {
+      access.set(id, 'read_write');
+    }
+    return nameOf.get(id)!;
+  };
+  // In-place targets are bound once, read_write, before anything reads them.
+  for (const target of writeInto.values()) bind(target, 'read_write');
+
+  let needsCoords = false;
+  const coords = shape.map((_, axis) => `c${axis}`);
+  const read = (input: Node): string => {
+    if (members.has(input.id)) return `v${input.id}`;
+    const splat = splatValue(input);
+    if (splat !== undefined) return literal(splat, input.dtype);
+    const name = bind(input.id, 'read');
+    if (sameShape(input.shape, shape)) return load(name, 'i', input.dtype);
+    needsCoords = true;
+    return load(name, offsetExpr(coords, broadcastStrides(input.shape, shape)), input.dtype);
+  };
+
+  const statements: string[] = [];
+  const helpers: string[] = [];
+  for (const id of group.nodes) {
+    const node = graph.node(id);
+    if (id === group.anchor) {
+      statements.push(`let v${id} = value;`);
+      continue;
+    }
+    const lowering = getOp(node.op).lower as Extract<Lowering, { kind: 'elementwise' }>;
+    const args = node.inputs.map((input) => read(graph.node(input)));
+    const expr = lowering.expr(args, node.attrs, { inputs: node.inputs.map((input) => graph.node(input).dtype), output: node.dtype });
+    helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
+    statements.push(`let v${id}: ${valueType(node.dtype)} = ${expr};`);
+  }
+  for (const id of group.outputs) {
+    const node = graph.node(id);
+    const target = writeInto.get(id);
+    const name = bind(target ?? id, 'read_write');
+    statements.push(`${name}[i] = ${store(`v${id}`, node.dtype)};`);
+  }
+  const body = [...(needsCoords && shape.length > 0 ? [unravel('i', shape, 'c')] : []), ...statements];
+  return {
+    bindings,
+    broadcasts: needsCoords,
+    body,
+    code(firstBinding) {
+      const decls = bindings.map((id, k) => bindingDecl(firstBinding + k, nameOf.get(id)!, graph.node(id).dtype, access.get(id)!));
+      return { decls, helpers: [...new Set(helpers)] };
+    },
+  };
+}
+
+function header(graph: Graph, group: FusionGroup): string[] {
+  return [group.reason, ...group.nodes.map((id) => describeNode(graph, graph.node(id)))];
+}
+
+/** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
+export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, writeInto: ReadonlyMap<number, number>): readonly KernelSpec[] {
+  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0)) {
+    return lowerNode(graph, graph.node(group.nodes[0]!), limits);
+  }
+  const element = elementCode(graph, group, writeInto);
+  const kernelName = `k${group.nodes[0]}_${group.kind === 'loop' ? 'fused' : sanitize(graph.node(group.anchor!).op)}`;
+  if (group.kind === 'loop') {
+    const { decls, helpers } = element.code(0);
+    const g = grid(sizeOf(group.shape), limits);
+    const wgsl = [
+      kernelHeader(kernelName, header(graph, group)),
+      ...decls,
+      ...helpers,
+      '',
+      `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+      `fn main(${g.params}) {`,
+      `  ${g.prologue}`,
+      ...element.body.map((line) => `  ${line}`),
+      '}',
+      '',
+    ].join('\n');
+    return [{ name: kernelName, wgsl, workgroups: g.workgroups, bindings: element.bindings, elementwise: !element.broadcasts }];
+  }
+  const anchor = graph.node(group.anchor!);
+  const epilogue: Epilogue = {
+    bindings: element.bindings,
+    code(firstBinding) {
+      const { decls, helpers } = element.code(firstBinding);
+      return [
+        ...decls,
+        ...helpers,
+        '',
+        `fn kiln_epilogue(i: u32, value: ${storageType(anchor.dtype)}) {`,
+        ...element.body.map((line) => `  ${line}`),
+        '}',
+      ];
+    },
+  };
+  const lowering = getOp(anchor.op).lower as Extract<Lowering, { kind: 'kernel' }>;
+  return lowering.emit({
+    node: anchor,
+    inputs: anchor.inputs.map((id) => graph.node(id)),
+    attrs: anchor.attrs,
+    name: kernelName,
+    limits,
+    header: header(graph, group),
+    epilogue,
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * Fusion: partitions the nodes an entry needs into kernels. Each group carries its kind
+ * and the reason it exists (the rules are below, one line of why each):
+ *
+ * - loop fusion: a chain of elementwise ops over one shape is one kernel, since each
+ *   element's value can be computed from its inputs without writing the ops in between
+ *   to memory (and without a dispatch each).
+ * - epilogue fusion: elementwise consumers of a kernel that takes an epilogue (matmul)
+ *   run where it stores each output element (bias add, activation, the ReLU mask of the
+ *   backward pass, a parameter update), so the product is never written and read again.
+ * - multi-output: a group writes every member some node outside it needs, so siblings
+ *   and shared intermediates are computed once.
+ *
+ * A merge is refused when it would make a cycle between kernels (a path that leaves the
+ * group and comes back) or bind more storage buffers than the device allows. Work is
+ * never duplicated: each node belongs to exactly one group.
+ */
+
+import type { Graph, Node } from '../graph.js';
+import { roleOf } from '../graph.js';
+import { getOp } from '../ops/op.js';
+import { sameShape } from '../shape.js';
+import type { Shape } from '../shape.js';
+import { isAlias, splatValue } from '../codegen/lower.js';
+
+export type FusionKind = 'loop' | 'epilogue' | 'single';
+
+export interface FusionGroup {
+  readonly kind: FusionKind;
+  /** The kernel node an epilogue group is built around. */
+  readonly anchor?: number;
+  /** Members in topological order (the anchor first). */
+  readonly nodes: readonly number[];
+  /** Members whose values are needed outside the group. */
+  readonly outputs: readonly number[];
+  /** The iteration space of loop and epilogue groups. */
+  readonly shape: Shape;
+  readonly reason: string;
+}
+
+interface Building {
+  kind: FusionKind;
+  anchor?: number;
+  members: Set<number>;
+  shape: Shape;
+}
+
+const isElementwise = (node: Node): boolean => getOp(node.op).lower?.kind === 'elementwise';
+
+function acceptsEpilogue(node: Node): boolean {
+  const lower = getOp(node.op).lower;
+  return lower?.kind === 'kernel' && lower.acceptsEpilogue === true;
+}
+
+/**
+ * Groups the computed nodes of `needed` (alias nodes excepted: they are views, not work).
+ * `externallyRead` holds nodes the entry reads after its kernels (outputs, update values).
+ */
+export function fuseNodes(
+  graph: Graph,
+  needed: ReadonlySet<number>,
+  externallyRead: ReadonlySet<number>,
+  maxBindings: number,
+): FusionGroup[] {
+  const work = graph.nodes.filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n));
+  // Alias nodes count as consumers: a member read through a reshape must be written out.
+  const consumers = new Map<number, number[]>();
+  for (const node of graph.nodes) {
+    if (!needed.has(node.id) || roleOf(node) !== 'computed') continue;
+    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node.id]);
+  }
+  const ancestors = new Map<number, Set<number>>();
+  for (const node of graph.nodes) {
+    if (!needed.has(node.id)) continue;
+    const set = new Set<number>();
+    for (const input of node.inputs) {
+      set.add(input);
+      for (const a of ancestors.get(input) ?? []) set.add(a);
+    }
+    ancestors.set(node.id, set);
+  }
+  const groupOf = new Map<number, Building>();
+
+  /** No input from outside the set may depend on a member: that path would leave and re-enter. */
+  const acyclic = (members: ReadonlySet<number>): boolean => {
+    for (const id of members) {
+      for (const input of graph.node(id).inputs) {
+        if (members.has(input)) continue;
+        for (const a of ancestors.get(input) ?? []) if (members.has(a)) return false;
+      }
+    }
+    return true;
+  };
+  /** Storage buffers the group would bind: distinct non-splat inputs from outside, plus outputs. */
+  const bindingCount = (members: ReadonlySet<number>): number => {
+    const inputs = new Set<number>();
+    let outputs = 0;
+    for (const id of members) {
+      for (const input of graph.node(id).inputs) {
+        if (!members.has(input) && splatValue(graph.node(input)) === undefined) inputs.add(input);
+      }
+      const outside = (consumers.get(id) ?? []).some((c) => !members.has(c));
+      if (outside || externallyRead.has(id)) outputs++;
+    }
+    return inputs.size + outputs;
+  };
+  const fits = (members: ReadonlySet<number>): boolean => acyclic(members) && bindingCount(members) <= maxBindings;
+
+  for (const node of work) {
+    if (isElementwise(node)) {
+      const candidates = [...new Set(node.inputs.map((id) => groupOf.get(id)).filter((g): g is Building => g !== undefined))].filter(
+        (g) => g.kind !== 'single' && sameShape(g.shape, node.shape),
+      );
+      let joined: Building | undefined;
+      for (const group of candidates) {
+        const members = new Set([...group.members, node.id]);
+        if (!fits(members)) continue;
+        group.members = members;
+        joined = group;
+        break;
+      }
+      if (joined) {
+        // Other groups feeding this node may merge in too (one anchor at most).
+        for (const other of candidates) {
+          if (other === joined || (other.anchor !== undefined && joined.anchor !== undefined)) continue;
+          const members = new Set([...joined.members, ...other.members]);
+          if (!fits(members)) continue;
+          joined.members = members;
+          if (other.anchor !== undefined) {
+            joined.anchor = other.anchor;
+            joined.kind = 'epilogue';
+          }
+          for (const id of other.members) groupOf.set(id, joined);
+        }
+        groupOf.set(node.id, joined);
+        continue;
+      }
+      groupOf.set(node.id, { kind: 'loop', members: new Set([node.id]), shape: node.shape });
+    } else if (acceptsEpilogue(node)) {
+      groupOf.set(node.id, { kind: 'epilogue', anchor: node.id, members: new Set([node.id]), shape: node.shape });
+    } else {
+      groupOf.set(node.id, { kind: 'single', members: new Set([node.id]), shape: node.shape });
+    }
+  }
+  return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead);
+}
+
+function describe(group: Building, graph: Graph): string {
+  const ops = [...group.members].map((id) => graph.node(id).op);
+  if (group.kind === 'single') return `${ops[0]}: a kernel of its own (no fusion rule applies)`;
+  if (group.kind === 'epilogue') {
+    return group.members.size === 1
+      ? `${ops[0]}: kernel with no fusible consumers`
+      : `epilogue fusion: ${ops.slice(1).join(', ')} applied as ${ops[0]} stores each element`;
+  }
+  return group.members.size === 1 ? `${ops[0]}: elementwise, alone` : `loop fusion: ${ops.join(', ')} in one pass over [${group.shape.join(',')}]`;
+}
+
+/** Kahn's algorithm over group dependencies; ties go to the group whose first node comes first. */
+function orderGroups(
+  graph: Graph,
+  groups: readonly Building[],
+  consumers: ReadonlyMap<number, readonly number[]>,
+  externallyRead: ReadonlySet<number>,
+): FusionGroup[] {
+  const first = (g: Building): number => Math.min(...g.members);
+  const owner = new Map<number, Building>();
+  for (const g of groups) for (const id of g.members) owner.set(id, g);
+  // A group depends on the groups owning its members' inputs, seen through alias nodes.
+  const producerGroups = (id: number, seen = new Set<number>()): Building[] => {
+    if (seen.has(id)) return [];
+    seen.add(id);
+    const o = owner.get(id);
+    if (o) return [o];
+    return graph.node(id).inputs.flatMap((input) => producerGroups(input, seen));
+  };
+  const deps = new Map<Building, Set<Building>>();
+  for (const g of groups) {
+    const set = new Set<Building>();
+    for (const id of g.members) for (const input of graph.node(id).inputs) for (const p of producerGroups(input)) if (p !== g) set.add(p);
+    deps.set(g, set);
+  }
+  const ordered: FusionGroup[] = [];
+  const done = new Set<Building>();
+  while (done.size < groups.length) {
+    const ready = groups.filter((g) => !done.has(g) && [...deps.get(g)!].every((d) => done.has(d)));
+    ready.sort((x, y) => first(x) - first(y));
+    const next = ready[0]!;
+    done.add(next);
+    const nodes = [...next.members].sort((a, b) => a - b);
+    const outputs = nodes.filter((id) => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !next.members.has(c)));
+    ordered.push({
+      kind: next.kind,
+      ...(next.anchor === undefined ? {} : { anchor: next.anchor }),
+      nodes: next.anchor === undefined ? nodes : [next.anchor, ...nodes.filter((id) => id !== next.anchor)],
+      outputs,
+      shape: next.shape,
+      reason: describe(next, graph),
+    });
+  }
+  return ordered;
+}
