@@ -17,7 +17,7 @@ import { WORKGROUP_SIZE, grid, kernelHeader, offsetExpr, unravel } from '../comp
 import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
-import { fillKernel } from './reduce.js';
+import { epilogueOfConstant, fillKernel } from './reduce.js';
 
 /** Outputs per invocation along m and along n. */
 const BLOCK = 4;
@@ -101,6 +101,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const outSize = batchSize * m * n;
   if (outSize === 0) return [];
   // A sum over an empty k is 0: nothing to read, so a and b are not even bound.
+  if (k === 0 && p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, dtype === 'i32' ? '0i' : '0.0f')];
   if (k === 0) return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[2], size: outSize, dtype, value: 0 })];
 
   // An epilogue consumes elements one at a time, so the output is never stored as vec4.

@@ -17,7 +17,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
-import type { KernelSpec } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
@@ -84,6 +84,8 @@ export interface ReduceProblem {
   readonly dtype: DType;
   /** Reduced axes, sorted. */
   readonly axes: readonly number[];
+  /** Fused elementwise consumers: each result goes through `kiln_epilogue(i, value)` instead of a store. */
+  readonly epilogue?: Epilogue;
 }
 
 /** Tests the bits, so no compiler may assume infinities away. */
@@ -127,6 +129,7 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   if (groupSize === 0) {
     const value = EMPTY_VALUE[kind];
     if (value === undefined) throw new RangeError(`reduceKernel: ${kind} of an empty group has no value`);
+    if (p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, literal(value, outDtype))];
     return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[1], size: outSize, dtype: outDtype, value })];
   }
 
@@ -182,15 +185,29 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
       break;
     }
   }
-  body.push(`out[i] = ${store(result, outDtype)};`);
+  body.push(p.epilogue ? `kiln_epilogue(i, ${result});` : `out[i] = ${store(result, outDtype)};`);
   const kernel = perElementKernel({
     name: p.name,
     header: [...p.header, `${kind} over groups of ${groupSize}, one invocation per output element`],
     limits: p.limits,
-    decls: [bindingDecl(0, 'x', dtype, 'read'), bindingDecl(1, 'out', outDtype, 'read_write')],
+    decls: [bindingDecl(0, 'x', dtype, 'read'), ...(p.epilogue ? p.epilogue.code(1) : [bindingDecl(1, 'out', outDtype, 'read_write')])],
     invocations: outSize,
     body,
     helpers,
   });
-  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+  const bindings = p.epilogue ? [p.ids[0], ...p.epilogue.bindings] : [...p.ids];
+  return [{ name: p.epilogue ? `${p.name}_epilogue` : p.name, ...kernel, bindings }];
+}
+
+/** A kernel that runs an epilogue on a constant for every output element (an empty reduction or matmul). */
+export function epilogueOfConstant(
+  name: string,
+  header: readonly string[],
+  limits: KernelLimits,
+  epilogue: Epilogue,
+  size: number,
+  value: string,
+): KernelSpec {
+  const kernel = perElementKernel({ name, header, limits, decls: epilogue.code(0), invocations: size, body: [`kiln_epilogue(i, ${value});`] });
+  return { name: `${name}_epilogue`, ...kernel, bindings: [...epilogue.bindings] };
 }

@@ -123,14 +123,24 @@ function defineReduce(
       result.data.set(reduce(inputs[0]!, axes, sizeOf(out.shape)));
       return result;
     },
-    lower: { kind: 'kernel', emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
+    lower: { kind: 'kernel', acceptsEpilogue: true, emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
   });
 }
 
 /** Both kinds of reduction lower through one template; keepdims leaves the output's layout unchanged. */
 function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKind, axes: readonly number[]): KernelSpec[] {
   const x = ctx.inputs[0]!;
-  return reduceKernel({ name: ctx.name, header: ctx.header, limits: ctx.limits, kind, ids: [x.id, ctx.node.id], shape: x.shape, dtype: x.dtype, axes });
+  return reduceKernel({
+    name: ctx.name,
+    header: ctx.header,
+    limits: ctx.limits,
+    kind,
+    ids: [x.id, ctx.node.id],
+    shape: x.shape,
+    dtype: x.dtype,
+    axes,
+    ...(ctx.epilogue ? { epilogue: ctx.epilogue } : {}),
+  });
 }
 
 const isI32 = (x: HostArray): boolean => x.dtype === 'i32';
@@ -249,6 +259,7 @@ function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgRe
     vjp: noGradient,
     lower: {
       kind: 'kernel',
+      acceptsEpilogue: true,
       // With axis null the group is the whole flattened tensor: its flat index is the position.
       emit: (ctx) => lowerReduction(ctx, name, ctx.attrs.axis === null ? ctx.inputs[0]!.shape.map((_, i) => i) : [ctx.attrs.axis]),
     },
