@@ -203,7 +203,7 @@ function updatesInPlace(
   const inPlace = new Map<number, number>();
   const readers = (target: number): number[] =>
     groups.flatMap((g, position) =>
-      g.nodes.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
+      [...g.nodes, ...(g.prologue?.nodes ?? [])].some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
     );
   const outputIds = new Set(Object.values(entry.outputs).map(rootOf));
   for (const [target, value] of entry.assignments) {
@@ -213,7 +213,8 @@ function updatesInPlace(
     const consumers = graph.nodes.filter((n) => needed.has(n.id) && n.inputs.includes(value));
     if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
     if (readers(target).some((p) => p > position)) continue;
-    if (group.anchor !== undefined && graph.node(group.anchor).inputs.some((input) => rootOf(input) === target)) continue;
+    const anchorReads = [...(group.anchor === undefined ? [] : [group.anchor]), ...(group.prologue?.nodes ?? [])];
+    if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
     // Reads through an alias (a reshape of the target) would see other elements.
     const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
     if (aliasRead || !sameShape(graph.node(target).shape, group.shape)) continue;

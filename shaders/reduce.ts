@@ -17,7 +17,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
-import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec, Prologue } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
@@ -86,6 +86,8 @@ export interface ReduceProblem {
   readonly axes: readonly number[];
   /** Fused elementwise consumers: each result goes through `kiln_epilogue(i, value)` instead of a store. */
   readonly epilogue?: Epilogue;
+  /** Fused elementwise producers: input element j is `kiln_prologue(j)` instead of a read of x. */
+  readonly prologue?: Prologue;
 }
 
 /** Tests the bits, so no compiler may assume infinities away. */
@@ -96,7 +98,7 @@ fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) 
  * Nested loops over the reduced runs (outermost first), calling `visit(value, position)`
  * for each element: `value` reads it, `position` is its flat index within the group.
  */
-function loopOver(runs: readonly Run[], start: string, visit: (value: string, position: string) => string[], dtype: DType): string[] {
+function loopOver(runs: readonly Run[], start: string, visit: (value: string, position: string) => string[], read: (at: string) => string): string[] {
   const lines: string[] = [];
   let at = start;
   const positions: string[] = [];
@@ -111,7 +113,7 @@ function loopOver(runs: readonly Run[], start: string, visit: (value: string, po
   const later = (j: number): number => runs.slice(j + 1).reduce((p, r) => p * r.size, 1);
   const position = positions.map((r, j) => (later(j) === 1 ? r : `${r} * ${later(j)}u`)).join(' + ') || '0u';
   const indent = '  '.repeat(runs.length);
-  lines.push(`${indent}let v = ${load('x', at, dtype)};`, ...visit('v', position).map((l) => `${indent}${l}`));
+  lines.push(`${indent}let v = ${read(at)};`, ...visit('v', position).map((l) => `${indent}${l}`));
   for (let j = runs.length - 1; j >= 0; j--) lines.push(`${'  '.repeat(j)}}`);
   // A group of one element has no loop; its own scope still keeps `v` local to this pass.
   return runs.length > 0 ? lines : ['{', ...lines.map((l) => `  ${l}`), '}'];
@@ -149,8 +151,9 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     body.push(unravel('i', keptRuns.map((r) => r.size), 'c'));
     body.push(`let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`);
   }
-  const loop = (visit: (value: string, position: string) => string[]): string[] => loopOver(reducedRuns, 'base', visit, dtype);
-  const first = load('x', 'base', dtype);
+  const read = (at: string): string => (p.prologue ? `kiln_prologue(${at})` : load('x', at, dtype));
+  const loop = (visit: (value: string, position: string) => string[]): string[] => loopOver(reducedRuns, 'base', visit, read);
+  const first = read('base');
   const helpers: string[] = [];
   let result: string;
   switch (kind) {
@@ -186,17 +189,22 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     }
   }
   body.push(p.epilogue ? `kiln_epilogue(i, ${result});` : `out[i] = ${store(result, outDtype)};`);
+  const inputBindings = p.prologue ? [...p.prologue.bindings] : [p.ids[0]];
   const kernel = perElementKernel({
     name: p.name,
     header: [...p.header, `${kind} over groups of ${groupSize}, one invocation per output element`],
     limits: p.limits,
-    decls: [bindingDecl(0, 'x', dtype, 'read'), ...(p.epilogue ? p.epilogue.code(1) : [bindingDecl(1, 'out', outDtype, 'read_write')])],
+    decls: [
+      ...(p.prologue ? p.prologue.code(0) : [bindingDecl(0, 'x', dtype, 'read')]),
+      ...(p.epilogue ? p.epilogue.code(inputBindings.length) : [bindingDecl(inputBindings.length, 'out', outDtype, 'read_write')]),
+    ],
     invocations: outSize,
     body,
     helpers,
   });
-  const bindings = p.epilogue ? [p.ids[0], ...p.epilogue.bindings] : [...p.ids];
-  return [{ name: p.epilogue ? `${p.name}_epilogue` : p.name, ...kernel, bindings }];
+  const bindings = [...inputBindings, ...(p.epilogue ? p.epilogue.bindings : [p.ids[1]])];
+  const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
+  return [{ name: `${p.name}${suffix}`, ...kernel, bindings }];
 }
 
 /** A kernel that runs an epilogue on a constant for every output element (an empty reduction or matmul). */

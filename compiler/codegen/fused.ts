@@ -7,10 +7,11 @@
  */
 
 import type { Graph, Node } from '../graph.js';
-import type { Epilogue, KernelSpec, Lowering } from '../ops/op.js';
+import type { Epilogue, KernelSpec, Lowering, Prologue } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
 import type { FusionGroup } from '../passes/fuse.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
+import type { Shape } from '../shape.js';
 import { describeNode, lowerNode, splatValue } from './lower.js';
 import type { KernelLimits } from './wgsl.js';
 import {
@@ -38,15 +39,30 @@ interface ElementCode {
   readonly body: readonly string[];
 }
 
-function elementCode(graph: Graph, group: FusionGroup, writeInto: ReadonlyMap<number, number>): ElementCode {
-  const members = new Set(group.nodes);
-  const shape = group.shape;
+interface ElementSpec {
+  /** Nodes computed per element, topologically ordered (an anchor's value arrives as `value`). */
+  readonly nodes: readonly number[];
+  readonly shape: Shape;
+  readonly anchor?: number;
+  /** Nodes stored per element (into their own buffer, or their `writeInto` target). */
+  readonly outputs: readonly number[];
+  readonly writeInto: ReadonlyMap<number, number>;
+  /** A prologue returns this node's value instead of storing. */
+  readonly returns?: number;
+  /** Prefix of binding names, so a prologue and an epilogue can share one module. */
+  readonly prefix: string;
+}
+
+function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
+  const { writeInto, shape } = spec;
+  const members = new Set(spec.nodes);
+  const group = { nodes: spec.nodes, anchor: spec.anchor, outputs: spec.outputs };
   const bindings: number[] = [];
   const access = new Map<number, 'read' | 'read_write'>();
   const nameOf = new Map<number, string>();
   const bind = (id: number, mode: 'read' | 'read_write'): string => {
     if (!nameOf.has(id)) {
-      nameOf.set(id, `${mode === 'read' ? 'in' : 'out'}${bindings.length}`);
+      nameOf.set(id, `${spec.prefix}${mode === 'read' ? 'in' : 'out'}${bindings.length}`);
       bindings.push(id);
       access.set(id, mode);
     } else if (mode === 'read_write') {
@@ -89,6 +105,7 @@ function elementCode(graph: Graph, group: FusionGroup, writeInto: ReadonlyMap<nu
     const name = bind(target ?? id, 'read_write');
     statements.push(`${name}[i] = ${store(`v${id}`, node.dtype)};`);
   }
+  if (spec.returns !== undefined) statements.push(`return v${spec.returns};`);
   const body = [...(needsCoords && shape.length > 0 ? [unravel('i', shape, 'c')] : []), ...statements];
   return {
     bindings,
@@ -102,15 +119,23 @@ function elementCode(graph: Graph, group: FusionGroup, writeInto: ReadonlyMap<nu
 }
 
 function header(graph: Graph, group: FusionGroup): string[] {
-  return [group.reason, ...group.nodes.map((id) => describeNode(graph, graph.node(id)))];
+  const prologue = group.prologue?.nodes.map((id) => `prologue ${describeNode(graph, graph.node(id))}`) ?? [];
+  return [group.reason, ...prologue, ...group.nodes.map((id) => describeNode(graph, graph.node(id)))];
 }
 
 /** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
 export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, writeInto: ReadonlyMap<number, number>): readonly KernelSpec[] {
-  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0)) {
+  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
     return lowerNode(graph, graph.node(group.nodes[0]!), limits);
   }
-  const element = elementCode(graph, group, writeInto);
+  const element = elementCode(graph, {
+    nodes: group.nodes,
+    shape: group.shape,
+    ...(group.anchor === undefined ? {} : { anchor: group.anchor }),
+    outputs: group.outputs,
+    writeInto,
+    prefix: '',
+  });
   const kernelName = `k${group.nodes[0]}_${group.kind === 'loop' ? 'fused' : sanitize(graph.node(group.anchor!).op)}`;
   if (group.kind === 'loop') {
     const { decls, helpers } = element.code(0);
@@ -145,7 +170,9 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
     },
   };
   const lowering = getOp(anchor.op).lower as Extract<Lowering, { kind: 'kernel' }>;
+  const prologue = group.prologue ? prologueOf(graph, group.prologue) : undefined;
   return lowering.emit({
+    ...(prologue ? { prologue } : {}),
     node: anchor,
     inputs: anchor.inputs.map((id) => graph.node(id)),
     attrs: anchor.attrs,
@@ -154,4 +181,17 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
     header: header(graph, group),
     epilogue,
   });
+}
+
+function prologueOf(graph: Graph, spec: NonNullable<FusionGroup['prologue']>): Prologue {
+  const element = elementCode(graph, { nodes: spec.nodes, shape: spec.shape, outputs: [], writeInto: new Map(), returns: spec.result, prefix: 'p' });
+  const result = graph.node(spec.result);
+  return {
+    bindings: element.bindings,
+    code(firstBinding) {
+      const { decls, helpers } = element.code(firstBinding);
+      // The template calls it with the input's flat index j; the element code names it i.
+      return [...decls, ...helpers, '', `fn kiln_prologue(i: u32) -> ${valueType(result.dtype)} {`, ...element.body.map((line) => `  ${line}`), '}'];
+    },
+  };
 }

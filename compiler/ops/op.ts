@@ -72,6 +72,19 @@ export interface LoweringContext<A extends Attrs = Attrs> {
    * never given one (see `acceptsEpilogue`).
    */
   readonly epilogue?: Epilogue;
+  /**
+   * Elementwise producers of input 0 fused into this kernel's reads (input fusion): the
+   * template calls `kiln_prologue(j)` for input element j instead of reading a buffer.
+   */
+  readonly prologue?: Prologue;
+}
+
+/** Elementwise producers fused into a kernel's reads of its first input. */
+export interface Prologue {
+  /** Node ids of the prologue's buffers, bound first. */
+  readonly bindings: readonly number[];
+  /** Binding declarations (numbered from `firstBinding`), helpers and `fn kiln_prologue(j: u32) -> T`. */
+  code(firstBinding: number): string[];
 }
 
 /** Elementwise consumers fused into a kernel's store: extra bindings and the function that runs them. */
@@ -117,6 +130,8 @@ export type Lowering<A extends Attrs = Attrs> =
       readonly emit: (ctx: LoweringContext<A>) => readonly KernelSpec[];
       /** Whether `emit` honours `ctx.epilogue` (then elementwise consumers may fuse into it). */
       readonly acceptsEpilogue?: boolean;
+      /** Whether `emit` honours `ctx.prologue` (then elementwise producers of input 0 may fuse into it). */
+      readonly acceptsPrologue?: boolean;
     };
 
 export interface OpDef<A extends Attrs = Attrs> {

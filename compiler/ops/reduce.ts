@@ -123,7 +123,7 @@ function defineReduce(
       result.data.set(reduce(inputs[0]!, axes, sizeOf(out.shape)));
       return result;
     },
-    lower: { kind: 'kernel', acceptsEpilogue: true, emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
+    lower: { kind: 'kernel', acceptsEpilogue: true, acceptsPrologue: true, emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
   });
 }
 
@@ -140,6 +140,7 @@ function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKi
     dtype: x.dtype,
     axes,
     ...(ctx.epilogue ? { epilogue: ctx.epilogue } : {}),
+    ...(ctx.prologue ? { prologue: ctx.prologue } : {}),
   });
 }
 
@@ -260,6 +261,7 @@ function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgRe
     lower: {
       kind: 'kernel',
       acceptsEpilogue: true,
+      acceptsPrologue: true,
       // With axis null the group is the whole flattened tensor: its flat index is the position.
       emit: (ctx) => lowerReduction(ctx, name, ctx.attrs.axis === null ? ctx.inputs[0]!.shape.map((_, i) => i) : [ctx.attrs.axis]),
     },

@@ -36,6 +36,11 @@ export interface FusionGroup {
   /** The iteration space of loop and epilogue groups. */
   readonly shape: Shape;
   readonly reason: string;
+  /**
+   * Input fusion: elementwise nodes computing the anchor's first input, evaluated as the
+   * anchor reads each element (over `shape`, the input's shape), ending in `result`.
+   */
+  readonly prologue?: { readonly nodes: readonly number[]; readonly shape: Shape; readonly result: number };
 }
 
 interface Building {
@@ -43,6 +48,7 @@ interface Building {
   anchor?: number;
   members: Set<number>;
   shape: Shape;
+  prologue?: { nodes: Set<number>; shape: Shape; result: number };
 }
 
 const isElementwise = (node: Node): boolean => getOp(node.op).lower?.kind === 'elementwise';
@@ -50,6 +56,11 @@ const isElementwise = (node: Node): boolean => getOp(node.op).lower?.kind === 'e
 function acceptsEpilogue(node: Node): boolean {
   const lower = getOp(node.op).lower;
   return lower?.kind === 'kernel' && lower.acceptsEpilogue === true;
+}
+
+function acceptsPrologue(node: Node): boolean {
+  const lower = getOp(node.op).lower;
+  return lower?.kind === 'kernel' && lower.acceptsPrologue === true;
 }
 
 /**
@@ -92,19 +103,48 @@ export function fuseNodes(
     return true;
   };
   /** Storage buffers the group would bind: distinct non-splat inputs from outside, plus outputs. */
-  const bindingCount = (members: ReadonlySet<number>): number => {
+  const bindingCount = (members: ReadonlySet<number>, prologue?: Building['prologue']): number => {
     const inputs = new Set<number>();
     let outputs = 0;
-    for (const id of members) {
+    const inside = (id: number): boolean => members.has(id) || (prologue?.nodes.has(id) ?? false);
+    for (const id of [...members, ...(prologue?.nodes ?? [])]) {
       for (const input of graph.node(id).inputs) {
-        if (!members.has(input) && splatValue(graph.node(input)) === undefined) inputs.add(input);
+        if (!inside(input) && splatValue(graph.node(input)) === undefined) inputs.add(input);
       }
       const outside = (consumers.get(id) ?? []).some((c) => !members.has(c));
       if (outside || externallyRead.has(id)) outputs++;
     }
     return inputs.size + outputs;
   };
-  const fits = (members: ReadonlySet<number>): boolean => acyclic(members) && bindingCount(members) <= maxBindings;
+  const fits = (members: ReadonlySet<number>, prologue?: Building['prologue']): boolean =>
+    acyclic(members) && bindingCount(members, prologue) <= maxBindings;
+
+  /**
+   * Input fusion: the loop group computing the anchor's first input is evaluated as the
+   * anchor reads it, when nothing else needs that group (else its result is in memory
+   * anyway, and reading it is cheaper than computing it again).
+   */
+  const fusePrologue = (group: Building, anchor: Node): void => {
+    const input = graph.node(anchor.inputs[0]!);
+    const producer = groupOf.get(input.id);
+    if (!producer || producer.kind !== 'loop' || !sameShape(producer.shape, input.shape)) return;
+    const cone = new Set<number>();
+    const stack = [input.id];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (cone.has(id) || !producer.members.has(id)) continue;
+      cone.add(id);
+      stack.push(...graph.node(id).inputs);
+    }
+    const usedElsewhere = [...cone].some(
+      (id) => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => c !== anchor.id && !cone.has(c)),
+    );
+    if (usedElsewhere || cone.size !== producer.members.size) return;
+    const prologue = { nodes: cone, shape: input.shape, result: input.id };
+    if (bindingCount(group.members, prologue) > maxBindings) return;
+    group.prologue = prologue;
+    for (const id of cone) groupOf.set(id, group);
+  };
 
   for (const node of work) {
     if (isElementwise(node)) {
@@ -114,7 +154,7 @@ export function fuseNodes(
       let joined: Building | undefined;
       for (const group of candidates) {
         const members = new Set([...group.members, node.id]);
-        if (!fits(members)) continue;
+        if (!fits(members, group.prologue)) continue;
         group.members = members;
         joined = group;
         break;
@@ -123,8 +163,10 @@ export function fuseNodes(
         // Other groups feeding this node may merge in too (one anchor at most).
         for (const other of candidates) {
           if (other === joined || (other.anchor !== undefined && joined.anchor !== undefined)) continue;
+          if (other.prologue && joined.prologue) continue;
           const members = new Set([...joined.members, ...other.members]);
-          if (!fits(members)) continue;
+          if (!fits(members, joined.prologue ?? other.prologue)) continue;
+          if (other.prologue) joined.prologue = other.prologue;
           joined.members = members;
           if (other.anchor !== undefined) {
             joined.anchor = other.anchor;
@@ -137,7 +179,9 @@ export function fuseNodes(
       }
       groupOf.set(node.id, { kind: 'loop', members: new Set([node.id]), shape: node.shape });
     } else if (acceptsEpilogue(node)) {
-      groupOf.set(node.id, { kind: 'epilogue', anchor: node.id, members: new Set([node.id]), shape: node.shape });
+      const group: Building = { kind: 'epilogue', anchor: node.id, members: new Set([node.id]), shape: node.shape };
+      if (acceptsPrologue(node)) fusePrologue(group, node);
+      groupOf.set(node.id, group);
     } else {
       groupOf.set(node.id, { kind: 'single', members: new Set([node.id]), shape: node.shape });
     }
@@ -148,6 +192,11 @@ export function fuseNodes(
 function describe(group: Building, graph: Graph): string {
   const ops = [...group.members].map((id) => graph.node(id).op);
   if (group.kind === 'single') return `${ops[0]}: a kernel of its own (no fusion rule applies)`;
+  if (group.prologue) {
+    const before = [...group.prologue.nodes].map((id) => graph.node(id).op).join(', ');
+    const after = ops.slice(1);
+    return `input fusion: ${before} computed as ${ops[0]} reads its input${after.length > 0 ? `; epilogue: ${after.join(', ')}` : ''}`;
+  }
   if (group.kind === 'epilogue') {
     return group.members.size === 1
       ? `${ops[0]}: kernel with no fusible consumers`
@@ -165,7 +214,10 @@ function orderGroups(
 ): FusionGroup[] {
   const first = (g: Building): number => Math.min(...g.members);
   const owner = new Map<number, Building>();
-  for (const g of groups) for (const id of g.members) owner.set(id, g);
+  for (const g of groups) {
+    for (const id of g.members) owner.set(id, g);
+    for (const id of g.prologue?.nodes ?? []) owner.set(id, g);
+  }
   // A group depends on the groups owning its members' inputs, seen through alias nodes.
   const producerGroups = (id: number, seen = new Set<number>()): Building[] => {
     if (seen.has(id)) return [];
@@ -177,7 +229,8 @@ function orderGroups(
   const deps = new Map<Building, Set<Building>>();
   for (const g of groups) {
     const set = new Set<Building>();
-    for (const id of g.members) for (const input of graph.node(id).inputs) for (const p of producerGroups(input)) if (p !== g) set.add(p);
+    const reads = [...g.members, ...(g.prologue?.nodes ?? [])];
+    for (const id of reads) for (const input of graph.node(id).inputs) for (const p of producerGroups(input)) if (p !== g) set.add(p);
     deps.set(g, set);
   }
   const ordered: FusionGroup[] = [];
@@ -196,6 +249,9 @@ function orderGroups(
       outputs,
       shape: next.shape,
       reason: describe(next, graph),
+      ...(next.prologue
+        ? { prologue: { nodes: [...next.prologue.nodes].sort((a, b) => a - b), shape: next.prologue.shape, result: next.prologue.result } }
+        : {}),
     });
   }
   return ordered;

@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { Graph } from '../../compiler/graph.js';
+import { compile } from '../../compiler/plan.js';
+import type { Plan } from '../../compiler/plan-format.js';
+import { initialParams, interpret } from '../../compiler/reference.js';
+import type { HostValue } from '../../compiler/reference.js';
+import { Session } from '../../runtime/session.js';
+import type { Feed } from '../../runtime/session.js';
+import { seedMlp } from '../../examples/models/seed-mlp.js';
+import { expectClose, testData } from '../helpers.js';
+import { gpu } from './harness.js';
+
+/** The forward entry's kernels: names and the ops each fuses. */
+function kernelsOf(plan: Plan, entry = 'forward'): { name: string; ops: string }[] {
+  return plan.entries[entry]!.dispatches.map((k) => ({ name: plan.kernels[k]!.name, ops: plan.kernels[k]!.ops.join(',') }));
+}
+
+/** Runs the graph's outputs fused on the GPU and compares them with the reference interpreter. */
+async function expectFusedMatchesReference(graph: Graph, feeds: Record<string, number[]>, compileFor?: 'spec minimum'): Promise<Plan> {
+  const { device, limits } = await gpu();
+  // The device's limits, or WebGPU's guaranteed minimum (8 storage buffers per kernel).
+  const plan = compile(graph, compileFor ? {} : { limits });
+  const session = await Session.create(device, plan);
+  try {
+    const params = initialParams(graph);
+    if (Object.keys(params).length > 0) await session.setParams(params as Record<string, Feed>);
+    const actual = await session.forward(feeds);
+    const expected = interpret(graph, { feeds: feeds as Record<string, HostValue>, params });
+    for (const [name, value] of Object.entries(expected)) expectClose(actual[name]!.data, value.data, 1e-5, 1e-6);
+  } finally {
+    session.destroy();
+  }
+  return plan;
+}
+
+describe('fusion (GPU)', () => {
+  it('loop fusion: an elementwise chain with broadcasting is one kernel', async () => {
+    const g = new Graph('chain');
+    const x = g.input('x', [3, 17]);
+    const b = g.input('b', [17]);
+    g.output('y', x.mul(2).add(b).tanh().sub(x.square()).relu());
+    const plan = await expectFusedMatchesReference(g, { x: testData(51, 1), b: testData(17, 2) });
+    expect(kernelsOf(plan)).to.deep.equal([{ name: 'k3_fused', ops: 'mul,add,tanh,square,sub,relu' }]);
+  });
+
+  it('multi-output: a shared intermediate and two results come from one kernel', async () => {
+    const g = new Graph('siblings');
+    const x = g.input('x', [129]);
+    const e = x.exp();
+    g.output('a', e.add(1));
+    g.output('b', e.mul(x));
+    g.output('e', e);
+    const plan = await expectFusedMatchesReference(g, { x: testData(129, 3) });
+    expect(kernelsOf(plan)).to.have.length(1);
+    expect(plan.kernels[plan.entries['forward']!.dispatches[0]!]!.bindings).to.have.length(4);
+  });
+
+  it('epilogue fusion: bias add and activation run in the matmul store', async () => {
+    const g = new Graph('dense');
+    const x = g.input('x', [5, 33]);
+    const w = g.param('w', [33, 7], { init: 'glorotUniform' });
+    const bias = g.param('bias', [7], { init: 'normal' });
+    g.output('y', x.matmul(w).add(bias).relu());
+    const plan = await expectFusedMatchesReference(g, { x: testData(165, 4) });
+    expect(kernelsOf(plan)).to.deep.equal([{ name: 'k3_matmul_scalar_epilogue', ops: 'matmul,add,relu' }]);
+  });
+
+  it('input fusion: elementwise producers are computed as a reduction reads them, and its consumers in its epilogue', async () => {
+    const g = new Graph('reduce');
+    const x = g.input('x', [4, 9]);
+    g.output('y', x.square().mul(0.5).sum(1).sqrt().neg());
+    const plan = await expectFusedMatchesReference(g, { x: testData(36, 5) });
+    expect(kernelsOf(plan)).to.deep.equal([{ name: 'k4_sum_prologue_epilogue', ops: 'sum,sqrt,neg' }]);
+  });
+
+  it('never fuses across a cycle: a value needed after a reduction of itself stays in memory', async () => {
+    const g = new Graph('cycle');
+    const x = g.input('x', [4, 6]);
+    const e = x.exp();
+    g.output('y', e.div(e.sum(1, true)));
+    const plan = await expectFusedMatchesReference(g, { x: testData(24, 6) });
+    expect(kernelsOf(plan).map((k) => k.ops)).to.deep.equal(['exp', 'sum', 'div']);
+  });
+
+  it('keeps every kernel within the storage-buffer limit', async () => {
+    const g = new Graph('wide');
+    const inputs = Array.from({ length: 10 }, (_, i) => g.input(`x${i}`, [8]));
+    g.output('y', inputs.reduce((acc, t) => acc.add(t)));
+    const plan = await expectFusedMatchesReference(
+      g,
+      Object.fromEntries(inputs.map((_, i) => [`x${i}`, testData(8, 10 + i)])),
+      'spec minimum',
+    );
+    expect(kernelsOf(plan).length).to.be.greaterThan(1);
+    for (const kernel of plan.kernels) expect(kernel.bindings.length).to.be.at.most(8);
+  });
+
+  it('fuses each parameter update into the kernel making its gradient, in place, leaving no copies', async function () {
+    this.timeout(60000);
+    const program = seedMlp({ batch: 16, seed: 5 });
+    const { device, limits } = await gpu();
+    const fused = compile(program, { limits });
+    const unfused = compile(program, { limits, fuse: false });
+    expect(fused.entries['trainStep']!.copies).to.deep.equal([]);
+    expect(fused.entries['trainStep']!.dispatches.length).to.be.below(unfused.entries['trainStep']!.dispatches.length / 2);
+    const sessions = await Promise.all([Session.create(device, fused), Session.create(device, unfused)]);
+    try {
+      const start = await sessions[1].getParams();
+      await sessions[0].setParams(start as Record<string, Feed>);
+      for (let step = 0; step < 3; step++) {
+        const feeds = { images: testData(16 * 784, 30 + step, 0, 1), labels: Array.from({ length: 16 }, (_, i) => (i + step) % 10) };
+        const [a, b] = await Promise.all(sessions.map((s) => s.trainStep(feeds, { outputs: ['loss'] })));
+        expectClose(a!['loss']!.data, b!['loss']!.data, 1e-5, 1e-7);
+      }
+      const [pa, pb] = await Promise.all(sessions.map((s) => s.getParams()));
+      for (const name of Object.keys(pb!)) expectClose(pa![name]!.data, pb![name]!.data, 1e-5, 1e-7);
+    } finally {
+      for (const s of sessions) s.destroy();
+    }
+  });
+});
