@@ -17,6 +17,8 @@ import { lowerGroup } from './codegen/fused.js';
 import type { FusionGroup } from './passes/fuse.js';
 import { fuseNodes } from './passes/fuse.js';
 import type { EntrySource } from './passes/program.js';
+import { programOf } from './passes/program.js';
+import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import { DEFAULT_LIMITS } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
@@ -29,6 +31,8 @@ import { verify } from './verify.js';
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
   fuse?: boolean;
+  /** Run the simplification passes first (default true). */
+  simplify?: boolean;
   /**
    * The device's limits (`device.limits`), so kernels use what the hardware offers and are
    * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
@@ -48,13 +52,11 @@ function limitsFrom(given: Partial<KernelLimits> | undefined): KernelLimits {
 
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
-  const graph = source instanceof Graph ? source : source.graph;
   const limits = limitsFrom(options.limits);
-  verify(graph);
-  const sources: Record<string, EntrySource> =
-    source instanceof Graph
-      ? { forward: { outputs: Object.fromEntries(graph.outputs), assignments: [] } }
-      : { forward: source.forward, trainStep: source.trainStep };
+  // The user's graph is verified as written, so its errors name the user's nodes.
+  verify(source instanceof Graph ? source : source.graph);
+  const program = options.simplify === false ? programOf(source) : simplify(programOf(source));
+  const { graph, entries: sources } = program;
 
   // Buffers: one per value that a kernel binds or an entry reads or writes; aliases resolve to their root.
   const rootOf = (id: number): number => {
@@ -109,7 +111,13 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     const groups =
       options.fuse === false
         ? unfusedGroups(graph, needed)
-        : fuseNodes(graph, needed, externallyRead, limits.maxStorageBuffersPerShaderStage);
+        : fuseNodes(
+            graph,
+            needed,
+            externallyRead,
+            limits.maxStorageBuffersPerShaderStage,
+            new Map(entry.assignments.map(([target, value]) => [value, target])),
+          );
     const inPlace = options.fuse === false ? new Map<number, number>() : updatesInPlace(graph, groups, entry, needed, rootOf);
     const dispatches: number[] = [];
     for (const group of groups) {
@@ -217,7 +225,8 @@ function updatesInPlace(
     if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
     // Reads through an alias (a reshape of the target) would see other elements.
     const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
-    if (aliasRead || !sameShape(graph.node(target).shape, group.shape)) continue;
+    const partShape = group.columnSums?.nodes.includes(value) ? graph.node(group.columnSums.anchor).shape : group.shape;
+    if (aliasRead || !sameShape(graph.node(target).shape, partShape)) continue;
     inPlace.set(value, target);
   }
   return inPlace;

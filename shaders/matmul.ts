@@ -45,6 +45,11 @@ export interface MatmulProblem {
   readonly batchStridesB: readonly number[];
   /** Fused elementwise consumers: every output element goes through `kiln_epilogue` instead of a store. */
   readonly epilogue?: Epilogue;
+  /**
+   * Computes one more output row, as if op(a) had a last row of ones: with a = xᵀ that row
+   * is the column sums of b (a bias gradient next to its weight gradient). Needs an epilogue.
+   */
+  readonly onesRow?: boolean;
 }
 
 /**
@@ -97,18 +102,22 @@ const modulo = (x: string, c: number): string => (c === 1 ? '0u' : `${paren(x)} 
 /** Emits the kernel (or, for an empty product, a fill with zeros; nothing for an empty output). */
 export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const { m, k, n, dtype } = p;
+  // Output rows: m, plus the row of ones' products when asked for.
+  const rows = p.onesRow ? m + 1 : m;
   const batchSize = sizeOf(p.batch);
-  const outSize = batchSize * m * n;
+  const outSize = batchSize * rows * n;
   if (outSize === 0) return [];
   // A sum over an empty k is 0: nothing to read, so a and b are not even bound.
   if (k === 0 && p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, dtype === 'i32' ? '0i' : '0.0f')];
   if (k === 0) return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[2], size: outSize, dtype, value: 0 })];
 
   // An epilogue consumes elements one at a time, so the output is never stored as vec4.
-  const loads = p.epilogue ? { ...chooseLoads(p), out: 's' as const } : chooseLoads(p);
+  const chosen = chooseLoads(p);
+  // The row of ones is selected per row as a is read, so a is read as scalars then.
+  const loads = p.epilogue ? { ...chosen, a: p.onesRow ? ('s' as const) : chosen.a, out: 's' as const } : chosen;
   const name = loads.a === 's' && loads.b === 's' && loads.out === 's' ? `${p.name}_scalar` : `${p.name}_a${loads.a}_b${loads.b}`;
   const vec = `vec4<${dtype}>`;
-  const rowBlocks = Math.ceil(m / BLOCK);
+  const rowBlocks = Math.ceil(rows / BLOCK);
   const colBlocks = Math.ceil(n / BLOCK);
   const tile = workgroupTile(rowBlocks, colBlocks);
   const tilesDown = Math.ceil(rowBlocks / tile.rows);
@@ -119,7 +128,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   // Rows past m (and columns past n) in an edge block read the last row (column) again:
   // always in bounds, no branches in the inner loop; only the stores are guarded.
   // Operands read per row of a (per column of b) name them row0…row3 (col0…col3).
-  const rowEdge = m % BLOCK !== 0;
+  const rowEdge = rows % BLOCK !== 0;
   const colEdge = n % BLOCK !== 0;
   const clamped = (first: string, d: number, edge: boolean, last: number): string =>
     edge ? `min(${first} + ${u(d)}, ${u(last)})` : `${first} + ${u(d)}`;
@@ -143,7 +152,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     ...(guards.length > 0 ? [`if (${guards.join(' || ')}) { return; }`] : []),
     `let row0 = row_block * ${u(BLOCK)};`,
     `let col0 = col_block * ${u(BLOCK)};`,
-    ...(perRow ? range.slice(1).map((ii) => `let row${ii} = ${clamped('row0', ii, rowEdge, m - 1)};`) : []),
+    ...(perRow ? range.slice(1).map((ii) => `let row${ii} = ${clamped('row0', ii, rowEdge, rows - 1)};`) : []),
     ...(perCol ? range.slice(1).map((jj) => `let col${jj} = ${clamped('col0', jj, colEdge, n - 1)};`) : []),
     ...(p.batch.length > 1 ? [unravel('batch', p.batch, 'batch')] : []),
     `let a_base = ${offsetExpr(batchCoords, p.batchStridesA)};`,
@@ -154,7 +163,11 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   // a(i, p) is stored at i·k + p, or i + p·m when transposed; b(p, j) at p·n + j, or j·k + p.
   if (loads.a === 'k4') setup.push(...range.map((ii) => `let a_row${ii} = (a_base + row${ii} * ${u(k)}) / 4u;`));
   else if (loads.a === 'm4') setup.push('let a_rows = (a_base + row0) / 4u;');
-  else setup.push(...range.map((ii) => `let a_row${ii} = ${add('a_base', p.transposeA ? `row${ii}` : `row${ii} * ${u(k)}`)};`));
+  else {
+    // The row of ones has no storage: its address is clamped into a, its value selected below.
+    const row = (ii: number): string => (p.onesRow ? `min(row${ii}, ${u(m - 1)})` : `row${ii}`);
+    setup.push(...range.map((ii) => `let a_row${ii} = ${add('a_base', p.transposeA ? row(ii) : `${paren(row(ii))} * ${u(k)}`)};`));
+  }
   if (loads.b === 'k4') setup.push(...range.map((jj) => `let b_col${jj} = (b_base + col${jj} * ${u(k)}) / 4u;`));
   else if (loads.b === 'n4') setup.push('let b_cols = (b_base + col0) / 4u;');
   else setup.push(...range.map((jj) => `let b_col${jj} = ${add('b_base', p.transposeB ? `col${jj} * ${u(k)}` : `col${jj}`)};`));
@@ -178,7 +191,12 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
       aAt = (ii, d) => `a_k${d}.${LANES[ii]}`;
     } else {
       const at = (d: number): string => (p.transposeA ? kTimes(d, m) : kk(d));
-      lines.push(...range.flatMap((ii) => chunk.map((d) => `let a${ii}_${d} = a[${add(`a_row${ii}`, at(d))}];`)));
+      const one = dtype === 'i32' ? '1i' : '1.0f';
+      const read = (ii: number, d: number): string => {
+        const value = `a[${add(`a_row${ii}`, at(d))}]`;
+        return p.onesRow ? `select(${value}, ${one}, row${ii} == ${u(m)})` : value;
+      };
+      lines.push(...range.flatMap((ii) => chunk.map((d) => `let a${ii}_${d} = ${read(ii, d)};`)));
       aAt = (ii, d) => `a${ii}_${d}`;
     }
     let bRow: (d: number) => string;
@@ -202,11 +220,11 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const loop = whole === 0 ? [] : [`for (var p = 0u; p < ${u(whole)}; p += 4u) {`, ...step('p', 4).map((l) => `  ${l}`), '}'];
   const tail = range.slice(0, k % 4).flatMap((d) => ['{', ...step(whole + d, 1).map((l) => `  ${l}`), '}']);
 
-  const outBase = batchSize === 1 ? '0u' : times('batch', m * n);
+  const outBase = batchSize === 1 ? '0u' : times('batch', rows * n);
   const stores = range.flatMap((ii) => {
     const r = ii === 0 ? 'row0' : `row0 + ${u(ii)}`;
     const guard = (cond: string, line: string): string => (cond === '' ? line : `if (${cond}) { ${line} }`);
-    const rowOk = rowEdge && ii > 0 ? `${r} < ${u(m)}` : '';
+    const rowOk = rowEdge && ii > 0 ? `${r} < ${u(rows)}` : '';
     if (loads.out === 'n4') return [guard(rowOk, `out[${over(add(outBase, add(times(r, n), 'col0')), 4)}] = acc${ii};`)];
     return range.map((jj) => {
       const c = jj === 0 ? 'col0' : `col0 + ${u(jj)}`;
@@ -225,7 +243,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const wgsl = [
     kernelHeader(name, [
       ...p.header,
-      `${m}×${k} · ${k}×${n}${p.batch.length > 0 ? ` × batch [${p.batch.join(',')}]` : ''}, 4×4 outputs per invocation, ` +
+      `${m}×${k} · ${k}×${n}${p.onesRow ? ' (plus a row of ones: column sums of b)' : ''}${p.batch.length > 0 ? ` × batch [${p.batch.join(',')}]` : ''}, 4×4 outputs per invocation, ` +
         `${tile.matrices > 1 ? `${tile.matrices} × ` : ''}${tile.rows * BLOCK}×${tile.cols * BLOCK} per workgroup; a ${layout(loads.a)}, b ${layout(loads.b)}, out ${layout(loads.out)}`,
     ]),
     declare(0, 'a', loads.a, 'read'),

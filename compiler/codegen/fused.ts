@@ -70,8 +70,11 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
     }
     return nameOf.get(id)!;
   };
-  // In-place targets are bound once, read_write, before anything reads them.
-  for (const target of writeInto.values()) bind(target, 'read_write');
+  // In-place targets of this code's outputs are bound once, read_write, before anything reads them.
+  for (const id of spec.outputs) {
+    const target = writeInto.get(id);
+    if (target !== undefined) bind(target, 'read_write');
+  }
 
   let needsCoords = false;
   const coords = shape.map((_, axis) => `c${axis}`);
@@ -128,11 +131,13 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
   if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
     return lowerNode(graph, graph.node(group.nodes[0]!), limits);
   }
+  const sums = group.columnSums;
+  const inSums = new Set(sums?.nodes ?? []);
   const element = elementCode(graph, {
-    nodes: group.nodes,
+    nodes: group.nodes.filter((id) => !inSums.has(id)),
     shape: group.shape,
     ...(group.anchor === undefined ? {} : { anchor: group.anchor }),
-    outputs: group.outputs,
+    outputs: group.outputs.filter((id) => !inSums.has(id)),
     writeInto,
     prefix: '',
   });
@@ -155,7 +160,7 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
     return [{ name: kernelName, wgsl, workgroups: g.workgroups, bindings: element.bindings, elementwise: !element.broadcasts }];
   }
   const anchor = graph.node(group.anchor!);
-  const epilogue: Epilogue = {
+  const epilogue: Epilogue = sums ? columnSumsEpilogue(graph, group, sums, element, writeInto) : {
     bindings: element.bindings,
     code(firstBinding) {
       const { decls, helpers } = element.code(firstBinding);
@@ -192,6 +197,48 @@ function prologueOf(graph: Graph, spec: NonNullable<FusionGroup['prologue']>): P
       const { decls, helpers } = element.code(firstBinding);
       // The template calls it with the input's flat index j; the element code names it i.
       return [...decls, ...helpers, '', `fn kiln_prologue(i: u32) -> ${valueType(result.dtype)} {`, ...element.body.map((line) => `  ${line}`), '}'];
+    },
+  };
+}
+
+/**
+ * The epilogue of a weight-gradient matmul fused with its bias gradient: flat indices
+ * below m·n are the product's elements, the n after them the column sums.
+ */
+function columnSumsEpilogue(
+  graph: Graph,
+  group: FusionGroup,
+  sums: NonNullable<FusionGroup['columnSums']>,
+  matrix: ElementCode,
+  writeInto: ReadonlyMap<number, number>,
+): Epilogue {
+  const sum = graph.node(sums.anchor);
+  const columns = elementCode(graph, { nodes: sums.nodes, shape: sum.shape, anchor: sums.anchor, outputs: sums.outputs, writeInto, prefix: 's' });
+  const size = sizeOf(group.shape);
+  const type = storageType(graph.node(group.anchor!).dtype);
+  return {
+    bindings: [...matrix.bindings, ...columns.bindings],
+    columnSums: true,
+    code(firstBinding) {
+      const first = matrix.code(firstBinding);
+      const second = columns.code(firstBinding + matrix.bindings.length);
+      return [
+        ...first.decls,
+        ...second.decls,
+        ...new Set([...first.helpers, ...second.helpers]),
+        '',
+        `fn kiln_epilogue_matrix(i: u32, value: ${type}) {`,
+        ...matrix.body.map((line) => `  ${line}`),
+        '}',
+        '',
+        `fn kiln_epilogue_column_sums(i: u32, value: ${type}) {`,
+        ...columns.body.map((line) => `  ${line}`),
+        '}',
+        '',
+        `fn kiln_epilogue(i: u32, value: ${type}) {`,
+        `  if (i < ${size}u) { kiln_epilogue_matrix(i, value); } else { kiln_epilogue_column_sums(i - ${size}u, value); }`,
+        '}',
+      ];
     },
   };
 }

@@ -120,7 +120,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
         // The same batch strides as the reference: broadcast strides over matrices, times a matrix's size.
         batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => s * m * k),
         batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => s * k * n),
-        ...(epilogue ? { epilogue } : {}),
+        ...(epilogue ? { epilogue, onesRow: epilogue.columnSums === true } : {}),
       });
     },
   },

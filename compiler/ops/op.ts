@@ -93,6 +93,11 @@ export interface Epilogue {
   readonly bindings: readonly number[];
   /** Binding declarations (numbered from `firstBinding`), helpers and `fn kiln_epilogue(i: u32, value: T)`. */
   code(firstBinding: number): string[];
+  /**
+   * For a matmul xᵀ·b: also compute b's column sums, as an extra output row after the m·n
+   * elements (flat indices m·n …), so a bias gradient fuses with its weight gradient.
+   */
+  readonly columnSums?: boolean;
 }
 
 /** A kernel a template emits: its WGSL, dispatch size and the nodes bound, in binding order. */

@@ -41,6 +41,12 @@ export interface FusionGroup {
    * anchor reads each element (over `shape`, the input's shape), ending in `result`.
    */
   readonly prologue?: { readonly nodes: readonly number[]; readonly shape: Shape; readonly result: number };
+  /**
+   * Sibling fusion of a bias gradient with its weight gradient: for an anchor xᵀ·g, the
+   * column sums of g (a sum over axis 0, with its own epilogue) come from the same kernel
+   * as an extra row. These nodes are also listed in `nodes` and `outputs`.
+   */
+  readonly columnSums?: { readonly anchor: number; readonly nodes: readonly number[]; readonly outputs: readonly number[] };
 }
 
 interface Building {
@@ -49,6 +55,7 @@ interface Building {
   members: Set<number>;
   shape: Shape;
   prologue?: { nodes: Set<number>; shape: Shape; result: number };
+  columnSums?: Building;
 }
 
 const isElementwise = (node: Node): boolean => getOp(node.op).lower?.kind === 'elementwise';
@@ -72,6 +79,8 @@ export function fuseNodes(
   needed: ReadonlySet<number>,
   externallyRead: ReadonlySet<number>,
   maxBindings: number,
+  /** Update value → the param/state it updates: such outputs are usually written in place, binding nothing new. */
+  updates: ReadonlyMap<number, number> = new Map(),
 ): FusionGroup[] {
   const work = graph.nodes.filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n));
   // Alias nodes count as consumers: a member read through a reshape must be written out.
@@ -112,6 +121,8 @@ export function fuseNodes(
         if (!inside(input) && splatValue(graph.node(input)) === undefined) inputs.add(input);
       }
       const outside = (consumers.get(id) ?? []).some((c) => !members.has(c));
+      const target = updates.get(id);
+      if (target !== undefined && inputs.has(target)) continue;
       if (outside || externallyRead.has(id)) outputs++;
     }
     return inputs.size + outputs;
@@ -186,7 +197,42 @@ export function fuseNodes(
       groupOf.set(node.id, { kind: 'single', members: new Set([node.id]), shape: node.shape });
     }
   }
-  return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead);
+  const groups = [...new Set(groupOf.values())];
+  fuseColumnSums(graph, groups, groupOf, (members, prologue) => fits(members, prologue));
+  return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead, updates);
+}
+
+/** sum(g, axis 0) of a 2-D g (its result is 1-D). */
+function isColumnSum(node: Node, g: number): boolean {
+  const axes = node.attrs['axes'] as readonly number[] | undefined;
+  return node.op === 'sum' && node.inputs[0] === g && node.shape.length === 1 && axes?.length === 1 && axes[0] === 0;
+}
+
+/**
+ * Sibling fusion: a weight gradient xᵀ·g and a bias gradient sum(g, 0) read the same g
+ * and sum over the same batch axis, so one kernel computes both (the bias as a row of
+ * ones in xᵀ), with each one's epilogue (its optimizer update) still fused.
+ */
+function fuseColumnSums(
+  graph: Graph,
+  groups: readonly Building[],
+  groupOf: Map<number, Building>,
+  fits: (members: ReadonlySet<number>, prologue?: Building['prologue']) => boolean,
+): void {
+  for (const group of groups) {
+    if (group.anchor === undefined || group.columnSums) continue;
+    const anchor = graph.node(group.anchor);
+    if (anchor.op !== 'matmul' || anchor.shape.length !== 2 || anchor.attrs['transposeA'] !== true || anchor.attrs['transposeB'] !== false) continue;
+    const g = anchor.inputs[1]!;
+    const sibling = groups.find(
+      (other) => other !== group && other.anchor !== undefined && !other.prologue && !other.columnSums && groupOf.get(other.anchor) === other && isColumnSum(graph.node(other.anchor), g),
+    );
+    if (!sibling) continue;
+    const members = new Set([...group.members, ...sibling.members]);
+    if (!fits(members, group.prologue)) continue;
+    group.columnSums = sibling;
+    for (const id of sibling.members) groupOf.set(id, group);
+  }
 }
 
 function describe(group: Building, graph: Graph): string {
@@ -197,6 +243,10 @@ function describe(group: Building, graph: Graph): string {
     const after = ops.slice(1);
     return `input fusion: ${before} computed as ${ops[0]} reads its input${after.length > 0 ? `; epilogue: ${after.join(', ')}` : ''}`;
   }
+  if (group.columnSums) {
+    const sums = [...group.columnSums.members].map((id) => graph.node(id).op);
+    return `sibling fusion: ${ops.join(', ')} with the column sums ${sums.join(', ')} as an extra row of the same product`;
+  }
   if (group.kind === 'epilogue') {
     return group.members.size === 1
       ? `${ops[0]}: kernel with no fusible consumers`
@@ -205,17 +255,24 @@ function describe(group: Building, graph: Graph): string {
   return group.members.size === 1 ? `${ops[0]}: elementwise, alone` : `loop fusion: ${ops.join(', ')} in one pass over [${group.shape.join(',')}]`;
 }
 
-/** Kahn's algorithm over group dependencies; ties go to the group whose first node comes first. */
+/**
+ * Kahn's algorithm over group dependencies. Among ready groups, those computing no
+ * parameter update go first (updates are sinks, and running them last lets them write in
+ * place after every reader of the old value); then the group whose first node comes first.
+ */
 function orderGroups(
   graph: Graph,
   groups: readonly Building[],
   consumers: ReadonlyMap<number, readonly number[]>,
   externallyRead: ReadonlySet<number>,
+  updates: ReadonlyMap<number, number>,
 ): FusionGroup[] {
   const first = (g: Building): number => Math.min(...g.members);
+  const updating = (g: Building): number => ([...g.members, ...(g.columnSums?.members ?? [])].some((id) => updates.has(id)) ? 1 : 0);
   const owner = new Map<number, Building>();
+  const allMembers = (g: Building): number[] => [...g.members, ...(g.columnSums?.members ?? [])];
   for (const g of groups) {
-    for (const id of g.members) owner.set(id, g);
+    for (const id of allMembers(g)) owner.set(id, g);
     for (const id of g.prologue?.nodes ?? []) owner.set(id, g);
   }
   // A group depends on the groups owning its members' inputs, seen through alias nodes.
@@ -229,7 +286,7 @@ function orderGroups(
   const deps = new Map<Building, Set<Building>>();
   for (const g of groups) {
     const set = new Set<Building>();
-    const reads = [...g.members, ...(g.prologue?.nodes ?? [])];
+    const reads = [...allMembers(g), ...(g.prologue?.nodes ?? [])];
     for (const id of reads) for (const input of graph.node(id).inputs) for (const p of producerGroups(input)) if (p !== g) set.add(p);
     deps.set(g, set);
   }
@@ -237,15 +294,28 @@ function orderGroups(
   const done = new Set<Building>();
   while (done.size < groups.length) {
     const ready = groups.filter((g) => !done.has(g) && [...deps.get(g)!].every((d) => done.has(d)));
-    ready.sort((x, y) => first(x) - first(y));
+    ready.sort((x, y) => updating(x) - updating(y) || first(x) - first(y));
     const next = ready[0]!;
     done.add(next);
-    const nodes = [...next.members].sort((a, b) => a - b);
-    const outputs = nodes.filter((id) => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !next.members.has(c)));
+    const members = new Set(allMembers(next));
+    const isOutput = (id: number): boolean => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !members.has(c));
+    const main = [...next.members].sort((a, b) => a - b);
+    const sums = [...(next.columnSums?.members ?? [])].sort((a, b) => a - b);
+    const nodes = [...main, ...sums];
+    const outputs = nodes.filter(isOutput);
     ordered.push({
       kind: next.kind,
       ...(next.anchor === undefined ? {} : { anchor: next.anchor }),
       nodes: next.anchor === undefined ? nodes : [next.anchor, ...nodes.filter((id) => id !== next.anchor)],
+      ...(next.columnSums
+        ? {
+            columnSums: {
+              anchor: next.columnSums.anchor!,
+              nodes: [next.columnSums.anchor!, ...sums.filter((id) => id !== next.columnSums!.anchor)],
+              outputs: sums.filter(isOutput),
+            },
+          }
+        : {}),
       outputs,
       shape: next.shape,
       reason: describe(next, graph),

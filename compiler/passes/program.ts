@@ -4,11 +4,13 @@
  * GraphProgram that builds a new graph, so each stage stays printable and comparable.
  */
 
+import { GraphError } from '../errors.js';
 import { Graph, roleOf } from '../graph.js';
 import type { Node } from '../graph.js';
 import type { InitSpec } from '../init.js';
 import type { Attrs } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
+import { formatType, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TrainingProgram } from '../train.js';
 
@@ -50,7 +52,9 @@ export function liveNodes(program: GraphProgram): Set<number> {
 
 /**
  * Decides what a node becomes in the rebuilt graph, given its already-rebuilt inputs:
- * return a tensor of the new graph, or undefined to re-apply the node's op unchanged.
+ * return a tensor of the new graph with the node's shape and dtype, or undefined to
+ * re-apply the node's op unchanged. Computed nodes and consts are offered (so CSE can
+ * merge equal literals); inputs, params and state never are.
  */
 export type Rewrite = (node: Node, inputs: readonly Tensor[], graph: Graph) => Tensor | undefined;
 
@@ -72,7 +76,8 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
       map.set(node.id, role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options));
     } else if (keep === undefined || keep.has(node.id)) {
       const inputs = node.inputs.map((id) => map.get(id)!);
-      const rewritten = role === 'const' ? undefined : rewrite(node, inputs, graph);
+      const rewritten = rewrite(node, inputs, graph);
+      if (rewritten !== undefined) checkRewrite(node, rewritten, graph);
       map.set(node.id, rewritten ?? graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name));
     }
   }
@@ -89,4 +94,17 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
     ]),
   );
   return { graph, entries };
+}
+
+/** A rewrite that changed a node's type would silently change every consumer's: caught where it happens. */
+function checkRewrite(node: Node, rewritten: Tensor, graph: Graph): void {
+  if (rewritten.graph !== graph) {
+    throw new GraphError(`rebuild: the rewrite of ${node.op} %${node.id} returned a tensor of graph '${rewritten.graph.name}', not of the graph being built.`);
+  }
+  const type = rewritten.node;
+  if (!sameShape(type.shape, node.shape) || type.dtype !== node.dtype) {
+    throw new GraphError(
+      `rebuild: the rewrite of ${node.op} %${node.id} (${formatType(node)}) gave ${formatType(type)}; a rewrite must keep the node's shape and dtype.`,
+    );
+  }
 }
