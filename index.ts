@@ -34,3 +34,7 @@ export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
 export type { Checkpoint } from './runtime/safetensors.js';
 export type { LoadCheckpointOptions } from './runtime/session.js';
 export { validatePlan, checkPlanFitsDevice } from './runtime/plan-check.js';
+export { planMemory, memoryReport, checkMemoryPlan } from './compiler/memory.js';
+export { simplify } from './compiler/passes/simplify.js';
+export { programOf } from './compiler/passes/program.js';
+export type { GraphProgram, Pass } from './compiler/passes/program.js';

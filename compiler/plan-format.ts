@@ -38,6 +38,17 @@ export interface PlanBuffer {
    * creation. JSON has no NaN or ±Infinity, so those are written as strings.
    */
   readonly data?: readonly PlanNumber[];
+  /**
+   * The index in `Plan.allocations` of the memory this buffer lives in (set by the memory
+   * planner). Buffers whose live ranges never overlap share one; without it, its own.
+   */
+  readonly allocation?: number;
+}
+
+/** A block of device memory (one GPUBuffer) that one or more plan buffers live in, one at a time. */
+export interface PlanAllocation {
+  /** At least the bytes of every buffer in it. */
+  readonly bytes: number;
 }
 
 /** One compute shader and its dispatch. */
@@ -70,6 +81,11 @@ export interface PlanEntry {
   readonly dispatches: readonly number[];
   /** Buffer copies after the pass: param/state `to` takes the new value in `from`. */
   readonly copies: readonly { readonly from: number; readonly to: number }[];
+  /**
+   * Updates computed in place: `from` lives in `to`'s memory, so `to` holds the new value
+   * after the pass without a copy (and its old value is read by no dispatch after `from`'s first).
+   */
+  readonly inPlace?: readonly { readonly from: number; readonly to: number }[];
 }
 
 export interface Plan {
@@ -79,6 +95,8 @@ export interface Plan {
   readonly buffers: readonly PlanBuffer[];
   readonly kernels: readonly PlanKernel[];
   readonly entries: Readonly<Record<string, PlanEntry>>;
+  /** Device memory blocks, when memory is planned (see `PlanBuffer.allocation`); else one per buffer. */
+  readonly allocations?: readonly PlanAllocation[];
 }
 
 export const PLAN_FORMAT = 'kiln-plan';

@@ -1,9 +1,11 @@
 /**
  * `printPlan`: a plan as readable text, for reviews, golden snapshots and the playground:
  * the buffer table, each kernel with the graph nodes it implements and what it binds,
- * each entry point's inputs, outputs, dispatch order and update copies, and totals.
+ * each entry point's inputs, outputs, dispatch order and update copies, the memory plan
+ * (shared allocations, transient bytes) when there is one, and totals.
  */
 
+import { memoryReport } from './memory.js';
 import type { BufferRole, Plan, PlanBuffer, PlanNumber } from './plan-format.js';
 
 const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
@@ -48,8 +50,10 @@ export function printPlan(plan: Plan): string {
       ...labelled('outputs', io(entry.outputs, entry.outputShapes)),
       ...labelled(`dispatches (${entry.dispatches.length})`, wrap(kernelNames)),
       ...labelled('copies', entry.copies.map(({ from, to }) => `${bufferLabel(plan, from)} → ${bufferLabel(plan, to)}`)),
+      ...(entry.inPlace ? labelled('in place', entry.inPlace.map(({ from, to }) => `${bufferLabel(plan, from)} → ${bufferLabel(plan, to)}`)) : []),
     );
   }
+  if (plan.allocations) lines.push('', ...memoryLines(plan));
   const bytesByRole = ROLES.map((role) => [role, sum(plan.buffers.filter((b) => b.role === role).map((b) => b.bytes))] as const);
   lines.push(
     '',
@@ -61,6 +65,23 @@ export function printPlan(plan: Plan): string {
     ]),
   );
   return lines.join('\n') + '\n';
+}
+
+/** The allocations holding several buffers, and the transient bytes: naive, peak and allocated. */
+function memoryLines(plan: Plan): string[] {
+  const allocations = plan.allocations ?? [];
+  const held = allocations.map((): string[] => []);
+  for (const b of plan.buffers) held[b.allocation ?? 0]?.push(bufferLabel(plan, b.id));
+  const shared = allocations.flatMap(({ bytes }, a) => (held[a]!.length > 1 ? [{ a, bytes, labels: held[a]! }] : []));
+  const { naiveTransientBytes, peakTransientBytes, allocationBytes } = memoryReport(plan);
+  const percent = naiveTransientBytes > 0 ? ` (${((100 * allocationBytes) / naiveTransientBytes).toFixed(1)}% of naive)` : '';
+  return [
+    `memory: ${allocations.length} allocations for ${plan.buffers.length} buffers; shared:`,
+    ...shared.flatMap(({ a, bytes, labels }) =>
+      labelled(`@${a} ${bytes} B`, wrap(labels.map((label, i) => (i < labels.length - 1 ? `${label},` : label)))).map((line) => line.slice(2)),
+    ),
+    `  transient bytes: naive ${naiveTransientBytes}, peak ${peakTransientBytes}, allocated ${allocationBytes}${percent}`,
+  ];
 }
 
 function type(b: PlanBuffer): string {

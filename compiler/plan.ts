@@ -27,12 +27,15 @@ import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
+import { planMemory } from './memory.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
   fuse?: boolean;
   /** Run the simplification passes first (default true). */
   simplify?: boolean;
+  /** Plan memory: transient buffers share allocations, leftover updates go in place (default true). */
+  memory?: boolean;
   /**
    * The device's limits (`device.limits`), so kernels use what the hardware offers and are
    * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
@@ -147,7 +150,8 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     }
     entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
   }
-  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers, kernels, entries };
+  const plan: Plan = { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers, kernels, entries };
+  return options.memory === false ? plan : planMemory(plan);
 }
 
 function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {

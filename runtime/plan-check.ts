@@ -8,6 +8,7 @@
 import { DeviceLimitError, PlanError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
+import { checkMemoryPlan } from '../compiler/liveness.js';
 
 /** The device limits a plan must fit (a `GPUSupportedLimits` has them all). */
 export type PlanLimits = Pick<
@@ -46,6 +47,16 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   for (const [name, entry] of Object.entries(plan['entries'])) checkEntry(name, entry, valid, bufferId);
   if (!('init' in plan['entries'])) fail('entries', "the 'init' entry is missing");
   if (Object.keys(valid.entries['init']!.inputs).length > 0) fail('entries.init.inputs', 'init takes no inputs');
+  const allocations = plan['allocations'];
+  if (allocations !== undefined) {
+    if (!Array.isArray(allocations)) fail('allocations', 'must be an array of {bytes}');
+    allocations.forEach((a: unknown, i: number) => {
+      const bytes = isRecord(a) ? a['bytes'] : undefined;
+      if (!isCount(bytes) || bytes < 4 || bytes % 4 !== 0) fail(`allocations[${i}].bytes`, `must be a multiple of 4, at least 4, got ${JSON.stringify(bytes)}`);
+    });
+  }
+  // Shared memory must never hold two live values: a wrong assignment would corrupt results silently.
+  checkMemoryPlan(valid);
 }
 
 function checkBuffer(b: unknown, i: number): void {
@@ -134,6 +145,16 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
     // Copies run in order, so reading a slot another copy writes would depend on that order.
     if (written.has(copy.from)) fail(`${where}.copies[${c}].from`, `buffer #${copy.from} is also written by a copy of this entry`);
   });
+  const inPlace = entry['inPlace'];
+  if (inPlace === undefined) return;
+  if (!Array.isArray(inPlace)) fail(`${where}.inPlace`, 'must be an array of {from, to}');
+  inPlace.forEach((update: unknown, u: number) => {
+    const at = `${where}.inPlace[${u}]`;
+    if (!isRecord(update)) fail(at, 'must be an object {from, to}');
+    const from = bufferId(`${at}.from`, update['from']);
+    const to = bufferId(`${at}.to`, update['to']);
+    if (from.bytes !== to.bytes) fail(at, `#${from.id} (${from.name}, ${from.bytes} bytes) and #${to.id} (${to.name}, ${to.bytes} bytes) differ in size`);
+  });
 }
 
 /**
@@ -143,6 +164,11 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
 export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
   const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
   const bindingLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  for (const [a, { bytes }] of (plan.allocations ?? []).entries()) {
+    if (bytes > limits.maxBufferSize) {
+      throw new DeviceLimitError(`plan '${plan.name}': allocation @${a} needs ${bytes} bytes, over this device's maxBufferSize of ${limits.maxBufferSize}. ${fix}`);
+    }
+  }
   for (const b of plan.buffers) {
     if (b.bytes > bindingLimit) {
       throw new DeviceLimitError(`plan '${plan.name}': buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}. ${fix}`);

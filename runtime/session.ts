@@ -51,6 +51,7 @@ export class Session {
   readonly device: GPUDevice;
   /** Resolves when the device is lost (or destroyed); every call after that rejects with a DeviceError. */
   readonly lost: Promise<GPUDeviceLostInfo>;
+  /** The GPUBuffer of each plan buffer, by id: buffers sharing an allocation share one. */
   private readonly buffers: GPUBuffer[];
   private readonly pipelines: GPUComputePipeline[];
   private readonly bindGroups: GPUBindGroup[];
@@ -72,7 +73,8 @@ export class Session {
       device.createBindGroup({
         label: kernel.name,
         layout: pipelines[k]!.getBindGroupLayout(0),
-        entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]! } })),
+        // A buffer binds its own bytes of its allocation, which may be larger (shared memory).
+        entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]!, size: plan.buffers[id]!.bytes } })),
       }),
     );
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
@@ -82,22 +84,23 @@ export class Session {
 
   /**
    * Creates a session: checks the plan (and that it fits this device's limits), allocates
-   * its buffers, uploads constants, compiles every kernel and runs the plan's `init` entry
-   * (params and state get their initial values). On failure nothing stays allocated.
+   * its memory (one GPUBuffer per allocation of a memory-planned plan, else per buffer),
+   * uploads constants, compiles every kernel and runs the plan's `init` entry (params and
+   * state get their initial values). On failure nothing stays allocated.
    */
   static async create(device: GPUDevice, plan: Plan): Promise<Session> {
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
     const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(b) }));
+    const blocks = memoryBlocks(plan);
     device.pushErrorScope('out-of-memory');
-    const buffers = plan.buffers.map((b) =>
-      device.createBuffer({ label: b.name, size: b.bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST }),
-    );
+    const memory = blocks.map(({ label, bytes }) => device.createBuffer({ label, size: bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST }));
     const outOfMemory = await device.popErrorScope();
+    const buffers = plan.buffers.map((b) => memory[plan.allocations ? b.allocation! : b.id]!);
     let session: Session | undefined;
     try {
       if (outOfMemory) {
-        const total = plan.buffers.reduce((sum, b) => sum + b.bytes, 0);
+        const total = blocks.reduce((sum, b) => sum + b.bytes, 0);
         throw new DeviceLimitError(`Session '${plan.name}': could not allocate the plan's ${total} bytes of buffers (${outOfMemory.message}). Use a smaller batch or model.`);
       }
       for (const { id, bytes } of constants) device.queue.writeBuffer(buffers[id]!, 0, bytes);
@@ -106,7 +109,7 @@ export class Session {
       return session;
     } catch (error) {
       if (session) session.destroy();
-      else for (const buffer of buffers) buffer.destroy();
+      else for (const buffer of memory) buffer.destroy();
       throw error;
     }
   }
@@ -373,9 +376,21 @@ export class Session {
   }
 
   private free(): void {
-    for (const buffer of [...this.buffers, ...this.staging.values()]) buffer.destroy();
+    // Buffers that share an allocation share one GPUBuffer: destroy each once.
+    for (const buffer of new Set([...this.buffers, ...this.staging.values()])) buffer.destroy();
     this.staging.clear();
   }
+}
+
+/** The GPUBuffers a plan needs: one per allocation (labelled by the values it holds), or one per plan buffer. */
+function memoryBlocks(plan: Plan): { label: string; bytes: number }[] {
+  if (!plan.allocations) return plan.buffers.map((b) => ({ label: b.name, bytes: b.bytes }));
+  const names = plan.allocations.map((): string[] => []);
+  for (const b of plan.buffers) names[b.allocation!]!.push(b.name);
+  return plan.allocations.map(({ bytes }, a) => {
+    const held = names[a]!;
+    return { label: held.length > 3 ? `${held.slice(0, 3).join(' | ')} | … ${held.length - 3} more` : held.join(' | '), bytes };
+  });
 }
 
 function quoteList(names: readonly string[]): string {

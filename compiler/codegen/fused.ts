@@ -17,6 +17,7 @@ import type { KernelLimits } from './wgsl.js';
 import {
   WORKGROUP_SIZE,
   bindingDecl,
+  perElementKernel,
   grid,
   kernelHeader,
   literal,
@@ -131,6 +132,7 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
   if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
     return lowerNode(graph, graph.node(group.nodes[0]!), limits);
   }
+  if (group.kind === 'row') return [rowKernel(graph, group, limits)];
   const sums = group.columnSums;
   const inSums = new Set(sums?.nodes ?? []);
   const element = elementCode(graph, {
@@ -241,4 +243,88 @@ function columnSumsEpilogue(
       ];
     },
   };
+}
+
+/**
+ * A row kernel: one invocation per row of [rows, length]. Values of shape [rows, length]
+ * live in a private array per node; values of one number per row ([rows] or [rows, 1]) in
+ * a scalar; softmax and row reductions loop over the row.
+ */
+function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): KernelSpec {
+  const [rows, length] = group.shape as [number, number];
+  const members = new Set(group.nodes);
+  const isFull = (id: number): boolean => {
+    const s = graph.node(id).shape;
+    return s.length === 2 && s[1] === length && length !== 1;
+  };
+  const bindings: number[] = [];
+  const names = new Map<number, string>();
+  const binding = (id: number): string => {
+    if (!names.has(id)) {
+      names.set(id, `${group.outputs.includes(id) ? 'out' : 'in'}${bindings.length}`);
+      bindings.push(id);
+    }
+    return names.get(id)!;
+  };
+  /** Operand `id` at column `c` (a WGSL expression), or for the whole row when `c` is undefined. */
+  const operand = (id: number, c?: string): string => {
+    const node = graph.node(id);
+    if (members.has(id)) return isFull(id) ? `v${id}[${c!}]` : `v${id}`;
+    const splat = splatValue(node);
+    if (splat !== undefined) return literal(splat, node.dtype);
+    const [rowStride, columnStride] = broadcastStrides(node.shape, [rows, length]) as [number, number];
+    const terms = [...(rowStride ? [rowStride === 1 ? 'row' : `row * ${rowStride}u`] : []), ...(columnStride && c ? [columnStride === 1 ? c : `${c} * ${columnStride}u`] : [])];
+    return load(binding(id), terms.join(' + ') || '0u', node.dtype);
+  };
+  const loop = (body: string[]): string[] => [`for (var c = 0u; c < ${length}u; c++) {`, ...body.map((l) => `  ${l}`), '}'];
+  const helpers: string[] = [];
+  const body: string[] = [];
+  for (const id of group.nodes) {
+    const node = graph.node(id);
+    const type = valueType(node.dtype);
+    const lowering = getOp(node.op).lower;
+    if (lowering?.kind === 'elementwise') {
+      const full = isFull(id);
+      const args = node.inputs.map((input) => operand(input, full ? 'c' : undefined));
+      const expr = lowering.expr(args, node.attrs, { inputs: node.inputs.map((input) => graph.node(input).dtype), output: node.dtype });
+      helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
+      if (full) body.push(`var v${id}: array<${type}, ${length}>;`, ...loop([`v${id}[c] = ${expr};`]));
+      else body.push(`let v${id}: ${type} = ${expr};`);
+    } else if (node.op === 'softmax' || node.op === 'logSoftmax') {
+      const x = (c: string): string => operand(node.inputs[0]!, c);
+      body.push(`var row_max${id} = ${x('0u')};`, ...loop([`row_max${id} = max(row_max${id}, ${x('c')});`]));
+      body.push(`var row_sum${id} = 0.0f;`, ...loop([`row_sum${id} += exp(${x('c')} - row_max${id});`]));
+      const value = node.op === 'softmax' ? `exp(${x('c')} - row_max${id}) / row_sum${id}` : `${x('c')} - row_max${id} - log(row_sum${id})`;
+      body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${value};`]));
+    } else {
+      // A reduction along the row (sum, mean, max, min, logsumexp).
+      const x = (c: string): string => operand(node.inputs[0]!, c);
+      const acc = `acc${id}`;
+      if (node.op === 'sum' || node.op === 'mean') {
+        body.push(`var ${acc} = ${literal(0, node.dtype)};`, ...loop([`${acc} += ${x('c')};`]));
+        body.push(`let v${id}: ${type} = ${node.op === 'mean' ? `${acc} / ${literal(length, 'f32')}` : acc};`);
+      } else if (node.op === 'max' || node.op === 'min') {
+        body.push(`var ${acc} = ${x('0u')};`, ...loop([`${acc} = ${node.op}(${acc}, ${x('c')});`]), `let v${id}: ${type} = ${acc};`);
+      } else {
+        body.push(`var ${acc}_max = ${x('0u')};`, ...loop([`${acc}_max = max(${acc}_max, ${x('c')});`]));
+        body.push(`var ${acc} = 0.0f;`, ...loop([`${acc} += exp(${x('c')} - ${acc}_max);`]), `let v${id}: f32 = ${acc}_max + log(${acc});`);
+      }
+    }
+  }
+  for (const id of group.outputs) {
+    const node = graph.node(id);
+    const name = binding(id);
+    body.push(...(isFull(id) ? loop([`${name}[row * ${length}u + c] = ${store(`v${id}[c]`, node.dtype)};`]) : [`${name}[row] = ${store(`v${id}`, node.dtype)};`]));
+  }
+  const name = `k${group.nodes[0]}_rows`;
+  const kernel = perElementKernel({
+    name,
+    header: header(graph, group),
+    limits,
+    decls: bindings.map((id, k) => bindingDecl(k, names.get(id)!, graph.node(id).dtype, group.outputs.includes(id) ? 'read_write' : 'read')),
+    invocations: rows,
+    body: ['let row = i;', ...body],
+    helpers: [...new Set(helpers)],
+  });
+  return { name, ...kernel, bindings };
 }

@@ -23,7 +23,7 @@ import { sameShape } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { isAlias, splatValue } from '../codegen/lower.js';
 
-export type FusionKind = 'loop' | 'epilogue' | 'single';
+export type FusionKind = 'loop' | 'epilogue' | 'row' | 'single';
 
 export interface FusionGroup {
   readonly kind: FusionKind;
@@ -199,7 +199,80 @@ export function fuseNodes(
   }
   const groups = [...new Set(groupOf.values())];
   fuseColumnSums(graph, groups, groupOf, (members, prologue) => fits(members, prologue));
+  fuseRows(graph, groupOf, consumers, fits);
   return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead, updates);
+}
+
+/** Rows up to this long are held in registers (a private array per value) by a row kernel. */
+export const MAX_ROW_LENGTH = 256;
+
+/** Reductions a row kernel computes along its rows. */
+const ROW_REDUCTIONS = new Set(['sum', 'mean', 'max', 'min', 'logsumexp']);
+
+/**
+ * Whether a node works row by row on [rows, length]: elementwise on [rows, length],
+ * [rows, 1] or [rows]; softmax or logSoftmax along the rows; a reduction along them.
+ */
+function isRowWise(node: Node, rows: number, length: number): boolean {
+  const s = node.shape;
+  const full = s.length === 2 && s[0] === rows && s[1] === length;
+  const perRow = (s.length === 2 && s[0] === rows && s[1] === 1) || (s.length === 1 && s[0] === rows);
+  if (isElementwise(node)) return full || perRow;
+  if (node.op === 'softmax' || node.op === 'logSoftmax') return full && node.attrs['axis'] === 1;
+  if (ROW_REDUCTIONS.has(node.op)) {
+    const axes = node.attrs['axes'] as readonly number[];
+    return perRow && axes.length === 1 && axes[0] === 1 && s.length >= 1;
+  }
+  return false;
+}
+
+/**
+ * Row fusion: a softmax and the elementwise work and row reductions around it (a loss,
+ * its gradient) run as one kernel with one invocation per row, the row held in
+ * registers, instead of a kernel per reduction with the rows written between them.
+ */
+function fuseRows(
+  graph: Graph,
+  groupOf: Map<number, Building>,
+  consumers: ReadonlyMap<number, readonly number[]>,
+  fits: (members: ReadonlySet<number>) => boolean,
+): void {
+  const seeds = [...groupOf.keys()].map((id) => graph.node(id)).filter((n) => (n.op === 'softmax' || n.op === 'logSoftmax') && n.shape.length === 2);
+  for (const seed of seeds) {
+    const [rows, length] = seed.shape as [number, number];
+    // A row of one element (or none) has nothing to share between its elements.
+    if (length > MAX_ROW_LENGTH || length < 2 || rows === 0) continue;
+    const start = groupOf.get(seed.id)!;
+    if (start.kind === 'row') continue;
+    const rowWise = (g: Building): boolean =>
+      !g.columnSums && [...g.members, ...(g.prologue?.nodes ?? [])].every((id) => isRowWise(graph.node(id), rows, length));
+    if (!rowWise(start)) continue;
+    const region: Building = { kind: 'row', members: new Set([...start.members, ...(start.prologue?.nodes ?? [])]), shape: seed.shape };
+    const absorb = (g: Building): void => {
+      for (const id of [...g.members, ...(g.prologue?.nodes ?? [])]) {
+        region.members.add(id);
+        groupOf.set(id, region);
+      }
+    };
+    absorb(start);
+    for (let grew = true; grew; ) {
+      grew = false;
+      const neighbours = new Set<Building>();
+      for (const id of region.members) {
+        for (const other of [...graph.node(id).inputs, ...(consumers.get(id) ?? [])]) {
+          const g = groupOf.get(other);
+          if (g && g !== region) neighbours.add(g);
+        }
+      }
+      for (const g of neighbours) {
+        if (!rowWise(g)) continue;
+        const members = new Set([...region.members, ...g.members, ...(g.prologue?.nodes ?? [])]);
+        if (!fits(members)) continue;
+        absorb(g);
+        grew = true;
+      }
+    }
+  }
 }
 
 /** sum(g, axis 0) of a 2-D g (its result is 1-D). */
@@ -246,6 +319,9 @@ function describe(group: Building, graph: Graph): string {
   if (group.columnSums) {
     const sums = [...group.columnSums.members].map((id) => graph.node(id).op);
     return `sibling fusion: ${ops.join(', ')} with the column sums ${sums.join(', ')} as an extra row of the same product`;
+  }
+  if (group.kind === 'row') {
+    return `row fusion: ${ops.join(', ')} with one invocation per row of [${group.shape.join(',')}], the row in registers`;
   }
   if (group.kind === 'epilogue') {
     return group.members.size === 1

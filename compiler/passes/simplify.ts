@@ -12,6 +12,7 @@ import { eliminateCommonSubexpressions } from './common-subexpressions.js';
 import { eliminateDeadCode } from './dead-code.js';
 import { foldConstants } from './fold-constants.js';
 import { rewriteLogSoftmax } from './log-softmax.js';
+import { expandOneHots } from './one-hot.js';
 import type { GraphProgram, Pass } from './program.js';
 import { foldTransposesIntoMatmul } from './transpose-matmul.js';
 
@@ -22,6 +23,7 @@ export const SIMPLIFY_PASSES: readonly Pass[] = [
   simplifyAlgebra,
   foldTransposesIntoMatmul,
   rewriteLogSoftmax,
+  expandOneHots,
   eliminateCommonSubexpressions,
   eliminateDeadCode,
 ];

@@ -1,0 +1,65 @@
+/**
+ * Plans written by hand for the memory planner's tests: a few buffers and kernels whose
+ * bindings are all that matters, so liveness and sharing are read off the test itself.
+ */
+
+import type { BufferRole, Plan, PlanEntry, PlanKernel } from '../../compiler/plan-format.js';
+
+/** [name, role, bytes]. */
+export type BufferRow = readonly [string, BufferRole, number];
+
+export interface KernelRow {
+  readonly bindings: readonly number[];
+  readonly elementwise?: boolean;
+  /** Default: a comment (no declarations, so it cannot be folded in place). */
+  readonly wgsl?: string;
+}
+
+export type EntryRow = Partial<PlanEntry> & { readonly dispatches: readonly number[] };
+
+export function handPlan(buffers: readonly BufferRow[], kernels: readonly KernelRow[], entries: Readonly<Record<string, EntryRow>>): Plan {
+  const entry = (row: EntryRow): PlanEntry => ({ inputs: {}, outputs: {}, copies: [], ...row });
+  return {
+    format: 'kiln-plan',
+    version: 1,
+    name: 'hand',
+    buffers: buffers.map(([name, role, bytes], id) => ({
+      id,
+      name,
+      role,
+      dtype: 'f32',
+      shape: [bytes / 4],
+      bytes,
+      ...(role === 'const' ? { data: [0] } : {}),
+    })),
+    kernels: kernels.map(
+      (k, i): PlanKernel => ({
+        name: `k${i}`,
+        wgsl: k.wgsl ?? `// k${i}`,
+        bindings: [...k.bindings],
+        workgroups: [1, 1, 1],
+        nodes: [],
+        ops: [],
+        ...(k.elementwise ? { elementwise: true } : {}),
+      }),
+    ),
+    entries: Object.fromEntries([['init', entry({ dispatches: [] })], ...Object.entries(entries).map(([name, row]) => [name, entry(row)])]),
+  };
+}
+
+/** WGSL in the generic emitter's form: `out[i] = in0[i] - in1[i] …` over `inputs` read bindings and one output. */
+export function elementwiseWgsl(inputs: number): string {
+  const reads = Array.from({ length: inputs }, (_, k) => `in${k}[i]`);
+  return [
+    '// kiln kernel k_sub',
+    ...reads.map((_, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<f32>;`),
+    `@group(0) @binding(${inputs}) var<storage, read_write> out: array<f32>;`,
+    '',
+    '@compute @workgroup_size(64)',
+    'fn main(@builtin(global_invocation_id) id: vec3u) {',
+    '  let i = id.x;',
+    `  out[i] = ${reads.join(' - ')};`,
+    '}',
+    '',
+  ].join('\n');
+}
