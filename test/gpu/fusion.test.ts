@@ -82,6 +82,38 @@ describe('fusion (GPU)', () => {
     expect(kernelsOf(plan).map((k) => k.ops)).to.deep.equal(['exp', 'sum', 'div']);
   });
 
+  it('row fusion: a softmax cross-entropy and its gradient are one kernel, one invocation per row', async () => {
+    const g = new Graph('rows');
+    const logits = g.input('logits', [6, 5]);
+    const labels = g.input('labels', [6], 'i32');
+    const ls = logits.logSoftmax();
+    g.output('perRow', ls.where(labels.oneHot(5, { dtype: 'bool' }), 0).sum(1).neg());
+    g.output('probabilities', ls.exp().sub(ls.exp().sum(1, true).mul(0.5)));
+    const feeds = { logits: testData(30, 7, -3, 3), labels: [0, 4, 2, 2, 9, 1] };
+    const { device, limits } = await gpu();
+    const plan = compile(g, { limits });
+    expect(kernelsOf(plan).map((k) => k.name)).to.deep.equal(['k2_rows']);
+    const session = await Session.create(device, plan);
+    try {
+      const actual = await session.forward(feeds);
+      const expected = interpret(g, { feeds });
+      for (const name of ['perRow', 'probabilities']) expectClose(actual[name]!.data, expected[name]!.data, 1e-5, 1e-6);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('sibling fusion: a bias gradient is the extra row of its weight-gradient matmul', async () => {
+    const g = new Graph('grads');
+    const x = g.input('x', [9, 5]);
+    const dy = g.input('dy', [9, 3]);
+    g.output('dw', x.matmul(dy, { transposeA: true }));
+    g.output('db', dy.sum(0));
+    const plan = await expectFusedMatchesReference(g, { x: testData(45, 8), dy: testData(27, 9) });
+    expect(kernelsOf(plan)).to.have.length(1);
+    expect(kernelsOf(plan)[0]!.ops).to.equal('matmul,sum');
+  });
+
   it('keeps every kernel within the storage-buffer limit', async () => {
     const g = new Graph('wide');
     const inputs = Array.from({ length: 10 }, (_, i) => g.input(`x${i}`, [8]));
