@@ -200,6 +200,7 @@ export function fuseNodes(
   const groups = [...new Set(groupOf.values())];
   fuseColumnSums(graph, groups, groupOf, (members, prologue) => fits(members, prologue));
   fuseRows(graph, groupOf, consumers, fits);
+  sinkIntoConsumers(graph, groupOf, consumers, externallyRead, fits);
   return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead, updates);
 }
 
@@ -272,6 +273,43 @@ function fuseRows(
         grew = true;
       }
     }
+  }
+}
+
+/**
+ * Sinking: an elementwise member written out only for one other group is moved into that
+ * group, when everything it reads is in memory anyway (the ReLU mask of the backward
+ * pass, computed from the stored activation where it is used). The value then needs no
+ * buffer, and the read it replaces is of the same size.
+ */
+function sinkIntoConsumers(
+  graph: Graph,
+  groupOf: Map<number, Building>,
+  consumers: ReadonlyMap<number, readonly number[]>,
+  externallyRead: ReadonlySet<number>,
+  fits: (members: ReadonlySet<number>, prologue?: Building['prologue']) => boolean,
+): void {
+  const inMemory = (id: number, group: Building): boolean => {
+    if (!group.members.has(id)) return true;
+    return externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !group.members.has(c) && groupOf.get(c) !== group);
+  };
+  for (const [id, group] of [...groupOf]) {
+    if (group.kind !== 'loop' && group.kind !== 'epilogue') continue;
+    if (id === group.anchor || !group.members.has(id) || externallyRead.has(id)) continue;
+    const node = graph.node(id);
+    if (!isElementwise(node)) continue;
+    const users = consumers.get(id) ?? [];
+    const targets = new Set(users.map((c) => groupOf.get(c)));
+    if (targets.size !== 1 || targets.has(undefined) || targets.has(group)) continue;
+    const target = [...targets][0]!;
+    if ((target.kind !== 'loop' && target.kind !== 'epilogue') || !sameShape(target.shape, node.shape)) continue;
+    if (users.some((c) => target.prologue?.nodes.has(c))) continue;
+    if (!node.inputs.every((input) => splatValue(graph.node(input)) !== undefined || inMemory(input, group))) continue;
+    const members = new Set([...target.members, id]);
+    if (!fits(members, target.prologue)) continue;
+    group.members.delete(id);
+    target.members.add(id);
+    groupOf.set(id, target);
   }
 }
 

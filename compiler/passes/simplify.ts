@@ -13,6 +13,7 @@ import { eliminateDeadCode } from './dead-code.js';
 import { foldConstants } from './fold-constants.js';
 import { rewriteLogSoftmax } from './log-softmax.js';
 import { expandOneHots } from './one-hot.js';
+import { maskFromRelu } from './relu-mask.js';
 import type { GraphProgram, Pass } from './program.js';
 import { foldTransposesIntoMatmul } from './transpose-matmul.js';
 
@@ -24,6 +25,7 @@ export const SIMPLIFY_PASSES: readonly Pass[] = [
   foldTransposesIntoMatmul,
   rewriteLogSoftmax,
   expandOneHots,
+  maskFromRelu,
   eliminateCommonSubexpressions,
   eliminateDeadCode,
 ];
