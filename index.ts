@@ -38,3 +38,8 @@ export { planMemory, memoryReport, checkMemoryPlan } from './compiler/memory.js'
 export { simplify } from './compiler/passes/simplify.js';
 export { programOf } from './compiler/passes/program.js';
 export type { GraphProgram, Pass } from './compiler/passes/program.js';
+export * from './compiler/report.js';
+export { autotune, timeKernels } from './runtime/autotune.js';
+export type { AutotuneOptions } from './runtime/autotune.js';
+export { checkTuningTable } from './compiler/codegen/tuning.js';
+export type { TuningTable, MatmulVariant, MatmulShapeClass, ReduceShapeClass, ReduceStrategy } from './compiler/codegen/tuning.js';

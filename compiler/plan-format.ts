@@ -51,6 +51,13 @@ export interface PlanAllocation {
   readonly bytes: number;
 }
 
+/**
+ * The rule that formed a kernel (compiler/passes/fuse.ts): loop, input (prologue into a
+ * reduction), epilogue, sibling (column sums as an extra row), row; `single` is one op
+ * alone, `init` fills a param or state.
+ */
+export type KernelKind = 'loop' | 'input' | 'epilogue' | 'sibling' | 'row' | 'single' | 'init';
+
 /** One compute shader and its dispatch. */
 export interface PlanKernel {
   /** WGSL-safe name, e.g. `k7_matmul`. */
@@ -62,6 +69,9 @@ export interface PlanKernel {
   /** The graph nodes this kernel implements and their ops, for error messages and inspection. */
   readonly nodes: readonly number[];
   readonly ops: readonly string[];
+  /** Which rule formed the kernel, and the rule's one-line reason: for inspection only (the runtime ignores them). */
+  readonly kind?: KernelKind;
+  readonly reason?: string;
   /** Each output element depends only on same-index elements of same-shaped inputs (in-place safe). */
   readonly elementwise?: boolean;
 }

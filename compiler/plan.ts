@@ -20,9 +20,10 @@ import type { EntrySource } from './passes/program.js';
 import { programOf } from './passes/program.js';
 import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
+import type { TuningTable } from './codegen/tuning.js';
 import { DEFAULT_LIMITS } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
-import type { BufferRole, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
 import type { TrainingProgram } from './train.js';
@@ -41,6 +42,11 @@ export interface CompileOptions {
    * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
    */
   limits?: Partial<KernelLimits>;
+  /**
+   * The kernel variants measured fastest on the target adapter (`autotune(device)`, or a
+   * table saved from it). Default: every kernel's default variant.
+   */
+  tuning?: TuningTable;
 }
 
 
@@ -81,7 +87,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
   };
 
   const kernels: PlanKernel[] = [];
-  const addKernel = (spec: KernelSpec, nodes: readonly Node[]): number => {
+  const addKernel = (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }): number => {
     if (spec.bindings.length > limits.maxStorageBuffersPerShaderStage) {
       throw new DeviceLimitError(
         `compile: kernel ${spec.name} (${nodes.map((n) => `${n.op} %${n.id}`).join(', ')}) binds ${spec.bindings.length} storage buffers, ` +
@@ -95,6 +101,8 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
       workgroups: [...spec.workgroups],
       nodes: nodes.map((n) => n.id),
       ops: nodes.map((n) => n.op),
+      kind: origin.kind,
+      reason: origin.reason,
       ...(spec.elementwise ? { elementwise: true } : {}),
     });
     return kernels.length - 1;
@@ -126,8 +134,8 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     for (const group of groups) {
       const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
       const members = group.nodes.map((id) => graph.node(id));
-      for (const spec of lowerGroup(graph, group, limits, writeInto)) {
-        const k = addKernel(spec, members);
+      for (const spec of lowerGroup(graph, group, limits, writeInto, options.tuning)) {
+        const k = addKernel(spec, members, { kind: kernelKind(group), reason: group.reason });
         if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
       }
     }
@@ -179,17 +187,26 @@ function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
 function initEntry(
   graph: Graph,
   limits: KernelLimits,
-  addKernel: (spec: KernelSpec, nodes: readonly Node[]) => number,
+  addKernel: (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }) => number,
   bufferOf: (id: number) => number,
 ): PlanEntry {
   const dispatches: number[] = [];
   for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
     bufferOf(node.id);
     if (sizeOf(node.shape) === 0) continue;
-    const init = resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed);
-    dispatches.push(addKernel(initKernel({ ...node, name: node.name! }, init, limits), [node]));
+    const spec = node.attrs['init'] as InitSpec;
+    const init = resolveInit(node.name!, node.shape, spec, graph.seed);
+    const origin = { kind: 'init' as const, reason: `fills ${roleOf(node)} ${node.name!} with its initializer (${spec.kind})` };
+    dispatches.push(addKernel(initKernel({ ...node, name: node.name! }, init, limits), [node], origin));
   }
   return { inputs: {}, outputs: {}, dispatches, copies: [] };
+}
+
+/** The rule that formed a group, as its kernels report it: fuse.ts's kind, with input and sibling fusion named. */
+function kernelKind(group: FusionGroup): KernelKind {
+  if (group.prologue) return 'input';
+  if (group.columnSums) return 'sibling';
+  return group.nodes.length === 1 ? 'single' : group.kind;
 }
 
 /** One group per node: the unfused plan. */

@@ -4,7 +4,9 @@
  * are first coalesced (size-1 axes dropped, neighbours that are contiguous in memory
  * merged), so a reduction over the trailing axes is one loop walking contiguous memory
  * and a reduction over leading axes lets neighbouring invocations read neighbouring
- * elements. A parallel (tree) reduction for long groups is a later step.
+ * elements. Long groups, or a few groups of medium length, go to the tree kernel of
+ * reduce-tree.ts instead (suffix `_tree`): a workgroup per output, or per few outputs;
+ * a tuning table can choose otherwise per shape class (compiler/codegen/tuning.ts).
  *
  * Unlike the reference, max, min, argmax and argmin do not promise to propagate NaN:
  * WGSL lets implementations assume floats are never NaN.
@@ -20,6 +22,9 @@ import { bindingDecl, literal, load, perElementKernel, store, unravel } from '..
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
+import { treeReduceKernel } from './reduce-tree.js';
+import type { TuningTable } from '../compiler/codegen/tuning.js';
+import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
 
 /** A kernel writing `value` to every element of node `id`'s buffer (nothing when it is empty). */
@@ -45,7 +50,7 @@ export function fillKernel(spec: {
 }
 
 /** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
-interface Run {
+export interface Run {
   readonly size: number;
   readonly stride: number;
 }
@@ -88,6 +93,10 @@ export interface ReduceProblem {
   readonly epilogue?: Epilogue;
   /** Fused elementwise producers: input element j is `kiln_prologue(j)` instead of a read of x. */
   readonly prologue?: Prologue;
+  /** The adapter's measured choice of tree or one invocation per output, by shape class. */
+  readonly tuning?: TuningTable;
+  /** Forces the tree or the one-invocation-per-output kernel (benchmarks compare them); default: by shape and tuning. */
+  readonly strategy?: 'tree' | 'perOutput';
 }
 
 /** Tests the bits, so no compiler may assume infinities away. */
@@ -119,6 +128,21 @@ function loopOver(runs: readonly Run[], start: string, visit: (value: string, po
   return runs.length > 0 ? lines : ['{', ...lines.map((l) => `  ${l}`), '}'];
 }
 
+/**
+ * Drops a helper function block (a whole `fn … }` entry) already declared earlier: a
+ * prologue and an epilogue each bring the helpers they need, and WGSL refuses a function
+ * declared twice (kiln_inf, say, when both hold an infinity).
+ */
+function withoutRepeatedHelpers(lines: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return lines.filter((line) => {
+    if (!/^\s*fn [\s\S]*}\s*$/.test(line)) return true;
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
+}
+
 /** Emits the reduction kernel (a fill for an empty group; nothing for an empty output). */
 export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   const { kind, shape, axes, dtype } = p;
@@ -144,17 +168,29 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     axes.map((a) => shape[a]!),
     axes.map((a) => strides[a]!),
   );
-  const body: string[] = [];
-  if (keptRuns.length === 0) body.push('let base = 0u;');
-  else if (keptRuns.length === 1) body.push(`let base = ${keptRuns[0]!.stride === 1 ? 'i' : `i * ${keptRuns[0]!.stride}u`};`);
-  else {
-    body.push(unravel('i', keptRuns.map((r) => r.size), 'c'));
-    body.push(`let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`);
-  }
+  const groupStart = (index: string): string[] => {
+    if (keptRuns.length === 0) return ['let base = 0u;'];
+    if (keptRuns.length === 1) return [`let base = ${keptRuns[0]!.stride === 1 ? index : `${index} * ${keptRuns[0]!.stride}u`};`];
+    return [unravel(index, keptRuns.map((r) => r.size), 'c'), `let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`];
+  };
   const read = (at: string): string => (p.prologue ? `kiln_prologue(${at})` : load('x', at, dtype));
+  const inputBindings = p.prologue ? [...p.prologue.bindings] : [p.ids[0]];
+  const decls = withoutRepeatedHelpers([
+    ...(p.prologue ? p.prologue.code(0) : [bindingDecl(0, 'x', dtype, 'read')]),
+    ...(p.epilogue ? p.epilogue.code(inputBindings.length) : [bindingDecl(inputBindings.length, 'out', outDtype, 'read_write')]),
+  ]);
+  const bindings = [...inputBindings, ...(p.epilogue ? p.epilogue.bindings : [p.ids[1]])];
+  const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
+  const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
+  const helpers = kind === 'logsumexp' ? [IS_INF_HELPER] : [];
+  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree') {
+    const name = `${p.name}_tree${suffix}`;
+    const tree = treeReduceKernel({ name, header: p.header, limits: p.limits, kind, dtype, keptRuns, reducedRuns, groupSize, outSize, read, groupStart, deliver, decls, helpers });
+    return [{ name, ...tree, bindings }];
+  }
+  const body = groupStart('i');
   const loop = (visit: (value: string, position: string) => string[]): string[] => loopOver(reducedRuns, 'base', visit, read);
   const first = read('base');
-  const helpers: string[] = [];
   let result: string;
   switch (kind) {
     case 'sum':
@@ -175,7 +211,6 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
       // Shift by the group's max so exp cannot overflow; a max of ±∞ is the answer itself.
       body.push(`var group_max = ${first};`, ...loop((v) => [`group_max = max(group_max, ${v});`]));
       body.push('var total = 0.0f;', ...loop((v) => [`total += exp(${v} - group_max);`]));
-      helpers.push(IS_INF_HELPER);
       result = 'select(group_max + log(total), group_max, kiln_is_inf(group_max))';
       break;
     case 'argmax':
@@ -188,22 +223,16 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
       break;
     }
   }
-  body.push(p.epilogue ? `kiln_epilogue(i, ${result});` : `out[i] = ${store(result, outDtype)};`);
-  const inputBindings = p.prologue ? [...p.prologue.bindings] : [p.ids[0]];
+  body.push(deliver('i', result));
   const kernel = perElementKernel({
     name: p.name,
     header: [...p.header, `${kind} over groups of ${groupSize}, one invocation per output element`],
     limits: p.limits,
-    decls: [
-      ...(p.prologue ? p.prologue.code(0) : [bindingDecl(0, 'x', dtype, 'read')]),
-      ...(p.epilogue ? p.epilogue.code(inputBindings.length) : [bindingDecl(inputBindings.length, 'out', outDtype, 'read_write')]),
-    ],
+    decls,
     invocations: outSize,
     body,
     helpers,
   });
-  const bindings = [...inputBindings, ...(p.epilogue ? p.epilogue.bindings : [p.ids[1]])];
-  const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
   return [{ name: `${p.name}${suffix}`, ...kernel, bindings }];
 }
 

@@ -14,6 +14,7 @@ import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { describeNode, lowerNode, splatValue } from './lower.js';
 import type { KernelLimits } from './wgsl.js';
+import type { TuningTable } from './tuning.js';
 import {
   WORKGROUP_SIZE,
   bindingDecl,
@@ -128,9 +129,15 @@ function header(graph: Graph, group: FusionGroup): string[] {
 }
 
 /** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
-export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, writeInto: ReadonlyMap<number, number>): readonly KernelSpec[] {
+export function lowerGroup(
+  graph: Graph,
+  group: FusionGroup,
+  limits: KernelLimits,
+  writeInto: ReadonlyMap<number, number>,
+  tuning?: TuningTable,
+): readonly KernelSpec[] {
   if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
-    return lowerNode(graph, graph.node(group.nodes[0]!), limits);
+    return lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning);
   }
   if (group.kind === 'row') return [rowKernel(graph, group, limits)];
   const sums = group.columnSums;
@@ -187,6 +194,7 @@ export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimit
     limits,
     header: header(graph, group),
     epilogue,
+    ...(tuning ? { tuning } : {}),
   });
 }
 

@@ -11,6 +11,7 @@ import { formatType } from '../shape.js';
 import type { Operand } from './elementwise.js';
 import { emitElementwise } from './elementwise.js';
 import type { KernelLimits } from './wgsl.js';
+import type { TuningTable } from './tuning.js';
 import { sanitize } from './wgsl.js';
 
 /** A const node whose value is one number repeated: inlined as a literal where it is read. */
@@ -35,7 +36,7 @@ export function describeNode(graph: Graph, node: Node): string {
 }
 
 /** The kernels that compute `node` (none for aliases), for a device with `limits`. */
-export function lowerNode(graph: Graph, node: Node, limits: KernelLimits): readonly KernelSpec[] {
+export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning?: TuningTable): readonly KernelSpec[] {
   const def = getOp(node.op);
   const lowering = def.lower;
   if (!lowering) {
@@ -50,6 +51,7 @@ export function lowerNode(graph: Graph, node: Node, limits: KernelLimits): reado
     name: `k${node.id}_${sanitize(node.op)}`,
     limits,
     header: [describeNode(graph, node)],
+    ...(tuning ? { tuning } : {}),
   };
   if (lowering.kind === 'elementwise') {
     const operands: Operand[] = inputs.map((input) => {

@@ -8,7 +8,7 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset } from '../shape.js';
+import { broadcastStrides, forEachOffset, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
@@ -16,6 +16,7 @@ import type { HostArray, VjpRule } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { reshape } from './shape.js';
 import { matmulKernel } from '../../shaders/matmul.js';
+import { matmulVariantFor } from '../codegen/tuning.js';
 
 export type MatmulAttrs = { transposeA: boolean; transposeB: boolean };
 
@@ -101,7 +102,7 @@ export const matmulOp = defineOp<MatmulAttrs>({
   lower: {
     kind: 'kernel',
     acceptsEpilogue: true,
-    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue }) => {
+    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue, tuning }) => {
       const [m, k] = matrixDims(a!, transposeA);
       const n = node.shape[node.shape.length - 1]!;
       const batch = node.shape.slice(0, -2);
@@ -121,6 +122,8 @@ export const matmulOp = defineOp<MatmulAttrs>({
         batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => s * m * k),
         batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => s * k * n),
         ...(epilogue ? { epilogue, onesRow: epilogue.columnSums === true } : {}),
+        // The adapter's fastest variant for this shape class, when a tuning table was given.
+        variant: matmulVariantFor(tuning, { m, k, n, batch: sizeOf(batch), transposeA, transposeB }, limits),
       });
     },
   },

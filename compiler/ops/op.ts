@@ -11,6 +11,7 @@ import type { Shape, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelLimits } from '../codegen/wgsl.js';
+import type { TuningTable } from '../codegen/tuning.js';
 
 /** Attribute values are plain JSON so a graph (and later a plan) serializes as is. */
 export type AttrValue = number | string | boolean | null | readonly AttrValue[] | { readonly [key: string]: AttrValue };
@@ -77,6 +78,8 @@ export interface LoweringContext<A extends Attrs = Attrs> {
    * template calls `kiln_prologue(j)` for input element j instead of reading a buffer.
    */
   readonly prologue?: Prologue;
+  /** The adapter's measured kernel choices (`compile`'s `tuning` option); templates use their default without it. */
+  readonly tuning?: TuningTable;
 }
 
 /** Elementwise producers fused into a kernel's reads of its first input. */

@@ -141,6 +141,7 @@ function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKi
     axes,
     ...(ctx.epilogue ? { epilogue: ctx.epilogue } : {}),
     ...(ctx.prologue ? { prologue: ctx.prologue } : {}),
+    ...(ctx.tuning ? { tuning: ctx.tuning } : {}),
   });
 }
 

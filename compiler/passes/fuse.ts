@@ -49,6 +49,16 @@ export interface FusionGroup {
   readonly columnSums?: { readonly anchor: number; readonly nodes: readonly number[]; readonly outputs: readonly number[] };
 }
 
+/** A proposed group, as the fusion checks see it. */
+interface Candidate {
+  readonly members: ReadonlySet<number>;
+  readonly prologue?: Building['prologue'];
+  readonly anchor?: number;
+  /** Fused column sums: their anchor (a sum) and all their nodes (also in `members`). */
+  readonly sumsAnchor?: number;
+  readonly sums?: ReadonlySet<number>;
+}
+
 interface Building {
   kind: FusionKind;
   anchor?: number;
@@ -89,46 +99,98 @@ export function fuseNodes(
     if (!needed.has(node.id) || roleOf(node) !== 'computed') continue;
     for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node.id]);
   }
-  const ancestors = new Map<number, Set<number>>();
-  for (const node of graph.nodes) {
-    if (!needed.has(node.id)) continue;
-    const set = new Set<number>();
-    for (const input of node.inputs) {
-      set.add(input);
-      for (const a of ancestors.get(input) ?? []) set.add(a);
-    }
-    ancestors.set(node.id, set);
-  }
   const groupOf = new Map<number, Building>();
 
-  /** No input from outside the set may depend on a member: that path would leave and re-enter. */
-  const acyclic = (members: ReadonlySet<number>): boolean => {
+  /** Every node a group computes: members, fused producers and fused column sums. */
+  const nodesOfGroup = (g: Building): number[] => [...g.members, ...(g.prologue?.nodes ?? []), ...(g.columnSums?.members ?? [])];
+  /**
+   * Whether making `members` one kernel would put it on a cycle of kernels: a path from
+   * it, through other groups (each running as a unit) or ungrouped nodes, back into it.
+   */
+  const createsCycle = (members: ReadonlySet<number>): boolean => {
+    const unitOf = (id: number): Building | number => groupOf.get(id) ?? id;
+    const seen = new Set<Building | number>();
+    const stack: (Building | number)[] = [];
+    const visit = (id: number): boolean => {
+      for (const c of consumers.get(id) ?? []) {
+        if (members.has(c)) return true;
+        const unit = unitOf(c);
+        if (!seen.has(unit)) {
+          seen.add(unit);
+          stack.push(unit);
+        }
+      }
+      return false;
+    };
     for (const id of members) {
-      for (const input of graph.node(id).inputs) {
-        if (members.has(input)) continue;
-        for (const a of ancestors.get(input) ?? []) if (members.has(a)) return false;
+      for (const c of consumers.get(id) ?? []) {
+        if (members.has(c)) continue;
+        const unit = unitOf(c);
+        if (!seen.has(unit)) {
+          seen.add(unit);
+          stack.push(unit);
+        }
       }
     }
-    return true;
-  };
-  /** Storage buffers the group would bind: distinct non-splat inputs from outside, plus outputs. */
-  const bindingCount = (members: ReadonlySet<number>, prologue?: Building['prologue']): number => {
-    const inputs = new Set<number>();
-    let outputs = 0;
-    const inside = (id: number): boolean => members.has(id) || (prologue?.nodes.has(id) ?? false);
-    for (const id of [...members, ...(prologue?.nodes ?? [])]) {
-      for (const input of graph.node(id).inputs) {
-        if (!inside(input) && splatValue(graph.node(input)) === undefined) inputs.add(input);
-      }
-      const outside = (consumers.get(id) ?? []).some((c) => !members.has(c));
-      const target = updates.get(id);
-      if (target !== undefined && inputs.has(target)) continue;
-      if (outside || externallyRead.has(id)) outputs++;
+    while (stack.length > 0) {
+      const unit = stack.pop()!;
+      const nodes = typeof unit === 'number' ? [unit] : nodesOfGroup(unit).filter((id) => !members.has(id));
+      for (const id of nodes) if (visit(id)) return true;
     }
-    return inputs.size + outputs;
+    return false;
   };
-  const fits = (members: ReadonlySet<number>, prologue?: Building['prologue']): boolean =>
-    acyclic(members) && bindingCount(members, prologue) <= maxBindings;
+  /** Distinct buffers read by `nodes` from outside `inside` (splat constants are literals). */
+  const readsOf = (nodes: Iterable<number>, inside: (id: number) => boolean): Set<number> => {
+    const reads = new Set<number>();
+    for (const id of nodes) {
+      for (const input of graph.node(id).inputs) if (!inside(input) && splatValue(graph.node(input)) === undefined) reads.add(input);
+    }
+    return reads;
+  };
+  /**
+   * Storage buffers the group's kernel binds: the anchor's operands (each one, even a
+   * buffer read twice; a prologue's reads instead of the operand it computes), the
+   * distinct reads of each element program (epilogue, column sums) and one per output,
+   * except an update written over a param or state that the same program reads.
+   */
+  const bindingCount = (candidate: Candidate): number => {
+    const { members, prologue, anchor, sumsAnchor } = candidate;
+    let count = 0;
+    if (anchor !== undefined) {
+      graph.node(anchor).inputs.forEach((_, k) => {
+        if (k === 0 && prologue) count += readsOf(prologue.nodes, (id) => prologue.nodes.has(id)).size;
+        else count++;
+      });
+    }
+    const sums = sumsAnchor === undefined ? new Set<number>() : candidate.sums!;
+    const parts = anchor === undefined ? [[...members]] : [[...members].filter((id) => id !== anchor && !sums.has(id)), [...sums].filter((id) => id !== sumsAnchor)];
+    for (const part of parts) {
+      const reads = readsOf(part, (id) => members.has(id));
+      count += reads.size;
+      for (const id of part) {
+        const outside = externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !members.has(c));
+        const target = updates.get(id);
+        if (outside && !(target !== undefined && reads.has(target))) count++;
+      }
+    }
+    if (anchor !== undefined) {
+      // The anchor's own value, when something outside needs it.
+      const outside = externallyRead.has(anchor) || (consumers.get(anchor) ?? []).some((c) => !members.has(c));
+      if (outside) count++;
+    }
+    return count;
+  };
+  /**
+   * Whether a group may be one kernel: no cycle through other kernels, within the binding
+   * limit, and no member that the anchor reads (the anchor reads its operands from memory,
+   * so a member computed in its epilogue would be read before it is written).
+   */
+  const fitsCandidate = (candidate: Candidate): boolean => {
+    if (candidate.anchor !== undefined && graph.node(candidate.anchor).inputs.some((input) => candidate.members.has(input))) return false;
+    return !createsCycle(candidate.members) && bindingCount(candidate) <= maxBindings;
+  };
+  const fits = (members: ReadonlySet<number>, prologue?: Building['prologue'], anchor?: number): boolean =>
+    fitsCandidate({ members, ...(prologue ? { prologue } : {}), ...(anchor === undefined ? {} : { anchor }) });
 
   /**
    * Input fusion: the loop group computing the anchor's first input is evaluated as the
@@ -152,7 +214,7 @@ export function fuseNodes(
     );
     if (usedElsewhere || cone.size !== producer.members.size) return;
     const prologue = { nodes: cone, shape: input.shape, result: input.id };
-    if (bindingCount(group.members, prologue) > maxBindings) return;
+    if (!fitsCandidate({ members: group.members, prologue, anchor: anchor.id })) return;
     group.prologue = prologue;
     for (const id of cone) groupOf.set(id, group);
   };
@@ -165,7 +227,7 @@ export function fuseNodes(
       let joined: Building | undefined;
       for (const group of candidates) {
         const members = new Set([...group.members, node.id]);
-        if (!fits(members, group.prologue)) continue;
+        if (!fits(members, group.prologue, group.anchor)) continue;
         group.members = members;
         joined = group;
         break;
@@ -176,7 +238,7 @@ export function fuseNodes(
           if (other === joined || (other.anchor !== undefined && joined.anchor !== undefined)) continue;
           if (other.prologue && joined.prologue) continue;
           const members = new Set([...joined.members, ...other.members]);
-          if (!fits(members, joined.prologue ?? other.prologue)) continue;
+          if (!fits(members, joined.prologue ?? other.prologue, joined.anchor ?? other.anchor)) continue;
           if (other.prologue) joined.prologue = other.prologue;
           joined.members = members;
           if (other.anchor !== undefined) {
@@ -198,7 +260,7 @@ export function fuseNodes(
     }
   }
   const groups = [...new Set(groupOf.values())];
-  fuseColumnSums(graph, groups, groupOf, (members, prologue) => fits(members, prologue));
+  fuseColumnSums(graph, groups, groupOf, fitsCandidate);
   fuseRows(graph, groupOf, consumers, fits);
   sinkIntoConsumers(graph, groupOf, consumers, externallyRead, fits);
   return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead, updates);
@@ -287,7 +349,7 @@ function sinkIntoConsumers(
   groupOf: Map<number, Building>,
   consumers: ReadonlyMap<number, readonly number[]>,
   externallyRead: ReadonlySet<number>,
-  fits: (members: ReadonlySet<number>, prologue?: Building['prologue']) => boolean,
+  fits: (members: ReadonlySet<number>, prologue?: Building['prologue'], anchor?: number) => boolean,
 ): void {
   const inMemory = (id: number, group: Building): boolean => {
     if (!group.members.has(id)) return true;
@@ -302,11 +364,11 @@ function sinkIntoConsumers(
     const targets = new Set(users.map((c) => groupOf.get(c)));
     if (targets.size !== 1 || targets.has(undefined) || targets.has(group)) continue;
     const target = [...targets][0]!;
-    if ((target.kind !== 'loop' && target.kind !== 'epilogue') || !sameShape(target.shape, node.shape)) continue;
+    if ((target.kind !== 'loop' && target.kind !== 'epilogue') || target.columnSums || !sameShape(target.shape, node.shape)) continue;
     if (users.some((c) => target.prologue?.nodes.has(c))) continue;
     if (!node.inputs.every((input) => splatValue(graph.node(input)) !== undefined || inMemory(input, group))) continue;
     const members = new Set([...target.members, id]);
-    if (!fits(members, target.prologue)) continue;
+    if (!fits(members, target.prologue, target.anchor)) continue;
     group.members.delete(id);
     target.members.add(id);
     groupOf.set(id, target);
@@ -328,7 +390,7 @@ function fuseColumnSums(
   graph: Graph,
   groups: readonly Building[],
   groupOf: Map<number, Building>,
-  fits: (members: ReadonlySet<number>, prologue?: Building['prologue']) => boolean,
+  fits: (candidate: Candidate) => boolean,
 ): void {
   for (const group of groups) {
     if (group.anchor === undefined || group.columnSums) continue;
@@ -340,7 +402,8 @@ function fuseColumnSums(
     );
     if (!sibling) continue;
     const members = new Set([...group.members, ...sibling.members]);
-    if (!fits(members, group.prologue)) continue;
+    const candidate = { members, anchor: group.anchor, sumsAnchor: sibling.anchor!, sums: sibling.members };
+    if (!fits(group.prologue ? { ...candidate, prologue: group.prologue } : candidate)) continue;
     group.columnSums = sibling;
     for (const id of sibling.members) groupOf.set(id, group);
   }

@@ -4,7 +4,10 @@ import { argmax, argmin, logsumexp, max, mean, min, prod, sum } from '../../comp
 import { compile } from '../../compiler/plan.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { testData } from '../helpers.js';
-import { expectGpuMatchesReference } from './harness.js';
+import { expectGpuMatchesReference, gpu } from './harness.js';
+import { interpret } from '../../compiler/reference.js';
+import { Session } from '../../runtime/session.js';
+import { expectClose } from '../helpers.js';
 
 type Reduce = (x: Tensor, axes?: number | readonly number[], keepdims?: boolean) => Tensor;
 const FLOAT_REDUCTIONS: Record<string, Reduce> = { sum, mean, max, min, prod, logsumexp };
@@ -122,5 +125,111 @@ describe('reductions on the GPU', () => {
     const ints = testData(258, 5, -50, 50).map(Math.round);
     const out = await expectGpuMatchesReference(g, { s: [4], n: Int32Array.from(ints) }, { rtol: 0, atol: 0 });
     expect(out['scalar']!.data[0]).to.equal(0);
+  });
+
+  it('declare a helper once when both the fused prologue and the epilogue need it, in either kernel', async () => {
+    const g = new Graph('shared-helpers');
+    const x = g.input('x', [3, 40]);
+    const y = g.input('y', [2, 300]);
+    g.output('short', sum(x.minimum(0.5), 1).minimum(3));
+    g.output('long', sum(y.minimum(0.5), 1).minimum(3));
+    const kernels = compile(g).kernels;
+    expect(kernels.map((k) => k.name)).to.deep.equal(['k4_sum_prologue_epilogue', 'k8_sum_tree_prologue_epilogue']);
+    for (const kernel of kernels) expect(kernel.wgsl.match(/fn kiln_minimum\(/g)).to.have.length(1);
+    await expectGpuMatchesReference(g, { x: testData(120, 15), y: testData(600, 16) }, TOLERANCE);
+  });
+
+  describe('with a workgroup tree for long groups or few outputs', () => {
+    const kernelNames = (g: Graph): string[] => compile(g).kernels.map((k) => k.name);
+
+    it('keep one invocation per output for many short groups, and take the tree for long or few groups', () => {
+      const names = (shape: number[], axis: number): string[] => {
+        const g = new Graph('choice');
+        g.output('y', sum(g.input('x', shape), axis));
+        return kernelNames(g);
+      };
+      expect(names([4096, 100], 1)).to.deep.equal(['k1_sum']);
+      expect(names([4096, 300], 1)).to.deep.equal(['k1_sum_tree']);
+      expect(names([2, 100], 1)).to.deep.equal(['k1_sum_tree']);
+      expect(names([2, 30], 1)).to.deep.equal(['k1_sum']);
+    });
+
+    it('reduce a row of 100000 elements to one value, with every reduction', async function () {
+      this.timeout(20000);
+      const g = new Graph('long-row');
+      const x = g.input('x', [1, 100000]);
+      for (const [name, reduce] of Object.entries({ sum, mean, max, min, logsumexp })) g.output(name, reduce(x, 1));
+      g.output('argmax', argmax(x, 1));
+      g.output('argmin', argmin(x, 1));
+      expect(kernelNames(g).every((name) => name.endsWith('_tree'))).to.equal(true);
+      await expectGpuMatchesReference(g, { x: testData(100000, 11, 0.5, 1.5) }, TOLERANCE);
+    });
+
+    it('sum a million elements through a fused prologue and epilogue', async function () {
+      this.timeout(30000);
+      const g = new Graph('million');
+      const x = g.input('x', [1000, 1000]);
+      g.output('y', sum(x.square()).mul(0.5).add(1));
+      expect(kernelNames(g)).to.deep.equal(['k2_sum_tree_prologue_epilogue']);
+      const out = await expectGpuMatchesReference(g, { x: testData(1e6, 12) }, TOLERANCE);
+      expect(out['y']!.data[0]).to.be.greaterThan(1e5);
+    });
+
+    it('reduce the leading axis with neighbouring outputs in one workgroup, the last one partly idle', async () => {
+      const g = new Graph('columns');
+      g.output('y', sum(g.input('x', [300, 70]), 0));
+      expect(compile(g).kernels[0]!.wgsl).to.contain('16 neighbouring outputs per workgroup');
+      await checkAll([300, 70], 0);
+    });
+
+    it('reduce axes that are not neighbours in memory, walking both in one strided loop', async () => {
+      await checkAll([16, 5, 20], [0, 2]);
+    });
+
+    it('give argmax the first of tied values even when the ties fall in different slices', async () => {
+      const g = new Graph('tree-ties');
+      const x = g.input('x', [3, 1000]);
+      g.output('argmax', argmax(x, 1));
+      g.output('argmin', argmin(x, 1));
+      const values = new Float32Array(3000);
+      values.fill(1, 1000, 2000);
+      values[1000 + 700] = 5;
+      values[1000 + 301] = 5;
+      values[2000 + 999] = -2;
+      values[2000 + 3] = -2;
+      const out = await expectGpuMatchesReference(g, { x: values }, { rtol: 0, atol: 0 });
+      expect([...out['argmax']!.data]).to.deep.equal([0, 301, 0]);
+      expect([...out['argmin']!.data]).to.deep.equal([0, 0, 3]);
+    });
+
+    it('wrap i32 sums and keep logsumexp −∞ for a long group of only −∞', async () => {
+      const g = new Graph('tree-edges');
+      g.output('sum', sum(g.input('n', [2, 300], 'i32'), 1));
+      g.output('lse', logsumexp(g.input('x', [2, 300]), 1));
+      const ints = Int32Array.from(testData(600, 13, -2e9, 2e9).map(Math.round));
+      const x = Float32Array.from({ length: 600 }, (_, i) => (i < 300 ? -Infinity : i === 450 ? 1e4 : -1e4));
+      const out = await expectGpuMatchesReference(g, { n: ints, x }, { rtol: 1e-6, atol: 0 });
+      expect([...out['lse']!.data]).to.deep.equal([-Infinity, 1e4]);
+    });
+
+    it('fit the workgroup to a small workgroup-storage limit', async () => {
+      const g = new Graph('small-storage');
+      const x = g.input('x', [2, 5000]);
+      g.output('argmax', argmax(x, 1));
+      g.output('sum', sum(x, 1));
+      const { device } = await gpu();
+      const plan = compile(g, { limits: { maxComputeWorkgroupStorageSize: 512 } });
+      // 8 bytes per slot (value and index) for argmax, 4 for sum.
+      expect(plan.kernels.map((k) => /@workgroup_size\((\d+)\)/.exec(k.wgsl)![1])).to.deep.equal(['64', '128']);
+      const feeds = { x: testData(10000, 14) };
+      const session = await Session.create(device, plan);
+      try {
+        const actual = await session.forward(feeds);
+        const expected = interpret(g, { feeds });
+        for (const name of ['argmax', 'sum']) expectClose(actual[name]!.data, expected[name]!.data, 1e-5, 1e-5);
+      } finally {
+        session.destroy();
+      }
+    });
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * The `kiln` command line (bin/kiln.mjs runs it). `kiln inspect <example>` compiles an
+ * example and prints its compile report: kernels with their fusion kinds and reasons,
+ * bindings, buffer lifetimes, peak memory, the simplified graph.
+ */
+
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Graph } from '../compiler/graph.js';
+import { compileReport, printReport } from '../compiler/report.js';
+import type { TrainingProgram } from '../compiler/train.js';
+import { seedMlp } from '../examples/models/seed-mlp.js';
+
+export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused]
+
+  <example>   seed-mlp           the seed MLP's training program (batch 128)
+              seed-mlp-forward   its forward graph only
+              path/to/module.ts  a module whose default export is a Graph or a
+                                 TrainingProgram (or a function returning one)
+
+  --wgsl      print every kernel's WGSL
+  --json      print the report as JSON
+  --unfused   compile without fusion (one kernel per op), to compare
+`;
+
+type Source = Graph | TrainingProgram;
+
+const EXAMPLES: Readonly<Record<string, () => Source>> = {
+  'seed-mlp': () => seedMlp({ batch: 128 }),
+  // The training graph without its update edges: simplification then drops everything the logits don't need.
+  'seed-mlp-forward': () => Graph.fromJSON({ ...seedMlp({ batch: 128 }).graph.toJSON(), assignments: [] }),
+};
+
+/** A usage mistake: reported with the usage text and exit status 2. */
+class UsageError extends Error {}
+
+interface Output {
+  write(text: string): unknown;
+}
+
+/** Runs the command line `args` (without `node` and the script); returns the exit status. */
+export async function main(args: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+  try {
+    const { target, flags } = parseArgs(args);
+    if (target === undefined) {
+      out.write(USAGE);
+      return 0;
+    }
+    const { report } = compileReport(await loadSource(target), flags.has('--unfused') ? { fuse: false } : {});
+    out.write(flags.has('--json') ? `${JSON.stringify(report, null, 2)}\n` : printReport(report, { wgsl: flags.has('--wgsl') }));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err.write(`kiln: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    err.write(`kiln: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function parseArgs(args: readonly string[]): { target: string | undefined; flags: Set<string> } {
+  const flags = new Set(args.filter((arg) => arg.startsWith('--')));
+  const words = args.filter((arg) => !arg.startsWith('--'));
+  if (flags.has('--help') || words.length === 0) return { target: undefined, flags };
+  const unknown = [...flags].filter((flag) => !['--wgsl', '--json', '--unfused'].includes(flag));
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(', ')}`);
+  if (words[0] !== 'inspect') throw new UsageError(`unknown command '${words[0]}'`);
+  if (words.length !== 2) throw new UsageError('inspect takes one example: a name or a module path');
+  return { target: words[1], flags };
+}
+
+async function loadSource(target: string): Promise<Source> {
+  const example = EXAMPLES[target];
+  if (example) return example();
+  if (!/[\\/.]/.test(target)) throw new UsageError(`no example named '${target}' (examples: ${Object.keys(EXAMPLES).join(', ')})`);
+  const module = (await import(pathToFileURL(resolve(target)).href)) as { default?: unknown };
+  const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
+  const source = adopt(exported);
+  if (source) return source;
+  throw new UsageError(`${target}: the default export must be a Graph or a TrainingProgram (or a function returning one), got ${describe(exported)}`);
+}
+
+/**
+ * The value as a source this compiler takes. A graph built by another copy of kiln (the
+ * published bundle, or the same file loaded twice by different loaders) is not an
+ * instance of this Graph class, so it is rebuilt from its JSON, which keeps node ids.
+ */
+function adopt(value: unknown): Source | undefined {
+  if (value instanceof Graph) return value;
+  if (isGraphLike(value)) return Graph.fromJSON(value.toJSON());
+  if (typeof value !== 'object' || value === null) return undefined;
+  const candidate = value as Partial<TrainingProgram>;
+  const graph = adopt(candidate.graph);
+  if (!(graph instanceof Graph) || typeof candidate.forward !== 'object' || typeof candidate.trainStep !== 'object') return undefined;
+  return { ...(value as TrainingProgram), graph };
+}
+
+function isGraphLike(value: unknown): value is Pick<Graph, 'toJSON'> {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Graph>;
+  return typeof candidate.toJSON === 'function' && typeof candidate.node === 'function' && Array.isArray(candidate.nodes);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'no default export';
+  if (value === null || typeof value !== 'object') return String(value);
+  return `an object (${value.constructor?.name ?? 'no class'})`;
+}

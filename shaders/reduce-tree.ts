@@ -1,0 +1,199 @@
+/**
+ * Tree reductions for long groups (or too few outputs to keep a GPU busy): a workgroup
+ * reduces a few output elements at once, `threads` invocations per output each folding a
+ * strided slice of its group (positions t, t + threads, …), then the partial results meet
+ * in workgroup memory, halving each step. Only the first invocation of each output runs
+ * the epilogue (or stores). The one-invocation-per-output kernel in reduce.ts stays the
+ * choice for short groups and many outputs, where it needs no barriers (which reductions
+ * take the tree: compiler/codegen/tuning.ts, `reduceStrategyFor`).
+ *
+ * When the outputs are the contiguous axis and the group is strided (a sum over the batch
+ * axis), a workgroup takes several neighbouring outputs, so neighbouring invocations read
+ * neighbouring elements.
+ */
+
+import type { DType } from '../compiler/dtype.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, kernelHeader, literal, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
+import type { ReduceKind, Run } from './reduce.js';
+
+/** At most this many neighbouring outputs per workgroup, enough for a 64-byte row of f32. */
+const MAX_OUTPUTS_PER_WORKGROUP = 16;
+/** Each invocation folds at least this many elements before the tree, so barriers stay a small share. */
+const MIN_ELEMENTS_PER_THREAD = 4;
+/** The largest workgroup used; WebGPU guarantees 256 invocations (and 256 along x). */
+const MAX_WORKGROUP = 256;
+/**
+ * Invocations per output when there are many outputs: they keep a GPU busy already, and
+ * fewer invocations per output mean fewer barrier steps (which a CPU adapter runs as
+ * context switches: 256 per row made 1024 rows of 1024 6× slower than 64 on SwiftShader).
+ */
+const THREADS_PER_OUTPUT_WHEN_MANY = 64;
+
+/** The reduction as reduce.ts has prepared it: runs, reads and where results go. */
+export interface TreeReduction {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  readonly kind: ReduceKind;
+  /** The dtype of the values reduced (the output's, except for the arg reductions' i32). */
+  readonly dtype: DType;
+  readonly keptRuns: readonly Run[];
+  readonly reducedRuns: readonly Run[];
+  readonly groupSize: number;
+  readonly outSize: number;
+  /** The value of input element `at` (a buffer read or the prologue). */
+  readonly read: (at: string) => string;
+  /** Statements defining `base`, the input offset where the group of output element `index` starts. */
+  readonly groupStart: (index: string) => string[];
+  /** The statement that delivers `value` as output element `index` (a store or the epilogue). */
+  readonly deliver: (index: string, value: string) => string;
+  readonly decls: readonly string[];
+  readonly helpers: readonly string[];
+}
+
+const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(Math.max(1, x)));
+const ceilPow2 = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+
+/**
+ * The workgroup's shape: `outputs` neighbouring outputs × `threads` invocations each, a
+ * power of two within the invocation limit and with the partial results (4 bytes each, 8
+ * for an index reduction's value and index) within the workgroup-storage limit.
+ */
+export function treeShape(r: Pick<TreeReduction, 'limits' | 'kind' | 'keptRuns' | 'reducedRuns' | 'groupSize' | 'outSize'>): {
+  outputs: number;
+  threads: number;
+} {
+  const bytesPerSlot = r.kind === 'argmax' || r.kind === 'argmin' ? 8 : 4;
+  const size = Math.min(
+    MAX_WORKGROUP,
+    floorPow2(r.limits.maxComputeInvocationsPerWorkgroup),
+    floorPow2(r.limits.maxComputeWorkgroupStorageSize / bytesPerSlot),
+  );
+  // Neighbouring outputs share a workgroup only when they sit next to each other in memory and the group does not.
+  const outputsAdjacent = r.keptRuns[r.keptRuns.length - 1]?.stride === 1 && r.reducedRuns[r.reducedRuns.length - 1]?.stride !== 1;
+  const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(r.outSize), size) : 1;
+  const cap = r.outSize >= FEW_OUTPUTS ? THREADS_PER_OUTPUT_WHEN_MANY : size;
+  const threads = Math.min(size / outputs, cap, floorPow2(r.groupSize / MIN_ELEMENTS_PER_THREAD));
+  return { outputs, threads };
+}
+
+/** WGSL for the input offset of group position `position` (the reduced runs, row-major). */
+function offsetOf(runs: readonly Run[], position: string): string[] {
+  if (runs.length === 1) return [`let at = base + ${runs[0]!.stride === 1 ? position : `${position} * ${runs[0]!.stride}u`};`];
+  const coords = unravel(position, runs.map((r) => r.size), 'r');
+  return [coords, `let at = base + ${runs.map((r, j) => (r.stride === 1 ? `r${j}` : `r${j} * ${r.stride}u`)).join(' + ')};`];
+}
+
+/** Emits the tree kernel's WGSL and dispatch size. */
+export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: readonly [number, number, number] } {
+  const { kind, dtype, groupSize, outSize } = r;
+  const { outputs, threads } = treeShape(r);
+  const size = outputs * threads;
+  const groups = Math.ceil(outSize / outputs);
+  // The 2-D folding of `grid`, one workgroup per `outputs` outputs.
+  const g = grid(groups * WORKGROUP_SIZE, r.limits);
+  const type = storageType(dtype);
+  const isArg = kind === 'argmax' || kind === 'argmin';
+  const u = (x: number): string => `${x}u`;
+
+  // Each invocation's slice of the group; `visit` folds value `v` at group position `position`.
+  const slice = (visit: string[]): string[] => [
+    `for (var position = thread; position < ${u(groupSize)}; position += ${u(threads)}) {`,
+    ...offsetOf(r.reducedRuns, 'position').map((l) => `  ${l}`),
+    `  let v = ${r.read('at')};`,
+    ...visit.map((l) => `  ${l}`),
+    '}',
+  ];
+  // Partial results meet pairwise: slot t takes slot t + width, for width = threads/2, …, 1.
+  const tree = (combine: string[]): string[] => [
+    'workgroupBarrier();',
+    `for (var width = ${u(Math.floor(threads / 2))}; width > 0u; width >>= 1u) {`,
+    '  if (thread < width) {',
+    `    let other = lid + width * ${u(outputs)};`,
+    ...combine.map((l) => `    ${l}`),
+    '  }',
+    '  workgroupBarrier();',
+    '}',
+  ];
+
+  const shared = [`var<workgroup> partial: array<${type}, ${size}>;`, ...(isArg ? [`var<workgroup> partial_index: array<u32, ${size}>;`] : [])];
+  const body: string[] = [
+    `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
+    // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
+    `if (group >= ${u(groups)}) { return; }`,
+    `let thread = ${outputs === 1 ? 'lid' : `lid / ${u(outputs)}`};`,
+    `let index = ${outputs === 1 ? 'group' : `group * ${u(outputs)} + lid % ${u(outputs)}`};`,
+    // Past the last output an invocation still joins the barriers, reducing the last group again.
+    ...(outSize % outputs === 0 ? ['let clamped = index;'] : [`let clamped = min(index, ${u(outSize - 1)});`]),
+    ...r.groupStart('clamped'),
+  ];
+  const first = r.read('base');
+  let result: string;
+  switch (kind) {
+    case 'sum':
+    case 'mean':
+    case 'prod': {
+      const op = kind === 'prod' ? '*' : '+';
+      body.push(`var acc = ${literal(kind === 'prod' ? 1 : 0, dtype)};`, ...slice([`acc ${op}= v;`]));
+      body.push('partial[lid] = acc;', ...tree([`partial[lid] ${op}= partial[other];`]));
+      result = kind === 'mean' ? `partial[lid] / ${literal(groupSize, 'f32')}` : 'partial[lid]';
+      break;
+    }
+    case 'max':
+    case 'min':
+      // The group's first element is a neutral start for max and min, even for invocations with no elements.
+      body.push(`var acc = ${first};`, ...slice([`acc = ${kind}(acc, v);`]));
+      body.push('partial[lid] = acc;', ...tree([`partial[lid] = ${kind}(partial[lid], partial[other]);`]));
+      result = 'partial[lid]';
+      break;
+    case 'logsumexp':
+      // Two trees: the group's max, read back by every invocation, then the shifted sum.
+      body.push(`var acc = ${first};`, ...slice(['acc = max(acc, v);']));
+      body.push('partial[lid] = acc;', ...tree(['partial[lid] = max(partial[lid], partial[other]);']));
+      body.push(`let group_max = partial[lid % ${u(outputs)}];`, 'workgroupBarrier();');
+      body.push('var total = 0.0f;', ...slice(['total += exp(v - group_max);']));
+      body.push('partial[lid] = total;', ...tree(['partial[lid] += partial[other];']));
+      result = 'select(group_max + log(partial[lid]), group_max, kiln_is_inf(group_max))';
+      break;
+    case 'argmax':
+    case 'argmin': {
+      // Slices are walked in order and ties go to the lower position, so the first of tied values wins.
+      const better = kind === 'argmax' ? '>' : '<';
+      body.push(`var best = ${first};`, 'var best_index = 0u;');
+      body.push(...slice([`if (v ${better} best) {`, '  best = v;', '  best_index = position;', '}']));
+      body.push('partial[lid] = best;', 'partial_index[lid] = best_index;');
+      body.push(
+        ...tree([
+          `if (partial[other] ${better} partial[lid] || (partial[other] == partial[lid] && partial_index[other] < partial_index[lid])) {`,
+          '  partial[lid] = partial[other];',
+          '  partial_index[lid] = partial_index[other];',
+          '}',
+        ]),
+      );
+      result = 'i32(partial_index[lid])';
+      break;
+    }
+  }
+  body.push(`if (thread == 0u${outSize % outputs === 0 ? '' : ` && index < ${u(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
+
+  const helpers = [...r.helpers, ...specialFloatHelpers(body.join('\n'))];
+  const wgsl = [
+    kernelHeader(r.name, [
+      ...r.header,
+      `${kind} over groups of ${groupSize}: ${threads} invocations per output, ` +
+        `${outputs > 1 ? `${outputs} neighbouring outputs per workgroup, ` : ''}partial results combined as a tree in workgroup memory`,
+    ]),
+    ...r.decls,
+    ...shared,
+    ...helpers,
+    '',
+    `@compute @workgroup_size(${size})`,
+    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
+    ...body.map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+  return { wgsl, workgroups: g.workgroups };
+}

@@ -1,0 +1,115 @@
+/** The fuzzer's own parts, on the CPU: the generator, the dataflow check, error scales and the minimizer. */
+
+import { expect } from 'chai';
+import { Graph } from '../../compiler/graph.js';
+import { compile } from '../../compiler/plan.js';
+import type { Plan } from '../../compiler/plan-format.js';
+import { evaluateNodes, initialParams } from '../../compiler/reference.js';
+import { verify } from '../../compiler/verify.js';
+import { testData } from '../helpers.js';
+import { errorScales } from './error-scale.js';
+import { minimizeGraph } from './minimize.js';
+import { planDataflowProblems } from './plan-dataflow.js';
+import { randomGraph } from './random-graph.js';
+
+describe('fuzzer tools', () => {
+  describe('randomGraph', () => {
+    it('builds the same graph and feeds from the same seed, and another graph from another seed', () => {
+      const [a, b, c] = [randomGraph(42), randomGraph(42), randomGraph(43)];
+      expect(a.graph.toString()).to.equal(b.graph.toString());
+      expect(JSON.stringify(a.graph)).to.equal(JSON.stringify(b.graph));
+      expect(Object.keys(a.feeds)).to.deep.equal(Object.keys(b.feeds));
+      for (const name of Object.keys(a.feeds)) expect(Array.from(a.feeds[name]!)).to.deep.equal(Array.from(b.feeds[name]!));
+      expect(c.graph.toString()).to.not.equal(a.graph.toString());
+    });
+
+    it('builds graphs that verify, stay finite and small, and use every kind of step', () => {
+      const ops = new Set<string>();
+      let differentiated = 0;
+      for (let seed = 1; seed <= 60; seed++) {
+        const { graph, feeds, differentiated: withGradients } = randomGraph(seed);
+        verify(graph);
+        if (withGradients) differentiated++;
+        const ids = graph.nodes.map((n) => n.id);
+        for (const value of evaluateNodes(graph, ids, { feeds, params: initialParams(graph) })) {
+          expect(value.data.every(Number.isFinite), `seed ${seed}`).to.equal(true);
+          expect(value.data.length).to.be.at.most(1200);
+        }
+        for (const node of graph.nodes) ops.add(node.op);
+      }
+      for (const op of ['matmul', 'sum', 'max', 'mean', 'softmax', 'logSoftmax', 'where', 'less', 'reshape', 'transpose', 'broadcastTo', 'exp']) {
+        expect(ops, op).to.include(op);
+      }
+      expect(differentiated).to.be.within(5, 40);
+    });
+  });
+
+  describe('planDataflowProblems', () => {
+    const chain = (): Plan => {
+      const g = new Graph('chain');
+      const x = g.input('x', [3, 5]);
+      g.output('y', x.exp().sum(1).neg());
+      return compile(g, { fuse: false });
+    };
+
+    it('finds nothing wrong with a sound plan', () => {
+      expect(planDataflowProblems(chain())).to.deep.equal([]);
+    });
+
+    it('reports a kernel that reads a buffer no earlier kernel writes', () => {
+      const plan = chain();
+      const forward = plan.entries['forward']!;
+      const swapped: Plan = { ...plan, entries: { ...plan.entries, forward: { ...forward, dispatches: [...forward.dispatches].reverse() } } };
+      const problems = planDataflowProblems(swapped);
+      expect(problems[0]!.kind).to.equal('reads an unwritten buffer');
+      expect(problems[0]!.message).to.match(/^entry 'forward', kernel k\d+_neg \(neg\) reads #\d+ \(%\d+\), which no earlier kernel writes$/);
+    });
+
+    it('reports a kernel that binds one allocation read-only and writable', () => {
+      const plan = chain();
+      const neg = plan.kernels.find((k) => k.ops[0] === 'neg')!;
+      const [read, written] = neg.bindings as [number, number];
+      const buffers = plan.buffers.map((b) => (b.id === written ? { ...b, allocation: plan.buffers[read]!.allocation } : b));
+      const problems = planDataflowProblems({ ...plan, buffers });
+      expect(problems.map((p) => p.kind)).to.deep.equal(['binds one allocation read-only and writable']);
+    });
+  });
+
+  describe('errorScales', () => {
+    it('keeps the magnitude of the terms a cancelling sum came from, and of an exp\'s result', () => {
+      const g = new Graph('scales');
+      const x = g.input('x', [289]);
+      const total = x.sum();
+      g.output('total', total);
+      g.output('e', x.exp());
+      const half = testData(144, 3, -8, 8);
+      // Pairs that cancel, and a small remainder.
+      const feeds = { x: [...half, ...half.map((v) => -v), 0.01] };
+      const ids = g.nodes.map((n) => n.id);
+      const values = new Map(evaluateNodes(g, ids, { feeds }).map((v, i) => [ids[i]!, v] as const));
+      const scales = errorScales(g, values);
+      const largest = Math.max(...feeds.x.map(Math.abs));
+      expect(scales.get(x.id)).to.equal(0);
+      // √289 · the terms' largest magnitude, far above the (cancelled) result.
+      expect(scales.get(total.id)).to.be.closeTo(17 * largest, 1e-3);
+      expect(scales.get(total.id)).to.be.above(10 * Math.abs(values.get(total.id)!.data[0]!));
+      expect(scales.get(g.outputs.get('e')!)).to.be.closeTo(Math.exp(largest), 1e-2);
+    });
+  });
+
+  describe('minimizeGraph', () => {
+    it('shrinks a graph to the nodes a failure needs, as inputs and one output', async () => {
+      const g = new Graph('big');
+      const x = g.input('x', [4]);
+      const w = g.param('w', [4], { init: 'normal' });
+      const e = x.mul(w).exp();
+      g.output('a', e.sin().add(x.square()));
+      g.output('b', e.tanh().sum());
+      // The "bug": a sin reading an exp.
+      const failing = (graph: Graph): boolean => graph.nodes.some((n) => n.op === 'sin' && graph.node(n.inputs[0]!).op === 'exp');
+      const small = await minimizeGraph(g, async (candidate) => failing(candidate));
+      expect(small.nodes.map((n) => n.op)).to.deep.equal(['input', 'exp', 'sin']);
+      expect([...small.outputs.keys()]).to.deep.equal(['a']);
+    });
+  });
+});

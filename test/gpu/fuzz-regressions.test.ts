@@ -1,0 +1,103 @@
+/**
+ * Compiler bugs found by the random-graph fuzzer (test/gpu/fuzz.test.ts), each shrunk to a
+ * focused repro (test/fuzz/minimize-seed.ts) and kept as a regression test once fixed; the
+ * seed that found it is named beside each.
+ */
+
+import { expect } from 'chai';
+import { Graph } from '../../compiler/graph.js';
+import { checkMemoryPlan } from '../../compiler/liveness.js';
+import { compile } from '../../compiler/plan.js';
+import { testData } from '../helpers.js';
+import { expectGpuMatchesReference } from './harness.js';
+
+describe('fuzz regressions (GPU)', () => {
+  // Fuzz seeds 63, 124 (81 of seeds 1–3000 in all). When a matmul's or reduction's
+  // output has the shape of an operand made by elementwise work, that work is put in the
+  // anchor's epilogue group — sunk there (relu(x)·W with a square W), or merged through a
+  // node reading both (a − sum(a) over a size-1 axis) — and the anchor then reads the
+  // operand's buffer, which no kernel writes.
+  it('a square layer after an activation reads the activation, not an unwritten buffer', async () => {
+    const g = new Graph('activation, then a square layer');
+    const x = g.input('x', [4, 8]);
+    const w = g.input('w', [8, 8]);
+    g.output('y', x.relu().matmul(w));
+    await expectGpuMatchesReference(g, { x: testData(32, 60), w: testData(64, 61) });
+  });
+
+  // Fuzz seeds 185, 248.
+  it('a reduction over size-1 axes reads the value it reduces, not an unwritten buffer, when a consumer of both fuses with it', async () => {
+    const g = new Graph('size-one reduction');
+    const x = g.input('x', [4, 1]);
+    const a = x.abs();
+    g.output('y', a.sub(a.sum(1, true)));
+    await expectGpuMatchesReference(g, { x: [-1, -2, -3, -4] });
+  });
+
+  // The fuser does not count the unwritten buffer the reduction binds.
+  it('the same fusion stays within 8 storage buffers', () => {
+    const g = new Graph('size-one reduction, many inputs');
+    const xs = Array.from({ length: 7 }, (_, i) => g.input(`x${i}`, [5, 1]));
+    const a = xs.slice(0, 6).reduce((acc, t) => acc.add(t));
+    g.output('y', a.sub(a.sum(1, true)).add(xs[6]!));
+    const plan = compile(g);
+    checkMemoryPlan(plan);
+    for (const kernel of plan.kernels) expect(kernel.bindings.length, kernel.name).to.be.at.most(8);
+  });
+
+  // Fuzz seeds 233, 656 (and 447, 737 for a·aᵀ). The fuser counts each distinct buffer
+  // once, but a kernel binds the anchor's operands and then the epilogue's inputs, so a
+  // buffer read twice (x here) is bound twice, and the kernel exceeds the limit.
+  it('an epilogue reading the anchor\'s own input stays within 8 storage buffers', () => {
+    const g = new Graph('anchor input in the epilogue');
+    const x = g.input('x', [5, 5]);
+    const w = g.input('w', [5, 5]);
+    const extras = Array.from({ length: 5 }, (_, i) => g.input(`e${i}`, [5, 5]));
+    g.output('y', extras.reduce((acc, e) => acc.add(e), x.matmul(w).add(x.abs())));
+    const plan = compile(g);
+    for (const kernel of plan.kernels) expect(kernel.bindings.length, kernel.name).to.be.at.most(8);
+  });
+
+  it('a matmul of a value with itself (a·aᵀ) and an epilogue stays within 8 storage buffers', () => {
+    const g = new Graph('self product with an epilogue');
+    const a = g.input('a', [5, 5]);
+    const extras = Array.from({ length: 6 }, (_, i) => g.input(`e${i}`, [5, 5]));
+    g.output('y', extras.reduce((acc, e) => acc.add(e), a.matmul(a, { transposeB: true })));
+    const plan = compile(g);
+    for (const kernel of plan.kernels) expect(kernel.bindings.length, kernel.name).to.be.at.most(8);
+  });
+
+  // Fuzz seeds 74, 225, 296, 566. Each fused group is checked to be acyclic on its
+  // own, but a multi-output group can feed one group and read another that depends on the
+  // first: here {abs, div} → sum(abs) → matmul + add epilogue → sum(matmul) → div. Ordering
+  // the groups then finds none ready and crashes with a TypeError.
+  it('fusion never makes groups that depend on each other in a cycle', async () => {
+    const g = new Graph('group cycle');
+    const m = g.input('m', [5, 17]);
+    const x = g.input('x', [5, 3]);
+    const z = g.input('z', [2, 3]);
+    const product = m.matmul(x, { transposeA: true });
+    const magnitude = z.abs();
+    g.output('ratio', product.sum(0, true).div(magnitude));
+    g.output('y', m.matmul(magnitude.sum(0, true).add(product)));
+    await expectGpuMatchesReference(g, { m: testData(85, 50), x: testData(15, 51), z: testData(6, 52) }, { rtol: 1e-5, atol: 1e-5 });
+  });
+
+  // Fuzz seeds 199, 482, 1820: the same under WebGPU's default 8 storage buffers, in
+  // elementwise work only (the limit splits loop groups into ones that depend on each other).
+  it('fusion under 8 storage buffers never makes elementwise groups that depend on each other in a cycle', async () => {
+    const g = new Graph('elementwise group cycle');
+    const [p, a, b, c] = ['p', 'a', 'b', 'c'].map((name) => g.input(name, [7]));
+    const negated = p!.neg();
+    const magnitude = p!.abs();
+    const shifted = magnitude.add(a!);
+    const sign = p!.sign();
+    g.output('log', shifted.log());
+    g.output('product', negated.mul(b!));
+    g.output('mix', c!.div(magnitude).mul(negated.div(magnitude)).mul(sign).add(shifted.mul(sign)).add(negated));
+    const plan = compile(g);
+    checkMemoryPlan(plan);
+    const feeds = Object.fromEntries(['p', 'a', 'b', 'c'].map((name, i) => [name, testData(7, 40 + i, 0.5, 2)]));
+    await expectGpuMatchesReference(g, feeds, { rtol: 1e-5, atol: 1e-5 });
+  });
+});
