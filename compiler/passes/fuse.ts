@@ -16,6 +16,7 @@
  * never duplicated: each node belongs to exactly one group.
  */
 
+import { GraphError } from '../errors.js';
 import type { Graph, Node } from '../graph.js';
 import { roleOf } from '../graph.js';
 import { getOp } from '../ops/op.js';
@@ -187,7 +188,13 @@ export function fuseNodes(
    */
   const fitsCandidate = (candidate: Candidate): boolean => {
     if (candidate.anchor !== undefined && graph.node(candidate.anchor).inputs.some((input) => candidate.members.has(input))) return false;
-    return !createsCycle(candidate.members) && bindingCount(candidate) <= maxBindings;
+    // Likewise what a fused producer reads: it runs before the epilogue computes anything.
+    for (const id of candidate.prologue?.nodes ?? []) {
+      if (graph.node(id).inputs.some((input) => candidate.members.has(input))) return false;
+    }
+    // Fused producers run inside the kernel too: they are part of it for cycles.
+    const all = new Set([...candidate.members, ...(candidate.prologue?.nodes ?? [])]);
+    return !createsCycle(all) && bindingCount(candidate) <= maxBindings;
   };
   const fits = (members: ReadonlySet<number>, prologue?: Building['prologue'], anchor?: number): boolean =>
     fitsCandidate({ members, ...(prologue ? { prologue } : {}), ...(anchor === undefined ? {} : { anchor }) });
@@ -245,7 +252,7 @@ export function fuseNodes(
             joined.anchor = other.anchor;
             joined.kind = 'epilogue';
           }
-          for (const id of other.members) groupOf.set(id, joined);
+          for (const id of nodesOfGroup(other)) groupOf.set(id, joined);
         }
         groupOf.set(node.id, joined);
         continue;
@@ -263,7 +270,21 @@ export function fuseNodes(
   fuseColumnSums(graph, groups, groupOf, fitsCandidate);
   fuseRows(graph, groupOf, consumers, fits);
   sinkIntoConsumers(graph, groupOf, consumers, externallyRead, fits);
-  return orderGroups(graph, [...new Set(groupOf.values())], consumers, externallyRead, updates);
+  return orderGroups(graph, ownedGroups(groupOf), consumers, externallyRead, updates);
+}
+
+/**
+ * The groups as `groupOf` assigns nodes to them: merges and moves leave the sets of the
+ * groups they came from stale, so each group keeps only the nodes it owns, and a group
+ * left without nodes is gone.
+ */
+function ownedGroups(groupOf: ReadonlyMap<number, Building>): Building[] {
+  const groups = [...new Set(groupOf.values())];
+  for (const g of groups) {
+    g.members = new Set([...g.members].filter((id) => groupOf.get(id) === g));
+    if (g.prologue) g.prologue.nodes = new Set([...g.prologue.nodes].filter((id) => groupOf.get(id) === g));
+  }
+  return groups.filter((g) => g.members.size > 0);
 }
 
 /** Rows up to this long are held in registers (a private array per value) by a row kernel. */
@@ -471,6 +492,7 @@ function orderGroups(
   const done = new Set<Building>();
   while (done.size < groups.length) {
     const ready = groups.filter((g) => !done.has(g) && [...deps.get(g)!].every((d) => done.has(d)));
+    if (ready.length === 0) throw new GraphError('fuse: the kernels depend on each other in a cycle (a fusion bug; compile with {fuse: false} to work around it).');
     ready.sort((x, y) => updating(x) - updating(y) || first(x) - first(y));
     const next = ready[0]!;
     done.add(next);

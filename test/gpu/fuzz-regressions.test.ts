@@ -9,7 +9,7 @@ import { Graph } from '../../compiler/graph.js';
 import { checkMemoryPlan } from '../../compiler/liveness.js';
 import { compile } from '../../compiler/plan.js';
 import { testData } from '../helpers.js';
-import { expectGpuMatchesReference } from './harness.js';
+import { expectGpuMatchesReference, gpu } from './harness.js';
 
 describe('fuzz regressions (GPU)', () => {
   // Fuzz seeds 63, 124 (81 of seeds 1–3000 in all). When a matmul's or reduction's
@@ -99,5 +99,44 @@ describe('fuzz regressions (GPU)', () => {
     checkMemoryPlan(plan);
     const feeds = Object.fromEntries(['p', 'a', 'b', 'c'].map((name, i) => [name, testData(7, 40 + i, 0.5, 2)]));
     await expectGpuMatchesReference(g, feeds, { rtol: 1e-5, atol: 1e-5 });
+  });
+});
+
+describe('fuzz regressions (GPU): prologues and merged groups', () => {
+  // Fuzz seed 740 (1 of seeds 1–6000 after the fixes above). When a group with an anchor
+  // merges into another, some members keep pointing at the old group, which is lowered too:
+  // the sum runs in two kernels, and the stale one reads a comparison (u < e) that it no
+  // longer computes and no kernel writes.
+  it('fuses each node into exactly one kernel when a reduction\'s epilogue group merges into another group', async () => {
+    const g = new Graph('stale epilogue group');
+    const x = g.input('x', [1, 1, 1]);
+    const [t, c, b, u] = ['t', 'c', 'b', 'u'].map((name) => g.input(name, []));
+    const y = g.input('y', [2, 1, 1]);
+    const mask = g.input('mask', [1, 1, 1], 'bool');
+    const [a, z] = ['a', 'z'].map((name) => g.input(name, [1, 1, 1]));
+    const e = x.exp();
+    const total = y.where(e.greaterEqual(t!), c!).sum(0, true);
+    g.output('out', a!.where(mask, b!).add(total.where(e.greater(u!), z!).mul(e)));
+    const plan = compile(g, { limits: (await gpu()).limits });
+    const lowered = plan.entries['forward']!.dispatches.flatMap((k) => plan.kernels[k]!.nodes);
+    expect(lowered, 'nodes lowered more than once').to.have.length(new Set(lowered).size);
+    const feeds = { x: [0.3], t: [1.2], c: [-0.5], b: [1.5], u: [1.1], y: [0.7, -1.3], mask: [0], a: [0.25], z: [-2] };
+    await expectGpuMatchesReference(g, feeds);
+  });
+
+  // Fuzz seed 1336: a group cycle the checks above still miss. A comparison shared by a
+  // `where` over [5,3] (an output) and a `where` inside a reduction's prologue, with the
+  // reduction's epilogue reading the compared value again; ordering the groups throws.
+  it('fusion never makes groups that depend on each other in a cycle through a reduction\'s prologue', async () => {
+    const g = new Graph('prologue group cycle');
+    const [x, p] = ['x', 'p'].map((name) => g.input(name, [1, 3]));
+    const [wide, other] = ['wide', 'other'].map((name) => g.input(name, [5, 3]));
+    const [t, c] = ['t', 'c'].map((name) => g.input(name, []));
+    const d = x!.sub(p!);
+    const below = d.less(t!);
+    g.output('picked', d.where(below, wide!));
+    g.output('y', x!.abs().add(other!.where(below, c!).sum(0, true).mul(d.square())));
+    const feeds = { x: testData(3, 70), p: testData(3, 71), wide: testData(15, 72), other: testData(15, 73), t: [0.1], c: [0.5] };
+    await expectGpuMatchesReference(g, feeds);
   });
 });
