@@ -18,6 +18,7 @@ import type { TuningTable } from './tuning.js';
 import {
   WORKGROUP_SIZE,
   bindingDecl,
+  calledHelpers,
   perElementKernel,
   grid,
   kernelHeader,
@@ -62,9 +63,14 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   const bindings: number[] = [];
   const access = new Map<number, 'read' | 'read_write'>();
   const nameOf = new Map<number, string>();
+  let inputCount = 0;
+  let outputCount = 0;
+  // Inputs in0, in1, …; outputs out, out1, out2, … (a single-op kernel reads `out[i] = …`).
+  const nextName = (mode: 'read' | 'read_write'): string =>
+    mode === 'read' ? `in${inputCount++}` : outputCount++ === 0 ? 'out' : `out${outputCount - 1}`;
   const bind = (id: number, mode: 'read' | 'read_write'): string => {
     if (!nameOf.has(id)) {
-      nameOf.set(id, `${spec.prefix}${mode === 'read' ? 'in' : 'out'}${bindings.length}`);
+      nameOf.set(id, `${spec.prefix}${nextName(mode)}`);
       bindings.push(id);
       access.set(id, mode);
     } else if (mode === 'read_write') {
@@ -118,7 +124,7 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
     body,
     code(firstBinding) {
       const decls = bindings.map((id, k) => bindingDecl(firstBinding + k, nameOf.get(id)!, graph.node(id).dtype, access.get(id)!));
-      return { decls, helpers: [...new Set(helpers)] };
+      return { decls, helpers: calledHelpers(statements.join('\n'), [...new Set(helpers)]) };
     },
   };
 }
@@ -150,7 +156,9 @@ export function lowerGroup(
     writeInto,
     prefix: '',
   });
-  const kernelName = `k${group.nodes[0]}_${group.kind === 'loop' ? 'fused' : sanitize(graph.node(group.anchor!).op)}`;
+  const first = graph.node(group.nodes[0]!);
+  const kind = group.kind !== 'loop' ? sanitize(graph.node(group.anchor!).op) : group.nodes.length === 1 ? sanitize(first.op) : 'fused';
+  const kernelName = `k${first.id}_${kind}`;
   if (group.kind === 'loop') {
     const { decls, helpers } = element.code(0);
     const g = grid(sizeOf(group.shape), limits);

@@ -1,6 +1,7 @@
 /**
- * Lowering one node to its kernels: an elementwise op through the generic emitter, a
- * kernel op through its template, an alias to nothing (it shares its input's buffer).
+ * Lowering one node to its kernels: an elementwise op as a loop group of one (see
+ * fused.ts), a kernel op through its template, an alias to nothing (it shares its input's
+ * buffer).
  */
 
 import { GraphError } from '../errors.js';
@@ -8,8 +9,7 @@ import type { Graph, Node } from '../graph.js';
 import type { Attrs, KernelSpec, LoweringContext } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
 import { formatType } from '../shape.js';
-import type { Operand } from './elementwise.js';
-import { emitElementwise } from './elementwise.js';
+import { lowerGroup } from './fused.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
 import { sanitize } from './wgsl.js';
@@ -54,13 +54,9 @@ export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning
     ...(tuning ? { tuning } : {}),
   };
   if (lowering.kind === 'elementwise') {
-    const operands: Operand[] = inputs.map((input) => {
-      const value = splatValue(input);
-      return value === undefined
-        ? { kind: 'buffer', id: input.id, shape: input.shape, dtype: input.dtype }
-        : { kind: 'splat', value, dtype: input.dtype };
-    });
-    return [emitElementwise(ctx, lowering, operands)];
+    // One elementwise node is a loop group of one: the same emitter as fused chains.
+    const group = { kind: 'loop', nodes: [node.id], outputs: [node.id], shape: node.shape, reason: `${node.op}: elementwise` } as const;
+    return lowerGroup(graph, group, limits, new Map(), tuning);
   }
   return lowering.emit(ctx);
 }

@@ -179,3 +179,24 @@ export function perElementKernel(spec: {
   ].join('\n');
   return { wgsl, workgroups: g.workgroups };
 }
+
+/**
+ * The helpers `code` calls, directly or through other helpers, in their given order: an op
+ * lists every helper any of its dtype variants may need, and a kernel keeps only its own.
+ */
+export function calledHelpers(code: string, helpers: readonly string[]): string[] {
+  const declared = (helper: string): string[] => [...helper.matchAll(/\bfn (\w+)\(/g)].map((m) => m[1]!);
+  const kept = new Set<string>();
+  let reachable = code;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const helper of helpers) {
+      if (!kept.has(helper) && declared(helper).some((name) => new RegExp(`\\b${name}\\(`).test(reachable))) {
+        kept.add(helper);
+        reachable += helper;
+        grew = true;
+      }
+    }
+  }
+  return helpers.filter((helper) => kept.has(helper));
+}
