@@ -53,7 +53,8 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
     `  out[i] = ${storedLiteral(0, out.dtype)};`,
     '}',
   ];
-  const kernel = perElementKernel({ limits: ctx.limits,
+  const kernel = perElementKernel({
+    limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'indices', 'i32', 'read'), bindingDecl(2, 'out', out.dtype, 'read_write')],
@@ -84,7 +85,8 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
   const zero = storedLiteral(0, out.dtype);
   if (count === 0) {
     // Nothing is added: bind only the output (auto layouts drop bindings a shader never reads).
-    const kernel = perElementKernel({ limits: ctx.limits,
+    const kernel = perElementKernel({
+    limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
       decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
@@ -105,7 +107,8 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     '}',
     'out[i] = sum;',
   ];
-  const kernel = perElementKernel({ limits: ctx.limits,
+  const kernel = perElementKernel({
+    limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [

@@ -11,6 +11,20 @@ import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
 import { bindingDecl, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
+/** A kernel reading the node's one input `x` and writing `out`, one invocation per output element. */
+function unaryKernel(ctx: LoweringContext, size: number, body: readonly string[]): KernelSpec {
+  const [x] = ctx.inputs;
+  const kernel = perElementKernel({
+    name: ctx.name,
+    header: ctx.header,
+    limits: ctx.limits,
+    decls: [bindingDecl(0, 'x', x!.dtype, 'read'), bindingDecl(1, 'out', ctx.node.dtype, 'read_write')],
+    invocations: size,
+    body,
+  });
+  return { name: ctx.name, ...kernel, bindings: [x!.id, ctx.node.id] };
+}
+
 /** A value of `dtype` as its buffer stores it (bool as u32 0/1), for writing without conversion. */
 export function storedLiteral(value: number, dtype: DType): string {
   return dtype === 'bool' ? (value !== 0 ? '1u' : '0u') : literal(value, dtype);
@@ -36,7 +50,6 @@ function signedOffset(base: number, coords: readonly string[], strides: readonly
  */
 export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; strides: readonly number[] }): KernelSpec[] {
   const out = ctx.node;
-  const x = ctx.inputs[0]!;
   const size = sizeOf(out.shape);
   if (size === 0) return [];
   const coords = out.shape.map((_, a) => `c${a}`);
@@ -45,14 +58,7 @@ export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; st
     ...(moves ? [unravel('i', out.shape, 'c')] : []),
     `out[i] = x[${moves ? signedOffset(read.base, coords, read.strides) : `${read.base}u`}];`,
   ];
-  const kernel = perElementKernel({ limits: ctx.limits,
-    name: ctx.name,
-    header: ctx.header,
-    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
-    invocations: size,
-    body,
-  });
-  return [{ name: ctx.name, ...kernel, bindings: [x.id, out.id] }];
+  return [unaryKernel(ctx, size, body)];
 }
 
 /**
@@ -70,7 +76,8 @@ export function padKernel(
   const fill = storedLiteral(attrs.value, out.dtype);
   if (sizeOf(x.shape) === 0) {
     // Nothing to place: all fill. Only the output is bound (auto layouts drop bindings a shader never reads).
-    const kernel = perElementKernel({ limits: ctx.limits,
+    const kernel = perElementKernel({
+      limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
       decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
@@ -105,14 +112,7 @@ export function padKernel(
     conditions.length === 0
       ? [...lines, `out[i] = ${read};`]
       : [...lines, `if (${conditions.join(' && ')}) {`, `  out[i] = ${read};`, '} else {', `  out[i] = ${fill};`, '}'];
-  const kernel = perElementKernel({ limits: ctx.limits,
-    name: ctx.name,
-    header: ctx.header,
-    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
-    invocations: size,
-    body,
-  });
-  return [{ name: ctx.name, ...kernel, bindings: [x.id, out.id] }];
+  return [unaryKernel(ctx, size, body)];
 }
 
 /**
@@ -140,7 +140,8 @@ export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] 
     const header = [...ctx.header, `operand ${k} (%${part.id}) fills axis ${axis} at [${from}, ${axisStart})`];
     const shifted = (index: string): string => (start === 0 ? index : `${start}u + ${index}`);
     const to = outer === 1 ? shifted('i') : `(i / ${run}u) * ${row}u + ${shifted(`i % ${run}u`)}`;
-    const kernel = perElementKernel({ limits: ctx.limits,
+    const kernel = perElementKernel({
+      limits: ctx.limits,
       name,
       header,
       decls: [bindingDecl(0, 'part', part.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
