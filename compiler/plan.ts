@@ -87,7 +87,12 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
   };
 
   const kernels: PlanKernel[] = [];
+  // Entries fused apart often make the same kernel (a forward layer): it is kept once.
+  const kernelIndex = new Map<string, number>();
   const addKernel = (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }): number => {
+    const key = `${spec.wgsl}\n${spec.bindings.map(bufferOf).join(',')}`;
+    const existing = kernelIndex.get(key);
+    if (existing !== undefined) return existing;
     if (spec.bindings.length > limits.maxStorageBuffersPerShaderStage) {
       throw new DeviceLimitError(
         `compile: kernel ${spec.name} (${nodes.map((n) => `${n.op} %${n.id}`).join(', ')}) binds ${spec.bindings.length} storage buffers, ` +
@@ -105,6 +110,7 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
       reason: origin.reason,
       ...(spec.elementwise ? { elementwise: true } : {}),
     });
+    kernelIndex.set(key, kernels.length - 1);
     return kernels.length - 1;
   };
 
