@@ -2,35 +2,21 @@ import { expect } from 'chai';
 import { Graph } from '../../compiler/graph.js';
 import { compile } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
-import { initialParams, interpret } from '../../compiler/reference.js';
-import type { HostValue } from '../../compiler/reference.js';
 import { Session } from '../../runtime/session.js';
 import type { Feed } from '../../runtime/session.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { expectClose, testData } from '../helpers.js';
-import { gpu } from './harness.js';
+import { expectPlanMatchesReference, gpu } from './harness.js';
+import type { ReferenceCheck } from './harness.js';
 
 /** The forward entry's kernels: names and the ops each fuses. */
 function kernelsOf(plan: Plan, entry = 'forward'): { name: string; ops: string }[] {
   return plan.entries[entry]!.dispatches.map((k) => ({ name: plan.kernels[k]!.name, ops: plan.kernels[k]!.ops.join(',') }));
 }
 
-/** Runs the graph's outputs fused on the GPU and compares them with the reference interpreter. */
-async function expectFusedMatchesReference(graph: Graph, feeds: Record<string, number[]>, compileFor?: 'spec minimum'): Promise<Plan> {
-  const { device, limits } = await gpu();
-  // The device's limits, or WebGPU's guaranteed minimum (8 storage buffers per kernel).
-  const plan = compile(graph, compileFor ? {} : { limits });
-  const session = await Session.create(device, plan);
-  try {
-    const params = initialParams(graph);
-    if (Object.keys(params).length > 0) await session.setParams(params as Record<string, Feed>);
-    const actual = await session.forward(feeds);
-    const expected = interpret(graph, { feeds: feeds as Record<string, HostValue>, params });
-    for (const [name, value] of Object.entries(expected)) expectClose(actual[name]!.data, value.data, 1e-5, 1e-6);
-  } finally {
-    session.destroy();
-  }
-  return plan;
+/** Runs the graph's outputs fused on the GPU, compares them with the reference interpreter, returns the plan. */
+async function expectFusedMatchesReference(graph: Graph, feeds: Record<string, number[]>, check: ReferenceCheck = {}): Promise<Plan> {
+  return (await expectPlanMatchesReference(graph, feeds, check)).plan;
 }
 
 describe('fusion (GPU)', () => {
@@ -89,18 +75,8 @@ describe('fusion (GPU)', () => {
     const ls = logits.logSoftmax();
     g.output('perRow', ls.where(labels.oneHot(5, { dtype: 'bool' }), 0).sum(1).neg());
     g.output('probabilities', ls.exp().sub(ls.exp().sum(1, true).mul(0.5)));
-    const feeds = { logits: testData(30, 7, -3, 3), labels: [0, 4, 2, 2, 9, 1] };
-    const { device, limits } = await gpu();
-    const plan = compile(g, { limits });
+    const plan = await expectFusedMatchesReference(g, { logits: testData(30, 7, -3, 3), labels: [0, 4, 2, 2, 9, 1] });
     expect(kernelsOf(plan).map((k) => k.name)).to.deep.equal(['k2_rows']);
-    const session = await Session.create(device, plan);
-    try {
-      const actual = await session.forward(feeds);
-      const expected = interpret(g, { feeds });
-      for (const name of ['perRow', 'probabilities']) expectClose(actual[name]!.data, expected[name]!.data, 1e-5, 1e-6);
-    } finally {
-      session.destroy();
-    }
   });
 
   it('sibling fusion: a bias gradient is the extra row of its weight-gradient matmul', async () => {
@@ -121,7 +97,8 @@ describe('fusion (GPU)', () => {
     const plan = await expectFusedMatchesReference(
       g,
       Object.fromEntries(inputs.map((_, i) => [`x${i}`, testData(8, 10 + i)])),
-      'spec minimum',
+      // WebGPU's guaranteed minimum: 8 storage buffers per kernel.
+      { compile: { limits: {} } },
     );
     expect(kernelsOf(plan).length).to.be.greaterThan(1);
     for (const kernel of plan.kernels) expect(kernel.bindings.length).to.be.at.most(8);

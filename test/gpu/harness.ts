@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import type { Graph } from '../../compiler/graph.js';
 import { compile } from '../../compiler/plan.js';
+import type { CompileOptions } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
 import type { HostValue } from '../../compiler/reference.js';
 import { initialParams, interpret } from '../../compiler/reference.js';
@@ -24,11 +25,18 @@ export function gpu(): Promise<KilnDevice> {
   return shared;
 }
 
-/** Compiles `graph` for the shared device and opens a session on it. */
-export async function sessionFor(graph: Graph): Promise<{ session: Session; plan: Plan }> {
+/** Compiles `graph` for the shared device (with `options` on top) and opens a session on it. */
+export async function sessionFor(graph: Graph, options: CompileOptions = {}): Promise<{ session: Session; plan: Plan }> {
   const { device } = await gpu();
-  const plan = compile(graph, { limits: device.limits });
+  const plan = compile(graph, { limits: device.limits, ...options });
   return { session: await Session.create(device, plan), plan };
+}
+
+export interface ReferenceCheck {
+  rtol?: number;
+  atol?: number;
+  /** Compile options on top of the device's limits (e.g. `{limits: {}}` for WebGPU's minimums). */
+  compile?: CompileOptions;
 }
 
 /**
@@ -39,12 +47,22 @@ export async function sessionFor(graph: Graph): Promise<{ session: Session; plan
 export async function expectGpuMatchesReference(
   graph: Graph,
   feeds: Readonly<Record<string, number[] | Float32Array | Int32Array>>,
-  tolerance: { rtol?: number; atol?: number } = {},
+  check: ReferenceCheck = {},
 ): Promise<Record<string, HostTensor>> {
-  const { session } = await sessionFor(graph);
+  return (await expectPlanMatchesReference(graph, feeds, check)).outputs;
+}
+
+/** As expectGpuMatchesReference, also returning the plan that ran (for kernel-count checks). */
+export async function expectPlanMatchesReference(
+  graph: Graph,
+  feeds: Readonly<Record<string, number[] | Float32Array | Int32Array>>,
+  check: ReferenceCheck = {},
+): Promise<{ outputs: Record<string, HostTensor>; plan: Plan }> {
+  const { session, plan } = await sessionFor(graph, check.compile);
+  const tolerance = check;
   try {
     const params = initialParams(graph);
-    if (Object.keys(params).length > 0) session.setParams(params as Record<string, Feed>);
+    if (Object.keys(params).length > 0) await session.setParams(params as Record<string, Feed>);
     const gpuOut = await session.forward(feeds);
     const reference = interpret(graph, { feeds: feeds as Record<string, HostValue>, params });
     for (const [name, expected] of Object.entries(reference)) {
@@ -53,7 +71,7 @@ export async function expectGpuMatchesReference(
       expect(actual.dtype, `dtype of ${name}`).to.equal(expected.dtype);
       expectClose(actual.data, expected.data, tolerance.rtol ?? 1e-5, tolerance.atol ?? 1e-6);
     }
-    return gpuOut;
+    return { outputs: gpuOut, plan };
   } finally {
     session.destroy();
   }
