@@ -23,14 +23,15 @@ import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { matmulShapeClass } from '../compiler/codegen/tuning.js';
 import { requestDevice } from '../runtime/device.js';
 import type { TimedKernel } from '../runtime/autotune.js';
-import { autotune, kernelLimitsOf, timeKernels } from '../runtime/autotune.js';
+import { autotune, timeKernels } from '../runtime/autotune.js';
+import { kernelLimits } from '../compiler/codegen/wgsl.js';
 
 const { values } = parseArgs({ options: { large: { type: 'string', default: '1024' }, repeats: { type: 'string', default: '3' } } });
 const LARGE = Number(values.large);
 const REPEATS = Number(values.repeats);
 
 const gpu = await requestDevice();
-const limits = kernelLimitsOf(gpu.device);
+const limits = kernelLimits(gpu.device.limits);
 console.log(`adapter: ${gpu.info.description || gpu.info.vendor} (${gpu.info.architecture}), ${gpu.info.software ? 'software' : 'hardware'}`);
 
 const started = performance.now();

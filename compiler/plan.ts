@@ -21,7 +21,7 @@ import { programOf } from './passes/program.js';
 import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
-import { DEFAULT_LIMITS } from './codegen/wgsl.js';
+import { kernelLimits } from './codegen/wgsl.js';
 import type { KernelSpec } from './ops/op.js';
 import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
@@ -50,18 +50,9 @@ export interface CompileOptions {
 }
 
 
-function limitsFrom(given: Partial<KernelLimits> | undefined): KernelLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[]) {
-    const value = given?.[key];
-    if (typeof value === 'number') limits[key] = value;
-  }
-  return limits;
-}
-
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
-  const limits = limitsFrom(options.limits);
+  const limits = kernelLimits(options.limits);
   // The user's graph is verified as written, so its errors name the user's nodes.
   verify(source instanceof Graph ? source : source.graph);
   const program = options.simplify === false ? programOf(source) : simplify(programOf(source));

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { Session, compile, requestDevice } from '../index.js';
 import type { FashionMnistSplit } from './data/fashion-mnist.js';
-import { IMAGE_SIZE, loadFashionMnist } from './data/fashion-mnist.js';
+import { batchAt, loadFashionMnist } from './data/fashion-mnist.js';
 import { seedMlp } from './models/seed-mlp.js';
 
 interface Options {
@@ -66,19 +66,6 @@ function shuffled(count: number, seed: number): Uint32Array {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
-}
-
-/** Images (scaled to [0, 1]) and labels of the examples at `indices`; missing slots stay zero. */
-function batchAt(split: FashionMnistSplit, indices: ArrayLike<number>, batch: number) {
-  const images = new Float32Array(batch * IMAGE_SIZE);
-  const labels = new Int32Array(batch);
-  for (let row = 0; row < indices.length; row++) {
-    const example = indices[row]!;
-    const pixels = split.images.subarray(example * IMAGE_SIZE, (example + 1) * IMAGE_SIZE);
-    for (let p = 0; p < IMAGE_SIZE; p++) images[row * IMAGE_SIZE + p] = pixels[p]! / 255;
-    labels[row] = split.labels[example]!;
-  }
-  return { images, labels };
 }
 
 function progress(epoch: number, epochs: number, step: number, steps: number, rate: number, loss: number): string {

@@ -15,7 +15,7 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { DEFAULT_LIMITS } from '../compiler/codegen/wgsl.js';
+import { kernelLimits } from '../compiler/codegen/wgsl.js';
 import type { MatmulShapeClass, MatmulVariant, ReduceShapeClass, ReduceStrategy, TuningTable } from '../compiler/codegen/tuning.js';
 import {
   DEFAULT_MATMUL_VARIANT,
@@ -180,13 +180,6 @@ export function representativeReduction(shapeClass: ReduceShapeClass, strategy: 
   return { ...spec!, bindingBytes: [outputs * group * 4, outputs * 4], bytes: outputs * group * 4 };
 }
 
-/** The limits kernels are generated for: the device's, as `compile` takes them. */
-export function kernelLimitsOf(device: GPUDevice): KernelLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[]) limits[key] = device.limits[key];
-  return limits;
-}
-
 const cache = new Map<string, Promise<TuningTable>>();
 
 /**
@@ -196,7 +189,7 @@ const cache = new Map<string, Promise<TuningTable>>();
  */
 export function autotune(gpu: KilnDevice, options: AutotuneOptions = {}): Promise<TuningTable> {
   const { device } = gpu;
-  const limits = kernelLimitsOf(device);
+  const limits = kernelLimits(device.limits);
   const classes = options.classes ?? DEFAULT_TUNED_CLASSES;
   const reduceClasses = options.reduceClasses ?? (Object.keys(DEFAULT_REDUCE_STRATEGY) as ReduceShapeClass[]);
   const given = options.candidates ?? MATMUL_CANDIDATES;

@@ -126,6 +126,19 @@ export const DEFAULT_LIMITS: KernelLimits = {
   maxBufferSize: 268435456,
 };
 
+/**
+ * The limits kernels are generated for: each one given (a `device.limits`, or a partial
+ * record), WebGPU's guaranteed minimum for the rest.
+ */
+export function kernelLimits(given: Partial<KernelLimits> | GPUSupportedLimits | undefined): KernelLimits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[]) {
+    const value = (given as Partial<KernelLimits> | undefined)?.[key];
+    if (typeof value === 'number') limits[key] = value;
+  }
+  return limits;
+}
+
 export const WORKGROUP_SIZE = 64;
 
 /** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */

@@ -94,19 +94,31 @@ async function readIdx(path: string): Promise<IdxArray> {
 }
 
 /** A batch for a model: pixels scaled to [0, 1] as f32 [size, 784], labels as i32 [size]. */
-export interface Batch {
+export type Batch = {
   readonly images: Float32Array;
   readonly labels: Int32Array;
-}
+};
 
 /** Examples start … start+size−1 of a split, as model inputs. */
 export function batchOf(split: FashionMnistSplit, start: number, size: number): Batch {
   if (!Number.isInteger(start) || !Number.isInteger(size) || start < 0 || size < 0 || start + size > split.count) {
     throw new Error(`batchOf: examples ${start} to ${start + size - 1} are outside the split's 0 to ${split.count - 1}.`);
   }
-  const pixels = split.images.subarray(start * IMAGE_SIZE, (start + size) * IMAGE_SIZE);
-  return {
-    images: Float32Array.from(pixels, (p) => p / 255),
-    labels: Int32Array.from(split.labels.subarray(start, start + size)),
-  };
+  return batchAt(split, Array.from({ length: size }, (_, i) => start + i), size);
+}
+
+/**
+ * The examples at `indices` (a shuffled order, say) as a batch of `size` rows; rows past
+ * the indices stay zero, so the last, partial batch of a split fits a fixed-shape model.
+ */
+export function batchAt(split: FashionMnistSplit, indices: ArrayLike<number>, size: number): Batch {
+  const images = new Float32Array(size * IMAGE_SIZE);
+  const labels = new Int32Array(size);
+  for (let row = 0; row < indices.length; row++) {
+    const example = indices[row]!;
+    const pixels = split.images.subarray(example * IMAGE_SIZE, (example + 1) * IMAGE_SIZE);
+    for (let p = 0; p < IMAGE_SIZE; p++) images[row * IMAGE_SIZE + p] = pixels[p]! / 255;
+    labels[row] = split.labels[example]!;
+  }
+  return { images, labels };
 }
