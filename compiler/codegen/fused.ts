@@ -340,7 +340,7 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
     decls: bindings.map((id, k) => bindingDecl(k, names.get(id)!, graph.node(id).dtype, group.outputs.includes(id) ? 'read_write' : 'read')),
     invocations: rows,
     body: ['let row = i;', ...body],
-    helpers: [...new Set(helpers)],
+    helpers: calledHelpers(body.join('\n'), [...new Set(helpers)]),
   });
   return { name, ...kernel, bindings };
 }
