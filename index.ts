@@ -37,6 +37,8 @@ export { validatePlan, checkPlanFitsDevice } from './runtime/plan-check.js';
 export { planMemory, memoryReport, checkMemoryPlan } from './compiler/memory.js';
 export { simplify } from './compiler/passes/simplify.js';
 export { programOf } from './compiler/passes/program.js';
+export { specializeModes } from './compiler/passes/specialize-modes.js';
+export { programToLower } from './compiler/plan.js';
 export type { GraphProgram, Pass } from './compiler/passes/program.js';
 export * from './compiler/report.js';
 export { autotune, timeKernels } from './runtime/autotune.js';

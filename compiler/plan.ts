@@ -18,6 +18,8 @@ import type { FusionGroup } from './passes/fuse.js';
 import { fuseNodes } from './passes/fuse.js';
 import type { EntrySource } from './passes/program.js';
 import { programOf } from './passes/program.js';
+import type { GraphProgram } from './passes/program.js';
+import { specializeModes } from './passes/specialize-modes.js';
 import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
@@ -50,12 +52,22 @@ export interface CompileOptions {
 }
 
 
+/**
+ * The program `compile` lowers: each entry specialized to its mode (training or
+ * inference), then simplified unless `options.simplify` is false. Pure, so re-running it
+ * gives the graph whose node ids a plan's kernels name.
+ */
+export function programToLower(source: Graph | TrainingProgram, options: CompileOptions = {}): GraphProgram {
+  const program = specializeModes(programOf(source));
+  return options.simplify === false ? program : simplify(program);
+}
+
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
   const limits = kernelLimits(options.limits);
   // The user's graph is verified as written, so its errors name the user's nodes.
   verify(source instanceof Graph ? source : source.graph);
-  const program = options.simplify === false ? programOf(source) : simplify(programOf(source));
+  const program = programToLower(source, options);
   const { graph, entries: sources } = program;
 
   // Buffers: one per value that a kernel binds or an entry reads or writes; aliases resolve to their root.

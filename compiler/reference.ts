@@ -8,11 +8,12 @@ import type { DType, Precision } from './dtype.js';
 import { allocate, isFloat } from './dtype.js';
 import { FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
-import { ancestorsOf, roleOf } from './graph.js';
+import { roleOf } from './graph.js';
 import type { InitSpec } from './init.js';
 import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
 import { getOp } from './ops/op.js';
+import type { Mode } from './ops/mode.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
 import type { Shape } from './shape.js';
 import type { Tensor } from './tensor.js';
@@ -27,6 +28,8 @@ export interface InterpretOptions {
   params?: Readonly<Record<string, HostValue>>;
   /** Float precision. Default 'f32'. */
   precision?: Precision;
+  /** Training or inference (dropout, batch norm): `runEntry` takes it from the entry. Default 'infer'. */
+  mode?: Mode;
 }
 
 /** Makes a host array, checking that `data` fills `shape`. */
@@ -87,9 +90,10 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
       throw new FeedError(`feed '${name}' matches no input of graph '${graph.name}'. Inputs: ${known}.`);
     }
   }
-  const needed = ancestorsOf(graph, targets);
+  const mode = options.mode ?? 'infer';
+  const needed = ancestorsInMode(graph, targets, mode);
   const values = new Map<number, HostArray>();
-  const ctx = { precision };
+  const ctx = { precision, mode };
   for (const node of graph.nodes) {
     if (!needed.has(node.id)) continue;
     const role = roleOf(node);
@@ -118,6 +122,20 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
     values.set(node.id, value);
   }
   return targets.map((id) => values.get(id)!);
+}
+
+/** As `ancestorsOf`, but a `modeSelect` needs only its branch for `mode` (the other may not even be fed). */
+function ancestorsInMode(graph: Graph, targets: readonly number[], mode: Mode): Set<number> {
+  const seen = new Set<number>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = graph.node(id);
+    stack.push(...(node.op === 'modeSelect' ? [node.inputs[mode === 'train' ? 0 : 1]!] : node.inputs));
+  }
+  return seen;
 }
 
 /** Evaluates every named output of the graph. */
@@ -153,12 +171,16 @@ export interface StepResult {
  */
 export function runEntry(
   graph: Graph,
-  entry: { readonly outputs: Readonly<Record<string, number>>; readonly assignments: readonly (readonly [number, number])[] },
+  entry: {
+    readonly outputs: Readonly<Record<string, number>>;
+    readonly assignments: readonly (readonly [number, number])[];
+    readonly mode?: Mode;
+  },
   options: InterpretOptions = {},
 ): StepResult {
   const names = Object.keys(entry.outputs);
   const ids = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
-  const values = evaluateNodes(graph, ids, options);
+  const values = evaluateNodes(graph, ids, { ...options, mode: entry.mode ?? options.mode ?? 'infer' });
   const outputs = Object.fromEntries(names.map((name, i) => [name, values[i]!]));
   const updates = Object.fromEntries(
     entry.assignments.map(([target], i) => [graph.node(target).name!, values[names.length + i]!]),

@@ -11,9 +11,7 @@ import { Graph } from './graph.js';
 import { liveIntervals } from './liveness.js';
 import { memoryReport } from './memory.js';
 import type { MemoryReport } from './memory.js';
-import { programOf } from './passes/program.js';
-import { simplify } from './passes/simplify.js';
-import { compile } from './plan.js';
+import { compile, programToLower } from './plan.js';
 import type { CompileOptions } from './plan.js';
 import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
@@ -95,8 +93,7 @@ export interface CompileReport {
 export function compileReport(source: Graph | TrainingProgram, options: CompileOptions = {}): { plan: Plan; report: CompileReport } {
   const plan = compile(source, options);
   const stages = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false };
-  // Simplification is a pure function: re-running it gives the graph whose node ids the plan's kernels name.
-  const graph = stages.simplify ? simplify(programOf(source)).graph : source instanceof Graph ? source : source.graph;
+  const graph = programToLower(source, options).graph;
   const report: CompileReport = {
     name: plan.name,
     stages,

@@ -12,6 +12,7 @@ import { ArgumentError, GraphError } from './errors.js';
 import type { Graph } from './graph.js';
 import type { Optimizer } from './optim.js';
 import { Tensor } from './tensor.js';
+import type { Mode } from './ops/mode.js';
 
 /** One way to run a training program: which outputs it returns and which updates it applies. */
 export interface EntryPoint {
@@ -20,6 +21,8 @@ export interface EntryPoint {
   readonly outputs: Readonly<Record<string, number>>;
   /** `[target, value]` pairs applied after the step (param/state ← new value). */
   readonly assignments: readonly (readonly [number, number])[];
+  /** `train` for a training step (dropout masks, batch statistics), `infer` for a forward pass. */
+  readonly mode: Mode;
 }
 
 export interface TrainingOptions {
@@ -70,16 +73,17 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
     }
     outputs[name] = t.id;
   }
-  const forward: EntryPoint = { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [] };
+  const forward: EntryPoint = { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [], mode: 'infer' };
 
   const gradients = grad(loss, params);
-  const before = new Set(graph.assignments.keys());
   optimizer.apply(graph, params, gradients);
-  const assignments = [...graph.assignments].filter(([target]) => !before.has(target));
+  // Every update the graph declares runs in a step: the optimizer's, and state that layers
+  // keep (batch norm's running statistics, the step counter dropout draws its masks by).
+  const assignments = [...graph.assignments];
   return {
     graph,
     forward,
-    trainStep: { name: 'trainStep', outputs, assignments },
+    trainStep: { name: 'trainStep', outputs, assignments, mode: 'train' },
     loss,
     params,
     gradients,

@@ -10,3 +10,4 @@ export * from './gather.js';
 export * from './cast.js';
 export * from './nn.js';
 export * from './stop-gradient.js';
+export * from './mode.js';

@@ -28,6 +28,8 @@ export interface HostArray {
 export interface EvalContext {
   /** Float precision of this evaluation: f64 for gradient checks, f32 to mirror the GPU. */
   readonly precision: Precision;
+  /** The entry point's mode (`modeSelect` picks its branch by it). Default 'infer'. */
+  readonly mode?: 'train' | 'infer';
 }
 
 /** What an op's VJP rule is given: the node's inputs and output as tensors, and the output's cotangent. */

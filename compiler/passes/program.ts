@@ -13,12 +13,15 @@ import { getOp } from '../ops/op.js';
 import { formatType, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TrainingProgram } from '../train.js';
+import type { Mode } from '../ops/mode.js';
 
 export interface EntrySource {
   /** Output name → node id. */
   readonly outputs: Readonly<Record<string, number>>;
   /** `[target, value]`: after the entry runs, param/state `target` holds node `value`. */
   readonly assignments: readonly (readonly [number, number])[];
+  /** Training or inference; `specializeModes` resolves every `modeSelect` by it. Default 'infer'. */
+  readonly mode?: Mode;
 }
 
 export interface GraphProgram {
@@ -69,12 +72,9 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
   const graph = new Graph(old.name, { seed: old.seed });
   const map = new Map<number, Tensor>();
   for (const node of old.nodes) {
-    const role = roleOf(node);
-    if (role === 'input') map.set(node.id, graph.input(node.name!, node.shape, node.dtype));
-    else if (role === 'param' || role === 'state') {
-      const options = { init: node.attrs['init'] as InitSpec, dtype: node.dtype };
-      map.set(node.id, role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options));
-    } else if (keep === undefined || keep.has(node.id)) {
+    const source = copySource(node, graph);
+    if (source) map.set(node.id, source);
+    else if (keep === undefined || keep.has(node.id)) {
       const inputs = node.inputs.map((id) => map.get(id)!);
       const rewritten = rewrite(node, inputs, graph);
       if (rewritten !== undefined) checkRewrite(node, rewritten, graph);
@@ -90,10 +90,20 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
       {
         outputs: Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, idOf(id)])),
         assignments: entry.assignments.map(([t, v]) => [idOf(t), idOf(v)] as const),
+        ...(entry.mode ? { mode: entry.mode } : {}),
       },
     ]),
   );
   return { graph, entries };
+}
+
+/** An input, param or state copied into `graph` under its name (params keep their initializers); undefined for other nodes. */
+export function copySource(node: Node, graph: Graph): Tensor | undefined {
+  const role = roleOf(node);
+  if (role === 'input') return graph.input(node.name!, node.shape, node.dtype);
+  if (role !== 'param' && role !== 'state') return undefined;
+  const options = { init: node.attrs['init'] as InitSpec, dtype: node.dtype };
+  return role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options);
 }
 
 /** A rewrite that changed a node's type would silently change every consumer's: caught where it happens. */
