@@ -11,6 +11,7 @@ import { Session, compile, requestDevice } from '../index.js';
 import type { FashionMnistSplit } from './data/fashion-mnist.js';
 import { batchAt, loadFashionMnist } from './data/fashion-mnist.js';
 import { seedMlp } from './models/seed-mlp.js';
+import { shuffledOrder } from './data/seeded-random.js';
 
 interface Options {
   epochs: number;
@@ -51,21 +52,6 @@ function readOptions(): Options {
     testLimit: positive('test-limit', values['test-limit']),
     seed: Number(values.seed),
   };
-}
-
-/** A deterministic shuffle (xorshift) so runs are reproducible from --seed. */
-function shuffled(count: number, seed: number): Uint32Array {
-  const order = Uint32Array.from({ length: count }, (_, i) => i);
-  let state = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  for (let i = count - 1; i > 0; i--) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    const j = state % (i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
 
 function progress(epoch: number, epochs: number, step: number, steps: number, rate: number, loss: number): string {
@@ -113,7 +99,7 @@ async function main(): Promise<void> {
   const tty = process.stdout.isTTY === true;
   let stepTimes = 0;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const order = shuffled(train.count, options.seed + epoch);
+    const order = shuffledOrder(train.count, options.seed + epoch);
     const epochStart = performance.now();
     let loss = NaN;
     for (let step = 0; step < stepsPerEpoch; step++) {

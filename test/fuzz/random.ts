@@ -1,20 +1,14 @@
 /** A small seeded PRNG for the fuzzer: the same seed always builds the same graph, on any machine. */
 
+import { seededRandom } from '../../examples/data/seeded-random.js';
+
 export class Random {
-  private state: number;
+  /** Floats in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
     // Mix the seed so that neighbouring seeds start far apart.
-    this.state = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
-  }
-
-  /** A float in [0, 1) (mulberry32). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    this.next = seededRandom(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b));
   }
 
   /** An integer in [0, n). */
