@@ -1,0 +1,224 @@
+/**
+ * Attention kernels (the ops are in compiler/ops/attention.ts).
+ *
+ * `attentionKernel` is the fused forward pass, after FlashAttention: a workgroup takes a
+ * block of 64 queries of one (batch, head) matrix, one invocation per query. The keys and
+ * values are walked in tiles that the workgroup loads together into workgroup memory, so
+ * each is read from the buffer once per block rather than once per query. For every
+ * allowed key an invocation computes the score (scale·q·k), then updates an online
+ * softmax: a running max m, a running sum l of exp(score − m) and the weighted sum of
+ * value rows, both rescaled by exp(m_old − m_new) whenever the max grows. Every exponent
+ * is ≤ 0, so scores of ±1e4 cannot overflow, and the [Tq, Tk] weights are never stored.
+ * With `causal`, a block stops at the key of its last query.
+ *
+ * `attentionWeightsKernel` writes the weights themselves (for the backward pass), one
+ * invocation per query row in three passes: scores and their max, exp(score − max) and
+ * their sum, then the division.
+ */
+
+import { DeviceLimitError } from '../compiler/errors.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import type { AttentionLayout, AttentionStrides } from '../compiler/ops/attention.js';
+import type { KernelSpec } from '../compiler/ops/op.js';
+import { formatShape } from '../compiler/ops/args.js';
+import { sizeOf } from '../compiler/shape.js';
+
+export interface AttentionKernelParams {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly limits: KernelLimits;
+  /** Node ids bound in order: q, k, (v,) (mask,) then the output. */
+  readonly ids: readonly number[];
+  readonly layout: AttentionLayout;
+  readonly strides: AttentionStrides;
+  readonly masked: boolean;
+  readonly scale: number;
+  readonly causal: boolean;
+}
+
+/** Queries per workgroup of the fused kernel, one invocation each. */
+const QUERY_BLOCK = WORKGROUP_SIZE;
+/** At most this many keys per tile: enough to amortize the two barriers a tile costs. */
+const MAX_KEY_TILE = 64;
+/**
+ * WGSL guarantees 8 KiB of function-address-space memory per function; an invocation keeps
+ * its query row and its output row there (plus a few scalars).
+ */
+const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
+
+const u = (x: number): string => `${x}u`;
+
+/** Statements defining the element offsets of matrix `matrix` in each operand (batch dims broadcast). */
+function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
+  const { batch } = p.layout;
+  const coords = batch.map((_, axis) => `b${axis}`);
+  const lines = batch.length > 0 ? [unravel('matrix', batch, 'b')] : [];
+  lines.push(`let q_base = ${offsetExpr(coords, p.strides.q)};`, `let k_base = ${offsetExpr(coords, p.strides.k)};`);
+  if (withValues) lines.push(`let v_base = ${offsetExpr(coords, p.strides.v)};`);
+  if (p.masked) lines.push(`let mask_base = ${offsetExpr(coords, p.strides.mask.slice(0, -2))};`);
+  return lines.flatMap((line) => line.split('\n').map((l) => l.trim()));
+}
+
+/** Whether query `row` may attend key `key`: the causal rule and the mask. */
+function allowed(p: AttentionKernelParams): string {
+  const [maskRow, maskKey] = p.strides.mask.slice(-2) as [number, number];
+  const terms = [
+    ...(p.causal ? ['key <= row'] : []),
+    ...(p.masked ? [`mask[${offsetExpr(['mask_base', 'row', 'key'], [1, maskRow, maskKey])}] != 0u`] : []),
+  ];
+  return terms.length === 0 ? 'true' : terms.join(' && ');
+}
+
+/** Binding declarations: q, k, (v,) (mask,) then out. */
+function declarations(p: AttentionKernelParams, withValues: boolean): string[] {
+  const names = ['q', 'k', ...(withValues ? ['v'] : []), ...(p.masked ? ['mask'] : [])];
+  const decls = names.map((name, i) => bindingDecl(i, name, name === 'mask' ? 'bool' : 'f32', 'read'));
+  return [...decls, bindingDecl(names.length, 'out', 'f32', 'read_write')];
+}
+
+function describe(p: AttentionKernelParams): string {
+  const { batch, queries, keys, depth, valueDepth } = p.layout;
+  const masks = [...(p.causal ? ['causal'] : []), ...(p.masked ? ['masked'] : [])];
+  const sizes = `${sizeOf(batch)} matrices ${formatShape(batch)} of ${queries} queries × ${keys} keys, d=${depth}, dv=${valueDepth}`;
+  return masks.length > 0 ? `${sizes}, ${masks.join(' and ')}` : sizes;
+}
+
+/** The fused forward kernel: softmax(scale·q·kᵀ, masked)·v with an online softmax. */
+export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
+  const { batch, queries, keys, depth, valueDepth } = p.layout;
+  const matrices = sizeOf(batch);
+  if (matrices * queries * valueDepth === 0) return [];
+  if (depth + valueDepth > ROW_FLOATS_LIMIT) {
+    throw new DeviceLimitError(
+      `attention: an invocation keeps a query row (d=${depth}) and an output row (dv=${valueDepth}) in function memory, ` +
+        `more than the ${ROW_FLOATS_LIMIT} floats WGSL guarantees. Fix: split the features into more heads of d + dv ≤ ${ROW_FLOATS_LIMIT}.`,
+    );
+  }
+  const rowDepth = Math.max(depth, 1);
+  const rowValueDepth = Math.max(valueDepth, 1);
+  // Keys per tile so a tile of keys and values fits the workgroup storage; none fit: read the buffers directly.
+  const tileFit = Math.floor(p.limits.maxComputeWorkgroupStorageSize / (4 * (rowDepth + rowValueDepth)));
+  const shared = tileFit >= 1;
+  const tile = Math.max(1, Math.min(MAX_KEY_TILE, tileFit, keys));
+  const blocks = Math.ceil(queries / QUERY_BLOCK);
+  const g = grid(matrices * blocks * WORKGROUP_SIZE, p.limits);
+  const keyAt = (c: string): string => (shared ? `key_tile[t * ${u(depth)} + ${c}]` : `k[k_base + key * ${u(depth)} + ${c}]`);
+  const valueAt = (c: string): string => (shared ? `value_tile[t * ${u(valueDepth)} + ${c}]` : `v[v_base + key * ${u(valueDepth)} + ${c}]`);
+  // A causal block never needs keys past its last query's (top-left alignment: key ≤ query).
+  const keyEnd = p.causal ? `min(${u(keys)}, block * ${u(QUERY_BLOCK)} + ${u(QUERY_BLOCK)})` : u(keys);
+  const load = (buffer: 'k' | 'v', width: number): string[] => [
+    `for (var e = lid; e < tile_keys * ${u(width)}; e += ${u(WORKGROUP_SIZE)}) {`,
+    `  ${buffer === 'k' ? 'key_tile' : 'value_tile'}[e] = ${buffer}[${buffer}_base + tile_start * ${u(width)} + e];`,
+    '}',
+  ];
+  const body = [
+    `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
+    // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
+    `if (group >= ${u(matrices * blocks)}) { return; }`,
+    ...(blocks === 1 ? ['let matrix = group;', 'let block = 0u;'] : [`let matrix = group / ${u(blocks)};`, `let block = group % ${u(blocks)};`]),
+    ...matrixBases(p, true),
+    `let query = block * ${u(QUERY_BLOCK)} + lid;`,
+    // Invocations past the last query join the loads and barriers with a valid row, and store nothing.
+    `let row = min(query, ${u(queries - 1)});`,
+    `var q_row: array<f32, ${rowDepth}>;`,
+    `for (var c = 0u; c < ${u(depth)}; c++) { q_row[c] = q[q_base + row * ${u(depth)} + c]; }`,
+    `var acc: array<f32, ${rowValueDepth}>;`,
+    'var row_max = 0.0f;',
+    'var row_total = 0.0f;',
+    'var seen = false;',
+    `let key_end = ${keyEnd};`,
+    `for (var tile_start = 0u; tile_start < key_end; tile_start += ${u(tile)}) {`,
+    `  let tile_keys = min(${u(tile)}, key_end - tile_start);`,
+    ...(shared ? [...load('k', depth), ...load('v', valueDepth), 'workgroupBarrier();'].map((l) => `  ${l}`) : []),
+    '  for (var t = 0u; t < tile_keys; t++) {',
+    '    let key = tile_start + t;',
+    `    if (${allowed(p)}) {`,
+    '      var dot = 0.0f;',
+    `      for (var c = 0u; c < ${u(depth)}; c++) { dot += q_row[c] * ${keyAt('c')}; }`,
+    `      let score = dot * ${literal(p.scale, 'f32')};`,
+    // The first allowed key starts the running max, so no −∞ is ever needed.
+    '      if (!seen) { row_max = score; seen = true; }',
+    '      let new_max = max(row_max, score);',
+    '      let correction = exp(row_max - new_max);',
+    '      let weight = exp(score - new_max);',
+    '      row_total = row_total * correction + weight;',
+    `      for (var c = 0u; c < ${u(valueDepth)}; c++) { acc[c] = acc[c] * correction + weight * ${valueAt('c')}; }`,
+    '      row_max = new_max;',
+    '    }',
+    '  }',
+    ...(shared ? ['  workgroupBarrier();'] : []),
+    '}',
+    `if (query < ${u(queries)}) {`,
+    `  let out_base = (matrix * ${u(queries)} + query) * ${u(valueDepth)};`,
+    // A query with no allowed key has acc = 0 and row_total = 0: its output is 0.
+    `  for (var c = 0u; c < ${u(valueDepth)}; c++) { out[out_base + c] = select(0.0f, acc[c] / row_total, seen); }`,
+    '}',
+  ];
+  const workgroupMemory = shared
+    ? [`var<workgroup> key_tile: array<f32, ${tile * rowDepth}>;`, `var<workgroup> value_tile: array<f32, ${tile * rowValueDepth}>;`]
+    : [];
+  const wgsl = [
+    kernelHeader(p.name, [
+      ...p.header,
+      `${describe(p)}: one workgroup per ${QUERY_BLOCK} queries, ` +
+        `${shared ? `keys and values in tiles of ${tile} in workgroup memory` : 'keys and values read from their buffers'}, online softmax`,
+    ]),
+    ...declarations(p, true),
+    ...workgroupMemory,
+    '',
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
+    ...body.map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+  return [{ name: p.name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
+}
+
+/** The weights softmax(scale·q·kᵀ, masked), one invocation per query row; disallowed keys get 0. */
+export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
+  const { batch, queries, keys, depth } = p.layout;
+  const rows = sizeOf(batch) * queries;
+  if (rows * keys === 0) return [];
+  const at = 'out[out_base + key]';
+  const body = [
+    `let matrix = i / ${u(queries)};`,
+    `let row = i % ${u(queries)};`,
+    ...matrixBases(p, false),
+    `let out_base = i * ${u(keys)};`,
+    'var row_max = 0.0f;',
+    'var seen = false;',
+    `for (var key = 0u; key < ${u(keys)}; key++) {`,
+    `  if (${allowed(p)}) {`,
+    '    var dot = 0.0f;',
+    `    for (var c = 0u; c < ${u(depth)}; c++) { dot += q[q_base + row * ${u(depth)} + c] * k[k_base + key * ${u(depth)} + c]; }`,
+    `    let score = dot * ${literal(p.scale, 'f32')};`,
+    `    ${at} = score;`,
+    '    if (!seen || score > row_max) { row_max = score; }',
+    '    seen = true;',
+    '  }',
+    '}',
+    'var total = 0.0f;',
+    `for (var key = 0u; key < ${u(keys)}; key++) {`,
+    `  if (${allowed(p)}) {`,
+    `    let weight = exp(${at} - row_max);`,
+    `    ${at} = weight;`,
+    '    total += weight;',
+    '  } else {',
+    `    ${at} = 0.0f;`,
+    '  }',
+    '}',
+    // A row with no allowed key is already all zeros.
+    `if (seen) { for (var key = 0u; key < ${u(keys)}; key++) { ${at} = ${at} / total; } }`,
+  ];
+  const kernel = perElementKernel({
+    name: p.name,
+    header: [...p.header, `attention weights of ${describe(p)}: one invocation per query row`],
+    limits: p.limits,
+    decls: declarations(p, false),
+    invocations: rows,
+    body,
+  });
+  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+}

@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { grad } from '../../compiler/autodiff.js';
+import { Graph } from '../../compiler/graph.js';
+import type { AttentionOptions } from '../../compiler/ops/attention.js';
+import { attention, attentionWeights } from '../../compiler/ops/attention.js';
+import { mul } from '../../compiler/ops/binary.js';
+import { sum } from '../../compiler/ops/reduce.js';
+import type { CompileOptions } from '../../compiler/plan.js';
+import { testData } from '../helpers.js';
+import { expectPlanMatchesReference } from './harness.js';
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Tolerance: the GPU accumulates dot products and the online softmax in f32, the reference
+ * in double rounded once: measured max absolute error 4e-7 on these shapes (inputs in
+ * [-2, 2), outputs of magnitude ≤ 2).
+ */
+const TOLERANCE = { rtol: 2e-5, atol: 2e-6 };
+
+interface Case {
+  q: number[];
+  k: number[];
+  v: number[];
+  options?: (g: Graph) => AttentionOptions;
+  compile?: CompileOptions;
+}
+
+/** attention's forward pass on the GPU against the reference; returns the plan to inspect. */
+async function checkForward({ q, k, v, options, compile }: Case) {
+  const g = new Graph('attention');
+  const [qi, ki, vi] = [g.input('q', q), g.input('k', k), g.input('v', v)];
+  g.output('out', attention(qi, ki, vi, options?.(g)));
+  const feeds = { q: Float32Array.from(testData(size(q), 1, -2, 2)), k: Float32Array.from(testData(size(k), 2, -2, 2)), v: Float32Array.from(testData(size(v), 3, -2, 2)) };
+  const { plan } = await expectPlanMatchesReference(g, feeds, { ...TOLERANCE, ...(compile ? { compile } : {}) });
+  return plan;
+}
+
+describe('attention on the GPU', () => {
+  it('runs the forward pass as one kernel (scores, scale, causal mask, online softmax, weighted sum)', async () => {
+    const plan = await checkForward({ q: [37, 5], k: [37, 5], v: [37, 3], options: () => ({ causal: true }) });
+    const forward = plan.entries['forward']!.dispatches;
+    expect(forward).to.have.length(1);
+    expect(plan.kernels[forward[0]!]!.ops).to.deep.equal(['attention']);
+  });
+
+  it('handles one query and one key per head over batch × heads axes', async () => {
+    await checkForward({ q: [2, 3, 1, 5], k: [2, 3, 1, 5], v: [2, 3, 1, 4] });
+  });
+
+  it('handles Tq ≠ Tk across several query blocks and key tiles, causal', async () => {
+    await checkForward({ q: [70, 5], k: [45, 5], v: [45, 2], options: () => ({ causal: true }) });
+    await checkForward({ q: [3, 5], k: [130, 5], v: [130, 6], options: () => ({ scale: 0.3 }) });
+  });
+
+  it('shares keys and values across heads and applies a broadcast key padding mask', async () => {
+    const padding = Array.from({ length: 2 * 9 }, (_, i) => (i % 9 === 8 || i === 3 ? 0 : 1));
+    const plan = await checkForward({
+      q: [2, 3, 7, 4],
+      k: [2, 1, 9, 4],
+      v: [2, 1, 9, 3],
+      options: (g) => ({ causal: true, mask: g.constant(padding, { dtype: 'bool', shape: [2, 1, 1, 9] }) }),
+    });
+    expect(plan.entries['forward']!.dispatches).to.have.length(1);
+  });
+
+  it('reads keys and values from their buffers when a tile does not fit workgroup memory', async () => {
+    const plan = await checkForward({ q: [9, 5], k: [11, 5], v: [11, 3], options: () => ({ causal: true }), compile: { limits: { maxComputeWorkgroupStorageSize: 16 } } });
+    expect(plan.kernels[0]!.wgsl).to.not.include('var<workgroup>');
+  });
+
+  it('stays finite and exact at scores of ±1e4, and gives zeros for a query with no allowed key', async () => {
+    const g = new Graph('extreme');
+    const q = g.input('q', [3, 2]);
+    const k = g.input('k', [3, 2]);
+    const v = g.input('v', [3, 2]);
+    const mask = g.constant([1, 1, 1, 1, 1, 0, 0, 0, 0], { dtype: 'bool', shape: [3, 3] });
+    g.output('out', attention(q, k, v, { scale: 1, mask }));
+    g.output('weights', attentionWeights(q, k, { scale: 1, mask }));
+    // Integer scores, exact in f32: 1e4, 9999 and −1e4 for the first query.
+    const feeds = {
+      q: Float32Array.from([100, 1, -100, 0, 1, 0]),
+      k: Float32Array.from([100, 0, 99, 99, -100, 0]),
+      v: Float32Array.from([1, 0, 0, 1, 5, 5]),
+    };
+    const { outputs } = await expectPlanMatchesReference(g, feeds, TOLERANCE);
+    const w = 1 / (1 + Math.exp(-1));
+    expect(outputs['out']!.data[0]).to.be.closeTo(w, 1e-6);
+    expect([...outputs['out']!.data.slice(4)]).to.deep.equal([0, 0]);
+    expect([...outputs['weights']!.data.slice(6)]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('computes gradients of q, k and v on the GPU as the reference does', async () => {
+    const g = new Graph('attention-grad');
+    const [q, k, v] = [g.input('q', [2, 6, 5]), g.input('k', [2, 9, 5]), g.input('v', [2, 9, 3])];
+    const out = attention(q, k, v, { causal: true });
+    const [dq, dk, dv] = grad(sum(mul(out, g.constant(testData(36, 5), { shape: [2, 6, 3] }))), [q, k, v]);
+    g.output('dq', dq!);
+    g.output('dk', dk!);
+    g.output('dv', dv!);
+    const feeds = { q: Float32Array.from(testData(60, 1, -2, 2)), k: Float32Array.from(testData(90, 2, -2, 2)), v: Float32Array.from(testData(54, 3, -2, 2)) };
+    await expectPlanMatchesReference(g, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+});
