@@ -10,17 +10,29 @@ import { Graph } from '../compiler/graph.js';
 import { compileReport, printReport } from '../compiler/report.js';
 import type { TrainingProgram } from '../compiler/train.js';
 import { seedMlp } from '../examples/models/seed-mlp.js';
+import { leNet } from '../examples/models/lenet.js';
+import { charTransformer } from '../examples/models/char-transformer.js';
+import { loadCharCorpus } from '../examples/data/text-corpus.js';
+import { compile } from '../compiler/plan.js';
+import { requestDevice } from '../runtime/device.js';
+import { printProfile, profileEntry } from '../runtime/profile.js';
 
 export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused]
+       kiln profile <example> [--forward] [--unfused]
 
   <example>   seed-mlp           the seed MLP's training program (batch 128)
               seed-mlp-forward   its forward graph only
+              lenet              the LeNet CNN's training program (batch 64)
+              char-transformer   the character transformer (batch 32, context 64)
               path/to/module.ts  a module whose default export is a Graph or a
                                  TrainingProgram (or a function returning one)
 
   --wgsl      print every kernel's WGSL
   --json      print the report as JSON
   --unfused   compile without fusion (one kernel per op), to compare
+
+  profile     compiles for this machine's adapter and times every kernel of the
+              trainStep entry (or forward, with --forward) dispatched alone
 `;
 
 type Source = Graph | TrainingProgram;
@@ -29,6 +41,8 @@ const EXAMPLES: Readonly<Record<string, () => Source>> = {
   'seed-mlp': () => seedMlp({ batch: 128 }),
   // The training graph without its update edges: simplification then drops everything the logits don't need.
   'seed-mlp-forward': () => Graph.fromJSON({ ...seedMlp({ batch: 128 }).graph.toJSON(), assignments: [] }),
+  lenet: () => leNet({ batch: 64 }),
+  'char-transformer': () => charTransformer({ vocab: loadCharCorpus().vocab.length, batch: 32 }),
 };
 
 /** A usage mistake: reported with the usage text and exit status 2. */
@@ -41,9 +55,23 @@ interface Output {
 /** Runs the command line `args` (without `node` and the script); returns the exit status. */
 export async function main(args: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   try {
-    const { target, flags } = parseArgs(args);
+    const { command, target, flags } = parseArgs(args);
     if (target === undefined) {
       out.write(USAGE);
+      return 0;
+    }
+    const options = flags.has('--unfused') ? { fuse: false } : {};
+    if (command === 'profile') {
+      const gpu = await requestDevice();
+      try {
+        const source = await loadSource(target);
+        const plan = compile(source, { ...options, limits: gpu.limits });
+        const entry = flags.has('--forward') || source instanceof Graph ? 'forward' : 'trainStep';
+        out.write(`${gpu.info.description || gpu.info.vendor}: ${plan.name} ${entry}\n`);
+        out.write(printProfile(await profileEntry(gpu.device, plan, entry)));
+      } finally {
+        gpu.destroy();
+      }
       return 0;
     }
     const { report } = compileReport(await loadSource(target), flags.has('--unfused') ? { fuse: false } : {});
@@ -59,15 +87,22 @@ export async function main(args: readonly string[], out: Output = process.stdout
   }
 }
 
-function parseArgs(args: readonly string[]): { target: string | undefined; flags: Set<string> } {
+const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  inspect: ['--wgsl', '--json', '--unfused'],
+  profile: ['--forward', '--unfused'],
+};
+
+function parseArgs(args: readonly string[]): { command: string | undefined; target: string | undefined; flags: Set<string> } {
   const flags = new Set(args.filter((arg) => arg.startsWith('--')));
   const words = args.filter((arg) => !arg.startsWith('--'));
-  if (flags.has('--help') || words.length === 0) return { target: undefined, flags };
-  const unknown = [...flags].filter((flag) => !['--wgsl', '--json', '--unfused'].includes(flag));
+  const command = words[0];
+  if (flags.has('--help') || command === undefined) return { command, target: undefined, flags };
+  const allowed = COMMAND_FLAGS[command];
+  if (!allowed) throw new UsageError(`unknown command '${command}'`);
+  const unknown = [...flags].filter((flag) => !allowed.includes(flag));
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(', ')}`);
-  if (words[0] !== 'inspect') throw new UsageError(`unknown command '${words[0]}'`);
-  if (words.length !== 2) throw new UsageError('inspect takes one example: a name or a module path');
-  return { target: words[1], flags };
+  if (words.length !== 2) throw new UsageError(`${command} takes one example: a name or a module path`);
+  return { command, target: words[1], flags };
 }
 
 async function loadSource(target: string): Promise<Source> {

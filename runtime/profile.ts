@@ -1,0 +1,67 @@
+/**
+ * Per-kernel timing of one entry of a plan: each kernel is dispatched alone, `runs`
+ * times, and timed from submit to `onSubmittedWorkDone` (wall clock: timestamp queries
+ * are optional in WebGPU and absent on software adapters). Buffers are allocated one per
+ * plan buffer, zero-filled, so the figures show where a step's time goes — not a step's
+ * exact total (each kernel pays one submit's overhead here).
+ */
+
+import type { Plan, PlanKernel } from '../compiler/plan-format.js';
+import { createPipelines } from './pipelines.js';
+
+export interface KernelTiming {
+  readonly kernel: PlanKernel;
+  /** Median milliseconds of one dispatch. */
+  readonly ms: number;
+}
+
+export async function profileEntry(device: GPUDevice, plan: Plan, entryName: string, runs = 5): Promise<KernelTiming[]> {
+  const entry = plan.entries[entryName];
+  if (!entry) throw new Error(`profileEntry: plan '${plan.name}' has no entry '${entryName}' (entries: ${Object.keys(plan.entries).join(', ')}).`);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  // Bindings need a non-zero size that is a multiple of 4.
+  const buffers = plan.buffers.map((b) => device.createBuffer({ size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage }));
+  try {
+    const kernels = entry.dispatches.map((k) => plan.kernels[k]!);
+    const pipelines = await createPipelines(device, kernels);
+    const timings: KernelTiming[] = [];
+    for (const [i, kernel] of kernels.entries()) {
+      const pipeline = pipelines[i]!;
+      const bindGroup = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]! } })),
+      });
+      const once = async (): Promise<number> => {
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(...kernel.workgroups);
+        pass.end();
+        const start = performance.now();
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        return performance.now() - start;
+      };
+      await once();
+      const samples = [];
+      for (let r = 0; r < runs; r++) samples.push(await once());
+      samples.sort((a, b) => a - b);
+      timings.push({ kernel, ms: samples[Math.floor(samples.length / 2)]! });
+    }
+    return timings;
+  } finally {
+    for (const buffer of buffers) buffer.destroy();
+  }
+}
+
+/** The timings as a table, slowest first, with each kernel's share of the total. */
+export function printProfile(timings: readonly KernelTiming[]): string {
+  const total = timings.reduce((sum, t) => sum + t.ms, 0);
+  const rows = [...timings].sort((a, b) => b.ms - a.ms);
+  const lines = rows.map(({ kernel, ms }) => {
+    const share = ((100 * ms) / total).toFixed(1).padStart(5);
+    return `${ms.toFixed(3).padStart(10)} ms ${share}%  ${kernel.name.padEnd(36)} [${kernel.workgroups.join('×')}] ${kernel.ops.join(' ')}`;
+  });
+  return `${lines.join('\n')}\n${total.toFixed(3).padStart(10)} ms total over ${timings.length} kernels\n`;
+}
