@@ -18,6 +18,18 @@ import * as nn from './ops/nn.js';
 import * as reduce from './ops/reduce.js';
 import * as shape from './ops/shape.js';
 import { stopGradient } from './ops/stop-gradient.js';
+import type { ConvOptions, ConvTransposeOptions } from './ops/conv.js';
+import * as conv from './ops/conv.js';
+import type { BatchNormOptions, LayerNormOptions, RmsNormOptions } from './ops/norm.js';
+import * as norm from './ops/norm.js';
+import type { DropoutOptions } from './ops/random.js';
+import { dropout } from './ops/random.js';
+import type { AvgPoolOptions, PoolOptions } from './ops/pool.js';
+import * as pool from './ops/pool.js';
+import type { CumsumOptions } from './ops/sequence.js';
+import { cumsum, tril, triu } from './ops/sequence.js';
+import type { AttentionOptions } from './ops/attention.js';
+import { attention } from './ops/attention.js';
 import type { SliceAxis } from './ops/slice.js';
 import { pad, slice, split } from './ops/slice.js';
 import type { GeluApproximation } from './ops/unary.js';
@@ -146,6 +158,35 @@ export class Tensor {
   /** Softmax cross-entropy of these logits against i32 class labels. */
   softmaxCrossEntropy(labels: Tensor, options?: LossOptions): Tensor { return nn.softmaxCrossEntropy(this, labels, options); }
   mse(target: Tensor, options?: LossOptions): Tensor { return nn.mse(this, target, options); }
+
+  // convolutions of [N, C_in, spatial…] with a weight (no bias: add it after)
+  conv1d(w: Tensor, options?: ConvOptions): Tensor { return conv.conv1d(this, w, options); }
+  conv2d(w: Tensor, options?: ConvOptions): Tensor { return conv.conv2d(this, w, options); }
+  convTranspose1d(w: Tensor, options?: ConvTransposeOptions): Tensor { return conv.convTranspose1d(this, w, options); }
+  convTranspose2d(w: Tensor, options?: ConvTransposeOptions): Tensor { return conv.convTranspose2d(this, w, options); }
+
+  // normalization and dropout (batch norm and dropout differ between trainStep and forward)
+  layerNorm(options?: LayerNormOptions): Tensor { return norm.layerNorm(this, options); }
+  rmsNorm(options?: RmsNormOptions): Tensor { return norm.rmsNorm(this, options); }
+  batchNorm(options: BatchNormOptions): Tensor { return norm.batchNorm(this, options); }
+  dropout(rate: number, options?: DropoutOptions): Tensor { return dropout(this, rate, options); }
+
+  // pooling over the spatial axes of [N, C, spatial…]
+  maxPool1d(options: PoolOptions): Tensor { return pool.maxPool1d(this, options); }
+  maxPool2d(options: PoolOptions): Tensor { return pool.maxPool2d(this, options); }
+  maxPool3d(options: PoolOptions): Tensor { return pool.maxPool3d(this, options); }
+  avgPool1d(options: AvgPoolOptions): Tensor { return pool.avgPool1d(this, options); }
+  avgPool2d(options: AvgPoolOptions): Tensor { return pool.avgPool2d(this, options); }
+  avgPool3d(options: AvgPoolOptions): Tensor { return pool.avgPool3d(this, options); }
+  globalAvgPool(): Tensor { return pool.globalAvgPool(this); }
+  globalMaxPool(): Tensor { return pool.globalMaxPool(this); }
+
+  // sequences and attention
+  cumsum(axis: number, options?: CumsumOptions): Tensor { return cumsum(this, axis, options); }
+  tril(k?: number): Tensor { return tril(this, k); }
+  triu(k?: number): Tensor { return triu(this, k); }
+  /** Scaled dot-product attention with these queries: softmax(scale·q·kᵀ + masks)·v. */
+  attention(k: Tensor, v: Tensor, options?: AttentionOptions): Tensor { return attention(this, k, v, options); }
 
   toString(): string {
     return `${this.node.name ?? `%${this.id}`}:${formatType(this.node)}`;

@@ -16,6 +16,8 @@ export interface StaticServerOptions {
   files?: Readonly<Record<string, string | Uint8Array>>;
   /** Directories served under URL prefixes: `{'/': 'playground', '/data/': '/usr/share/datasets'}`. */
   mounts?: Readonly<Record<string, string>>;
+  /** The port to listen on; default 0, a free one. */
+  port?: number;
 }
 
 export interface StaticServer {
@@ -39,7 +41,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.gz': 'application/gzip',
 };
 
-/** Starts the server on 127.0.0.1 at a free port. */
+/** Starts the server on 127.0.0.1, at a free port unless `options.port` names one. */
 export async function startStaticServer(options: StaticServerOptions = {}): Promise<StaticServer> {
   const files = new Map(Object.entries(options.files ?? {}));
   // Longest prefix first, so '/data/' wins over '/'.
@@ -82,7 +84,10 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
     }
   }
 
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', ready);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,

@@ -4,7 +4,10 @@
  * folding it to a constant or merging two of its nodes would change the program.
  */
 
-/** Ops that are not pure. None exist yet: a random op (dropout's mask) joins here. */
+/**
+ * Ops that are not pure. None: `randomUniform` is counter-based, its draws a function of
+ * the graph seed, its stream and its counter input, so equal draws may merge.
+ */
 const IMPURE_OPS: ReadonlySet<string> = new Set<string>();
 
 export function isPure(op: string): boolean {

@@ -54,6 +54,21 @@ describe('scripts/static-server', () => {
     expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   });
 
+  it('listens on the port asked for, and says so when it is taken', async () => {
+    const port = Number(new URL(server.url).port);
+    const taken = startStaticServer({ port });
+    await taken.then(
+      () => expect.fail('a second server on a taken port started'),
+      (error: NodeJS.ErrnoException) => expect(error.code).to.equal('EADDRINUSE'),
+    );
+    const free = await startStaticServer();
+    const freePort = Number(new URL(free.url).port);
+    await free.close();
+    const chosen = await startStaticServer({ port: freePort });
+    expect(chosen.url).to.equal(`http://127.0.0.1:${freePort}/`);
+    await chosen.close();
+  });
+
   it('serves in-memory files with their content type', async () => {
     expect(await get(server, '/bundle.js')).to.deep.equal({ status: 200, type: 'text/javascript; charset=utf-8', body: 'console.log(1);' });
   });
