@@ -58,13 +58,13 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'only GET and HEAD');
     const path = requestPath(request.url ?? '/');
-    if (path === undefined) return send(response, 403, 'forbidden path');
+    // A refused path answers as a missing file does, so it reveals nothing about what exists.
+    if (path === undefined) return send(response, 404, 'not found');
     const key = path.endsWith('/') ? `${path}index.html` : path;
     const inMemory = files.get(key);
     if (inMemory !== undefined) return sendBody(request, response, key, inMemory);
     const file = await mountedFile(key);
-    if (file === 'forbidden') return send(response, 403, 'forbidden path');
-    if (file === undefined) return send(response, 404, 'not found');
+    if (file === 'forbidden' || file === undefined) return send(response, 404, 'not found');
     return sendBody(request, response, file, await readFile(file));
   }
 

@@ -1,0 +1,93 @@
+/**
+ * Runs the editor's code: plain JavaScript (the page has no TypeScript compiler), the body
+ * of an async function that receives `kiln` (the public API) and `data` (datasets) and
+ * returns `{ model, feeds }`. Errors come back with the line of the user's code they were
+ * thrown from, so the editor can mark it.
+ */
+
+import { Graph } from '../index.js';
+import type { Feed, PlanEntry, TrainingProgram } from '../index.js';
+
+export type Feeds = Readonly<Record<string, Feed>>;
+
+export interface UserModel {
+  /** A graph (entries init and forward) or a training program (also trainStep). */
+  readonly model: Graph | TrainingProgram;
+  /** The inputs of step `step` (forward runs step 0's), if the code gives them. */
+  readonly feeds?: (step: number) => Feeds | Promise<Feeds>;
+}
+
+/** An error from the user's code, with the line (1-based, in the editor) it came from when known. */
+export class UserCodeError extends Error {
+  constructor(
+    readonly original: unknown,
+    readonly line: number | undefined,
+  ) {
+    super(original instanceof Error ? original.message : String(original));
+    this.name = original instanceof Error ? original.name : 'Error';
+  }
+}
+
+type AsyncFunctionConstructor = new (...argsAndBody: string[]) => (...args: unknown[]) => Promise<unknown>;
+const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as AsyncFunctionConstructor;
+
+/** The name stack traces give the user's code, so its frames can be told from kiln's. */
+const SOURCE_NAME = 'kiln-model.js';
+const FRAME = new RegExp(`${SOURCE_NAME.replace('.', '\\.')}:(\\d+):\\d+`);
+
+/** Runs `code` with `scope`'s entries as its parameters; see the module comment. */
+export async function runUserCode(code: string, scope: Readonly<Record<string, unknown>>): Promise<UserModel> {
+  const names = Object.keys(scope);
+  let body: (...args: unknown[]) => Promise<unknown>;
+  try {
+    body = new AsyncFunction(...names, `${code}\n//# sourceURL=${SOURCE_NAME}`);
+  } catch (error) {
+    // The engine gives a syntax error no line; the editor's parser finds it.
+    throw new UserCodeError(error, undefined);
+  }
+  let result: unknown;
+  try {
+    result = await body(...Object.values(scope));
+  } catch (error) {
+    throw new UserCodeError(error, userLine(error, names));
+  }
+  return checkResult(result);
+}
+
+/** The editor line of the innermost frame of the user's code in `error`'s stack. */
+function userLine(error: unknown, names: readonly string[]): number | undefined {
+  const match = error instanceof Error ? FRAME.exec(error.stack ?? '') : null;
+  return match ? Number(match[1]) - bodyLineOffset(names) : undefined;
+}
+
+/** How many lines the engine puts before the body of a function built from source (`function anonymous(a,b\n) {\n`). */
+function bodyLineOffset(names: readonly string[]): number {
+  const probe = new Function(...names, `return new Error().stack;\n//# sourceURL=${SOURCE_NAME}`) as () => string;
+  const match = FRAME.exec(probe() ?? '');
+  return match ? Number(match[1]) - 1 : 0;
+}
+
+function checkResult(result: unknown): UserModel {
+  const fix = 'Fix: end the code with `return { model, feeds }`, where model is a Graph or trainingProgram(...) and feeds(step) returns {inputName: values}.';
+  if (result instanceof Graph || isTrainingProgram(result)) return { model: result };
+  if (result === null || typeof result !== 'object') throw new UserCodeError(new TypeError(`The code returned ${result === null ? 'null' : typeof result}. ${fix}`), undefined);
+  const { model, feeds } = result as { model?: unknown; feeds?: unknown };
+  if (!(model instanceof Graph) && !isTrainingProgram(model)) throw new UserCodeError(new TypeError(`The returned model is not a Graph or training program. ${fix}`), undefined);
+  if (feeds !== undefined && typeof feeds !== 'function') throw new UserCodeError(new TypeError(`feeds must be a function of the step. ${fix}`), undefined);
+  return feeds === undefined ? { model } : { model, feeds: feeds as UserModel['feeds'] & object };
+}
+
+function isTrainingProgram(value: unknown): value is TrainingProgram {
+  return value !== null && typeof value === 'object' && (value as TrainingProgram).graph instanceof Graph && 'trainStep' in value;
+}
+
+/** Step `step`'s feeds for a plan entry: the code's feeds, restricted to the entry's inputs (forward needs no labels). */
+export async function entryFeeds(user: UserModel, entry: PlanEntry, step: number): Promise<Record<string, Feed>> {
+  const inputs = Object.keys(entry.inputs);
+  if (inputs.length === 0) return {};
+  if (!user.feeds) {
+    throw new Error(`The code gives no feeds, and this entry needs ${inputs.join(', ')}. Fix: return { model, feeds } with feeds(step) => ({ ${inputs.map((name) => `${name}: [...]`).join(', ')} }).`);
+  }
+  const all = await user.feeds(step);
+  return Object.fromEntries(inputs.flatMap((name) => (all[name] === undefined ? [] : [[name, all[name]]])));
+}
