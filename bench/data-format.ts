@@ -1,0 +1,79 @@
+/**
+ * The data every system gets (bench/data.ts makes it), and its form on the wire: for the
+ * page, every array travels in one binary file plus a small JSON index.
+ */
+
+import type { WorkloadId } from './workloads.js';
+
+export interface MlpBatch {
+  /** [MLP_BATCH, 784] pixels in [0, 1]. */
+  readonly images: Float32Array;
+  /** [MLP_BATCH] class indices. */
+  readonly labels: Int32Array;
+}
+
+export interface BenchData {
+  /** The seed MLP's weights and biases by kiln's names (`fc1.w` [784,128], `fc1.b` [128], ...). */
+  readonly mlpParams: Readonly<Record<string, Float32Array>>;
+  /** Training step i (and inference run i) uses batch i mod the count. */
+  readonly batches: readonly MlpBatch[];
+  /** Row-major operands a [m,k] and b [k,n] of each matmul workload. */
+  readonly matmuls: Readonly<Partial<Record<WorkloadId, { readonly a: Float32Array; readonly b: Float32Array }>>>;
+}
+
+/** Where each array lies in the binary file. */
+interface ArrayEntry {
+  readonly key: string;
+  readonly dtype: 'f32' | 'i32';
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** The arrays of `data` with flat keys (`mlp/fc1.w`, `batch/3/images`, `matmul/matmul-512/a`). */
+function flatArrays(data: BenchData): [string, Float32Array | Int32Array][] {
+  return [
+    ...Object.entries(data.mlpParams).map(([name, values]): [string, Float32Array] => [`mlp/${name}`, values]),
+    ...data.batches.flatMap((batch, i): [string, Float32Array | Int32Array][] => [
+      [`batch/${i}/images`, batch.images],
+      [`batch/${i}/labels`, batch.labels],
+    ]),
+    ...Object.entries(data.matmuls).flatMap(([id, { a, b }]): [string, Float32Array][] => [
+      [`matmul/${id}/a`, a],
+      [`matmul/${id}/b`, b],
+    ]),
+  ];
+}
+
+/** The data as one binary file (every array's bytes, 4-aligned) and its JSON index. */
+export function encodeBenchData(data: BenchData): { index: string; bytes: Uint8Array } {
+  const arrays = flatArrays(data);
+  const entries: ArrayEntry[] = [];
+  let offset = 0;
+  for (const [key, values] of arrays) {
+    entries.push({ key, dtype: values instanceof Int32Array ? 'i32' : 'f32', offset, length: values.length });
+    offset += values.byteLength;
+  }
+  const bytes = new Uint8Array(offset);
+  arrays.forEach(([, values], i) => bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), entries[i]!.offset));
+  return { index: JSON.stringify(entries), bytes };
+}
+
+/** The inverse of `encodeBenchData`. */
+export function decodeBenchData(index: string, buffer: ArrayBuffer): BenchData {
+  const arrays = new Map<string, Float32Array | Int32Array>();
+  for (const entry of JSON.parse(index) as ArrayEntry[]) {
+    arrays.set(entry.key, entry.dtype === 'i32' ? new Int32Array(buffer, entry.offset, entry.length) : new Float32Array(buffer, entry.offset, entry.length));
+  }
+  const take = <T extends Float32Array | Int32Array>(key: string): T => arrays.get(key) as T;
+  const mlpParams: Record<string, Float32Array> = {};
+  const matmuls: Partial<Record<WorkloadId, { a: Float32Array; b: Float32Array }>> = {};
+  let batchCount = 0;
+  for (const key of arrays.keys()) {
+    const [kind, name, part] = key.split('/');
+    if (kind === 'mlp') mlpParams[name!] = take(key);
+    else if (kind === 'batch') batchCount = Math.max(batchCount, Number(name) + 1);
+    else if (kind === 'matmul' && part === 'a') matmuls[name as WorkloadId] = { a: take(key), b: take(`matmul/${name}/b`) };
+  }
+  const batches = Array.from({ length: batchCount }, (_, i) => ({ images: take<Float32Array>(`batch/${i}/images`), labels: take<Int32Array>(`batch/${i}/labels`) }));
+  return { mlpParams, batches, matmuls };
+}
