@@ -200,13 +200,16 @@ function initEntry(
   bufferOf: (id: number) => number,
 ): PlanEntry {
   const dispatches: number[] = [];
-  for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
-    bufferOf(node.id);
-    if (sizeOf(node.shape) === 0) continue;
-    const spec = node.attrs['init'] as InitSpec;
-    const init = resolveInit(node.name!, node.shape, spec, graph.seed);
-    const origin = { kind: 'init' as const, reason: `fills ${roleOf(node)} ${node.name!} with its initializer (${spec.kind})` };
-    dispatches.push(addKernel(initKernel({ ...node, name: node.name! }, init, limits), [node], origin));
+  const persistent = [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')];
+  for (const node of persistent) bufferOf(node.id);
+  const filled = persistent.filter((node) => sizeOf(node.shape) > 0);
+  // As many buffers per kernel as the device binds: fewer pipelines to create before a first step.
+  const perKernel = limits.maxStorageBuffersPerShaderStage;
+  for (let start = 0; start < filled.length; start += perKernel) {
+    const nodes = filled.slice(start, start + perKernel);
+    const targets = nodes.map((node) => ({ node: { ...node, name: node.name! }, init: resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed) }));
+    const what = nodes.map((node) => `${roleOf(node)} ${node.name!} (${(node.attrs['init'] as InitSpec).kind})`).join(', ');
+    dispatches.push(addKernel(initKernel(targets, limits), nodes, { kind: 'init', reason: `fills ${what} with their initializers` }));
   }
   return { inputs: {}, outputs: {}, dispatches, copies: [] };
 }

@@ -11,6 +11,7 @@ import type { KernelSpec } from '../ops/op.js';
 import { sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import type { KernelLimits } from './wgsl.js';
+import { COS, LOG, SIN } from '../../shaders/elementwise.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, sanitize, store } from './wgsl.js';
 
 /** WGSL Philox4x32-10; `kiln_mulhi` builds the high half of a 32×32 product from 16-bit halves (WGSL has no mulhi). */
@@ -66,33 +67,54 @@ fn kiln_box_muller(i: u32, key: vec2u) -> f32 {
   let first = (pair % 2u) * 2u;
   let u1 = f32((block[first] >> 8u) + 1u) * ${literal(2 ** -24, 'f32')};
   let u2 = f32(block[first + 1u] >> 8u) * ${literal(2 ** -24, 'f32')};
-  let radius = sqrt(-2.0 * log(u1));
+  let radius = sqrt(-2.0 * kiln_log(u1));
   let angle = 6.283185307179586 * u2;
-  return select(radius * sin(angle), radius * cos(angle), i % 2u == 0u);
+  return select(radius * kiln_sin(angle), radius * kiln_cos(angle), i % 2u == 0u);
 }
 `;
 
-/** The kernel that writes the initial value of one param or state buffer. */
-export function initKernel(
-  node: { readonly id: number; readonly name: string; readonly shape: Shape; readonly dtype: DType },
-  init: ResolvedInit,
-  limits: KernelLimits,
-): KernelSpec {
-  const name = `init_${node.id}_${sanitize(node.name)}`;
-  const g = grid(sizeOf(node.shape), limits);
-  const helpers = init.kind === 'fill' ? [] : init.kind === 'uniform' ? [PHILOX_WGSL] : [PHILOX_WGSL, BOX_MULLER_WGSL];
-  const what = init.kind === 'fill' ? `fill ${init.value}` : init.kind === 'uniform' ? `uniform(${init.low}, ${init.high})` : `normal(${init.mean}, ${init.std})`;
+/** A param or state buffer to fill, and its resolved initializer. */
+export interface InitTarget {
+  readonly node: { readonly id: number; readonly name: string; readonly shape: Shape; readonly dtype: DType };
+  readonly init: ResolvedInit;
+}
+
+function describeInit(init: ResolvedInit): string {
+  if (init.kind === 'fill') return `fill ${init.value}`;
+  return init.kind === 'uniform' ? `uniform(${init.low}, ${init.high})` : `normal(${init.mean}, ${init.std})`;
+}
+
+/**
+ * One kernel that writes the initial values of several param/state buffers (at most the
+ * device's storage-buffer limit): invocation i fills element i of every buffer that long.
+ * A model's dozens of initializers thus cost a few pipelines to create, not one each —
+ * pipeline creation dominates the time to a first result on a software adapter.
+ */
+export function initKernel(targets: readonly InitTarget[], limits: KernelLimits): KernelSpec {
+  const first = targets[0]!.node;
+  const name = targets.length === 1 ? `init_${first.id}_${sanitize(first.name)}` : `init_${first.id}_and_${targets.length - 1}_more`;
+  const invocations = Math.max(...targets.map((t) => sizeOf(t.node.shape)));
+  const g = grid(invocations, limits);
+  const kinds = new Set(targets.map((t) => t.init.kind));
+  // The builtins log/sin/cos may be off by 100+ ulps (SwiftShader): the accurate versions keep normal draws within f32 rounding of the CPU's.
+  const normal = kinds.has('normal') ? [...LOG, ...SIN, ...COS, BOX_MULLER_WGSL] : [];
+  const helpers = [...new Set([...(kinds.has('uniform') || kinds.has('normal') ? [PHILOX_WGSL] : []), ...normal])];
   const wgsl = [
-    kernelHeader(name, [`initial value of ${sanitize(node.name)}: ${what}`]),
-    bindingDecl(0, 'out', node.dtype, 'read_write'),
+    kernelHeader(name, targets.map(({ node, init }) => `initial value of ${sanitize(node.name)}: ${describeInit(init)}`)),
+    ...targets.map(({ node }, b) => bindingDecl(b, `out${b}`, node.dtype, 'read_write')),
     ...helpers,
     '',
     `@compute @workgroup_size(${WORKGROUP_SIZE})`,
     `fn main(${g.params}) {`,
     `  ${g.prologue}`,
-    `  out[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`,
+    ...targets.map(({ node, init }, b) => {
+      const size = sizeOf(node.shape);
+      const assignment = `out${b}[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`;
+      // The grid already stops at the longest buffer; shorter ones need their own bound.
+      return size === invocations ? `  ${assignment}` : `  if (i < ${size}u) { ${assignment} }`;
+    }),
     '}',
     '',
   ].join('\n');
-  return { name, wgsl, workgroups: g.workgroups, bindings: [node.id] };
+  return { name, wgsl, workgroups: g.workgroups, bindings: targets.map((t) => t.node.id) };
 }

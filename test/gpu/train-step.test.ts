@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Graph } from '../../compiler/graph.js';
+import { initialParams } from '../../compiler/reference.js';
 import { compile } from '../../compiler/plan.js';
 import { ReferenceSession } from '../../compiler/reference-session.js';
 import { Session } from '../../runtime/session.js';
@@ -43,6 +45,25 @@ describe('the seed MLP training step on the GPU', () => {
       const params = await session.getParams();
       const reference = new ReferenceSession(program).params;
       for (const [name, value] of Object.entries(reference)) expectClose(params[name]!.data, value.data, 1e-6, 1e-7);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('fills params and state of different sizes, dtypes and initializers from a few shared init kernels', async () => {
+    const g = new Graph('inits', { seed: 9 });
+    const sizes = [[5], [3, 7], [1], [40], [2, 2, 3], [9], [], [11], [6, 4], [13]];
+    const kinds = ['normal', 'glorotUniform', 'ones', 'uniform', 'heNormal', 'zeros', 'ones', 'normal', 'linearDefault', 'uniform'] as const;
+    sizes.forEach((shape, i) => g.param(`p${i}`, shape, { init: kinds[i]! }));
+    g.state('count', [3], { dtype: 'i32', init: { kind: 'constant', value: 7 } });
+    const { device, limits } = await gpu();
+    // WebGPU's minimum of 8 storage buffers per kernel: 11 buffers take two init kernels.
+    const plan = compile(g, { limits: { ...limits, maxStorageBuffersPerShaderStage: 8 } });
+    expect(plan.entries['init']!.dispatches).to.have.length(2);
+    const session = await Session.create(device, plan);
+    try {
+      const params = await session.getParams();
+      for (const [name, value] of Object.entries(initialParams(g))) expectClose(params[name]!.data, value.data, 1e-6, 1e-6);
     } finally {
       session.destroy();
     }

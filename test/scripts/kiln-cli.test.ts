@@ -31,7 +31,7 @@ describe('kiln CLI', () => {
     expect(status).to.equal(0);
     const report = JSON.parse(out) as { entries: { name: string; kernels: unknown[] }[]; graph: string };
     expect(report.entries.map((e) => [e.name, e.kernels.length])).to.deep.equal([
-      ['init', 12],
+      ['init', 2],
       ['forward', 3],
     ]);
     // The forward example is the graph without its training updates.
@@ -40,7 +40,7 @@ describe('kiln CLI', () => {
 
   it('adds every kernel’s WGSL with --wgsl, and compiles one kernel per op with --unfused', async () => {
     const fused = await cli('inspect', 'seed-mlp', '--wgsl');
-    expect(fused.out.split('@compute').length - 1).to.equal(12 + 3 + 10);
+    expect(fused.out.split('@compute').length - 1).to.equal(2 + 3 + 10);
     const unfused = await cli('inspect', 'seed-mlp', '--unfused');
     expect(unfused.out.split('\n')[0]).to.equal('report seed_mlp (simplify, no fuse, memory)');
     expect(unfused.out).to.not.include('entry trainStep: 10 dispatches');
