@@ -30,6 +30,8 @@ export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType } f
 export { Session } from './runtime/session.js';
 export type { HostTensor, Feed, RunOptions } from './runtime/session.js';
 export { printPlan } from './compiler/plan-print.js';
+export { importOnnx, supportedOnnxOps, MAX_OPSET } from './compiler/onnx/index.js';
+export type { OnnxImportOptions, OnnxModel } from './compiler/onnx/index.js';
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
 export type { Checkpoint } from './runtime/safetensors.js';
 export type { LoadCheckpointOptions } from './runtime/session.js';

@@ -63,6 +63,16 @@ export class DeviceError extends KilnError {
   override name = 'DeviceError';
 }
 
+/** An ONNX model is malformed (truncated bytes, sizes that do not add up, a missing value) or needs an input it was not given (an unbound dimension). */
+export class OnnxError extends KilnError {
+  override name = 'OnnxError';
+}
+
+/** An ONNX model uses an op, attribute or dtype kiln does not import; the message names the op type, node name and opset. */
+export class OnnxUnsupportedError extends OnnxError {
+  override name = 'OnnxUnsupportedError';
+}
+
 type ErrorClass = new (message: string) => KilnError;
 
 /**

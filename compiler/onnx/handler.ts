@@ -1,0 +1,219 @@
+/**
+ * The contract of an ONNX op handler and the one table they register into. A handler
+ * turns one ONNX node into kiln graph ops; it reads attributes and constant inputs
+ * through its NodeContext, which names the node and its opset in every error, so an
+ * unsupported case is always a clear OnnxUnsupportedError, never a silent guess.
+ *
+ * Families of handlers live in their own files (ops-elementwise.ts, ops-shape.ts, ...)
+ * and call `registerHandlers`; compiler/onnx/index.ts imports every family once.
+ */
+
+import type { Graph } from '../graph.js';
+import { GraphError, OnnxError, OnnxUnsupportedError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import type { KnownValue, TensorProto } from './tensor-proto.js';
+import { int64, knownFromTensor, onnx } from './tensor-proto.js';
+import type { onnx as onnxTypes } from 'onnx-proto';
+
+/** What a handler gives for one output: a graph tensor, a value known at import, or nothing (an output not produced). */
+export type HandlerOutput = Tensor | KnownValue | undefined;
+
+export interface OpHandler {
+  /**
+   * Every attribute the handler reads. A node with any other attribute is rejected, so
+   * an attribute kiln would ignore can never change the answer unnoticed.
+   */
+  readonly attributes?: readonly string[];
+  /** Builds the node's outputs, in order (a single tensor for single-output ops). */
+  convert(node: NodeContext): HandlerOutput | readonly HandlerOutput[];
+}
+
+const handlers = new Map<string, OpHandler>();
+
+/** Registers the handlers of one family, by ONNX op type (each type once). */
+export function registerHandlers(table: Readonly<Record<string, OpHandler>>): void {
+  for (const [opType, handler] of Object.entries(table)) {
+    if (handlers.has(opType)) throw new GraphError(`ONNX handler for '${opType}' is registered twice`);
+    handlers.set(opType, handler);
+  }
+}
+
+export function handlerFor(opType: string): OpHandler | undefined {
+  return handlers.get(opType);
+}
+
+/** The ONNX op types kiln imports, sorted. */
+export function supportedOnnxOps(): string[] {
+  return [...handlers.keys()].sort();
+}
+
+type Attribute = onnxTypes.IAttributeProto;
+
+/** A value that must be known at import (a shape, axes, pads) is computed at run time; `valueName` names it. */
+export class StaticValueError extends OnnxUnsupportedError {
+  constructor(
+    message: string,
+    readonly valueName: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How a node context reaches the values its inputs name. */
+export interface ValueLookup {
+  /** The value as a tensor of the context's graph (a known value becomes a constant on first use). */
+  tensor(name: string): Tensor;
+  known(name: string): KnownValue | undefined;
+}
+const ATTR = onnx.AttributeProto.AttributeType;
+
+/** One node being converted: its inputs as tensors or known values, its attributes, its opset. */
+export class NodeContext {
+  private readonly attributes: ReadonlyMap<string, Attribute>;
+
+  constructor(
+    readonly graph: Graph,
+    readonly opType: string,
+    readonly nodeName: string,
+    readonly opset: number,
+    attributes: readonly Attribute[],
+    /** Input names; an empty name is an omitted optional input. */
+    private readonly inputNames: readonly string[],
+    /** Output names; an empty name is an output the model does not use. */
+    private readonly outputNames: readonly string[],
+    private readonly values: ValueLookup,
+  ) {
+    this.attributes = new Map(attributes.map((a) => [a.name ?? '', a]));
+  }
+
+  /** Number of inputs given (omitted optional ones in between included). */
+  get inputCount(): number {
+    return this.inputNames.length;
+  }
+
+  /** `Conv node 'conv1' (opset 11): problem` — the prefix of every error about this node. */
+  describe(problem: string): string {
+    return `${this.opType} node '${this.nodeName}' (opset ${this.opset}): ${problem}`;
+  }
+
+  /** An unsupported-case error for this node (callers throw it). */
+  unsupported(problem: string): OnnxUnsupportedError {
+    return new OnnxUnsupportedError(`${this.describe(problem)}.`);
+  }
+
+  /** A malformed-node error for this node (callers throw it). */
+  invalid(problem: string): OnnxError {
+    return new OnnxError(`${this.describe(problem)}.`);
+  }
+
+  /** Whether input k is given (not omitted). */
+  has(k: number): boolean {
+    return (this.inputNames[k] ?? '') !== '';
+  }
+
+  /** Input k as a tensor; a missing required input is an error. */
+  input(k: number): Tensor {
+    if (!this.has(k)) throw this.invalid(`required input ${k} is missing`);
+    return this.values.tensor(this.inputNames[k]!);
+  }
+
+  optionalInput(k: number): Tensor | undefined {
+    return this.has(k) ? this.input(k) : undefined;
+  }
+
+  /** Every given input as a tensor (variadic ops). */
+  inputs(): Tensor[] {
+    return Array.from({ length: this.inputCount }, (_, k) => this.input(k));
+  }
+
+  /** Input k's value if it is known at import (a constant, initializer or folded value). */
+  known(k: number): KnownValue | undefined {
+    return this.has(k) ? this.values.known(this.inputNames[k]!) : undefined;
+  }
+
+  /** Input k's values, which must be known at import (shapes, axes, pads). */
+  constant(k: number, what: string): KnownValue {
+    const value = this.known(k);
+    if (!value) {
+      const name = this.inputNames[k]!;
+      throw new StaticValueError(
+        this.describe(
+          `input ${k} '${name}' (${what}) must be known when the model is imported: a constant, an initializer not made trainable, a value computed from static shapes, or a model input fixed with importOnnx(bytes, {constants: {'${name}': values}})`,
+        ) + '.',
+        name,
+      );
+    }
+    return value;
+  }
+
+  /** Input k's values as integers (axes, pads, shapes); undefined when the input is omitted. */
+  optionalInts(k: number, what: string): number[] | undefined {
+    return this.has(k) ? Array.from(this.constant(k, what).data) : undefined;
+  }
+
+  /** Input k as one number (a scalar or a one-element tensor). */
+  optionalScalar(k: number, what: string): number | undefined {
+    if (!this.has(k)) return undefined;
+    const value = this.constant(k, what);
+    if (value.data.length !== 1) throw this.invalid(`input ${k} (${what}) must hold one value, got shape [${value.shape.join(',')}]`);
+    return value.data[0]!;
+  }
+
+  /** Number of outputs the node declares. */
+  get outputCount(): number {
+    return this.outputNames.length;
+  }
+
+  /** Whether output k is used by the model. */
+  wantsOutput(k: number): boolean {
+    return (this.outputNames[k] ?? '') !== '';
+  }
+
+  hasAttr(name: string): boolean {
+    return this.attributes.has(name);
+  }
+
+  int(name: string, fallback: number): number;
+  int(name: string): number | undefined;
+  int(name: string, fallback?: number): number | undefined {
+    const a = this.attr(name, ATTR.INT);
+    return a ? int64(a.i) : fallback;
+  }
+
+  float(name: string, fallback: number): number;
+  float(name: string): number | undefined;
+  float(name: string, fallback?: number): number | undefined {
+    const a = this.attr(name, ATTR.FLOAT);
+    return a ? a.f ?? 0 : fallback;
+  }
+
+  ints(name: string): number[] | undefined {
+    const a = this.attr(name, ATTR.INTS);
+    return a ? (a.ints ?? []).map(int64) : undefined;
+  }
+
+  floats(name: string): number[] | undefined {
+    const a = this.attr(name, ATTR.FLOATS);
+    return a ? [...(a.floats ?? [])] : undefined;
+  }
+
+  string(name: string, fallback: string): string {
+    const a = this.attr(name, ATTR.STRING);
+    return a ? new TextDecoder().decode(a.s ?? new Uint8Array()) : fallback;
+  }
+
+  tensor(name: string): KnownValue | undefined {
+    const a = this.attr(name, ATTR.TENSOR);
+    return a ? knownFromTensor(a.t as TensorProto, this.describe(`attribute '${name}'`)) : undefined;
+  }
+
+  private attr(name: string, type: number): Attribute | undefined {
+    const a = this.attributes.get(name);
+    if (!a) return undefined;
+    // Old exporters leave `type` unset; the field that holds the value is then authoritative.
+    if (a.type && a.type !== type) {
+      throw this.invalid(`attribute '${name}' has type ${ATTR[a.type] ?? a.type}, expected ${ATTR[type]}`);
+    }
+    return a;
+  }
+}

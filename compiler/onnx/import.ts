@@ -1,0 +1,292 @@
+/**
+ * `importOnnx`: an ONNX model (bytes of a `.onnx` file) becomes a kiln graph with named
+ * inputs and outputs, ready for `compile` (inference) or `trainingProgram` (fine-tuning).
+ *
+ * - Initializers become constants, or params when asked (`trainable`); their values are
+ *   returned in `params` for `session.setParams` (a plan carries no weights).
+ * - Values known at import (initializers, `Constant`, and everything computed only from
+ *   them and from static shapes: `Shape`, `Gather` on shapes, `Concat`, ...) are folded on
+ *   the host, so shape inputs (Reshape's shape, Slice's starts) are static, as kiln needs.
+ * - Dynamic input dimensions are bound by the caller (`{dims: {batch: 32}}`).
+ * - Every node's handler sees its own opset version; anything unsupported is an
+ *   OnnxUnsupportedError naming the op type, node name and opset.
+ */
+
+import { Graph } from '../graph.js';
+import { ArgumentError, OnnxError, OnnxUnsupportedError } from '../errors.js';
+import type { HostArray } from '../ops/op.js';
+import { evaluate } from '../reference.js';
+import { Tensor } from '../tensor.js';
+import type { HandlerOutput, ValueLookup } from './handler.js';
+import { NodeContext, handlerFor } from './handler.js';
+import type { KnownValue } from './tensor-proto.js';
+import { checkDims, elementTypeName, int64, knownFromTensor, narrowed, onnx, requireDType } from './tensor-proto.js';
+import type { onnx as onnxTypes } from 'onnx-proto';
+
+/** The newest default-domain opset whose differences the handlers know. */
+export const MAX_OPSET = 18;
+
+export interface OnnxImportOptions {
+  /** Sizes of the model's named dynamic dimensions (`dim_param`), e.g. `{batch: 32}`. */
+  dims?: Readonly<Record<string, number>>;
+  /**
+   * Which initializers become trainable params (the rest become constants): `true` for
+   * every float initializer, or a list of names. Default none (inference).
+   */
+  trainable?: boolean | readonly string[];
+  /**
+   * Model inputs whose values are fixed at import, by name (flat row-major numbers): they
+   * become constants, not inputs. For inputs that give a shape, axes or pads, which kiln
+   * needs to know when it builds the graph.
+   */
+  constants?: Readonly<Record<string, ArrayLike<number>>>;
+  /** The kiln graph's name; default the ONNX graph's name. */
+  name?: string;
+}
+
+export interface OnnxModel {
+  readonly graph: Graph;
+  /** The model's inputs (initializers excluded), by ONNX name: feed them by these names. */
+  readonly inputs: Readonly<Record<string, Tensor>>;
+  /** The model's outputs, by ONNX name (also the graph's output names). */
+  readonly outputs: Readonly<Record<string, Tensor>>;
+  /** The imported values of the params made from initializers (flat, row-major): load them with `session.setParams(model.params)`. */
+  readonly params: Readonly<Record<string, Float32Array>>;
+  /** Opset version per domain ('' is the default ONNX domain). */
+  readonly opsets: Readonly<Record<string, number>>;
+}
+
+type ModelProto = onnxTypes.ModelProto;
+type GraphProto = onnxTypes.IGraphProto;
+type ValueInfo = onnxTypes.IValueInfoProto;
+
+function decodeModel(bytes: Uint8Array): ModelProto {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(`importOnnx: expected the model's bytes as a Uint8Array (e.g. readFileSync('model.onnx')), got ${bytes === null ? 'null' : typeof bytes}.`);
+  }
+  try {
+    return onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new OnnxError(`importOnnx: the bytes are not a valid ONNX model (${(error as Error).message}); the file may be truncated or not an .onnx file.`);
+  }
+}
+
+function readOpsets(model: ModelProto): Record<string, number> {
+  const opsets: Record<string, number> = {};
+  for (const entry of model.opsetImport ?? []) {
+    const domain = entry.domain === 'ai.onnx' ? '' : entry.domain ?? '';
+    opsets[domain] = int64(entry.version);
+  }
+  if (opsets[''] !== undefined && opsets['']! > MAX_OPSET) {
+    throw new OnnxUnsupportedError(`importOnnx: the model uses opset ${opsets['']}; kiln imports opsets up to ${MAX_OPSET}. Export it with an older opset (e.g. torch.onnx.export(..., opset_version=17)).`);
+  }
+  return opsets;
+}
+
+/** A value of the model: a tensor of the graph, a value known at import, or both. */
+interface Slot {
+  known?: KnownValue;
+  tensor?: Tensor;
+}
+
+/** A known value as a constant of `graph`. */
+function constantOf(graph: Graph, value: KnownValue, where: string): Tensor {
+  return graph.constant(Array.from(narrowed(value, where)), { dtype: value.dtype, shape: value.shape });
+}
+
+function knownFromHost(array: HostArray): KnownValue {
+  return { dtype: array.dtype, shape: [...array.shape], data: array.data };
+}
+
+class Importer {
+  readonly graph: Graph;
+  readonly slots = new Map<string, Slot>();
+  readonly inputs: Record<string, Tensor> = {};
+  readonly params: Record<string, Float32Array> = {};
+  private readonly usedDims = new Set<string>();
+
+  constructor(
+    name: string,
+    private readonly opsets: Readonly<Record<string, number>>,
+    private readonly options: OnnxImportOptions,
+  ) {
+    this.graph = new Graph(name);
+  }
+
+  readonly lookup: ValueLookup = {
+    tensor: (name) => {
+      const slot = this.slot(name);
+      slot.tensor ??= constantOf(this.graph, slot.known!, `value '${name}'`);
+      return slot.tensor;
+    },
+    known: (name) => this.slot(name).known,
+  };
+
+  slot(name: string): Slot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new OnnxError(`importOnnx: value '${name}' is used before any node, input or initializer defines it.`);
+    return slot;
+  }
+
+  addInitializers(graph: GraphProto): void {
+    const trainable = this.options.trainable ?? false;
+    const names = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+    if (Array.isArray(trainable)) {
+      const missing = trainable.filter((n) => !names.has(n));
+      if (missing.length > 0) {
+        throw new ArgumentError(`importOnnx: trainable names ${missing.map((n) => `'${n}'`).join(', ')} are not initializers of the model. Initializers: ${[...names].join(', ') || 'none'}.`);
+      }
+    }
+    for (const tensor of graph.initializer ?? []) {
+      const name = tensor.name ?? '';
+      const known = knownFromTensor(tensor, `initializer '${name}'`);
+      const wanted = trainable === true ? known.dtype === 'f32' : Array.isArray(trainable) && trainable.includes(name);
+      if (!wanted) {
+        this.slots.set(name, { known });
+        continue;
+      }
+      if (known.dtype !== 'f32') throw new ArgumentError(`importOnnx: initializer '${name}' is ${elementTypeName(tensor.dataType ?? 0)}; only float initializers can be trainable.`);
+      this.params[name] = Float32Array.from(known.data);
+      this.slots.set(name, { tensor: this.graph.param(name, known.shape) });
+    }
+    if ((graph.sparseInitializer?.length ?? 0) > 0) throw new OnnxUnsupportedError('importOnnx: sparse initializers are not supported.');
+  }
+
+  addInput(info: ValueInfo): void {
+    const name = info.name ?? '';
+    if (this.slots.has(name)) return; // an initializer listed as an input (IR < 4): a constant, not fed
+    const tensorType = info.type?.tensorType;
+    if (!tensorType) throw new OnnxUnsupportedError(`importOnnx: input '${name}' is not a tensor (a sequence, map or optional); kiln imports tensor inputs only.`);
+    const dtype = requireDType(tensorType.elemType ?? 0, `input '${name}'`);
+    const shape = (tensorType.shape?.dim ?? []).map((dim, axis) => this.dimension(name, axis, dim));
+    if (!tensorType.shape) throw new OnnxUnsupportedError(`importOnnx: input '${name}' has no declared shape; kiln needs every input's rank.`);
+    const size = checkDims(`input '${name}'`, shape);
+    const fixed = this.options.constants?.[name];
+    if (fixed !== undefined) {
+      if (fixed.length !== size) throw new ArgumentError(`importOnnx: constants['${name}'] holds ${fixed.length} values; input '${name}' is ${dtype}[${shape.join(',')}] (${size} values).`);
+      this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed) } });
+      return;
+    }
+    const tensor = this.graph.input(name, shape, dtype);
+    this.inputs[name] = tensor;
+    this.slots.set(name, { tensor });
+  }
+
+  private dimension(input: string, axis: number, dim: onnxTypes.TensorShapeProto.IDimension): number {
+    // onnx.proto is proto2: a dim_value that is present (0 included) is the size; protobufjs sets only present fields on the message.
+    if (Object.hasOwn(dim, 'dimValue')) return int64(dim.dimValue);
+    const key = dim.dimParam || `${input}:${axis}`;
+    const bound = this.options.dims?.[key];
+    if (bound === undefined) {
+      throw new OnnxError(`importOnnx: input '${input}' has the dynamic dimension '${key}' (axis ${axis}); bind it with importOnnx(bytes, {dims: {'${key}': size}}).`);
+    }
+    if (!Number.isSafeInteger(bound) || bound < 0) throw new ArgumentError(`importOnnx: dims['${key}'] must be a non-negative integer, got ${bound}.`);
+    this.usedDims.add(key);
+    return bound;
+  }
+
+  checkDimsUsed(): void {
+    const unused = Object.keys(this.options.dims ?? {}).filter((k) => !this.usedDims.has(k));
+    if (unused.length > 0) throw new ArgumentError(`importOnnx: dims ${unused.map((k) => `'${k}'`).join(', ')} name no dynamic dimension of the model's inputs.`);
+  }
+
+  convertNode(node: onnxTypes.INodeProto, index: number): void {
+    const opType = node.opType ?? '';
+    const nodeName = node.name || `#${index}`;
+    const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
+    const opset = this.opsets[domain];
+    if (domain !== '' || opset === undefined) {
+      throw new OnnxUnsupportedError(`${opType} node '${nodeName}': domain '${domain || 'ai.onnx'}' is not supported${opset === undefined ? ' (the model imports no opset of it)' : ''}; kiln imports the default ONNX domain (ai.onnx) only.`);
+    }
+    const handler = handlerFor(opType);
+    if (!handler) throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): the op ${opType} is not supported by kiln's ONNX importer.`);
+    const attributes = node.attribute ?? [];
+    for (const a of attributes) {
+      if (!(handler.attributes ?? []).includes(a.name ?? '')) {
+        throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): attribute '${a.name}' is not supported.`);
+      }
+    }
+    const inputNames = node.input ?? [];
+    const outputNames = node.output ?? [];
+    for (const name of inputNames) if (name !== '') this.slot(name);
+    const foldable = inputNames.every((name) => name === '' || this.slots.get(name)!.known !== undefined);
+    const results = foldable
+      ? this.fold(opType, nodeName, opset, attributes, inputNames, outputNames)
+      : this.run(new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup));
+    outputNames.forEach((name, k) => {
+      if (name === '') return;
+      const result = results[k];
+      if (result === undefined) throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): output ${k} ('${name}') is not supported.`);
+      // An empty tensor has no values to compute: it is known (and kiln emits no kernel for it).
+      if (isTensor(result) && result.size === 0) this.slots.set(name, { known: { dtype: result.dtype, shape: result.shape, data: [] } });
+      else this.slots.set(name, isTensor(result) ? { tensor: result } : { known: result });
+    });
+  }
+
+  private run(context: NodeContext): readonly HandlerOutput[] {
+    const result = handlerFor(context.opType)!.convert(context);
+    return Array.isArray(result) ? result : [result as HandlerOutput];
+  }
+
+  /** Runs the handler on a scratch graph of constants and evaluates it on the host: its outputs are known. */
+  private fold(
+    opType: string,
+    nodeName: string,
+    opset: number,
+    attributes: readonly onnxTypes.IAttributeProto[],
+    inputNames: readonly string[],
+    outputNames: readonly string[],
+  ): HandlerOutput[] {
+    const scratch = new Graph(`fold ${nodeName}`);
+    const constants = new Map<string, Tensor>();
+    const lookup: ValueLookup = {
+      tensor: (name) => {
+        if (!constants.has(name)) constants.set(name, constantOf(scratch, this.slot(name).known!, `value '${name}'`));
+        return constants.get(name)!;
+      },
+      known: (name) => this.slot(name).known,
+    };
+    const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup));
+    const tensors = results.filter(isTensor);
+    const values = evaluate(tensors);
+    return results.map((r) => (isTensor(r) ? knownFromHost(values[tensors.indexOf(r)]!) : r));
+  }
+
+  addOutput(info: ValueInfo): Tensor {
+    const name = info.name ?? '';
+    if (info.type && !info.type.tensorType) throw new OnnxUnsupportedError(`importOnnx: output '${name}' is not a tensor (a sequence, map or optional); kiln imports tensor outputs only.`);
+    const tensor = this.lookup.tensor(name);
+    this.graph.output(name, tensor);
+    return tensor;
+  }
+}
+
+function isTensor(value: HandlerOutput): value is Tensor {
+  return value instanceof Tensor;
+}
+
+/**
+ * Imports an ONNX model as a kiln graph: `{graph, inputs, outputs, params}`.
+ *
+ * ```ts
+ * const model = importOnnx(readFileSync('mlp.onnx'), { dims: { batch: 32 } });
+ * const session = await Session.create(device, compile(model.graph, { limits: device.limits }));
+ * const { logits } = await session.forward({ input: values });
+ * ```
+ */
+export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): OnnxModel {
+  const model = decodeModel(bytes);
+  const graphProto = model.graph;
+  if (!graphProto) throw new OnnxError('importOnnx: the model has no graph.');
+  const opsets = readOpsets(model);
+  const importer = new Importer(options.name ?? (graphProto.name || 'onnx'), opsets, options);
+  importer.addInitializers(graphProto);
+  for (const info of graphProto.input ?? []) importer.addInput(info);
+  importer.checkDimsUsed();
+  const unknownConstants = Object.keys(options.constants ?? {}).filter((name) => !(graphProto.input ?? []).some((i) => i.name === name));
+  if (unknownConstants.length > 0) throw new ArgumentError(`importOnnx: constants ${unknownConstants.map((n) => `'${n}'`).join(', ')} name no input of the model.`);
+  (graphProto.node ?? []).forEach((node, index) => importer.convertNode(node, index));
+  const outputs: Record<string, Tensor> = {};
+  for (const info of graphProto.output ?? []) outputs[info.name ?? ''] = importer.addOutput(info);
+  return { graph: importer.graph, inputs: importer.inputs, outputs, params: importer.params, opsets };
+}

@@ -1,0 +1,90 @@
+/**
+ * ONNX indexing ops: Gather, GatherElements, Compress, OneHot and Trilu. Indices are
+ * data (i32 in kiln; INT64 is narrowed); negative ones count from the end, as ONNX says.
+ */
+
+import * as k from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import type { NodeContext } from './handler.js';
+import { registerHandlers } from './handler.js';
+import { axisOf } from './ops-shape.js';
+
+/** Indices as i32, with negative ones (counted from the end of an axis of `size`) made positive. */
+export function wrapIndices(indices: Tensor, size: number): Tensor {
+  const i32 = indices.dtype === 'i32' ? indices : indices.cast('i32');
+  return i32.add(size).where(i32.less(0), i32);
+}
+
+/**
+ * GatherElements as one flat gather: element p of the result reads data at p's own
+ * coordinates, except along `axis`, where it reads indices[p]. The other coordinates'
+ * offsets are a constant computed here.
+ */
+export function gatherAlongAxis(data: Tensor, indices: Tensor, axis: number): Tensor {
+  const strides = data.shape.map((_, a) => data.shape.slice(a + 1).reduce((p, d) => p * d, 1));
+  const offsets = new Array<number>(indices.size);
+  for (let p = 0; p < indices.size; p++) {
+    let rest = p;
+    let offset = 0;
+    for (let a = indices.rank - 1; a >= 0; a--) {
+      const coordinate = rest % indices.shape[a]!;
+      rest = Math.floor(rest / indices.shape[a]!);
+      if (a !== axis) offset += coordinate * strides[a]!;
+    }
+    offsets[p] = offset;
+  }
+  const base = data.graph.constant(offsets, { dtype: 'i32', shape: indices.shape });
+  const flat = wrapIndices(indices, data.shape[axis]!).mul(strides[axis]!).add(base);
+  return data.reshape([data.size]).gather(flat, 0);
+}
+
+function gatherElements(n: NodeContext): Tensor {
+  const data = n.input(0);
+  const indices = n.input(1);
+  if (indices.rank !== data.rank) throw n.invalid(`indices must have the data's rank ${data.rank}`);
+  if (indices.shape.some((d, a) => d > data.shape[a]!)) throw n.invalid('indices may not be larger than the data on any axis');
+  return gatherAlongAxis(data, indices, axisOf(n, n.int('axis', 0), data.rank));
+}
+
+function compress(n: NodeContext): Tensor {
+  const condition = n.constant(1, 'condition');
+  const axisAttr = n.int('axis');
+  const x = axisAttr === undefined ? n.input(0).reshape([n.input(0).size]) : n.input(0);
+  const axis = axisAttr === undefined ? 0 : axisOf(n, axisAttr, x.rank);
+  const kept = Array.from(condition.data).flatMap((c, i) => (c !== 0 && i < x.shape[axis]! ? [i] : []));
+  return x.gather(n.graph.constant(kept, { dtype: 'i32', shape: [kept.length] }), axis);
+}
+
+function oneHot(n: NodeContext): Tensor {
+  const depth = n.optionalScalar(1, 'depth');
+  if (depth === undefined) throw n.invalid('depth is required');
+  const indices = n.input(0);
+  const values = n.input(2);
+  const count = Math.trunc(depth);
+  const axis = n.int('axis', -1);
+  const mask = wrapIndices(indices, count).oneHot(count, { axis: axis < 0 ? axis + indices.rank + 1 : axis, dtype: 'bool' });
+  const value = (i: number): Tensor => values.reshape([values.size]).slice([[i, i + 1]]).reshape([]);
+  return k.where(mask, value(1), value(0));
+}
+
+registerHandlers({
+  Gather: {
+    attributes: ['axis'],
+    convert: (n) => {
+      const x = n.input(0);
+      const indices = n.input(1);
+      return x.gather(indices.dtype === 'i32' ? indices : indices.cast('i32'), axisOf(n, n.int('axis', 0), x.rank));
+    },
+  },
+  GatherElements: { attributes: ['axis'], convert: gatherElements },
+  Compress: { attributes: ['axis'], convert: compress },
+  OneHot: { attributes: ['axis'], convert: oneHot },
+  Trilu: {
+    attributes: ['upper'],
+    convert: (n) => {
+      const diagonal = n.optionalScalar(1, 'k') ?? 0;
+      const x = n.input(0);
+      return n.int('upper', 1) === 1 ? x.triu(diagonal) : x.tril(diagonal);
+    },
+  },
+});

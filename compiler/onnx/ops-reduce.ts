@@ -1,0 +1,66 @@
+/**
+ * ONNX reductions (ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare), ArgMax/
+ * ArgMin and CumSum. Axes are an attribute until the opset that made them an input (13
+ * for ReduceSum, 18 for the rest); no axes means every axis unless noop_with_empty_axes.
+ */
+
+import * as k from '../ops/index.js';
+import type { Tensor } from '../tensor.js';
+import type { NodeContext, OpHandler } from './handler.js';
+import { registerHandlers } from './handler.js';
+import { axesOf, axisOf } from './ops-shape.js';
+
+type Reduce = (x: Tensor, axes: number[], keepdims: boolean) => Tensor;
+
+function reduction(axesInputSince: number, reduce: Reduce): OpHandler {
+  return {
+    attributes: ['axes', 'keepdims', 'noop_with_empty_axes'],
+    convert: (n: NodeContext) => {
+      const x = n.input(0);
+      const keepdims = n.int('keepdims', 1) === 1;
+      const given = axesOf(n, axesInputSince, 1) ?? [];
+      if (given.length === 0 && n.int('noop_with_empty_axes', 0) === 1) return x;
+      const axes = given.length > 0 ? given.map((a) => axisOf(n, a, x.rank)) : x.shape.map((_, a) => a);
+      return reduce(x, axes, keepdims);
+    },
+  };
+}
+
+function argReduction(reduce: typeof k.argmax): OpHandler {
+  return {
+    attributes: ['axis', 'keepdims', 'select_last_index'],
+    convert: (n) => {
+      const x = n.input(0);
+      const axis = axisOf(n, n.int('axis', 0), x.rank);
+      const keepdims = n.int('keepdims', 1) === 1;
+      if (n.int('select_last_index', 0) === 0) return reduce(x, axis, keepdims);
+      // The last extremum is the first one of the reversed axis, counted back from the end.
+      const reversed = x.slice(x.shape.map((_, a) => (a === axis ? [null, null, -1] : null)));
+      return k.sub(x.shape[axis]! - 1, reduce(reversed, axis, keepdims));
+    },
+  };
+}
+
+registerHandlers({
+  ReduceSum: reduction(13, (x, axes, keep) => x.sum(axes, keep)),
+  ReduceMean: reduction(18, (x, axes, keep) => x.mean(axes, keep)),
+  ReduceMax: reduction(18, (x, axes, keep) => x.max(axes, keep)),
+  ReduceMin: reduction(18, (x, axes, keep) => x.min(axes, keep)),
+  ReduceProd: reduction(18, (x, axes, keep) => x.prod(axes, keep)),
+  ReduceL1: reduction(18, (x, axes, keep) => x.abs().sum(axes, keep)),
+  ReduceL2: reduction(18, (x, axes, keep) => x.square().sum(axes, keep).sqrt()),
+  ReduceSumSquare: reduction(18, (x, axes, keep) => x.square().sum(axes, keep)),
+  ReduceLogSum: reduction(18, (x, axes, keep) => x.sum(axes, keep).log()),
+  ReduceLogSumExp: reduction(18, (x, axes, keep) => x.logsumexp(axes, keep)),
+  ArgMax: argReduction(k.argmax),
+  ArgMin: argReduction(k.argmin),
+  CumSum: {
+    attributes: ['exclusive', 'reverse'],
+    convert: (n) => {
+      const x = n.input(0);
+      const axis = n.optionalScalar(1, 'axis');
+      if (axis === undefined) throw n.invalid('the axis input is required');
+      return x.cumsum(axisOf(n, axis, x.rank), { exclusive: n.int('exclusive', 0) === 1, reverse: n.int('reverse', 0) === 1 });
+    },
+  },
+});

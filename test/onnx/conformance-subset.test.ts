@@ -1,0 +1,57 @@
+/**
+ * A fixed, fast subset of the ONNX backend node tests (Debian's libonnx-testdata), one or
+ * two per op family, run on the GPU as `npm run conformance` runs all of them.
+ */
+
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { runBackendTest } from '../../scripts/onnx-backend-test.js';
+import { gpu } from '../gpu/harness.js';
+
+const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
+
+const PASSING: Readonly<Record<string, readonly string[]>> = {
+  'elementwise arithmetic, comparison and logic': [
+    'add_bcast', 'sub_example', 'mul_bcast', 'div_bcast', 'pow_bcast_array', 'mod_mixed_sign_int32',
+    'equal_bcast', 'and_bcast4v3d', 'where_long_example', 'clip_splitbounds', 'cast_DOUBLE_to_FLOAT',
+  ],
+  'unary math and activations': ['sinh', 'asinh', 'selu', 'hardswish', 'prelu_broadcast'],
+  'matrix products': ['matmul_4d', 'gemm_all_attributes'],
+  'layout': [
+    'reshape_negative_extended_dims', 'flatten_negative_axis1', 'transpose_all_permutations_3', 'concat_3d_axis_negative_2',
+    'split_variable_parts_2d', 'slice_neg_steps', 'edge_pad', 'reflect_pad', 'expand_dim_changed', 'tile', 'depthtospace_crd_mode',
+  ],
+  'indexing': ['gather_negative_indices', 'gather_elements_negative_indices', 'onehot_negative_indices', 'compress_negative_axis', 'tril_neg', 'tril_zero'],
+  'reductions and scans': [
+    'reduce_sum_negative_axes_keepdims_random', 'reduce_log_sum_exp_keepdims_random', 'reduce_l2_do_not_keepdims_random',
+    'argmax_keepdims_random_select_last_index', 'cumsum_2d_negative_axis',
+  ],
+  'softmax family and losses': ['softmax_example', 'logsoftmax_axis_0_expanded', 'hardmax_axis_1', 'nllloss_NCd1d2d3_sum_weight_high_ii', 'sce_mean_weight_ii_3d_log_prob'],
+  'convolution and pooling': [
+    'conv_with_autopad_same', 'convtranspose_output_shape', 'maxpool_2d_same_lower', 'averagepool_2d_pads_count_include_pad', 'globalaveragepool',
+  ],
+  'normalization and dropout': ['batchnorm_epsilon', 'layer_normalization_3d_axis1_epsilon', 'instancenorm_example', 'lrn', 'mvn_expanded', 'dropout_default_mask'],
+  'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta'],
+};
+
+describe('ONNX backend node tests (a fixed subset) on the GPU', () => {
+  for (const [family, tests] of Object.entries(PASSING)) {
+    it(`pass within ONNX's tolerances: ${family}`, async function () {
+      this.timeout(60000);
+      const { device } = await gpu();
+      for (const test of tests) {
+        const result = await runBackendTest(join(NODE_TESTS, `test_${test}`), device);
+        expect(result.status, `test_${test}: ${result.reason ?? ''}`).to.equal('pass');
+      }
+    });
+  }
+
+  it('report what kiln cannot express as unsupported, with the reason', async () => {
+    const { device } = await gpu();
+    const lstm = await runBackendTest(join(NODE_TESTS, 'test_lstm_defaults'), device);
+    expect(lstm).to.deep.include({ status: 'unsupported', reason: "LSTM node '#0' (opset 14): the op LSTM is not supported by kiln's ONNX importer." });
+    const half = await runBackendTest(join(NODE_TESTS, 'test_cast_FLOAT_to_FLOAT16'), device);
+    expect(half.status).to.equal('unsupported');
+    expect(half.reason).to.contain('FLOAT16 is not supported');
+  });
+});
