@@ -303,17 +303,21 @@ function isRowWise(node: Node, rows: number, length: number): boolean {
   const perRow = (s.length === 2 && s[0] === rows && s[1] === 1) || (s.length === 1 && s[0] === rows);
   if (isElementwise(node)) return full || perRow;
   if (node.op === 'softmax' || node.op === 'logSoftmax') return full && node.attrs['axis'] === 1;
-  if (ROW_REDUCTIONS.has(node.op)) {
-    const axes = node.attrs['axes'] as readonly number[];
-    return perRow && axes.length === 1 && axes[0] === 1 && s.length >= 1;
-  }
+  if (ROW_REDUCTIONS.has(node.op)) return perRow && reducesRows(node);
   return false;
 }
 
+/** A reduction along axis 1 of a 2-D input. */
+function reducesRows(node: Node): boolean {
+  const axes = node.attrs['axes'] as readonly number[];
+  return axes.length === 1 && axes[0] === 1 && node.shape.length >= 1;
+}
+
 /**
- * Row fusion: a softmax and the elementwise work and row reductions around it (a loss,
- * its gradient) run as one kernel with one invocation per row, the row held in
- * registers, instead of a kernel per reduction with the rows written between them.
+ * Row fusion: a softmax, or a reduction along rows, and the elementwise work and row
+ * reductions around it (a loss and its gradient; a layer norm's mean, variance and
+ * scaling) run as one kernel with one invocation per row, the row held in registers,
+ * instead of a kernel per reduction with the rows written between them.
  */
 function fuseRows(
   graph: Graph,
@@ -321,7 +325,14 @@ function fuseRows(
   consumers: ReadonlyMap<number, readonly number[]>,
   fits: (members: ReadonlySet<number>) => boolean,
 ): void {
-  const seeds = [...groupOf.keys()].map((id) => graph.node(id)).filter((n) => (n.op === 'softmax' || n.op === 'logSoftmax') && n.shape.length === 2);
+  // A seed and the [rows, length] it works over.
+  const seeds: { id: number; shape: readonly number[] }[] = [];
+  for (const id of groupOf.keys()) {
+    const node = graph.node(id);
+    if ((node.op === 'softmax' || node.op === 'logSoftmax') && node.shape.length === 2) seeds.push({ id, shape: node.shape });
+    const input = node.inputs.length === 1 ? graph.node(node.inputs[0]!) : undefined;
+    if (ROW_REDUCTIONS.has(node.op) && input?.shape.length === 2 && reducesRows(node)) seeds.push({ id, shape: input.shape });
+  }
   for (const seed of seeds) {
     const [rows, length] = seed.shape as [number, number];
     // A row of one element (or none) has nothing to share between its elements.
@@ -331,7 +342,7 @@ function fuseRows(
     const rowWise = (g: Building): boolean =>
       !g.columnSums && [...g.members, ...(g.prologue?.nodes ?? [])].every((id) => isRowWise(graph.node(id), rows, length));
     if (!rowWise(start)) continue;
-    const region: Building = { kind: 'row', members: new Set([...start.members, ...(start.prologue?.nodes ?? [])]), shape: seed.shape };
+    const region: Building = { kind: 'row', members: new Set([...start.members, ...(start.prologue?.nodes ?? [])]), shape: [rows, length] };
     const absorb = (g: Building): void => {
       for (const id of [...g.members, ...(g.prologue?.nodes ?? [])]) {
         region.members.add(id);

@@ -8,6 +8,7 @@ import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { expectClose, testData } from '../helpers.js';
 import { expectPlanMatchesReference, gpu } from './harness.js';
 import type { ReferenceCheck } from './harness.js';
+import { MAX_ROW_LENGTH } from '../../compiler/passes/fuse.js';
 
 /** The forward entry's kernels: names and the ops each fuses. */
 function kernelsOf(plan: Plan, entry = 'forward'): { name: string; ops: string }[] {
@@ -52,20 +53,30 @@ describe('fusion (GPU)', () => {
   });
 
   it('input fusion: elementwise producers are computed as a reduction reads them, and its consumers in its epilogue', async () => {
+    // Rows longer than a row kernel holds, so input fusion (not row fusion) applies.
     const g = new Graph('reduce');
-    const x = g.input('x', [4, 9]);
+    const x = g.input('x', [4, MAX_ROW_LENGTH + 9]);
     g.output('y', x.square().mul(0.5).sum(1).sqrt().neg());
-    const plan = await expectFusedMatchesReference(g, { x: testData(36, 5) });
-    expect(kernelsOf(plan)).to.deep.equal([{ name: 'k4_sum_prologue_epilogue', ops: 'sum,sqrt,neg' }]);
+    const plan = await expectFusedMatchesReference(g, { x: testData(4 * (MAX_ROW_LENGTH + 9), 5) });
+    expect(kernelsOf(plan)).to.deep.equal([{ name: 'k4_sum_tree_prologue_epilogue', ops: 'sum,sqrt,neg' }]);
   });
 
   it('never fuses across a cycle: a value needed after a reduction of itself stays in memory', async () => {
     const g = new Graph('cycle');
+    const x = g.input('x', [4, MAX_ROW_LENGTH + 6]);
+    const e = x.exp();
+    g.output('y', e.div(e.sum(1, true)));
+    const plan = await expectFusedMatchesReference(g, { x: testData(4 * (MAX_ROW_LENGTH + 6), 6) });
+    expect(kernelsOf(plan).map((k) => k.ops)).to.deep.equal(['exp', 'sum', 'div']);
+  });
+
+  it('row fusion: a hand-written softmax over short rows is one kernel, the row held in registers', async () => {
+    const g = new Graph('short rows');
     const x = g.input('x', [4, 6]);
     const e = x.exp();
     g.output('y', e.div(e.sum(1, true)));
     const plan = await expectFusedMatchesReference(g, { x: testData(24, 6) });
-    expect(kernelsOf(plan).map((k) => k.ops)).to.deep.equal(['exp', 'sum', 'div']);
+    expect(kernelsOf(plan).map((k) => k.ops)).to.deep.equal(['exp,sum,div']);
   });
 
   it('row fusion: a softmax cross-entropy and its gradient are one kernel, one invocation per row', async () => {
