@@ -141,6 +141,8 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     const inPlace = options.fuse === false ? new Map<number, number>() : updatesInPlace(graph, groups, entry, needed, rootOf);
     const dispatches: number[] = [];
     for (const group of groups) {
+      // A group whose outputs hold no element has nothing to compute (and no index space to emit).
+      if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
       const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
       const members = group.nodes.map((id) => graph.node(id));
       for (const spec of lowerGroup(graph, group, limits, writeInto, options.tuning)) {

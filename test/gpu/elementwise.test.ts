@@ -290,6 +290,23 @@ describe('elementwise ops on the GPU', function () {
     }
   });
 
+  it('compiles no kernel for a value with no elements, and returns it empty', async () => {
+    const g = new Graph('empty');
+    const x = g.input('x', [3, 0, 5]);
+    g.output('y', b.add(x, g.input('y', [0, 5])).exp());
+    const plan = compile(g);
+    expect(plan.entries['forward']!.dispatches).to.deep.equal([]);
+    const { device } = await gpu();
+    const session = await Session.create(device, plan);
+    try {
+      const out = (await session.forward({ x: [], y: [] }))['y']!;
+      expect(out.shape).to.deep.equal([3, 0, 5]);
+      expect(out.data.length).to.equal(0);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('folds the dispatch to two dimensions past 65535 workgroups and still covers every element', async () => {
     // 4 200 000 elements need 65 625 workgroups of 64: more than WebGPU guarantees per
     // dimension. Compiled for the guaranteed limits, so it folds on every adapter.
