@@ -33,7 +33,7 @@ import {
   spatialIntegers,
 } from './conv-shape.js';
 import { requireTensor } from './lift.js';
-import type { EvalContext, HostArray, OpDef } from './op.js';
+import type { EvalContext, HostArray, Lowering, OpDef } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { directConvKernel } from '../../shaders/conv.js';
 import { weightGradKernel } from '../../shaders/conv-weight-grad.js';
@@ -203,21 +203,32 @@ function defineConv(rank: SpatialRank): OpDef<ConvAttrs> {
       addConvTranspose(rank, g, w!, { ...shared(attrs), outputPadding: outputPaddingOf(x!, w!.shape.slice(2), attrs) }),
       addWeightGrad(rank, x!, g, { ...shared(attrs), kernel: w!.shape.slice(2) }),
     ],
-    lower: {
-      kind: 'kernel',
-      acceptsEpilogue: true,
-      emit: ({ node, inputs: [x, w], attrs, name: kernel, header, limits, epilogue }) =>
-        directConvKernel({
-          name: kernel,
-          header,
-          limits,
-          geometry: convGeometry(x!.shape, node.shape, w!.shape.slice(2), attrs),
-          transposed: false,
-          ids: [x!.id, w!.id, node.id],
-          ...(epilogue ? { epilogue } : {}),
-        }),
-    },
+    lower: directLowering(false),
   });
+}
+
+/**
+ * The direct kernel of a convolution or a transposed one. Both gather per output element
+ * over the same geometry (image, response, weight); a transposed convolution's output is
+ * the image its input (the response) came from.
+ */
+function directLowering<A extends ConvAttrs>(transposed: boolean): Lowering<A> {
+  return {
+    kind: 'kernel',
+    acceptsEpilogue: true,
+    emit: ({ node, inputs: [x, w], attrs, name, header, limits, epilogue }) => {
+      const [image, response] = transposed ? [node.shape, x!.shape] : [x!.shape, node.shape];
+      return directConvKernel({
+        name,
+        header,
+        limits,
+        geometry: convGeometry(image, response, w!.shape.slice(2), attrs),
+        transposed,
+        ids: [x!.id, w!.id, node.id],
+        ...(epilogue ? { epilogue } : {}),
+      });
+    },
+  };
 }
 
 function defineConvTranspose(rank: SpatialRank): OpDef<ConvTransposeAttrs> {
@@ -236,20 +247,7 @@ function defineConvTranspose(rank: SpatialRank): OpDef<ConvTransposeAttrs> {
       addConv(rank, g, w!, shared(attrs)),
       addWeightGrad(rank, g, x!, { ...shared(attrs), kernel: w!.shape.slice(2) }),
     ],
-    lower: {
-      kind: 'kernel',
-      acceptsEpilogue: true,
-      emit: ({ node, inputs: [x, w], attrs, name: kernel, header, limits, epilogue }) =>
-        directConvKernel({
-          name: kernel,
-          header,
-          limits,
-          geometry: convGeometry(node.shape, x!.shape, w!.shape.slice(2), attrs),
-          transposed: true,
-          ids: [x!.id, w!.id, node.id],
-          ...(epilogue ? { epilogue } : {}),
-        }),
-    },
+    lower: directLowering(true),
   });
 }
 
