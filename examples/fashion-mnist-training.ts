@@ -24,6 +24,9 @@ export interface Options {
   seed: number;
 }
 
+/** What a model is built from: the options, and the number of steps the run will take (for a schedule). */
+export type ModelOptions = Options & { totalSteps: number };
+
 /** An example's defaults for the command-line options. */
 export interface Defaults {
   epochs: number;
@@ -85,7 +88,7 @@ async function evaluate(session: Session, test: FashionMnistSplit, batch: number
 }
 
 /** Parses the command line over `defaults`, builds the model and trains it, printing progress and accuracy. */
-export async function trainFashionMnist(model: (options: Options) => TrainingProgram, defaults: Defaults): Promise<void> {
+export async function trainFashionMnist(model: (options: ModelOptions) => TrainingProgram, defaults: Defaults): Promise<void> {
   const options = readOptions(defaults);
   const [train, test] = await Promise.all([loadFashionMnist('train'), loadFashionMnist('test')]);
   const gpu = await requestDevice();
@@ -93,7 +96,8 @@ export async function trainFashionMnist(model: (options: Options) => TrainingPro
   console.log(`adapter: ${[vendor, architecture, description].filter(Boolean).join(' / ')} (${backend}${software ? ', software' : ''})`);
 
   const compileStart = performance.now();
-  const program = model(options);
+  const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.floor(train.count / options.batch));
+  const program = model({ ...options, totalSteps: stepsPerEpoch * options.epochs });
   const plan = compile(program, { limits: gpu.limits });
   const session = await Session.create(gpu.device, plan);
   const trainStep = plan.entries['trainStep']!;
@@ -102,7 +106,6 @@ export async function trainFashionMnist(model: (options: Options) => TrainingPro
       `trainStep: ${trainStep.dispatches.length} dispatches, ${trainStep.copies.length} parameter/state copies, 1 submit`,
   );
 
-  const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.floor(train.count / options.batch));
   const testLimit = Math.min(options.testLimit ?? test.count, test.count);
   const tty = process.stdout.isTTY === true;
   let stepTimes = 0;

@@ -16,6 +16,8 @@ export interface LeNetOptions {
   /** The learning rate; Adam by default, SGD with momentum when `momentum` > 0. */
   lr?: number;
   momentum?: number;
+  /** With Adam: decay the rate along a cosine to 5% of `lr` over this many steps. */
+  totalSteps?: number;
 }
 
 export function leNet(options: LeNetOptions): TrainingProgram {
@@ -38,6 +40,7 @@ export function leNet(options: LeNetOptions): TrainingProgram {
   g.output('logits', logits);
   const lr = options.lr ?? 1e-3;
   const momentum = options.momentum ?? 0;
-  const optimizer = momentum > 0 ? sgd({ lr, momentum }) : adam({ lr });
+  const schedule = options.totalSteps ? { kind: 'cosine' as const, lr, totalSteps: options.totalSteps, minLr: lr / 20 } : lr;
+  const optimizer = momentum > 0 ? sgd({ lr, momentum }) : adam({ lr: schedule });
   return trainingProgram(g, { loss: logits.softmaxCrossEntropy(labels), optimizer });
 }
