@@ -3,7 +3,7 @@
  */
 
 export { Graph, roleOf } from './compiler/graph.js';
-export type { Node, Role, GraphJSON, GraphOptions, PersistentOptions, NestedNumbers } from './compiler/graph.js';
+export type { Node, Role, GraphJSON, GraphOptions, PersistentOptions, NestedNumbers, ValueRange } from './compiler/graph.js';
 export { Tensor } from './compiler/tensor.js';
 export type { TensorLike } from './compiler/tensor.js';
 export type { DType, Precision } from './compiler/dtype.js';
@@ -29,6 +29,9 @@ export type { CompileOptions } from './compiler/plan.js';
 export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType } from './compiler/plan-format.js';
 export { Session } from './runtime/session.js';
 export type { HostTensor, Feed, RunOptions } from './runtime/session.js';
+export type { SessionOptions } from './runtime/session.js';
+export { NumericsError } from './runtime/numerics.js';
+export type { NumericsCheckOptions, NonFiniteReport, NonFiniteKind } from './runtime/numerics.js';
 export { printPlan } from './compiler/plan-print.js';
 export { importOnnx, supportedOnnxOps, MAX_OPSET } from './compiler/onnx/index.js';
 export type { OnnxImportOptions, OnnxModel } from './compiler/onnx/index.js';

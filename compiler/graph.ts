@@ -15,6 +15,7 @@ import { getOp } from './ops/op.js';
 import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
 import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
+import { checkName, checkPersistentName } from './names.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
 
@@ -66,6 +67,20 @@ export interface GraphJSON {
   outputs: Record<string, number>;
   /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
   assignments?: [number, number][];
+  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
+  ranges?: [number, ValueRange][];
+}
+
+/**
+ * The values a tensor must hold for the graph's results to mean what they say, inclusive
+ * (class labels in [0, classes − 1]). Nothing checks them while a graph runs: a session run
+ * with `checkFeeds` rejects an input fed outside its range (see `Graph.declareRange`).
+ */
+export interface ValueRange {
+  readonly min: number;
+  readonly max: number;
+  /** Who needs the range, for error messages: `class labels of softmaxCrossEntropy over 10 classes`. */
+  readonly reason: string;
 }
 
 export interface GraphOptions {
@@ -80,8 +95,11 @@ export class Graph {
   private readonly names = new Map<string, number>();
   private readonly outputMap = new Map<string, number>();
   private readonly assignMap = new Map<number, number>();
+  private readonly rangeMap = new Map<number, ValueRange>();
 
   constructor(name = 'graph', options: GraphOptions = {}) {
+    // The name becomes the plan's name, which a session checks: a bad one fails here, at the user's call.
+    if (typeof name !== 'string') throw new ArgumentError(`Graph: the name must be a string, got ${name === null ? 'null' : typeof name}.`);
     this.name = name;
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
@@ -104,6 +122,32 @@ export class Graph {
    */
   get assignments(): ReadonlyMap<number, number> {
     return this.assignMap;
+  }
+
+  /** Declared value ranges, node id → range (see `declareRange`). */
+  get ranges(): ReadonlyMap<number, ValueRange> {
+    return this.rangeMap;
+  }
+
+  /**
+   * Declares that `tensor` must hold values in [min, max] for the graph to mean what it
+   * says; ops call it for operands whose out-of-range values they would ignore without an
+   * error (softmax cross-entropy's labels, embedding ids). Declaring twice keeps the
+   * intersection. A session run with `checkFeeds: true` rejects an input fed outside it.
+   */
+  declareRange(tensor: Tensor, min: number, max: number, reason: string): void {
+    this.own('declareRange', [tensor]);
+    if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
+      throw new ArgumentError(`declareRange: min and max must be numbers with min <= max, got ${min} and ${max}.`);
+    }
+    const earlier = this.rangeMap.get(tensor.id);
+    const range = earlier
+      ? { min: Math.max(min, earlier.min), max: Math.min(max, earlier.max), reason: earlier.reason === reason ? reason : `${earlier.reason}; ${reason}` }
+      : { min, max, reason };
+    if (range.min > range.max) {
+      throw new GraphError(`declareRange: ${tensor.toString()} cannot be in [${min}, ${max}] (${reason}) and in [${earlier!.min}, ${earlier!.max}] (${earlier!.reason}) at once.`);
+    }
+    this.rangeMap.set(tensor.id, range);
   }
 
   node(id: number): Node {
@@ -180,6 +224,7 @@ export class Graph {
   /** Marks a tensor as a named output of the graph. */
   output(name: string, tensor: Tensor): Tensor {
     this.own('output', [tensor]);
+    checkName('output', name);
     if (this.outputMap.has(name)) {
       throw new GraphError(`graph '${this.name}' already has an output named '${name}'; output names must be unique.`);
     }
@@ -249,6 +294,7 @@ export class Graph {
       nodes: [...this.nodeList],
       outputs: Object.fromEntries(this.outputMap),
       assignments: [...this.assignMap],
+      ...(this.rangeMap.size > 0 ? { ranges: [...this.rangeMap] } : {}),
     };
   }
 
@@ -269,6 +315,7 @@ export class Graph {
     });
     for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
     for (const [target, value] of json.assignments ?? []) graph.assign(graph.tensor(target), graph.tensor(value));
+    for (const [id, { min, max, reason }] of json.ranges ?? []) graph.declareRange(graph.tensor(id), min, max, reason);
     return graph;
   }
 
@@ -299,9 +346,8 @@ export class Graph {
   }
 
   private claimName(op: string, name: string | undefined, id: number): void {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new ArgumentError(`${op}: a name is required (a non-empty string).`);
-    }
+    checkName(op, name);
+    if (op === 'param' || op === 'state') checkPersistentName(op, name);
     const existing = this.names.get(name);
     if (existing !== undefined) {
       throw new GraphError(

@@ -19,6 +19,7 @@
 import { BEFORE_PASS, liveIntervals, overlaps } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import { sanitize } from './codegen/wgsl.js';
 
 export { checkMemoryPlan } from './liveness.js';
 
@@ -142,7 +143,8 @@ export function foldInPlace(writer: PlanKernel, { from, to }: Update, targetName
       return renumbered.replace(/\b\w+\b/g, (word) => renamed.get(word) ?? word);
     });
   const headerEnd = Math.max(0, lines.findIndex((line) => !line.startsWith('//')));
-  lines.splice(headerEnd, 0, `// in place: ${out.name} is written over ${targetName.replace(/[\r\n]/g, ' ')}, which it reads (they share memory)`);
+  // The target's name is the user's: sanitized, as every name in WGSL (a line break of any kind would end the comment).
+  lines.splice(headerEnd, 0, `// in place: ${out.name} is written over ${sanitize(targetName)}, which it reads (they share memory)`);
   return { ...writer, wgsl: lines.join('\n'), bindings: kept.map((b) => writer.bindings[b]!) };
 }
 

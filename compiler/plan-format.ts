@@ -43,6 +43,11 @@ export interface PlanBuffer {
    * planner). Buffers whose live ranges never overlap share one; without it, its own.
    */
   readonly allocation?: number;
+  /**
+   * Inputs only: the values a feed must lie in, inclusive, as an op of the graph declared
+   * them (class labels in [0, classes − 1]). Checked when a step runs with `checkFeeds`.
+   */
+  readonly valueRange?: { readonly min: number; readonly max: number; readonly reason: string };
 }
 
 /** A block of device memory (one GPUBuffer) that one or more plan buffers live in, one at a time. */

@@ -7,6 +7,7 @@
 
 import { memoryReport } from './memory.js';
 import type { BufferRole, Plan, PlanBuffer, PlanNumber } from './plan-format.js';
+import { printableName } from './print.js';
 
 const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
 const WRAP = 100;
@@ -15,11 +16,11 @@ const WRAP = 100;
 export function printPlan(plan: Plan): string {
   const entryNames = Object.keys(plan.entries);
   const lines = [
-    `plan ${plan.name} (${plan.format} v${plan.version}): ${plan.buffers.length} buffers, ${plan.kernels.length} kernels, entries ${entryNames.join(', ') || 'none'}`,
+    `plan ${printableName(plan.name)} (${plan.format} v${plan.version}): ${plan.buffers.length} buffers, ${plan.kernels.length} kernels, entries ${entryNames.join(', ') || 'none'}`,
     '',
     'buffers',
     ...table(
-      plan.buffers.map((b) => [`#${b.id}`, b.name, b.role, type(b), `${b.bytes} B`, b.data ? constantSummary(b.data) : '']),
+      plan.buffers.map((b) => [`#${b.id}`, printableName(b.name), b.role, type(b), `${b.bytes} B`, b.data ? constantSummary(b.data) : '']),
       [4],
     ),
     '',
@@ -41,7 +42,7 @@ export function printPlan(plan: Plan): string {
       Object.entries(ids).map(([label, id]) => {
         const b = plan.buffers[id]!;
         const view = shapes?.[label];
-        return `${label} = #${id} ${type(b)}${view ? ` viewed as [${view.join(',')}]` : ''}`;
+        return `${printableName(label)} = #${id} ${type(b)}${view ? ` viewed as [${view.join(',')}]` : ''}`;
       });
     const kernelNames = entry.dispatches.map((k) => plan.kernels[k]?.name ?? `[${k}]?`);
     lines.push(
@@ -90,7 +91,7 @@ function type(b: PlanBuffer): string {
 
 function bufferLabel(plan: Plan, id: number): string {
   const b = plan.buffers[id];
-  return b ? `#${id} ${b.name}` : `#${id}?`;
+  return b ? `#${id} ${printableName(b.name)}` : `#${id}?`;
 }
 
 function constantSummary(data: readonly PlanNumber[]): string {

@@ -12,7 +12,7 @@ import type { Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from './codegen/init.js';
-import { isAlias } from './codegen/lower.js';
+import { isAlias, lowerNode } from './codegen/lower.js';
 import { lowerGroup } from './codegen/fused.js';
 import type { FusionGroup } from './passes/fuse.js';
 import { fuseNodes } from './passes/fuse.js';
@@ -24,6 +24,7 @@ import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
 import { kernelLimits } from './codegen/wgsl.js';
+import { kernelLimitProblems, limitFix } from './codegen/kernel-fit.js';
 import type { KernelSpec } from './ops/op.js';
 import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
@@ -31,6 +32,7 @@ import { formatType, sameShape, sizeOf } from './shape.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
 import { planMemory } from './memory.js';
+import { withValueRanges } from './feed-ranges.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
@@ -96,11 +98,9 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     const key = `${spec.wgsl}\n${spec.bindings.map(bufferOf).join(',')}`;
     const existing = kernelIndex.get(key);
     if (existing !== undefined) return existing;
-    if (spec.bindings.length > limits.maxStorageBuffersPerShaderStage) {
-      throw new DeviceLimitError(
-        `compile: kernel ${spec.name} (${nodes.map((n) => `${n.op} %${n.id}`).join(', ')}) binds ${spec.bindings.length} storage buffers, ` +
-          `over this device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}.`,
-      );
+    const [problem] = kernelLimitProblems(spec, limits);
+    if (problem) {
+      throw new DeviceLimitError(`compile: kernel ${spec.name} (${describeNodes(nodes)}) ${problem.problem}. Fix: ${limitFix(problem)}.`);
     }
     kernels.push({
       name: spec.name,
@@ -144,9 +144,11 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
       // A group whose outputs hold no element has nothing to compute (and no index space to emit).
       if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
       const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
-      const members = group.nodes.map((id) => graph.node(id));
-      for (const spec of lowerGroup(graph, group, limits, writeInto, options.tuning)) {
-        const k = addKernel(spec, members, { kind: kernelKind(group), reason: group.reason });
+      const lowered = lowerGroupWithinLimits(graph, group, limits, writeInto, options.tuning);
+      // Split apart, the group's updates are copied after the pass rather than written in place.
+      if (lowered.split) for (const id of writeInto.keys()) inPlace.delete(id);
+      for (const { spec, nodes, origin } of lowered.kernels) {
+        const k = addKernel(spec, nodes, origin);
         if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
       }
     }
@@ -169,7 +171,8 @@ export function compile(source: Graph | TrainingProgram, options: CompileOptions
     }
     entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
   }
-  const plan: Plan = { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers, kernels, entries };
+  const userGraph = source instanceof Graph ? source : source.graph;
+  const plan: Plan = { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(userGraph, buffers), kernels, entries };
   return options.memory === false ? plan : planMemory(plan);
 }
 
@@ -177,11 +180,13 @@ function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
   const role = roleOf(node);
   const bufferRole: BufferRole = role === 'computed' ? 'transient' : role;
   const bytes = Math.max(4, sizeOf(node.shape) * deviceBytes(node.dtype));
-  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  if (bytes > limit) {
+  // A kernel binds each tensor whole, so a tensor must fit one binding (and one buffer).
+  const limit = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  if (bytes > limits[limit]) {
     throw new DeviceLimitError(
-      `compile: ${node.name ?? `%${node.id}`} (${node.op}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
-        `storage-buffer binding limit of ${limit} bytes. Use a smaller batch or layer, or a device with larger limits.`,
+      `compile: tensor ${node.name ?? `%${node.id}`} (${node.op} %${node.id}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
+        `storage-buffer binding limit of ${limits[limit]} bytes (${limit}). Fix: use a smaller batch or layer, or compile for the ` +
+        `device's own limits (compile(graph, {limits: device.limits})) if it allows more.`,
     );
   }
   return {
@@ -211,9 +216,52 @@ function initEntry(
     const nodes = filled.slice(start, start + perKernel);
     const targets = nodes.map((node) => ({ node: { ...node, name: node.name! }, init: resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed) }));
     const what = nodes.map((node) => `${roleOf(node)} ${node.name!} (${(node.attrs['init'] as InitSpec).kind})`).join(', ');
-    dispatches.push(addKernel(initKernel(targets, limits), nodes, { kind: 'init', reason: `fills ${what} with their initializers` }));
+    dispatches.push(addKernel(lowerWithinLimits(() => [initKernel(targets, limits)], nodes)[0]!, nodes, { kind: 'init', reason: `fills ${what} with their initializers` }));
   }
   return { inputs: {}, outputs: {}, dispatches, copies: [] };
+}
+
+/** `matmul %5, add %6`: the graph nodes a kernel implements, for error messages. */
+function describeNodes(nodes: readonly Node[]): string {
+  return nodes.map((n) => `${n.op} %${n.id}`).join(', ');
+}
+
+/** Lowers a group; a template's DeviceLimitError gains the graph nodes it was lowering. */
+function lowerWithinLimits(lower: () => readonly KernelSpec[], nodes: readonly Node[]): readonly KernelSpec[] {
+  try {
+    return lower();
+  } catch (error) {
+    if (error instanceof DeviceLimitError) throw new DeviceLimitError(`compile: kernel for ${describeNodes(nodes)}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * A group's kernels, each with the nodes it implements and the rule that formed it.
+ * Fusion counts a group's bindings before in-place updates are decided, so a fused kernel
+ * may still bind more storage buffers than the device allows: such a group runs as one
+ * kernel per node instead (`split`: its updates must then be copied, not written in place).
+ */
+function lowerGroupWithinLimits(
+  graph: Graph,
+  group: FusionGroup,
+  limits: KernelLimits,
+  writeInto: ReadonlyMap<number, number>,
+  tuning: TuningTable | undefined,
+): { kernels: { spec: KernelSpec; nodes: readonly Node[]; origin: { kind: KernelKind; reason: string } }[]; split: boolean } {
+  const members = group.nodes.map((id) => graph.node(id));
+  const fused = lowerWithinLimits(() => lowerGroup(graph, group, limits, writeInto, tuning), members);
+  const over = fused.find((spec) => spec.bindings.length > limits.maxStorageBuffersPerShaderStage);
+  const inGroup = new Set([...(group.prologue?.nodes ?? []), ...group.nodes]);
+  if (!over || inGroup.size === 1) return { kernels: fused.map((spec) => ({ spec, nodes: members, origin: { kind: kernelKind(group), reason: group.reason } })), split: false };
+  const reason =
+    `${group.reason}; split into one kernel per node: fused, it would bind ${over.bindings.length} storage buffers, ` +
+    `over maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`;
+  const nodes = graph.nodes.filter((node) => inGroup.has(node.id) && sizeOf(node.shape) > 0);
+  const kernels = nodes.flatMap((node) =>
+    lowerWithinLimits(() => lowerNode(graph, node, limits, tuning), [node]).map((spec) => ({ spec, nodes: [node], origin: { kind: 'single' as const, reason } })),
+  );
+  return { kernels, split: true };
 }
 
 /** The rule that formed a group, as its kernels report it: fuse.ts's kind, with input and sibling fusion named. */

@@ -17,9 +17,32 @@ import type { AttrValue, Attrs } from './ops/op.js';
 import { formatType } from './shape.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+/** Characters that would break a printed line or drive a terminal: controls (newline, ESC), format characters (bidi overrides), line and paragraph separators. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+const escapeUnprintable = (c: string): string => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+
+/** `"a\u000ab"`: the name as a JSON string, with every unprintable character escaped (JSON leaves U+2028 and bidi overrides raw). */
+function quoted(name: string): string {
+  return JSON.stringify(name).replace(UNPRINTABLE, escapeUnprintable);
+}
 
 function quoteName(name: string): string {
-  return IDENTIFIER.test(name) ? name : JSON.stringify(name);
+  return IDENTIFIER.test(name) ? name : quoted(name);
+}
+
+/**
+ * A user's name as printed text (plans, reports, the `kiln inspect` CLI): unchanged unless
+ * it holds unprintable characters, which could forge lines or send terminal escapes; then
+ * quoted, with them escaped.
+ */
+export function printableName(name: string): string {
+  return name.search(UNPRINTABLE) < 0 ? name : quoted(name);
+}
+
+/** Free text that may hold users' names (a fusion rule's reason), with unprintable characters escaped as `\\uXXXX`. */
+export function printableText(text: string): string {
+  return text.replace(UNPRINTABLE, escapeUnprintable);
 }
 
 function formatNumber(value: number, dtype: string): string {
@@ -35,7 +58,8 @@ function formatAttr(value: AttrValue): string {
       .map(([k, v]) => `${k}=${formatAttr(v as AttrValue)}`)
       .join(', ')}}`;
   }
-  return String(value);
+  // Strings may be user-given (a dropout stream's name).
+  return typeof value === 'string' ? printableName(value) : String(value);
 }
 
 /** `[axes=[1], keepdims]`: boolean attributes print as flags when true and not at all when false. */

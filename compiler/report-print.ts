@@ -6,6 +6,7 @@
  */
 
 import type { BindingReport, BufferLifetime, CompileReport, EntryReport, KernelReport } from './report.js';
+import { printableName, printableText } from './print.js';
 
 export interface PrintReportOptions {
   /** Print every kernel's WGSL under it (default false). */
@@ -21,7 +22,7 @@ export function printReport(report: CompileReport, options: PrintReportOptions =
     .join(', ');
   const { naiveTransientBytes: naive, peakTransientBytes: peak, allocationBytes, buffers, allocations } = report.memory;
   const lines = [
-    `report ${report.name} (${stages})`,
+    `report ${printableName(report.name)} (${stages})`,
     `  dispatches  ${report.entries.map((e) => `${e.name} ${e.kernels.length}`).join(', ') || 'none'}`,
     `  transient   naive ${naive} B, peak ${peak} B${percentOf(peak, naive)}, allocated ${allocationBytes} B${percentOf(allocationBytes, naive)}`,
     `  buffers     ${buffers} in ${allocations} allocations`,
@@ -34,7 +35,7 @@ export function printReport(report: CompileReport, options: PrintReportOptions =
 function entryLines(entry: EntryReport, wgsl: boolean): string[] {
   const io = (ids: Readonly<Record<string, number>>): string =>
     Object.entries(ids)
-      .map(([name, id]) => `${name} #${id}`)
+      .map(([name, id]) => `${printableName(name)} #${id}`)
       .join(', ') || 'none';
   const updates = (label: string, pairs: EntryReport['copies']): string[] =>
     pairs.length === 0 ? [] : [`  ${label.padEnd(8)} ${pairs.map(({ from, to }) => `#${from} → #${to}`).join(', ')}`];
@@ -59,7 +60,7 @@ function kernelLines(k: KernelReport, width: number, nameWidth: number, kindWidt
   const margin = ' '.repeat(width + 4);
   return [
     `  ${String(k.position).padStart(width)}  ${k.name.padEnd(nameWidth)}  ${k.kind.padEnd(kindWidth)}  workgroups ${k.workgroups.join('×')}${size}`,
-    `${margin}why    ${k.reason}`,
+    `${margin}why    ${printableText(k.reason)}`,
     `${margin}ops    ${k.ops.map(({ op, node }) => `${op} %${node}`).join(', ')}`,
     ...k.bindings.map((b, i) => `${margin}${i === 0 ? 'binds' : ''.padEnd(5)}  ${bindingText(b)}`),
     ...(wgsl ? ['', ...indent(k.wgsl.trimEnd().split('\n'), margin.length + 2), ''] : []),
@@ -68,7 +69,7 @@ function kernelLines(k: KernelReport, width: number, nameWidth: number, kindWidt
 
 function bindingText(b: BindingReport): string {
   const access = b.access === undefined ? '' : `${b.access === 'read' ? 'read' : 'write'} `;
-  return `@${b.binding} ${access}#${b.buffer} ${b.name} (${b.role}, ${b.bytes} B)`;
+  return `@${b.binding} ${access}#${b.buffer} ${printableName(b.name)} (${b.role}, ${b.bytes} B)`;
 }
 
 /** One row per buffer: a bar over the entry's positions (before, each dispatch, after) and its range in words. */
@@ -76,7 +77,7 @@ function lifetimeLines(entry: EntryReport): string[] {
   const after = entry.kernels.length;
   const rows = entry.buffers.map((b: BufferLifetime) => {
     const bar = Array.from({ length: after + 2 }, (_, i) => (i - 1 >= b.first && i - 1 <= b.last ? '█' : '·')).join('');
-    return [`#${b.buffer}`, b.name, b.role, `${b.dtype}[${b.shape.join(',')}]`, `${b.bytes} B`, b.allocation === undefined ? '' : `@${b.allocation}`, bar, `${position(b.first, after)} … ${position(b.last, after)}`];
+    return [`#${b.buffer}`, printableName(b.name), b.role, `${b.dtype}[${b.shape.join(',')}]`, `${b.bytes} B`, b.allocation === undefined ? '' : `@${b.allocation}`, bar, `${position(b.first, after)} … ${position(b.last, after)}`];
   });
   return table(rows, [0, 4]);
 }

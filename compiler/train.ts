@@ -10,6 +10,7 @@
 import { grad } from './autodiff.js';
 import { ArgumentError, GraphError } from './errors.js';
 import type { Graph } from './graph.js';
+import { checkName } from './names.js';
 import type { Optimizer } from './optim.js';
 import { Tensor } from './tensor.js';
 import type { Mode } from './ops/mode.js';
@@ -68,6 +69,7 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
   const outputs: Record<string, number> = { loss: loss.id };
   for (const [name, t] of Object.entries(options.outputs ?? {})) {
     if (name === 'loss') throw new ArgumentError("trainingProgram: 'loss' is always returned; name other outputs differently.");
+    checkName('trainingProgram: output', name);
     if (!(t instanceof Tensor) || t.graph !== graph) {
       throw new ArgumentError(`trainingProgram: output '${name}' must be a Tensor of graph '${graph.name}'; got ${describe(t)}.`);
     }

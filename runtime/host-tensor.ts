@@ -37,8 +37,10 @@ function isHostTensor(feed: object): feed is HostTensor {
 /**
  * Validates a feed against its buffer and converts it to the bytes the buffer holds (a
  * copy: the caller may reuse its array at once). `what` names the value in errors.
+ * `checked` (a run's `checkFeeds`) also rejects NaN and ±Infinity in f32 values and values
+ * outside the buffer's declared `valueRange`, which the graph would use without an error.
  */
-export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed): ArrayBuffer {
+export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed, checked = false): ArrayBuffer {
   const expected = describeBuffer(buffer);
   if (feed === null || typeof feed !== 'object' || (typeof (feed as { length?: unknown }).length !== 'number' && !isHostTensor(feed))) {
     throw new FeedError(`${what}: expected ${expected} as an array of numbers, a typed array or a tensor {shape, dtype, data}; got ${feed === null ? 'null' : typeof feed}.`);
@@ -51,6 +53,9 @@ export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed): ArrayBu
   } else {
     values = feed;
   }
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    throw new FeedError(`${what}: expected ${expected} as numbers; got a ${values.constructor.name}. Convert it first, e.g. Int32Array.from(values, Number).`);
+  }
   const count = elementCount(buffer);
   if (values.length !== count) {
     throw new FeedError(`${what}: expected ${count} values for ${expected}, got ${values.length}. Feed a flat array in row-major order.`);
@@ -62,6 +67,7 @@ export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed): ArrayBu
       }
     }
   }
+  if (checked) checkFeedValues(what, buffer, values);
   const bytes = new ArrayBuffer(Math.max(4, count * 4));
   if (buffer.dtype === 'f32') {
     // Float32Array → Float32Array copies bits, so NaN payloads survive.
@@ -79,6 +85,22 @@ export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed): ArrayBu
     target[i] = v;
   }
   return bytes;
+}
+
+/** The checks of `checkFeeds`: finite f32 values, and values inside the buffer's declared range. */
+function checkFeedValues(what: string, buffer: PlanBuffer, values: ArrayLike<number>): void {
+  const range = buffer.valueRange;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (buffer.dtype === 'f32' && !Number.isFinite(v)) {
+      throw new FeedError(`${what}: element ${i} is ${v}; checkFeeds rejects NaN and ±Infinity in f32 feeds. Fix the data, or run without checkFeeds to feed them on purpose.`);
+    }
+    if (range && (v < range.min || v > range.max)) {
+      throw new FeedError(
+        `${what}: element ${i} is ${v}, outside [${range.min}, ${range.max}] (the ${range.reason}), where the graph would ignore it without an error. Fix the data.`,
+      );
+    }
+  }
 }
 
 function describeElement(value: unknown): string {

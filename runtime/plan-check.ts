@@ -9,15 +9,25 @@ import { DeviceLimitError, PlanError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
 import { checkMemoryPlan } from '../compiler/liveness.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { kernelLimits } from '../compiler/codegen/wgsl.js';
+import { kernelLimitProblems } from '../compiler/codegen/kernel-fit.js';
 
-/** The device limits a plan must fit (a `GPUSupportedLimits` has them all). */
+/**
+ * The device limits a plan must fit (a `GPUSupportedLimits` has them all). Those about
+ * workgroups may be left out: WebGPU's guaranteed minimums stand in for them.
+ */
 export type PlanLimits = Pick<
   GPUSupportedLimits,
   'maxComputeWorkgroupsPerDimension' | 'maxStorageBuffersPerShaderStage' | 'maxStorageBufferBindingSize' | 'maxBufferSize'
->;
+> &
+  Partial<Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX' | 'maxComputeWorkgroupSizeY' | 'maxComputeWorkgroupSizeZ' | 'maxComputeWorkgroupStorageSize'>>;
 
 const ROLES = new Set(['input', 'param', 'state', 'const', 'transient']);
 const DTYPES = new Set(['f32', 'i32', 'bool']);
+const KERNEL_KINDS = new Set(['loop', 'input', 'epilogue', 'sibling', 'row', 'single', 'init']);
+/** `@group(g) @binding(b)`: the storage bindings a kernel's WGSL declares. */
+const BINDING_DECLARATION = /@group\((\d+)\)\s*@binding\((\d+)\)/g;
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -38,6 +48,7 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   if (!isRecord(plan['entries'])) fail('entries', 'must be an object');
   const buffers = plan['buffers'] as unknown[];
   buffers.forEach(checkBuffer);
+  checkNamesUnique(plan['buffers'] as PlanBuffer[]);
   const valid = plan as unknown as Plan;
   const bufferId = (where: string, id: unknown): PlanBuffer => {
     if (!isCount(id) || id >= buffers.length) fail(where, `buffer id ${JSON.stringify(id)} does not exist (the plan has ${buffers.length} buffers)`);
@@ -80,8 +91,31 @@ function checkBuffer(b: unknown, i: number): void {
     if (!Array.isArray(data) || (data.length !== 1 && data.length !== count) || !data.every(isPlanNumber)) {
       fail(`${where}.data`, `must be 1 or ${count} numbers ('NaN', 'Infinity' and '-Infinity' as strings)`);
     }
+    const fits = (v: unknown): boolean =>
+      b['dtype'] === 'i32' ? Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31 : b['dtype'] === 'bool' ? v === 0 || v === 1 : true;
+    const bad = data.findIndex((v: unknown) => !fits(v));
+    if (bad >= 0) fail(`${where}.data[${bad}]`, `${JSON.stringify(data[bad])} is not ${b['dtype'] === 'i32' ? 'an i32 integer' : 'a bool (0 or 1)'}`);
   } else if (b['role'] === 'const') {
     fail(`${where}.data`, 'a const buffer needs data');
+  }
+  const range = b['valueRange'];
+  if (range !== undefined) {
+    if (b['role'] !== 'input') fail(`${where}.valueRange`, 'only input buffers carry a value range');
+    const isBound = (v: unknown): boolean => typeof v === 'number' && !Number.isNaN(v);
+    if (!isRecord(range) || !isBound(range['min']) || !isBound(range['max']) || (range['min'] as number) > (range['max'] as number) || typeof range['reason'] !== 'string') {
+      fail(`${where}.valueRange`, `must be {min, max, reason} with numbers min <= max and a string reason, got ${JSON.stringify(range)}`);
+    }
+  }
+}
+
+/** Inputs, params and state are fed, set and saved by name: two by one name would be ambiguous. */
+function checkNamesUnique(buffers: readonly PlanBuffer[]): void {
+  const seen = new Map<string, PlanBuffer>();
+  for (const b of buffers) {
+    if (b.role === 'transient' || b.role === 'const') continue;
+    const earlier = seen.get(b.name);
+    if (earlier) fail(`buffers[${b.id}].name`, `'${b.name}' is also the name of buffer #${earlier.id} (${earlier.role}); inputs, params and state need unique names`);
+    seen.set(b.name, b);
   }
 }
 
@@ -92,6 +126,7 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   if (typeof k['wgsl'] !== 'string') fail(`${where}.wgsl`, 'must be a string');
   if (!Array.isArray(k['bindings'])) fail(`${where}.bindings`, 'must be an array of buffer ids');
   k['bindings'].forEach((id: unknown, b: number) => bufferId(`${where}.bindings[${b}]`, id));
+  checkBindingDeclarations(where, k['wgsl'], k['bindings'].length);
   const workgroups = k['workgroups'];
   if (!Array.isArray(workgroups) || workgroups.length !== 3 || !workgroups.every(isCount)) {
     fail(`${where}.workgroups`, `must be three non-negative integers, got ${JSON.stringify(workgroups)}`);
@@ -101,6 +136,28 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   if (!Array.isArray(nodes) || !nodes.every(isCount)) fail(`${where}.nodes`, 'must be an array of node ids');
   if (!Array.isArray(ops) || !ops.every((op) => typeof op === 'string')) fail(`${where}.ops`, 'must be an array of op names');
   if (nodes.length !== ops.length) fail(where, `has ${nodes.length} nodes but ${ops.length} ops`);
+  if (k['kind'] !== undefined && !KERNEL_KINDS.has(k['kind'] as string)) fail(`${where}.kind`, `unknown kind ${JSON.stringify(k['kind'])} (${[...KERNEL_KINDS].join(', ')})`);
+  if (k['reason'] !== undefined && typeof k['reason'] !== 'string') fail(`${where}.reason`, 'must be a string');
+  if (k['elementwise'] !== undefined && typeof k['elementwise'] !== 'boolean') fail(`${where}.elementwise`, 'must be a boolean');
+}
+
+/**
+ * The WGSL must declare exactly the bindings the plan binds, 0 … count − 1 in group 0: a
+ * bind group that does not match its pipeline is a validation error the GPU reports only
+ * asynchronously, and the dispatch would then not run, leaving stale values.
+ */
+function checkBindingDeclarations(where: string, wgsl: string, count: number): void {
+  const declared = new Set<number>();
+  for (const [, group, binding] of wgsl.matchAll(BINDING_DECLARATION)) {
+    if (group !== '0') fail(`${where}.wgsl`, `declares @group(${group}); kernels use group 0 only`);
+    if (declared.has(Number(binding))) fail(`${where}.wgsl`, `declares @binding(${binding}) twice`);
+    declared.add(Number(binding));
+  }
+  const expected = Array.from({ length: count }, (_, b) => b);
+  if (declared.size !== count || expected.some((b) => !declared.has(b))) {
+    const list = [...declared].sort((a, b) => a - b).join(', ') || 'none';
+    fail(`${where}.wgsl`, `declares bindings [${list}] but the kernel binds ${count} buffers (bindings 0 to ${count - 1})`);
+  }
 }
 
 function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: string, id: unknown) => PlanBuffer): void {
@@ -159,7 +216,8 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
 
 /**
  * Throws a DeviceLimitError if a kernel or buffer of the plan exceeds the device's limits,
- * e.g. a plan compiled for a desktop GPU opened on a phone.
+ * e.g. a plan compiled for a desktop GPU opened on a phone: allocation and binding sizes,
+ * and per kernel its storage buffers, dispatch size, workgroup size and workgroup storage.
  */
 export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
   const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
@@ -174,16 +232,9 @@ export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
       throw new DeviceLimitError(`plan '${plan.name}': buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}. ${fix}`);
     }
   }
+  const device = kernelLimits(limits);
   for (const k of plan.kernels) {
-    if (k.bindings.length > limits.maxStorageBuffersPerShaderStage) {
-      throw new DeviceLimitError(
-        `plan '${plan.name}': kernel ${k.name} binds ${k.bindings.length} storage buffers, over this device's maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}. ${fix}`,
-      );
-    }
-    if (k.workgroups.some((n) => n > limits.maxComputeWorkgroupsPerDimension)) {
-      throw new DeviceLimitError(
-        `plan '${plan.name}': kernel ${k.name} dispatches [${k.workgroups.join(', ')}] workgroups, over this device's maxComputeWorkgroupsPerDimension of ${limits.maxComputeWorkgroupsPerDimension}. ${fix}`,
-      );
-    }
+    const [problem] = kernelLimitProblems(k, device);
+    if (problem) throw new DeviceLimitError(`plan '${plan.name}': kernel ${k.name} ${problem.problem}. ${fix}`);
   }
 }

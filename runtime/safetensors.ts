@@ -83,7 +83,9 @@ export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>,
  * the format requires); a malformed file throws a CheckpointError saying what is wrong.
  */
 export function decodeSafetensors(file: Uint8Array): Checkpoint {
-  if (!(file instanceof Uint8Array)) throw new CheckpointError(`decodeSafetensors: expected a Uint8Array, got ${describeValue(file)}.`);
+  if (!(file instanceof Uint8Array)) {
+    throw new CheckpointError(`decodeSafetensors: expected the file's bytes as a Uint8Array, got ${describeValue(file)}. Wrap an ArrayBuffer as new Uint8Array(buffer); readFileSync gives a Uint8Array.`);
+  }
   if (file.length < 8) {
     throw new CheckpointError(`safetensors: truncated file: ${file.length} bytes, but the file starts with an 8-byte header length.`);
   }

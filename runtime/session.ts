@@ -15,6 +15,8 @@ import { ArgumentError, CheckpointError, DeviceError, DeviceLimitError, FeedErro
 import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { constantBytes, describeBuffer, feedBytes, toHost } from './host-tensor.js';
+import type { NumericsCheckOptions } from './numerics.js';
+import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
 import { createPipelines } from './pipelines.js';
 import { checkPlanFitsDevice, validatePlan } from './plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -24,6 +26,24 @@ export type { Feed, HostTensor } from './host-tensor.js';
 export interface RunOptions {
   /** Names of the entry's outputs to read back; default all. `[]` reads nothing back. */
   outputs?: readonly string[];
+  /**
+   * Also check the feeds' values (default false: it reads every value on the host): NaN
+   * and ±Infinity in f32 feeds, and values outside an input's declared range (class labels
+   * of softmax cross-entropy, embedding ids), which the graph would ignore without an
+   * error, are rejected with a FeedError before anything reaches the GPU.
+   */
+  checkFeeds?: boolean;
+  /** Check this run for NaN and ±Infinity (true), or skip the check the session's schedule asks for (false). */
+  checkNumerics?: boolean;
+}
+
+export interface SessionOptions {
+  /**
+   * Check the first run and every `every`-th after it for NaN and ±Infinity on the GPU: a
+   * checked run that finds one rejects with a NumericsError naming the first kernel (in
+   * dispatch order), its graph nodes and the buffer. Unchecked runs cost nothing extra.
+   */
+  checkNumerics?: NumericsCheckOptions;
 }
 
 export interface LoadCheckpointOptions {
@@ -62,9 +82,11 @@ export class Session {
   private lostInfo: GPUDeviceLostInfo | undefined;
   /** Rejecters of the GPU waits in flight: a lost device may never answer them. */
   private readonly waits = new Set<(error: Error) => void>();
+  private readonly numerics: NumericsMonitor;
 
-  private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[]) {
+  private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], numerics: NumericsMonitor) {
     this.plan = plan;
+    this.numerics = numerics;
     this.device = device;
     this.lost = device.lost;
     this.buffers = buffers;
@@ -88,7 +110,8 @@ export class Session {
    * uploads constants, compiles every kernel and runs the plan's `init` entry (params and
    * state get their initial values). On failure nothing stays allocated.
    */
-  static async create(device: GPUDevice, plan: Plan): Promise<Session> {
+  static async create(device: GPUDevice, plan: Plan, options: SessionOptions = {}): Promise<Session> {
+    const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
     const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(b) }));
@@ -104,7 +127,8 @@ export class Session {
         throw new DeviceLimitError(`Session '${plan.name}': could not allocate the plan's ${total} bytes of buffers (${outOfMemory.message}). Use a smaller batch or model.`);
       }
       for (const { id, bytes } of constants) device.queue.writeBuffer(buffers[id]!, 0, bytes);
-      session = new Session(plan, device, buffers, await createPipelines(device, plan.kernels));
+      const numerics = new NumericsMonitor(device, plan, numericsSchedule);
+      session = new Session(plan, device, buffers, await createPipelines(device, plan.kernels), numerics);
       await session.run('init', {}, { outputs: [] });
       return session;
     } catch (error) {
@@ -133,12 +157,14 @@ export class Session {
    * Runs an entry point: writes the feeds, dispatches its kernels in one compute pass,
    * applies its updates, submits once and reads back the requested outputs (their values
    * before this step's updates). Rejects with a FeedError or ArgumentError, before anything
-   * reaches the GPU, if a feed or name is wrong.
+   * reaches the GPU, if a feed or name is wrong, and with a NumericsError if the run was
+   * checked (see SessionOptions.checkNumerics) and produced NaN or ±Infinity.
    */
   run(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
     return this.call(() => {
       const { entry, writes, reads } = this.prepareStep(entryName, feeds, options);
-      return () => this.executeStep(entryName, entry, writes, reads);
+      const checkedRun = this.numerics.due(entryName, options.checkNumerics);
+      return () => this.executeStep(entryName, entry, writes, reads, checkedRun);
     });
   }
 
@@ -235,35 +261,42 @@ export class Session {
       const buffer = this.plan.buffers[id]!;
       const feed = feeds[name];
       if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
-      return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed) };
+      return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed, options.checkFeeds === true) };
     });
     return { entry, writes, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
   }
 
-  private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[]) {
+  private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
+    // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
+    const check = checkedRun === undefined ? undefined : await this.untilDone(this.numerics.instrument(label, entry, this.buffers));
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
+    check?.begin(encoder);
     if (entry.dispatches.length > 0) {
       const pass = encoder.beginComputePass({ label });
-      for (const k of entry.dispatches) {
+      check?.check(pass, -1);
+      entry.dispatches.forEach((k, position) => {
         const [x, y, z] = this.plan.kernels[k]!.workgroups;
         pass.setPipeline(this.pipelines[k]!);
         pass.setBindGroup(0, this.bindGroups[k]!);
         pass.dispatchWorkgroups(x, y, z);
-      }
+        check?.check(pass, position);
+      });
       pass.end();
     }
+    check?.end(encoder);
     // Outputs are copied out before updates land, so they show this step's values.
     // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
     const readIds = [...new Set(reads.map(({ id }) => id))];
     for (const id of readIds) encoder.copyBufferToBuffer(this.buffers[id]!, 0, this.stagingFor(id), 0, this.plan.buffers[id]!.bytes);
     for (const { from, to } of entry.copies) encoder.copyBufferToBuffer(this.buffers[from]!, 0, this.buffers[to]!, 0, this.plan.buffers[to]!.bytes);
     this.device.queue.submit([encoder.finish()]);
-    if (reads.length === 0) {
-      await this.untilDone(this.device.queue.onSubmittedWorkDone());
-      return {};
-    }
-    const bytes = await this.untilDone(Promise.all(readIds.map((id) => this.readStaging(id))));
+    // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
+    const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
+    const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
+    const [bytes, nonFinite] = await this.untilDone(Promise.all([readBack, flags]));
+    if (nonFinite) throw nonFinite;
+    if (reads.length === 0) return {};
     const taken = new Set<number>();
     return Object.fromEntries(
       reads.map(({ name, id }) => {
@@ -379,6 +412,7 @@ export class Session {
     // Buffers that share an allocation share one GPUBuffer: destroy each once.
     for (const buffer of new Set([...this.buffers, ...this.staging.values()])) buffer.destroy();
     this.staging.clear();
+    this.numerics.destroy();
   }
 }
 

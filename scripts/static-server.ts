@@ -18,7 +18,20 @@ export interface StaticServerOptions {
   mounts?: Readonly<Record<string, string>>;
   /** The port to listen on; default 0, a free one. */
   port?: number;
+  /**
+   * Makes pages it serves cross-origin isolated: every response carries
+   * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`,
+   * so the page gets SharedArrayBuffer (WebAssembly threads). Its own files are same-origin,
+   * so they load as before; a cross-origin resource would need a CORP header. Default false.
+   */
+  crossOriginIsolated?: boolean;
 }
+
+/** The response headers that make a document cross-origin isolated. */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
 
 export interface StaticServer {
   /** Base URL with a trailing slash, e.g. `http://127.0.0.1:40123/`. */
@@ -45,11 +58,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 export async function startStaticServer(options: StaticServerOptions = {}): Promise<StaticServer> {
   const files = new Map(Object.entries(options.files ?? {}));
   // Longest prefix first, so '/data/' wins over '/'.
+  const extraHeaders = options.crossOriginIsolated ? CROSS_ORIGIN_ISOLATION_HEADERS : {};
   const mounts = Object.entries(options.mounts ?? {})
     .map(([prefix, dir]) => ({ prefix: prefix.endsWith('/') ? prefix : `${prefix}/`, dir: resolve(dir) }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
 
   const server = createServer((request, response) => {
+    for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
     serve(request, response).catch((error: unknown) => {
       send(response, 500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
     });

@@ -17,6 +17,7 @@
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
+import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import type { AttentionLayout, AttentionStrides } from '../compiler/ops/attention.js';
@@ -98,9 +99,11 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const rowDepth = Math.max(depth, 1);
   const rowValueDepth = Math.max(valueDepth, 1);
   // Keys per tile so a tile of keys and values fits the workgroup storage; none fit: read the buffers directly.
-  const tileFit = Math.floor(p.limits.maxComputeWorkgroupStorageSize / (4 * (rowDepth + rowValueDepth)));
-  const shared = tileFit >= 1;
-  const tile = Math.max(1, Math.min(MAX_KEY_TILE, tileFit, keys));
+  const tileBytes = (keysPerTile: number): number =>
+    workgroupVariableBytes(4 * keysPerTile * rowDepth) + workgroupVariableBytes(4 * keysPerTile * rowValueDepth);
+  let tile = Math.max(1, Math.min(MAX_KEY_TILE, keys));
+  while (tile > 1 && tileBytes(tile) > p.limits.maxComputeWorkgroupStorageSize) tile--;
+  const shared = tileBytes(tile) <= p.limits.maxComputeWorkgroupStorageSize;
   const blocks = Math.ceil(queries / QUERY_BLOCK);
   const g = grid(matrices * blocks * WORKGROUP_SIZE, p.limits);
   const keyAt = (c: string): string => (shared ? `key_tile[t * ${u(depth)} + ${c}]` : `k[k_base + key * ${u(depth)} + ${c}]`);

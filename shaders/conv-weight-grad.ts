@@ -14,7 +14,7 @@
  * as zero gradient) what an earlier one covers, so every product is counted once.
  */
 
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
@@ -47,10 +47,15 @@ function treeSteps(threads: number): { from: number; to: number }[] {
 
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(Math.max(1, x)));
 
-/** The tile of kernel taps per workgroup: `rows` × `columns`, and how many tiles cover the kernel. */
-function tapTile(kernelHeight: number, kernelWidth: number, pairs: number): { rows: number; columns: number; rowTiles: number; columnTiles: number } {
-  let columns = Math.ceil(kernelWidth / Math.ceil(kernelWidth / MAX_TAPS_PER_WORKGROUP));
-  let rows = Math.min(kernelHeight, Math.max(1, Math.floor(MAX_TAPS_PER_WORKGROUP / columns)));
+/** The tile of kernel taps per workgroup (at most `maxTaps`): `rows` × `columns`, and how many tiles cover the kernel. */
+function tapTile(
+  kernelHeight: number,
+  kernelWidth: number,
+  pairs: number,
+  maxTaps: number,
+): { rows: number; columns: number; rowTiles: number; columnTiles: number } {
+  let columns = Math.ceil(kernelWidth / Math.ceil(kernelWidth / maxTaps));
+  let rows = Math.min(kernelHeight, Math.max(1, Math.floor(maxTaps / columns)));
   const tiles = (): number => pairs * Math.ceil(kernelHeight / rows) * Math.ceil(kernelWidth / columns);
   while (tiles() < TARGET_WORKGROUPS && (rows > 1 || columns > 1)) {
     if (rows > 1) rows--;
@@ -73,7 +78,10 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   if (outSize === 0) return [];
   if (rows === 0) return [zeros(p, outSize)];
 
-  const tile = tapTile(kernelHeight, kernelWidth, pairs);
+  // Workgroup storage counted in whole 16-byte units, as WebGPU counts a workgroup variable.
+  const storage = Math.floor(p.limits.maxComputeWorkgroupStorageSize / 16) * 16;
+  // Fewer taps per workgroup where the storage cannot hold a partial sum of each.
+  const tile = tapTile(kernelHeight, kernelWidth, pairs, Math.max(1, Math.min(MAX_TAPS_PER_WORKGROUP, storage / 4)));
   const tileTaps = tile.rows * tile.columns;
   const workgroupCount = pairs * tile.rowTiles * tile.columnTiles;
   const columnCount = Math.min(COLUMN_BLOCK, outWidth);
@@ -82,8 +90,8 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   const size = Math.min(
     MAX_THREADS,
     floorPow2((rows * columnBlocks) / MIN_BLOCKS_PER_THREAD),
-    floorPow2(p.limits.maxComputeInvocationsPerWorkgroup),
-    floorPow2(p.limits.maxComputeWorkgroupStorageSize / (4 * tileTaps)),
+    floorPow2(maxWorkgroupWidth(p.limits)),
+    floorPow2(storage / (4 * tileTaps)),
   );
   const rowThreads = Math.min(size, floorPow2(rows));
   const columnThreads = Math.min(size / rowThreads, floorPow2(columnBlocks));

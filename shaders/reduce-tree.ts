@@ -14,7 +14,8 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, kernelHeader, literal, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, kernelHeader, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { ReduceKind, Run } from './reduce.js';
 
@@ -65,18 +66,25 @@ export function treeShape(r: Pick<TreeReduction, 'limits' | 'kind' | 'keptRuns' 
   outputs: number;
   threads: number;
 } {
-  const bytesPerSlot = r.kind === 'argmax' || r.kind === 'argmin' ? 8 : 4;
-  const size = Math.min(
-    MAX_WORKGROUP,
-    floorPow2(r.limits.maxComputeInvocationsPerWorkgroup),
-    floorPow2(r.limits.maxComputeWorkgroupStorageSize / bytesPerSlot),
-  );
+  const size = treeWorkgroupSize(r.limits, r.kind);
   // Neighbouring outputs share a workgroup only when they sit next to each other in memory and the group does not.
   const outputsAdjacent = r.keptRuns[r.keptRuns.length - 1]?.stride === 1 && r.reducedRuns[r.reducedRuns.length - 1]?.stride !== 1;
   const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(r.outSize), size) : 1;
   const cap = r.outSize >= FEW_OUTPUTS ? THREADS_PER_OUTPUT_WHEN_MANY : size;
   const threads = Math.min(size / outputs, cap, floorPow2(r.groupSize / MIN_ELEMENTS_PER_THREAD));
   return { outputs, threads };
+}
+
+/**
+ * The largest workgroup (a power of two) a tree may use on a device with `limits`: within
+ * the invocation limits, with its partial results (a value per invocation, and an index
+ * for argmax/argmin) within the workgroup storage. 0 when not even one invocation's fits.
+ */
+export function treeWorkgroupSize(limits: KernelLimits, kind: ReduceKind): number {
+  const arrays = kind === 'argmax' || kind === 'argmin' ? 2 : 1;
+  let size = Math.min(MAX_WORKGROUP, floorPow2(maxWorkgroupWidth(limits)));
+  while (size >= 1 && arrays * workgroupVariableBytes(4 * size) > limits.maxComputeWorkgroupStorageSize) size /= 2;
+  return size >= 1 ? size : 0;
 }
 
 /** WGSL for the input offset of group position `position` (the reduced runs, row-major). */

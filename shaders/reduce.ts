@@ -22,7 +22,7 @@ import { bindingDecl, literal, load, perElementKernel, store, unravel } from '..
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
-import { treeReduceKernel } from './reduce-tree.js';
+import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';
 import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
@@ -100,7 +100,7 @@ export interface ReduceProblem {
 }
 
 /** Tests the bits, so no compiler may assume infinities away. */
-const IS_INF_HELPER = `
+export const IS_INF_HELPER = `
 fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;
 
 /**
@@ -183,7 +183,8 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
   const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
   const helpers = kind === 'logsumexp' ? [IS_INF_HELPER] : [];
-  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree') {
+  // A device whose workgroup storage cannot hold a tree's partial results gets one invocation per output.
+  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, kind) > 0) {
     const name = `${p.name}_tree${suffix}`;
     const tree = treeReduceKernel({ name, header: p.header, limits: p.limits, kind, dtype, keptRuns, reducedRuns, groupSize, outSize, read, groupStart, deliver, decls, helpers });
     return [{ name, ...tree, bindings }];

@@ -10,6 +10,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
+import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
@@ -57,7 +58,9 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
   const decls = [bindingDecl(0, 'x', p.dtype, 'read'), bindingDecl(1, 'out', p.dtype, 'read_write')];
   const what = `${p.exclusive ? 'exclusive' : 'inclusive'}${p.reverse ? ' reversed' : ''} cumsum of ${lines} lines of ${length}`;
 
-  if (length <= LONG_SCAN) {
+  // Without workgroup storage for the chunk totals, a long line is walked by one invocation too (slower, as exact).
+  const chunkTotalsFit = workgroupVariableBytes(4 * WORKGROUP_SIZE) <= p.limits.maxComputeWorkgroupStorageSize;
+  if (length <= LONG_SCAN || !chunkTotalsFit) {
     const kernel = perElementKernel({
       name: p.name,
       header: [...p.header, `${what}, one invocation per line`],

@@ -6,6 +6,11 @@
 
 import type { Plan } from '../compiler/plan-format.js';
 
+/** Binding declarations for `count` buffers: the plan checker matches them against a kernel's bindings. */
+function declare(count: number): string {
+  return Array.from({ length: count }, (_, b) => `@group(0) @binding(${b}) var<storage, read_write> b${b}: array<f32>;`).join('\n');
+}
+
 export function scalePlan(): Plan {
   return {
     format: 'kiln-plan',
@@ -20,8 +25,8 @@ export function scalePlan(): Plan {
       { id: 5, name: 'step', role: 'state', dtype: 'i32', shape: [], bytes: 4 },
     ],
     kernels: [
-      { name: 'init_1_w', wgsl: '// w = 1', bindings: [1], workgroups: [1, 1, 1], nodes: [1], ops: ['param'] },
-      { name: 'k2_mul', wgsl: '// y = x * w * 0.5', bindings: [0, 1, 3, 2], workgroups: [1, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
+      { name: 'init_1_w', wgsl: `// w = 1\n${declare(1)}`, bindings: [1], workgroups: [1, 1, 1], nodes: [1], ops: ['param'] },
+      { name: 'k2_mul', wgsl: `// y = x * w * 0.5\n${declare(4)}`, bindings: [0, 1, 3, 2], workgroups: [1, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
     ],
     entries: {
       init: { inputs: {}, outputs: {}, dispatches: [0], copies: [] },

@@ -15,6 +15,7 @@ import type { Shape } from '../shape.js';
 import { describeNode, lowerNode, splatValue } from './lower.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
+import { IS_INF_HELPER } from '../../shaders/reduce.js';
 import {
   WORKGROUP_SIZE,
   bindingDecl,
@@ -323,7 +324,10 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
         body.push(`var ${acc} = ${x('0u')};`, ...loop([`${acc} = ${node.op}(${acc}, ${x('c')});`]), `let v${id}: ${type} = ${acc};`);
       } else {
         body.push(`var ${acc}_max = ${x('0u')};`, ...loop([`${acc}_max = max(${acc}_max, ${x('c')});`]));
-        body.push(`var ${acc} = 0.0f;`, ...loop([`${acc} += exp(${x('c')} - ${acc}_max);`]), `let v${id}: f32 = ${acc}_max + log(${acc});`);
+        // A max of ±∞ is the answer itself (a row of −∞ would otherwise give −∞ − −∞ = NaN).
+        body.push(`var ${acc} = 0.0f;`, ...loop([`${acc} += exp(${x('c')} - ${acc}_max);`]));
+        body.push(`let v${id}: f32 = select(${acc}_max + log(${acc}), ${acc}_max, kiln_is_inf(${acc}_max));`);
+        helpers.push(IS_INF_HELPER);
       }
     }
   }

@@ -12,6 +12,7 @@
 
 import { ArgumentError } from '../errors.js';
 import type { KernelLimits } from './wgsl.js';
+import { maxWorkgroupWidth } from './wgsl.js';
 
 /**
  * One way of running a matmul: `rows` × `cols` outputs per invocation (cols in vec4s, so
@@ -161,9 +162,9 @@ export function adapterKey(info: { readonly vendor: string; readonly architectur
   return [info.vendor, info.architecture, info.device ?? '', info.description].join(' | ');
 }
 
-/** Whether a variant fits the device: its workgroup within the invocation limit. */
-export function variantFits(v: MatmulVariant, limits: Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup'>): boolean {
-  return v.workgroupSize <= limits.maxComputeInvocationsPerWorkgroup;
+/** Whether a variant fits the device: its (1-D) workgroup within the invocation and width limits. */
+export function variantFits(v: MatmulVariant, limits: Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): boolean {
+  return v.workgroupSize <= maxWorkgroupWidth(limits);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import type { DType } from '../dtype.js';
+import { DeviceLimitError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
 
@@ -74,9 +75,9 @@ export function bindingDecl(index: number, name: string, dtype: DType, access: '
   return `@group(0) @binding(${index}) var<storage, ${access}> ${name}: array<${storageType(dtype)}>;`;
 }
 
-/** The header comment every kernel starts with: which ops and graph nodes it implements. */
+/** The header comment every kernel starts with (the ops and nodes it implements); every kind of line break is flattened, so no text ends the comment early. */
 export function kernelHeader(name: string, lines: readonly string[]): string {
-  return [`// kiln kernel ${name}`, ...lines.map((line) => `//   ${line.replace(/[\r\n]/g, ' ')}`)].join('\n');
+  return [`// kiln kernel ${name}`, ...lines.map((line) => `//   ${line.replace(/[\r\n\v\f\u0085\u2028\u2029]/g, ' ')}`)].join('\n');
 }
 
 /**
@@ -111,6 +112,9 @@ export interface KernelLimits {
   readonly maxComputeWorkgroupsPerDimension: number;
   readonly maxStorageBuffersPerShaderStage: number;
   readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupSizeX: number;
+  readonly maxComputeWorkgroupSizeY: number;
+  readonly maxComputeWorkgroupSizeZ: number;
   readonly maxComputeWorkgroupStorageSize: number;
   readonly maxStorageBufferBindingSize: number;
   readonly maxBufferSize: number;
@@ -121,6 +125,9 @@ export const DEFAULT_LIMITS: KernelLimits = {
   maxComputeWorkgroupsPerDimension: 65535,
   maxStorageBuffersPerShaderStage: 8,
   maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64,
   maxComputeWorkgroupStorageSize: 16384,
   maxStorageBufferBindingSize: 134217728,
   maxBufferSize: 268435456,
@@ -141,6 +148,11 @@ export function kernelLimits(given: Partial<KernelLimits> | GPUSupportedLimits |
 
 export const WORKGROUP_SIZE = 64;
 
+/** The most invocations a 1-D workgroup (`@workgroup_size(n)`) may have on a device with `limits`. */
+export function maxWorkgroupWidth(limits: Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): number {
+  return Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+}
+
 /** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */
 export interface Grid {
   readonly workgroups: readonly [number, number, number];
@@ -156,7 +168,10 @@ export function grid(invocations: number, limits: KernelLimits, index = 'i'): Gr
   const x = Math.min(groups, max);
   const y = Math.ceil(groups / x);
   if (y > max) {
-    throw new RangeError(`grid: ${invocations} invocations need more than ${max}² workgroups`);
+    throw new DeviceLimitError(
+      `${invocations} invocations need ${groups} workgroups of ${WORKGROUP_SIZE}, more than the ${max} × ${max} a 2-D dispatch reaches ` +
+        `under this device's maxComputeWorkgroupsPerDimension of ${max}. Fix: use smaller tensors (a smaller batch), or compile for the device's own limits (compile(graph, {limits: device.limits})).`,
+    );
   }
   return {
     workgroups: [x, y, 1],

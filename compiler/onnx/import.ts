@@ -247,6 +247,8 @@ class Importer {
       known: (name) => this.slot(name).known,
     };
     const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup));
+    // Folding evaluates on the host: sizes that came from the file are bounded before anything is allocated.
+    for (const node of scratch.nodes) checkDims(`${opType} node '${nodeName}' (opset ${opset}): folding %${node.id} (${node.op}) at import`, node.shape);
     const tensors = results.filter(isTensor);
     const values = evaluate(tensors);
     return results.map((r) => (isTensor(r) ? knownFromHost(values[tensors.indexOf(r)]!) : r));

@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor.js';
 import type { NodeContext } from './handler.js';
 import { registerHandlers } from './handler.js';
 import type { KnownValue } from './tensor-proto.js';
-import { requireDType } from './tensor-proto.js';
+import { checkDims, requireDType } from './tensor-proto.js';
 
 /** An axis counted from the end when negative, checked against the rank. */
 export function axisOf(n: NodeContext, axis: number, rank: number): number {
@@ -186,7 +186,9 @@ function constantHandler(n: NodeContext): KnownValue {
 
 function range(n: NodeContext): KnownValue {
   const [start, limit, delta] = [0, 1, 2].map((i) => n.optionalScalar(i, ['start', 'limit', 'delta'][i]!)!);
+  if (delta === 0 || !Number.isFinite(delta!)) throw n.invalid(`delta is ${delta}; a range needs a finite, non-zero step`);
   const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
+  checkDims(n.describe('the output'), [count]);
   const dtype = n.known(0)!.dtype;
   return known(dtype, [count], Array.from({ length: count }, (_, i) => (dtype === 'f32' ? Math.fround(start! + i * delta!) : start! + i * delta!)));
 }
@@ -231,6 +233,8 @@ registerHandlers({
     attributes: ['value'],
     convert: (n) => {
       const shape = n.optionalInts(0, 'shape') ?? [];
+      // The shape comes from the file: bound it before allocating the values.
+      checkDims(n.describe('the output'), shape);
       const fill = n.tensor('value') ?? known('f32', [1], [0]);
       return known(fill.dtype, shape, new Float64Array(product(shape)).fill(fill.data[0]!));
     },
@@ -241,6 +245,7 @@ registerHandlers({
     convert: (n) => {
       const x = n.input(0);
       const [rows, cols] = x.shape as [number, number];
+      checkDims(n.describe('the output'), [rows, cols]);
       const diagonal = n.int('k', 0);
       const values = Array.from({ length: rows * cols }, (_, i) => (i % cols) - Math.floor(i / cols) === diagonal ? 1 : 0);
       const type = n.int('dtype');

@@ -14,7 +14,8 @@ import { requireTensor } from './lift.js';
 /**
  * Looks up rows of an embedding `table` [vocab, ...dims] at i32 token `ids` of any shape,
  * giving [...ids.shape, ...dims]. Its gradient adds each position's cotangent into the
- * row it read (repeated ids accumulate). An id outside [-vocab, vocab) reads zeros, as gather.
+ * row it read (repeated ids accumulate). An id outside [-vocab, vocab) reads zeros, as
+ * gather (a session run with `checkFeeds: true` rejects such an id fed as an input).
  */
 export function embedding(table: Tensor, ids: Tensor): Tensor {
   requireTensor('embedding', table, 'table');
@@ -27,6 +28,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     const fix = "declare the ids input with dtype 'i32', or .cast('i32')";
     throw opError(DTypeError, 'embedding', operands, `ids must be i32 token indices, got ${ids.dtype}`, fix);
   }
+  const vocab = table.shape[0]!;
+  if (vocab > 0) ids.graph.declareRange(ids, -vocab, vocab - 1, `token ids of embedding over a vocabulary of ${vocab}`);
   return gather(table, ids, 0);
 }
 

@@ -239,8 +239,9 @@ function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
  * −logSoftmax(logits)[label] per example, then reduced (default: mean). Stable and
  * accurate for large logits; its gradient is softmax − oneHot. The label's entry is
  * picked with a bool one-hot mask and `where`, so a masked class with logit −∞ costs
- * nothing unless it is the label. A label outside [0, C) picks nothing: its loss is 0
- * (a checked mode that rejects such labels comes with the runtime).
+ * nothing unless it is the label. A label outside [0, C) picks nothing: its loss is 0;
+ * the labels' range is declared on the graph, so a session run with `checkFeeds: true`
+ * rejects such a label instead.
  */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: LossOptions = {}): Tensor {
   requireTensor('softmaxCrossEntropy', logits, 'logits');
@@ -272,6 +273,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: Los
     );
   }
   const classes = logits.shape[logits.rank - 1]!;
+  if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
   const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
   return reduceLoss(neg(sum(picked, -1)), reduction);
 }

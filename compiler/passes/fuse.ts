@@ -325,13 +325,13 @@ function fuseRows(
   consumers: ReadonlyMap<number, readonly number[]>,
   fits: (members: ReadonlySet<number>) => boolean,
 ): void {
-  // A seed and the [rows, length] it works over.
-  const seeds: { id: number; shape: readonly number[] }[] = [];
+  // A seed, the [rows, length] it works over, and whether it is a reduction (not a softmax).
+  const seeds: { id: number; shape: readonly number[]; reduction?: boolean }[] = [];
   for (const id of groupOf.keys()) {
     const node = graph.node(id);
     if ((node.op === 'softmax' || node.op === 'logSoftmax') && node.shape.length === 2) seeds.push({ id, shape: node.shape });
     const input = node.inputs.length === 1 ? graph.node(node.inputs[0]!) : undefined;
-    if (ROW_REDUCTIONS.has(node.op) && input?.shape.length === 2 && reducesRows(node)) seeds.push({ id, shape: input.shape });
+    if (ROW_REDUCTIONS.has(node.op) && input?.shape.length === 2 && reducesRows(node)) seeds.push({ id, shape: input.shape, reduction: true });
   }
   for (const seed of seeds) {
     const [rows, length] = seed.shape as [number, number];
@@ -343,8 +343,10 @@ function fuseRows(
       !g.columnSums && [...g.members, ...(g.prologue?.nodes ?? [])].every((id) => isRowWise(graph.node(id), rows, length));
     if (!rowWise(start)) continue;
     const region: Building = { kind: 'row', members: new Set([...start.members, ...(start.prologue?.nodes ?? [])]), shape: [rows, length] };
+    const before = new Map<number, Building>();
     const absorb = (g: Building): void => {
       for (const id of [...g.members, ...(g.prologue?.nodes ?? [])]) {
+        before.set(id, groupOf.get(id)!);
         region.members.add(id);
         groupOf.set(id, region);
       }
@@ -367,7 +369,25 @@ function fuseRows(
         grew = true;
       }
     }
+    // A row kernel pays off when it walks the row again after reducing it (a softmax by
+    // hand, a norm's scaling, a variance after a mean); a reduction with only work before
+    // and after it keeps its reduction kernel (input fusion, trees for long rows).
+    if (seed.reduction && !revisitsRows(graph, region.members, rows, length)) for (const [id, g] of before) groupOf.set(id, g);
   }
+}
+
+/** Whether some full-row member of the region depends on a reduction of the region. */
+function revisitsRows(graph: Graph, members: ReadonlySet<number>, rows: number, length: number): boolean {
+  const afterReduction = new Set<number>();
+  for (const id of [...members].sort((a, b) => a - b)) {
+    const node = graph.node(id);
+    const reduces = ROW_REDUCTIONS.has(node.op) || node.op === 'softmax' || node.op === 'logSoftmax';
+    if (!reduces && !node.inputs.some((input) => afterReduction.has(input))) continue;
+    const full = node.shape.length === 2 && node.shape[0] === rows && node.shape[1] === length;
+    if (!reduces && full) return true;
+    afterReduction.add(id);
+  }
+  return false;
 }
 
 /**

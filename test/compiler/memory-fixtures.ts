@@ -11,7 +11,7 @@ export type BufferRow = readonly [string, BufferRole, number];
 export interface KernelRow {
   readonly bindings: readonly number[];
   readonly elementwise?: boolean;
-  /** Default: a comment (no declarations, so it cannot be folded in place). */
+  /** Default: a comment and read-only declarations of the bindings (which the plan check matches; no output, so it cannot be folded in place). */
   readonly wgsl?: string;
 }
 
@@ -35,7 +35,7 @@ export function handPlan(buffers: readonly BufferRow[], kernels: readonly Kernel
     kernels: kernels.map(
       (k, i): PlanKernel => ({
         name: `k${i}`,
-        wgsl: k.wgsl ?? `// k${i}`,
+        wgsl: k.wgsl ?? [`// k${i}`, ...k.bindings.map((_, b) => `@group(0) @binding(${b}) var<storage, read> b${b}: array<f32>;`)].join('\n'),
         bindings: [...k.bindings],
         workgroups: [1, 1, 1],
         nodes: [],

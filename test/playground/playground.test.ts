@@ -236,6 +236,33 @@ describe('the playground', function () {
       expect(errorsIn(log)).to.deep.equal([]);
     });
 
+    it('renders hostile names as text: no markup in a graph, input, param or output name runs (issue 10)', async () => {
+      const code = [
+        'const { Graph, trainingProgram, sgd } = kiln;',
+        `const g = new Graph('<img src=x onerror="window.kilnInjected=1">');`,
+        `const xName = '<img src=x onerror="window.kilnInjected=2">';`,
+        `const x = g.input(xName, [4, 3]);`,
+        `const w = g.param('x*/@compute @group(0)\\n<script>window.kilnInjected=3</script>', [3, 2], { init: 'glorotUniform' });`,
+        'const y = x.matmul(w);',
+        `g.output('<b onmouseover="window.kilnInjected=4">y</b>', y);`,
+        `const target = g.input('target\\u2028<i>', [4, 2]);`,
+        'const model = trainingProgram(g, { loss: y.mse(target), optimizer: sgd({ lr: 0.1 }) });',
+        `return { model, feeds: () => ({ [xName]: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'target\\u2028<i>': [1, 0, 0, 1, 1, 0, 0, 1] }) };`,
+      ].join('\n');
+      await open(linkTo(server, code));
+      await waitUntilReady(page);
+      await trainSteps(page, 2);
+      await page.click('#forward-button');
+      await page.waitForSelector('#outputs table');
+      expect(await page.evaluate('window.kilnInjected')).to.equal(undefined);
+      expect(await page.$$eval('img[src="x"], b[onmouseover], i', (nodes) => nodes.length)).to.equal(0);
+      expect(await page.$$eval('script', (nodes) => nodes.filter((node) => node.textContent!.includes('kilnInjected')).length)).to.equal(0);
+      expect(await page.$eval('#ssa-root', (node) => node.textContent)).to.contain('<img src=x onerror=');
+      expect(await page.$eval('#outputs', (node) => node.textContent)).to.contain('<b onmouseover="window.kilnInjected=4">y</b>');
+      expect(await page.$eval('#wgsl-code', (node) => node.textContent)).not.to.contain('<script>');
+      expect(errorsIn(log)).to.deep.equal([]);
+    });
+
     it('marks the line of a syntax error, found by the editor’s parser', async () => {
       await open(linkTo(server, `const g = new kiln.Graph('g');\nconst = 3;\nreturn g;\n`));
       await page.waitForSelector('#error-box:not([hidden])');

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +13,17 @@ interface Reply {
   body: string;
 }
 
+const isolation = (headers: IncomingHttpHeaders): Record<string, string | undefined> => ({
+  coop: headers['cross-origin-opener-policy'] as string | undefined,
+  coep: headers['cross-origin-embedder-policy'] as string | undefined,
+});
+
 /** A raw request: the path goes out byte for byte, unlike fetch, which would normalize `..`. */
-function get(server: StaticServer, path: string, method = 'GET'): Promise<Reply> {
+function get(server: StaticServer, path: string, method = 'GET', onHeaders?: (headers: IncomingHttpHeaders) => void): Promise<Reply> {
   const { port } = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      onHeaders?.(res.headers);
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -108,6 +115,26 @@ describe('scripts/static-server', () => {
     const reply = await get(server, '/escape.txt');
     expect(reply.status).to.equal(404);
     expect(reply.body).not.to.contain('SECRET');
+  });
+
+  it('sends no cross-origin isolation headers unless asked', async () => {
+    let headers: IncomingHttpHeaders = {};
+    await get(server, '/bundle.js', 'GET', (h) => (headers = h));
+    expect(isolation(headers)).to.deep.equal({ coop: undefined, coep: undefined });
+  });
+
+  it('makes its pages cross-origin isolated when asked: COOP and COEP on every response', async () => {
+    const isolated = await startStaticServer({ crossOriginIsolated: true, files: { '/index.html': '<p>isolated</p>' }, mounts: { '/': join(dir, 'site') } });
+    try {
+      for (const [path, status] of [['/index.html', 200], ['/app.js', 200], ['/missing.js', 404]] as const) {
+        let headers: IncomingHttpHeaders = {};
+        const reply = await get(isolated, path, 'GET', (h) => (headers = h));
+        expect(reply.status, path).to.equal(status);
+        expect(isolation(headers), path).to.deep.equal({ coop: 'same-origin', coep: 'require-corp' });
+      }
+    } finally {
+      await isolated.close();
+    }
   });
 
   describe('requestPath', () => {

@@ -1,0 +1,106 @@
+/**
+ * What a kernel asks of a device, read from the kernel itself (its WGSL, bindings and
+ * dispatch size), and which of the device's limits it exceeds. `compile` checks every
+ * kernel it emits with it, and `checkPlanFitsDevice` every kernel of a plan before a
+ * session runs it: reading the WGSL rather than trusting a recorded figure also catches
+ * a hand-edited plan. Workgroup storage is counted as WebGPU counts it: each
+ * `var<workgroup>` rounded up to 16 bytes.
+ */
+
+import type { KernelLimits } from './wgsl.js';
+import { DEFAULT_LIMITS } from './wgsl.js';
+
+/** The device resources one kernel uses. */
+export interface KernelResources {
+  /** `@workgroup_size(x, y, z)`; undefined if the WGSL does not spell it with integer literals. */
+  readonly workgroupSize?: readonly [number, number, number];
+  /** Bytes of workgroup memory; undefined if a variable's type is not one this module can size. */
+  readonly workgroupStorageBytes?: number;
+}
+
+/** A limit a kernel exceeds: which, what the kernel needs, and the problem in words. */
+export interface LimitProblem {
+  readonly limit: keyof KernelLimits;
+  readonly needs: number;
+  /** e.g. `binds 9 storage buffers, over this device's maxStorageBuffersPerShaderStage of 8`. */
+  readonly problem: string;
+}
+
+/** Bytes a workgroup variable of `bytes` counts for against maxComputeWorkgroupStorageSize. */
+export function workgroupVariableBytes(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+const roundUp = (multiple: number, x: number): number => Math.ceil(x / multiple) * multiple;
+const SCALAR_BYTES: Readonly<Record<string, number>> = { f32: 4, i32: 4, u32: 4, bool: 4, f16: 2 };
+const VECTOR_SUFFIX: Readonly<Record<string, string>> = { f: 'f32', i: 'i32', u: 'u32', h: 'f16' };
+
+/** Size and alignment of a WGSL type (WGSL's memory layout rules), or undefined for types it cannot size here (structs). */
+function layoutOf(type: string): { size: number; align: number } | undefined {
+  const t = type.replace(/\s+/g, '');
+  const scalar = SCALAR_BYTES[t];
+  if (scalar !== undefined) return { size: scalar, align: scalar };
+  const atomic = /^atomic<(\w+)>$/.exec(t);
+  if (atomic) return layoutOf(atomic[1]!);
+  const vector = /^vec([234])(?:<(\w+)>|([fiuh]))$/.exec(t);
+  if (vector) {
+    const lanes = Number(vector[1]);
+    const element = layoutOf(vector[2] ?? VECTOR_SUFFIX[vector[3]!]!);
+    if (!element) return undefined;
+    return { size: lanes * element.size, align: (lanes === 3 ? 4 : lanes) * element.size };
+  }
+  const array = /^array<(.+),(\d+)[ui]?>$/.exec(t);
+  if (array) {
+    const element = layoutOf(array[1]!);
+    if (!element) return undefined;
+    return { size: Number(array[2]) * roundUp(element.align, element.size), align: element.align };
+  }
+  return undefined;
+}
+
+/** Reads a kernel's workgroup size and workgroup memory from its WGSL. */
+export function kernelResources(wgsl: string): KernelResources {
+  // Comments could spell a declaration that is not there (a hand-edited plan's, say).
+  const code = wgsl.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '');
+  const dims = (/@\s*workgroup_size\s*\(([^)]*)\)/.exec(code)?.[1] ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
+  // Only integer literals can be read here (an override constant is known to the pipeline alone).
+  const literal = dims.length >= 1 && dims.length <= 3 && dims.every((d) => /^\d+[ui]?$/.test(d));
+  const workgroupSize = literal ? ([0, 1, 2].map((axis) => parseInt(dims[axis] ?? '1', 10)) as [number, number, number]) : undefined;
+  let workgroupStorageBytes: number | undefined = 0;
+  for (const match of code.matchAll(/\bvar\s*<\s*workgroup\s*>\s*\w+\s*:\s*([^;=]+);/g)) {
+    const layout = layoutOf(match[1]!);
+    workgroupStorageBytes = layout && workgroupStorageBytes !== undefined ? workgroupStorageBytes + workgroupVariableBytes(layout.size) : undefined;
+  }
+  return { ...(workgroupSize ? { workgroupSize } : {}), ...(workgroupStorageBytes !== undefined ? { workgroupStorageBytes } : {}) };
+}
+
+/** Every limit of `limits` the kernel exceeds (none: it fits). */
+export function kernelLimitProblems(
+  kernel: { readonly wgsl: string; readonly bindings: readonly unknown[]; readonly workgroups: readonly number[] },
+  limits: KernelLimits,
+): LimitProblem[] {
+  const problems: LimitProblem[] = [];
+  const over = (limit: keyof KernelLimits, needs: number, what: string): void => {
+    if (needs > limits[limit]) problems.push({ limit, needs, problem: `${what}, over this device's ${limit} of ${limits[limit]}` });
+  };
+  over('maxStorageBuffersPerShaderStage', kernel.bindings.length, `binds ${kernel.bindings.length} storage buffers`);
+  over('maxComputeWorkgroupsPerDimension', Math.max(...kernel.workgroups), `dispatches [${kernel.workgroups.join(', ')}] workgroups`);
+  const { workgroupSize, workgroupStorageBytes } = kernelResources(kernel.wgsl);
+  if (workgroupSize) {
+    const [x, y, z] = workgroupSize;
+    const spelled = `@workgroup_size(${workgroupSize.join(', ')})`;
+    over('maxComputeInvocationsPerWorkgroup', x * y * z, `runs ${x * y * z} invocations per workgroup (${spelled})`);
+    over('maxComputeWorkgroupSizeX', x, `runs workgroups ${x} invocations wide (${spelled})`);
+    over('maxComputeWorkgroupSizeY', y, `runs workgroups ${y} invocations high (${spelled})`);
+    over('maxComputeWorkgroupSizeZ', z, `runs workgroups ${z} invocations deep (${spelled})`);
+  }
+  if (workgroupStorageBytes !== undefined) over('maxComputeWorkgroupStorageSize', workgroupStorageBytes, `uses ${workgroupStorageBytes} bytes of workgroup storage`);
+  return problems;
+}
+
+/** The fix for a kernel that exceeds `problem`'s limit as compiled: what WebGPU guarantees, and where to get the device's own limits. */
+export function limitFix(problem: LimitProblem): string {
+  const guaranteed = DEFAULT_LIMITS[problem.limit];
+  const floor = problem.needs <= guaranteed ? `every WebGPU device allows ${guaranteed}, so compile with the device's own limits (compile(graph, {limits: device.limits}))` : 'use a device with a larger limit';
+  return `this kernel cannot be split to fit; ${floor}`;
+}
