@@ -7,15 +7,29 @@
 import { KernelError } from '../compiler/errors.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
 
-/** Pipelines in kernel order; kernels with the same WGSL share one. */
+/**
+ * Pipelines already made on a device, by WGSL: a second session of a plan (a rebuilt
+ * session, another batch size sharing kernels, a test) reuses them instead of compiling
+ * the same shaders again. Weakly keyed, so a lost or dropped device takes its cache along.
+ */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+/** Pipelines in kernel order; kernels with the same WGSL share one (per device). */
 export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUComputePipeline[]> {
-  const byWgsl = new Map<string, Promise<GPUComputePipeline>>();
+  let byWgsl = pipelineCache.get(device);
+  if (!byWgsl) {
+    byWgsl = new Map();
+    pipelineCache.set(device, byWgsl);
+  }
+  const cache = byWgsl;
   return Promise.all(
     kernels.map((kernel) => {
-      let pipeline = byWgsl.get(kernel.wgsl);
+      let pipeline = cache.get(kernel.wgsl);
       if (!pipeline) {
         pipeline = compileKernel(device, kernel);
-        byWgsl.set(kernel.wgsl, pipeline);
+        cache.set(kernel.wgsl, pipeline);
+        // A shader that failed is not kept: the error is reported to each caller that makes it.
+        pipeline.catch(() => cache.delete(kernel.wgsl));
       }
       return pipeline;
     }),
