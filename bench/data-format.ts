@@ -4,6 +4,7 @@
  */
 
 import type { WorkloadId } from './workloads.js';
+import { LENET } from './workloads.js';
 
 export interface MlpBatch {
   /** [MLP_BATCH, 784] pixels in [0, 1]. */
@@ -12,13 +13,38 @@ export interface MlpBatch {
   readonly labels: Int32Array;
 }
 
+/** The models whose initial weights the systems share. */
+export type ModelName = 'mlp' | 'lenet' | 'block';
+
 export interface BenchData {
-  /** The seed MLP's weights and biases by kiln's names (`fc1.w` [784,128], `fc1.b` [128], ...). */
-  readonly mlpParams: Readonly<Record<string, Float32Array>>;
+  /**
+   * Each model's weights and biases by kiln's names and in kiln's layouts: `fc1.w` [in, out],
+   * `fc1.b` [out], LeNet's `conv1.w` [out, in, 5, 5] and `conv1.b` [out, 1, 1], the block's
+   * `q.w`, `norm1.gamma`, ... Peers with other layouts transpose them when they build.
+   */
+  readonly params: Readonly<Record<ModelName, Readonly<Record<string, Float32Array>>>>;
   /** Training step i (and inference run i) uses batch i mod the count. */
   readonly batches: readonly MlpBatch[];
+  /** The transformer block's inputs, [batch·context, width] each; step i uses input i mod the count. */
+  readonly blockInputs: readonly Float32Array[];
   /** Row-major operands a [m,k] and b [k,n] of each matmul workload. */
   readonly matmuls: Readonly<Partial<Record<WorkloadId, { readonly a: Float32Array; readonly b: Float32Array }>>>;
+}
+
+/**
+ * LeNet's batch for step i: the MLP's batches halved, so step i takes half i mod twice the
+ * count (views, no copies). Images are [LENET.batch, 784], i.e. [64, 1, 28, 28] (NCHW) and
+ * equally [64, 28, 28, 1] (NHWC): with one channel the two layouts are the same bytes.
+ */
+export function lenetBatch(data: BenchData, step: number): MlpBatch {
+  const half = step % (2 * data.batches.length);
+  const batch = data.batches[half >> 1]!;
+  const offset = (half & 1) * LENET.batch;
+  const pixels = batch.images.length / batch.labels.length;
+  return {
+    images: batch.images.subarray(offset * pixels, (offset + LENET.batch) * pixels),
+    labels: batch.labels.subarray(offset, offset + LENET.batch),
+  };
 }
 
 /** Where each array lies in the binary file. */
@@ -29,10 +55,11 @@ interface ArrayEntry {
   readonly length: number;
 }
 
-/** The arrays of `data` with flat keys (`mlp/fc1.w`, `batch/3/images`, `matmul/matmul-512/a`). */
+/** The arrays of `data` with flat keys (`params/mlp/fc1.w`, `batch/3/images`, `block-input/0`, `matmul/matmul-512/a`). */
 function flatArrays(data: BenchData): [string, Float32Array | Int32Array][] {
   return [
-    ...Object.entries(data.mlpParams).map(([name, values]): [string, Float32Array] => [`mlp/${name}`, values]),
+    ...Object.entries(data.params).flatMap(([model, params]) => Object.entries(params).map(([name, values]): [string, Float32Array] => [`params/${model}/${name}`, values])),
+    ...data.blockInputs.map((values, i): [string, Float32Array] => [`block-input/${i}`, values]),
     ...data.batches.flatMap((batch, i): [string, Float32Array | Int32Array][] => [
       [`batch/${i}/images`, batch.images],
       [`batch/${i}/labels`, batch.labels],
@@ -65,15 +92,17 @@ export function decodeBenchData(index: string, buffer: ArrayBuffer): BenchData {
     arrays.set(entry.key, entry.dtype === 'i32' ? new Int32Array(buffer, entry.offset, entry.length) : new Float32Array(buffer, entry.offset, entry.length));
   }
   const take = <T extends Float32Array | Int32Array>(key: string): T => arrays.get(key) as T;
-  const mlpParams: Record<string, Float32Array> = {};
+  const params: Record<ModelName, Record<string, Float32Array>> = { mlp: {}, lenet: {}, block: {} };
   const matmuls: Partial<Record<WorkloadId, { a: Float32Array; b: Float32Array }>> = {};
+  const blockInputs: Float32Array[] = [];
   let batchCount = 0;
   for (const key of arrays.keys()) {
     const [kind, name, part] = key.split('/');
-    if (kind === 'mlp') mlpParams[name!] = take(key);
+    if (kind === 'params') params[name as ModelName][part!] = take(key);
+    else if (kind === 'block-input') blockInputs[Number(name)] = take(key);
     else if (kind === 'batch') batchCount = Math.max(batchCount, Number(name) + 1);
     else if (kind === 'matmul' && part === 'a') matmuls[name as WorkloadId] = { a: take(key), b: take(`matmul/${name}/b`) };
   }
   const batches = Array.from({ length: batchCount }, (_, i) => ({ images: take<Float32Array>(`batch/${i}/images`), labels: take<Int32Array>(`batch/${i}/labels`) }));
-  return { mlpParams, batches, matmuls };
+  return { params, batches, blockInputs, matmuls };
 }

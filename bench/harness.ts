@@ -19,6 +19,8 @@ export interface BenchSettings {
   readonly warmup: number;
   readonly iterations: number;
   readonly workloads: readonly WorkloadId[];
+  /** A `--quick` smoke run: systems a workload marks slow are left out of it. */
+  readonly quick?: boolean;
 }
 
 export interface Range {
@@ -28,7 +30,8 @@ export interface Range {
 
 export interface SystemResult {
   readonly system: string;
-  readonly status: 'measured' | 'failed' | 'unsupported';
+  /** `skipped`: left out of a `--quick` run (Workload.slowSystems). */
+  readonly status: 'measured' | 'failed' | 'unsupported' | 'skipped';
   readonly reason?: string;
   /** Building the workload (graph or model, compilation, weights upload) and its first step, read back. */
   readonly firstResultMs?: number;
@@ -52,6 +55,11 @@ export interface SystemResult {
 export interface WorkloadResult {
   readonly id: WorkloadId;
   readonly label: string;
+  /** Warm-up and timed rounds this workload ran: the run's settings, or fewer (Workload.iterationCap). */
+  readonly warmup: number;
+  readonly iterations: number;
+  /** Why it ran fewer rounds than the run's settings. */
+  readonly capped?: string;
   readonly flops?: number;
   /** The system the others' values are compared with (kiln when it ran). */
   readonly reference?: string;
@@ -64,6 +72,8 @@ export interface SystemInfo {
   readonly processor?: 'gpu' | 'cpu';
   readonly packages?: readonly string[];
   readonly gpuBytes?: BenchSystem['gpuBytes'];
+  /** Its WebAssembly threads, where it has WebAssembly code (BenchSystem.threads). */
+  readonly threads?: string;
   /** Why it could not run at all (its library failed to load or start). */
   readonly loadError?: string;
 }
@@ -78,6 +88,11 @@ export interface AdapterInfo {
 export interface HarnessOutput {
   readonly adapter: AdapterInfo | { readonly error: string };
   readonly countersInstalled: boolean;
+  /**
+   * Whether the page was cross-origin isolated (SharedArrayBuffer, hence WebAssembly
+   * threads, available); absent in Node, which has no such notion.
+   */
+  readonly crossOriginIsolated?: boolean;
   readonly systems: readonly SystemInfo[];
   readonly workloads: readonly WorkloadResult[];
 }
@@ -143,12 +158,20 @@ async function iterate(runner: Runner, workload: Workload, iteration: number, ti
 }
 
 async function runWorkload(workload: Workload, systems: readonly BenchSystem[], data: BenchData, settings: BenchSettings, log: Log): Promise<WorkloadResult> {
-  const unsupported: SystemResult[] = [];
+  /** Systems that do not run this workload (unsupported, or skipped in --quick), with why. */
+  const notRun: SystemResult[] = [];
   const runners: Runner[] = [];
   for (const system of systems) {
+    const slow = workload.slowSystems?.[system.id];
+    if (settings.quick && slow !== undefined) {
+      notRun.push({ system: system.id, status: 'skipped', reason: `left out of --quick runs: ${slow}` });
+      log(`  ${workload.id} ${system.id}: skipped in --quick (${slow})`);
+      continue;
+    }
     const factory = system.workloads[workload.id];
     if (!factory) {
-      unsupported.push({ system: system.id, status: 'unsupported', reason: system.unsupported ?? 'not implemented for this system' });
+      const reason = typeof system.unsupported === 'string' ? system.unsupported : system.unsupported?.[workload.id];
+      notRun.push({ system: system.id, status: 'unsupported', reason: reason ?? 'not implemented for this system' });
       continue;
     }
     const runner: Runner = { system, times: [], dispatches: [], submits: [], compared: [] };
@@ -165,11 +188,15 @@ async function runWorkload(workload: Workload, systems: readonly BenchSystem[], 
       log(`  ${workload.id} ${system.id}: failed: ${runner.failure}`);
     }
   }
-  for (let iteration = 1; iteration <= settings.warmup + settings.iterations; iteration++) {
+  const cap = workload.iterationCap;
+  const warmup = Math.min(settings.warmup, cap?.warmup ?? Infinity);
+  const iterations = Math.min(settings.iterations, cap?.iterations ?? Infinity);
+  const capped = cap && (warmup < settings.warmup || iterations < settings.iterations) ? { capped: cap.why } : {};
+  for (let iteration = 1; iteration <= warmup + iterations; iteration++) {
     for (const runner of runners) {
       if (runner.failure !== undefined) continue;
       try {
-        await iterate(runner, workload, iteration, iteration > settings.warmup);
+        await iterate(runner, workload, iteration, iteration > warmup);
       } catch (error) {
         runner.failure = `iteration ${iteration}: ${message(error)}`;
         log(`  ${workload.id} ${runner.system.id}: failed: ${runner.failure}`);
@@ -204,7 +231,7 @@ async function runWorkload(workload: Workload, systems: readonly BenchSystem[], 
       relativeDifference: relativeDifference(runner.compared, reference!.compared),
     };
   });
-  return { id: workload.id, label: workload.label, ...(workload.flops ? { flops: workload.flops } : {}), ...(reference ? { reference: reference.system.id } : {}), results: [...results, ...unsupported] };
+  return { id: workload.id, label: workload.label, warmup, iterations, ...capped, ...(workload.flops ? { flops: workload.flops } : {}), ...(reference ? { reference: reference.system.id } : {}), results: [...results, ...notRun] };
 }
 
 async function adapterInfo(): Promise<HarnessOutput['adapter']> {
@@ -238,5 +265,10 @@ export async function runHarness(entries: readonly SystemEntry[], data: BenchDat
     log(`${workload.label}`);
     workloads.push(await runWorkload(workload, systems, data, settings, log));
   }
-  return { adapter, countersInstalled: readGpuCounts() !== undefined, systems: infos, workloads };
+  const withThreads = infos.map((info) => {
+    const system = systems.find((s) => s.id === info.id);
+    return system?.threads ? { ...info, threads: system.threads() } : info;
+  });
+  const isolation = typeof crossOriginIsolated === 'boolean' ? { crossOriginIsolated } : {};
+  return { adapter, countersInstalled: readGpuCounts() !== undefined, ...isolation, systems: withThreads, workloads };
 }

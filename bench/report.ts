@@ -8,7 +8,7 @@ import type { AdapterInfo, BenchSettings, HarnessOutput, Range, SystemInfo, Syst
 import { AGREEMENT_TOLERANCE } from './workloads.js';
 
 export interface BenchResults {
-  readonly schema: 'kiln-bench/1';
+  readonly schema: 'kiln-bench/2';
   /** ISO time the run started. */
   readonly date: string;
   readonly mode: 'browser' | 'node';
@@ -27,12 +27,15 @@ export interface BenchResults {
   /** Installed versions of kiln and every peer package. */
   readonly versions: Readonly<Record<string, string>>;
   readonly countersInstalled: boolean;
+  /** Whether the benchmark page was cross-origin isolated (browser runs only). */
+  readonly crossOriginIsolated?: boolean;
   readonly systems: readonly SystemInfo[];
   readonly workloads: readonly WorkloadResult[];
-  readonly pending: readonly { readonly label: string; readonly reason: string }[];
 }
 
 const NOT_RUN = '—';
+/** A workload a system does not implement; the notes say why. */
+const NOT_MEASURED = 'not measured';
 
 export function formatMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toPrecision(3)} s`;
@@ -59,7 +62,8 @@ function cells(results: BenchResults, workload: WorkloadResult, measured: (resul
   return results.systems.map((system) => {
     const result = workload.results.find((r) => r.system === system.id);
     if (!result) return system.loadError ? 'did not start' : NOT_RUN;
-    if (result.status === 'unsupported') return NOT_RUN;
+    if (result.status === 'unsupported') return NOT_MEASURED;
+    if (result.status === 'skipped') return 'skipped (--quick)';
     if (result.status === 'failed') return 'failed';
     return measured(result);
   });
@@ -94,12 +98,15 @@ export function renderMarkdown(results: BenchResults): string {
       `- adapter: ${adapterLine(results.adapter)}; machine: ${env.cpus} × ${env.cpuModel}, ${env.platform}`,
       `- versions: ${Object.entries(results.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`,
       `- ${settings.iterations} timed iterations after ${settings.warmup} warm-up, systems interleaved; every iteration ends by reading its result back`,
+      ...results.workloads.filter((w) => w.capped).map((w) => `- ${w.label}: ${w.iterations} timed iterations after ${w.warmup} warm-up, because ${w.capped}`),
+      ...(results.crossOriginIsolated === undefined
+        ? []
+        : [`- page cross-origin isolated (COOP same-origin, COEP require-corp: SharedArrayBuffer, so WebAssembly threads): ${results.crossOriginIsolated ? 'yes' : 'no'}`]),
+      ...systems.filter((s) => s.threads).map((s) => `- ${s.label} threads: ${s.threads}`),
     ].join('\n'),
   ];
 
-  const timed = results.workloads.map((w) => [w.label, ...cells(results, w, timeCell(w))]);
-  const pending = results.pending.map((p) => [`${p.label}: ${p.reason}`, ...systems.map(() => 'pending')]);
-  sections.push('## Time per iteration: median (min–max)', table(header('workload'), [...timed, ...pending]));
+  sections.push('## Time per iteration: median (min–max)', table(header('workload'), results.workloads.map((w) => [w.label, ...cells(results, w, timeCell(w))])));
 
   sections.push(
     '## Dispatches / submits per iteration',
@@ -148,8 +155,14 @@ export function renderMarkdown(results: BenchResults): string {
   const notes = [
     ...systems.filter((s) => s.loadError).map((s) => `- ${s.label} did not start: ${s.loadError}`),
     ...systems.flatMap((system) => {
-      const skipped = results.workloads.flatMap((w) => w.results.filter((r) => r.system === system.id && r.status === 'unsupported').map((r) => ({ workload: w.label, reason: r.reason })));
-      return skipped.length ? [`- ${system.label}, not run on ${skipped.map((s) => s.workload).join('; ')}: ${skipped[0]!.reason}`] : [];
+      const skipped = results.workloads.flatMap((w) =>
+        w.results.filter((r) => r.system === system.id && (r.status === 'unsupported' || r.status === 'skipped')).map((r) => ({ workload: w.label, status: r.status, reason: r.reason ?? '' })),
+      );
+      const reasons = [...new Set(skipped.map((s) => s.reason))];
+      return reasons.map((reason) => {
+        const on = skipped.filter((s) => s.reason === reason);
+        return `- ${system.label}, ${on[0]!.status === 'skipped' ? 'skipped' : 'not measured'} on ${on.map((s) => s.workload).join('; ')}: ${reason}`;
+      });
     }),
     ...results.workloads.flatMap((w) =>
       w.results.filter((r) => r.status === 'failed').map((r) => `- ${w.label}, ${systems.find((s) => s.id === r.system)?.label ?? r.system} failed: ${r.reason}`),

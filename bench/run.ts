@@ -3,7 +3,7 @@
  * one headless Chromium session (WebGPU on the browser's adapter), every system on every
  * workload, interleaved. Writes `<out>/<date>.json` and `<out>/latest.md`.
  *
- *   npm run bench [-- --quick] [--node] [--systems kiln,tfjs-webgpu,...] [--out bench/results]
+ *   npm run bench [-- --quick] [--node] [--systems kiln,tfjs-webgpu,...] [--workloads lenet-train,...] [--not-isolated] [--out bench/results]
  *
  * `--node` runs the same harness in this process on Dawn (npm `webgpu`) instead, and
  * writes `<date>-node.json` and `latest-node.md`. `--quick` is the smoke test's mode: a
@@ -27,7 +27,7 @@ import type { BenchResults } from './report.js';
 import { renderMarkdown } from './report.js';
 import { runInNode } from './node.js';
 import { BROWSER_ASSETS, DEFAULT_SYSTEMS, SYSTEM_IDS } from './systems/index.js';
-import { PENDING_WORKLOADS, WORKLOADS } from './workloads.js';
+import { WORKLOADS } from './workloads.js';
 
 /** Packages whose installed versions the results carry. */
 const PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', '@jax-js/jax', 'onnxruntime-web', 'webgpu', 'puppeteer-core'];
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     node: { type: 'boolean', default: false },
     systems: { type: 'string', default: DEFAULT_SYSTEMS.join(',') },
+    workloads: { type: 'string' },
+    'not-isolated': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
   },
 });
@@ -48,9 +50,14 @@ const systems = args.systems.split(',').map((id) => id.trim());
 const unknown = systems.filter((id) => !SYSTEM_IDS.includes(id));
 if (unknown.length) throw new Error(`bench: unknown system(s) ${unknown.join(', ')}. Known: ${SYSTEM_IDS.join(', ')}.`);
 
-const settings: BenchSettings = args.quick
-  ? { warmup: 1, iterations: 3, workloads: WORKLOADS.filter((w) => !w.slow).map((w) => w.id) }
-  : { warmup: 3, iterations: 20, workloads: WORKLOADS.map((w) => w.id) };
+const workloadIds: readonly string[] = WORKLOADS.map((w) => w.id);
+const chosen = args.workloads?.split(',').map((id) => id.trim()) ?? WORKLOADS.filter((w) => !(args.quick && w.slow)).map((w) => w.id);
+const unknownWorkloads = chosen.filter((id) => !workloadIds.includes(id));
+if (unknownWorkloads.length) throw new Error(`bench: unknown workload(s) ${unknownWorkloads.join(', ')}. Known: ${workloadIds.join(', ')}.`);
+const settings: BenchSettings = {
+  ...(args.quick ? { warmup: 1, iterations: 3, quick: true } : { warmup: 3, iterations: 20 }),
+  workloads: WORKLOADS.map((w) => w.id).filter((id) => chosen.includes(id)),
+};
 
 const log = (line: string): void => console.log(line);
 
@@ -68,7 +75,10 @@ async function runInBrowser(data: BenchData): Promise<{ output: HarnessOutput; r
   const bundleDir = await mkdtemp(join(tmpdir(), 'kiln-bench-'));
   const chromium = await launchChromium();
   const encoded = encodeBenchData(data);
+  // Cross-origin isolated, so the WebAssembly peers may use threads: each gets its best configuration
+  // (`--not-isolated` turns it off, to see what threads change).
   const server = await startStaticServer({
+    crossOriginIsolated: !args['not-isolated'],
     files: { '/index.html': PAGE, '/data/index.json': encoded.index, '/data/arrays.bin': encoded.bytes },
     mounts: {
       '/': bundleDir,
@@ -114,7 +124,7 @@ log(`${args.node ? 'Node on Dawn' : 'headless Chromium'}: ${systems.join(', ')};
 const run: { output: HarnessOutput; runtime: string; userAgent?: string } = args.node ? await runInNode(systems, data, settings, log) : await runInBrowser(data);
 const cpu = cpus();
 const results: BenchResults = {
-  schema: 'kiln-bench/1',
+  schema: 'kiln-bench/2',
   date,
   mode: args.node ? 'node' : 'browser',
   quick: args.quick,
@@ -130,9 +140,9 @@ const results: BenchResults = {
   adapter: run.output.adapter,
   versions: await installedVersions(),
   countersInstalled: run.output.countersInstalled,
+  ...(run.output.crossOriginIsolated === undefined ? {} : { crossOriginIsolated: run.output.crossOriginIsolated }),
   systems: run.output.systems,
   workloads: run.output.workloads,
-  pending: PENDING_WORKLOADS,
 };
 const markdown = renderMarkdown(results);
 const suffix = args.node ? '-node' : '';

@@ -35,8 +35,14 @@ export interface BenchSystem {
   /** What the GPU-bytes figure is, or why there is none. */
   readonly gpuBytes: { readonly source: string } | { readonly notMeasured: string };
   readonly workloads: Readonly<Partial<Record<WorkloadId, WorkloadFactory>>>;
-  /** Why the workloads it lacks are not measured. */
-  readonly unsupported?: string;
+  /** Why the workloads it lacks are not measured: one reason for all, or one per workload. */
+  readonly unsupported?: string | Readonly<Partial<Record<WorkloadId, string>>>;
+  /**
+   * How many threads its WebAssembly code runs on, as the library reports it (or as its
+   * source decides it, where it reports nothing); asked after the workloads ran, since
+   * some libraries start their threads lazily.
+   */
+  threads?(): string;
   /**
    * Makes this system the current one before each of its iterations (outside the clock):
    * TF.js has one active backend at a time, switched here.

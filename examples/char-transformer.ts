@@ -4,7 +4,7 @@
  * Prints the unigram entropy (the loss of a model that ignores context) next to the
  * training and held-out losses, then samples text from the trained model.
  *
- *   npx tsx examples/char-transformer.ts -- --steps 1500 --batch 32 --sample 300
+ *   npx tsx examples/char-transformer.ts -- --steps 600 --batch 16 --sample 300
  */
 
 import { parseArgs } from 'node:util';
@@ -19,8 +19,8 @@ const CONTEXT = 64;
 function readOptions() {
   const { values } = parseArgs({
     options: {
-      steps: { type: 'string', default: '1500' },
-      batch: { type: 'string', default: '32' },
+      steps: { type: 'string', default: '600' },
+      batch: { type: 'string', default: '16' },
       lr: { type: 'string', default: '0.003' },
       sample: { type: 'string', default: '300' },
       seed: { type: 'string', default: '0' },

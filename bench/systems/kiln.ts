@@ -6,11 +6,14 @@
 
 import { Graph, Session, compile, requestDevice } from '../../index.js';
 import type { CompileOptions, Plan, Tensor } from '../../index.js';
+import { leNet } from '../../examples/models/lenet.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import type { BenchSystem, WorkloadFactory, WorkloadRun } from '../system.js';
 import type { BenchData } from '../data-format.js';
+import { lenetBatch } from '../data-format.js';
+import { transformerBlock } from '../transformer-block.js';
 import type { MatmulShape, WorkloadId } from '../workloads.js';
-import { MLP_BATCH, MLP_LAYERS, MLP_LR, MLP_MOMENTUM, WORKLOADS } from '../workloads.js';
+import { LENET, MLP_BATCH, MLP_LAYERS, MLP_LR, MLP_MOMENTUM, WORKLOADS } from '../workloads.js';
 
 /** The device memory a plan allocates: params, state, constants and (memory-planned) intermediates. */
 function planBytes(plan: Plan): number {
@@ -51,14 +54,24 @@ export async function kilnSystem(variant: 'fused' | 'unfused'): Promise<BenchSys
 
   const workloads: Partial<Record<WorkloadId, WorkloadFactory>> = {
     'mlp-train': (data: BenchData) =>
-      start(compile(seedMlp({ batch: MLP_BATCH, lr: MLP_LR, momentum: MLP_MOMENTUM }), options), data.mlpParams, async (session, i) => {
+      start(compile(seedMlp({ batch: MLP_BATCH, lr: MLP_LR, momentum: MLP_MOMENTUM }), options), data.params.mlp, async (session, i) => {
         const batch = data.batches[i % data.batches.length]!;
         return (await session.trainStep({ images: batch.images, labels: batch.labels }, { outputs: ['loss'] }))['loss']!.data;
       }),
     'mlp-infer': (data: BenchData) =>
-      start(compile(mlpInferenceGraph(), options), data.mlpParams, async (session, i) => {
+      start(compile(mlpInferenceGraph(), options), data.params.mlp, async (session, i) => {
         const batch = data.batches[i % data.batches.length]!;
         return (await session.forward({ images: batch.images }))['logits']!.data;
+      }),
+    'lenet-train': (data: BenchData) =>
+      start(compile(leNet({ batch: LENET.batch, lr: LENET.lr, momentum: LENET.momentum }), options), data.params.lenet, async (session, i) => {
+        const batch = lenetBatch(data, i);
+        return (await session.trainStep({ images: batch.images, labels: batch.labels }, { outputs: ['loss'] }))['loss']!.data;
+      }),
+    'transformer-block': (data: BenchData) =>
+      start(compile(transformerBlock(), options), data.params.block, async (session, i) => {
+        const x = data.blockInputs[i % data.blockInputs.length]!;
+        return (await session.trainStep({ x }, { outputs: ['loss'] }))['loss']!.data;
       }),
   };
   for (const workload of WORKLOADS) {

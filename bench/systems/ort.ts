@@ -66,9 +66,11 @@ export async function ortSystem(options: OrtOptions = {}): Promise<BenchSystem> 
     packages: ['onnxruntime-web'],
     gpuBytes: { notMeasured: 'ONNX Runtime Web exposes no memory figure' },
     unsupported: 'measured on model inference only: it cannot train, and a single MatMul is not a model',
+    // Its WebAssembly runtime (the CPU side of the WebGPU provider) sets the count when its first session starts.
+    threads: () => (ort.env.wasm.numThreads === undefined ? 'none: no session started its runtime' : `${ort.env.wasm.numThreads} (ort.env.wasm.numThreads)`),
     workloads: {
       'mlp-infer': async (data: BenchData) => {
-        const session = await ort.InferenceSession.create(mlpOnnxModel(data.mlpParams), { executionProviders: ['webgpu'] });
+        const session = await ort.InferenceSession.create(mlpOnnxModel(data.params.mlp), { executionProviders: ['webgpu'] });
         return {
           step: async (i) => {
             const images = new ort.Tensor('float32', data.batches[i % data.batches.length]!.images, [MLP_BATCH, MLP_LAYERS[0].in]);

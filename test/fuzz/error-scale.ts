@@ -29,7 +29,7 @@ import { sizeOf } from '../../compiler/shape.js';
 const NON_EXPANDING = new Set([
   'neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round', 'clip', 'leakyRelu', 'elu', 'softplus', 'sigmoid', 'tanh',
   'sin', 'cos', 'cast', 'stopGradient', 'maximum', 'minimum', 'where', 'max', 'min', 'reshape',
-  'transpose', 'broadcastTo', 'argmax', 'argmin',
+  'transpose', 'broadcastTo', 'argmax', 'argmin', 'maxPool',
 ]);
 
 /** Ops with bool results. */
@@ -72,7 +72,12 @@ export function errorScales(graph: Graph, values: ReadonlyMap<number, HostArray>
         case 'pow': propagated = (s0 * largest(y!) * own) / smallest(x) + s1! * own * Math.max(Math.abs(Math.log(smallest(x))), Math.abs(Math.log(largest(x)))); break;
         // A reduction rounds relative to its terms, whatever their sum (summed in another order on a GPU).
         case 'sum': propagated = Math.max(s0, largest(x)) * Math.sqrt(sizeOf(x.shape) / Math.max(1, sizeOf(value.shape))); break;
-        case 'mean': case 'logsumexp': propagated = Math.max(s0, largest(x)); break;
+        case 'mean': case 'logsumexp': case 'avgPool': propagated = Math.max(s0, largest(x)); break;
+        // Each element is a sum of at most the axis's length of terms: the sum's rule.
+        case 'cumsum': propagated = Math.max(s0, largest(x)) * Math.sqrt(x.shape[Number(node.attrs['axis'])]!); break;
+        // Each element sums dy over the windows it is in (maxPoolGrad: those it is the arg-max of, which x only picks).
+        case 'maxPoolGrad': propagated = Math.max(s1!, largest(y!)) * Math.sqrt(windowOverlap(node.attrs)); break;
+        case 'avgPoolGrad': propagated = Math.max(s0, largest(x)) * Math.sqrt(windowOverlap(node.attrs)); break;
         case 'prod': {
           const n = sizeOf(x.shape) / Math.max(1, sizeOf(value.shape));
           propagated = s0 * n * Math.max(1, largest(x)) ** (n - 1);
@@ -80,17 +85,50 @@ export function errorScales(graph: Graph, values: ReadonlyMap<number, HostArray>
         }
         case 'matmul': {
           const k = Number(node.attrs['transposeA']) ? x.shape[x.shape.length - 2]! : x.shape[x.shape.length - 1]!;
-          propagated = Math.sqrt(k) * (Math.max(s0, largest(x)) * largest(y!) + s1! * largest(x));
+          propagated = dotProducts(k, s0, s1!, x, y!);
           break;
         }
+        // Convolutions are dot products too: of C_in/groups × the kernel's taps (conv(x, w)),
+        // of at most as many (convTranspose(x, w): the taps that land on an output), and over
+        // the batch and every output position (convWeightGrad(x, dy)).
+        case 'conv1d': case 'conv2d': propagated = dotProducts(sizeOf(y!.shape.slice(1)), s0, s1!, x, y!); break;
+        case 'convTranspose1d': case 'convTranspose2d':
+          propagated = dotProducts((x.shape[1]! / Number(node.attrs['groups'])) * sizeOf(y!.shape.slice(2)), s0, s1!, x, y!);
+          break;
+        case 'convWeightGrad1d': case 'convWeightGrad2d': propagated = dotProducts(y!.shape[0]! * sizeOf(y!.shape.slice(2)), s0, s1!, x, y!); break;
         // The Jacobians of softmax and log-softmax have ∞-norm at most 2.
         case 'softmax': case 'logSoftmax': propagated = 2 * s0; break;
+        // Weights P = softmax(scores), a row each: a change δ in the scores changes a row of P by at most 2δ in ℓ1 (as softmax).
+        case 'attentionWeights': propagated = 2 * attentionScoreScale(node.attrs, s0, s1!, x, y!); break;
+        // O = P·v, a weighted mean of v's rows: |dP·v| ≤ ‖dP‖₁·|v|, |P·dv| ≤ |dv|, and it rounds as a mean of v.
+        case 'attention': {
+          const v = valueOf(node.inputs[2]!);
+          propagated = 2 * attentionScoreScale(node.attrs, s0, s1!, x, y!) * largest(v) + Math.max(s2!, largest(v));
+          break;
+        }
         default: throw new Error(`errorScales: no rule for op '${node.op}' (%${node.id}); add one`);
       }
     }
     scales.set(node.id, Math.max(own, propagated));
   }
   return scales;
+}
+
+/** Sums of `terms` products x·y, with errors sx and sy in x and y: they round relative to the terms' magnitudes. */
+function dotProducts(terms: number, sx: number, sy: number, x: HostArray, y: HostArray): number {
+  return Math.sqrt(terms) * (Math.max(sx, largest(x)) * largest(y) + sy * largest(x));
+}
+
+/** The scores scale·q·kᵀ of an attention: a matmul's dot products (of d terms), times |scale|. */
+function attentionScoreScale(attrs: Readonly<Record<string, unknown>>, sq: number, sk: number, q: HostArray, k: HostArray): number {
+  return Math.abs(Number(attrs['scale'])) * dotProducts(q.shape[q.shape.length - 1]!, sq, sk, q, k);
+}
+
+/** The most pooling windows one input element is in: ⌈kernel/stride⌉ along each spatial axis. */
+function windowOverlap(attrs: Readonly<Record<string, unknown>>): number {
+  const kernel = attrs['kernel'] as number[];
+  const stride = attrs['stride'] as number[];
+  return kernel.reduce((n, k, a) => n * Math.ceil(k / stride[a]!), 1);
 }
 
 function largest(x: HostArray): number {

@@ -2,15 +2,20 @@
 
 import { expect } from 'chai';
 import { Graph } from '../../compiler/graph.js';
+import { attentionWeights } from '../../compiler/ops/attention.js';
+import { convWeightGrad2d } from '../../compiler/ops/conv.js';
+import { avgPoolGrad, maxPoolGrad } from '../../compiler/ops/pool.js';
 import { compile } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
 import { evaluateNodes, initialParams } from '../../compiler/reference.js';
+import type { Tensor } from '../../compiler/tensor.js';
 import { verify } from '../../compiler/verify.js';
 import { testData } from '../helpers.js';
 import { errorScales } from './error-scale.js';
 import { minimizeGraph } from './minimize.js';
 import { planDataflowProblems } from './plan-dataflow.js';
 import { randomGraph } from './random-graph.js';
+import { Random } from './random.js';
 
 describe('fuzzer tools', () => {
   describe('randomGraph', () => {
@@ -37,7 +42,8 @@ describe('fuzzer tools', () => {
         }
         for (const node of graph.nodes) ops.add(node.op);
       }
-      for (const op of ['matmul', 'sum', 'max', 'mean', 'softmax', 'logSoftmax', 'where', 'less', 'reshape', 'transpose', 'broadcastTo', 'exp']) {
+      const layerOps = ['maxPool', 'cumsum', 'attention', 'conv1d', 'conv2d', 'convTranspose2d'];
+      for (const op of ['matmul', 'sum', 'max', 'mean', 'softmax', 'logSoftmax', 'where', 'less', 'reshape', 'transpose', 'broadcastTo', 'exp', ...layerOps]) {
         expect(ops, op).to.include(op);
       }
       expect(differentiated).to.be.within(5, 40);
@@ -95,6 +101,48 @@ describe('fuzzer tools', () => {
       expect(scales.get(total.id)).to.be.above(10 * Math.abs(values.get(total.id)!.data[0]!));
       expect(scales.get(g.outputs.get('e')!)).to.be.closeTo(Math.exp(largest), 1e-2);
     });
+
+    // A scale bounds the error an op passes on, in the rules' model of rounding errors
+    // (independent, so that n of them add up to about √n times one): operand errors of at
+    // most ε·(the operand's scale) change the result by an RMS of at most ε·its scale.
+    // Each operand is neg(input), whose scale is its own magnitude; `exact` operands are
+    // read as they are (a max pooling's x only picks positions, which the generator keeps
+    // exact).
+    const layerOps: [string, number[][], (operands: Tensor[]) => Tensor, number[]?][] = [
+      ['cumsum', [[3, 17]], ([x]) => x!.cumsum(1)],
+      ['reversed exclusive cumsum', [[17, 2]], ([x]) => x!.cumsum(0, { exclusive: true, reverse: true })],
+      ['avgPool2d', [[2, 3, 5, 7]], ([x]) => x!.avgPool2d({ kernelSize: 3, stride: 1, padding: 1, countIncludePad: true })],
+      ['maxPool1d', [[2, 3, 17]], ([x]) => x!.maxPool1d({ kernelSize: 3, stride: 2, padding: 1, ceilMode: true })],
+      ['avgPoolGrad', [[2, 3, 5, 4]], ([dy]) => avgPoolGrad(dy!, { kernel: [3, 2], stride: [1, 1], padBefore: [1, 0], padAfter: [1, 1], ceilMode: false, countIncludePad: false, inputSize: [5, 4] })],
+      ['maxPoolGrad', [[2, 3, 5, 4], [2, 3, 5, 3]], ([x, dy]) => maxPoolGrad(x!, dy!, { kernel: [3, 2], stride: [1, 1], padBefore: [1, 0], padAfter: [1, 0], ceilMode: false }), [0]],
+      ['attention', [[2, 5, 3], [2, 7, 3], [7, 4]], ([q, k, v]) => q!.attention(k!, v!)],
+      ['causal attention at a scale of 2', [[5, 17], [5, 17], [5, 2]], ([q, k, v]) => q!.attention(k!, v!, { causal: true, scale: 2 })],
+      ['attentionWeights', [[3, 5, 3], [1, 7, 3]], ([q, k]) => attentionWeights(q!, k!)],
+      ['grouped conv2d', [[2, 4, 5, 7], [6, 2, 3, 2]], ([x, w]) => x!.conv2d(w!, { groups: 2, padding: 1, dilation: [1, 2] })],
+      ['strided convTranspose1d', [[2, 3, 17], [3, 2, 3]], ([x, w]) => x!.convTranspose1d(w!, { stride: 2, padding: 1, outputPadding: 1 })],
+      ['convWeightGrad2d', [[3, 2, 5, 7], [3, 4, 5, 7]], ([x, dy]) => convWeightGrad2d(x!, dy!, { kernelSize: 3, padding: 1 })],
+    ];
+    for (const [name, shapes, build, exact = []] of layerOps) {
+      it(`bounds the change in ${name} that errors of its operands' scales make`, () => {
+        const g = new Graph(name);
+        const inputs = shapes.map((shape, i) => g.input(`x${i}`, shape));
+        const operands = inputs.map((x, i) => (exact.includes(i) ? x : x.neg()));
+        const y = build(operands);
+        const feeds = Object.fromEntries(inputs.map((x, i) => [x.name!, testData(x.size, 10 + i, -2, 2)]));
+        const ids = g.nodes.map((n) => n.id);
+        const values = new Map(evaluateNodes(g, ids, { feeds }).map((v, i) => [ids[i]!, v] as const));
+        const scales = errorScales(g, values);
+        const epsilon = 1e-4;
+        const rng = new Random(7);
+        const nudged = Object.fromEntries(
+          inputs.map((x, i) => [x.name!, feeds[x.name!]!.map((v) => v + epsilon * scales.get(operands[i]!.id)! * (2 * rng.next() - 1))]),
+        );
+        const [before, after] = [feeds, nudged].map((f) => evaluateNodes(g, [y.id], { feeds: f, precision: 'f64' })[0]!.data);
+        const change = Math.sqrt(Array.from(before!).reduce((total, v, i) => total + (after![i]! - v) ** 2, 0) / before!.length);
+        expect(change).to.be.greaterThan(0);
+        expect(change).to.be.at.most(epsilon * scales.get(y.id)!);
+      });
+    }
   });
 
   describe('minimizeGraph', () => {

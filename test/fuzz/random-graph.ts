@@ -3,7 +3,8 @@
  * inputs by elementwise ops (with NumPy broadcasting of awkward shapes: [n,1] against
  * [1,m], scalars, operands of lower rank), comparisons and `where`, reductions over random
  * axes, matmuls (transposed, batched, vector operands), reshapes, transposes, broadcasts
- * and (log-)softmax, and for some graphs the gradient of a random projection of the
+ * and (log-)softmax, layer ops (pooling, cumsum, triangles, attention, layer/RMS norm:
+ * random-layers.ts), and for some graphs the gradient of a random projection of the
  * outputs w.r.t. every input and param.
  *
  * Values stay in safe domains, so the graph is finite and well conditioned wherever the
@@ -19,33 +20,16 @@ import { Graph } from '../../compiler/graph.js';
 import { sub } from '../../compiler/ops/binary.js';
 import { evaluate } from '../../compiler/reference.js';
 import type { Shape } from '../../compiler/shape.js';
-import { broadcastShapes, sizeOf } from '../../compiler/shape.js';
+import { sizeOf } from '../../compiler/shape.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { Random } from './random.js';
+import type { LayerStep } from './random-layers.js';
+import { layerStep } from './random-layers.js';
+import type { Built, StepContext, Value } from './random-value.js';
+import { DIMS, MAX_ELEMENTS, MAX_RANK, WIDE_DIMS, broadcast } from './random-value.js';
 
-/** Awkward sizes: 1 (broadcast), small odd sizes and a prime that no tile width divides. */
-const DIMS = [1, 1, 2, 3, 5, 17];
-const WIDE_DIMS = [2, 3, 5, 17];
-const MAX_RANK = 4;
-/** Keeps the reference interpreter and SwiftShader fast. */
-const MAX_ELEMENTS = 1200;
 /** Values past this magnitude are scaled down by a power of two (which rounds nothing). */
 const RESCALE_ABOVE = 8;
-
-/** A value of the graph being built, with what the generator knows about its elements. */
-interface Value {
-  readonly tensor: Tensor;
-  /** The largest |element| (reference interpreter, f32). */
-  readonly maxAbs: number;
-  /**
-   * Computed from the leaves without rounding (neg, abs, max, layout, ...): comparisons
-   * and floor of it give the same answer on every device, so only these feed them.
-   */
-  readonly exact: boolean;
-}
-
-/** A built op: its tensor and whether it is exact (see `Value.exact`); undefined when the op does not apply. */
-type Built = { readonly tensor: Tensor; readonly exact: boolean } | undefined;
 
 export interface RandomGraph {
   readonly seed: number;
@@ -63,10 +47,11 @@ export interface RandomGraphOptions {
   maxSteps?: number;
 }
 
-type Step = 'unary' | 'binary' | 'select' | 'scalar' | 'reduce' | 'matmul' | 'reshape' | 'transpose' | 'broadcast' | 'softmax';
+type Step = 'unary' | 'binary' | 'select' | 'scalar' | 'reduce' | 'matmul' | 'reshape' | 'transpose' | 'broadcast' | 'softmax' | LayerStep;
 
 const STEP_WEIGHTS: Readonly<Record<Step, number>> = {
   unary: 22, binary: 20, select: 7, scalar: 6, reduce: 13, matmul: 11, reshape: 7, transpose: 6, broadcast: 3, softmax: 5,
+  pool: 3, sequence: 3, attention: 2, norm: 2, conv: 2,
 };
 
 const UNARY = [
@@ -79,9 +64,9 @@ export function randomGraph(seed: number, options: RandomGraphOptions = {}): Ran
   return new Builder(seed, options).build();
 }
 
-class Builder {
-  private readonly rng: Random;
-  private readonly graph: Graph;
+class Builder implements StepContext {
+  readonly rng: Random;
+  readonly graph: Graph;
   private readonly feeds: Record<string, Float32Array> = {};
   private readonly pool: Value[] = [];
   private leaves = 0;
@@ -97,7 +82,7 @@ class Builder {
   build(): RandomGraph {
     const { rng, graph } = this;
     for (let i = rng.between(1, 2); i > 0; i--) this.leaf(this.randomShape());
-    const steps = rng.between(3, this.options.maxSteps ?? 12);
+    const steps = rng.between(3, this.options.maxSteps ?? 10);
     for (let step = 0; step < steps; step++) {
       // A step that does not apply to the operand it drew (a matmul of a scalar) draws again.
       for (let attempt = 0; attempt < 20; attempt++) {
@@ -140,6 +125,7 @@ class Builder {
       case 'transpose': return this.transpose(v);
       case 'broadcast': return this.broadcast(v);
       case 'softmax': return this.softmax(v);
+      default: return layerStep(kind, this, v);
     }
   }
 
@@ -327,7 +313,7 @@ class Builder {
     return sizeOf(broadcast(of, shape)) <= MAX_ELEMENTS ? this.valueOfShape(shape) : undefined;
   }
 
-  private partnerShape(shape: Shape, maxRank: number): number[] {
+  partnerShape(shape: Shape, maxRank: number): number[] {
     const { rng } = this;
     if (rng.chance(0.08)) return [];
     const widened = shape.map((d) => (d === 1 && rng.chance(0.4) ? rng.pick(WIDE_DIMS) : d));
@@ -337,7 +323,7 @@ class Builder {
   }
 
   /** A value of exactly `shape`: an existing one when there is one (half the time), else a new leaf. */
-  private valueOfShape(shape: Shape): Value {
+  valueOfShape(shape: Shape): Value {
     const existing = this.pool.filter((v) => v.tensor.shape.length === shape.length && v.tensor.shape.every((d, i) => d === shape[i]));
     return existing.length > 0 && this.rng.chance(0.5) ? this.rng.pick(existing) : this.leaf(shape);
   }
@@ -391,13 +377,6 @@ class Builder {
       if (sizeOf(shape) <= MAX_ELEMENTS) return shape;
     }
   }
-}
-
-function broadcast(a: Shape, b: Shape): number[] {
-  return broadcastShapes('fuzz', [
-    { shape: a, dtype: 'f32' },
-    { shape: b, dtype: 'f32' },
-  ]);
 }
 
 /** Values with 3 decimals: constants print legibly in a repro. */

@@ -102,6 +102,20 @@ describe('fuzz regressions (GPU)', () => {
   });
 });
 
+describe('fuzz regressions (GPU): row kernels', () => {
+  // Fuzz seed 1447 of the generator as it first drew layer ops (its graph has changed
+  // since), in the gradient of a global average pool. Row fusion admits a reduction along
+  // axis 1 by its output shape [rows, 1] alone, so a sum over a size-1 axis ([3,1] → [3,1])
+  // joins a row kernel over [3,17], which sums the broadcast [3,1] value 17 times.
+  it('a row kernel sums a size-1 axis once, not once per element of its rows', async () => {
+    const g = new Graph('row sums of different lengths');
+    const a = g.input('a', [3, 17]);
+    const b = g.input('b', [3, 1]);
+    g.output('y', a.sum(1, true).add(b.sum(1, true)));
+    await expectGpuMatchesReference(g, { a: testData(51, 80), b: testData(3, 81) });
+  });
+});
+
 describe('fuzz regressions (GPU): prologues and merged groups', () => {
   // Fuzz seed 740 (1 of seeds 1–6000 after the fixes above). When a group with an anchor
   // merges into another, some members keep pointing at the old group, which is lowered too:

@@ -1,8 +1,9 @@
 /**
  * Random-graph fuzzing: seeded random graphs (test/fuzz/random-graph.ts) of elementwise,
- * broadcast, comparison, reduction, matmul, layout and softmax ops, a third of them with
- * gradients, each compiled fused with the device's limits, checked (memory plan,
- * dataflow), run on the GPU and compared with the reference interpreter; every fourth is
+ * broadcast, comparison, reduction, matmul, layout and softmax ops, and layer ops
+ * (pooling, cumsum, tril/triu, attention, layer/RMS norm, convolutions), a third of
+ * them with gradients, each compiled fused with the device's limits, checked (memory
+ * plan, dataflow), run on the GPU and compared with the reference interpreter; every fourth is
  * also run unfused (and the fused results compared with those), and every fourth other
  * one is compiled for WebGPU's default 8 storage buffers (test/fuzz/check-graph.ts).
  *
