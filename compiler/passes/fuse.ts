@@ -297,13 +297,18 @@ const ROW_REDUCTIONS = new Set(['sum', 'mean', 'max', 'min', 'logsumexp']);
  * Whether a node works row by row on [rows, length]: elementwise on [rows, length],
  * [rows, 1] or [rows]; softmax or logSoftmax along the rows; a reduction along them.
  */
-function isRowWise(node: Node, rows: number, length: number): boolean {
+function isRowWise(graph: Graph, node: Node, rows: number, length: number): boolean {
   const s = node.shape;
   const full = s.length === 2 && s[0] === rows && s[1] === length;
   const perRow = (s.length === 2 && s[0] === rows && s[1] === 1) || (s.length === 1 && s[0] === rows);
   if (isElementwise(node)) return full || perRow;
   if (node.op === 'softmax' || node.op === 'logSoftmax') return full && node.attrs['axis'] === 1;
-  if (ROW_REDUCTIONS.has(node.op)) return perRow && reducesRows(node);
+  if (ROW_REDUCTIONS.has(node.op)) {
+    // Its input must be the rows themselves: a sum over a size-1 axis ([rows, 1] → [rows, 1])
+    // is not a reduction along rows of this length.
+    const input = graph.node(node.inputs[0]!).shape;
+    return perRow && reducesRows(node) && input.length === 2 && input[0] === rows && input[1] === length;
+  }
   return false;
 }
 
@@ -340,7 +345,7 @@ function fuseRows(
     const start = groupOf.get(seed.id)!;
     if (start.kind === 'row') continue;
     const rowWise = (g: Building): boolean =>
-      !g.columnSums && [...g.members, ...(g.prologue?.nodes ?? [])].every((id) => isRowWise(graph.node(id), rows, length));
+      !g.columnSums && [...g.members, ...(g.prologue?.nodes ?? [])].every((id) => isRowWise(graph, graph.node(id), rows, length));
     if (!rowWise(start)) continue;
     const region: Building = { kind: 'row', members: new Set([...start.members, ...(start.prologue?.nodes ?? [])]), shape: [rows, length] };
     const before = new Map<number, Building>();

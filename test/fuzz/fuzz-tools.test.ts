@@ -42,7 +42,7 @@ describe('fuzzer tools', () => {
         }
         for (const node of graph.nodes) ops.add(node.op);
       }
-      const layerOps = ['maxPool', 'cumsum', 'attention', 'conv1d', 'conv2d', 'convTranspose2d'];
+      const layerOps = ['maxPool', 'avgPool', 'cumsum', 'attention', 'conv2d', 'convTranspose2d'];
       for (const op of ['matmul', 'sum', 'max', 'mean', 'softmax', 'logSoftmax', 'where', 'less', 'reshape', 'transpose', 'broadcastTo', 'exp', ...layerOps]) {
         expect(ops, op).to.include(op);
       }

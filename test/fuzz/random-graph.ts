@@ -43,7 +43,7 @@ export interface RandomGraph {
 export interface RandomGraphOptions {
   /** Probability that the graph's outputs include gradients. Default 0.3. */
   gradientFraction?: number;
-  /** Most ops steps (each adds one to a few nodes). Default 12. */
+  /** Most ops steps (each adds one to a few nodes; a layer op adds more kernels than most). Default 10. */
   maxSteps?: number;
 }
 
