@@ -9,8 +9,8 @@ import { DeviceLimitError, PlanError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
 import { checkMemoryPlan } from '../compiler/liveness.js';
-import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { kernelLimits } from '../compiler/codegen/wgsl.js';
+import type { KernelLimits } from '../compiler/limits.js';
+import { kernelLimits } from '../compiler/limits.js';
 import { kernelLimitProblems } from '../compiler/codegen/kernel-fit.js';
 
 /**

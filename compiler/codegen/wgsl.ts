@@ -9,6 +9,7 @@ import type { DType } from '../dtype.js';
 import { DeviceLimitError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
+import type { KernelLimits } from '../limits.js';
 
 /** The element type of a storage buffer holding `dtype` (bool is stored as u32 0/1). */
 export function storageType(dtype: DType): 'f32' | 'i32' | 'u32' {
@@ -107,44 +108,8 @@ export function offsetExpr(coords: readonly string[], strides: readonly number[]
   return terms.length === 0 ? '0u' : terms.join(' + ');
 }
 
-/** Device limits the code generator respects. */
-export interface KernelLimits {
-  readonly maxComputeWorkgroupsPerDimension: number;
-  readonly maxStorageBuffersPerShaderStage: number;
-  readonly maxComputeInvocationsPerWorkgroup: number;
-  readonly maxComputeWorkgroupSizeX: number;
-  readonly maxComputeWorkgroupSizeY: number;
-  readonly maxComputeWorkgroupSizeZ: number;
-  readonly maxComputeWorkgroupStorageSize: number;
-  readonly maxStorageBufferBindingSize: number;
-  readonly maxBufferSize: number;
-}
-
-/** WebGPU's guaranteed minimums: a plan compiled against these runs on every adapter. */
-export const DEFAULT_LIMITS: KernelLimits = {
-  maxComputeWorkgroupsPerDimension: 65535,
-  maxStorageBuffersPerShaderStage: 8,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-  maxComputeWorkgroupSizeZ: 64,
-  maxComputeWorkgroupStorageSize: 16384,
-  maxStorageBufferBindingSize: 134217728,
-  maxBufferSize: 268435456,
-};
-
-/**
- * The limits kernels are generated for: each one given (a `device.limits`, or a partial
- * record), WebGPU's guaranteed minimum for the rest.
- */
-export function kernelLimits(given: Partial<KernelLimits> | GPUSupportedLimits | undefined): KernelLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[]) {
-    const value = (given as Partial<KernelLimits> | undefined)?.[key];
-    if (typeof value === 'number') limits[key] = value;
-  }
-  return limits;
-}
+export type { KernelLimits } from '../limits.js';
+export { DEFAULT_LIMITS, kernelLimits } from '../limits.js';
 
 export const WORKGROUP_SIZE = 64;
 
