@@ -11,13 +11,14 @@
  * caller may reuse its arrays at once), and calls run on the GPU in call order.
  */
 
-import { ArgumentError, CheckpointError, DeviceError, DeviceLimitError, FeedError, SessionError } from '../compiler/errors.js';
+import { ArgumentError, CheckpointError, DeviceLimitError, FeedError, SessionError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { constantBytes, describeBuffer, feedBytes, toHost } from './host-tensor.js';
 import type { NumericsCheckOptions } from './numerics.js';
 import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
 import { createPipelines } from './pipelines.js';
+import { DeviceLossGuard } from './device-loss.js';
 import { checkPlanFitsDevice, validatePlan } from './plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -79,13 +80,13 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private destroyed = false;
-  private lostInfo: GPUDeviceLostInfo | undefined;
-  /** Rejecters of the GPU waits in flight: a lost device may never answer them. */
-  private readonly waits = new Set<(error: Error) => void>();
+  /** Turns the device's loss into a DeviceError for every wait in flight and every later call. */
+  private readonly loss: DeviceLossGuard;
   private readonly numerics: NumericsMonitor;
 
   private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], numerics: NumericsMonitor) {
     this.plan = plan;
+    this.loss = new DeviceLossGuard(plan.name);
     this.numerics = numerics;
     this.device = device;
     this.lost = device.lost;
@@ -101,7 +102,7 @@ export class Session {
     );
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
     const self = new WeakRef(this);
-    void device.lost.then((info) => self.deref()?.onLost(info));
+    void device.lost.then((info) => self.deref()?.loss.onLost(info));
   }
 
   /**
@@ -223,14 +224,14 @@ export class Session {
     let work: () => Promise<T>;
     try {
       if (this.destroyed) throw new SessionError(`Session '${this.plan.name}' was destroyed; create a new session to run it again.`);
-      if (this.lostInfo) throw this.lostError(this.lostInfo);
+      this.loss.throwIfLost();
       work = prepare();
     } catch (error) {
       return Promise.reject(error);
     }
     this.pending++;
     const result = this.queue.then(() => {
-      if (this.lostInfo) throw this.lostError(this.lostInfo);
+      this.loss.throwIfLost();
       return work();
     });
     this.queue = result
@@ -268,7 +269,7 @@ export class Session {
 
   private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
-    const check = checkedRun === undefined ? undefined : await this.untilDone(this.numerics.instrument(label, entry, this.buffers));
+    const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.buffers));
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
     check?.begin(encoder);
@@ -294,7 +295,7 @@ export class Session {
     // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
     const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
     const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
-    const [bytes, nonFinite] = await this.untilDone(Promise.all([readBack, flags]));
+    const [bytes, nonFinite] = await this.loss.untilDone(Promise.all([readBack, flags]));
     if (nonFinite) throw nonFinite;
     if (reads.length === 0) return {};
     const taken = new Set<number>();
@@ -312,7 +313,7 @@ export class Session {
     const encoder = this.device.createCommandEncoder({ label: 'read params' });
     for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
     this.device.queue.submit([encoder.finish()]);
-    const bytes = await this.untilDone(Promise.all(wanted.map((b) => this.readStaging(b.id))));
+    const bytes = await this.loss.untilDone(Promise.all(wanted.map((b) => this.readStaging(b.id))));
     return Object.fromEntries(wanted.map((b, i) => [b.name, toHost(b, bytes[i]!)]));
   }
 
@@ -378,34 +379,6 @@ export class Session {
     const copy = staging.getMappedRange().slice(0);
     staging.unmap();
     return copy;
-  }
-
-  /** Waits for GPU work, or fails with a DeviceError as soon as the device is lost (it may never answer). */
-  private async untilDone<T>(work: Promise<T>): Promise<T> {
-    let reject!: (error: Error) => void;
-    const aborted = new Promise<never>((_, r) => (reject = r));
-    this.waits.add(reject);
-    try {
-      return await Promise.race([work, aborted]);
-    } catch (error) {
-      throw this.lostInfo ? this.lostError(this.lostInfo) : error;
-    } finally {
-      this.waits.delete(reject);
-    }
-  }
-
-  private onLost(info: GPUDeviceLostInfo): void {
-    this.lostInfo = info;
-    for (const reject of this.waits) reject(this.lostError(info));
-    this.waits.clear();
-  }
-
-  private lostError(info: GPUDeviceLostInfo): DeviceError {
-    const why = info.message ? `${info.reason}: ${info.message}` : info.reason;
-    return new DeviceError(
-      `Session '${this.plan.name}': the GPU device was lost (${why}). Request a new device and create a new session; ` +
-        'params and state on the lost device are gone (save checkpoints to keep them).',
-    );
   }
 
   private free(): void {
