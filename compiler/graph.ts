@@ -37,15 +37,19 @@ export function roleOf(node: Node): Role {
   return source.SOURCE_OPS.has(node.op) ? (node.op as Role) : 'computed';
 }
 
-/** Ids of the nodes `targets` depend on, themselves included (what evaluating them needs). */
-export function ancestorsOf(graph: Graph, targets: readonly number[]): Set<number> {
+/**
+ * Ids of the nodes `targets` depend on, themselves included (what evaluating them needs).
+ * `inputsOf` says which inputs a node needs (default all; the interpreter follows only a
+ * `modeSelect`'s branch for its mode).
+ */
+export function ancestorsOf(graph: Graph, targets: readonly number[], inputsOf: (node: Node) => readonly number[] = (node) => node.inputs): Set<number> {
   const seen = new Set<number>();
   const stack = [...targets];
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    stack.push(...graph.node(id).inputs);
+    stack.push(...inputsOf(graph.node(id)));
   }
   return seen;
 }

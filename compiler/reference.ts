@@ -8,7 +8,7 @@ import type { DType, Precision } from './dtype.js';
 import { allocate, isFloat } from './dtype.js';
 import { FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
-import { roleOf } from './graph.js';
+import { ancestorsOf, roleOf } from './graph.js';
 import type { InitSpec } from './init.js';
 import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
@@ -91,7 +91,9 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
     }
   }
   const mode = options.mode ?? 'infer';
-  const needed = ancestorsInMode(graph, targets, mode);
+  // A `modeSelect` needs only its branch for the mode (the other may not even be fed).
+  const branch = mode === 'train' ? 0 : 1;
+  const needed = ancestorsOf(graph, targets, (node) => (node.op === 'modeSelect' ? [node.inputs[branch]!] : node.inputs));
   const values = new Map<number, HostArray>();
   const ctx = { precision, mode };
   for (const node of graph.nodes) {
@@ -122,20 +124,6 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
     values.set(node.id, value);
   }
   return targets.map((id) => values.get(id)!);
-}
-
-/** As `ancestorsOf`, but a `modeSelect` needs only its branch for `mode` (the other may not even be fed). */
-function ancestorsInMode(graph: Graph, targets: readonly number[], mode: Mode): Set<number> {
-  const seen = new Set<number>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const node = graph.node(id);
-    stack.push(...(node.op === 'modeSelect' ? [node.inputs[mode === 'train' ? 0 : 1]!] : node.inputs));
-  }
-  return seen;
 }
 
 /** Evaluates every named output of the graph. */

@@ -10,6 +10,7 @@
 import { grad } from './autodiff.js';
 import { ArgumentError, GraphError } from './errors.js';
 import type { Graph } from './graph.js';
+import { ancestorsOf } from './graph.js';
 import { checkName } from './names.js';
 import type { Optimizer } from './optim.js';
 import { Tensor } from './tensor.js';
@@ -97,19 +98,6 @@ function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-/** Ids of the nodes `id` is computed from, itself included. */
-function ancestors(graph: Graph, id: number): Set<number> {
-  const seen = new Set<number>();
-  const stack = [id];
-  while (stack.length > 0) {
-    const next = stack.pop()!;
-    if (seen.has(next)) continue;
-    seen.add(next);
-    stack.push(...graph.node(next).inputs);
-  }
-  return seen;
-}
-
 /**
  * The params to train: the given ones (each once, each a param of this graph that the
  * loss depends on), or every param the loss depends on. As in PyTorch, where a param
@@ -117,7 +105,7 @@ function ancestors(graph: Graph, id: number): Set<number> {
  * alone: no weight decay, no momentum, no optimizer state.
  */
 function checkParams(graph: Graph, loss: Tensor, given: readonly Tensor[] | undefined): readonly Tensor[] {
-  const used = ancestors(graph, loss.id);
+  const used = ancestorsOf(graph, [loss.id]);
   if (given === undefined) {
     const all = graph.nodesOfRole('param').map((node) => graph.tensor(node.id));
     if (all.length === 0) throw new GraphError(`trainingProgram: graph '${graph.name}' has no params to train.`);

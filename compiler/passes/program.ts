@@ -5,7 +5,7 @@
  */
 
 import { GraphError } from '../errors.js';
-import { Graph, roleOf } from '../graph.js';
+import { Graph, ancestorsOf, roleOf } from '../graph.js';
 import type { Node } from '../graph.js';
 import type { InitSpec } from '../init.js';
 import type { Attrs } from '../ops/op.js';
@@ -41,16 +41,8 @@ export function programOf(source: Graph | TrainingProgram): GraphProgram {
 
 /** Ids of the nodes any entry needs (outputs, update values and what they depend on). */
 export function liveNodes(program: GraphProgram): Set<number> {
-  const { graph } = program;
-  const live = new Set<number>();
-  const stack = Object.values(program.entries).flatMap((e) => [...Object.values(e.outputs), ...e.assignments.flatMap(([t, v]) => [t, v])]);
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (live.has(id)) continue;
-    live.add(id);
-    stack.push(...graph.node(id).inputs);
-  }
-  return live;
+  const targets = Object.values(program.entries).flatMap((e) => [...Object.values(e.outputs), ...e.assignments.flatMap(([t, v]) => [t, v])]);
+  return ancestorsOf(program.graph, targets);
 }
 
 /**
