@@ -19,7 +19,7 @@
 import { DeviceLimitError } from '../compiler/errors.js';
 import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import type { AttentionLayout, AttentionStrides } from '../compiler/ops/attention.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import { formatShape } from '../compiler/ops/args.js';
@@ -161,21 +161,20 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const workgroupMemory = shared
     ? [`var<workgroup> key_tile: array<f32, ${tile * rowDepth}>;`, `var<workgroup> value_tile: array<f32, ${tile * rowValueDepth}>;`]
     : [];
-  const wgsl = [
-    kernelHeader(p.name, [
+  const wgsl = workgroupKernelSource({
+    name: p.name,
+    header: [
       ...p.header,
       `${describe(p)}: one workgroup per ${QUERY_BLOCK} queries, ` +
         `${shared ? `keys and values in tiles of ${tile} in workgroup memory` : 'keys and values read from their buffers'}, online softmax`,
-    ]),
-    ...declarations(p, true),
-    ...workgroupMemory,
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
-    ...body.map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+    ],
+    decls: [
+      ...declarations(p, true),
+      ...workgroupMemory,
+    ],
+    workgroupSize: WORKGROUP_SIZE,
+    body,
+  });
   return [{ name: p.name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
 }
 

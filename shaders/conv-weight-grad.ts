@@ -14,7 +14,7 @@
  * as zero gradient) what an earlier one covers, so every product is counted once.
  */
 
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
@@ -207,23 +207,22 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
     '}',
   ];
   const name = p.epilogue ? `${p.name}_epilogue` : p.name;
-  const wgsl = [
-    kernelHeader(name, [
+  const wgsl = workgroupKernelSource({
+    name,
+    header: [
       ...p.header,
       `weight gradient: ${g.batch}×${outHeight}×${outWidth} products per weight; ${tile.rows}×${tile.columns} of the ${kernelHeight}×${kernelWidth} taps per workgroup, ` +
         `${threads} invocations (${rowThreads} over rows × ${columnThreads} over blocks of ${columnCount} columns); partial sums combined as a tree in workgroup memory`,
-    ]),
-    bindingDecl(0, 'x', 'f32', 'read'),
-    bindingDecl(1, 'dy', 'f32', 'read'),
-    ...(p.epilogue ? p.epilogue.code(2) : [bindingDecl(2, 'out', 'f32', 'read_write')]),
-    `var<workgroup> partial: array<f32, ${tileTaps * threads}>;`,
-    '',
-    `@compute @workgroup_size(${threads})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
-    ...body.map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+    ],
+    decls: [
+      bindingDecl(0, 'x', 'f32', 'read'),
+      bindingDecl(1, 'dy', 'f32', 'read'),
+      ...(p.epilogue ? p.epilogue.code(2) : [bindingDecl(2, 'out', 'f32', 'read_write')]),
+      `var<workgroup> partial: array<f32, ${tileTaps * threads}>;`,
+    ],
+    workgroupSize: threads,
+    body,
+  });
   const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
   return [{ name, wgsl, workgroups: dispatch, bindings }];
 }

@@ -17,7 +17,7 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, kernelHeader, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
 import type { MatmulVariant } from '../compiler/codegen/tuning.js';
 import { DEFAULT_MATMUL_VARIANT, sameVariant, variantName } from '../compiler/codegen/tuning.js';
 import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
@@ -280,25 +280,22 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     ({ k4: 'vec4 along k', m4: 'vec4 along m', n4: 'vec4 along n', s: 'scalar' })[mode] ?? mode;
   const declare = (binding: number, label: string, mode: string, access: 'read' | 'read_write'): string =>
     `@group(0) @binding(${binding}) var<storage, ${access}> ${label}: array<${mode === 's' ? dtype : vec}>;`;
-  const wgsl = [
-    kernelHeader(name, [
+  const wgsl = workgroupKernelSource({
+    name,
+    header: [
       ...p.header,
       `${m}×${k} · ${k}×${n}${p.onesRow ? ' (plus a row of ones: column sums of b)' : ''}${p.batch.length > 0 ? ` × batch [${p.batch.join(',')}]` : ''}, ` +
         `${blockRows}×${blockCols} outputs per invocation, ` +
         `${tile.matrices > 1 ? `${tile.matrices} × ` : ''}${tile.rows * blockRows}×${tile.cols * blockCols} per workgroup; a ${layout(loads.a)}, b ${layout(loads.b)}, out ${layout(loads.out)}`,
-    ]),
-    declare(0, 'a', loads.a, 'read'),
-    declare(1, 'b', loads.b, 'read'),
-    ...(p.epilogue ? p.epilogue.code(2) : [declare(2, 'out', loads.out, 'read_write')]),
-    '',
-    `@compute @workgroup_size(${size})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
-    `  let i = (wid.y * ${u(folded[0])} + wid.x) * ${u(size)} + lid;`,
-    `  if (i >= ${u(workgroups * size)}) { return; }`,
-    ...[...setup, ...loop, ...tail, ...stores].map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+    ],
+    decls: [
+      declare(0, 'a', loads.a, 'read'),
+      declare(1, 'b', loads.b, 'read'),
+      ...(p.epilogue ? p.epilogue.code(2) : [declare(2, 'out', loads.out, 'read_write')]),
+    ],
+    workgroupSize: size,
+    body: [`let i = (wid.y * ${u(folded[0])} + wid.x) * ${u(size)} + lid;`, `if (i >= ${u(workgroups * size)}) { return; }`, ...setup, ...loop, ...tail, ...stores],
+  });
   const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
   return [{ name: p.epilogue ? `${name}_epilogue` : name, wgsl, workgroups: folded, bindings }];
 }

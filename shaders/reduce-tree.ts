@@ -14,7 +14,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, kernelHeader, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
 import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { ReduceKind, Run } from './reduce.js';
@@ -187,21 +187,20 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
   body.push(`if (thread == 0u${outSize % outputs === 0 ? '' : ` && index < ${u(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
 
   const helpers = [...r.helpers, ...specialFloatHelpers(body.join('\n'))];
-  const wgsl = [
-    kernelHeader(r.name, [
+  const wgsl = workgroupKernelSource({
+    name: r.name,
+    header: [
       ...r.header,
       `${kind} over groups of ${groupSize}: ${threads} invocations per output, ` +
         `${outputs > 1 ? `${outputs} neighbouring outputs per workgroup, ` : ''}partial results combined as a tree in workgroup memory`,
-    ]),
-    ...r.decls,
-    ...shared,
-    ...helpers,
-    '',
-    `@compute @workgroup_size(${size})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
-    ...body.map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+    ],
+    decls: [
+      ...r.decls,
+      ...shared,
+      ...helpers,
+    ],
+    workgroupSize: size,
+    body,
+  });
   return { wgsl, workgroups: g.workgroups };
 }

@@ -9,7 +9,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
 import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import type { KernelSpec } from '../compiler/ops/op.js';
 import type { Shape } from '../compiler/shape.js';
@@ -100,19 +100,18 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
     'if (lid > 0u) { running = chunk_totals[lid - 1u]; }',
     ...walk('first', 'last'),
   ];
-  const wgsl = [
-    kernelHeader(p.name, [
+  const wgsl = workgroupKernelSource({
+    name: p.name,
+    header: [
       ...p.header,
       `${what}, one workgroup per line: ${WORKGROUP_SIZE} chunks of ${chunk}, chunk totals scanned in workgroup memory`,
-    ]),
-    ...decls,
-    `var<workgroup> chunk_totals: array<${storageType(p.dtype)}, ${WORKGROUP_SIZE}>;`,
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
-    ...body.map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+    ],
+    decls: [
+      ...decls,
+      `var<workgroup> chunk_totals: array<${storageType(p.dtype)}, ${WORKGROUP_SIZE}>;`,
+    ],
+    workgroupSize: WORKGROUP_SIZE,
+    body,
+  });
   return [{ name: p.name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
 }

@@ -146,6 +146,29 @@ export function grid(invocations: number, limits: KernelLimits, index = 'i'): Gr
 }
 
 
+/**
+ * A kernel's WGSL: its header comment, declarations, and `main` over workgroups of
+ * `workgroupSize` invocations (builtins `wid` and `lid`) running `body`.
+ */
+export function workgroupKernelSource(spec: {
+  readonly name: string;
+  readonly header: readonly string[];
+  readonly decls: readonly string[];
+  readonly workgroupSize: number;
+  readonly body: readonly string[];
+}): string {
+  return [
+    kernelHeader(spec.name, spec.header),
+    ...spec.decls,
+    '',
+    `@compute @workgroup_size(${spec.workgroupSize})`,
+    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
+    ...spec.body.map((line) => `  ${line}`),
+    '}',
+    '',
+  ].join('\n');
+}
+
 /** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
 export function perElementKernel(spec: {
   readonly name: string;
@@ -158,18 +181,13 @@ export function perElementKernel(spec: {
 }): { wgsl: string; workgroups: readonly [number, number, number] } {
   const g = grid(spec.invocations, spec.limits);
   const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
-  const wgsl = [
-    kernelHeader(spec.name, spec.header),
-    ...spec.decls,
-    ...helpers,
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    `fn main(${g.params}) {`,
-    `  ${g.prologue}`,
-    ...spec.body.filter((line) => line !== '').map((line) => `  ${line}`),
-    '}',
-    '',
-  ].join('\n');
+  const wgsl = workgroupKernelSource({
+    name: spec.name,
+    header: spec.header,
+    decls: [...spec.decls, ...helpers],
+    workgroupSize: WORKGROUP_SIZE,
+    body: [...g.prologue.split('\n').map((line) => line.trim()), ...spec.body.filter((line) => line !== '')],
+  });
   return { wgsl, workgroups: g.workgroups };
 }
 
