@@ -4,7 +4,7 @@ import { argmax, argmin, logsumexp, max, mean, min, prod, sum } from '../../comp
 import { compile } from '../../compiler/plan.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { testData } from '../helpers.js';
-import { expectGpuMatchesReference, gpu } from './harness.js';
+import { expectGpuMatchesReference, expectPlanMatchesReference, gpu } from './harness.js';
 import { interpret } from '../../compiler/reference.js';
 import { Session } from '../../runtime/session.js';
 import { expectClose } from '../helpers.js';
@@ -99,6 +99,19 @@ describe('reductions on the GPU', () => {
     const x = Float32Array.from([1e4, 1e4, -1e4, -1e4, -1e4 + 1, -1e4, -Infinity, -Infinity, -Infinity]);
     const out = await expectGpuMatchesReference(g, { x }, { rtol: 1e-6, atol: 0 });
     expect(out['y']!.data[2]).to.equal(-Infinity);
+  });
+
+  it('keep logsumexp −∞ for a row of only −∞ inside a row kernel too', async () => {
+    // x − logsumexp(x) walks each row again after reducing it: one row kernel computes both.
+    const g = new Graph('lse rows');
+    const x = g.input('x', [3, 3]);
+    const lse = logsumexp(x, 1, true);
+    g.output('lse', lse);
+    g.output('shifted', x.sub(lse));
+    const data = Float32Array.from([1e4, 1e4, -1e4, -1e4, -1e4 + 1, -1e4, -Infinity, -Infinity, -Infinity]);
+    const { outputs, plan } = await expectPlanMatchesReference(g, { x: data }, { rtol: 1e-6, atol: 1e-3 });
+    expect(plan.entries['forward']!.dispatches.map((k) => plan.kernels[k]!.name)).to.deep.equal(['k1_rows']);
+    expect(outputs['lse']!.data[2]).to.equal(-Infinity);
   });
 
   it('give argmax and argmin the first index among ties, along an axis or over everything', async () => {
