@@ -25,7 +25,7 @@ import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
 import { kernelLimits } from './codegen/wgsl.js';
 import { kernelLimitProblems, limitFix } from './codegen/kernel-fit.js';
-import type { KernelSpec } from './ops/op.js';
+import type { KernelSpec } from './codegen/kernel.js';
 import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';

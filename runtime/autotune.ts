@@ -32,7 +32,7 @@ import {
   variantName,
 } from '../compiler/codegen/tuning.js';
 import { ArgumentError } from '../compiler/errors.js';
-import type { Epilogue } from '../compiler/ops/op.js';
+import type { Epilogue } from '../compiler/codegen/kernel.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
 import { matmulKernel } from '../shaders/matmul.js';
 import { reduceKernel } from '../shaders/reduce.js';

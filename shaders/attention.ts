@@ -21,7 +21,7 @@ import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import type { AttentionLayout, AttentionStrides } from '../compiler/ops/attention.js';
-import type { KernelSpec } from '../compiler/ops/op.js';
+import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import { formatShape } from '../compiler/ops/args.js';
 import { sizeOf } from '../compiler/shape.js';
 

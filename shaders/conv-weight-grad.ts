@@ -15,7 +15,7 @@
  */
 
 import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
-import type { KernelSpec } from '../compiler/ops/op.js';
+import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
 

@@ -21,7 +21,7 @@
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
 import type { ConvGeometry } from '../compiler/ops/conv-shape.js';
-import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
 
 export interface ConvProblem {

@@ -5,7 +5,7 @@
  * (gather) or are skipped (scatterAdd), exactly as the reference interpreter does.
  */
 
-import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
 import { sizeOf } from '../compiler/shape.js';
 import { storedLiteral } from './movement.js';

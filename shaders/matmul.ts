@@ -20,7 +20,7 @@ import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, grid, workgroupKernelSource, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
 import type { MatmulVariant } from '../compiler/codegen/tuning.js';
 import { DEFAULT_MATMUL_VARIANT, sameVariant, variantName } from '../compiler/codegen/tuning.js';
-import type { Epilogue, KernelSpec } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';

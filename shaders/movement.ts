@@ -7,7 +7,7 @@
  */
 
 import type { DType } from '../compiler/dtype.js';
-import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { bindingDecl, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 

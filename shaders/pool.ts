@@ -12,7 +12,7 @@
  *   (3×3 windows, stride 2: 4 × 9), and no scratch buffer of arg-max indices.
  */
 
-import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import type { PoolWindows } from '../compiler/ops/pool-windows.js';
 import { bindingDecl, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';

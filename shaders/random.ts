@@ -9,7 +9,7 @@
 
 import { PHILOX_WGSL } from '../compiler/codegen/init.js';
 import { bindingDecl, literal, perElementKernel, sanitize } from '../compiler/codegen/wgsl.js';
-import type { KernelSpec, LoweringContext } from '../compiler/ops/op.js';
+import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { sizeOf } from '../compiler/shape.js';
 
 /** The stream a draw comes from: its name (for the header comment), Philox key and domain word. */

@@ -19,7 +19,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
-import type { Epilogue, KernelSpec, Prologue } from '../compiler/ops/op.js';
+import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';

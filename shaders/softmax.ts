@@ -8,7 +8,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, literal, perElementKernel, store } from '../compiler/codegen/wgsl.js';
-import type { KernelSpec } from '../compiler/ops/op.js';
+import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
 

@@ -7,7 +7,8 @@
  */
 
 import type { Graph, Node } from '../graph.js';
-import type { Epilogue, KernelSpec, Lowering, Prologue } from '../ops/op.js';
+import type { Lowering } from '../ops/op.js';
+import type { Epilogue, KernelSpec, Prologue } from './kernel.js';
 import { getOp } from '../ops/op.js';
 import type { FusionGroup } from '../passes/fuse.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';

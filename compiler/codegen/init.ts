@@ -7,7 +7,7 @@
 
 import type { DType } from '../dtype.js';
 import type { ResolvedInit } from '../init.js';
-import type { KernelSpec } from '../ops/op.js';
+import type { KernelSpec } from './kernel.js';
 import { sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import type { KernelLimits } from './wgsl.js';

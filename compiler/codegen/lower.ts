@@ -6,7 +6,8 @@
 
 import { GraphError } from '../errors.js';
 import type { Graph, Node } from '../graph.js';
-import type { Attrs, KernelSpec, LoweringContext } from '../ops/op.js';
+import type { Attrs } from '../attrs.js';
+import type { KernelSpec, LoweringContext } from './kernel.js';
 import { getOp } from '../ops/op.js';
 import { formatType } from '../shape.js';
 import { lowerGroup } from './fused.js';
