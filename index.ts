@@ -43,7 +43,9 @@ export { planMemory, memoryReport, checkMemoryPlan } from './compiler/memory.js'
 export { simplify } from './compiler/passes/simplify.js';
 export { programOf } from './compiler/passes/program.js';
 export { specializeModes } from './compiler/passes/specialize-modes.js';
-export { programToLower } from './compiler/plan.js';
+export { compileStages, STAGE_NAMES } from './compiler/plan.js';
+export type { CompileStages, MemoryStage, StageName } from './compiler/plan.js';
+export { printStage } from './compiler/stages-print.js';
 export type { GraphProgram, Pass } from './compiler/passes/program.js';
 export * from './compiler/report.js';
 export { autotune, timeKernels } from './runtime/autotune.js';

@@ -28,6 +28,14 @@ export class GraphError extends KilnError {
   override name = 'GraphError';
 }
 
+/**
+ * A compiler stage broke one of its own invariants: a bug in kiln, not in the user's graph.
+ * The message names the stage and the broken invariant (`compile(..., {check: true})`).
+ */
+export class CompileError extends KilnError {
+  override name = 'CompileError';
+}
+
 /** A value fed to a graph does not match the input it is fed to. */
 export class FeedError extends KilnError {
   override name = 'FeedError';

@@ -1,38 +1,29 @@
 /**
- * `compile`: graph (or training program) → plan. It picks what each entry point needs,
- * lowers every needed node to kernels, gives every value a buffer (aliases share their
- * input's), adds an `init` entry that fills params and state on the GPU, and checks
- * every kernel against the device's limits. The plan is plain JSON (see plan-format.ts).
+ * `compile`: graph (or training program) → plan, as a pipeline of stages, each a pure
+ * function of the one before. `compileStages` returns every stage as a named artifact —
+ * the program as written, after `specializeModes`, after simplification, the fusion
+ * groups of each entry, the kernels, the memory plan and the plan — so the report, the
+ * CLI and the playground read what the compiler decided instead of recomputing it.
+ * `compile` is its last stage. With `{check: true}` every stage is verified as it is made,
+ * as XLA runs its verifier after each pass.
  */
 
-import { deviceBytes } from './dtype.js';
-import { DeviceLimitError, GraphError } from './errors.js';
-import { Graph, ancestorsOf, roleOf } from './graph.js';
-import type { Node } from './graph.js';
-import type { InitSpec } from './init.js';
-import { resolveInit } from './init.js';
-import { initKernel } from './codegen/init.js';
-import { isAlias, lowerNode } from './codegen/lower.js';
-import { lowerGroup } from './codegen/fused.js';
-import type { FusionGroup } from './passes/fuse.js';
-import { fuseNodes } from './passes/fuse.js';
-import type { EntrySource } from './passes/program.js';
+import { Graph } from './graph.js';
+import type { KernelLimits } from './limits.js';
+import { kernelLimits } from './limits.js';
+import type { TuningTable } from './codegen/tuning.js';
+import { fuseProgram, lowerProgram } from './build-plan.js';
+import type { EntryFusion } from './build-plan.js';
+import { planMemory, memoryReport } from './memory.js';
+import type { MemoryReport } from './memory.js';
 import { programOf } from './passes/program.js';
 import type { GraphProgram } from './passes/program.js';
 import { specializeModes } from './passes/specialize-modes.js';
 import { simplify } from './passes/simplify.js';
-import type { KernelLimits } from './codegen/wgsl.js';
-import type { TuningTable } from './codegen/tuning.js';
-import { kernelLimits } from './codegen/wgsl.js';
-import { kernelLimitProblems, limitFix } from './codegen/kernel-fit.js';
-import type { KernelSpec } from './codegen/kernel.js';
-import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
-import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
-import { formatType, sameShape, sizeOf } from './shape.js';
+import type { Plan, PlanAllocation } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
-import { planMemory } from './memory.js';
-import { withValueRanges } from './feed-ranges.js';
+import { checkStage } from './stage-checks.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
@@ -51,266 +42,86 @@ export interface CompileOptions {
    * table saved from it). Default: every kernel's default variant.
    */
   tuning?: TuningTable;
+  /**
+   * Verify every stage as it is made (the graph's invariants after each graph stage,
+   * fusion's partition, the plan's structure and memory after the later ones), so a bug
+   * is caught at the stage that made it. Default false (tests turn it on).
+   */
+  check?: boolean;
 }
 
-
-/**
- * The program `compile` lowers: each entry specialized to its mode (training or
- * inference), then simplified unless `options.simplify` is false. Pure, so re-running it
- * gives the graph whose node ids a plan's kernels name.
- */
-export function programToLower(source: Graph | TrainingProgram, options: CompileOptions = {}): GraphProgram {
-  const program = specializeModes(programOf(source));
-  return options.simplify === false ? program : simplify(program);
+/** The memory planner's decisions, as data. */
+export interface MemoryStage {
+  /** Whether memory was planned (`options.memory`); unplanned, every buffer has its own allocation. */
+  readonly planned: boolean;
+  /** Device memory blocks (one GPUBuffer each). */
+  readonly allocations: readonly PlanAllocation[];
+  /** Buffer id → the allocation it lives in. */
+  readonly allocationOf: readonly number[];
+  /** Per entry: updates computed straight in their param's or state's memory (no copy after the pass). */
+  readonly inPlace: Readonly<Record<string, readonly { readonly from: number; readonly to: number }[]>>;
+  /** Transient bytes: naive sum, peak in use, allocated. */
+  readonly report: MemoryReport;
 }
 
-/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`). */
-export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
+/** Every stage of one compilation, in pipeline order. */
+export interface CompileStages {
+  /** The options the stages ran with (defaults filled in). */
+  readonly options: { readonly simplify: boolean; readonly fuse: boolean; readonly memory: boolean; readonly limits: KernelLimits };
+  /** The program as written: the user's graph with its entries (`forward`, and `trainStep` for a training program). */
+  readonly written: GraphProgram;
+  /** After `specializeModes`: each entry's train/infer switches (dropout, batch norm) resolved. */
+  readonly specialized: GraphProgram;
+  /** After simplification (the specialized program itself when `simplify` is false). Kernels name this graph's node ids. */
+  readonly simplified: GraphProgram;
+  /** Per entry: its fusion groups in dispatch order, each with its kind and reason, and the updates it writes in place. */
+  readonly fusion: Readonly<Record<string, EntryFusion>>;
+  /** The plan as lowered: every kernel's WGSL and bindings, buffers and entries, memory not yet planned. */
+  readonly kernels: Plan;
+  /** What the memory planner decided. */
+  readonly memory: MemoryStage;
+  /** The plan the runtime runs: the kernel stage with its memory planned. */
+  readonly plan: Plan;
+}
+
+/** The names of the stages, in pipeline order. */
+export const STAGE_NAMES = ['written', 'specialized', 'simplified', 'fusion', 'kernels', 'memory', 'plan'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`), returning every stage. */
+export function compileStages(source: Graph | TrainingProgram, options: CompileOptions = {}): CompileStages {
   const limits = kernelLimits(options.limits);
-  // The user's graph is verified as written, so its errors name the user's nodes.
-  verify(source instanceof Graph ? source : source.graph);
-  const program = programToLower(source, options);
-  const { graph, entries: sources } = program;
-
-  // Buffers: one per value that a kernel binds or an entry reads or writes; aliases resolve to their root.
-  const rootOf = (id: number): number => {
-    let node = graph.node(id);
-    while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
-    return node.id;
-  };
-  const buffers: PlanBuffer[] = [];
-  const bufferOfRoot = new Map<number, number>();
-  const bufferOf = (id: number): number => {
-    const root = rootOf(id);
-    const existing = bufferOfRoot.get(root);
-    if (existing !== undefined) return existing;
-    const node = graph.node(root);
-    const buffer = makeBuffer(node, buffers.length, limits);
-    buffers.push(buffer);
-    bufferOfRoot.set(root, buffer.id);
-    return buffer.id;
-  };
-
-  const kernels: PlanKernel[] = [];
-  // Entries fused apart often make the same kernel (a forward layer): it is kept once.
-  const kernelIndex = new Map<string, number>();
-  const addKernel = (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }): number => {
-    const key = `${spec.wgsl}\n${spec.bindings.map(bufferOf).join(',')}`;
-    const existing = kernelIndex.get(key);
-    if (existing !== undefined) return existing;
-    const [problem] = kernelLimitProblems(spec, limits);
-    if (problem) {
-      throw new DeviceLimitError(`compile: kernel ${spec.name} (${describeNodes(nodes)}) ${problem.problem}. Fix: ${limitFix(problem)}.`);
-    }
-    kernels.push({
-      name: spec.name,
-      wgsl: spec.wgsl,
-      bindings: spec.bindings.map(bufferOf),
-      workgroups: [...spec.workgroups],
-      nodes: nodes.map((n) => n.id),
-      ops: nodes.map((n) => n.op),
-      kind: origin.kind,
-      reason: origin.reason,
-      ...(spec.elementwise ? { elementwise: true } : {}),
-    });
-    kernelIndex.set(key, kernels.length - 1);
-    return kernels.length - 1;
-  };
-
-  const entries: Record<string, PlanEntry> = {};
-  entries['init'] = initEntry(graph, limits, addKernel, bufferOf);
-  for (const [name, entry] of Object.entries(sources)) {
-    const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
-    const needed = ancestorsOf(graph, targets);
-    const inputs: Record<string, number> = {};
-    for (const node of graph.nodes) {
-      if (needed.has(node.id) && roleOf(node) === 'input') inputs[node.name!] = bufferOf(node.id);
-    }
-    // Each entry is fused on its own: a forward pass never runs (or writes) training work.
-    const externallyRead = new Set(targets.map(rootOf));
-    const groups =
-      options.fuse === false
-        ? unfusedGroups(graph, needed)
-        : fuseNodes(
-            graph,
-            needed,
-            externallyRead,
-            limits.maxStorageBuffersPerShaderStage,
-            new Map(entry.assignments.map(([target, value]) => [value, target])),
-          );
-    const inPlace = options.fuse === false ? new Map<number, number>() : updatesInPlace(graph, groups, entry, needed, rootOf);
-    const dispatches: number[] = [];
-    for (const group of groups) {
-      // A group whose outputs hold no element has nothing to compute (and no index space to emit).
-      if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
-      const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
-      const lowered = lowerGroupWithinLimits(graph, group, limits, writeInto, options.tuning);
-      // Split apart, the group's updates are copied after the pass rather than written in place.
-      if (lowered.split) for (const id of writeInto.keys()) inPlace.delete(id);
-      for (const { spec, nodes, origin } of lowered.kernels) {
-        const k = addKernel(spec, nodes, origin);
-        if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
-      }
-    }
-    const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
-    const outputShapes = Object.fromEntries(
-      Object.entries(entry.outputs)
-        .filter(([out, id]) => !sameShape(graph.node(id).shape, buffers[outputs[out]!]!.shape))
-        .map(([out, id]) => [out, [...graph.node(id).shape]]),
-    );
-    const copies = entry.assignments
-      .filter(([, value]) => !inPlace.has(value))
-      .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
-      .filter((copy) => copy.from !== copy.to);
-    const written = new Set(copies.map((c) => c.to));
-    const clash = copies.find((c) => written.has(c.from));
-    if (clash) {
-      throw new GraphError(
-        `compile: entry '${name}' assigns ${buffers[clash.to]!.name} from ${buffers[clash.from]!.name}, which it also assigns; updates must be computed values.`,
-      );
-    }
-    entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
-  }
+  const resolved = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false, limits };
   const userGraph = source instanceof Graph ? source : source.graph;
-  const plan: Plan = { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(userGraph, buffers), kernels, entries };
-  return options.memory === false ? plan : planMemory(plan);
+  // The user's graph is verified as written, so its errors name the user's nodes.
+  verify(userGraph);
+  const check = options.check === true ? checkStage : () => undefined;
+  const written = programOf(source);
+  const specialized = specializeModes(written);
+  check({ stage: 'specialized', program: specialized });
+  const simplified = resolved.simplify ? simplify(specialized) : specialized;
+  check({ stage: 'simplified', program: simplified });
+  const fusion = fuseProgram(simplified, { fuse: resolved.fuse, limits });
+  check({ stage: 'fusion', program: simplified, fusion });
+  const kernels = lowerProgram(simplified, fusion, { limits, tuning: options.tuning, userGraph });
+  check({ stage: 'kernels', plan: kernels });
+  const plan = resolved.memory ? planMemory(kernels) : kernels;
+  check({ stage: 'plan', plan });
+  return { options: resolved, written, specialized, simplified, fusion, kernels, memory: memoryStage(plan), plan };
 }
 
-function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
-  const role = roleOf(node);
-  const bufferRole: BufferRole = role === 'computed' ? 'transient' : role;
-  const bytes = Math.max(4, sizeOf(node.shape) * deviceBytes(node.dtype));
-  // A kernel binds each tensor whole, so a tensor must fit one binding (and one buffer).
-  const limit = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-  if (bytes > limits[limit]) {
-    throw new DeviceLimitError(
-      `compile: tensor ${node.name ?? `%${node.id}`} (${node.op} %${node.id}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
-        `storage-buffer binding limit of ${limits[limit]} bytes (${limit}). Fix: use a smaller batch or layer, or compile for the ` +
-        `device's own limits (compile(graph, {limits: device.limits})) if it allows more.`,
-    );
-  }
+/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`) to a plan. */
+export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
+  return compileStages(source, options).plan;
+}
+
+function memoryStage(plan: Plan): MemoryStage {
+  const planned = plan.allocations !== undefined;
   return {
-    id,
-    name: node.name ?? `%${node.id}`,
-    role: bufferRole,
-    dtype: node.dtype,
-    shape: [...node.shape],
-    bytes,
-    ...(node.op === 'const' ? { data: (node.attrs['value'] as readonly number[]).map(toPlanNumber) } : {}),
+    planned,
+    allocations: plan.allocations ?? plan.buffers.map((b) => ({ bytes: b.bytes })),
+    allocationOf: plan.buffers.map((b) => (planned ? b.allocation! : b.id)),
+    inPlace: Object.fromEntries(Object.entries(plan.entries).map(([name, entry]) => [name, entry.inPlace ?? []])),
+    report: memoryReport(plan),
   };
-}
-
-function initEntry(
-  graph: Graph,
-  limits: KernelLimits,
-  addKernel: (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }) => number,
-  bufferOf: (id: number) => number,
-): PlanEntry {
-  const dispatches: number[] = [];
-  const persistent = [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')];
-  for (const node of persistent) bufferOf(node.id);
-  const filled = persistent.filter((node) => sizeOf(node.shape) > 0);
-  // As many buffers per kernel as the device binds: fewer pipelines to create before a first step.
-  const perKernel = limits.maxStorageBuffersPerShaderStage;
-  for (let start = 0; start < filled.length; start += perKernel) {
-    const nodes = filled.slice(start, start + perKernel);
-    const targets = nodes.map((node) => ({ node: { ...node, name: node.name! }, init: resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed) }));
-    const what = nodes.map((node) => `${roleOf(node)} ${node.name!} (${(node.attrs['init'] as InitSpec).kind})`).join(', ');
-    dispatches.push(addKernel(lowerWithinLimits(() => [initKernel(targets, limits)], nodes)[0]!, nodes, { kind: 'init', reason: `fills ${what} with their initializers` }));
-  }
-  return { inputs: {}, outputs: {}, dispatches, copies: [] };
-}
-
-/** `matmul %5, add %6`: the graph nodes a kernel implements, for error messages. */
-function describeNodes(nodes: readonly Node[]): string {
-  return nodes.map((n) => `${n.op} %${n.id}`).join(', ');
-}
-
-/** Lowers a group; a template's DeviceLimitError gains the graph nodes it was lowering. */
-function lowerWithinLimits(lower: () => readonly KernelSpec[], nodes: readonly Node[]): readonly KernelSpec[] {
-  try {
-    return lower();
-  } catch (error) {
-    if (error instanceof DeviceLimitError) throw new DeviceLimitError(`compile: kernel for ${describeNodes(nodes)}: ${error.message}`);
-    throw error;
-  }
-}
-
-/**
- * A group's kernels, each with the nodes it implements and the rule that formed it.
- * Fusion counts a group's bindings before in-place updates are decided, so a fused kernel
- * may still bind more storage buffers than the device allows: such a group runs as one
- * kernel per node instead (`split`: its updates must then be copied, not written in place).
- */
-function lowerGroupWithinLimits(
-  graph: Graph,
-  group: FusionGroup,
-  limits: KernelLimits,
-  writeInto: ReadonlyMap<number, number>,
-  tuning: TuningTable | undefined,
-): { kernels: { spec: KernelSpec; nodes: readonly Node[]; origin: { kind: KernelKind; reason: string } }[]; split: boolean } {
-  const members = group.nodes.map((id) => graph.node(id));
-  const fused = lowerWithinLimits(() => lowerGroup(graph, group, limits, writeInto, tuning), members);
-  const over = fused.find((spec) => spec.bindings.length > limits.maxStorageBuffersPerShaderStage);
-  const inGroup = new Set([...(group.prologue?.nodes ?? []), ...group.nodes]);
-  if (!over || inGroup.size === 1) return { kernels: fused.map((spec) => ({ spec, nodes: members, origin: { kind: kernelKind(group), reason: group.reason } })), split: false };
-  const reason =
-    `${group.reason}; split into one kernel per node: fused, it would bind ${over.bindings.length} storage buffers, ` +
-    `over maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`;
-  const nodes = graph.nodes.filter((node) => inGroup.has(node.id) && sizeOf(node.shape) > 0);
-  const kernels = nodes.flatMap((node) =>
-    lowerWithinLimits(() => lowerNode(graph, node, limits, tuning), [node]).map((spec) => ({ spec, nodes: [node], origin: { kind: 'single' as const, reason } })),
-  );
-  return { kernels, split: true };
-}
-
-/** The rule that formed a group, as its kernels report it: fuse.ts's kind, with input and sibling fusion named. */
-function kernelKind(group: FusionGroup): KernelKind {
-  if (group.prologue) return 'input';
-  if (group.columnSums) return 'sibling';
-  return group.nodes.length === 1 ? 'single' : group.kind;
-}
-
-/** One group per node: the unfused plan. */
-function unfusedGroups(graph: Graph, needed: ReadonlySet<number>): FusionGroup[] {
-  return graph.nodes
-    .filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n))
-    .map((n) => ({ kind: 'single', nodes: [n.id], outputs: [n.id], shape: n.shape, reason: `${n.op}: unfused` }));
-}
-
-/**
- * Which update values a fused kernel may write straight into their param/state (value id
- * → target id), saving a buffer and a copy: the value must have no other reader; every
- * other kernel reading the target must run earlier; inside the group the target may be
- * read only elementwise (never by the anchor, whose invocations read other elements).
- */
-function updatesInPlace(
-  graph: Graph,
-  groups: readonly FusionGroup[],
-  entry: EntrySource,
-  needed: ReadonlySet<number>,
-  rootOf: (id: number) => number,
-): Map<number, number> {
-  const inPlace = new Map<number, number>();
-  const readers = (target: number): number[] =>
-    groups.flatMap((g, position) =>
-      [...g.nodes, ...(g.prologue?.nodes ?? [])].some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
-    );
-  const outputIds = new Set(Object.values(entry.outputs).map(rootOf));
-  for (const [target, value] of entry.assignments) {
-    const position = groups.findIndex((g) => g.outputs.includes(value));
-    const group = groups[position];
-    if (!group || group.kind === 'single' || outputIds.has(value) || [...inPlace.values()].includes(target)) continue;
-    const consumers = graph.nodes.filter((n) => needed.has(n.id) && n.inputs.includes(value));
-    if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
-    if (readers(target).some((p) => p > position)) continue;
-    const anchorReads = [...(group.anchor === undefined ? [] : [group.anchor]), ...(group.prologue?.nodes ?? [])];
-    if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
-    // Reads through an alias (a reshape of the target) would see other elements.
-    const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
-    const partShape = group.columnSums?.nodes.includes(value) ? graph.node(group.columnSums.anchor).shape : group.shape;
-    if (aliasRead || !sameShape(graph.node(target).shape, partShape)) continue;
-    inPlace.set(value, target);
-  }
-  return inPlace;
 }

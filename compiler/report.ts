@@ -9,9 +9,8 @@
 
 import { Graph } from './graph.js';
 import { liveIntervals } from './liveness.js';
-import { memoryReport } from './memory.js';
 import type { MemoryReport } from './memory.js';
-import { compile, programToLower } from './plan.js';
+import { compileStages } from './plan.js';
 import type { CompileOptions } from './plan.js';
 import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
@@ -91,15 +90,15 @@ export interface CompileReport {
 
 /** Compiles `source` as `compile` does, and reports what it decided (see the module comment). */
 export function compileReport(source: Graph | TrainingProgram, options: CompileOptions = {}): { plan: Plan; report: CompileReport } {
-  const plan = compile(source, options);
-  const stages = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false };
-  const graph = programToLower(source, options).graph;
+  const stages = compileStages(source, options);
+  const { plan } = stages;
+  const { simplify, fuse, memory } = stages.options;
   const report: CompileReport = {
     name: plan.name,
-    stages,
-    graph: graph.toString(),
+    stages: { simplify, fuse, memory },
+    graph: stages.simplified.graph.toString(),
     entries: Object.entries(plan.entries).map(([name, entry]) => entryReport(plan, name, entry)),
-    memory: { ...memoryReport(plan), buffers: plan.buffers.length, allocations: plan.allocations?.length ?? plan.buffers.length },
+    memory: { ...stages.memory.report, buffers: plan.buffers.length, allocations: stages.memory.allocations.length },
   };
   return { plan, report };
 }

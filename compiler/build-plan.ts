@@ -1,0 +1,298 @@
+/**
+ * The fusion and kernel stages of `compile` (plan.ts): each entry's nodes partitioned into
+ * kernels, then every kernel lowered to WGSL with its buffers, an `init` entry that fills
+ * params and state on the GPU, and every kernel checked against the device's limits. The
+ * result is a plan (plain JSON, see plan-format.ts) whose memory is not yet planned.
+ */
+
+import { deviceBytes } from './dtype.js';
+import { DeviceLimitError, GraphError } from './errors.js';
+import { ancestorsOf, roleOf } from './graph.js';
+import type { Graph, Node } from './graph.js';
+import type { InitSpec } from './init.js';
+import { resolveInit } from './init.js';
+import { initKernel } from './codegen/init.js';
+import { isAlias, lowerNode } from './codegen/lower.js';
+import { lowerGroup } from './codegen/fused.js';
+import type { FusionGroup } from './passes/fuse.js';
+import { fuseNodes } from './passes/fuse.js';
+import type { EntrySource } from './passes/program.js';
+import type { GraphProgram } from './passes/program.js';
+import type { KernelLimits } from './codegen/wgsl.js';
+import type { TuningTable } from './codegen/tuning.js';
+import { kernelLimitProblems, limitFix } from './codegen/kernel-fit.js';
+import type { KernelSpec } from './codegen/kernel.js';
+import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
+import { formatType, sameShape, sizeOf } from './shape.js';
+import { withValueRanges } from './feed-ranges.js';
+
+/** One entry's fusion decisions: its groups in dispatch order and the updates written in place. */
+export interface EntryFusion {
+  readonly groups: readonly FusionGroup[];
+  /** Update value → the param/state its kernel writes it into. */
+  readonly inPlace: ReadonlyMap<number, number>;
+}
+
+/** The fusion stage: each entry fused on its own (a forward pass never runs or writes training work). */
+export function fuseProgram(program: GraphProgram, options: { fuse: boolean; limits: KernelLimits }): Record<string, EntryFusion> {
+  const { graph } = program;
+  const rootOf = aliasRoot(graph);
+  return Object.fromEntries(
+    Object.entries(program.entries).map(([name, entry]): [string, EntryFusion] => {
+      const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
+      const needed = ancestorsOf(graph, targets);
+      if (!options.fuse) return [name, { groups: unfusedGroups(graph, needed), inPlace: new Map() }];
+      const externallyRead = new Set(targets.map(rootOf));
+      const updates = new Map(entry.assignments.map(([target, value]) => [value, target]));
+      const groups = fuseNodes(graph, needed, externallyRead, options.limits.maxStorageBuffersPerShaderStage, updates);
+      return [name, { groups, inPlace: updatesInPlace(graph, groups, entry, needed, rootOf) }];
+    }),
+  );
+}
+
+/** A node's buffer owner: aliases (reshapes, stopGradient) resolve to the value they view. */
+function aliasRoot(graph: Graph): (id: number) => number {
+  return (id) => {
+    let node = graph.node(id);
+    while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
+    return node.id;
+  };
+}
+
+/**
+ * The kernel stage: every fusion group lowered to WGSL, every value given a buffer
+ * (aliases share their root's), the `init` entry that fills params and state, and each
+ * entry's dispatches, outputs and update copies. Memory is not planned yet.
+ */
+export function lowerProgram(
+  program: GraphProgram,
+  fusion: Readonly<Record<string, EntryFusion>>,
+  options: { limits: KernelLimits; tuning: TuningTable | undefined; userGraph: Graph },
+): Plan {
+  const { limits } = options;
+  const { graph, entries: sources } = program;
+  const rootOf = aliasRoot(graph);
+  const buffers: PlanBuffer[] = [];
+  const bufferOfRoot = new Map<number, number>();
+  const bufferOf = (id: number): number => {
+    const root = rootOf(id);
+    const existing = bufferOfRoot.get(root);
+    if (existing !== undefined) return existing;
+    const node = graph.node(root);
+    const buffer = makeBuffer(node, buffers.length, limits);
+    buffers.push(buffer);
+    bufferOfRoot.set(root, buffer.id);
+    return buffer.id;
+  };
+
+  const kernels: PlanKernel[] = [];
+  // Entries fused apart often make the same kernel (a forward layer): it is kept once.
+  const kernelIndex = new Map<string, number>();
+  const addKernel = (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }): number => {
+    const key = `${spec.wgsl}\n${spec.bindings.map(bufferOf).join(',')}`;
+    const existing = kernelIndex.get(key);
+    if (existing !== undefined) return existing;
+    const [problem] = kernelLimitProblems(spec, limits);
+    if (problem) {
+      throw new DeviceLimitError(`compile: kernel ${spec.name} (${describeNodes(nodes)}) ${problem.problem}. Fix: ${limitFix(problem)}.`);
+    }
+    kernels.push({
+      name: spec.name,
+      wgsl: spec.wgsl,
+      bindings: spec.bindings.map(bufferOf),
+      workgroups: [...spec.workgroups],
+      nodes: nodes.map((n) => n.id),
+      ops: nodes.map((n) => n.op),
+      kind: origin.kind,
+      reason: origin.reason,
+      ...(spec.elementwise ? { elementwise: true } : {}),
+    });
+    kernelIndex.set(key, kernels.length - 1);
+    return kernels.length - 1;
+  };
+
+  const entries: Record<string, PlanEntry> = {};
+  entries['init'] = initEntry(graph, limits, addKernel, bufferOf);
+  for (const [name, entry] of Object.entries(sources)) {
+    const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
+    const needed = ancestorsOf(graph, targets);
+    const inputs: Record<string, number> = {};
+    for (const node of graph.nodes) {
+      if (needed.has(node.id) && roleOf(node) === 'input') inputs[node.name!] = bufferOf(node.id);
+    }
+    const { groups } = fusion[name]!;
+    const inPlace = new Map(fusion[name]!.inPlace);
+    const dispatches: number[] = [];
+    for (const group of groups) {
+      // A group whose outputs hold no element has nothing to compute (and no index space to emit).
+      if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
+      const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
+      const lowered = lowerGroupWithinLimits(graph, group, limits, writeInto, options.tuning);
+      // Split apart, the group's updates are copied after the pass rather than written in place.
+      if (lowered.split) for (const id of writeInto.keys()) inPlace.delete(id);
+      for (const { spec, nodes, origin } of lowered.kernels) {
+        const k = addKernel(spec, nodes, origin);
+        if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
+      }
+    }
+    const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
+    const outputShapes = Object.fromEntries(
+      Object.entries(entry.outputs)
+        .filter(([out, id]) => !sameShape(graph.node(id).shape, buffers[outputs[out]!]!.shape))
+        .map(([out, id]) => [out, [...graph.node(id).shape]]),
+    );
+    const copies = entry.assignments
+      .filter(([, value]) => !inPlace.has(value))
+      .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
+      .filter((copy) => copy.from !== copy.to);
+    const written = new Set(copies.map((c) => c.to));
+    const clash = copies.find((c) => written.has(c.from));
+    if (clash) {
+      throw new GraphError(
+        `compile: entry '${name}' assigns ${buffers[clash.to]!.name} from ${buffers[clash.from]!.name}, which it also assigns; updates must be computed values.`,
+      );
+    }
+    entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
+  }
+  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(options.userGraph, buffers), kernels, entries };
+}
+
+function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
+  const role = roleOf(node);
+  const bufferRole: BufferRole = role === 'computed' ? 'transient' : role;
+  const bytes = Math.max(4, sizeOf(node.shape) * deviceBytes(node.dtype));
+  // A kernel binds each tensor whole, so a tensor must fit one binding (and one buffer).
+  const limit = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  if (bytes > limits[limit]) {
+    throw new DeviceLimitError(
+      `compile: tensor ${node.name ?? `%${node.id}`} (${node.op} %${node.id}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
+        `storage-buffer binding limit of ${limits[limit]} bytes (${limit}). Fix: use a smaller batch or layer, or compile for the ` +
+        `device's own limits (compile(graph, {limits: device.limits})) if it allows more.`,
+    );
+  }
+  return {
+    id,
+    name: node.name ?? `%${node.id}`,
+    role: bufferRole,
+    dtype: node.dtype,
+    shape: [...node.shape],
+    bytes,
+    ...(node.op === 'const' ? { data: (node.attrs['value'] as readonly number[]).map(toPlanNumber) } : {}),
+  };
+}
+
+function initEntry(
+  graph: Graph,
+  limits: KernelLimits,
+  addKernel: (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }) => number,
+  bufferOf: (id: number) => number,
+): PlanEntry {
+  const dispatches: number[] = [];
+  const persistent = [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')];
+  for (const node of persistent) bufferOf(node.id);
+  const filled = persistent.filter((node) => sizeOf(node.shape) > 0);
+  // As many buffers per kernel as the device binds: fewer pipelines to create before a first step.
+  const perKernel = limits.maxStorageBuffersPerShaderStage;
+  for (let start = 0; start < filled.length; start += perKernel) {
+    const nodes = filled.slice(start, start + perKernel);
+    const targets = nodes.map((node) => ({ node: { ...node, name: node.name! }, init: resolveInit(node.name!, node.shape, node.attrs['init'] as InitSpec, graph.seed) }));
+    const what = nodes.map((node) => `${roleOf(node)} ${node.name!} (${(node.attrs['init'] as InitSpec).kind})`).join(', ');
+    dispatches.push(addKernel(lowerWithinLimits(() => [initKernel(targets, limits)], nodes)[0]!, nodes, { kind: 'init', reason: `fills ${what} with their initializers` }));
+  }
+  return { inputs: {}, outputs: {}, dispatches, copies: [] };
+}
+
+/** `matmul %5, add %6`: the graph nodes a kernel implements, for error messages. */
+function describeNodes(nodes: readonly Node[]): string {
+  return nodes.map((n) => `${n.op} %${n.id}`).join(', ');
+}
+
+/** Lowers a group; a template's DeviceLimitError gains the graph nodes it was lowering. */
+function lowerWithinLimits(lower: () => readonly KernelSpec[], nodes: readonly Node[]): readonly KernelSpec[] {
+  try {
+    return lower();
+  } catch (error) {
+    if (error instanceof DeviceLimitError) throw new DeviceLimitError(`compile: kernel for ${describeNodes(nodes)}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * A group's kernels, each with the nodes it implements and the rule that formed it.
+ * Fusion counts a group's bindings before in-place updates are decided, so a fused kernel
+ * may still bind more storage buffers than the device allows: such a group runs as one
+ * kernel per node instead (`split`: its updates must then be copied, not written in place).
+ */
+function lowerGroupWithinLimits(
+  graph: Graph,
+  group: FusionGroup,
+  limits: KernelLimits,
+  writeInto: ReadonlyMap<number, number>,
+  tuning: TuningTable | undefined,
+): { kernels: { spec: KernelSpec; nodes: readonly Node[]; origin: { kind: KernelKind; reason: string } }[]; split: boolean } {
+  const members = group.nodes.map((id) => graph.node(id));
+  const fused = lowerWithinLimits(() => lowerGroup(graph, group, limits, writeInto, tuning), members);
+  const over = fused.find((spec) => spec.bindings.length > limits.maxStorageBuffersPerShaderStage);
+  const inGroup = new Set([...(group.prologue?.nodes ?? []), ...group.nodes]);
+  if (!over || inGroup.size === 1) return { kernels: fused.map((spec) => ({ spec, nodes: members, origin: { kind: kernelKind(group), reason: group.reason } })), split: false };
+  const reason =
+    `${group.reason}; split into one kernel per node: fused, it would bind ${over.bindings.length} storage buffers, ` +
+    `over maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`;
+  const nodes = graph.nodes.filter((node) => inGroup.has(node.id) && sizeOf(node.shape) > 0);
+  const kernels = nodes.flatMap((node) =>
+    lowerWithinLimits(() => lowerNode(graph, node, limits, tuning), [node]).map((spec) => ({ spec, nodes: [node], origin: { kind: 'single' as const, reason } })),
+  );
+  return { kernels, split: true };
+}
+
+/** The rule that formed a group, as its kernels report it: fuse.ts's kind, with input and sibling fusion named. */
+function kernelKind(group: FusionGroup): KernelKind {
+  if (group.prologue) return 'input';
+  if (group.columnSums) return 'sibling';
+  return group.nodes.length === 1 ? 'single' : group.kind;
+}
+
+/** One group per node: the unfused plan. */
+function unfusedGroups(graph: Graph, needed: ReadonlySet<number>): FusionGroup[] {
+  return graph.nodes
+    .filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n))
+    .map((n) => ({ kind: 'single', nodes: [n.id], outputs: [n.id], shape: n.shape, reason: `${n.op}: unfused` }));
+}
+
+/**
+ * Which update values a fused kernel may write straight into their param/state (value id
+ * → target id), saving a buffer and a copy: the value must have no other reader; every
+ * other kernel reading the target must run earlier; inside the group the target may be
+ * read only elementwise (never by the anchor, whose invocations read other elements).
+ */
+function updatesInPlace(
+  graph: Graph,
+  groups: readonly FusionGroup[],
+  entry: EntrySource,
+  needed: ReadonlySet<number>,
+  rootOf: (id: number) => number,
+): Map<number, number> {
+  const inPlace = new Map<number, number>();
+  const readers = (target: number): number[] =>
+    groups.flatMap((g, position) =>
+      [...g.nodes, ...(g.prologue?.nodes ?? [])].some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
+    );
+  const outputIds = new Set(Object.values(entry.outputs).map(rootOf));
+  for (const [target, value] of entry.assignments) {
+    const position = groups.findIndex((g) => g.outputs.includes(value));
+    const group = groups[position];
+    if (!group || group.kind === 'single' || outputIds.has(value) || [...inPlace.values()].includes(target)) continue;
+    const consumers = graph.nodes.filter((n) => needed.has(n.id) && n.inputs.includes(value));
+    if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
+    if (readers(target).some((p) => p > position)) continue;
+    const anchorReads = [...(group.anchor === undefined ? [] : [group.anchor]), ...(group.prologue?.nodes ?? [])];
+    if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
+    // Reads through an alias (a reshape of the target) would see other elements.
+    const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
+    const partShape = group.columnSums?.nodes.includes(value) ? graph.node(group.columnSums.anchor).shape : group.shape;
+    if (aliasRead || !sameShape(graph.node(target).shape, partShape)) continue;
+    inPlace.set(value, target);
+  }
+  return inPlace;
+}
