@@ -30,7 +30,6 @@ export function checkStage(check: StageToCheck): void {
     else if ('plan' in check) checkMemoryPlan(check.plan);
     else checkProgram(check.program);
   } catch (error) {
-    if (error instanceof CompileError) throw error;
     throw new CompileError(`compile: the ${stage} stage broke an invariant (a compiler bug; compile without {check: true} to skip this check): ${(error as Error).message}`);
   }
 }

@@ -13,11 +13,13 @@ import { seedMlp } from '../examples/models/seed-mlp.js';
 import { leNet } from '../examples/models/lenet.js';
 import { charTransformer } from '../examples/models/char-transformer.js';
 import { loadCharCorpus } from '../examples/data/text-corpus.js';
-import { compile } from '../compiler/plan.js';
+import { STAGE_NAMES, compile, compileStages } from '../compiler/plan.js';
+import type { StageName } from '../compiler/plan.js';
+import { printStage } from '../compiler/stages-print.js';
 import { requestDevice } from '../runtime/device.js';
 import { printProfile, profileEntry } from '../runtime/profile.js';
 
-export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused]
+export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused] [--stage <stage>]
        kiln profile <example> [--forward] [--unfused]
 
   <example>   seed-mlp           the seed MLP's training program (batch 128)
@@ -30,6 +32,8 @@ export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused
   --wgsl      print every kernel's WGSL
   --json      print the report as JSON
   --unfused   compile without fusion (one kernel per op), to compare
+  --stage     print one stage of the compilation instead of the report:
+              ${STAGE_NAMES.join(', ')}
 
   profile     compiles for this machine's adapter and times every kernel of the
               trainStep entry (or forward, with --forward) dispatched alone
@@ -55,7 +59,7 @@ interface Output {
 /** Runs the command line `args` (without `node` and the script); returns the exit status. */
 export async function main(args: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   try {
-    const { command, target, flags } = parseArgs(args);
+    const { command, target, flags, stage } = parseArgs(args);
     if (target === undefined) {
       out.write(USAGE);
       return 0;
@@ -74,7 +78,11 @@ export async function main(args: readonly string[], out: Output = process.stdout
       }
       return 0;
     }
-    const { report } = compileReport(await loadSource(target), flags.has('--unfused') ? { fuse: false } : {});
+    if (stage !== undefined) {
+      out.write(printStage(compileStages(await loadSource(target), options), stage));
+      return 0;
+    }
+    const { report } = compileReport(await loadSource(target), options);
     out.write(flags.has('--json') ? `${JSON.stringify(report, null, 2)}\n` : printReport(report, { wgsl: flags.has('--wgsl') }));
     return 0;
   } catch (error) {
@@ -88,13 +96,19 @@ export async function main(args: readonly string[], out: Output = process.stdout
 }
 
 const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  inspect: ['--wgsl', '--json', '--unfused'],
+  inspect: ['--wgsl', '--json', '--unfused', '--stage'],
   profile: ['--forward', '--unfused'],
 };
 
-function parseArgs(args: readonly string[]): { command: string | undefined; target: string | undefined; flags: Set<string> } {
-  const flags = new Set(args.filter((arg) => arg.startsWith('--')));
-  const words = args.filter((arg) => !arg.startsWith('--'));
+function parseArgs(args: readonly string[]): { command: string | undefined; target: string | undefined; flags: Set<string>; stage?: StageName } {
+  const at = args.indexOf('--stage');
+  const stage = at < 0 ? undefined : args[at + 1];
+  if (at >= 0 && !STAGE_NAMES.includes(stage as StageName)) {
+    throw new UsageError(`--stage takes one of ${STAGE_NAMES.join(', ')}${stage === undefined ? '' : `, got '${stage}'`}`);
+  }
+  const rest = at < 0 ? args : [...args.slice(0, at + 1), ...args.slice(at + 2)];
+  const flags = new Set(rest.filter((arg) => arg.startsWith('--')));
+  const words = rest.filter((arg) => !arg.startsWith('--'));
   const command = words[0];
   if (flags.has('--help') || command === undefined) return { command, target: undefined, flags };
   const allowed = COMMAND_FLAGS[command];
@@ -102,7 +116,7 @@ function parseArgs(args: readonly string[]): { command: string | undefined; targ
   const unknown = [...flags].filter((flag) => !allowed.includes(flag));
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(', ')}`);
   if (words.length !== 2) throw new UsageError(`${command} takes one example: a name or a module path`);
-  return { command, target: words[1], flags };
+  return { command, target: words[1], flags, ...(stage === undefined ? {} : { stage: stage as StageName }) };
 }
 
 async function loadSource(target: string): Promise<Source> {

@@ -46,6 +46,22 @@ describe('kiln CLI', () => {
     expect(unfused.out).to.not.include('entry trainStep: 10 dispatches');
   });
 
+  it('prints one stage with --stage: the fusion groups of each entry, or the graph after simplification', async () => {
+    const fusion = await cli('inspect', 'seed-mlp', '--stage', 'fusion');
+    expect(fusion.status).to.equal(0);
+    expect(fusion.out.split('\n')).to.include.members(['entry forward: 3 groups', 'entry trainStep: 10 groups']);
+    expect(fusion.out).to.include('in place: ');
+    const simplified = await cli('inspect', 'seed-mlp', '--stage', 'simplified');
+    expect(simplified.out).to.match(/^entry trainStep \(train\): outputs loss = %\d+; updates fc1\.w\.momentum/m);
+  });
+
+  it('refuses a --stage that does not exist, listing the stages', async () => {
+    const { status, err } = await cli('inspect', 'seed-mlp', '--stage', 'lowering');
+    expect(status).to.equal(2);
+    expect(err).to.include("--stage takes one of written, specialized, simplified, fusion, kernels, memory, plan, got 'lowering'");
+    expect((await cli('inspect', 'seed-mlp', '--stage')).err).to.include('--stage takes one of');
+  });
+
   it('inspects a module given by path whose default export builds a graph', async () => {
     const { status, out } = await cli('inspect', FIXTURE);
     expect(status).to.equal(0);
