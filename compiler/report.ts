@@ -11,7 +11,7 @@ import { Graph } from './graph.js';
 import { liveIntervals } from './liveness.js';
 import type { MemoryReport } from './memory.js';
 import { compileStages } from './plan.js';
-import type { CompileOptions } from './plan.js';
+import type { CompileOptions, CompileStages } from './plan.js';
 import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
 
@@ -89,18 +89,22 @@ export interface CompileReport {
 }
 
 /** Compiles `source` as `compile` does, and reports what it decided (see the module comment). */
-export function compileReport(source: Graph | TrainingProgram, options: CompileOptions = {}): { plan: Plan; report: CompileReport } {
+export function compileReport(source: Graph | TrainingProgram, options: CompileOptions = {}): { plan: Plan; report: CompileReport; stages: CompileStages } {
   const stages = compileStages(source, options);
+  return { plan: stages.plan, report: reportOfStages(stages), stages };
+}
+
+/** The report of a compilation whose stages are at hand: it reads them and recomputes nothing. */
+export function reportOfStages(stages: CompileStages): CompileReport {
   const { plan } = stages;
   const { simplify, fuse, memory } = stages.options;
-  const report: CompileReport = {
+  return {
     name: plan.name,
     stages: { simplify, fuse, memory },
     graph: stages.simplified.graph.toString(),
     entries: Object.entries(plan.entries).map(([name, entry]) => entryReport(plan, name, entry)),
     memory: { ...stages.memory.report, buffers: plan.buffers.length, allocations: stages.memory.allocations.length },
   };
-  return { plan, report };
 }
 
 function entryReport(plan: Plan, name: string, entry: PlanEntry): EntryReport {

@@ -37,6 +37,34 @@ const train = data.fashionMnist('train');
 return { model: program, feeds: data.batches(train, batch) };
 `;
 
+const REGULARIZED_MLP = `// An MLP on Fashion-MNIST with batch norm and dropout: training steps normalize with
+// the batch's statistics, update the running ones and drop units; Forward uses the
+// running statistics and keeps every unit. Each entry is compiled for its own mode.
+const { Graph, trainingProgram, adam, batchNormLayer, dropout } = kiln;
+const batch = 64;
+
+const g = new Graph('regularized_mlp', { seed: 0 });
+const images = g.input('images', [batch, 784]);
+const labels = g.input('labels', [batch], 'i32');
+const dense = (name, x, units) => {
+  const w = g.param(\`\${name}.w\`, [x.shape[1], units], { init: 'heNormal' });
+  return x.matmul(w);
+};
+const norm1 = batchNormLayer(g, 'bn1', 128);
+const hidden = dropout(norm1(dense('fc1', images, 128)).relu(), 0.2);
+const b2 = g.param('fc2.b', [10]);
+const logits = dense('fc2', hidden, 10).add(b2);
+g.output('logits', logits);
+
+const program = trainingProgram(g, {
+  loss: logits.softmaxCrossEntropy(labels),
+  optimizer: adam({ lr: 1e-3 }),
+});
+
+const train = data.fashionMnist('train');
+return { model: program, feeds: data.batches(train, batch) };
+`;
+
 const LOGISTIC_REGRESSION = `// Logistic regression on two Gaussian blobs in 2-D: one linear unit, the binary
 // cross-entropy written out in kiln ops, plain SGD. No dataset to download.
 const { Graph, trainingProgram, sgd } = kiln;
@@ -180,6 +208,7 @@ return { model: program, feeds };
 export const EXAMPLES: readonly Example[] = [
   { id: 'seed-mlp', title: 'Seed MLP on Fashion-MNIST', code: SEED_MLP },
   { id: 'logistic-regression', title: 'Logistic regression', code: LOGISTIC_REGRESSION },
+  { id: 'regularized-mlp', title: 'MLP with batch norm and dropout', code: REGULARIZED_MLP },
   { id: 'small-cnn', title: 'Small CNN (LeNet) on Fashion-MNIST', code: SMALL_CNN },
   { id: 'transformer-block', title: 'Transformer block', code: TRANSFORMER_BLOCK },
   { id: 'your-own', title: 'Your own', code: YOUR_OWN },

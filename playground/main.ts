@@ -8,7 +8,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import * as kiln from '../index.js';
-import { Graph, Session, compileReport, programOf, simplify } from '../index.js';
+import { Graph, Session, compileStages, reportOfStages } from '../index.js';
 import type { CompileReport, EntryReport, Plan } from '../index.js';
 import { acquireDevice, adapterSummary, renderAdapter } from './adapter-view.js';
 import type { Device } from './adapter-view.js';
@@ -106,9 +106,10 @@ class Playground {
       const user = await runUserCode(this.editor.code, { kiln, data: playgroundData });
       const { gpu } = await this.device;
       const source = user.model;
-      const { plan, report } = compileReport(source, gpu ? { limits: gpu.limits } : {});
+      // The page shows the compiler's own stages: the graph drawn is the one the kernels' node ids name.
+      const stages = compileStages(source, gpu ? { limits: gpu.limits } : {});
       const written = source instanceof Graph ? source : source.graph;
-      compiled = { user, plan, report, model: graphModel(simplify(programOf(source))), writtenText: written.toString() };
+      compiled = { user, plan: stages.plan, report: reportOfStages(stages), model: graphModel(stages.simplified), writtenText: written.toString() };
     } catch (error) {
       if (generation === this.generation) this.showError(error);
       return;

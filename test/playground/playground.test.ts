@@ -33,6 +33,41 @@ function linkTo(server: StaticServer, code: string): string {
   return `${server.url}#code=${deflateRawSync(Buffer.from(code, 'utf8')).toString('base64url')}`;
 }
 
+/**
+ * Selects every kernel of every entry in turn and lists each mismatch between the nodes
+ * the graph view highlights and the nodes the kernel computes (by id and op): the view
+ * must draw the graph the kernels' node ids name (specialized per mode, simplified).
+ */
+async function highlightMismatches(page: Page): Promise<string[]> {
+  const entries = await page.$$eval('#entry-tabs button', (buttons) => buttons.map((b) => b.getAttribute('data-entry')!));
+  const problems: string[] = [];
+  for (const entry of entries.filter((name) => name !== 'init')) {
+    await page.click(`#entry-tabs button[data-entry="${entry}"]`);
+    problems.push(
+      ...(await page.evaluate((entryName) => {
+        const found: string[] = [];
+        const rows = Array.from(document.querySelectorAll<HTMLElement>('#kernels-table tbody tr[data-position]'));
+        if (rows.length === 0) found.push(`${entryName}: no kernels listed`);
+        for (const row of rows) {
+          row.click();
+          const where = `${entryName} kernel ${row.getAttribute('data-position')}`;
+          const expected = new Map(Array.from(row.querySelector('.ops')!.textContent!.matchAll(/(\w+) %(\d+)/g), (m) => [m[2]!, m[1]!]));
+          const lit = Array.from(document.querySelectorAll('#dag .node.hl'));
+          for (const shape of lit) {
+            const id = shape.getAttribute('data-node')!;
+            const op = shape.querySelector('.node-title')!.textContent!.split(' ').pop();
+            if (expected.get(id) !== op) found.push(`${where}: highlights %${id} (${op}), which it does not compute`);
+          }
+          const litIds = new Set(lit.map((shape) => shape.getAttribute('data-node')));
+          for (const [id, op] of expected) if (!litIds.has(id)) found.push(`${where}: computes ${op} %${id}, which is not highlighted`);
+        }
+        return found;
+      }, entry)),
+    );
+  }
+  return problems;
+}
+
 /** Errors the page reported: console errors, uncaught exceptions and failed requests. */
 function errorsIn(log: readonly string[]): string[] {
   return log.filter((line) => /^(console\.error|page error|request failed)/.test(line));
@@ -145,6 +180,11 @@ describe('the playground', function () {
       expect(await page.$eval('#ssa-root', (node) => node.textContent)).to.contain('graph seed_mlp {');
     });
 
+    it('highlights exactly the nodes each kernel of the seed MLP computes, in every entry', async () => {
+      expect(await highlightMismatches(page)).to.deep.equal([]);
+      await page.click('#entry-tabs button[data-entry="trainStep"]');
+    });
+
     it('links the views: a kernel highlights its nodes and shows its WGSL, a node selects its kernel', async () => {
       await page.click('#kernels-table tbody tr:has(.kind-row)');
       const kernel = await page.$eval('#kernels-table tbody tr.selected', (row) => ({ position: row.getAttribute('data-position'), text: row.textContent! }));
@@ -200,9 +240,11 @@ describe('the playground', function () {
     });
 
     for (const example of EXAMPLES.filter((e) => e.id !== 'seed-mlp')) {
-      it(`compiles the ${example.id} example, readies its pipelines and trains it without errors`, async () => {
+      it(`compiles the ${example.id} example, highlights exactly each kernel's nodes, readies its pipelines and trains it without errors`, async () => {
         await open(`${server.url}#example=${example.id}`);
         await waitUntilReady(page);
+        expect(await highlightMismatches(page)).to.deep.equal([]);
+        await page.click('#entry-tabs button[data-entry="trainStep"]');
         const { first, last } = await trainSteps(page, 3);
         expect(Number.isFinite(first) && Number.isFinite(last), `losses ${first}, ${last}`).to.equal(true);
         expect(errorsIn(log)).to.deep.equal([]);
