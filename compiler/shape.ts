@@ -11,6 +11,9 @@ export interface TensorType {
   readonly dtype: DType;
 }
 
+/** `[2,3]`: a shape as error messages spell it. */
+export const formatShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
 /** `f32[128,784]`: the spelling used in printed graphs and error messages. */
 export function formatType(t: TensorType): string {
   return `${t.dtype}[${t.shape.join(',')}]`;

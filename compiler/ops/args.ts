@@ -22,5 +22,3 @@ export function requireArray(op: string, what: string, value: unknown, expected:
   return value as readonly unknown[];
 }
 
-/** `[2,3]`: a shape as error messages spell it. */
-export const formatShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
