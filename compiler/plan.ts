@@ -11,7 +11,7 @@ import { Graph, ancestorsOf, roleOf } from './graph.js';
 import type { Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
-import { initKernel } from './codegen/init.js';
+import { initKernel } from '../shaders/init.js';
 import { isAlias, lowerNode } from './codegen/lower.js';
 import { lowerGroup } from './codegen/fused.js';
 import type { FusionGroup } from './passes/fuse.js';

@@ -1,6 +1,6 @@
 /** Shapes, strides, broadcasting and axes: the arithmetic every shape rule shares. */
 
-import type { DType } from './dtype.js';
+import type { DType, TypedArray } from './dtype.js';
 import { ArgumentError, ShapeError, opError } from './errors.js';
 
 export type Shape = readonly number[];
@@ -9,6 +9,13 @@ export type Shape = readonly number[];
 export interface TensorType {
   readonly shape: Shape;
   readonly dtype: DType;
+}
+
+/** A tensor's value on the host: the reference interpreter's currency. */
+export interface HostArray {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly data: TypedArray;
 }
 
 /** `[2,3]`: a shape as error messages spell it. */

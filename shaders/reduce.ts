@@ -18,7 +18,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
+import { IS_INF_HELPER, bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
@@ -98,10 +98,6 @@ export interface ReduceProblem {
   /** Forces the tree or the one-invocation-per-output kernel (benchmarks compare them); default: by shape and tuning. */
   readonly strategy?: 'tree' | 'perOutput';
 }
-
-/** Tests the bits, so no compiler may assume infinities away. */
-export const IS_INF_HELPER = `
-fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;
 
 /**
  * Nested loops over the reduced runs (outermost first), calling `visit(value, position)`

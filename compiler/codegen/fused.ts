@@ -16,8 +16,8 @@ import type { Shape } from '../shape.js';
 import { describeNode, lowerNode, splatValue } from './lower.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
-import { IS_INF_HELPER } from '../../shaders/reduce.js';
 import {
+  IS_INF_HELPER,
   WORKGROUP_SIZE,
   bindingDecl,
   calledHelpers,
