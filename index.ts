@@ -46,6 +46,8 @@ export { specializeModes } from './compiler/passes/specialize-modes.js';
 export { programToLower } from './compiler/plan.js';
 export type { GraphProgram, Pass } from './compiler/passes/program.js';
 export * from './compiler/report.js';
+export { printReport } from './compiler/report-print.js';
+export type { PrintReportOptions } from './compiler/report-print.js';
 export { autotune, timeKernels } from './runtime/autotune.js';
 export type { AutotuneOptions } from './runtime/autotune.js';
 export { checkTuningTable } from './compiler/codegen/tuning.js';
