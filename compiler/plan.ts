@@ -24,7 +24,7 @@ import { simplify } from './passes/simplify.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
 import { kernelLimits } from './codegen/wgsl.js';
-import { kernelLimitProblems, limitFix } from './codegen/kernel-fit.js';
+import { kernelLimitProblems, limitFix } from './kernel-fit.js';
 import type { KernelSpec } from './codegen/kernel.js';
 import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';

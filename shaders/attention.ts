@@ -17,7 +17,7 @@
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
-import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
+import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';

@@ -15,7 +15,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, grid, workgroupKernelSource, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
-import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
+import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'logsumexp' | 'argmax' | 'argmin';
