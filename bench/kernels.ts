@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/kernels.ts [--large 1024] [--repeats 3]
  *
- * Each kernel is dispatched alone, repeatedly in one pass (see runtime/autotune.ts,
+ * Each kernel is dispatched alone, repeatedly in one pass (see tune/autotune.ts,
  * `timeKernels`); kernels compared in one row take turns, so load elsewhere on the
  * machine slows them alike. SwiftShader runs on the CPU: compare rows, not absolute
  * figures with a GPU's.
@@ -22,8 +22,8 @@ import type { Plan, PlanKernel } from '../compiler/plan-format.js';
 import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { matmulShapeClass } from '../compiler/codegen/tuning.js';
 import { requestDevice } from '../runtime/device.js';
-import type { TimedKernel } from '../runtime/autotune.js';
-import { autotune, timeKernels } from '../runtime/autotune.js';
+import type { TimedKernel } from '../tune/autotune.js';
+import { autotune, timeKernels } from '../tune/autotune.js';
 import { kernelLimits } from '../compiler/codegen/wgsl.js';
 
 const { values } = parseArgs({ options: { large: { type: 'string', default: '1024' }, repeats: { type: 'string', default: '3' } } });

@@ -7,8 +7,7 @@
 import type { DType, Precision } from './dtype.js';
 import { allocate, isFloat } from './dtype.js';
 import { ArgumentError } from './errors.js';
-import type { HostArray } from './ops/op.js';
-import type { Shape } from './shape.js';
+import type { HostArray, Shape } from './shape.js';
 import { sizeOf } from './shape.js';
 import { hashName, randomNormal, randomUniform } from './random.js';
 

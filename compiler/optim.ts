@@ -15,11 +15,14 @@ import { cast } from './ops/cast.js';
 import { minimum, where } from './ops/binary.js';
 import { sameShape } from './shape.js';
 import type { LearningRate } from './schedule.js';
-import { checkKeys, checkLearningRate, checkNumber, scheduledRate, stepCounter } from './schedule.js';
+import { checkKeys, checkNumber } from './ops/args.js';
+import { stepCounter } from './ops/step-counter.js';
+import { checkLearningRate, scheduledRate } from './schedule.js';
 import { Tensor } from './tensor.js';
 
 export type { LearningRate, LearningRateSchedule } from './schedule.js';
-export { STEP_COUNTER, learningRate, stepCounter } from './schedule.js';
+export { STEP_COUNTER, stepCounter } from './ops/step-counter.js';
+export { learningRate } from './schedule.js';
 
 export interface Optimizer {
   /** `sgd`, `adam`, `adamw`: shown in printed plans. */

@@ -1,7 +1,10 @@
 /**
- * The plan: everything the runtime needs to run a compiled graph, as plain JSON. It is
- * the only thing `runtime/` imports from the compiler (types only), so a plan compiled
- * in Node can be shipped and run in a browser without the compiler (ahead-of-time).
+ * The plan: everything the runtime needs to run a compiled graph, as plain JSON, so a
+ * plan compiled in Node can be shipped and run in a browser without the compiler
+ * (ahead-of-time). `runtime/` imports from the compiler only this format and its checks:
+ * plan-format.ts, errors.ts, limits.ts, liveness.ts (checkMemoryPlan) and kernel-fit.ts
+ * (a kernel against a device's limits), which import nothing outside this set;
+ * test/architecture.test.ts holds that list.
  */
 
 /** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */

@@ -177,6 +177,3 @@ function parseWorkgroupSize(wgsl: string): [number, number, number] | undefined 
   const [x = 1, y = 1, z = 1] = args.map((arg) => parseInt(arg, 10));
   return [x, y, z];
 }
-
-export { printReport } from './report-print.js';
-export type { PrintReportOptions } from './report-print.js';

@@ -1,18 +1,18 @@
 /**
  * Learning-rate schedules, computed in graph ops from the optimizer's step counter (an
- * i32 `state` every training step increments). The learning rate is therefore a node
- * like any other: it fuses into the update kernels and needs no host round trip.
+ * i32 `state` every training step increments; ops/step-counter.ts). The learning rate is
+ * therefore a node like any other: it fuses into the update kernels and needs no host
+ * round trip.
  */
 
-import { ArgumentError, GraphError } from './errors.js';
+import { ArgumentError } from './errors.js';
 import type { Graph } from './graph.js';
+import { checkKeys, checkNumber } from './ops/args.js';
+import type { NumberRange } from './ops/args.js';
 import { cast } from './ops/cast.js';
 import { maximum, minimum, where } from './ops/binary.js';
 import { requireTensor } from './ops/lift.js';
 import type { Tensor } from './tensor.js';
-
-/** The name of the step counter every optimizer of a graph shares (i32 scalar, 0 before the first step). */
-export const STEP_COUNTER = 'optimizer.step';
 
 interface Warmup {
   /**
@@ -39,51 +39,6 @@ export type LearningRateSchedule =
 
 /** A fixed learning rate, or a schedule. */
 export type LearningRate = number | LearningRateSchedule;
-
-/** An inclusive/exclusive numeric range a hyper-parameter must lie in. */
-export interface NumberRange {
-  min?: number;
-  /** The minimum itself is not allowed. */
-  minExclusive?: boolean;
-  max?: number;
-  maxExclusive?: boolean;
-  integer?: boolean;
-}
-
-function describeRange(range: NumberRange): string {
-  const kind = range.integer ? 'an integer' : 'a finite number';
-  const { min, max } = range;
-  if (min !== undefined && max !== undefined) {
-    return `${kind} in ${range.minExclusive ? '(' : '['}${min}, ${max}${range.maxExclusive ? ')' : ']'}`;
-  }
-  if (min !== undefined) return `${kind} ${range.minExclusive ? '>' : '≥'} ${min}`;
-  if (max !== undefined) return `${kind} ${range.maxExclusive ? '<' : '≤'} ${max}`;
-  return kind;
-}
-
-/** Throws an ArgumentError naming `where` and `key` unless `value` is a number in `range`. */
-export function checkNumber(where: string, key: string, value: unknown, range: NumberRange): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (!range.integer || Number.isInteger(value)) &&
-    (range.min === undefined || (range.minExclusive ? value > range.min : value >= range.min)) &&
-    (range.max === undefined || (range.maxExclusive ? value < range.max : value <= range.max));
-  if (!ok) {
-    const got = typeof value === 'string' ? `'${value}'` : String(value);
-    throw new ArgumentError(`${where}: ${key} must be ${describeRange(range)}, got ${got}.`);
-  }
-  return value as number;
-}
-
-/** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
-export function checkKeys(where: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);
-    }
-  }
-}
 
 const SCHEDULE_KEYS: Readonly<Record<LearningRateSchedule['kind'], readonly string[]>> = {
   constant: ['kind', 'lr', 'warmupSteps'],
@@ -123,20 +78,6 @@ export function checkLearningRate(where: string, lr: unknown): LearningRate {
       checkNumber(at, 'totalSteps', spec.totalSteps, { min: warmupSteps, minExclusive: true, integer: true });
       return { ...spec, warmupSteps, minLr: checkNumber(at, 'minLr', spec.minLr ?? 0, NON_NEGATIVE) };
   }
-}
-
-/**
- * The graph's step counter: creates the i32 state `optimizer.step` (and its increment,
- * assigned after each step) the first time it is asked for, and shares it afterwards.
- */
-export function stepCounter(graph: Graph): Tensor {
-  const existing = graph.nodesOfRole('state').find((node) => node.name === STEP_COUNTER);
-  const counter = existing ? graph.tensor(existing.id) : graph.state(STEP_COUNTER, [], { dtype: 'i32' });
-  if (counter.dtype !== 'i32' || counter.rank !== 0) {
-    throw new GraphError(`the step counter '${STEP_COUNTER}' must be an i32 scalar state, got ${counter.toString()}.`);
-  }
-  if (!graph.assignments.has(counter.id)) graph.assign(counter, counter.add(1));
-  return counter;
 }
 
 /**

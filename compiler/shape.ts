@@ -1,6 +1,6 @@
 /** Shapes, strides, broadcasting and axes: the arithmetic every shape rule shares. */
 
-import type { DType } from './dtype.js';
+import type { DType, TypedArray } from './dtype.js';
 import { ArgumentError, ShapeError, opError } from './errors.js';
 
 export type Shape = readonly number[];
@@ -10,6 +10,16 @@ export interface TensorType {
   readonly shape: Shape;
   readonly dtype: DType;
 }
+
+/** A tensor's value on the host: the reference interpreter's currency. */
+export interface HostArray {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly data: TypedArray;
+}
+
+/** `[2,3]`: a shape as error messages spell it. */
+export const formatShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
 /** `f32[128,784]`: the spelling used in printed graphs and error messages. */
 export function formatType(t: TensorType): string {

@@ -10,7 +10,7 @@ import { CompileError } from './errors.js';
 import { ancestorsOf, roleOf } from './graph.js';
 import type { Graph } from './graph.js';
 import type { EntryFusion } from './build-plan.js';
-import { isAlias } from './codegen/lower.js';
+import { isAlias } from './node-values.js';
 import type { GraphProgram } from './passes/program.js';
 import type { Plan } from './plan-format.js';
 import { checkMemoryPlan } from './liveness.js';

@@ -11,7 +11,7 @@ import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
 import { checkMemoryPlan } from '../compiler/liveness.js';
 import type { KernelLimits } from '../compiler/limits.js';
 import { kernelLimits } from '../compiler/limits.js';
-import { kernelLimitProblems } from '../compiler/codegen/kernel-fit.js';
+import { kernelLimitProblems } from '../compiler/kernel-fit.js';
 
 /**
  * The device limits a plan must fit (a `GPUSupportedLimits` has them all). Those about

@@ -7,7 +7,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Graph } from '../compiler/graph.js';
-import { compileReport, printReport } from '../compiler/report.js';
+import { compileReport } from '../compiler/report.js';
+import { printReport } from '../compiler/report-print.js';
 import type { TrainingProgram } from '../compiler/train.js';
 import { seedMlp } from '../examples/models/seed-mlp.js';
 import { leNet } from '../examples/models/lenet.js';

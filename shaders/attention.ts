@@ -17,13 +17,33 @@
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
-import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
+import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
-import type { AttentionLayout, AttentionStrides } from '../compiler/ops/attention.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
-import { formatShape } from '../compiler/ops/args.js';
-import { sizeOf } from '../compiler/shape.js';
+import type { Shape } from '../compiler/shape.js';
+import { formatShape, sizeOf } from '../compiler/shape.js';
+
+/** The sizes every attention shape rule, reference and kernel works with. */
+export interface AttentionLayout {
+  /** The broadcast batch dims (all but the last two). */
+  readonly batch: Shape;
+  readonly queries: number;
+  readonly keys: number;
+  /** The feature size of q and k. */
+  readonly depth: number;
+  /** The feature size of v (0 for attentionWeights, which has no v). */
+  readonly valueDepth: number;
+}
+
+/** Element strides of each operand per batch step, of the mask per query and key: what the reference and kernels index by. */
+export interface AttentionStrides {
+  readonly q: readonly number[];
+  readonly k: readonly number[];
+  readonly v: readonly number[];
+  /** Over [...batch, Tq, Tk]; all zeros without a mask. */
+  readonly mask: readonly number[];
+}
 
 export interface AttentionKernelParams {
   readonly name: string;

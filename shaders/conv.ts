@@ -20,9 +20,28 @@
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
-import type { ConvGeometry } from '../compiler/ops/conv-shape.js';
 import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
+
+/**
+ * Everything the reference and the templates need, in 2-D: a 1-D op is a 2-D one whose
+ * first spatial axis has size 1 (kernel 1, stride 1, no padding).
+ */
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly imageChannels: number;
+  readonly responseChannels: number;
+  readonly groups: number;
+  /** Spatial sizes, [H, W]. */
+  readonly image: readonly [number, number];
+  readonly response: readonly [number, number];
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** Padding before each axis (top, left) and after it (bottom, right). */
+  readonly padBefore: readonly [number, number];
+  readonly padAfter: readonly [number, number];
+}
 
 export interface ConvProblem {
   readonly name: string;

@@ -13,10 +13,19 @@
  */
 
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import type { PoolWindows } from '../compiler/ops/pool-windows.js';
 import { bindingDecl, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 import { ISNAN } from './elementwise.js';
+
+/** The windows of one pooling over one [spatial…] plane (one image, one channel). */
+export interface PoolWindows {
+  readonly inputSize: readonly number[];
+  readonly outputSize: readonly number[];
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+}
 
 /** What a pooling computes over each window. */
 export type WindowReduction = 'max' | 'maxGather' | 'avg' | 'avgIncludePad';

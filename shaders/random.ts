@@ -7,7 +7,7 @@
  * the output buffer.
  */
 
-import { PHILOX_WGSL } from '../compiler/codegen/init.js';
+import { PHILOX_WGSL } from './init.js';
 import { bindingDecl, literal, perElementKernel, sanitize } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { sizeOf } from '../compiler/shape.js';

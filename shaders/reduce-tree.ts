@@ -15,9 +15,16 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, grid, workgroupKernelSource, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
-import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
+import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
-import type { ReduceKind, Run } from './reduce.js';
+
+export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'logsumexp' | 'argmax' | 'argmin';
+
+/** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
+export interface Run {
+  readonly size: number;
+  readonly stride: number;
+}
 
 /** At most this many neighbouring outputs per workgroup, enough for a 64-byte row of f32. */
 const MAX_OUTPUTS_PER_WORKGROUP = 16;

@@ -18,11 +18,14 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
+import { IS_INF_HELPER, bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
+import type { ReduceKind, Run } from './reduce-tree.js';
 import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';
+// Declared in reduce-tree.ts, which this module imports (so the two do not import each other).
+export type { ReduceKind, Run } from './reduce-tree.js';
 import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
@@ -49,12 +52,6 @@ export function fillKernel(spec: {
   return { name, ...kernel, bindings: [spec.id] };
 }
 
-/** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
-export interface Run {
-  readonly size: number;
-  readonly stride: number;
-}
-
 /**
  * Drops size-1 axes and merges each axis into the one before it when the pair is one
  * contiguous range (outer stride = inner stride · inner size). Row-major order is kept,
@@ -71,8 +68,6 @@ export function coalesce(shape: Shape, strides: readonly number[]): Run[] {
   });
   return runs;
 }
-
-export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'logsumexp' | 'argmax' | 'argmin';
 
 /** What an empty group reduces to; max, min and the arg reductions refuse empty axes at build time. */
 const EMPTY_VALUE: Partial<Record<ReduceKind, number>> = { sum: 0, prod: 1, mean: NaN, logsumexp: -Infinity };
@@ -98,10 +93,6 @@ export interface ReduceProblem {
   /** Forces the tree or the one-invocation-per-output kernel (benchmarks compare them); default: by shape and tuning. */
   readonly strategy?: 'tree' | 'perOutput';
 }
-
-/** Tests the bits, so no compiler may assume infinities away. */
-export const IS_INF_HELPER = `
-fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;
 
 /**
  * Nested loops over the reduced runs (outermost first), calling `visit(value, position)`

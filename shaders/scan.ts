@@ -10,7 +10,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
-import { workgroupVariableBytes } from '../compiler/codegen/kernel-fit.js';
+import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';

@@ -11,13 +11,13 @@ import type { Lowering } from '../ops/op.js';
 import type { Epilogue, KernelSpec, Prologue } from './kernel.js';
 import { getOp } from '../ops/op.js';
 import type { FusionGroup } from '../passes/fuse.js';
-import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
+import { broadcastStrides, formatType, sameShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { describeNode, lowerNode, splatValue } from './lower.js';
+import { splatValue } from '../node-values.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
-import { IS_INF_HELPER } from '../../shaders/reduce.js';
 import {
+  IS_INF_HELPER,
   WORKGROUP_SIZE,
   bindingDecl,
   calledHelpers,
@@ -131,22 +131,32 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   };
 }
 
+/** Lines of the kernel header comment describing one node (names sanitized). */
+export function describeNode(graph: Graph, node: Node): string {
+  const args = node.inputs.map((id) => {
+    const input = graph.node(id);
+    return `${input.name === undefined ? `%${id}` : sanitize(input.name)}:${formatType(input)}`;
+  });
+  return `%${node.id}:${formatType(node)} = ${node.op} ${args.join(' ')}`;
+}
+
 function header(graph: Graph, group: FusionGroup): string[] {
   const prologue = group.prologue?.nodes.map((id) => `prologue ${describeNode(graph, graph.node(id))}`) ?? [];
   return [group.reason, ...prologue, ...group.nodes.map((id) => describeNode(graph, graph.node(id)))];
 }
 
-/** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
-export function lowerGroup(
+/**
+ * The kernels of a fused group (loop, row or epilogue; codegen/lower.ts's `lowerGroup`
+ * sends a group of one kernel node to its template). `writeInto` maps output nodes to the
+ * param/state they update in place.
+ */
+export function lowerFusedGroup(
   graph: Graph,
   group: FusionGroup,
   limits: KernelLimits,
   writeInto: ReadonlyMap<number, number>,
   tuning?: TuningTable,
 ): readonly KernelSpec[] {
-  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
-    return lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning);
-  }
   if (group.kind === 'row') return [rowKernel(graph, group, limits)];
   const sums = group.columnSums;
   const inSums = new Set(sums?.nodes ?? []);

@@ -1,7 +1,7 @@
 /**
  * Kernel variants and the tuning table that picks among them. The best kernel for
  * SwiftShader (a CPU) is not the best for a discrete GPU, so kiln times a few variants
- * on the user's adapter once per shape class (`autotune` in runtime/autotune.ts) and
+ * on the user's adapter once per shape class (`autotune` in tune/autotune.ts) and
  * records the winners in a `TuningTable`: plain JSON the user can save and pass back to
  * `compile(program, { tuning })`. Without a table every kernel uses its default: the
  * 4×4 matmul, and the workgroup tree for long reductions or few outputs.

@@ -1,7 +1,7 @@
 /**
- * Checks of plain-number arguments shared by the data-movement ops (slice bounds, pad
- * widths, split sizes), and the spelling of shapes in their messages. Shapes and axes
- * have their own checks in ../shape.ts.
+ * Checks of plain arguments shared by the ops and the optimizers: integers and arrays
+ * (slice bounds, pad widths, split sizes), numbers in a range (epsilon, momentum, rates)
+ * and option keys. Shapes and axes have their own checks in ../shape.ts.
  */
 
 import { ArgumentError } from '../errors.js';
@@ -22,5 +22,47 @@ export function requireArray(op: string, what: string, value: unknown, expected:
   return value as readonly unknown[];
 }
 
-/** `[2,3]`: a shape as error messages spell it. */
-export const formatShape = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+/** An inclusive/exclusive numeric range a hyper-parameter must lie in. */
+export interface NumberRange {
+  min?: number;
+  /** The minimum itself is not allowed. */
+  minExclusive?: boolean;
+  max?: number;
+  maxExclusive?: boolean;
+  integer?: boolean;
+}
+
+function describeRange(range: NumberRange): string {
+  const kind = range.integer ? 'an integer' : 'a finite number';
+  const { min, max } = range;
+  if (min !== undefined && max !== undefined) {
+    return `${kind} in ${range.minExclusive ? '(' : '['}${min}, ${max}${range.maxExclusive ? ')' : ']'}`;
+  }
+  if (min !== undefined) return `${kind} ${range.minExclusive ? '>' : '≥'} ${min}`;
+  if (max !== undefined) return `${kind} ${range.maxExclusive ? '<' : '≤'} ${max}`;
+  return kind;
+}
+
+/** Throws an ArgumentError naming `where` and `key` unless `value` is a number in `range`. */
+export function checkNumber(where: string, key: string, value: unknown, range: NumberRange): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!range.integer || Number.isInteger(value)) &&
+    (range.min === undefined || (range.minExclusive ? value > range.min : value >= range.min)) &&
+    (range.max === undefined || (range.maxExclusive ? value < range.max : value <= range.max));
+  if (!ok) {
+    const got = typeof value === 'string' ? `'${value}'` : String(value);
+    throw new ArgumentError(`${where}: ${key} must be ${describeRange(range)}, got ${got}.`);
+  }
+  return value as number;
+}
+
+/** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
+export function checkKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);
+    }
+  }
+}

@@ -18,31 +18,19 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset } from '../shape.js';
+import { broadcastStrides, forEachOffset, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape } from './args.js';
 import { mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
 import { matmul } from './matmul.js';
 import type { EvalContext, HostArray, LoweringContext } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { sum } from './reduce.js';
-import type { AttentionKernelParams } from '../../shaders/attention.js';
+import type { AttentionKernelParams, AttentionLayout, AttentionStrides } from '../../shaders/attention.js';
 import { attentionKernel, attentionWeightsKernel } from '../../shaders/attention.js';
 
 export type AttentionAttrs = { scale: number; causal: boolean };
 
-/** The sizes every attention shape rule, reference and kernel works with. */
-export interface AttentionLayout {
-  /** The broadcast batch dims (all but the last two). */
-  readonly batch: Shape;
-  readonly queries: number;
-  readonly keys: number;
-  /** The feature size of q and k. */
-  readonly depth: number;
-  /** The feature size of v (0 for attentionWeights, which has no v). */
-  readonly valueDepth: number;
-}
 
 /** Broadcasts the batch dims of the operands, with a message naming attention's operands. */
 function broadcastBatch(op: string, inputs: readonly TensorType[], operands: readonly TensorType[]): number[] {
@@ -121,14 +109,6 @@ export function attentionLayout(op: string, inputs: readonly TensorType[], attrs
   return { batch, queries, keys, depth, valueDepth };
 }
 
-/** Element strides of each operand per batch step, of the mask per query and key: what the reference and kernels index by. */
-export interface AttentionStrides {
-  readonly q: readonly number[];
-  readonly k: readonly number[];
-  readonly v: readonly number[];
-  /** Over [...batch, Tq, Tk]; all zeros without a mask. */
-  readonly mask: readonly number[];
-}
 
 export function attentionStrides(layout: AttentionLayout, shapes: readonly Shape[], withValues: boolean): AttentionStrides {
   const { batch, queries, keys, depth, valueDepth } = layout;

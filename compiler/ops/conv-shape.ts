@@ -1,7 +1,8 @@
 /**
  * Shapes of the convolution ops (conv.ts): the options a user passes, resolved into the
  * attributes a node stores, the shape rules with their errors, and the geometry the
- * reference and the WGSL templates (shaders/conv.ts) work from.
+ * reference and the WGSL templates work from (its type, `ConvGeometry`, is the template's
+ * parameter, so it is declared in shaders/conv.ts).
  *
  * All three ops relate an *image* [N, C_img, ...S] (a convolution's input) and a
  * *response* [N, C_resp, ...O] (its output) through a weight [C_resp, C_img/groups, ...K]:
@@ -13,7 +14,8 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
-import { formatShape } from './args.js';
+import { formatShape } from '../shape.js';
+import type { ConvGeometry } from '../../shaders/conv.js';
 
 /** Spatial axes: 1 for the 1-D ops ([N, C, L]), 2 for the 2-D ops ([N, C, H, W]). */
 export type SpatialRank = 1 | 2;
@@ -228,25 +230,6 @@ export function responseSize(image: readonly number[], kernel: readonly number[]
   return image.map((size, axis) => convOutputSize(size, kernel[axis]!, attrs.stride[axis]!, attrs.dilation[axis]!, attrs.padding[axis]!));
 }
 
-/**
- * Everything the reference and the templates need, in 2-D: a 1-D op is a 2-D one whose
- * first spatial axis has size 1 (kernel 1, stride 1, no padding).
- */
-export interface ConvGeometry {
-  readonly batch: number;
-  readonly imageChannels: number;
-  readonly responseChannels: number;
-  readonly groups: number;
-  /** Spatial sizes, [H, W]. */
-  readonly image: readonly [number, number];
-  readonly response: readonly [number, number];
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  /** Padding before each axis (top, left) and after it (bottom, right). */
-  readonly padBefore: readonly [number, number];
-  readonly padAfter: readonly [number, number];
-}
 
 const lift = (values: readonly number[], fill: number): [number, number] => (values.length === 1 ? [fill, values[0]!] : [values[0]!, values[1]!]);
 

@@ -14,10 +14,9 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
-import { sameShape, sizeOf } from '../shape.js';
+import { formatShape, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape } from './args.js';
-import type { ConvAttrs, ConvGeometry, ConvOptions, ConvTransposeAttrs, ConvTransposeOptions, ConvWeightGradAttrs, ConvWeightGradOptions, SpatialRank } from './conv-shape.js';
+import type { ConvAttrs, ConvOptions, ConvTransposeAttrs, ConvTransposeOptions, ConvWeightGradAttrs, ConvWeightGradOptions, SpatialRank } from './conv-shape.js';
 import {
   checkConvAttrs,
   checkDivides,
@@ -35,6 +34,7 @@ import {
 import { requireTensor } from './lift.js';
 import type { EvalContext, HostArray, Lowering, OpDef } from './op.js';
 import { defineOp, emptyLike } from './op.js';
+import type { ConvGeometry } from '../../shaders/conv.js';
 import { directConvKernel } from '../../shaders/conv.js';
 import { weightGradKernel } from '../../shaders/conv-weight-grad.js';
 

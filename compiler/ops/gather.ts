@@ -12,9 +12,9 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
-import { normalizeAxis, sameShape, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxis, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape, requireInteger } from './args.js';
+import { requireInteger } from './args.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
 import { gatherKernel, scatterAddKernel } from '../../shaders/gather.js';

@@ -13,11 +13,10 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
-import { checkKeys, checkNumber } from '../schedule.js';
+import { checkKeys, checkNumber } from './args.js';
 import type { TensorType } from '../shape.js';
-import { formatType, normalizeAxes, normalizeAxis, sameShape } from '../shape.js';
+import { formatShape, formatType, normalizeAxes, normalizeAxis, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape } from './args.js';
 import { add, mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
 import { modeSelect } from './mode.js';

@@ -4,24 +4,18 @@
  * autodiff, its WGSL lowering), so an op is always read and changed in one file.
  */
 
-import type { DType, Precision, TypedArray } from '../dtype.js';
+import type { DType, Precision } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { GraphError } from '../errors.js';
-import type { Shape, TensorType } from '../shape.js';
+import type { HostArray, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelSpec, LoweringContext } from '../codegen/kernel.js';
 
 export type { AttrValue, Attrs } from '../attrs.js';
+export type { HostArray } from '../shape.js';
 import type { Attrs } from '../attrs.js';
 export type { BindingAccess, KernelBinding, KernelSpec, LoweringContext, Prologue, Epilogue } from '../codegen/kernel.js';
-
-/** A tensor's value on the host: the reference interpreter's currency. */
-export interface HostArray {
-  readonly shape: Shape;
-  readonly dtype: DType;
-  readonly data: TypedArray;
-}
 
 /** What the reference interpreter gives an op's `evaluate`. */
 export interface EvalContext {

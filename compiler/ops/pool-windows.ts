@@ -1,7 +1,8 @@
 /**
  * The geometry of pooling windows, shared by the pooling ops (pool.ts), their reference
  * implementations and their kernels (shaders/pool.ts): user options normalized into
- * canonical attributes, the shape rule, and the windows themselves.
+ * canonical attributes, the shape rule, and the windows themselves (their type,
+ * `PoolWindows`, is the template's parameter, so it is declared in shaders/pool.ts).
  *
  * Along a spatial axis of size L with kernel k, stride s and padding b before and a after,
  * window o covers input positions [o·s − b, o·s − b + k), clipped to [0, L). There are
@@ -15,6 +16,7 @@
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
 import { sizeOf, stridesOf } from '../shape.js';
+import type { PoolWindows } from '../../shaders/pool.js';
 
 /** Canonical pooling attributes: one entry per spatial axis in every array. */
 export type PoolAttrs = { kernel: number[]; stride: number[]; padBefore: number[]; padAfter: number[]; ceilMode: boolean };
@@ -50,15 +52,6 @@ export interface AvgPoolOptions extends PoolOptions {
   countIncludePad?: boolean;
 }
 
-/** The windows of one pooling over one [spatial…] plane (one image, one channel). */
-export interface PoolWindows {
-  readonly inputSize: readonly number[];
-  readonly outputSize: readonly number[];
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-}
 
 const AXIS_NAMES: Record<number, readonly string[]> = { 1: ['L'], 2: ['H', 'W'], 3: ['D', 'H', 'W'] };
 

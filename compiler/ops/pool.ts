@@ -19,16 +19,16 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
-import { sameShape } from '../shape.js';
+import { formatShape, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
-import { formatShape } from './args.js';
 import { requireTensor } from './lift.js';
 import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
-import type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions, PoolWindows } from './pool-windows.js';
+import type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions } from './pool-windows.js';
 import { forEachInWindow, planeSizes, poolAttrs, pooledSize, requirePoolInput, windowDivisor, windowsOf } from './pool-windows.js';
 import { max, mean } from './reduce.js';
+import type { PoolWindows } from '../../shaders/pool.js';
 import { pooledKernel, poolGradKernel } from '../../shaders/pool.js';
 
 export type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions } from './pool-windows.js';

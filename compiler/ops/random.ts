@@ -21,7 +21,8 @@
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
 import { hashName, philox4x32, toUnitFloat } from '../random.js';
-import { checkKeys, checkNumber, stepCounter } from '../schedule.js';
+import { checkKeys, checkNumber } from './args.js';
+import { stepCounter } from './step-counter.js';
 import type { TensorType } from '../shape.js';
 import { checkShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

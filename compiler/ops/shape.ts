@@ -6,9 +6,9 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
-import { broadcastStrides, checkShape, forEachOffset, normalizeAxes, sizeOf, stridesOf } from '../shape.js';
+import { broadcastStrides, checkShape, forEachOffset, formatShape, normalizeAxes, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { formatShape, requireArray, requireInteger } from './args.js';
+import { requireArray, requireInteger } from './args.js';
 import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';

@@ -22,7 +22,7 @@ import { roleOf } from '../graph.js';
 import { getOp } from '../ops/op.js';
 import { sameShape } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { isAlias, splatValue } from '../codegen/lower.js';
+import { isAlias, splatValue } from '../node-values.js';
 
 export type FusionKind = 'loop' | 'epilogue' | 'row' | 'single';
 

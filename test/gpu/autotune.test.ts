@@ -8,7 +8,7 @@ import { interpret } from '../../compiler/reference.js';
 import type { HostValue } from '../../compiler/reference.js';
 import type { MatmulShapeClass, MatmulVariant, TuningTable } from '../../compiler/codegen/tuning.js';
 import { DEFAULT_MATMUL_VARIANT, MATMUL_CANDIDATES, adapterKey, sameVariant, variantName } from '../../compiler/codegen/tuning.js';
-import { autotune } from '../../runtime/autotune.js';
+import { autotune } from '../../tune/autotune.js';
 import { Session } from '../../runtime/session.js';
 import { expectClose, testData } from '../helpers.js';
 import { gpu } from './harness.js';

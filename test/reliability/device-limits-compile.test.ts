@@ -4,7 +4,7 @@ import { compile } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
 import { DeviceLimitError } from '../../compiler/errors.js';
 import { DEFAULT_LIMITS } from '../../compiler/codegen/wgsl.js';
-import { kernelLimitProblems, kernelResources } from '../../compiler/codegen/kernel-fit.js';
+import { kernelLimitProblems, kernelResources } from '../../compiler/kernel-fit.js';
 import { checkPlanFitsDevice } from '../../runtime/plan-check.js';
 import { attention, cumsum } from '../../index.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';

@@ -7,7 +7,7 @@ import { hashName, philox4x32 } from '../../../compiler/random.js';
 import { evaluate } from '../../../compiler/reference.js';
 import type { InterpretOptions } from '../../../compiler/reference.js';
 import { ReferenceSession } from '../../../compiler/reference-session.js';
-import { STEP_COUNTER } from '../../../compiler/schedule.js';
+import { STEP_COUNTER } from '../../../compiler/ops/step-counter.js';
 import { trainingProgram } from '../../../compiler/train.js';
 import type { Tensor } from '../../../compiler/tensor.js';
 import { checkGradients } from '../../gradcheck.js';

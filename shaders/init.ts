@@ -5,14 +5,14 @@
  * the float transforms run in f32, so values agree to f32 rounding.
  */
 
-import type { DType } from '../dtype.js';
-import type { ResolvedInit } from '../init.js';
-import type { KernelSpec } from './kernel.js';
-import { sizeOf } from '../shape.js';
-import type { Shape } from '../shape.js';
-import type { KernelLimits } from './wgsl.js';
-import { COS, LOG, SIN } from '../../shaders/elementwise.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, sanitize, store } from './wgsl.js';
+import type { DType } from '../compiler/dtype.js';
+import type { ResolvedInit } from '../compiler/init.js';
+import type { KernelSpec } from '../compiler/codegen/kernel.js';
+import { sizeOf } from '../compiler/shape.js';
+import type { Shape } from '../compiler/shape.js';
+import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import { COS, LOG, SIN } from './elementwise.js';
+import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, sanitize, store } from '../compiler/codegen/wgsl.js';
 
 /** WGSL Philox4x32-10; `kiln_mulhi` builds the high half of a 32×32 product from 16-bit halves (WGSL has no mulhi). */
 export const PHILOX_WGSL = `

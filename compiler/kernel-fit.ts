@@ -7,8 +7,8 @@
  * `var<workgroup>` rounded up to 16 bytes.
  */
 
-import type { KernelLimits } from '../limits.js';
-import { DEFAULT_LIMITS } from '../limits.js';
+import type { KernelLimits } from './limits.js';
+import { DEFAULT_LIMITS } from './limits.js';
 
 /** The device resources one kernel uses. */
 export interface KernelResources {

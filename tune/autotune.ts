@@ -12,6 +12,10 @@
  *
  * Timings are wall-clock (submit to `onSubmittedWorkDone`) over several dispatches in one
  * pass, the best of a few runs: timestamp queries are optional in WebGPU, wall-clock is not.
+ *
+ * It lives in tune/, not runtime/: it builds kernels from the shader templates and runs
+ * them, so it needs both the compiler and the runtime, and the runtime must not need the
+ * compiler (test/architecture.test.ts keeps that wall).
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
@@ -36,8 +40,8 @@ import type { Epilogue } from '../compiler/codegen/kernel.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
 import { matmulKernel } from '../shaders/matmul.js';
 import { reduceKernel } from '../shaders/reduce.js';
-import type { KilnDevice } from './device.js';
-import { createPipelines } from './pipelines.js';
+import type { KilnDevice } from '../runtime/device.js';
+import { createPipelines } from '../runtime/pipelines.js';
 
 export interface AutotuneOptions {
   /** The shape classes to tune (default: small, skinny and large, each as nn, nt and tn). */

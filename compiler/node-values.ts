@@ -1,0 +1,21 @@
+/**
+ * What a node's value is, as fusion and code generation both need to know it: a constant
+ * holding one number (inlined as a literal where it is read), or an alias of its input's
+ * buffer. A module of its own so that passes/ and codegen/ share it without importing
+ * each other.
+ */
+
+import type { Node } from './graph.js';
+import { getOp } from './ops/op.js';
+
+/** A const node whose value is one number repeated: inlined as a literal where it is read. */
+export function splatValue(node: Node): number | undefined {
+  if (node.op !== 'const') return undefined;
+  const values = node.attrs['value'] as readonly number[];
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** Whether the node's output is just its input's buffer. */
+export function isAlias(node: Node): boolean {
+  return getOp(node.op).lower?.kind === 'alias';
+}
