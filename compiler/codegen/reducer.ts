@@ -136,7 +136,3 @@ export function emptyValue(reducer: Reducer): number | undefined {
   const group = shift === undefined ? { count: 0 } : { count: 0, shift };
   return reducer.finalize ? reducer.finalize.host(reducer.identity, group) : reducer.identity;
 }
-
-/** Tests the bits, so no compiler may assume infinities away. */
-export const IS_INF_HELPER = `
-fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;

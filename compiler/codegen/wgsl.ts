@@ -57,6 +57,10 @@ export const SPECIAL_FLOAT_HELPERS = `
 fn kiln_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
 fn kiln_nan() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }`;
 
+/** `kiln_is_inf(x)`: tests the bits, so no compiler may assume infinities away. */
+export const IS_INF_HELPER = `
+fn kiln_is_inf(value: f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) == 0x7f800000u; }`;
+
 /**
  * The helpers a kernel's code needs for special float literals. (They read the bits from
  * a variable: a constant expression that evaluates to inf or NaN is a WGSL compile error.)

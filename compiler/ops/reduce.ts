@@ -6,7 +6,9 @@
  *
  * Empty reductions follow NumPy where it has an answer: sum of nothing is 0, prod is 1,
  * mean is NaN (0/0), logsumexp is −∞ (log of an empty sum); max, min, argmax and argmin
- * have no identity, so reducing a size-0 axis with them is a ShapeError.
+ * have no identity, so reducing a size-0 axis with them is a ShapeError. What each one
+ * computes (identity, combine, finalize, NaN behaviour) is its reducer (./reducers.ts),
+ * which the reference below and every WGSL emitter follow.
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
@@ -17,14 +19,15 @@ import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
 import type { Attrs, FoldReducer, HostArray, IndexReducer, KernelSpec, LoweringContext, OpDef, Reducer, Reduction, VjpArgs, VjpRule } from './op.js';
-import { IS_INF_HELPER } from '../codegen/reducer.js';
-import { literal } from '../codegen/wgsl.js';
+import { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
 import { reduceKernel } from '../../shaders/reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { defineOp, emptyLike, noGradient, reductionOf } from './op.js';
 import { div, equal, mul, sub, where } from './binary.js';
 import { cast } from './cast.js';
 import { exp } from './unary.js';
+
+export { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
 
 export type ReduceAttrs = { axes: number[]; keepdims: boolean };
 /** `axis: null` reduces the flattened tensor to one index, as NumPy's `axis=None`. */
@@ -79,93 +82,6 @@ function forEachReduced(x: HostArray, axes: readonly number[], visit: (outIndex:
   const outStrides = stridesOf(kept).map((s, i) => (axes.includes(i) ? 0 : s));
   forEachOffset(x.shape, [outStrides], (inIndex, [outIndex]) => visit(outIndex!, inIndex));
 }
-
-/** NaN-propagating max/min, as NumPy's `max` and kiln's `maximum`. */
-const maxOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
-const minOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
-
-/*
- * The reducers: each reduction's semantics, WGSL and host side by side (the type and
- * what each piece means: compiler/codegen/reducer.ts). Floats accumulate in double on
- * the host (a JS number) and are rounded once when stored; i32 wraps at each step on
- * both. NaN and ±∞ in sums and products follow IEEE arithmetic everywhere (∞ − ∞ is NaN).
- */
-
-/** Sum: identity 0, so a size-0 axis sums to 0. */
-export const sumReducer: FoldReducer = {
-  kind: 'fold',
-  op: 'sum',
-  identity: 0,
-  startsAtFirst: false,
-  refusesEmpty: false,
-  combine: { wgsl: { operator: '+' }, host: (a, v, dtype) => (dtype === 'i32' ? (a + v) | 0 : a + v) },
-};
-
-/** Mean: the sum over the group's size; a size-0 axis is 0/0 = NaN, as NumPy's mean. f32 only. */
-export const meanReducer: FoldReducer = {
-  ...sumReducer,
-  op: 'mean',
-  finalize: { wgsl: (acc, { count }) => `${acc} / ${literal(count, 'f32')}`, host: (acc, { count }) => acc / count },
-};
-
-/** Product: identity 1, so a size-0 axis gives 1. */
-export const prodReducer: FoldReducer = {
-  kind: 'fold',
-  op: 'prod',
-  identity: 1,
-  startsAtFirst: false,
-  refusesEmpty: false,
-  combine: { wgsl: { operator: '*' }, host: (a, v, dtype) => (dtype === 'i32' ? Math.imul(a, v) : a * v) },
-};
-
-/**
- * Max and min: no value for an empty set (a size-0 axis is a ShapeError). NaN: the host
- * propagates it (NumPy's max, kiln's maximum); WGSL's max() and min() do not promise to,
- * as WGSL lets implementations assume floats are never NaN. ±∞ are ordinary values.
- */
-const extremum = (op: 'max' | 'min', identity: number, host: (a: number, v: number) => number): FoldReducer => ({
-  kind: 'fold',
-  op,
-  identity,
-  startsAtFirst: true,
-  refusesEmpty: true,
-  combine: { wgsl: { fn: op }, host },
-});
-export const maxReducer = extremum('max', -Infinity, maxOf);
-export const minReducer = extremum('min', Infinity, minOf);
-
-/**
- * log Σ exp(x), stably: m + log Σ exp(x − m) with m the group's max, so large inputs do
- * not overflow. A group whose max is ±∞ (all −∞, or any +∞) is that max itself: x − m
- * would be NaN there, but the answer is exact; a size-0 axis is −∞ (log of an empty sum).
- * A NaN gives NaN (through the sum) on the host; its max follows `maxReducer`. f32 only.
- */
-export const logsumexpReducer: FoldReducer = {
-  ...sumReducer,
-  op: 'logsumexp',
-  shift: { reducer: maxReducer, wgsl: (v, max) => `exp(${v} - ${max})`, host: (v, max) => Math.exp(v - max) },
-  finalize: {
-    wgsl: (total, { shift }) => `select(${shift!} + log(${total}), ${shift!}, kiln_is_inf(${shift!}))`,
-    host: (total, { shift }) => (shift === Infinity || shift === -Infinity ? shift! : shift! + Math.log(total)),
-    helpers: [IS_INF_HELPER],
-  },
-};
-
-/**
- * argmax and argmin: the first index of the best value (strictly better replaces, so
- * ties keep the first). NaN: on the host a NaN wins both (NumPy returns the first NaN)
- * and once a NaN is best nothing beats it; WGSL's comparisons do not promise that.
- */
-export const argmaxReducer: IndexReducer = {
-  kind: 'index',
-  op: 'argmax',
-  better: { wgsl: (v, best) => `${v} > ${best}`, host: (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v > best) },
-};
-export const argminReducer: IndexReducer = {
-  kind: 'index',
-  op: 'argmin',
-  better: { wgsl: (v, best) => `${v} < ${best}`, host: (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v < best) },
-};
 
 /** The host fold of a group-folding reducer: its shift pass (if any), its own pass, then finalize. */
 function evaluateFold(reducer: FoldReducer, x: HostArray, axes: readonly number[], outSize: number): Float64Array {
