@@ -189,7 +189,7 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   if (reducer.kind === 'fold') {
     // A shifted reducer (logsumexp) folds its shift into group_max, then the shifted values into total.
     const names = reducer.shift ? { acc: 'total', shift: 'group_max' } : { acc: 'acc', shift: 'group_max' };
-    body.push(...foldPasses(reducer, names, first, dtype, (visit) => loop((v) => visit(v))));
+    body.push(...foldPasses(reducer, names, first, dtype, loop));
     result = finalizeWgsl(reducer, names.acc, { count: groupSize, shift: names.shift });
   } else {
     body.push(`var best = ${first};`, 'var best_index = 0u;');
