@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { Graph } from '../compiler/graph.js';
 import { matmul } from '../compiler/ops/matmul.js';
 import { sum } from '../compiler/ops/reduce.js';
-import type { ReduceKind } from '../shaders/reduce.js';
+import type { FoldReducer } from '../compiler/codegen/reducer.js';
+import { logsumexpReducer, maxReducer, meanReducer, sumReducer } from '../compiler/ops/reduce.js';
 import { reduceKernel } from '../shaders/reduce.js';
 import { compile } from '../compiler/plan.js';
 import type { Plan, PlanKernel } from '../compiler/plan-format.js';
@@ -100,31 +101,31 @@ printTable(['matmul', 'class', 'default kernel', 'GFLOP/s', 'tuned kernel', 'GFL
 
 interface ReduceCase {
   readonly label: string;
-  readonly kind: ReduceKind;
+  readonly reducer: FoldReducer;
   readonly shape: number[];
   readonly axes: number[];
 }
 const reduceCases: ReduceCase[] = [
-  { label: 'sum of 1e6 → 1', kind: 'sum', shape: [1_000_000], axes: [0] },
-  { label: 'max of a row of 100000 → 1', kind: 'max', shape: [1, 100_000], axes: [1] },
-  { label: 'sum rows [1024,1024] → 1024', kind: 'sum', shape: [1024, 1024], axes: [1] },
-  { label: 'sum columns [1024,1024] → 1024', kind: 'sum', shape: [1024, 1024], axes: [0] },
-  { label: 'logsumexp rows [4096,300] → 4096', kind: 'logsumexp', shape: [4096, 300], axes: [1] },
-  { label: 'sum short rows [16384,64] → 16384', kind: 'sum', shape: [16384, 64], axes: [1] },
-  { label: 'mean [128] → 1 (the MLP loss)', kind: 'mean', shape: [128], axes: [0] },
+  { label: 'sum of 1e6 → 1', reducer: sumReducer, shape: [1_000_000], axes: [0] },
+  { label: 'max of a row of 100000 → 1', reducer: maxReducer, shape: [1, 100_000], axes: [1] },
+  { label: 'sum rows [1024,1024] → 1024', reducer: sumReducer, shape: [1024, 1024], axes: [1] },
+  { label: 'sum columns [1024,1024] → 1024', reducer: sumReducer, shape: [1024, 1024], axes: [0] },
+  { label: 'logsumexp rows [4096,300] → 4096', reducer: logsumexpReducer, shape: [4096, 300], axes: [1] },
+  { label: 'sum short rows [16384,64] → 16384', reducer: sumReducer, shape: [16384, 64], axes: [1] },
+  { label: 'mean [128] → 1 (the MLP loss)', reducer: meanReducer, shape: [128], axes: [0] },
 ];
 const reduceRows: string[][] = [];
 for (const c of reduceCases) {
   const inputBytes = c.shape.reduce((a, b) => a * b, 1) * 4;
   const outputBytes = Math.max(4, (inputBytes / 4 / c.axes.reduce((p, a) => p * c.shape[a]!, 1)) * 4);
   const kernels = (['perOutput', 'tree'] as const).map((strategy): TimedKernel => {
-    const [spec] = reduceKernel({ name: `bench_${strategy}`, header: [c.label], limits, kind: c.kind, ids: [0, 1], shape: c.shape, dtype: 'f32', axes: c.axes, strategy });
+    const [spec] = reduceKernel({ name: `bench_${strategy}`, header: [c.label], limits, reducer: c.reducer, ids: [0, 1], shape: c.shape, dtype: 'f32', axes: c.axes, strategy });
     return { ...spec!, bindingBytes: [inputBytes, outputBytes] };
   });
   const times = await timeKernels(gpu.device, kernels, { repeats: REPEATS });
   const rate = (ms: number): string => (inputBytes / ms / 1e6).toPrecision(3);
   const strategy = (tuned?: TuningTable): string =>
-    reduceKernel({ name: 'k', header: [], limits, kind: c.kind, ids: [0, 1], shape: c.shape, dtype: 'f32', axes: c.axes, ...(tuned ? { tuning: tuned } : {}) })[0]!.name.endsWith('_tree')
+    reduceKernel({ name: 'k', header: [], limits, reducer: c.reducer, ids: [0, 1], shape: c.shape, dtype: 'f32', axes: c.axes, ...(tuned ? { tuning: tuned } : {}) })[0]!.name.endsWith('_tree')
       ? 'tree'
       : 'one per output';
   reduceRows.push([c.label, rate(times[0]!), rate(times[1]!), strategy(), strategy(tuning)]);

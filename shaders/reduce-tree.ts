@@ -14,11 +14,11 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, workgroupKernelSource, literal, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
 import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
-
-export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'logsumexp' | 'argmax' | 'argmin';
+import type { FoldReducer, Reducer } from '../compiler/codegen/reducer.js';
+import { combineStatement, finalizeWgsl, foldStart } from '../compiler/codegen/reducer.js';
 
 /** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
 export interface Run {
@@ -44,7 +44,7 @@ export interface TreeReduction {
   readonly name: string;
   readonly header: readonly string[];
   readonly limits: KernelLimits;
-  readonly kind: ReduceKind;
+  readonly reducer: Reducer;
   /** The dtype of the values reduced (the output's, except for the arg reductions' i32). */
   readonly dtype: DType;
   readonly keptRuns: readonly Run[];
@@ -69,11 +69,11 @@ const ceilPow2 = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, x))
  * power of two within the invocation limit and with the partial results (4 bytes each, 8
  * for an index reduction's value and index) within the workgroup-storage limit.
  */
-export function treeShape(r: Pick<TreeReduction, 'limits' | 'kind' | 'keptRuns' | 'reducedRuns' | 'groupSize' | 'outSize'>): {
+export function treeShape(r: Pick<TreeReduction, 'limits' | 'reducer' | 'keptRuns' | 'reducedRuns' | 'groupSize' | 'outSize'>): {
   outputs: number;
   threads: number;
 } {
-  const size = treeWorkgroupSize(r.limits, r.kind);
+  const size = treeWorkgroupSize(r.limits, r.reducer);
   // Neighbouring outputs share a workgroup only when they sit next to each other in memory and the group does not.
   const outputsAdjacent = r.keptRuns[r.keptRuns.length - 1]?.stride === 1 && r.reducedRuns[r.reducedRuns.length - 1]?.stride !== 1;
   const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(r.outSize), size) : 1;
@@ -87,8 +87,8 @@ export function treeShape(r: Pick<TreeReduction, 'limits' | 'kind' | 'keptRuns' 
  * the invocation limits, with its partial results (a value per invocation, and an index
  * for argmax/argmin) within the workgroup storage. 0 when not even one invocation's fits.
  */
-export function treeWorkgroupSize(limits: KernelLimits, kind: ReduceKind): number {
-  const arrays = kind === 'argmax' || kind === 'argmin' ? 2 : 1;
+export function treeWorkgroupSize(limits: KernelLimits, reducer: Reducer): number {
+  const arrays = reducer.kind === 'index' ? 2 : 1;
   let size = Math.min(MAX_WORKGROUP, floorPow2(maxWorkgroupWidth(limits)));
   while (size >= 1 && arrays * workgroupVariableBytes(4 * size) > limits.maxComputeWorkgroupStorageSize) size /= 2;
   return size >= 1 ? size : 0;
@@ -103,14 +103,13 @@ function offsetOf(runs: readonly Run[], position: string): string[] {
 
 /** Emits the tree kernel's WGSL and dispatch size. */
 export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: readonly [number, number, number] } {
-  const { kind, dtype, groupSize, outSize } = r;
+  const { reducer, dtype, groupSize, outSize } = r;
   const { outputs, threads } = treeShape(r);
   const size = outputs * threads;
   const groups = Math.ceil(outSize / outputs);
   // The 2-D folding of `grid`, one workgroup per `outputs` outputs.
   const g = grid(groups * WORKGROUP_SIZE, r.limits);
   const type = storageType(dtype);
-  const isArg = kind === 'argmax' || kind === 'argmin';
   const u = (x: number): string => `${x}u`;
 
   // Each invocation's slice of the group; `visit` folds value `v` at group position `position`.
@@ -133,7 +132,7 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
     '}',
   ];
 
-  const shared = [`var<workgroup> partial: array<${type}, ${size}>;`, ...(isArg ? [`var<workgroup> partial_index: array<u32, ${size}>;`] : [])];
+  const shared = [`var<workgroup> partial: array<${type}, ${size}>;`, ...(reducer.kind === 'index' ? [`var<workgroup> partial_index: array<u32, ${size}>;`] : [])];
   const body: string[] = [
     `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
     // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
@@ -146,50 +145,36 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
   ];
   const first = r.read('base');
   let result: string;
-  switch (kind) {
-    case 'sum':
-    case 'mean':
-    case 'prod': {
-      const op = kind === 'prod' ? '*' : '+';
-      body.push(`var acc = ${literal(kind === 'prod' ? 1 : 0, dtype)};`, ...slice([`acc ${op}= v;`]));
-      body.push('partial[lid] = acc;', ...tree([`partial[lid] ${op}= partial[other];`]));
-      result = kind === 'mean' ? `partial[lid] / ${literal(groupSize, 'f32')}` : 'partial[lid]';
-      break;
-    }
-    case 'max':
-    case 'min':
-      // The group's first element is a neutral start for max and min, even for invocations with no elements.
-      body.push(`var acc = ${first};`, ...slice([`acc = ${kind}(acc, v);`]));
-      body.push('partial[lid] = acc;', ...tree([`partial[lid] = ${kind}(partial[lid], partial[other]);`]));
-      result = 'partial[lid]';
-      break;
-    case 'logsumexp':
-      // Two trees: the group's max, read back by every invocation, then the shifted sum.
-      body.push(`var acc = ${first};`, ...slice(['acc = max(acc, v);']));
-      body.push('partial[lid] = acc;', ...tree(['partial[lid] = max(partial[lid], partial[other]);']));
+  if (reducer.kind === 'fold') {
+    // One pass: each invocation folds its slice into `acc`, then the partial results meet as a tree.
+    const pass = (fold: FoldReducer, acc: string, value: string): void => {
+      body.push(`var ${acc} = ${foldStart(fold, first, dtype)};`, ...slice([combineStatement(fold.combine.wgsl, acc, value)]));
+      body.push(`partial[lid] = ${acc};`, ...tree([combineStatement(fold.combine.wgsl, 'partial[lid]', 'partial[other]')]));
+    };
+    if (reducer.shift) {
+      // Two trees: the group's shift (max), read back by every invocation, then the shifted fold.
+      pass(reducer.shift.reducer, 'acc', 'v');
       body.push(`let group_max = partial[lid % ${u(outputs)}];`, 'workgroupBarrier();');
-      body.push('var total = 0.0f;', ...slice(['total += exp(v - group_max);']));
-      body.push('partial[lid] = total;', ...tree(['partial[lid] += partial[other];']));
-      result = 'select(group_max + log(partial[lid]), group_max, kiln_is_inf(group_max))';
-      break;
-    case 'argmax':
-    case 'argmin': {
-      // Slices are walked in order and ties go to the lower position, so the first of tied values wins.
-      const better = kind === 'argmax' ? '>' : '<';
-      body.push(`var best = ${first};`, 'var best_index = 0u;');
-      body.push(...slice([`if (v ${better} best) {`, '  best = v;', '  best_index = position;', '}']));
-      body.push('partial[lid] = best;', 'partial_index[lid] = best_index;');
-      body.push(
-        ...tree([
-          `if (partial[other] ${better} partial[lid] || (partial[other] == partial[lid] && partial_index[other] < partial_index[lid])) {`,
-          '  partial[lid] = partial[other];',
-          '  partial_index[lid] = partial_index[other];',
-          '}',
-        ]),
-      );
-      result = 'i32(partial_index[lid])';
-      break;
+      pass(reducer, 'total', reducer.shift.wgsl('v', 'group_max'));
+    } else {
+      pass(reducer, 'acc', 'v');
     }
+    result = finalizeWgsl(reducer, 'partial[lid]', { count: groupSize, shift: 'group_max' });
+  } else {
+    // Slices are walked in order and ties go to the lower position, so the first of tied values wins.
+    const better = reducer.better.wgsl;
+    body.push(`var best = ${first};`, 'var best_index = 0u;');
+    body.push(...slice([`if (${better('v', 'best')}) {`, '  best = v;', '  best_index = position;', '}']));
+    body.push('partial[lid] = best;', 'partial_index[lid] = best_index;');
+    body.push(
+      ...tree([
+        `if (${better('partial[other]', 'partial[lid]')} || (partial[other] == partial[lid] && partial_index[other] < partial_index[lid])) {`,
+        '  partial[lid] = partial[other];',
+        '  partial_index[lid] = partial_index[other];',
+        '}',
+      ]),
+    );
+    result = 'i32(partial_index[lid])';
   }
   body.push(`if (thread == 0u${outSize % outputs === 0 ? '' : ` && index < ${u(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
 
@@ -198,7 +183,7 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
     name: r.name,
     header: [
       ...r.header,
-      `${kind} over groups of ${groupSize}: ${threads} invocations per output, ` +
+      `${reducer.op} over groups of ${groupSize}: ${threads} invocations per output, ` +
         `${outputs > 1 ? `${outputs} neighbouring outputs per workgroup, ` : ''}partial results combined as a tree in workgroup memory`,
     ],
     decls: [

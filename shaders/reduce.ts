@@ -8,24 +8,25 @@
  * reduce-tree.ts instead (suffix `_tree`): a workgroup per output, or per few outputs;
  * a tuning table can choose otherwise per shape class (compiler/codegen/tuning.ts).
  *
- * Unlike the reference, max, min, argmax and argmin do not promise to propagate NaN:
- * WGSL lets implementations assume floats are never NaN.
+ * What each reduction computes (its start, combine, finalize, NaN behaviour) is its
+ * `Reducer` (compiler/codegen/reducer.ts), given by the op; this file only arranges loops.
  *
- * Also here: the kernel shell for one-invocation-per-output templates, and the fill
- * kernel that writes the identity of an empty reduction (sum 0, prod 1, mean NaN,
- * logsumexp −∞; an empty matmul is an empty sum).
+ * Also here: the fill kernel that writes the value of an empty reduction (sum 0, prod 1,
+ * mean NaN, logsumexp −∞; an empty matmul is an empty sum).
  */
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { IS_INF_HELPER, bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
+import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
+import type { Reducer } from '../compiler/codegen/reducer.js';
+import { emptyValue, finalizeWgsl, foldPasses, reducerHelpers } from '../compiler/codegen/reducer.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
-import type { ReduceKind, Run } from './reduce-tree.js';
+import type { Run } from './reduce-tree.js';
 import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';
 // Declared in reduce-tree.ts, which this module imports (so the two do not import each other).
-export type { ReduceKind, Run } from './reduce-tree.js';
+export type { Run } from './reduce-tree.js';
 import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
@@ -69,14 +70,12 @@ export function coalesce(shape: Shape, strides: readonly number[]): Run[] {
   return runs;
 }
 
-/** What an empty group reduces to; max, min and the arg reductions refuse empty axes at build time. */
-const EMPTY_VALUE: Partial<Record<ReduceKind, number>> = { sum: 0, prod: 1, mean: NaN, logsumexp: -Infinity };
-
 export interface ReduceProblem {
   readonly name: string;
   readonly header: readonly string[];
   readonly limits: KernelLimits;
-  readonly kind: ReduceKind;
+  /** What the reduction computes (the op's reducer). */
+  readonly reducer: Reducer;
   /** Node ids of the input and the output. */
   readonly ids: readonly [number, number];
   /** The input's shape and dtype; the output is the kept axes (keepdims does not change the layout). */
@@ -136,16 +135,16 @@ function withoutRepeatedHelpers(lines: readonly string[]): string[] {
 
 /** Emits the reduction kernel (a fill for an empty group; nothing for an empty output). */
 export function reduceKernel(p: ReduceProblem): KernelSpec[] {
-  const { kind, shape, axes, dtype } = p;
+  const { reducer, shape, axes, dtype } = p;
   const strides = stridesOf(shape);
   const kept = shape.map((_, a) => a).filter((a) => !axes.includes(a));
   const outSize = sizeOf(kept.map((a) => shape[a]!));
-  const outDtype: DType = kind === 'argmax' || kind === 'argmin' ? 'i32' : dtype;
+  const outDtype: DType = reducer.kind === 'index' ? 'i32' : dtype;
   if (outSize === 0) return [];
   const groupSize = sizeOf(axes.map((a) => shape[a]!));
   if (groupSize === 0) {
-    const value = EMPTY_VALUE[kind];
-    if (value === undefined) throw new RangeError(`reduceKernel: ${kind} of an empty group has no value`);
+    const value = emptyValue(reducer);
+    if (value === undefined) throw new RangeError(`reduceKernel: ${reducer.op} of an empty group has no value`);
     if (p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, literal(value, outDtype))];
     return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[1], size: outSize, dtype: outDtype, value })];
   }
@@ -173,52 +172,31 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   const bindings = [...inputBindings, ...(p.epilogue ? p.epilogue.bindings : [p.ids[1]])];
   const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
   const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
-  const helpers = kind === 'logsumexp' ? [IS_INF_HELPER] : [];
+  const helpers = reducerHelpers(reducer);
   // A device whose workgroup storage cannot hold a tree's partial results gets one invocation per output.
-  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, kind) > 0) {
+  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, reducer) > 0) {
     const name = `${p.name}_tree${suffix}`;
-    const tree = treeReduceKernel({ name, header: p.header, limits: p.limits, kind, dtype, keptRuns, reducedRuns, groupSize, outSize, read, groupStart, deliver, decls, helpers });
+    const tree = treeReduceKernel({ name, header: p.header, limits: p.limits, reducer, dtype, keptRuns, reducedRuns, groupSize, outSize, read, groupStart, deliver, decls, helpers });
     return [{ name, ...tree, bindings }];
   }
   const body = groupStart('i');
   const loop = (visit: (value: string, position: string) => string[]): string[] => loopOver(reducedRuns, 'base', visit, read);
   const first = read('base');
   let result: string;
-  switch (kind) {
-    case 'sum':
-    case 'mean':
-    case 'prod': {
-      // i32 sums and products wrap, as WGSL integer arithmetic does.
-      const identity = literal(kind === 'prod' ? 1 : 0, dtype);
-      body.push(`var acc = ${identity};`, ...loop((v) => [kind === 'prod' ? `acc *= ${v};` : `acc += ${v};`]));
-      result = kind === 'mean' ? `acc / ${literal(groupSize, 'f32')}` : 'acc';
-      break;
-    }
-    case 'max':
-    case 'min':
-      body.push(`var acc = ${first};`, ...loop((v) => [`acc = ${kind}(acc, ${v});`]));
-      result = 'acc';
-      break;
-    case 'logsumexp':
-      // Shift by the group's max so exp cannot overflow; a max of ±∞ is the answer itself.
-      body.push(`var group_max = ${first};`, ...loop((v) => [`group_max = max(group_max, ${v});`]));
-      body.push('var total = 0.0f;', ...loop((v) => [`total += exp(${v} - group_max);`]));
-      result = 'select(group_max + log(total), group_max, kiln_is_inf(group_max))';
-      break;
-    case 'argmax':
-    case 'argmin': {
-      // Strictly better only, so the first of tied values keeps the index.
-      const better = kind === 'argmax' ? '>' : '<';
-      body.push(`var best = ${first};`, 'var best_index = 0u;');
-      body.push(...loop((v, position) => [`if (${v} ${better} best) {`, `  best = ${v};`, `  best_index = ${position};`, '}']));
-      result = 'i32(best_index)';
-      break;
-    }
+  if (reducer.kind === 'fold') {
+    // A shifted reducer (logsumexp) folds its shift into group_max, then the shifted values into total.
+    const names = reducer.shift ? { acc: 'total', shift: 'group_max' } : { acc: 'acc', shift: 'group_max' };
+    body.push(...foldPasses(reducer, names, first, dtype, loop));
+    result = finalizeWgsl(reducer, names.acc, { count: groupSize, shift: names.shift });
+  } else {
+    body.push(`var best = ${first};`, 'var best_index = 0u;');
+    body.push(...loop((v, position) => [`if (${reducer.better.wgsl(v, 'best')}) {`, `  best = ${v};`, `  best_index = ${position};`, '}']));
+    result = 'i32(best_index)';
   }
   body.push(deliver('i', result));
   const kernel = perElementKernel({
     name: p.name,
-    header: [...p.header, `${kind} over groups of ${groupSize}, one invocation per output element`],
+    header: [...p.header, `${reducer.op} over groups of ${groupSize}, one invocation per output element`],
     limits: p.limits,
     decls,
     invocations: outSize,

@@ -40,6 +40,7 @@ import type { Epilogue } from '../compiler/codegen/kernel.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
 import { matmulKernel } from '../shaders/matmul.js';
 import { reduceKernel } from '../shaders/reduce.js';
+import { sumReducer } from '../compiler/ops/reduce.js';
 import type { KilnDevice } from '../runtime/device.js';
 import { createPipelines } from '../runtime/pipelines.js';
 
@@ -174,7 +175,7 @@ export function representativeReduction(shapeClass: ReduceShapeClass, strategy: 
     name: `tune_${shapeClass.replace('-', '_')}_${strategy}`,
     header: [`autotune: ${shapeClass}`],
     limits,
-    kind: 'sum',
+    reducer: sumReducer,
     ids: [0, 1],
     shape: [outputs, group],
     dtype: 'f32',

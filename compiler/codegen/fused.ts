@@ -9,15 +9,16 @@
 import type { Graph, Node } from '../graph.js';
 import type { Lowering } from '../ops/op.js';
 import type { Epilogue, KernelSpec, Prologue } from './kernel.js';
-import { getOp } from '../ops/op.js';
+import { getOp, rowRuleOf } from '../ops/op.js';
+import { GraphError } from '../errors.js';
 import type { FusionGroup } from '../passes/fuse.js';
 import { broadcastStrides, formatType, sameShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { splatValue } from '../node-values.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
+import { finalizeWgsl, foldPasses, reducerHelpers } from './reducer.js';
 import {
-  IS_INF_HELPER,
   WORKGROUP_SIZE,
   bindingDecl,
   calledHelpers,
@@ -276,7 +277,8 @@ function columnSumsEpilogue(
 /**
  * A row kernel: one invocation per row of [rows, length]. Values of shape [rows, length]
  * live in a private array per node; values of one number per row ([rows] or [rows, 1]) in
- * a scalar; softmax and row reductions loop over the row.
+ * a scalar; ops with a row rule (softmax, reductions along the row) fold the row with
+ * their reducer.
  */
 function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): KernelSpec {
   const [rows, length] = group.shape as [number, number];
@@ -318,27 +320,24 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
       helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
       if (full) body.push(`var v${id}: array<${type}, ${length}>;`, ...loop([`v${id}[c] = ${expr};`]));
       else body.push(`let v${id}: ${type} = ${expr};`);
-    } else if (node.op === 'softmax' || node.op === 'logSoftmax') {
-      const x = (c: string): string => operand(node.inputs[0]!, c);
-      body.push(`var row_max${id} = ${x('0u')};`, ...loop([`row_max${id} = max(row_max${id}, ${x('c')});`]));
-      body.push(`var row_sum${id} = 0.0f;`, ...loop([`row_sum${id} += exp(${x('c')} - row_max${id});`]));
-      const value = node.op === 'softmax' ? `exp(${x('c')} - row_max${id}) / row_sum${id}` : `${x('c')} - row_max${id} - log(row_sum${id})`;
-      body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${value};`]));
     } else {
-      // A reduction along the row (sum, mean, max, min, logsumexp).
+      const rule = rowRuleOf(node);
+      if (!rule) throw new GraphError(`row kernel ${group.nodes[0]}: ${describeNode(graph, node)} has no row rule, so fusion should not have put it in a row group`);
       const x = (c: string): string => operand(node.inputs[0]!, c);
-      const acc = `acc${id}`;
-      if (node.op === 'sum' || node.op === 'mean') {
-        body.push(`var ${acc} = ${literal(0, node.dtype)};`, ...loop([`${acc} += ${x('c')};`]));
-        body.push(`let v${id}: ${type} = ${node.op === 'mean' ? `${acc} / ${literal(length, 'f32')}` : acc};`);
-      } else if (node.op === 'max' || node.op === 'min') {
-        body.push(`var ${acc} = ${x('0u')};`, ...loop([`${acc} = ${node.op}(${acc}, ${x('c')});`]), `let v${id}: ${type} = ${acc};`);
+      const rowLoop = (visit: (v: string) => string[]): string[] => loop(visit(x('c')));
+      const dtype = graph.node(node.inputs[0]!).dtype;
+      if (rule.kind === 'normalize') {
+        // softmax, logSoftmax: the row's fold, then every element from it.
+        const fold = { total: `row_sum${id}`, shift: `row_max${id}` };
+        body.push(...foldPasses(rule.reducer, { acc: fold.total, shift: fold.shift }, x('0u'), dtype, rowLoop));
+        body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${rule.element(x('c'), fold)};`]));
+        helpers.push(...reducerHelpers(rule.reducer, false));
       } else {
-        body.push(`var ${acc}_max = ${x('0u')};`, ...loop([`${acc}_max = max(${acc}_max, ${x('c')});`]));
-        // A max of ±∞ is the answer itself (a row of −∞ would otherwise give −∞ − −∞ = NaN).
-        body.push(`var ${acc} = 0.0f;`, ...loop([`${acc} += exp(${x('c')} - ${acc}_max);`]));
-        body.push(`let v${id}: f32 = select(${acc}_max + log(${acc}), ${acc}_max, kiln_is_inf(${acc}_max));`);
-        helpers.push(IS_INF_HELPER);
+        // A reduction along the row (sum, mean, max, min, logsumexp).
+        const names = { acc: `acc${id}`, shift: `acc${id}_max` };
+        body.push(...foldPasses(rule.reducer, names, x('0u'), dtype, rowLoop));
+        body.push(`let v${id}: ${type} = ${finalizeWgsl(rule.reducer, names.acc, { count: length, shift: names.shift })};`);
+        helpers.push(...reducerHelpers(rule.reducer));
       }
     }
   }

@@ -102,6 +102,8 @@ export const matmulOp = defineOp<MatmulAttrs>({
   lower: {
     kind: 'kernel',
     acceptsEpilogue: true,
+    // xᵀ·g sums g over its rows, as g's column sums do: a row of ones appended to xᵀ computes them too.
+    acceptsColumnSums: ({ transposeA, transposeB }) => transposeA === true && transposeB === false,
     emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue, tuning }) => {
       const [m, k] = matrixDims(a!, transposeA);
       const n = node.shape[node.shape.length - 1]!;

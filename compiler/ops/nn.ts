@@ -13,9 +13,9 @@ import type { TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub, where } from './binary.js';
 import { requireTensor } from './lift.js';
-import type { EvalContext, HostArray, OpDef, VjpRule } from './op.js';
+import type { EvalContext, HostArray, OpDef, RowRule, VjpRule } from './op.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
-import { mean, sum } from './reduce.js';
+import { logsumexpReducer, mean, sum } from './reduce.js';
 import { exp, neg, square } from './unary.js';
 import { oneHotKernel, softmaxKernel } from '../../shaders/softmax.js';
 
@@ -67,11 +67,28 @@ function logSoftmaxInPlace(values: Float64Array): void {
   for (let k = 0; k < values.length; k++) values[k] = values[k]! - max - logTotal;
 }
 
-function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void, vjp: VjpRule<AxisAttrs>): OpDef<AxisAttrs> {
+/**
+ * How a row kernel computes a softmax along axis 1: the row's logsumexp fold (its max
+ * `shift` and the shifted sum `total`), then `element` for each x of the row.
+ */
+const softmaxRow = (element: (x: string, fold: { total: string; shift: string }) => string): RowRule<AxisAttrs> => ({
+  kind: 'normalize',
+  reducer: logsumexpReducer,
+  alongRows: ({ axis }) => axis === 1,
+  element,
+});
+
+function defineSoftmax(
+  name: string,
+  finish: (logSoftmax: Float64Array) => void,
+  row: RowRule<AxisAttrs>,
+  vjp: VjpRule<AxisAttrs>,
+): OpDef<AxisAttrs> {
   return defineOp<AxisAttrs>({
     name,
     arity: 1,
     vjp,
+    row,
     infer(inputs, { axis }) {
       const x = inputs[0]!;
       requireF32(name, inputs, inputs, 'the operand');
@@ -97,6 +114,7 @@ function defineSoftmax(name: string, finish: (logSoftmax: Float64Array) => void,
 export const logSoftmaxOp = defineSoftmax(
   'logSoftmax',
   () => {},
+  softmaxRow((x, { total, shift }) => `${x} - ${shift} - log(${total})`),
   // dx = g − softmax(x)·Σg: every output shares the subtracted log Σ exp.
   ({ output: y, attrs: { axis }, cotangent: g }) => [sub(g, mul(exp(y), sum(g, axis, true)))],
 );
@@ -105,6 +123,7 @@ export const softmaxOp = defineSoftmax(
   (values) => {
     for (let k = 0; k < values.length; k++) values[k] = Math.exp(values[k]!);
   },
+  softmaxRow((x, { total, shift }) => `exp(${x} - ${shift}) / ${total}`),
   // dx = y·(g − Σ g·y): the Jacobian diag(y) − y·yᵀ applied to g.
   ({ output: y, attrs: { axis }, cotangent: g }) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
 );

@@ -11,11 +11,13 @@ import type { HostArray, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelSpec, LoweringContext } from '../codegen/kernel.js';
+import type { FoldReducer, Reducer } from '../codegen/reducer.js';
 
 export type { AttrValue, Attrs } from '../attrs.js';
 export type { HostArray } from '../shape.js';
 import type { Attrs } from '../attrs.js';
 export type { BindingAccess, KernelBinding, KernelSpec, LoweringContext, Prologue, Epilogue } from '../codegen/kernel.js';
+export type { FoldReducer, IndexReducer, Reducer } from '../codegen/reducer.js';
 
 /** What the reference interpreter gives an op's `evaluate`. */
 export interface EvalContext {
@@ -72,6 +74,36 @@ export type Lowering<A extends Attrs = Attrs> =
       readonly acceptsEpilogue?: boolean;
       /** Whether `emit` honours `ctx.prologue` (then elementwise producers of input 0 may fuse into it). */
       readonly acceptsPrologue?: boolean;
+      /**
+       * Whether, for these attributes, `emit` can also compute input 1's column sums when
+       * the epilogue asks (`columnSums`): a matmul xᵀ·g, whose g is summed over the same
+       * axis as the product, so a bias gradient shares its weight gradient's kernel.
+       */
+      readonly acceptsColumnSums?: (attrs: A) => boolean;
+    };
+
+/** A reduction op's semantics and shape: what templates, row kernels and fusion ask instead of its name. */
+export interface Reduction<A extends Attrs = Attrs> {
+  readonly reducer: Reducer;
+  /** The axes reduced, for these attributes and an input of rank `rank` (sorted). */
+  axes(attrs: A, rank: number): readonly number[];
+}
+
+/**
+ * How a row kernel (one invocation per row of a [rows, length] value, the row in
+ * registers) computes an op along its rows, when `alongRows(attrs)`:
+ * - `reduce`: one value per row, the row folded by `reducer` (sum, mean, max, ...);
+ * - `normalize`: a full row, each element computed by `element` from the element `x`
+ *   and the row's fold by `reducer` before finalizing (`total`, and its `shift`):
+ *   softmax is exp(x − shift) / total with the logsumexp reducer.
+ */
+export type RowRule<A extends Attrs = Attrs> =
+  | { readonly kind: 'reduce'; readonly reducer: FoldReducer; alongRows(attrs: A): boolean }
+  | {
+      readonly kind: 'normalize';
+      readonly reducer: FoldReducer;
+      alongRows(attrs: A): boolean;
+      element(x: string, fold: { readonly total: string; readonly shift: string }): string;
     };
 
 export interface OpDef<A extends Attrs = Attrs> {
@@ -94,6 +126,10 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly vjp?: VjpRule<A>;
   /** How the op lowers to WGSL. Absent for sources (their buffers are filled by the runtime). */
   readonly lower?: Lowering<A>;
+  /** Present on reductions: the reducer (its semantics) and the axes reduced. */
+  readonly reduction?: Reduction<A>;
+  /** Present on ops a row kernel can compute along its rows (codegen/fused.ts, row fusion). */
+  readonly row?: RowRule<A>;
 }
 
 const registry = new Map<string, OpDef>();
@@ -114,6 +150,30 @@ export function getOp(name: string): OpDef {
     throw new GraphError(`unknown op '${name}'. Known ops: ${[...registry.keys()].sort().join(', ')}.`);
   }
   return def;
+}
+
+/** The parts of a node the property queries read. */
+type OpNode = { readonly op: string; readonly attrs: Attrs };
+
+/** A reduction node's reducer and axes, or undefined for other ops. */
+export function reductionOf(node: OpNode): Reduction | undefined {
+  return getOp(node.op).reduction;
+}
+
+/** How a row kernel computes the node along its rows, or undefined when it cannot (whatever its attributes). */
+export function rowRuleOf(node: OpNode): RowRule | undefined {
+  return getOp(node.op).row;
+}
+
+/** Whether the node works along axis 1 of a 2-D value by its row rule (a reduction over axis 1; a softmax along axis 1). */
+export function worksAlongRows(node: OpNode): boolean {
+  return getOp(node.op).row?.alongRows(node.attrs) ?? false;
+}
+
+/** Whether the node's template can compute input 1's column sums beside its own output (a matmul xᵀ·g). */
+export function acceptsColumnSums(node: OpNode): boolean {
+  const lower = getOp(node.op).lower;
+  return lower?.kind === 'kernel' && (lower.acceptsColumnSums?.(node.attrs) ?? false);
 }
 
 export function registeredOps(): string[] {

@@ -6,7 +6,9 @@
  *
  * Empty reductions follow NumPy where it has an answer: sum of nothing is 0, prod is 1,
  * mean is NaN (0/0), logsumexp is −∞ (log of an empty sum); max, min, argmax and argmin
- * have no identity, so reducing a size-0 axis with them is a ShapeError.
+ * have no identity, so reducing a size-0 axis with them is a ShapeError. What each one
+ * computes (identity, combine, finalize, NaN behaviour) is its reducer (./reducers.ts),
+ * which the reference below and every WGSL emitter follow.
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
@@ -16,14 +18,16 @@ import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
-import type { Attrs, HostArray, KernelSpec, LoweringContext, OpDef, VjpArgs, VjpRule } from './op.js';
-import type { ReduceKind } from '../../shaders/reduce.js';
+import type { Attrs, FoldReducer, HostArray, IndexReducer, KernelSpec, LoweringContext, OpDef, Reducer, Reduction, VjpArgs, VjpRule } from './op.js';
+import { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
 import { reduceKernel } from '../../shaders/reduce.js';
 import { broadcastTo, reshape } from './shape.js';
-import { defineOp, emptyLike, noGradient } from './op.js';
+import { defineOp, emptyLike, noGradient, reductionOf } from './op.js';
 import { div, equal, mul, sub, where } from './binary.js';
 import { cast } from './cast.js';
 import { exp } from './unary.js';
+
+export { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
 
 export type ReduceAttrs = { axes: number[]; keepdims: boolean };
 /** `axis: null` reduces the flattened tensor to one index, as NumPy's `axis=None`. */
@@ -79,62 +83,64 @@ function forEachReduced(x: HostArray, axes: readonly number[], visit: (outIndex:
   forEachOffset(x.shape, [outStrides], (inIndex, [outIndex]) => visit(outIndex!, inIndex));
 }
 
-/** NaN-propagating max/min, as NumPy's `max` and kiln's `maximum`. */
-const maxOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
-const minOf = (a: number, b: number): number => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
-
-/**
- * Folds every reduced group with `combine`, starting from `identity`. Floats accumulate
- * in double (a JS number) and are rounded once when stored; i32 callers wrap each step.
- */
-function fold(
-  x: HostArray,
-  axes: readonly number[],
-  outSize: number,
-  identity: number,
-  combine: (acc: number, v: number) => number,
-): Float64Array {
-  const acc = new Float64Array(outSize).fill(identity);
-  forEachReduced(x, axes, (o, i) => {
-    acc[o] = combine(acc[o]!, x.data[i]!);
-  });
-  return acc;
+/** The host fold of a group-folding reducer: its shift pass (if any), its own pass, then finalize. */
+function evaluateFold(reducer: FoldReducer, x: HostArray, axes: readonly number[], outSize: number): Float64Array {
+  const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
+  const fold = (r: FoldReducer, value: (v: number, o: number) => number): Float64Array => {
+    const acc = new Float64Array(outSize).fill(r.identity);
+    forEachReduced(x, axes, (o, i) => {
+      acc[o] = r.combine.host(acc[o]!, value(x.data[i]!, o), x.dtype);
+    });
+    return acc;
+  };
+  const { shift, finalize } = reducer;
+  const shifts = shift ? fold(shift.reducer, (v) => v) : undefined;
+  const acc = shift ? fold(reducer, (v, o) => shift.host(v, shifts![o]!)) : fold(reducer, (v) => v);
+  if (!finalize) return acc;
+  return acc.map((a, o) => finalize.host(a, shifts ? { count, shift: shifts[o]! } : { count }));
 }
 
+/** A reduction along axis 1 of a [rows, length] value, as a row kernel computes it. */
+const alongAxisOne = ({ axes }: ReduceAttrs): boolean => axes.length === 1 && axes[0] === 1;
+
 function defineReduce(
-  name: ReduceKind,
+  reducer: FoldReducer,
   accepts: DTypeClass,
-  reduce: (x: HostArray, axes: readonly number[], outSize: number) => ArrayLike<number>,
-  options: { needsNonEmpty?: boolean; vjp?: VjpRule<ReduceAttrs> } = {},
+  options: { vjp: VjpRule<ReduceAttrs>; inRowKernels: boolean },
 ): OpDef<ReduceAttrs> {
+  const name = reducer.op;
+  const reduction: Reduction<ReduceAttrs> = { reducer, axes: ({ axes }) => axes };
   return defineOp<ReduceAttrs>({
     name,
     arity: 1,
-    ...(options.vjp ? { vjp: options.vjp } : {}),
+    vjp: options.vjp,
+    reduction,
+    // prod has no row rule only because row fusion never took it (adding it changes plans).
+    ...(options.inRowKernels ? { row: { kind: 'reduce', reducer, alongRows: alongAxisOne } } : {}),
     infer(inputs, { axes, keepdims }) {
       const x = inputs[0]!;
       const dtype = checkDTypes(name, inputs, accepts);
       checkAttrs(name, x, axes, keepdims);
-      if (options.needsNonEmpty) checkNonEmpty(name, x, axes);
+      if (reducer.refusesEmpty) checkNonEmpty(name, x, axes);
       return { shape: reducedShape(x.shape, axes, keepdims), dtype };
     },
     evaluate(inputs, { axes }, out, ctx) {
       const result = emptyLike(out, ctx);
-      result.data.set(reduce(inputs[0]!, axes, sizeOf(out.shape)));
+      result.data.set(evaluateFold(reducer, inputs[0]!, axes, sizeOf(out.shape)));
       return result;
     },
-    lower: { kind: 'kernel', acceptsEpilogue: true, acceptsPrologue: true, emit: (lowering) => lowerReduction(lowering, name, lowering.attrs.axes) },
+    lower: { kind: 'kernel', acceptsEpilogue: true, acceptsPrologue: true, emit: (lowering) => lowerReduction(lowering, reducer, lowering.attrs.axes) },
   });
 }
 
-/** Both kinds of reduction lower through one template; keepdims leaves the output's layout unchanged. */
-function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKind, axes: readonly number[]): KernelSpec[] {
+/** Both kinds of reduction lower through one template, given the op's reducer; keepdims leaves the output's layout unchanged. */
+function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, reducer: Reducer, axes: readonly number[]): KernelSpec[] {
   const x = ctx.inputs[0]!;
   return reduceKernel({
     name: ctx.name,
     header: ctx.header,
     limits: ctx.limits,
-    kind,
+    reducer,
     ids: [x.id, ctx.node.id],
     shape: x.shape,
     dtype: x.dtype,
@@ -145,8 +151,6 @@ function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, kind: ReduceKi
   });
 }
 
-const isI32 = (x: HostArray): boolean => x.dtype === 'i32';
-
 /**
  * Spreads a reduction's output-shaped tensor `y` back over the reduced axes of `x`'s
  * shape: reinsert the reduced axes as size 1 (unless kept), then broadcast.
@@ -156,12 +160,10 @@ export function broadcastBack(y: Tensor, x: Tensor, { axes, keepdims }: ReduceAt
   return broadcastTo(kept, x.shape);
 }
 
-export const sumOp = defineReduce(
-  'sum',
-  'numeric',
-  (x, axes, n) => (isI32(x) ? fold(x, axes, n, 0, (a, v) => (a + v) | 0) : fold(x, axes, n, 0, (a, v) => a + v)),
-  { vjp: ({ inputs: [x], attrs, cotangent }) => [broadcastBack(cotangent, x!, attrs)] },
-);
+export const sumOp = defineReduce(sumReducer, 'numeric', {
+  vjp: ({ inputs: [x], attrs, cotangent }) => [broadcastBack(cotangent, x!, attrs)],
+  inRowKernels: true,
+});
 
 /**
  * d prod / d x_i is the product of the group's other elements, computed without dividing
@@ -182,12 +184,7 @@ function prodVjp({ inputs: [x], attrs, cotangent }: VjpArgs<ReduceAttrs>): Tenso
   return [mul(broadcastBack(cotangent, x!, attrs), others)];
 }
 
-export const prodOp = defineReduce(
-  'prod',
-  'numeric',
-  (x, axes, n) => (isI32(x) ? fold(x, axes, n, 1, Math.imul) : fold(x, axes, n, 1, (a, v) => a * v)),
-  { vjp: prodVjp },
-);
+export const prodOp = defineReduce(prodReducer, 'numeric', { vjp: prodVjp, inRowKernels: false });
 
 /**
  * max/min send the cotangent to the elements equal to the result, split evenly among
@@ -200,71 +197,44 @@ const extremumVjp: VjpRule<ReduceAttrs> = ({ inputs: [x], output, attrs, cotange
   return [mul(broadcastBack(cotangent, x!, attrs), div(hits, ties))];
 };
 
-export const maxOp = defineReduce('max', 'numeric', (x, axes, n) => fold(x, axes, n, -Infinity, maxOf), {
-  needsNonEmpty: true,
-  vjp: extremumVjp,
+export const maxOp = defineReduce(maxReducer, 'numeric', { vjp: extremumVjp, inRowKernels: true });
+export const minOp = defineReduce(minReducer, 'numeric', { vjp: extremumVjp, inRowKernels: true });
+
+export const meanOp = defineReduce(meanReducer, 'float', {
+  vjp: ({ inputs: [x], attrs, cotangent }) => {
+    const count = attrs.axes.reduce((c, a) => c * x!.shape[a]!, 1);
+    // An empty group has an empty gradient: any finite scale will do (1/0 is not JSON).
+    return [mul(broadcastBack(cotangent, x!, attrs), 1 / Math.max(count, 1))];
+  },
+  inRowKernels: true,
 });
 
-export const minOp = defineReduce('min', 'numeric', (x, axes, n) => fold(x, axes, n, Infinity, minOf), {
-  needsNonEmpty: true,
-  vjp: extremumVjp,
+export const logsumexpOp = defineReduce(logsumexpReducer, 'float', {
+  // The gradient is the softmax over the group, exp(x − y): x − y ≤ 0, so exp cannot overflow.
+  vjp: ({ inputs: [x], output, attrs, cotangent }) => [
+    mul(broadcastBack(cotangent, x!, attrs), exp(sub(x!, broadcastBack(output, x!, attrs)))),
+  ],
+  inRowKernels: true,
 });
 
-export const meanOp = defineReduce(
-  'mean',
-  'float',
-  (x, axes, n) => {
-    const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
-    // An empty group gives 0/0 = NaN, as NumPy's mean does.
-    return fold(x, axes, n, 0, (a, v) => a + v).map((s) => s / count);
-  },
-  {
-    vjp: ({ inputs: [x], attrs, cotangent }) => {
-      const count = attrs.axes.reduce((c, a) => c * x!.shape[a]!, 1);
-      // An empty group has an empty gradient: any finite scale will do (1/0 is not JSON).
-      return [mul(broadcastBack(cotangent, x!, attrs), 1 / Math.max(count, 1))];
-    },
-  },
-);
-
-/**
- * log Σ exp(x), stably: m + log Σ exp(x − m) with m the group's max, so large inputs
- * do not overflow. A group whose max is ±∞ (all −∞, or any +∞) is that max itself:
- * x − m would be NaN there, but the answer is exact.
- */
-export const logsumexpOp = defineReduce(
-  'logsumexp',
-  'float',
-  (x, axes, n) => {
-    const max = fold(x, axes, n, -Infinity, maxOf);
-    const sum = new Float64Array(n);
-    forEachReduced(x, axes, (o, i) => {
-      sum[o]! += Math.exp(x.data[i]! - max[o]!);
-    });
-    return max.map((m, o) => (m === Infinity || m === -Infinity ? m : m + Math.log(sum[o]!)));
-  },
-  {
-    // The gradient is the softmax over the group, exp(x − y): x − y ≤ 0, so exp cannot overflow.
-    vjp: ({ inputs: [x], output, attrs, cotangent }) => [
-      mul(broadcastBack(cotangent, x!, attrs), exp(sub(x!, broadcastBack(output, x!, attrs)))),
-    ],
-  },
-);
-
-/** True when `v` should replace the current best `best` (strictly better, or the first NaN). */
-type Better = (v: number, best: number) => boolean;
-
-function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgReduceAttrs> {
+function defineArgReduce(reducer: IndexReducer): OpDef<ArgReduceAttrs> {
+  const name = reducer.op;
+  const better = reducer.better.host;
+  // With axis null the group is the whole flattened tensor: its flat index is the position.
+  const reduction: Reduction<ArgReduceAttrs> = {
+    reducer,
+    axes: ({ axis }, rank) => (axis === null ? Array.from({ length: rank }, (_, i) => i) : [axis]),
+  };
   return defineOp<ArgReduceAttrs>({
     name,
     arity: 1,
     vjp: noGradient,
+    reduction,
     lower: {
       kind: 'kernel',
       acceptsEpilogue: true,
       acceptsPrologue: true,
-      // With axis null the group is the whole flattened tensor: its flat index is the position.
-      emit: (ctx) => lowerReduction(ctx, name, ctx.attrs.axis === null ? ctx.inputs[0]!.shape.map((_, i) => i) : [ctx.attrs.axis]),
+      emit: (ctx) => lowerReduction(ctx, reducer, reduction.axes(ctx.attrs, ctx.inputs[0]!.shape.length)),
     },
     infer(inputs, { axis, keepdims }) {
       const x = inputs[0]!;
@@ -278,10 +248,11 @@ function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgRe
       checkNonEmpty(name, x, [axis]);
       return { shape: reducedShape(x.shape, [axis], keepdims), dtype: 'i32' };
     },
-    evaluate(inputs, { axis }, out, ctx) {
+    evaluate(inputs, attrs, out, ctx) {
       const x = inputs[0]!;
+      const { axis } = attrs;
       const result = emptyLike(out, ctx);
-      const axes = axis === null ? x.shape.map((_, i) => i) : [axis];
+      const axes = reduction.axes(attrs, x.shape.length);
       // The index within the reduced group: the flat index, or the coordinate on `axis`.
       const stride = axis === null ? 1 : stridesOf(x.shape)[axis]!;
       const position = axis === null ? (i: number) => i : (i: number) => Math.floor(i / stride) % x.shape[axis]!;
@@ -300,9 +271,19 @@ function defineArgReduce(name: 'argmax' | 'argmin', better: Better): OpDef<ArgRe
   });
 }
 
-// NaN wins both (NumPy: argmax and argmin return the first NaN); once a NaN is best, nothing beats it.
-export const argmaxOp = defineArgReduce('argmax', (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v > best));
-export const argminOp = defineArgReduce('argmin', (v, best) => !Number.isNaN(best) && (Number.isNaN(v) || v < best));
+export const argmaxOp = defineArgReduce(argmaxReducer);
+export const argminOp = defineArgReduce(argminReducer);
+
+/**
+ * Whether the node sums a 2-D input over axis 0 to a 1-D result (a bias gradient): a
+ * matmul xᵀ·g of the same input can compute it beside its product (`acceptsColumnSums`).
+ */
+export function isColumnSum(node: { readonly op: string; readonly attrs: Attrs; readonly shape: Shape }): boolean {
+  const reduction = reductionOf(node);
+  if (reduction?.reducer !== sumReducer || node.shape.length !== 1) return false;
+  const axes = reduction.axes(node.attrs, 2);
+  return axes.length === 1 && axes[0] === 0;
+}
 
 function checkIntegerAxes(op: string, axes: number | readonly number[] | undefined): void {
   if (axes === undefined) return;
