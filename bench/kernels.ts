@@ -52,7 +52,7 @@ function printTable(header: readonly string[], rows: readonly (readonly string[]
 /** The plan's one matmul kernel as a timed kernel, its buffers sized from the plan. */
 function matmulOf(plan: Plan): TimedKernel {
   const kernel = plan.kernels.find((k: PlanKernel) => k.ops.includes('matmul'))!;
-  return { ...kernel, bindingBytes: kernel.bindings.map((b) => plan.buffers[b]!.bytes) };
+  return { ...kernel, bindingBytes: kernel.bindings.map(({ buffer }) => plan.buffers[buffer]!.bytes) };
 }
 
 interface MatmulCase {

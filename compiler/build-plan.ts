@@ -90,7 +90,8 @@ export function lowerProgram(
   // Entries fused apart often make the same kernel (a forward layer): it is kept once.
   const kernelIndex = new Map<string, number>();
   const addKernel = (spec: KernelSpec, nodes: readonly Node[], origin: { kind: KernelKind; reason: string }): number => {
-    const key = `${spec.wgsl}\n${spec.bindings.map(bufferOf).join(',')}`;
+    const bindings = spec.bindings.map(({ node, access }) => ({ buffer: bufferOf(node), access }));
+    const key = `${spec.wgsl}\n${bindings.map((b) => b.buffer).join(',')}`;
     const existing = kernelIndex.get(key);
     if (existing !== undefined) return existing;
     const [problem] = kernelLimitProblems(spec, limits);
@@ -100,8 +101,9 @@ export function lowerProgram(
     kernels.push({
       name: spec.name,
       wgsl: spec.wgsl,
-      bindings: spec.bindings.map(bufferOf),
+      bindings,
       workgroups: [...spec.workgroups],
+      workgroupSize: [...spec.workgroupSize],
       nodes: nodes.map((n) => n.id),
       ops: nodes.map((n) => n.op),
       kind: origin.kind,

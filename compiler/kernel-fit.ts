@@ -1,10 +1,10 @@
 /**
- * What a kernel asks of a device, read from the kernel itself (its WGSL, bindings and
- * dispatch size), and which of the device's limits it exceeds. `compile` checks every
- * kernel it emits with it, and `checkPlanFitsDevice` every kernel of a plan before a
- * session runs it: reading the WGSL rather than trusting a recorded figure also catches
- * a hand-edited plan. Workgroup storage is counted as WebGPU counts it: each
- * `var<workgroup>` rounded up to 16 bytes.
+ * What a kernel asks of a device (its bindings, dispatch and workgroup size, and its
+ * workgroup storage, read from the WGSL), and which of the device's limits it exceeds.
+ * `compile` checks every kernel it emits with it, and `checkPlanFitsDevice` every kernel
+ * of a plan before a session runs it (after `validatePlan` has checked that the WGSL
+ * declares the recorded bindings and workgroup size). Workgroup storage is counted as
+ * WebGPU counts it: each `var<workgroup>` rounded up to 16 bytes.
  */
 
 import type { KernelLimits } from './limits.js';
@@ -58,10 +58,14 @@ function layoutOf(type: string): { size: number; align: number } | undefined {
   return undefined;
 }
 
+/** WGSL without its comments, which could spell a declaration that is not there (a hand-edited plan's, say). */
+export function withoutComments(wgsl: string): string {
+  return wgsl.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '');
+}
+
 /** Reads a kernel's workgroup size and workgroup memory from its WGSL. */
 export function kernelResources(wgsl: string): KernelResources {
-  // Comments could spell a declaration that is not there (a hand-edited plan's, say).
-  const code = wgsl.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '');
+  const code = withoutComments(wgsl);
   const dims = (/@\s*workgroup_size\s*\(([^)]*)\)/.exec(code)?.[1] ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
   // Only integer literals can be read here (an override constant is known to the pipeline alone).
   const literal = dims.length >= 1 && dims.length <= 3 && dims.every((d) => /^\d+[ui]?$/.test(d));
@@ -76,7 +80,12 @@ export function kernelResources(wgsl: string): KernelResources {
 
 /** Every limit of `limits` the kernel exceeds (none: it fits). */
 export function kernelLimitProblems(
-  kernel: { readonly wgsl: string; readonly bindings: readonly unknown[]; readonly workgroups: readonly number[] },
+  kernel: {
+    readonly wgsl: string;
+    readonly bindings: readonly unknown[];
+    readonly workgroups: readonly number[];
+    readonly workgroupSize: readonly [number, number, number];
+  },
   limits: KernelLimits,
 ): LimitProblem[] {
   const problems: LimitProblem[] = [];
@@ -85,15 +94,13 @@ export function kernelLimitProblems(
   };
   over('maxStorageBuffersPerShaderStage', kernel.bindings.length, `binds ${kernel.bindings.length} storage buffers`);
   over('maxComputeWorkgroupsPerDimension', Math.max(...kernel.workgroups), `dispatches [${kernel.workgroups.join(', ')}] workgroups`);
-  const { workgroupSize, workgroupStorageBytes } = kernelResources(kernel.wgsl);
-  if (workgroupSize) {
-    const [x, y, z] = workgroupSize;
-    const spelled = `@workgroup_size(${workgroupSize.join(', ')})`;
-    over('maxComputeInvocationsPerWorkgroup', x * y * z, `runs ${x * y * z} invocations per workgroup (${spelled})`);
-    over('maxComputeWorkgroupSizeX', x, `runs workgroups ${x} invocations wide (${spelled})`);
-    over('maxComputeWorkgroupSizeY', y, `runs workgroups ${y} invocations high (${spelled})`);
-    over('maxComputeWorkgroupSizeZ', z, `runs workgroups ${z} invocations deep (${spelled})`);
-  }
+  const [x, y, z] = kernel.workgroupSize;
+  const spelled = `@workgroup_size(${kernel.workgroupSize.join(', ')})`;
+  over('maxComputeInvocationsPerWorkgroup', x * y * z, `runs ${x * y * z} invocations per workgroup (${spelled})`);
+  over('maxComputeWorkgroupSizeX', x, `runs workgroups ${x} invocations wide (${spelled})`);
+  over('maxComputeWorkgroupSizeY', y, `runs workgroups ${y} invocations high (${spelled})`);
+  over('maxComputeWorkgroupSizeZ', z, `runs workgroups ${z} invocations deep (${spelled})`);
+  const { workgroupStorageBytes } = kernelResources(kernel.wgsl);
   if (workgroupStorageBytes !== undefined) over('maxComputeWorkgroupStorageSize', workgroupStorageBytes, `uses ${workgroupStorageBytes} bytes of workgroup storage`);
   return problems;
 }

@@ -42,3 +42,8 @@ export function kernelLimits(given: Partial<KernelLimits> | GPUSupportedLimits |
   }
   return limits;
 }
+
+/** The most invocations a 1-D workgroup (`@workgroup_size(n)`) may have on a device with `limits`. */
+export function maxWorkgroupWidth(limits: Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): number {
+  return Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+}

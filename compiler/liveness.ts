@@ -33,7 +33,7 @@ export function liveIntervals(plan: Plan, entry: PlanEntry): Map<number, LiveInt
     const seen = live.get(id);
     live.set(id, seen ? { start: Math.min(seen.start, at), end: Math.max(seen.end, at) } : { start: at, end: at });
   };
-  entry.dispatches.forEach((k, at) => plan.kernels[k]!.bindings.forEach((id) => touch(id, at)));
+  entry.dispatches.forEach((k, at) => plan.kernels[k]!.bindings.forEach(({ buffer }) => touch(buffer, at)));
   for (const id of Object.values(entry.inputs)) touch(id, BEFORE_PASS);
   // Read after the pass: outputs are read back, copies read their source, in-place updates become the param.
   for (const id of Object.values(entry.outputs)) touch(id, after);

@@ -19,6 +19,7 @@
 import { BEFORE_PASS, liveIntervals, overlaps } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import { bindsBuffer } from './plan-format.js';
 import { sanitize } from './codegen/wgsl.js';
 
 export { checkMemoryPlan } from './liveness.js';
@@ -64,8 +65,8 @@ function updateInPlace(plan: Plan): Plan {
     const touching = entries.filter((entry) => touches(kernels, entry, from));
     if (touching.length === 0 || !touching.every((entry) => inPlaceLegal(plan, kernels, entry, update))) continue;
     for (const entry of touching) {
-      const k = entry.dispatches.find((d) => kernels[d]!.bindings.includes(from))!;
-      if (kernels[k]!.bindings.includes(to)) kernels[k] = foldInPlace(kernels[k]!, update, plan.buffers[to]!.name)!;
+      const k = entry.dispatches.find((d) => bindsBuffer(kernels[d]!, from))!;
+      if (bindsBuffer(kernels[k]!, to)) kernels[k] = foldInPlace(kernels[k]!, update, plan.buffers[to]!.name)!;
     }
     chosen.push(update);
   }
@@ -92,7 +93,7 @@ function sameLayout(from: PlanBuffer, to: PlanBuffer): boolean {
 /** Whether the entry needs `from` at all: bound by a dispatch, read back or copied. */
 function touches(kernels: readonly PlanKernel[], entry: PlanEntry, from: number): boolean {
   return (
-    entry.dispatches.some((k) => kernels[k]!.bindings.includes(from)) ||
+    entry.dispatches.some((k) => bindsBuffer(kernels[k]!, from)) ||
     Object.values(entry.outputs).includes(from) ||
     entry.copies.some((copy) => copy.from === from)
   );
@@ -109,13 +110,13 @@ function inPlaceLegal(plan: Plan, kernels: readonly PlanKernel[], entry: PlanEnt
   if (copiesOfFrom.length !== 1 || copiesOfFrom[0]!.to !== to) return false;
   if (entry.copies.some((copy) => copy.from === to) || Object.values(entry.outputs).includes(to)) return false;
   const order = entry.dispatches.map((k) => kernels[k]!);
-  const first = order.findIndex((kernel) => kernel.bindings.includes(from));
-  if (first < 0 || order.slice(first + 1).some((kernel) => kernel.bindings.includes(to))) return false;
+  const first = order.findIndex((kernel) => bindsBuffer(kernel, from));
+  if (first < 0 || order.slice(first + 1).some((kernel) => bindsBuffer(kernel, to))) return false;
   const writer = order[first]!;
-  return !writer.bindings.includes(to) || foldInPlace(writer, { from, to }, plan.buffers[to]!.name) !== undefined;
+  return !bindsBuffer(writer, to) || foldInPlace(writer, { from, to }, plan.buffers[to]!.name) !== undefined;
 }
 
-const DECLARATION = /^@group\(0\) @binding\((\d+)\) var<storage, (read|read_write)> (\w+): (array<[^;]+>);$/gm;
+const DECLARATION = /^@group\(0\) @binding\((\d+)\) var<storage, (?:read|read_write)> (\w+): (array<[^;]+>);$/gm;
 
 /**
  * The elementwise kernel `writer` rewritten to read `to` through its output binding (of
@@ -124,13 +125,13 @@ const DECLARATION = /^@group\(0\) @binding\((\d+)\) var<storage, (read|read_writ
  */
 export function foldInPlace(writer: PlanKernel, { from, to }: Update, targetName: string): PlanKernel | undefined {
   if (!writer.elementwise) return undefined;
-  const declared = new Map([...writer.wgsl.matchAll(DECLARATION)].map((m) => [Number(m[1]), { line: m[0], access: m[2]!, name: m[3]!, type: m[4]! }]));
+  const declared = new Map([...writer.wgsl.matchAll(DECLARATION)].map((m) => [Number(m[1]), { line: m[0], name: m[2]!, type: m[3]! }]));
   if (declared.size !== writer.bindings.length || writer.bindings.some((_, b) => !declared.has(b))) return undefined;
-  const outputs = writer.bindings.flatMap((id, b) => (id === from ? [b] : []));
+  const outputs = writer.bindings.flatMap(({ buffer }, b) => (buffer === from ? [b] : []));
   const out = declared.get(outputs[0]!);
-  if (outputs.length !== 1 || out?.access !== 'read_write') return undefined;
-  const folded = writer.bindings.flatMap((id, b) => (id === to ? [b] : []));
-  if (folded.some((b) => declared.get(b)!.access !== 'read' || declared.get(b)!.type !== out.type)) return undefined;
+  if (outputs.length !== 1 || writer.bindings[outputs[0]!]!.access !== 'read_write' || !out) return undefined;
+  const folded = writer.bindings.flatMap(({ buffer }, b) => (buffer === to ? [b] : []));
+  if (folded.some((b) => writer.bindings[b]!.access !== 'read' || declared.get(b)!.type !== out.type)) return undefined;
   const kept = writer.bindings.map((_, b) => b).filter((b) => !folded.includes(b));
   const renamed = new Map(folded.map((b) => [declared.get(b)!.name, out.name]));
   const dropped = new Set(folded.map((b) => declared.get(b)!.line));

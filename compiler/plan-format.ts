@@ -66,14 +66,28 @@ export interface PlanAllocation {
  */
 export type KernelKind = 'loop' | 'input' | 'epilogue' | 'sibling' | 'row' | 'single' | 'init';
 
+/** How a kernel uses a bound buffer: only reads it (`var<storage, read>`) or may write it (`var<storage, read_write>`). */
+export type PlanAccess = 'read' | 'read_write';
+
+/** One storage binding of a kernel: `@group(0) @binding(i)` for the i-th in `PlanKernel.bindings`. */
+export interface PlanBinding {
+  /** The buffer id bound. */
+  readonly buffer: number;
+  /** As the WGSL declares it: the runtime, memory planner and report read this, never the WGSL. */
+  readonly access: PlanAccess;
+}
+
 /** One compute shader and its dispatch. */
 export interface PlanKernel {
   /** WGSL-safe name, e.g. `k7_matmul`. */
   readonly name: string;
   readonly wgsl: string;
-  /** Buffer ids in binding order (`@group(0) @binding(i)`). */
-  readonly bindings: readonly number[];
+  /** The buffers bound, in binding order (`@group(0) @binding(i)`), with their access. */
+  readonly bindings: readonly PlanBinding[];
+  /** Workgroups dispatched. */
   readonly workgroups: readonly [number, number, number];
+  /** `@workgroup_size(x, y, z)` as the WGSL declares it. */
+  readonly workgroupSize: readonly [number, number, number];
   /** The graph nodes this kernel implements and their ops, for error messages and inspection. */
   readonly nodes: readonly number[];
   readonly ops: readonly string[];
@@ -82,6 +96,11 @@ export interface PlanKernel {
   readonly reason?: string;
   /** Each output element depends only on same-index elements of same-shaped inputs (in-place safe). */
   readonly elementwise?: boolean;
+}
+
+/** Whether `kernel` binds buffer `id` (to read or write it). */
+export function bindsBuffer(kernel: Pick<PlanKernel, 'bindings'>, id: number): boolean {
+  return kernel.bindings.some((binding) => binding.buffer === id);
 }
 
 /** A way to run the plan: `init`, `forward`, `trainStep`. */
@@ -108,7 +127,7 @@ export interface PlanEntry {
 
 export interface Plan {
   readonly format: 'kiln-plan';
-  readonly version: 1;
+  readonly version: typeof PLAN_VERSION;
   readonly name: string;
   readonly buffers: readonly PlanBuffer[];
   readonly kernels: readonly PlanKernel[];
@@ -118,4 +137,5 @@ export interface Plan {
 }
 
 export const PLAN_FORMAT = 'kiln-plan';
-export const PLAN_VERSION = 1;
+/** 2: kernels record bindings as `{buffer, access}` and their `workgroupSize` (1: bindings were bare buffer ids). */
+export const PLAN_VERSION = 2;

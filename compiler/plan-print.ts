@@ -31,7 +31,7 @@ export function printPlan(plan: Plan): string {
         k.name,
         k.ops.map((op, j) => `${op} %${k.nodes[j]}`).join(', '),
         `workgroups ${k.workgroups.join('×')}`,
-        `bindings ${k.bindings.map((id) => bufferLabel(plan, id)).join(', ')}`,
+        `bindings ${k.bindings.map(({ buffer }) => bufferLabel(plan, buffer)).join(', ')}`,
       ]),
     ),
     '',

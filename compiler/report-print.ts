@@ -56,7 +56,7 @@ function entryLines(entry: EntryReport, wgsl: boolean): string[] {
 }
 
 function kernelLines(k: KernelReport, width: number, nameWidth: number, kindWidth: number, wgsl: boolean): string[] {
-  const size = k.workgroupSize ? ` of ${k.workgroupSize.filter((n, i) => i === 0 || n > 1).join('×')}` : '';
+  const size = ` of ${k.workgroupSize.filter((n, i) => i === 0 || n > 1).join('×')}`;
   const margin = ' '.repeat(width + 4);
   return [
     `  ${String(k.position).padStart(width)}  ${k.name.padEnd(nameWidth)}  ${k.kind.padEnd(kindWidth)}  workgroups ${k.workgroups.join('×')}${size}`,
@@ -68,8 +68,8 @@ function kernelLines(k: KernelReport, width: number, nameWidth: number, kindWidt
 }
 
 function bindingText(b: BindingReport): string {
-  const access = b.access === undefined ? '' : `${b.access === 'read' ? 'read' : 'write'} `;
-  return `@${b.binding} ${access}#${b.buffer} ${printableName(b.name)} (${b.role}, ${b.bytes} B)`;
+  const access = b.access === 'read' ? 'read' : 'write';
+  return `@${b.binding} ${access} #${b.buffer} ${printableName(b.name)} (${b.role}, ${b.bytes} B)`;
 }
 
 /** One row per buffer: a bar over the entry's positions (before, each dispatch, after) and its range in words. */

@@ -24,9 +24,8 @@ export interface BindingReport {
   readonly name: string;
   readonly role: BufferRole;
   readonly bytes: number;
-  /** As the WGSL declares it; absent when the declaration is not the plain `var<storage, …> name` form. */
-  readonly access?: 'read' | 'read_write';
-  readonly variable?: string;
+  /** `var<storage, read>` or `var<storage, read_write>`, as the kernel declares it. */
+  readonly access: 'read' | 'read_write';
 }
 
 /** One dispatch of an entry. */
@@ -43,8 +42,8 @@ export interface KernelReport {
   readonly ops: readonly { readonly op: string; readonly node: number }[];
   readonly wgsl: string;
   readonly workgroups: readonly [number, number, number];
-  /** `@workgroup_size` as the WGSL declares it, when it is plain numbers. */
-  readonly workgroupSize?: readonly [number, number, number];
+  /** `@workgroup_size` as the WGSL declares it. */
+  readonly workgroupSize: readonly [number, number, number];
   readonly bindings: readonly BindingReport[];
 }
 
@@ -111,7 +110,7 @@ function entryReport(plan: Plan, name: string, entry: PlanEntry): EntryReport {
   const live = liveIntervals(plan, entry);
   // Params and state live through every entry; list only the buffers this entry touches.
   const used = new Set([
-    ...entry.dispatches.flatMap((k) => plan.kernels[k]!.bindings),
+    ...entry.dispatches.flatMap((k) => plan.kernels[k]!.bindings.map(({ buffer }) => buffer)),
     ...Object.values(entry.inputs),
     ...Object.values(entry.outputs),
     ...[...entry.copies, ...(entry.inPlace ?? [])].flatMap(({ from, to }) => [from, to]),
@@ -144,15 +143,8 @@ function entryReport(plan: Plan, name: string, entry: PlanEntry): EntryReport {
   };
 }
 
-const DECLARATION = /@binding\((\d+)\)\s*var<storage,\s*(read|read_write)>\s*(\w+)/g;
-const WORKGROUP_SIZE = /@workgroup_size\(([^)]*)\)/;
-
 function kernelReport(plan: Plan, index: number, position: number): KernelReport {
   const kernel: PlanKernel = plan.kernels[index]!;
-  const declared = new Map(
-    [...kernel.wgsl.matchAll(DECLARATION)].map((m) => [Number(m[1]), { access: m[2] as 'read' | 'read_write', variable: m[3]! }]),
-  );
-  const workgroupSize = parseWorkgroupSize(kernel.wgsl);
   return {
     position,
     kernel: index,
@@ -162,18 +154,11 @@ function kernelReport(plan: Plan, index: number, position: number): KernelReport
     ops: kernel.ops.map((op, i) => ({ op, node: kernel.nodes[i]! })),
     wgsl: kernel.wgsl,
     workgroups: kernel.workgroups,
-    ...(workgroupSize ? { workgroupSize } : {}),
-    bindings: kernel.bindings.map((id, binding): BindingReport => {
-      const b = plan.buffers[id]!;
-      return { binding, buffer: id, name: b.name, role: b.role, bytes: b.bytes, ...(declared.get(binding) ?? {}) };
+    workgroupSize: kernel.workgroupSize,
+    bindings: kernel.bindings.map(({ buffer, access }, binding): BindingReport => {
+      const b = plan.buffers[buffer]!;
+      return { binding, buffer, name: b.name, role: b.role, bytes: b.bytes, access };
     }),
   };
 }
 
-function parseWorkgroupSize(wgsl: string): [number, number, number] | undefined {
-  const args = WORKGROUP_SIZE.exec(wgsl)?.[1]?.split(',').map((arg) => arg.trim());
-  // Override constants or expressions are not evaluated here: the report leaves them out.
-  if (!args || args.length > 3 || !args.every((arg) => /^\d+u?$/.test(arg))) return undefined;
-  const [x = 1, y = 1, z = 1] = args.map((arg) => parseInt(arg, 10));
-  return [x, y, z];
-}

@@ -47,7 +47,7 @@ export class KernelsView {
   }
 
   private row(kernel: KernelReport, microseconds: number | undefined): HTMLTableRowElement {
-    const size = kernel.workgroupSize ? `of ${kernel.workgroupSize.filter((n, i) => i === 0 || n > 1).join('×')}` : '';
+    const size = `of ${kernel.workgroupSize.filter((n, i) => i === 0 || n > 1).join('×')}`;
     return el(
       'tr',
       { 'data-position': kernel.position, onclick: () => this.onSelect(kernel.position) },
@@ -62,10 +62,10 @@ export class KernelsView {
 }
 
 function bindingChip(binding: BindingReport): HTMLElement {
-  const access = binding.access === 'read_write' ? 'w' : binding.access === 'read' ? 'r' : '?';
+  const access = binding.access === 'read_write' ? 'w' : 'r';
   return el(
     'span',
-    { class: `chip role-${binding.role}`, title: `@binding(${binding.binding}) ${binding.access ?? ''} #${binding.buffer} ${binding.name}: ${binding.role}, ${formatBytes(binding.bytes)}` },
+    { class: `chip role-${binding.role}`, title: `@binding(${binding.binding}) ${binding.access} #${binding.buffer} ${binding.name}: ${binding.role}, ${formatBytes(binding.bytes)}` },
     `${access} ${binding.name}`,
   );
 }

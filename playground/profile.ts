@@ -32,7 +32,7 @@ export async function timeEntryKernels(device: GPUDevice, plan: Plan, entryName:
   const readback = device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
     const bindGroups = kernels.map((kernel, i) =>
-      device.createBindGroup({ layout: pipelines[i]!.getBindGroupLayout(0), entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: bufferOf(id) } })) }),
+      device.createBindGroup({ layout: pipelines[i]!.getBindGroupLayout(0), entries: kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: bufferOf(buffer) } })) }),
     );
     const best = kernels.map(() => Infinity);
     for (let run = 0; run < repeats; run++) {

@@ -194,18 +194,15 @@ interface CheckDispatch extends CheckSlot {
   readonly bindGroup: GPUBindGroup;
 }
 
-const WRITTEN_BINDING = /@binding\((\d+)\)\s*var<storage,\s*read_write>/g;
-
 /** The buffers a kernel may write: its `read_write` bindings. */
 function writtenBuffers(kernel: PlanKernel): number[] {
-  const ids = [...kernel.wgsl.matchAll(WRITTEN_BINDING)].map((m) => kernel.bindings[Number(m[1])]);
-  return [...new Set(ids.filter((id): id is number => id !== undefined))];
+  return [...new Set(kernel.bindings.filter(({ access }) => access === 'read_write').map(({ buffer }) => buffer))];
 }
 
 /** The buffers a check looks at, in the order values appear: entry values first, then each kernel's writes. */
 export function checkSlots(plan: Plan, entry: PlanEntry): CheckSlot[] {
   const checkable = (id: number): boolean => plan.buffers[id]!.dtype === 'f32' && elementCount(plan.buffers[id]!) > 0;
-  const read = new Set(entry.dispatches.flatMap((k) => plan.kernels[k]!.bindings));
+  const read = new Set(entry.dispatches.flatMap((k) => plan.kernels[k]!.bindings.map(({ buffer }) => buffer)));
   const entryValues = [...read]
     .filter((id) => ['input', 'param', 'state'].includes(plan.buffers[id]!.role) && checkable(id))
     .sort((a, b) => a - b)

@@ -1,14 +1,16 @@
 /**
  * Compiling a plan's kernels into compute pipelines: every distinct WGSL once, all in
- * parallel and asynchronously (no first-run stall). A kernel that does not compile is
- * reported by its name, the graph nodes it implements and the offending WGSL line.
+ * parallel and asynchronously (no first-run stall). Each pipeline's bind group layout is
+ * made from the kernel's recorded bindings (`read` → read-only storage, `read_write` →
+ * storage), which `validatePlan` has checked against the WGSL. A kernel that does not
+ * compile is reported by its name, the graph nodes it implements and the offending WGSL line.
  */
 
 import { KernelError } from '../compiler/errors.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
 
 /**
- * Pipelines already made on a device, by WGSL: a second session of a plan (a rebuilt
+ * Pipelines already made on a device, by binding accesses and WGSL: a second session of a plan (a rebuilt
  * session, another batch size sharing kernels, a test) reuses them instead of compiling
  * the same shaders again. Weakly keyed, so a lost or dropped device takes its cache along.
  */
@@ -24,12 +26,13 @@ export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[
   const cache = byWgsl;
   return Promise.all(
     kernels.map((kernel) => {
-      let pipeline = cache.get(kernel.wgsl);
+      const key = `${kernel.bindings.map(({ access }) => access).join(',')}\n${kernel.wgsl}`;
+      let pipeline = cache.get(key);
       if (!pipeline) {
         pipeline = compileKernel(device, kernel);
-        cache.set(kernel.wgsl, pipeline);
+        cache.set(key, pipeline);
         // A shader that failed is not kept: the error is reported to each caller that makes it.
-        pipeline.catch(() => cache.delete(kernel.wgsl));
+        pipeline.catch(() => cache.delete(key));
       }
       return pipeline;
     }),
@@ -55,8 +58,17 @@ async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPU
     throw new KernelError(`${where}: WGSL does not compile:\n  ${detail}`);
   }
   if (validation) throw new KernelError(`${where}: shader module rejected: ${validation.message}`);
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: kernel.name,
+    entries: kernel.bindings.map(({ access }, binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' },
+    })),
+  });
+  const layout = device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: [bindGroupLayout] });
   try {
-    return await device.createComputePipelineAsync({ label: kernel.name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    return await device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
   } catch (error) {
     throw new KernelError(`${where}: pipeline creation failed: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -6,12 +6,12 @@
  */
 
 import { DeviceLimitError, PlanError } from '../compiler/errors.js';
-import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
+import type { Plan, PlanBinding, PlanBuffer } from '../compiler/plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
 import { checkMemoryPlan } from '../compiler/liveness.js';
 import type { KernelLimits } from '../compiler/limits.js';
 import { kernelLimits } from '../compiler/limits.js';
-import { kernelLimitProblems } from '../compiler/kernel-fit.js';
+import { kernelLimitProblems, kernelResources, withoutComments } from '../compiler/kernel-fit.js';
 
 /**
  * The device limits a plan must fit (a `GPUSupportedLimits` has them all). Those about
@@ -26,8 +26,14 @@ export type PlanLimits = Pick<
 const ROLES = new Set(['input', 'param', 'state', 'const', 'transient']);
 const DTYPES = new Set(['f32', 'i32', 'bool']);
 const KERNEL_KINDS = new Set(['loop', 'input', 'epilogue', 'sibling', 'row', 'single', 'init']);
-/** `@group(g) @binding(b)`: the storage bindings a kernel's WGSL declares. */
-const BINDING_DECLARATION = /@group\((\d+)\)\s*@binding\((\d+)\)/g;
+const ACCESSES = new Set(['read', 'read_write']);
+/**
+ * A resource variable of a kernel's WGSL: its attributes (`@group(g) @binding(b)`, in
+ * either order), address space and access (`<storage, read>`), and name. The plan check
+ * is the one reader of generated WGSL: everything else reads a kernel's recorded fields.
+ */
+const RESOURCE_DECLARATION = /((?:@\s*(?:group|binding)\s*\([^)]*\)\s*)+)var\s*(?:<([^>]*)>)?\s*(\w+)/g;
+const ATTRIBUTE = /@\s*(group|binding)\s*\(\s*([^)]*?)\s*\)/g;
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -41,6 +47,12 @@ function fail(where: string, problem: string): never {
 export function validatePlan(plan: unknown): asserts plan is Plan {
   if (!isRecord(plan)) fail('plan', `expected an object, got ${plan === null ? 'null' : Array.isArray(plan) ? 'an array' : typeof plan}`);
   if (plan['format'] !== PLAN_FORMAT) fail('format', `expected '${PLAN_FORMAT}', got ${JSON.stringify(plan['format'])}`);
+  if (isCount(plan['version']) && plan['version'] < PLAN_VERSION) {
+    throw new PlanError(
+      `plan version ${plan['version']} was written by an older kiln (this one reads version ${PLAN_VERSION}: kernels record their bindings as {buffer, access} and their workgroupSize). ` +
+        'Recompile it with compile().',
+    );
+  }
   if (plan['version'] !== PLAN_VERSION) fail('version', `expected ${PLAN_VERSION}, got ${JSON.stringify(plan['version'])}`);
   if (typeof plan['name'] !== 'string') fail('name', 'must be a string');
   if (!Array.isArray(plan['buffers'])) fail('buffers', 'must be an array');
@@ -124,12 +136,28 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   const where = `kernels[${i}] (${String(k['name'])})`;
   if (typeof k['name'] !== 'string') fail(`${where}.name`, 'must be a string');
   if (typeof k['wgsl'] !== 'string') fail(`${where}.wgsl`, 'must be a string');
-  if (!Array.isArray(k['bindings'])) fail(`${where}.bindings`, 'must be an array of buffer ids');
-  k['bindings'].forEach((id: unknown, b: number) => bufferId(`${where}.bindings[${b}]`, id));
-  checkBindingDeclarations(where, k['wgsl'], k['bindings'].length);
+  const bindings = k['bindings'];
+  if (!Array.isArray(bindings)) fail(`${where}.bindings`, 'must be an array of {buffer, access}');
+  const buffers = bindings.map((binding: unknown, b: number) => {
+    const at = `${where}.bindings[${b}]`;
+    if (!isRecord(binding)) fail(at, `must be an object {buffer, access}, got ${JSON.stringify(binding)}`);
+    const buffer = bufferId(`${at}.buffer`, binding['buffer']);
+    if (!ACCESSES.has(binding['access'] as string)) fail(`${at}.access`, `unknown access ${JSON.stringify(binding['access'])} (read or read_write)`);
+    return buffer;
+  });
+  checkNoWritableAlias(where, bindings as PlanBinding[], buffers);
   const workgroups = k['workgroups'];
   if (!Array.isArray(workgroups) || workgroups.length !== 3 || !workgroups.every(isCount)) {
     fail(`${where}.workgroups`, `must be three non-negative integers, got ${JSON.stringify(workgroups)}`);
+  }
+  const workgroupSize = k['workgroupSize'];
+  if (!Array.isArray(workgroupSize) || workgroupSize.length !== 3 || !workgroupSize.every((n) => isCount(n) && n > 0)) {
+    fail(`${where}.workgroupSize`, `must be three positive integers, got ${JSON.stringify(workgroupSize)}`);
+  }
+  checkDeclarations(where, k['wgsl'], bindings as PlanBinding[], buffers);
+  const declaredSize = kernelResources(k['wgsl']).workgroupSize;
+  if (declaredSize && declaredSize.some((n, axis) => n !== workgroupSize[axis])) {
+    fail(`${where}.workgroupSize`, `is [${workgroupSize.join(', ')}] but the WGSL declares @workgroup_size(${declaredSize.join(', ')})`);
   }
   const nodes = k['nodes'];
   const ops = k['ops'];
@@ -141,23 +169,53 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   if (k['elementwise'] !== undefined && typeof k['elementwise'] !== 'boolean') fail(`${where}.elementwise`, 'must be a boolean');
 }
 
+/** WebGPU forbids a buffer bound writable in one binding and bound again in another of the same dispatch. */
+function checkNoWritableAlias(where: string, bindings: readonly PlanBinding[], buffers: readonly PlanBuffer[]): void {
+  bindings.forEach((binding, b) => {
+    const earlier = bindings.findIndex((other, o) => o < b && other.buffer === binding.buffer);
+    if (earlier >= 0 && (binding.access === 'read_write' || bindings[earlier]!.access === 'read_write')) {
+      fail(
+        `${where}.bindings[${b}]`,
+        `binds buffer #${binding.buffer} (${buffers[b]!.name}) again (also @binding(${earlier})), and one of the two is read_write: WebGPU forbids a writable binding that aliases another`,
+      );
+    }
+  });
+}
+
 /**
- * The WGSL must declare exactly the bindings the plan binds, 0 … count − 1 in group 0: a
- * bind group that does not match its pipeline is a validation error the GPU reports only
- * asynchronously, and the dispatch would then not run, leaving stale values.
+ * The WGSL must declare exactly the bindings the plan binds, 0 … count − 1 in group 0,
+ * each a storage buffer with the plan's access: a bind group that does not match its
+ * pipeline is a validation error the GPU reports only asynchronously, and the dispatch
+ * would then not run, leaving stale values.
  */
-function checkBindingDeclarations(where: string, wgsl: string, count: number): void {
-  const declared = new Set<number>();
-  for (const [, group, binding] of wgsl.matchAll(BINDING_DECLARATION)) {
-    if (group !== '0') fail(`${where}.wgsl`, `declares @group(${group}); kernels use group 0 only`);
-    if (declared.has(Number(binding))) fail(`${where}.wgsl`, `declares @binding(${binding}) twice`);
-    declared.add(Number(binding));
+function checkDeclarations(where: string, wgsl: string, bindings: readonly PlanBinding[], buffers: readonly PlanBuffer[]): void {
+  const declared = new Map<number, { name: string; space: string; access: string | undefined }>();
+  for (const [, attributes, template, name] of withoutComments(wgsl).matchAll(RESOURCE_DECLARATION)) {
+    const values = new Map([...attributes!.matchAll(ATTRIBUTE)].map(([, attribute, value]) => [attribute!, value!]));
+    const [group, binding] = [values.get('group'), values.get('binding')];
+    const spelled = `${group === undefined ? '' : `@group(${group}) `}${binding === undefined ? '' : `@binding(${binding}) `}var ${name}`;
+    if (group === undefined || binding === undefined || ![group, binding].every((v) => /^\d+[ui]?$/.test(v))) {
+      fail(`${where}.wgsl`, `declares ${spelled}; every binding needs a literal @group(0) and @binding(i)`);
+    }
+    if (parseInt(group, 10) !== 0) fail(`${where}.wgsl`, `declares ${spelled}; kernels use group 0 only`);
+    const index = parseInt(binding, 10);
+    const earlier = declared.get(index);
+    if (earlier) fail(`${where}.wgsl`, `declares @binding(${index}) twice (${earlier.name} and ${name})`);
+    if (index >= bindings.length) {
+      fail(`${where}.wgsl`, `declares @binding(${index}) (${name}), which the plan does not bind (it binds ${bindings.length} buffers${bindings.length > 0 ? `, @binding(0) to @binding(${bindings.length - 1})` : ''})`);
+    }
+    const [space = '', access] = (template ?? '').split(',').map((part) => part.trim());
+    declared.set(index, { name: name!, space, access: access ?? (space === 'storage' ? 'read' : undefined) });
   }
-  const expected = Array.from({ length: count }, (_, b) => b);
-  if (declared.size !== count || expected.some((b) => !declared.has(b))) {
-    const list = [...declared].sort((a, b) => a - b).join(', ') || 'none';
-    fail(`${where}.wgsl`, `declares bindings [${list}] but the kernel binds ${count} buffers (bindings 0 to ${count - 1})`);
-  }
+  bindings.forEach(({ buffer, access }, b) => {
+    const declaration = declared.get(b);
+    const at = `${where}.bindings[${b}]`;
+    if (!declaration) fail(at, `buffer #${buffer} (${buffers[b]!.name}) is bound at @binding(${b}), which the WGSL does not declare`);
+    if (declaration.space !== 'storage' || declaration.access !== access) {
+      const spelled = declaration.space === '' ? `var ${declaration.name}` : `var<${declaration.space}${declaration.access === undefined ? '' : `, ${declaration.access}`}> ${declaration.name}`;
+      fail(at, `is var<storage, ${access}> in the plan but the WGSL declares @binding(${b}) as ${spelled}`);
+    }
+  });
 }
 
 function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: string, id: unknown) => PlanBuffer): void {

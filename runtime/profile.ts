@@ -29,7 +29,7 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
       const pipeline = pipelines[i]!;
       const bindGroup = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]! } })),
+        entries: kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: buffers[buffer]! } })),
       });
       const once = async (): Promise<number> => {
         const encoder = device.createCommandEncoder();

@@ -97,7 +97,7 @@ export class Session {
         label: kernel.name,
         layout: pipelines[k]!.getBindGroupLayout(0),
         // A buffer binds its own bytes of its allocation, which may be larger (shared memory).
-        entries: kernel.bindings.map((id, binding) => ({ binding, resource: { buffer: buffers[id]!, size: plan.buffers[id]!.bytes } })),
+        entries: kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: buffers[buffer]!, size: plan.buffers[buffer]!.bytes } })),
       }),
     );
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.

@@ -19,7 +19,7 @@
 import { DeviceLimitError } from '../compiler/errors.js';
 import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { formatShape, sizeOf } from '../compiler/shape.js';
@@ -91,11 +91,12 @@ function allowed(p: AttentionKernelParams): string {
   return terms.length === 0 ? 'true' : terms.join(' && ');
 }
 
-/** Binding declarations: q, k, (v,) (mask,) then out. */
-function declarations(p: AttentionKernelParams, withValues: boolean): string[] {
+/** Binding declarations of `p.ids`: q, k, (v,) (mask,) then out. */
+function declarations(p: AttentionKernelParams, withValues: boolean): { decls: string[]; bindings: KernelBindings } {
   const names = ['q', 'k', ...(withValues ? ['v'] : []), ...(p.masked ? ['mask'] : [])];
-  const decls = names.map((name, i) => bindingDecl(i, name, name === 'mask' ? 'bool' : 'f32', 'read'));
-  return [...decls, bindingDecl(names.length, 'out', 'f32', 'read_write')];
+  const bindings = new KernelBindings();
+  const decls = names.map((name, i) => bindings.storage(p.ids[i]!, name, name === 'mask' ? 'bool' : 'f32', 'read'));
+  return { decls: [...decls, bindings.storage(p.ids[names.length]!, 'out', 'f32', 'read_write')], bindings };
 }
 
 function describe(p: AttentionKernelParams): string {
@@ -181,7 +182,8 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const workgroupMemory = shared
     ? [`var<workgroup> key_tile: array<f32, ${tile * rowDepth}>;`, `var<workgroup> value_tile: array<f32, ${tile * rowValueDepth}>;`]
     : [];
-  const wgsl = workgroupKernelSource({
+  const { decls, bindings } = declarations(p, true);
+  const source = workgroupKernelSource({
     name: p.name,
     header: [
       ...p.header,
@@ -189,13 +191,13 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
         `${shared ? `keys and values in tiles of ${tile} in workgroup memory` : 'keys and values read from their buffers'}, online softmax`,
     ],
     decls: [
-      ...declarations(p, true),
+      ...decls,
       ...workgroupMemory,
     ],
     workgroupSize: WORKGROUP_SIZE,
     body,
   });
-  return [{ name: p.name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
+  return [{ name: p.name, ...source, workgroups: g.workgroups, bindings: bindings.list }];
 }
 
 /** The weights softmax(scale·q·kᵀ, masked), one invocation per query row; disallowed keys get 0. */
@@ -234,13 +236,14 @@ export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
     // A row with no allowed key is already all zeros.
     `if (seen) { for (var key = 0u; key < ${u(keys)}; key++) { ${at} = ${at} / total; } }`,
   ];
+  const { decls, bindings } = declarations(p, false);
   const kernel = perElementKernel({
     name: p.name,
     header: [...p.header, `attention weights of ${describe(p)}: one invocation per query row`],
     limits: p.limits,
-    decls: declarations(p, false),
+    decls,
     invocations: rows,
     body,
   });
-  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+  return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }

@@ -14,7 +14,7 @@
  * as zero gradient) what an earlier one covers, so every product is counted once.
  */
 
-import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
@@ -207,7 +207,8 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
     '}',
   ];
   const name = p.epilogue ? `${p.name}_epilogue` : p.name;
-  const wgsl = workgroupKernelSource({
+  const bindings = new KernelBindings();
+  const source = workgroupKernelSource({
     name,
     header: [
       ...p.header,
@@ -215,14 +216,13 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
         `${threads} invocations (${rowThreads} over rows × ${columnThreads} over blocks of ${columnCount} columns); partial sums combined as a tree in workgroup memory`,
     ],
     decls: [
-      bindingDecl(0, 'x', 'f32', 'read'),
-      bindingDecl(1, 'dy', 'f32', 'read'),
-      ...(p.epilogue ? p.epilogue.code(2) : [bindingDecl(2, 'out', 'f32', 'read_write')]),
+      bindings.storage(p.ids[0], 'x', 'f32', 'read'),
+      bindings.storage(p.ids[1], 'dy', 'f32', 'read'),
+      ...(p.epilogue ? bindings.fused(p.epilogue) : [bindings.storage(p.ids[2], 'out', 'f32', 'read_write')]),
       `var<workgroup> partial: array<f32, ${tileTaps * threads}>;`,
     ],
     workgroupSize: threads,
     body,
   });
-  const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
-  return [{ name, wgsl, workgroups: dispatch, bindings }];
+  return [{ name, ...source, workgroups: dispatch, bindings: bindings.list }];
 }

@@ -19,7 +19,7 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, perElementKernel } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
 
@@ -317,6 +317,7 @@ export function directConvKernel(p: DirectConvProblem): KernelSpec[] {
   ];
   const op = transposed ? 'transposed convolution (gathered per output element)' : 'convolution';
   const name = p.epilogue ? `${p.name}_epilogue` : p.name;
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name,
     header: [
@@ -326,10 +327,13 @@ export function directConvKernel(p: DirectConvProblem): KernelSpec[] {
         (g.groups > 1 ? `; ${g.groups} groups` : ''),
     ],
     limits: p.limits,
-    decls: [bindingDecl(0, 'x', 'f32', 'read'), bindingDecl(1, 'w', 'f32', 'read'), ...(p.epilogue ? p.epilogue.code(2) : [bindingDecl(2, 'out', 'f32', 'read_write')])],
+    decls: [
+      bindings.storage(p.ids[0], 'x', 'f32', 'read'),
+      bindings.storage(p.ids[1], 'w', 'f32', 'read'),
+      ...(p.epilogue ? bindings.fused(p.epilogue) : [bindings.storage(p.ids[2], 'out', 'f32', 'read_write')]),
+    ],
     invocations: g.batch * channelBlocks * outHeight * columnBlocks,
     body,
   });
-  const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
-  return [{ name, ...kernel, bindings }];
+  return [{ name, ...kernel, bindings: bindings.list }];
 }

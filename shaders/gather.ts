@@ -6,7 +6,7 @@
  */
 
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import { bindingDecl, perElementKernel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, perElementKernel } from '../compiler/codegen/wgsl.js';
 import { sizeOf } from '../compiler/shape.js';
 import { storedLiteral } from './movement.js';
 
@@ -53,15 +53,16 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
     `  out[i] = ${storedLiteral(0, out.dtype)};`,
     '}',
   ];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
-    decls: [bindingDecl(0, 'x', x.dtype, 'read'), bindingDecl(1, 'indices', 'i32', 'read'), bindingDecl(2, 'out', out.dtype, 'read_write')],
+    decls: [bindings.storage(x.id, 'x', x.dtype, 'read'), bindings.storage(indices.id, 'indices', 'i32', 'read'), bindings.storage(out.id, 'out', out.dtype, 'read_write')],
     invocations: size,
     body,
   });
-  return [{ name: ctx.name, ...kernel, bindings: [x.id, indices.id, out.id] }];
+  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }
 
 /**
@@ -85,15 +86,16 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
   const zero = storedLiteral(0, out.dtype);
   if (count === 0) {
     // Nothing is added: bind only the output (auto layouts drop bindings a shader never reads).
+    const bindings = new KernelBindings();
     const kernel = perElementKernel({
-    limits: ctx.limits,
+      limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
-      decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
+      decls: [bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: total,
       body: [`out[i] = ${zero};`],
     });
-    return [{ name: ctx.name, ...kernel, bindings: [out.id] }];
+    return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
   }
   const body = [
     ...splitBlock(outer, size, inner, ['o', 'row', 't']),
@@ -107,17 +109,18 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     '}',
     'out[i] = sum;',
   ];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [
-      bindingDecl(0, 'updates', updates.dtype, 'read'),
-      bindingDecl(1, 'indices', 'i32', 'read'),
-      bindingDecl(2, 'out', out.dtype, 'read_write'),
+      bindings.storage(updates.id, 'updates', updates.dtype, 'read'),
+      bindings.storage(indices.id, 'indices', 'i32', 'read'),
+      bindings.storage(out.id, 'out', out.dtype, 'read_write'),
     ],
     invocations: total,
     body,
   });
-  return [{ name: ctx.name, ...kernel, bindings: [updates.id, indices.id, out.id] }];
+  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }

@@ -12,7 +12,7 @@ import { sizeOf } from '../compiler/shape.js';
 import type { Shape } from '../compiler/shape.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { COS, LOG, SIN } from './elementwise.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, kernelHeader, literal, sanitize, store } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, WORKGROUP_SIZE, grid, literal, sanitize, store, workgroupKernelSource } from '../compiler/codegen/wgsl.js';
 
 /** WGSL Philox4x32-10; `kiln_mulhi` builds the high half of a 32×32 product from 16-bit halves (WGSL has no mulhi). */
 export const PHILOX_WGSL = `
@@ -99,22 +99,21 @@ export function initKernel(targets: readonly InitTarget[], limits: KernelLimits)
   // The builtins log/sin/cos may be off by 100+ ulps (SwiftShader): the accurate versions keep normal draws within f32 rounding of the CPU's.
   const normal = kinds.has('normal') ? [...LOG, ...SIN, ...COS, BOX_MULLER_WGSL] : [];
   const helpers = [...new Set([...(kinds.has('uniform') || kinds.has('normal') ? [PHILOX_WGSL] : []), ...normal])];
-  const wgsl = [
-    kernelHeader(name, targets.map(({ node, init }) => `initial value of ${sanitize(node.name)}: ${describeInit(init)}`)),
-    ...targets.map(({ node }, b) => bindingDecl(b, `out${b}`, node.dtype, 'read_write')),
-    ...helpers,
-    '',
-    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-    `fn main(${g.params}) {`,
-    `  ${g.prologue}`,
-    ...targets.map(({ node, init }, b) => {
-      const size = sizeOf(node.shape);
-      const assignment = `out${b}[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`;
-      // The grid already stops at the longest buffer; shorter ones need their own bound.
-      return size === invocations ? `  ${assignment}` : `  if (i < ${size}u) { ${assignment} }`;
-    }),
-    '}',
-    '',
-  ].join('\n');
-  return { name, wgsl, workgroups: g.workgroups, bindings: targets.map((t) => t.node.id) };
+  const bindings = new KernelBindings();
+  const source = workgroupKernelSource({
+    name,
+    header: targets.map(({ node, init }) => `initial value of ${sanitize(node.name)}: ${describeInit(init)}`),
+    decls: [...targets.map(({ node }, b) => bindings.storage(node.id, `out${b}`, node.dtype, 'read_write')), ...helpers],
+    workgroupSize: WORKGROUP_SIZE,
+    body: [
+      ...g.prologue.split('\n').map((line) => line.trim()),
+      ...targets.map(({ node, init }, b) => {
+        const size = sizeOf(node.shape);
+        const assignment = `out${b}[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`;
+        // The grid already stops at the longest buffer; shorter ones need their own bound.
+        return size === invocations ? assignment : `if (i < ${size}u) { ${assignment} }`;
+      }),
+    ],
+  });
+  return { name, ...source, workgroups: g.workgroups, bindings: bindings.list };
 }

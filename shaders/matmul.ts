@@ -17,7 +17,7 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, workgroupKernelSource, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, WORKGROUP_SIZE, grid, workgroupKernelSource, offsetExpr, unravel } from '../compiler/codegen/wgsl.js';
 import type { MatmulVariant } from '../compiler/codegen/tuning.js';
 import { DEFAULT_MATMUL_VARIANT, sameVariant, variantName } from '../compiler/codegen/tuning.js';
 import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
@@ -278,9 +278,10 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
 
   const layout = (mode: string): string =>
     ({ k4: 'vec4 along k', m4: 'vec4 along m', n4: 'vec4 along n', s: 'scalar' })[mode] ?? mode;
-  const declare = (binding: number, label: string, mode: string, access: 'read' | 'read_write'): string =>
-    `@group(0) @binding(${binding}) var<storage, ${access}> ${label}: array<${mode === 's' ? dtype : vec}>;`;
-  const wgsl = workgroupKernelSource({
+  const bindings = new KernelBindings();
+  const declare = (node: number, label: string, mode: string, access: 'read' | 'read_write'): string =>
+    bindings.array(node, label, mode === 's' ? dtype : vec, access);
+  const source = workgroupKernelSource({
     name,
     header: [
       ...p.header,
@@ -289,13 +290,12 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
         `${tile.matrices > 1 ? `${tile.matrices} × ` : ''}${tile.rows * blockRows}×${tile.cols * blockCols} per workgroup; a ${layout(loads.a)}, b ${layout(loads.b)}, out ${layout(loads.out)}`,
     ],
     decls: [
-      declare(0, 'a', loads.a, 'read'),
-      declare(1, 'b', loads.b, 'read'),
-      ...(p.epilogue ? p.epilogue.code(2) : [declare(2, 'out', loads.out, 'read_write')]),
+      declare(p.ids[0], 'a', loads.a, 'read'),
+      declare(p.ids[1], 'b', loads.b, 'read'),
+      ...(p.epilogue ? bindings.fused(p.epilogue) : [declare(p.ids[2], 'out', loads.out, 'read_write')]),
     ],
     workgroupSize: size,
     body: [`let i = (wid.y * ${u(folded[0])} + wid.x) * ${u(size)} + lid;`, `if (i >= ${u(workgroups * size)}) { return; }`, ...setup, ...loop, ...tail, ...stores],
   });
-  const bindings = p.epilogue ? [p.ids[0], p.ids[1], ...p.epilogue.bindings] : [...p.ids];
-  return [{ name: p.epilogue ? `${name}_epilogue` : name, wgsl, workgroups: folded, bindings }];
+  return [{ name: p.epilogue ? `${name}_epilogue` : name, ...source, workgroups: folded, bindings: bindings.list }];
 }

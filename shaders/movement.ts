@@ -8,21 +8,22 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import { bindingDecl, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 
 /** A kernel reading the node's one input `x` and writing `out`, one invocation per output element. */
 function unaryKernel(ctx: LoweringContext, size: number, body: readonly string[]): KernelSpec {
   const [x] = ctx.inputs;
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name: ctx.name,
     header: ctx.header,
     limits: ctx.limits,
-    decls: [bindingDecl(0, 'x', x!.dtype, 'read'), bindingDecl(1, 'out', ctx.node.dtype, 'read_write')],
+    decls: [bindings.storage(x!.id, 'x', x!.dtype, 'read'), bindings.storage(ctx.node.id, 'out', ctx.node.dtype, 'read_write')],
     invocations: size,
     body,
   });
-  return { name: ctx.name, ...kernel, bindings: [x!.id, ctx.node.id] };
+  return { name: ctx.name, ...kernel, bindings: bindings.list };
 }
 
 /** A value of `dtype` as its buffer stores it (bool as u32 0/1), for writing without conversion. */
@@ -76,15 +77,16 @@ export function padKernel(
   const fill = storedLiteral(attrs.value, out.dtype);
   if (sizeOf(x.shape) === 0) {
     // Nothing to place: all fill. Only the output is bound (auto layouts drop bindings a shader never reads).
+    const bindings = new KernelBindings();
     const kernel = perElementKernel({
       limits: ctx.limits,
       name: ctx.name,
       header: ctx.header,
-      decls: [bindingDecl(0, 'out', out.dtype, 'read_write')],
+      decls: [bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: size,
       body: [`out[i] = ${fill};`],
     });
-    return [{ name: ctx.name, ...kernel, bindings: [out.id] }];
+    return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
   }
   const lines = [unravel('i', out.shape, 'c')];
   const conditions: string[] = [];
@@ -140,15 +142,16 @@ export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] 
     const header = [...ctx.header, `operand ${k} (%${part.id}) fills axis ${axis} at [${from}, ${axisStart})`];
     const shifted = (index: string): string => (start === 0 ? index : `${start}u + ${index}`);
     const to = outer === 1 ? shifted('i') : `(i / ${run}u) * ${row}u + ${shifted(`i % ${run}u`)}`;
+    const bindings = new KernelBindings();
     const kernel = perElementKernel({
       limits: ctx.limits,
       name,
       header,
-      decls: [bindingDecl(0, 'part', part.dtype, 'read'), bindingDecl(1, 'out', out.dtype, 'read_write')],
+      decls: [bindings.storage(part.id, 'part', part.dtype, 'read'), bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: size,
       body: [`out[${to}] = part[i];`],
     });
-    specs.push({ name, ...kernel, bindings: [part.id, out.id] });
+    specs.push({ name, ...kernel, bindings: bindings.list });
   });
   return specs;
 }

@@ -13,7 +13,7 @@
  */
 
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import { bindingDecl, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 import { ISNAN } from './elementwise.js';
 
@@ -133,16 +133,17 @@ export function pooledKernel(ctx: LoweringContext, w: PoolWindows, reduction: Wi
     : `window_sum(${args}) / window_divisor(${windowArgs(w, true)})`;
   const reads = reduction === 'maxGather' ? [x, ctx.inputs[1]!] : [x];
   const names = reduction === 'maxGather' ? ['x', 'values'] : ['x'];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
-    decls: [...names.map((name, k) => bindingDecl(k, name, 'f32', 'read')), bindingDecl(names.length, 'out', 'f32', 'read_write')],
+    decls: [...names.map((name, k) => bindings.storage(reads[k]!.id, name, 'f32', 'read')), bindings.storage(out.id, 'out', 'f32', 'read_write')],
     helpers: isMax ? [...ISNAN, argmaxHelper(w)] : [sumHelper(w), divisorHelper(w, reduction === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.outputSize, 'o'), `out[i] = ${value};`],
   });
-  return [{ name: ctx.name, ...kernel, bindings: [...reads.map((t) => t.id), out.id] }];
+  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }
 
 /**
@@ -174,14 +175,15 @@ export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: 
       `let last${a} = min((i32(p${a})${plus(b)}) / ${s}i, ${w.outputSize[a]! - 1}i);`,
     ];
   });
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
-    decls: [...names.map((name, k) => bindingDecl(k, name, 'f32', 'read')), bindingDecl(names.length, 'out', 'f32', 'read_write')],
+    decls: [...names.map((name, k) => bindings.storage(reads[k]!.id, name, 'f32', 'read')), bindings.storage(out.id, 'out', 'f32', 'read_write')],
     helpers: isMax ? [...ISNAN, argmaxHelper(w)] : [divisorHelper(w, reduction === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.inputSize, 'p'), ...ranges, 'var total = 0.0f;', ...loops, 'out[i] = total;'],
   });
-  return [{ name: ctx.name, ...kernel, bindings: [...reads.map((t) => t.id), out.id] }];
+  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }

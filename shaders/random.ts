@@ -8,7 +8,7 @@
  */
 
 import { PHILOX_WGSL } from './init.js';
-import { bindingDecl, literal, perElementKernel, sanitize } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, perElementKernel, sanitize } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { sizeOf } from '../compiler/shape.js';
 
@@ -31,15 +31,15 @@ export function randomUniformKernel(ctx: LoweringContext, stream: RandomStream):
     `let value = f32(block[i % 4u] >> 8u) * ${literal(2 ** -24, 'f32')};`,
     epilogue ? 'kiln_epilogue(i, value);' : 'out[i] = value;',
   ];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name: ctx.name,
     header: [...ctx.header, `uniform [0, 1) from stream ${sanitize(stream.name)}: Philox key (${key[0]}, ${key[1]}), counter (i / 4, step, ${domain}, 0)`],
     limits: ctx.limits,
-    decls: [bindingDecl(0, 'counter', 'i32', 'read'), ...(epilogue ? epilogue.code(1) : [bindingDecl(1, 'out', 'f32', 'read_write')])],
+    decls: [bindings.storage(counter.id, 'counter', 'i32', 'read'), ...(epilogue ? bindings.fused(epilogue) : [bindings.storage(out.id, 'out', 'f32', 'read_write')])],
     invocations: size,
     body,
     helpers: [PHILOX_WGSL],
   });
-  const bindings = [counter.id, ...(epilogue ? epilogue.bindings : [out.id])];
-  return [{ name: epilogue ? `${ctx.name}_epilogue` : ctx.name, ...kernel, bindings }];
+  return [{ name: epilogue ? `${ctx.name}_epilogue` : ctx.name, ...kernel, bindings: bindings.list }];
 }

@@ -14,6 +14,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
+import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import { WORKGROUP_SIZE, grid, workgroupKernelSource, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
 import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
@@ -102,7 +103,7 @@ function offsetOf(runs: readonly Run[], position: string): string[] {
 }
 
 /** Emits the tree kernel's WGSL and dispatch size. */
-export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: readonly [number, number, number] } {
+export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'workgroupSize'> {
   const { reducer, dtype, groupSize, outSize } = r;
   const { outputs, threads } = treeShape(r);
   const size = outputs * threads;
@@ -179,7 +180,7 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
   body.push(`if (thread == 0u${outSize % outputs === 0 ? '' : ` && index < ${u(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
 
   const helpers = [...r.helpers, ...specialFloatHelpers(body.join('\n'))];
-  const wgsl = workgroupKernelSource({
+  const source = workgroupKernelSource({
     name: r.name,
     header: [
       ...r.header,
@@ -194,5 +195,5 @@ export function treeReduceKernel(r: TreeReduction): { wgsl: string; workgroups: 
     workgroupSize: size,
     body,
   });
-  return { wgsl, workgroups: g.workgroups };
+  return { ...source, workgroups: g.workgroups };
 }

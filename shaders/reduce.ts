@@ -17,7 +17,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Reducer } from '../compiler/codegen/reducer.js';
 import { emptyValue, finalizeWgsl, foldPasses, reducerHelpers } from '../compiler/codegen/reducer.js';
@@ -42,15 +42,16 @@ export function fillKernel(spec: {
   readonly value: number;
 }): KernelSpec {
   const name = `${spec.name}_fill`;
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name,
     header: [...spec.header, `reduces over nothing: every element is ${spec.value}`],
     limits: spec.limits,
-    decls: [bindingDecl(0, 'out', spec.dtype, 'read_write')],
+    decls: [bindings.storage(spec.id, 'out', spec.dtype, 'read_write')],
     invocations: spec.size,
     body: [`out[i] = ${store(literal(spec.value, spec.dtype), spec.dtype)};`],
   });
-  return { name, ...kernel, bindings: [spec.id] };
+  return { name, ...kernel, bindings: bindings.list };
 }
 
 /**
@@ -164,12 +165,12 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     return [unravel(index, keptRuns.map((r) => r.size), 'c'), `let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`];
   };
   const read = (at: string): string => (p.prologue ? `kiln_prologue(${at})` : load('x', at, dtype));
-  const inputBindings = p.prologue ? [...p.prologue.bindings] : [p.ids[0]];
+  const declared = new KernelBindings();
   const decls = withoutRepeatedHelpers([
-    ...(p.prologue ? p.prologue.code(0) : [bindingDecl(0, 'x', dtype, 'read')]),
-    ...(p.epilogue ? p.epilogue.code(inputBindings.length) : [bindingDecl(inputBindings.length, 'out', outDtype, 'read_write')]),
+    ...(p.prologue ? declared.fused(p.prologue) : [declared.storage(p.ids[0], 'x', dtype, 'read')]),
+    ...(p.epilogue ? declared.fused(p.epilogue) : [declared.storage(p.ids[1], 'out', outDtype, 'read_write')]),
   ]);
-  const bindings = [...inputBindings, ...(p.epilogue ? p.epilogue.bindings : [p.ids[1]])];
+  const bindings = declared.list;
   const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
   const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
   const helpers = reducerHelpers(reducer);
@@ -215,6 +216,7 @@ export function epilogueOfConstant(
   size: number,
   value: string,
 ): KernelSpec {
-  const kernel = perElementKernel({ name, header, limits, decls: epilogue.code(0), invocations: size, body: [`kiln_epilogue(i, ${value});`] });
-  return { name: `${name}_epilogue`, ...kernel, bindings: [...epilogue.bindings] };
+  const bindings = new KernelBindings();
+  const kernel = perElementKernel({ name, header, limits, decls: bindings.fused(epilogue), invocations: size, body: [`kiln_epilogue(i, ${value});`] });
+  return { name: `${name}_epilogue`, ...kernel, bindings: bindings.list };
 }

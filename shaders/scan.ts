@@ -9,7 +9,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, bindingDecl, grid, workgroupKernelSource, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
 import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
@@ -55,7 +55,8 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
     '}',
   ];
   const zero = literal(0, p.dtype);
-  const decls = [bindingDecl(0, 'x', p.dtype, 'read'), bindingDecl(1, 'out', p.dtype, 'read_write')];
+  const bindings = new KernelBindings();
+  const decls = [bindings.storage(p.ids[0], 'x', p.dtype, 'read'), bindings.storage(p.ids[1], 'out', p.dtype, 'read_write')];
   const what = `${p.exclusive ? 'exclusive' : 'inclusive'}${p.reverse ? ' reversed' : ''} cumsum of ${lines} lines of ${length}`;
 
   // Without workgroup storage for the chunk totals, a long line is walked by one invocation too (slower, as exact).
@@ -69,7 +70,7 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
       invocations: lines,
       body: ['let line = i;', `let base = ${base};`, `var running = ${zero};`, ...walk('0u', u(length))],
     });
-    return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+    return [{ name: p.name, ...kernel, bindings: bindings.list }];
   }
 
   const chunk = Math.ceil(length / WORKGROUP_SIZE);
@@ -100,7 +101,7 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
     'if (lid > 0u) { running = chunk_totals[lid - 1u]; }',
     ...walk('first', 'last'),
   ];
-  const wgsl = workgroupKernelSource({
+  const source = workgroupKernelSource({
     name: p.name,
     header: [
       ...p.header,
@@ -113,5 +114,5 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
     workgroupSize: WORKGROUP_SIZE,
     body,
   });
-  return [{ name: p.name, wgsl, workgroups: g.workgroups, bindings: [...p.ids] }];
+  return [{ name: p.name, ...source, workgroups: g.workgroups, bindings: bindings.list }];
 }

@@ -7,7 +7,7 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { bindingDecl, literal, perElementKernel, store } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, perElementKernel, store } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
@@ -43,15 +43,16 @@ export function softmaxKernel(p: NodeKernel & { readonly shape: Shape; readonly 
       ? ['let log_total = log(total);', `for (var j = 0u; j < ${length}u; j++) { out[${at}] = x[${at}] - row_max - log_total; }`]
       : [`for (var j = 0u; j < ${length}u; j++) { out[${at}] = exp(x[${at}] - row_max) / total; }`]),
   ];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name: p.name,
     header: [...p.header, `${rows} rows of ${length}, one invocation per row`],
     limits: p.limits,
-    decls: [bindingDecl(0, 'x', 'f32', 'read'), bindingDecl(1, 'out', 'f32', 'read_write')],
+    decls: [bindings.storage(p.ids[0], 'x', 'f32', 'read'), bindings.storage(p.ids[1], 'out', 'f32', 'read_write')],
     invocations: rows,
     body,
   });
-  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+  return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }
 
 /**
@@ -71,13 +72,14 @@ export function oneHotKernel(
     `let index = indices[${inner === 1 ? `i / ${p.depth}u` : `(i / ${p.depth * inner}u) * ${inner}u + i % ${inner}u`}];`,
     `out[i] = ${store(p.dtype === 'bool' ? 'index == i32(d)' : `select(${literal(0, p.dtype)}, ${literal(1, p.dtype)}, index == i32(d))`, p.dtype)};`,
   ];
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name: p.name,
     header: p.header,
     limits: p.limits,
-    decls: [bindingDecl(0, 'indices', 'i32', 'read'), bindingDecl(1, 'out', p.dtype, 'read_write')],
+    decls: [bindings.storage(p.ids[0], 'indices', 'i32', 'read'), bindings.storage(p.ids[1], 'out', p.dtype, 'read_write')],
     invocations: size,
     body,
   });
-  return [{ name: p.name, ...kernel, bindings: [...p.ids] }];
+  return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }

@@ -137,7 +137,6 @@ function entryText(plan: Plan, name: string, entry: PlanEntry, kernelFile: (inde
       lines.push(`${position}. kernel [${index}] is missing from the plan`);
       return;
     }
-    const access = bindingAccess(kernel);
     lines.push(
       `${position}. [${index}] ${kernel.name}${kernel.elementwise ? ' (elementwise)' : ''}`,
       ...field('wgsl', [kernelFile(index)]),
@@ -146,7 +145,7 @@ function entryText(plan: Plan, name: string, entry: PlanEntry, kernelFile: (inde
       ...field('notes', headerNotes(kernel).filter((note) => note !== kernel.reason)),
       ...field('ops', [kernel.ops.map((op, j) => `${op} %${kernel.nodes[j]}`).join(', ')]),
       ...field('workgroups', [kernel.workgroups.join('×')]),
-      ...field('bindings', kernel.bindings.map((id, slot) => `${slot} ${(access.get(slot) ?? '?').padEnd(10)} ${buffer(id)}`)),
+      ...field('bindings', kernel.bindings.map(({ buffer: id, access }, slot) => `${slot} ${access.padEnd(10)} ${buffer(id)}`)),
     );
   });
   return lines.join('\n') + '\n';
@@ -166,15 +165,6 @@ function headerNotes(kernel: PlanKernel): string[] {
     if (!/^(prologue )?%\d+:/.test(text)) notes.push(text);
   }
   return notes;
-}
-
-/** Binding slot → `read` or `read_write`, from the WGSL declarations. */
-function bindingAccess(kernel: PlanKernel): Map<number, string> {
-  const access = new Map<number, string>();
-  for (const match of kernel.wgsl.matchAll(/@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>/g)) {
-    access.set(Number(match[1]), match[2]!);
-  }
-  return access;
 }
 
 /** `   label       first item` with later items aligned below it; `none` when empty. */

@@ -4,9 +4,14 @@
  * tests corrupt it freely.
  */
 
-import type { Plan } from '../compiler/plan-format.js';
+import type { Plan, PlanBinding } from '../compiler/plan-format.js';
 
 /** Binding declarations for `count` buffers: the plan checker matches them against a kernel's bindings. */
+/** The plan's bindings of `buffers`, each declared `read_write` (as `declare` writes them). */
+function written(buffers: readonly number[]): PlanBinding[] {
+  return buffers.map((buffer) => ({ buffer, access: 'read_write' }));
+}
+
 function declare(count: number): string {
   return Array.from({ length: count }, (_, b) => `@group(0) @binding(${b}) var<storage, read_write> b${b}: array<f32>;`).join('\n');
 }
@@ -14,7 +19,7 @@ function declare(count: number): string {
 export function scalePlan(): Plan {
   return {
     format: 'kiln-plan',
-    version: 1,
+    version: 2,
     name: 'scale',
     buffers: [
       { id: 0, name: 'x', role: 'input', dtype: 'f32', shape: [3], bytes: 12 },
@@ -25,8 +30,8 @@ export function scalePlan(): Plan {
       { id: 5, name: 'step', role: 'state', dtype: 'i32', shape: [], bytes: 4 },
     ],
     kernels: [
-      { name: 'init_1_w', wgsl: `// w = 1\n${declare(1)}`, bindings: [1], workgroups: [1, 1, 1], nodes: [1], ops: ['param'] },
-      { name: 'k2_mul', wgsl: `// y = x * w * 0.5\n${declare(4)}`, bindings: [0, 1, 3, 2], workgroups: [1, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
+      { name: 'init_1_w', wgsl: `// w = 1\n${declare(1)}`, bindings: written([1]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], nodes: [1], ops: ['param'] },
+      { name: 'k2_mul', wgsl: `// y = x * w * 0.5\n${declare(4)}`, bindings: written([0, 1, 3, 2]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
     ],
     entries: {
       init: { inputs: {}, outputs: {}, dispatches: [0], copies: [] },

@@ -19,7 +19,7 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { kernelLimits } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, kernelLimits } from '../compiler/codegen/wgsl.js';
 import type { MatmulShapeClass, MatmulVariant, ReduceShapeClass, ReduceStrategy, TuningTable } from '../compiler/codegen/tuning.js';
 import {
   DEFAULT_MATMUL_VARIANT,
@@ -37,7 +37,7 @@ import {
 } from '../compiler/codegen/tuning.js';
 import { ArgumentError } from '../compiler/errors.js';
 import type { Epilogue } from '../compiler/codegen/kernel.js';
-import type { PlanKernel } from '../compiler/plan-format.js';
+import type { PlanAccess, PlanKernel } from '../compiler/plan-format.js';
 import { matmulKernel } from '../shaders/matmul.js';
 import { reduceKernel } from '../shaders/reduce.js';
 import { sumReducer } from '../compiler/ops/reduce.js';
@@ -62,8 +62,11 @@ export interface AutotuneOptions {
   readonly margin?: number;
 }
 
-/** A kernel to time: its WGSL and dispatch size, and the size of each buffer it binds (in binding order). */
-export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroups'> & { readonly bindingBytes: readonly number[] };
+/** A kernel to time: its WGSL, dispatch and workgroup size, how it uses each binding and the size of each buffer it binds (in binding order). */
+export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroups' | 'workgroupSize'> & {
+  readonly bindings: readonly { readonly access: PlanAccess }[];
+  readonly bindingBytes: readonly number[];
+};
 
 /** A kernel ready to run: `run(d)` dispatches it d times in one pass and one submit and returns the milliseconds. */
 export interface PreparedKernel {
@@ -73,7 +76,7 @@ export interface PreparedKernel {
 
 /** Creates the kernel's pipeline and buffers (small nonzero values, so no kernel meets NaN or denormals). */
 export async function prepareKernel(device: GPUDevice, kernel: TimedKernel): Promise<PreparedKernel> {
-  const planKernel: PlanKernel = { ...kernel, bindings: kernel.bindingBytes.map((_, i) => i), nodes: [], ops: [] };
+  const planKernel: PlanKernel = { ...kernel, bindings: kernel.bindings.map(({ access }, buffer) => ({ buffer, access })), nodes: [], ops: [] };
   const [pipeline] = await createPipelines(device, [planKernel]);
   const buffers = kernel.bindingBytes.map((bytes) => {
     const buffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -133,9 +136,9 @@ export async function timeKernels(device: GPUDevice, kernels: readonly TimedKern
  * optimizer update looks like to the template, minus the update's arithmetic.
  */
 const STORING_EPILOGUE: Epilogue = {
-  bindings: [2],
+  bindings: [{ node: 2, access: 'read_write' }],
   columnSums: true,
-  code: (first) => [`@group(0) @binding(${first}) var<storage, read_write> out: array<f32>;`, 'fn kiln_epilogue(i: u32, value: f32) { out[i] = value; }'],
+  code: (first) => [new KernelBindings(first).storage(2, 'out', 'f32', 'read_write'), 'fn kiln_epilogue(i: u32, value: f32) { out[i] = value; }'],
 };
 
 /**

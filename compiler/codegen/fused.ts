@@ -8,7 +8,7 @@
 
 import type { Graph, Node } from '../graph.js';
 import type { Lowering } from '../ops/op.js';
-import type { Epilogue, KernelSpec, Prologue } from './kernel.js';
+import type { BindingAccess, Epilogue, KernelBinding, KernelSpec, Prologue } from './kernel.js';
 import { getOp, rowRuleOf } from '../ops/op.js';
 import { GraphError } from '../errors.js';
 import type { FusionGroup } from '../passes/fuse.js';
@@ -19,12 +19,11 @@ import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
 import { finalizeWgsl, foldPasses, reducerHelpers } from './reducer.js';
 import {
+  KernelBindings,
   WORKGROUP_SIZE,
-  bindingDecl,
   calledHelpers,
   perElementKernel,
   grid,
-  kernelHeader,
   literal,
   load,
   offsetExpr,
@@ -34,11 +33,12 @@ import {
   store,
   unravel,
   valueType,
+  workgroupKernelSource,
 } from './wgsl.js';
 
 /** The WGSL of a fused element computation: bindings, helpers, and statements using `i` (and `value`). */
 interface ElementCode {
-  readonly bindings: readonly number[];
+  readonly bindings: readonly KernelBinding[];
   /** Whether some input is read broadcast (at another index than the element's own). */
   readonly broadcasts: boolean;
   code(firstBinding: number): { decls: string[]; helpers: string[] };
@@ -63,18 +63,18 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   const { writeInto, shape } = spec;
   const members = new Set(spec.nodes);
   const group = { nodes: spec.nodes, anchor: spec.anchor, outputs: spec.outputs };
-  const bindings: number[] = [];
-  const access = new Map<number, 'read' | 'read_write'>();
+  const bound: number[] = [];
+  const access = new Map<number, BindingAccess>();
   const nameOf = new Map<number, string>();
   let inputCount = 0;
   let outputCount = 0;
   // Inputs in0, in1, …; outputs out, out1, out2, … (a single-op kernel reads `out[i] = …`).
-  const nextName = (mode: 'read' | 'read_write'): string =>
+  const nextName = (mode: BindingAccess): string =>
     mode === 'read' ? `in${inputCount++}` : outputCount++ === 0 ? 'out' : `out${outputCount - 1}`;
-  const bind = (id: number, mode: 'read' | 'read_write'): string => {
+  const bind = (id: number, mode: BindingAccess): string => {
     if (!nameOf.has(id)) {
       nameOf.set(id, `${spec.prefix}${nextName(mode)}`);
-      bindings.push(id);
+      bound.push(id);
       access.set(id, mode);
     } else if (mode === 'read_write') {
       access.set(id, 'read_write');
@@ -121,13 +121,18 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   }
   if (spec.returns !== undefined) statements.push(`return v${spec.returns};`);
   const body = [...(needsCoords && shape.length > 0 ? [unravel('i', shape, 'c')] : []), ...statements];
+  // Declared and recorded by one KernelBindings, so the records match any first binding's declarations.
+  const declare = (firstBinding: number): { decls: string[]; bindings: readonly KernelBinding[] } => {
+    const declared = new KernelBindings(firstBinding);
+    const decls = bound.map((id) => declared.storage(id, nameOf.get(id)!, graph.node(id).dtype, access.get(id)!));
+    return { decls, bindings: declared.list };
+  };
   return {
-    bindings,
+    bindings: declare(0).bindings,
     broadcasts: needsCoords,
     body,
     code(firstBinding) {
-      const decls = bindings.map((id, k) => bindingDecl(firstBinding + k, nameOf.get(id)!, graph.node(id).dtype, access.get(id)!));
-      return { decls, helpers: calledHelpers(statements.join('\n'), [...new Set(helpers)]) };
+      return { decls: declare(firstBinding).decls, helpers: calledHelpers(statements.join('\n'), [...new Set(helpers)]) };
     },
   };
 }
@@ -175,19 +180,14 @@ export function lowerFusedGroup(
   if (group.kind === 'loop') {
     const { decls, helpers } = element.code(0);
     const g = grid(sizeOf(group.shape), limits);
-    const wgsl = [
-      kernelHeader(kernelName, header(graph, group)),
-      ...decls,
-      ...helpers,
-      '',
-      `@compute @workgroup_size(${WORKGROUP_SIZE})`,
-      `fn main(${g.params}) {`,
-      `  ${g.prologue}`,
-      ...element.body.map((line) => `  ${line}`),
-      '}',
-      '',
-    ].join('\n');
-    return [{ name: kernelName, wgsl, workgroups: g.workgroups, bindings: element.bindings, elementwise: !element.broadcasts }];
+    const source = workgroupKernelSource({
+      name: kernelName,
+      header: header(graph, group),
+      decls: [...decls, ...helpers],
+      workgroupSize: WORKGROUP_SIZE,
+      body: [...g.prologue.split('\n').map((line) => line.trim()), ...element.body],
+    });
+    return [{ name: kernelName, ...source, workgroups: g.workgroups, bindings: element.bindings, elementwise: !element.broadcasts }];
   }
   const anchor = graph.node(group.anchor!);
   const epilogue: Epilogue = sums ? columnSumsEpilogue(graph, group, sums, element, writeInto) : {
@@ -287,12 +287,12 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
     const s = graph.node(id).shape;
     return s.length === 2 && s[1] === length && length !== 1;
   };
-  const bindings: number[] = [];
+  const bound: number[] = [];
   const names = new Map<number, string>();
   const binding = (id: number): string => {
     if (!names.has(id)) {
-      names.set(id, `${group.outputs.includes(id) ? 'out' : 'in'}${bindings.length}`);
-      bindings.push(id);
+      names.set(id, `${group.outputs.includes(id) ? 'out' : 'in'}${bound.length}`);
+      bound.push(id);
     }
     return names.get(id)!;
   };
@@ -347,14 +347,15 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
     body.push(...(isFull(id) ? loop([`${name}[row * ${length}u + c] = ${store(`v${id}[c]`, node.dtype)};`]) : [`${name}[row] = ${store(`v${id}`, node.dtype)};`]));
   }
   const name = `k${group.nodes[0]}_rows`;
+  const bindings = new KernelBindings();
   const kernel = perElementKernel({
     name,
     header: header(graph, group),
     limits,
-    decls: bindings.map((id, k) => bindingDecl(k, names.get(id)!, graph.node(id).dtype, group.outputs.includes(id) ? 'read_write' : 'read')),
+    decls: bound.map((id) => bindings.storage(id, names.get(id)!, graph.node(id).dtype, group.outputs.includes(id) ? 'read_write' : 'read')),
     invocations: rows,
     body: ['let row = i;', ...body],
     helpers: calledHelpers(body.join('\n'), [...new Set(helpers)]),
   });
-  return { name, ...kernel, bindings };
+  return { name, ...kernel, bindings: bindings.list };
 }

@@ -40,16 +40,16 @@ export interface LoweringContext<A extends Attrs = Attrs> {
 
 /** Elementwise producers fused into a kernel's reads of its first input. */
 export interface Prologue {
-  /** Node ids of the prologue's buffers, bound first. */
-  readonly bindings: readonly number[];
+  /** The prologue's buffers (all read), bound first. */
+  readonly bindings: readonly KernelBinding[];
   /** Binding declarations (numbered from `firstBinding`), helpers and `fn kiln_prologue(j: u32) -> T`. */
   code(firstBinding: number): string[];
 }
 
 /** Elementwise consumers fused into a kernel's store: extra bindings and the function that runs them. */
 export interface Epilogue {
-  /** Node ids of the epilogue's buffers, bound after the template's own inputs. */
-  readonly bindings: readonly number[];
+  /** The epilogue's buffers (its outputs read_write), bound after the template's own inputs. */
+  readonly bindings: readonly KernelBinding[];
   /** Binding declarations (numbered from `firstBinding`), helpers and `fn kiln_epilogue(i: u32, value: T)`. */
   code(firstBinding: number): string[];
   /**
@@ -59,13 +59,20 @@ export interface Epilogue {
   readonly columnSums?: boolean;
 }
 
-/** A kernel a template emits: its WGSL, dispatch size and the nodes bound, in binding order. */
+/**
+ * A kernel a template emits: its WGSL, dispatch and workgroup size, and the nodes bound,
+ * in binding order. Bindings and workgroup size are written by the same code that writes
+ * the WGSL's declarations (`KernelBindings`, `workgroupKernelSource` in wgsl.ts), so
+ * nothing after code generation reads them back out of the WGSL.
+ */
 export interface KernelSpec {
   readonly name: string;
   readonly wgsl: string;
   readonly workgroups: readonly [number, number, number];
-  /** Node ids whose buffers are bound at bindings 0, 1, …, the lowered node's own (written) among them. */
-  readonly bindings: readonly number[];
+  /** `@workgroup_size(x, y, z)` of the WGSL's entry point. */
+  readonly workgroupSize: readonly [number, number, number];
+  /** The buffers bound at bindings 0, 1, …, the lowered node's own (read_write) among them. */
+  readonly bindings: readonly KernelBinding[];
   /**
    * True when every output element is computed from the same-index elements of its
    * same-shaped inputs only (elementwise and loop-fused kernels): an output may then be
@@ -73,7 +80,6 @@ export interface KernelSpec {
    */
   readonly elementwise?: boolean;
 }
-
 
 /** How a kernel uses a storage buffer: `read` (`var<storage, read>`) or `read_write`. */
 export type BindingAccess = 'read' | 'read_write';

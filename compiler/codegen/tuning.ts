@@ -11,8 +11,8 @@
  */
 
 import { ArgumentError } from '../errors.js';
-import type { KernelLimits } from './wgsl.js';
-import { maxWorkgroupWidth } from './wgsl.js';
+import type { KernelLimits } from '../limits.js';
+import { maxWorkgroupWidth } from '../limits.js';
 
 /**
  * One way of running a matmul: `rows` × `cols` outputs per invocation (cols in vec4s, so

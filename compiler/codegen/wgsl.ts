@@ -10,6 +10,7 @@ import { DeviceLimitError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
 import type { KernelLimits } from '../limits.js';
+import type { BindingAccess, KernelBinding } from './kernel.js';
 
 /** The element type of a storage buffer holding `dtype` (bool is stored as u32 0/1). */
 export function storageType(dtype: DType): 'f32' | 'i32' | 'u32' {
@@ -75,9 +76,46 @@ export function sanitize(name: string): string {
   return /^[A-Za-z]/.test(cleaned) ? cleaned : `n${cleaned}`;
 }
 
-/** `@group(0) @binding(i) var<storage, access> name: array<T>;` */
-export function bindingDecl(index: number, name: string, dtype: DType, access: 'read' | 'read_write'): string {
-  return `@group(0) @binding(${index}) var<storage, ${access}> ${name}: array<${storageType(dtype)}>;`;
+/**
+ * A kernel's storage bindings as it declares them: each call writes one
+ * `@group(0) @binding(i) var<storage, access> name: array<T>;` line and records the
+ * binding `{node, access}` at index i, so a kernel's WGSL and its `KernelSpec.bindings`
+ * come from the same call and cannot disagree. Declare in binding order; read `list`
+ * after the last declaration.
+ */
+export class KernelBindings {
+  private readonly declared: KernelBinding[] = [];
+
+  constructor(private readonly first = 0) {}
+
+  /** The binding index the next declaration gets. */
+  get next(): number {
+    return this.first + this.declared.length;
+  }
+
+  /** The bindings declared so far, in binding order. */
+  get list(): readonly KernelBinding[] {
+    return [...this.declared];
+  }
+
+  /** Declares node `node`'s buffer, of `dtype`, as the next binding. */
+  storage(node: number, name: string, dtype: DType, access: BindingAccess): string {
+    return this.array(node, name, storageType(dtype), access);
+  }
+
+  /** Declares the next binding with an explicit element type (`vec4<f32>` for a vectorized view). */
+  array(node: number, name: string, elementType: string, access: BindingAccess): string {
+    const line = `@group(0) @binding(${this.next}) var<storage, ${access}> ${name}: array<${elementType}>;`;
+    this.declared.push({ node, access });
+    return line;
+  }
+
+  /** Declares fused code's bindings (a prologue's or epilogue's) next; returns its code. */
+  fused(part: { readonly bindings: readonly KernelBinding[]; code(firstBinding: number): string[] }): string[] {
+    const code = part.code(this.next);
+    this.declared.push(...part.bindings);
+    return code;
+  }
 }
 
 /** The header comment every kernel starts with (the ops and nodes it implements); every kind of line break is flattened, so no text ends the comment early. */
@@ -113,14 +151,10 @@ export function offsetExpr(coords: readonly string[], strides: readonly number[]
 }
 
 export type { KernelLimits } from '../limits.js';
+export { maxWorkgroupWidth } from '../limits.js';
 export { DEFAULT_LIMITS, kernelLimits } from '../limits.js';
 
 export const WORKGROUP_SIZE = 64;
-
-/** The most invocations a 1-D workgroup (`@workgroup_size(n)`) may have on a device with `limits`. */
-export function maxWorkgroupWidth(limits: Pick<KernelLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupSizeX'>): number {
-  return Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
-}
 
 /** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */
 export interface Grid {
@@ -152,7 +186,8 @@ export function grid(invocations: number, limits: KernelLimits, index = 'i'): Gr
 
 /**
  * A kernel's WGSL: its header comment, declarations, and `main` over workgroups of
- * `workgroupSize` invocations (builtins `wid` and `lid`) running `body`.
+ * `workgroupSize` invocations (builtins `wid` and `lid`) running `body`; with the
+ * workgroup size as `KernelSpec.workgroupSize` records it.
  */
 export function workgroupKernelSource(spec: {
   readonly name: string;
@@ -160,8 +195,8 @@ export function workgroupKernelSource(spec: {
   readonly decls: readonly string[];
   readonly workgroupSize: number;
   readonly body: readonly string[];
-}): string {
-  return [
+}): { wgsl: string; workgroupSize: readonly [number, number, number] } {
+  const wgsl = [
     kernelHeader(spec.name, spec.header),
     ...spec.decls,
     '',
@@ -171,6 +206,7 @@ export function workgroupKernelSource(spec: {
     '}',
     '',
   ].join('\n');
+  return { wgsl, workgroupSize: [spec.workgroupSize, 1, 1] };
 }
 
 /** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
@@ -182,17 +218,17 @@ export function perElementKernel(spec: {
   readonly invocations: number;
   readonly body: readonly string[];
   readonly helpers?: readonly string[];
-}): { wgsl: string; workgroups: readonly [number, number, number] } {
+}): { wgsl: string; workgroups: readonly [number, number, number]; workgroupSize: readonly [number, number, number] } {
   const g = grid(spec.invocations, spec.limits);
   const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
-  const wgsl = workgroupKernelSource({
+  const source = workgroupKernelSource({
     name: spec.name,
     header: spec.header,
     decls: [...spec.decls, ...helpers],
     workgroupSize: WORKGROUP_SIZE,
     body: [...g.prologue.split('\n').map((line) => line.trim()), ...spec.body.filter((line) => line !== '')],
   });
-  return { wgsl, workgroups: g.workgroups };
+  return { ...source, workgroups: g.workgroups };
 }
 
 /**

@@ -3,25 +3,29 @@
  * bindings are all that matters, so liveness and sharing are read off the test itself.
  */
 
-import type { BufferRole, Plan, PlanEntry, PlanKernel } from '../../compiler/plan-format.js';
+import type { BufferRole, Plan, PlanAccess, PlanEntry, PlanKernel } from '../../compiler/plan-format.js';
 
 /** [name, role, bytes]. */
 export type BufferRow = readonly [string, BufferRole, number];
 
 export interface KernelRow {
   readonly bindings: readonly number[];
+  /** Positions in `bindings` the kernel writes (`read_write`); the others it only reads. */
+  readonly writes?: readonly number[];
   readonly elementwise?: boolean;
-  /** Default: a comment and read-only declarations of the bindings (which the plan check matches; no output, so it cannot be folded in place). */
+  /** Default: a comment and the bindings' declarations (which the plan check matches; without an output, it cannot be folded in place). */
   readonly wgsl?: string;
 }
 
 export type EntryRow = Partial<PlanEntry> & { readonly dispatches: readonly number[] };
 
+const access = (k: KernelRow, b: number): PlanAccess => (k.writes?.includes(b) ? 'read_write' : 'read');
+
 export function handPlan(buffers: readonly BufferRow[], kernels: readonly KernelRow[], entries: Readonly<Record<string, EntryRow>>): Plan {
   const entry = (row: EntryRow): PlanEntry => ({ inputs: {}, outputs: {}, copies: [], ...row });
   return {
     format: 'kiln-plan',
-    version: 1,
+    version: 2,
     name: 'hand',
     buffers: buffers.map(([name, role, bytes], id) => ({
       id,
@@ -35,9 +39,10 @@ export function handPlan(buffers: readonly BufferRow[], kernels: readonly Kernel
     kernels: kernels.map(
       (k, i): PlanKernel => ({
         name: `k${i}`,
-        wgsl: k.wgsl ?? [`// k${i}`, ...k.bindings.map((_, b) => `@group(0) @binding(${b}) var<storage, read> b${b}: array<f32>;`)].join('\n'),
-        bindings: [...k.bindings],
+        wgsl: k.wgsl ?? [`// k${i}`, ...k.bindings.map((_, b) => `@group(0) @binding(${b}) var<storage, ${access(k, b)}> b${b}: array<f32>;`)].join('\n'),
+        bindings: k.bindings.map((buffer, b) => ({ buffer, access: access(k, b) })),
         workgroups: [1, 1, 1],
+        workgroupSize: [64, 1, 1],
         nodes: [],
         ops: [],
         ...(k.elementwise ? { elementwise: true } : {}),

@@ -13,7 +13,7 @@ describe('printPlan', () => {
   const lines = text.split('\n');
 
   it('starts with a summary line', () => {
-    expect(lines[0]).to.equal('plan scale (kiln-plan v1): 6 buffers, 2 kernels, entries init, forward, trainStep');
+    expect(lines[0]).to.equal('plan scale (kiln-plan v2): 6 buffers, 2 kernels, entries init, forward, trainStep');
   });
 
   it('lists every buffer with id, name, role, type and bytes (right-aligned), and const values', () => {
@@ -64,7 +64,7 @@ describe('printPlan', () => {
     const program = trainingProgram(g, { loss: x.mul(w).sum(), optimizer: sgd({ lr: 0.1 }) });
     // Unfused and unplanned: otherwise the update is written in place and there is no copy to print.
     const printed = printPlan(compile(program, { fuse: false, memory: false }));
-    expect(printed).to.match(/^plan printed \(kiln-plan v1\): \d+ buffers, \d+ kernels, entries init, forward, trainStep$/m);
+    expect(printed).to.match(/^plan printed \(kiln-plan v2\): \d+ buffers, \d+ kernels, entries init, forward, trainStep$/m);
     expect(printed).to.match(/^ {2}#\d+ +w +param +f32\[3\] +12 B$/m);
     expect(printed).to.match(/^ {4}copies {12}#\d+ %\d+ → #\d+ w$/m);
   });

@@ -74,7 +74,7 @@ describe('fuzzer tools', () => {
     it('reports a kernel that binds one allocation read-only and writable', () => {
       const plan = chain();
       const neg = plan.kernels.find((k) => k.ops[0] === 'neg')!;
-      const [read, written] = neg.bindings as [number, number];
+      const [read, written] = neg.bindings.map(({ buffer }) => buffer) as [number, number];
       const buffers = plan.buffers.map((b) => (b.id === written ? { ...b, allocation: plan.buffers[read]!.allocation } : b));
       const problems = planDataflowProblems({ ...plan, buffers });
       expect(problems.map((p) => p.kind)).to.deep.equal(['binds one allocation read-only and writable']);

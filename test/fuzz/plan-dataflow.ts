@@ -1,15 +1,13 @@
 /**
  * Dataflow checks of a compiled plan that need no GPU (so a fuzz failure of this kind is
- * found, and minimized, without running anything), from each kernel's WGSL binding
- * declarations (`var<storage, read>` or `var<storage, read_write>`): every buffer a kernel
+ * found, and minimized, without running anything), from each kernel's bindings and their
+ * access (`read` or `read_write`): every buffer a kernel
  * only reads holds a value by then (fed, persistent, a constant, or written by an earlier
  * kernel of the entry), and no kernel binds one GPU allocation both read-only and
  * writable (WebGPU rejects the whole command buffer for that).
  */
 
 import type { Plan } from '../../compiler/plan-format.js';
-
-const BINDING = /@binding\((\d+)\)\s*var<storage,\s*(read|read_write)>/g;
 
 /** A violation: its kind, and a message naming the entry, kernel and buffers. */
 export interface DataflowProblem {
@@ -22,14 +20,7 @@ export function planDataflowProblems(plan: Plan): DataflowProblem[] {
   const problems: DataflowProblem[] = [];
   const label = (id: number): string => `#${id} (${plan.buffers[id]!.name})`;
   const allocationOf = (id: number): number => plan.buffers[id]!.allocation ?? id;
-  const writable = plan.kernels.map((kernel) => {
-    const modes = new Map<number, boolean>();
-    for (const [, binding, mode] of kernel.wgsl.matchAll(BINDING)) modes.set(Number(binding), mode === 'read_write');
-    if (modes.size !== kernel.bindings.length) {
-      throw new Error(`kernel ${kernel.name} declares ${modes.size} storage bindings but the plan binds ${kernel.bindings.length}`);
-    }
-    return kernel.bindings.map((_, i) => modes.get(i)!);
-  });
+  const writable = plan.kernels.map((kernel) => kernel.bindings.map(({ access }) => access === 'read_write'));
 
   for (const [name, entry] of Object.entries(plan.entries)) {
     const holdsValue = new Set(plan.buffers.filter((b) => b.role !== 'transient' && b.role !== 'input').map((b) => b.id));
@@ -37,19 +28,20 @@ export function planDataflowProblems(plan: Plan): DataflowProblem[] {
     for (const k of entry.dispatches) {
       const kernel = plan.kernels[k]!;
       const where = `entry '${name}', kernel ${kernel.name} (${kernel.ops.join(', ')})`;
-      kernel.bindings.forEach((id, i) => {
+      const ids = kernel.bindings.map(({ buffer }) => buffer);
+      ids.forEach((id, i) => {
         if (!writable[k]![i] && !holdsValue.has(id)) {
           problems.push({ kind: 'reads an unwritten buffer', message: `${where} reads ${label(id)}, which no earlier kernel writes` });
         }
-        const clash = kernel.bindings.findIndex((other, j) => j > i && allocationOf(other) === allocationOf(id) && (writable[k]![i] || writable[k]![j]));
+        const clash = ids.findIndex((other, j) => j > i && allocationOf(other) === allocationOf(id) && (writable[k]![i] || writable[k]![j]));
         if (clash >= 0) {
           problems.push({
             kind: 'binds one allocation read-only and writable',
-            message: `${where} binds ${label(id)} and ${label(kernel.bindings[clash]!)}, one allocation, and writes it`,
+            message: `${where} binds ${label(id)} and ${label(ids[clash]!)}, one allocation, and writes it`,
           });
         }
       });
-      kernel.bindings.forEach((id, i) => writable[k]![i] && holdsValue.add(id));
+      ids.forEach((id, i) => writable[k]![i] && holdsValue.add(id));
     }
   }
   return problems;

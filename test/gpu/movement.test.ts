@@ -270,7 +270,10 @@ describe('data movement on the GPU', () => {
       // Unsimplified, so stopGradient is still in the graph when it is lowered.
       const plan = compile(g, { simplify: false });
       expect(plan.kernels.flatMap((k) => k.ops)).to.deep.equal(['transpose']);
-      expect(plan.kernels[0]!.bindings).to.deep.equal([plan.entries['forward']!.inputs['x'], plan.entries['forward']!.outputs['y']]);
+      expect(plan.kernels[0]!.bindings).to.deep.equal([
+        { buffer: plan.entries['forward']!.inputs['x'], access: 'read' },
+        { buffer: plan.entries['forward']!.outputs['y'], access: 'read_write' },
+      ]);
     });
   });
 });

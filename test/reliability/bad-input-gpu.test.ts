@@ -114,9 +114,9 @@ describe('bad input to a GPU session', function () {
     [
       'WGSL edited to drop a binding (the bind group would not match its pipeline)',
       (p) => ({ ...p, kernels: p.kernels.map((k, i) => (i === p.kernels.length - 1 ? { ...k, wgsl: k.wgsl.replace(/@group\(0\) @binding\(0\)[^\n]*\n/, '') } : k)) }),
-      '.wgsl: declares bindings [1',
+      '.bindings[0]: buffer #',
     ],
-    ['a version from the future', (p) => ({ ...p, version: 2 }), 'invalid plan: version: expected 1, got 2.'],
+    ['a version from the future', (p) => ({ ...p, version: 3 }), 'invalid plan: version: expected 2, got 3.'],
     ['a dispatch of a kernel that does not exist', (p) => ({ ...p, entries: { ...p.entries, forward: { ...p.entries['forward']!, dispatches: [999] } } }), 'entries.forward.dispatches[0]: kernel 999 does not exist'],
     ['a value range on a param', (p) => ({ ...p, buffers: p.buffers.map((b) => (b.role === 'param' ? { ...b, valueRange: { min: 0, max: 1, reason: 'r' } } : b)) }), 'valueRange: only input buffers carry a value range'],
   ];

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { Graph } from '../../compiler/graph.js';
 import { compile } from '../../compiler/plan.js';
-import type { Plan } from '../../compiler/plan-format.js';
+import type { Plan, PlanKernel } from '../../compiler/plan-format.js';
 import { DeviceLimitError } from '../../compiler/errors.js';
 import { DEFAULT_LIMITS } from '../../compiler/codegen/wgsl.js';
 import { kernelLimitProblems, kernelResources } from '../../compiler/kernel-fit.js';
-import { checkPlanFitsDevice } from '../../runtime/plan-check.js';
+import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
 import { attention, cumsum } from '../../index.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { leNet } from '../../examples/models/lenet.js';
@@ -45,6 +45,7 @@ describe('device limits at compile time', () => {
         wgsl: 'var<workgroup> partial: array<f32, 2048>;\n@compute @workgroup_size(128, 4)\nfn main() {}',
         bindings: [0, 1, 2, 3, 4],
         workgroups: [70000, 1, 1],
+        workgroupSize: [128, 4, 1] as const,
       };
       const problems = kernelLimitProblems(kernel, { ...TIGHT.limits, maxComputeWorkgroupSizeY: 2 }).map((p) => p.problem);
       expect(problems).to.deep.equal([
@@ -173,7 +174,9 @@ describe('device limits at compile time', () => {
 
     it('rejects a hand-edited kernel whose workgroups are larger than the device allows', () => {
       const plan = compile(seedMlp({ batch: 4 }));
-      const edited: Plan = { ...plan, kernels: plan.kernels.map((k, i) => (i === 1 ? { ...k, wgsl: k.wgsl.replace('@workgroup_size(64)', '@workgroup_size(512)') } : k)) };
+      const wider = (k: PlanKernel): PlanKernel => ({ ...k, wgsl: k.wgsl.replace('@workgroup_size(64)', '@workgroup_size(512)'), workgroupSize: [512, 1, 1] });
+      const edited: Plan = { ...plan, kernels: plan.kernels.map((k, i) => (i === 1 ? wider(k) : k)) };
+      expect(() => validatePlan(edited)).not.to.throw();
       expect(() => checkPlanFitsDevice(edited, DEFAULT_LIMITS)).to.throw(
         DeviceLimitError,
         `plan 'seed_mlp': kernel ${plan.kernels[1]!.name} runs 512 invocations per workgroup (@workgroup_size(512, 1, 1)), over this device's maxComputeInvocationsPerWorkgroup of 256. ${fix}`,

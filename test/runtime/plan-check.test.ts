@@ -3,6 +3,7 @@ import { DeviceLimitError } from '../../compiler/errors.js';
 import type { PlanLimits } from '../../runtime/plan-check.js';
 import { PlanError } from '../../compiler/errors.js';
 import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
+import type { Plan, PlanBinding, PlanKernel } from '../../compiler/plan-format.js';
 import { scalePlan } from '../scale-plan.js';
 
 const DELETE = Symbol('delete');
@@ -24,7 +25,8 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['the plan is not an object', '', null, /invalid plan: plan: expected an object, got null/],
   ['the plan is an array', '', [], /plan: expected an object, got an array/],
   ['format', 'format', 'onnx', /format: expected 'kiln-plan', got "onnx"/],
-  ['version', 'version', 2, /version: expected 1, got 2/],
+  ['a version from the future', 'version', 3, /version: expected 2, got 3/],
+  ['a version that is not a number', 'version', '2', /version: expected 2, got "2"/],
   ['name', 'name', DELETE, /name: must be a string/],
   ['buffers', 'buffers', {}, /buffers: must be an array/],
   ['kernels', 'kernels', null, /kernels: must be an array/],
@@ -45,9 +47,15 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['a kernel that is not an object', 'kernels.1', 'k', /kernels\[1\]: must be an object/],
   ['kernel name', 'kernels.1.name', 1, /kernels\[1\] \(1\)\.name: must be a string/],
   ['kernel wgsl', 'kernels.1.wgsl', DELETE, /kernels\[1\] \(k2_mul\)\.wgsl: must be a string/],
-  ['kernel bindings', 'kernels.1.bindings', 0, /kernels\[1\] \(k2_mul\)\.bindings: must be an array of buffer ids/],
-  ['a kernel binding of a buffer that does not exist', 'kernels.1.bindings.3', 9, /kernels\[1\] \(k2_mul\)\.bindings\[3\]: buffer id 9 does not exist \(the plan has 6 buffers\)/],
+  ['kernel bindings', 'kernels.1.bindings', 0, /kernels\[1\] \(k2_mul\)\.bindings: must be an array of \{buffer, access\}/],
+  ['a kernel binding that is a bare buffer id (version 1)', 'kernels.1.bindings.1', 1, /kernels\[1\] \(k2_mul\)\.bindings\[1\]: must be an object \{buffer, access\}, got 1/],
+  ['a kernel binding of a buffer that does not exist', 'kernels.1.bindings.3.buffer', 9, /kernels\[1\] \(k2_mul\)\.bindings\[3\]\.buffer: buffer id 9 does not exist \(the plan has 6 buffers\)/],
+  ['a kernel binding with an unknown access', 'kernels.1.bindings.1.access', 'write', /kernels\[1\] \(k2_mul\)\.bindings\[1\]\.access: unknown access "write" \(read or read_write\)/],
+  ['a kernel binding without its access', 'kernels.1.bindings.1.access', DELETE, /kernels\[1\] \(k2_mul\)\.bindings\[1\]\.access: unknown access undefined \(read or read_write\)/],
   ['kernel workgroups', 'kernels.1.workgroups', [1, 1], /kernels\[1\] \(k2_mul\)\.workgroups: must be three non-negative integers, got \[1,1\]/],
+  ['kernel workgroup size', 'kernels.1.workgroupSize', [64, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[64,1\]/],
+  ['a kernel workgroup size of 0', 'kernels.1.workgroupSize', [0, 1, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[0,1,1\]/],
+  ['a kernel without its workgroup size', 'kernels.1.workgroupSize', DELETE, /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got undefined/],
   ['kernel nodes', 'kernels.1.nodes', ['%2'], /kernels\[1\] \(k2_mul\)\.nodes: must be an array of node ids/],
   ['kernel ops', 'kernels.1.ops', [2], /kernels\[1\] \(k2_mul\)\.ops: must be an array of op names/],
   ['kernel nodes and ops of different lengths', 'kernels.1.ops', ['mul'], /kernels\[1\] \(k2_mul\): has 2 nodes but 1 ops/],
@@ -91,6 +99,90 @@ describe('runtime/plan-check', () => {
         const plan = corrupted(path, value);
         expect(() => validatePlan(plan)).to.throw(PlanError, message);
         expect(() => validatePlan(plan)).to.throw(/The plan is corrupted or was hand-edited; recompile it with compile\(\)\./);
+      });
+    }
+  });
+
+  it('tells a plan of version 1 apart from a corrupted one: it was written by an older kiln and must be recompiled', () => {
+    const old = { ...scalePlan(), version: 1, kernels: scalePlan().kernels.map(({ workgroupSize: _, ...k }) => ({ ...k, bindings: k.bindings.map((b) => b.buffer) })) };
+    expect(() => validatePlan(old)).to.throw(PlanError, /^plan version 1 was written by an older kiln \(this one reads version 2: kernels record their bindings as \{buffer, access\} and their workgroupSize\)\. Recompile it with compile\(\)\.$/);
+  });
+
+  describe("cross-checks a kernel's WGSL against its bindings and workgroup size, naming the kernel and binding", () => {
+    /** scalePlan with kernel `k` changed by `edit`. */
+    const withKernel = (k: number, edit: (kernel: PlanKernel) => PlanKernel): Plan => {
+      const plan = scalePlan();
+      return { ...plan, kernels: plan.kernels.map((kernel, i) => (i === k ? edit(kernel) : kernel)) };
+    };
+    const editWgsl = (k: number, edit: (wgsl: string) => string): Plan => withKernel(k, (kernel) => ({ ...kernel, wgsl: edit(kernel.wgsl) }));
+    const rebind = (k: number, b: number, binding: PlanBinding): Plan => withKernel(k, (kernel) => ({ ...kernel, bindings: kernel.bindings.map((old, i) => (i === b ? binding : old)) }));
+    /** k2_mul with every binding read-only, in the WGSL and the plan. */
+    const readOnly = (plan: Plan): Plan => ({
+      ...plan,
+      kernels: plan.kernels.map((kernel, i) => (i === 1 ? { ...kernel, wgsl: kernel.wgsl.replaceAll('read_write', 'read'), bindings: kernel.bindings.map((b) => ({ ...b, access: 'read' as const })) } : kernel)),
+    });
+    const rejected: readonly (readonly [string, Plan, RegExp])[] = [
+      [
+        'a binding the WGSL declares and the plan does not bind',
+        editWgsl(1, (wgsl) => `${wgsl}\n@group(0) @binding(4) var<storage, read> b4: array<f32>;`),
+        /kernels\[1\] \(k2_mul\)\.wgsl: declares @binding\(4\) \(b4\), which the plan does not bind \(it binds 4 buffers, @binding\(0\) to @binding\(3\)\)/,
+      ],
+      [
+        'a plan binding the WGSL does not declare',
+        withKernel(1, (kernel) => ({ ...kernel, bindings: [...kernel.bindings, { buffer: 5, access: 'read' }] })),
+        /kernels\[1\] \(k2_mul\)\.bindings\[4\]: buffer #5 \(step\) is bound at @binding\(4\), which the WGSL does not declare/,
+      ],
+      ['a binding declared twice', editWgsl(1, (wgsl) => wgsl.replace('@binding(3)', '@binding(2)')), /kernels\[1\] \(k2_mul\)\.wgsl: declares @binding\(2\) twice \(b2 and b3\)/],
+      [
+        'a read_write declaration of a binding the plan says is read',
+        rebind(1, 1, { buffer: 1, access: 'read' }),
+        /kernels\[1\] \(k2_mul\)\.bindings\[1\]: is var<storage, read> in the plan but the WGSL declares @binding\(1\) as var<storage, read_write> b1/,
+      ],
+      [
+        'a read declaration of a binding the plan says is read_write',
+        editWgsl(1, (wgsl) => wgsl.replace('var<storage, read_write> b2', 'var<storage> b2')),
+        /kernels\[1\] \(k2_mul\)\.bindings\[2\]: is var<storage, read_write> in the plan but the WGSL declares @binding\(2\) as var<storage, read> b2/,
+      ],
+      [
+        'a uniform declaration',
+        editWgsl(1, (wgsl) => wgsl.replace('var<storage, read_write> b1: array<f32>', 'var<uniform> b1: vec4f')),
+        /kernels\[1\] \(k2_mul\)\.bindings\[1\]: is var<storage, read_write> in the plan but the WGSL declares @binding\(1\) as var<uniform> b1/,
+      ],
+      ['a bind group other than 0', editWgsl(0, (wgsl) => wgsl.replace('@group(0)', '@group(1)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(1\) @binding\(0\) var b0; kernels use group 0 only/],
+      ['a bind group other than 0, attributes in the other order', editWgsl(0, (wgsl) => wgsl.replace('@group(0) @binding(0)', '@binding(0) @group(2)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(2\) @binding\(0\) var b0; kernels use group 0 only/],
+      [
+        'a binding without a literal index',
+        editWgsl(0, (wgsl) => wgsl.replace('@binding(0)', '@binding(slot)')),
+        /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(0\) @binding\(slot\) var b0; every binding needs a literal @group\(0\) and @binding\(i\)/,
+      ],
+      [
+        'one buffer bound twice, once read_write (WebGPU forbids writable aliasing)',
+        rebind(1, 3, { buffer: 0, access: 'read_write' }),
+        /kernels\[1\] \(k2_mul\)\.bindings\[3\]: binds buffer #0 \(x\) again \(also @binding\(0\)\), and one of the two is read_write: WebGPU forbids a writable binding that aliases another/,
+      ],
+      [
+        'a workgroup size other than the WGSL declares',
+        editWgsl(1, (wgsl) => `${wgsl}\n@compute @workgroup_size(32)\nfn main() {}`),
+        /kernels\[1\] \(k2_mul\)\.workgroupSize: is \[64, 1, 1\] but the WGSL declares @workgroup_size\(32, 1, 1\)/,
+      ],
+    ];
+    for (const [what, plan, message] of rejected) {
+      it(`rejects ${what}`, () => {
+        expect(() => validatePlan(plan)).to.throw(PlanError, message);
+        expect(() => validatePlan(JSON.parse(JSON.stringify(plan)))).to.throw(PlanError, /The plan is corrupted or was hand-edited; recompile it with compile\(\)\.$/);
+      });
+    }
+
+    const accepted: readonly (readonly [string, Plan])[] = [
+      ['one buffer bound twice, both read', readOnly(rebind(1, 3, { buffer: 0, access: 'read' }))],
+      ['a declaration in a comment (it declares nothing)', editWgsl(1, (wgsl) => `${wgsl}\n// @group(0) @binding(4) var<storage, read> b4: array<f32>;\n/* @group(1) @binding(0) var<uniform> u: f32; */`)],
+      ['the workgroup size the WGSL declares', editWgsl(1, (wgsl) => `${wgsl}\n@compute @workgroup_size(64u, 1)\nfn main() {}`)],
+      ['a workgroup size the WGSL spells with an override (the pipeline checks it)', editWgsl(1, (wgsl) => `override size = 32u;\n${wgsl}\n@compute @workgroup_size(size)\nfn main() {}`)],
+      ['attributes in either order and spacing', editWgsl(0, (wgsl) => wgsl.replace('@group(0) @binding(0) var<storage, read_write>', '@binding( 0 ) @group(0)\nvar < storage , read_write >'))],
+    ];
+    for (const [what, plan] of accepted) {
+      it(`accepts ${what}`, () => {
+        expect(() => validatePlan(plan)).not.to.throw();
       });
     }
   });

@@ -35,7 +35,7 @@ describe('maskFromRelu', () => {
   it('lets the seed MLP keep no ReLU mask in memory: the backward kernels compute it from the activations', () => {
     const plan = compile(seedMlp({ batch: 8 }));
     const step = plan.entries['trainStep']!;
-    const written = step.dispatches.flatMap((k) => plan.kernels[k]!.bindings).map((b) => plan.buffers[b]!);
+    const written = step.dispatches.flatMap((k) => plan.kernels[k]!.bindings).map(({ buffer }) => plan.buffers[buffer]!);
     expect(written.filter((b) => b.dtype === 'bool')).to.deep.equal([]);
   });
 });
