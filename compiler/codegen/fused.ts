@@ -1,16 +1,19 @@
 /**
- * Code generation for fusion groups: a loop group becomes one elementwise kernel that
- * computes every member per element; an epilogue group gives its anchor's template a
- * `kiln_epilogue(i, value)` function running the members on each stored element; a
- * single group is its node's own lowering. Outputs may be written in place over a
- * param or state (an optimizer update), reading and writing one read_write binding.
+ * Code generation for fusion groups: a loop group (or one elementwise op) becomes one
+ * elementwise kernel that computes every member per element; an epilogue group gives its
+ * anchor's template a `kiln_epilogue(i, value)` function running the members on each
+ * stored element; a row group a row kernel; any other op alone is its own lowering.
+ * Outputs fusion writes in place over a param or state (an optimizer update) read and
+ * write one read_write binding. Every decision is the group's: the emitter only checks
+ * that its kernels bind the storage buffers fusion counted.
  */
 
+import { KernelError } from '../errors.js';
 import type { Graph, Node } from '../graph.js';
 import type { Lowering } from '../ops/op.js';
 import type { Epilogue, KernelSpec, Prologue } from './kernel.js';
 import { getOp } from '../ops/op.js';
-import type { FusionGroup } from '../passes/fuse.js';
+import type { FusionGroup } from '../passes/fusion/group.js';
 import { broadcastStrides, sameShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { describeNode, lowerNode, splatValue } from './lower.js';
@@ -49,8 +52,9 @@ interface ElementSpec {
   readonly nodes: readonly number[];
   readonly shape: Shape;
   readonly anchor?: number;
-  /** Nodes stored per element (into their own buffer, or their `writeInto` target). */
+  /** Nodes stored per element (into their own buffer, or their in-place target). */
   readonly outputs: readonly number[];
+  /** Output → the param/state it is written over. */
   readonly writeInto: ReadonlyMap<number, number>;
   /** A prologue returns this node's value instead of storing. */
   readonly returns?: number;
@@ -136,18 +140,25 @@ function header(graph: Graph, group: FusionGroup): string[] {
   return [group.reason, ...prologue, ...group.nodes.map((id) => describeNode(graph, graph.node(id)))];
 }
 
-/** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
-export function lowerGroup(
-  graph: Graph,
-  group: FusionGroup,
-  limits: KernelLimits,
-  writeInto: ReadonlyMap<number, number>,
-  tuning?: TuningTable,
-): readonly KernelSpec[] {
-  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
-    return lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning);
+/** The kernels of one fusion group; they bind exactly the storage buffers fusion counted (else a fusion bug). */
+export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable): readonly KernelSpec[] {
+  const kernels = emitGroup(graph, group, limits, tuning);
+  const wrong = kernels.find((spec) => group.storageBuffers !== undefined && spec.bindings.length !== group.storageBuffers);
+  if (wrong) {
+    throw new KernelError(
+      `lowerGroup: kernel ${wrong.name} (${group.reason}) binds ${wrong.bindings.length} storage buffers, but fusion counted ` +
+        `${group.storageBuffers} (a fusion bug: compile with {fuse: false} to work around it).`,
+    );
   }
+  return kernels;
+}
+
+function emitGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning: TuningTable | undefined): readonly KernelSpec[] {
   if (group.kind === 'row') return [rowKernel(graph, group, limits)];
+  const alone = group.nodes.length === 1 && !group.prologue && group.inPlace.length === 0;
+  const elementwise = group.anchor === undefined && group.nodes.every((id) => getOp(graph.node(id).op).lower?.kind === 'elementwise');
+  if (alone && !elementwise) return lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning);
+  const writeInto = new Map(group.inPlace.map(({ value, target }) => [value, target] as const));
   const sums = group.columnSums;
   const inSums = new Set(sums?.nodes ?? []);
   const element = elementCode(graph, {
@@ -159,9 +170,9 @@ export function lowerGroup(
     prefix: '',
   });
   const first = graph.node(group.nodes[0]!);
-  const kind = group.kind !== 'loop' ? sanitize(graph.node(group.anchor!).op) : group.nodes.length === 1 ? sanitize(first.op) : 'fused';
+  const kind = group.anchor !== undefined ? sanitize(graph.node(group.anchor).op) : group.nodes.length === 1 ? sanitize(first.op) : 'fused';
   const kernelName = `k${first.id}_${kind}`;
-  if (group.kind === 'loop') {
+  if (group.anchor === undefined) {
     const { decls, helpers } = element.code(0);
     const g = grid(sizeOf(group.shape), limits);
     const wgsl = [

@@ -56,8 +56,8 @@ export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning
   };
   if (lowering.kind === 'elementwise') {
     // One elementwise node is a loop group of one: the same emitter as fused chains.
-    const group = { kind: 'loop', nodes: [node.id], outputs: [node.id], shape: node.shape, reason: `${node.op}: elementwise` } as const;
-    return lowerGroup(graph, group, limits, new Map(), tuning);
+    const group = { kind: 'single', nodes: [node.id], outputs: [node.id], shape: node.shape, reason: `${node.op}: elementwise`, inPlace: [] } as const;
+    return lowerGroup(graph, group, limits, tuning);
   }
   return lowering.emit(ctx);
 }
