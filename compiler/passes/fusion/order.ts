@@ -22,11 +22,15 @@ export function ownedGroups(groupOf: ReadonlyMap<number, Building>): Building[] 
   return groups.filter((g) => g.members.size > 0);
 }
 
-/** The rule that formed a group, as the plan names it: input and sibling fusion by name, a group of one op `single`. */
+/**
+ * The rule that formed a group, as the plan names it: input and sibling fusion by name;
+ * a group of one op is `single`, except a row kernel (a softmax alone still runs one
+ * invocation per row, the row in registers).
+ */
 function kernelKind(group: Building): KernelKind {
   if (group.prologue) return 'input';
   if (group.columnSums) return 'sibling';
-  return group.members.size === 1 ? 'single' : group.kind;
+  return group.members.size === 1 && group.kind !== 'row' ? 'single' : group.kind;
 }
 
 function describe(group: Building, graph: Graph): string {
