@@ -12,11 +12,10 @@ import type { Graph, Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from '../shaders/init.js';
-import { lowerGroup, lowerNode } from './codegen/lower.js';
+import { lowerGroup } from './codegen/lower.js';
 import { isAlias } from './node-values.js';
-import type { FusionGroup } from './passes/fuse.js';
-import { fuseNodes } from './passes/fuse.js';
-import type { EntrySource } from './passes/program.js';
+import type { FusionGroup } from './passes/fusion/group.js';
+import { fuseEntry } from './passes/fusion/index.js';
 import type { GraphProgram } from './passes/program.js';
 import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
@@ -27,26 +26,18 @@ import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
 import { withValueRanges } from './feed-ranges.js';
 
-/** One entry's fusion decisions: its groups in dispatch order and the updates written in place. */
-export interface EntryFusion {
-  readonly groups: readonly FusionGroup[];
-  /** Update value → the param/state its kernel writes it into. */
-  readonly inPlace: ReadonlyMap<number, number>;
-}
-
-/** The fusion stage: each entry fused on its own (a forward pass never runs or writes training work). */
-export function fuseProgram(program: GraphProgram, options: { fuse: boolean; limits: KernelLimits }): Record<string, EntryFusion> {
+/**
+ * The fusion stage: each entry fused on its own (a forward pass never runs or writes
+ * training work). Every kernel decision — membership, kind, in-place writes, the binding
+ * count and splits to fit the device — is made here, in passes/fusion/.
+ */
+export function fuseProgram(program: GraphProgram, options: { fuse: boolean; limits: KernelLimits }): Record<string, readonly FusionGroup[]> {
   const { graph } = program;
-  const rootOf = aliasRoot(graph);
   return Object.fromEntries(
-    Object.entries(program.entries).map(([name, entry]): [string, EntryFusion] => {
+    Object.entries(program.entries).map(([name, entry]): [string, readonly FusionGroup[]] => {
       const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
       const needed = ancestorsOf(graph, targets);
-      if (!options.fuse) return [name, { groups: unfusedGroups(graph, needed), inPlace: new Map() }];
-      const externallyRead = new Set(targets.map(rootOf));
-      const updates = new Map(entry.assignments.map(([target, value]) => [value, target]));
-      const groups = fuseNodes(graph, needed, externallyRead, options.limits.maxStorageBuffersPerShaderStage, updates);
-      return [name, { groups, inPlace: updatesInPlace(graph, groups, entry, needed, rootOf) }];
+      return [name, fuseEntry(graph, { needed, outputs: Object.values(entry.outputs), assignments: entry.assignments }, options)];
     }),
   );
 }
@@ -67,7 +58,7 @@ function aliasRoot(graph: Graph): (id: number) => number {
  */
 export function lowerProgram(
   program: GraphProgram,
-  fusion: Readonly<Record<string, EntryFusion>>,
+  fusion: Readonly<Record<string, readonly FusionGroup[]>>,
   options: { limits: KernelLimits; tuning: TuningTable | undefined; userGraph: Graph },
 ): Plan {
   const { limits } = options;
@@ -123,18 +114,15 @@ export function lowerProgram(
     for (const node of graph.nodes) {
       if (needed.has(node.id) && roleOf(node) === 'input') inputs[node.name!] = bufferOf(node.id);
     }
-    const { groups } = fusion[name]!;
-    const inPlace = new Map(fusion[name]!.inPlace);
+    const groups = fusion[name]!;
+    const writtenInPlace = new Set(groups.flatMap((group) => group.inPlace.map((write) => write.value)));
     const dispatches: number[] = [];
     for (const group of groups) {
       // A group whose outputs hold no element has nothing to compute (and no index space to emit).
       if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
-      const writeInto = new Map(group.outputs.flatMap((id) => (inPlace.has(id) ? [[id, inPlace.get(id)!] as const] : [])));
-      const lowered = lowerGroupWithinLimits(graph, group, limits, writeInto, options.tuning);
-      // Split apart, the group's updates are copied after the pass rather than written in place.
-      if (lowered.split) for (const id of writeInto.keys()) inPlace.delete(id);
-      for (const { spec, nodes, origin } of lowered.kernels) {
-        const k = addKernel(spec, nodes, origin);
+      const nodes = group.nodes.map((id) => graph.node(id));
+      for (const spec of lowerWithinLimits(() => lowerGroup(graph, group, limits, options.tuning), nodes)) {
+        const k = addKernel(spec, nodes, group);
         if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
       }
     }
@@ -145,7 +133,7 @@ export function lowerProgram(
         .map(([out, id]) => [out, [...graph.node(id).shape]]),
     );
     const copies = entry.assignments
-      .filter(([, value]) => !inPlace.has(value))
+      .filter(([, value]) => !writtenInPlace.has(value))
       .map(([target, value]) => ({ from: bufferOf(value), to: bufferOf(target) }))
       .filter((copy) => copy.from !== copy.to);
     const written = new Set(copies.map((c) => c.to));
@@ -218,83 +206,4 @@ function lowerWithinLimits(lower: () => readonly KernelSpec[], nodes: readonly N
     if (error instanceof DeviceLimitError) throw new DeviceLimitError(`compile: kernel for ${describeNodes(nodes)}: ${error.message}`);
     throw error;
   }
-}
-
-/**
- * A group's kernels, each with the nodes it implements and the rule that formed it.
- * Fusion counts a group's bindings before in-place updates are decided, so a fused kernel
- * may still bind more storage buffers than the device allows: such a group runs as one
- * kernel per node instead (`split`: its updates must then be copied, not written in place).
- */
-function lowerGroupWithinLimits(
-  graph: Graph,
-  group: FusionGroup,
-  limits: KernelLimits,
-  writeInto: ReadonlyMap<number, number>,
-  tuning: TuningTable | undefined,
-): { kernels: { spec: KernelSpec; nodes: readonly Node[]; origin: { kind: KernelKind; reason: string } }[]; split: boolean } {
-  const members = group.nodes.map((id) => graph.node(id));
-  const fused = lowerWithinLimits(() => lowerGroup(graph, group, limits, writeInto, tuning), members);
-  const over = fused.find((spec) => spec.bindings.length > limits.maxStorageBuffersPerShaderStage);
-  const inGroup = new Set([...(group.prologue?.nodes ?? []), ...group.nodes]);
-  if (!over || inGroup.size === 1) return { kernels: fused.map((spec) => ({ spec, nodes: members, origin: { kind: kernelKind(group), reason: group.reason } })), split: false };
-  const reason =
-    `${group.reason}; split into one kernel per node: fused, it would bind ${over.bindings.length} storage buffers, ` +
-    `over maxStorageBuffersPerShaderStage of ${limits.maxStorageBuffersPerShaderStage}`;
-  const nodes = graph.nodes.filter((node) => inGroup.has(node.id) && sizeOf(node.shape) > 0);
-  const kernels = nodes.flatMap((node) =>
-    lowerWithinLimits(() => lowerNode(graph, node, limits, tuning), [node]).map((spec) => ({ spec, nodes: [node], origin: { kind: 'single' as const, reason } })),
-  );
-  return { kernels, split: true };
-}
-
-/** The rule that formed a group, as its kernels report it: fuse.ts's kind, with input and sibling fusion named. */
-function kernelKind(group: FusionGroup): KernelKind {
-  if (group.prologue) return 'input';
-  if (group.columnSums) return 'sibling';
-  return group.nodes.length === 1 ? 'single' : group.kind;
-}
-
-/** One group per node: the unfused plan. */
-function unfusedGroups(graph: Graph, needed: ReadonlySet<number>): FusionGroup[] {
-  return graph.nodes
-    .filter((n) => needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n))
-    .map((n) => ({ kind: 'single', nodes: [n.id], outputs: [n.id], shape: n.shape, reason: `${n.op}: unfused` }));
-}
-
-/**
- * Which update values a fused kernel may write straight into their param/state (value id
- * → target id), saving a buffer and a copy: the value must have no other reader; every
- * other kernel reading the target must run earlier; inside the group the target may be
- * read only elementwise (never by the anchor, whose invocations read other elements).
- */
-function updatesInPlace(
-  graph: Graph,
-  groups: readonly FusionGroup[],
-  entry: EntrySource,
-  needed: ReadonlySet<number>,
-  rootOf: (id: number) => number,
-): Map<number, number> {
-  const inPlace = new Map<number, number>();
-  const readers = (target: number): number[] =>
-    groups.flatMap((g, position) =>
-      [...g.nodes, ...(g.prologue?.nodes ?? [])].some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
-    );
-  const outputIds = new Set(Object.values(entry.outputs).map(rootOf));
-  for (const [target, value] of entry.assignments) {
-    const position = groups.findIndex((g) => g.outputs.includes(value));
-    const group = groups[position];
-    if (!group || group.kind === 'single' || outputIds.has(value) || [...inPlace.values()].includes(target)) continue;
-    const consumers = graph.nodes.filter((n) => needed.has(n.id) && n.inputs.includes(value));
-    if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
-    if (readers(target).some((p) => p > position)) continue;
-    const anchorReads = [...(group.anchor === undefined ? [] : [group.anchor]), ...(group.prologue?.nodes ?? [])];
-    if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
-    // Reads through an alias (a reshape of the target) would see other elements.
-    const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));
-    const partShape = group.columnSums?.nodes.includes(value) ? graph.node(group.columnSums.anchor).shape : group.shape;
-    if (aliasRead || !sameShape(graph.node(target).shape, partShape)) continue;
-    inPlace.set(value, target);
-  }
-  return inPlace;
 }

@@ -1,11 +1,13 @@
 /**
  * The memory planner, a pure Plan → Plan pass (XLA-style buffer assignment):
  *
- * 1. In-place updates: an update copy `from → to` (param/state ← new value) is dropped
- *    when `from` can simply live in `to`'s memory: the first kernel writing `from` is the
- *    last to read `to`'s old value, and reads it only at the element it writes (an
- *    elementwise kernel, whose `to` binding is then folded into its output binding:
- *    WebGPU forbids binding one buffer as read-only and read_write in one dispatch).
+ * 1. Updates in their target's memory: an update copy `from → to` (param/state ← new
+ *    value) is dropped when `from` can simply live in `to`'s memory: the kernel writing
+ *    `from` does not bind `to` (momentum: v ← μv + g after μv was computed) and no later
+ *    kernel reads `to`. Readers of `from` in other kernels still bind `from`, so this is
+ *    a decision about memory, not kernels: no kernel changes. A writer that reads `to` is
+ *    fusion's to write in place (compiler/passes/fusion/in-place.ts), since WebGPU forbids
+ *    binding one buffer as read-only and read_write in one dispatch.
  * 2. Buffer sharing: transients whose live intervals are disjoint in every entry share an
  *    allocation, assigned best-fit, largest first. Inputs, params, state and consts keep
  *    their own.
@@ -20,7 +22,6 @@ import { BEFORE_PASS, liveIntervals, overlaps } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
 import { bindsBuffer } from './plan-format.js';
-import { sanitize } from './codegen/wgsl.js';
 
 export { checkMemoryPlan } from './liveness.js';
 
@@ -50,9 +51,9 @@ export function planMemory(plan: Plan): Plan {
   };
 }
 
-/** The plan with every legal in-place update applied (copies dropped, writer kernels folded). */
+/** The plan with every update that may live in its target's memory moved there (copies dropped). */
 function updateInPlace(plan: Plan): Plan {
-  const kernels = [...plan.kernels];
+  const { kernels } = plan;
   const entries = Object.values(plan.entries);
   const candidates = uniqueUpdates(entries.flatMap((entry) => entry.copies));
   const chosen: Update[] = [];
@@ -63,11 +64,7 @@ function updateInPlace(plan: Plan): Plan {
     if (!sameLayout(plan.buffers[from]!, plan.buffers[to]!)) continue;
     // Every entry that touches `from` must update `to` from it: elsewhere writing `from` would clobber `to`.
     const touching = entries.filter((entry) => touches(kernels, entry, from));
-    if (touching.length === 0 || !touching.every((entry) => inPlaceLegal(plan, kernels, entry, update))) continue;
-    for (const entry of touching) {
-      const k = entry.dispatches.find((d) => bindsBuffer(kernels[d]!, from))!;
-      if (bindsBuffer(kernels[k]!, to)) kernels[k] = foldInPlace(kernels[k]!, update, plan.buffers[to]!.name)!;
-    }
+    if (touching.length === 0 || !touching.every((entry) => inPlaceLegal(kernels, entry, update))) continue;
     chosen.push(update);
   }
   const isChosen = (copy: Update): boolean => chosen.some((u) => u.from === copy.from && u.to === copy.to);
@@ -77,7 +74,7 @@ function updateInPlace(plan: Plan): Plan {
       return [name, { ...entry, copies: entry.copies.filter((copy) => !isChosen(copy)), ...(inPlace.length > 0 ? { inPlace } : {}) }];
     }),
   );
-  return { ...plan, kernels, entries: rewritten };
+  return { ...plan, entries: rewritten };
 }
 
 function uniqueUpdates(copies: readonly Update[]): Update[] {
@@ -102,51 +99,16 @@ function touches(kernels: readonly PlanKernel[], entry: PlanEntry, from: number)
 /**
  * Whether `from` may be computed in `to`'s memory in this entry: it is this entry's only
  * copy of `from` and the copy goes to `to`; nothing reads `to`'s old value after the pass
- * (read back, or copied elsewhere); no dispatch after `from`'s writer binds `to`; and the
- * writer reads `to` only if it is elementwise (element i read before element i is written).
+ * (read back, or copied elsewhere); and neither `from`'s writer nor any dispatch after it binds `to`.
  */
-function inPlaceLegal(plan: Plan, kernels: readonly PlanKernel[], entry: PlanEntry, { from, to }: Update): boolean {
+function inPlaceLegal(kernels: readonly PlanKernel[], entry: PlanEntry, { from, to }: Update): boolean {
   const copiesOfFrom = entry.copies.filter((copy) => copy.from === from);
   if (copiesOfFrom.length !== 1 || copiesOfFrom[0]!.to !== to) return false;
   if (entry.copies.some((copy) => copy.from === to) || Object.values(entry.outputs).includes(to)) return false;
   const order = entry.dispatches.map((k) => kernels[k]!);
   const first = order.findIndex((kernel) => bindsBuffer(kernel, from));
-  if (first < 0 || order.slice(first + 1).some((kernel) => bindsBuffer(kernel, to))) return false;
-  const writer = order[first]!;
-  return !bindsBuffer(writer, to) || foldInPlace(writer, { from, to }, plan.buffers[to]!.name) !== undefined;
-}
-
-const DECLARATION = /^@group\(0\) @binding\((\d+)\) var<storage, (?:read|read_write)> (\w+): (array<[^;]+>);$/gm;
-
-/**
- * The elementwise kernel `writer` rewritten to read `to` through its output binding (of
- * `from`): `to`'s bindings are dropped and later bindings renumbered. Undefined when the
- * kernel is not elementwise or its declarations are not the plain one-per-binding form.
- */
-export function foldInPlace(writer: PlanKernel, { from, to }: Update, targetName: string): PlanKernel | undefined {
-  if (!writer.elementwise) return undefined;
-  const declared = new Map([...writer.wgsl.matchAll(DECLARATION)].map((m) => [Number(m[1]), { line: m[0], name: m[2]!, type: m[3]! }]));
-  if (declared.size !== writer.bindings.length || writer.bindings.some((_, b) => !declared.has(b))) return undefined;
-  const outputs = writer.bindings.flatMap(({ buffer }, b) => (buffer === from ? [b] : []));
-  const out = declared.get(outputs[0]!);
-  if (outputs.length !== 1 || writer.bindings[outputs[0]!]!.access !== 'read_write' || !out) return undefined;
-  const folded = writer.bindings.flatMap(({ buffer }, b) => (buffer === to ? [b] : []));
-  if (folded.some((b) => writer.bindings[b]!.access !== 'read' || declared.get(b)!.type !== out.type)) return undefined;
-  const kept = writer.bindings.map((_, b) => b).filter((b) => !folded.includes(b));
-  const renamed = new Map(folded.map((b) => [declared.get(b)!.name, out.name]));
-  const dropped = new Set(folded.map((b) => declared.get(b)!.line));
-  const lines = writer.wgsl
-    .split('\n')
-    .filter((line) => !dropped.has(line))
-    .map((line) => {
-      if (line.startsWith('//')) return line;
-      const renumbered = line.replace(DECLARATION, (decl, index: string) => decl.replace(`@binding(${index})`, `@binding(${kept.indexOf(Number(index))})`));
-      return renumbered.replace(/\b\w+\b/g, (word) => renamed.get(word) ?? word);
-    });
-  const headerEnd = Math.max(0, lines.findIndex((line) => !line.startsWith('//')));
-  // The target's name is the user's: sanitized, as every name in WGSL (a line break of any kind would end the comment).
-  lines.splice(headerEnd, 0, `// in place: ${out.name} is written over ${sanitize(targetName)}, which it reads (they share memory)`);
-  return { ...writer, wgsl: lines.join('\n'), bindings: kept.map((b) => writer.bindings[b]!) };
+  if (first < 0) return false;
+  return !order.slice(first).some((kernel) => bindsBuffer(kernel, to));
 }
 
 /** Allocation per buffer (numbered in buffer order) and the allocations' sizes. */

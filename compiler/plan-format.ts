@@ -60,9 +60,10 @@ export interface PlanAllocation {
 }
 
 /**
- * The rule that formed a kernel (compiler/passes/fuse.ts): loop, input (prologue into a
- * reduction), epilogue, sibling (column sums as an extra row), row; `single` is one op
- * alone, `init` fills a param or state.
+ * The rule that formed a kernel, in one vocabulary from fusion (compiler/passes/fusion,
+ * whose groups carry it) to the plan: loop, input (prologue into a reduction), epilogue,
+ * sibling (column sums as an extra row), row; `single` is one op alone, `init` fills a
+ * param or state.
  */
 export type KernelKind = 'loop' | 'input' | 'epilogue' | 'sibling' | 'row' | 'single' | 'init';
 

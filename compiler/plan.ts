@@ -13,7 +13,7 @@ import type { KernelLimits } from './limits.js';
 import { kernelLimits } from './limits.js';
 import type { TuningTable } from './codegen/tuning.js';
 import { fuseProgram, lowerProgram } from './build-plan.js';
-import type { EntryFusion } from './build-plan.js';
+import type { FusionGroup } from './passes/fusion/group.js';
 import { planMemory, memoryReport } from './memory.js';
 import type { MemoryReport } from './memory.js';
 import { programOf } from './passes/program.js';
@@ -74,8 +74,8 @@ export interface CompileStages {
   readonly specialized: GraphProgram;
   /** After simplification (the specialized program itself when `simplify` is false). Kernels name this graph's node ids. */
   readonly simplified: GraphProgram;
-  /** Per entry: its fusion groups in dispatch order, each with its kind and reason, and the updates it writes in place. */
-  readonly fusion: Readonly<Record<string, EntryFusion>>;
+  /** Per entry: its fusion groups in dispatch order, each with its kind, reason, in-place writes and binding count. */
+  readonly fusion: Readonly<Record<string, readonly FusionGroup[]>>;
   /** The plan as lowered: every kernel's WGSL and bindings, buffers and entries, memory not yet planned. */
   readonly kernels: Plan;
   /** What the memory planner decided. */

@@ -9,7 +9,7 @@
 import { CompileError } from './errors.js';
 import { ancestorsOf, roleOf } from './graph.js';
 import type { Graph } from './graph.js';
-import type { EntryFusion } from './build-plan.js';
+import type { FusionGroup } from './passes/fusion/group.js';
 import { isAlias } from './node-values.js';
 import type { GraphProgram } from './passes/program.js';
 import type { Plan } from './plan-format.js';
@@ -19,7 +19,7 @@ import { verify } from './verify.js';
 /** A stage's output, as the verifier takes it. */
 export type StageToCheck =
   | { readonly stage: 'specialized' | 'simplified'; readonly program: GraphProgram }
-  | { readonly stage: 'fusion'; readonly program: GraphProgram; readonly fusion: Readonly<Record<string, EntryFusion>> }
+  | { readonly stage: 'fusion'; readonly program: GraphProgram; readonly fusion: Readonly<Record<string, readonly FusionGroup[]>> }
   | { readonly stage: 'kernels' | 'plan'; readonly plan: Plan };
 
 /** Throws a CompileError naming the stage when its output breaks one of its invariants. */
@@ -50,10 +50,10 @@ function checkProgram(program: GraphProgram): void {
   }
 }
 
-function checkFusion(program: GraphProgram, fusion: Readonly<Record<string, EntryFusion>>): void {
+function checkFusion(program: GraphProgram, fusion: Readonly<Record<string, readonly FusionGroup[]>>): void {
   const { graph } = program;
   for (const [name, entry] of Object.entries(program.entries)) {
-    const groups = fusion[name]?.groups;
+    const groups = fusion[name];
     if (!groups) throw new CompileError(`entry '${name}' has no fusion groups`);
     const targets = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
     const needed = ancestorsOf(graph, targets);

@@ -44,13 +44,13 @@ export function printProgram(program: GraphProgram): string {
 function printFusion(stages: CompileStages): string {
   const { graph } = stages.simplified;
   const lines: string[] = [];
-  for (const [name, { groups, inPlace }] of Object.entries(stages.fusion)) {
+  for (const [name, groups] of Object.entries(stages.fusion)) {
     lines.push(`entry ${name}: ${groups.length} groups`);
     groups.forEach((group, position) => {
       const nodes = [...(group.prologue?.nodes ?? []), ...group.nodes].map((id) => `${graph.node(id).op} %${id}`);
       lines.push(`  [${position}] ${group.kind.padEnd(8)} ${nodes.join(', ')}`);
       lines.push(`      ${group.reason}`);
-      const writes = group.outputs.filter((id) => inPlace.has(id)).map((id) => `%${id} into ${label(graph, inPlace.get(id)!)}`);
+      const writes = group.inPlace.map(({ value, target }) => `%${value} into ${label(graph, target)}`);
       if (writes.length > 0) lines.push(`      in place: ${writes.join(', ')}`);
     });
     lines.push('');

@@ -88,13 +88,6 @@ const BUILDER_CYCLE_MAY_HOLD = (module: string): boolean =>
 /** Source files longer than this fail: a file that needs a scroll bar to be understood is asking to be split. */
 const MAX_LINES = 420;
 
-/**
- * TEMPORARY: files over MAX_LINES that another change is splitting. compiler/passes/fuse.ts
- * is being split by concern (group formation, row kernels, siblings, ordering) in the
- * fusion work of issue 14; the lead deletes this entry when that lands.
- */
-const OVER_SIZE_FOR_NOW: ReadonlySet<string> = new Set(['compiler/passes/fuse.ts']);
-
 /** Every wall `graph` breaks, as messages naming the edge, the chain or the cycle's files. */
 function wallViolations(graph: ImportGraph): string[] {
   const violations: string[] = [];
@@ -142,14 +135,8 @@ describe('architecture: the walls between stages', () => {
   });
 
   it(`keeps every source file (tests aside) within ${MAX_LINES} lines`, () => {
-    const over = overSize(files).filter(({ file }) => !OVER_SIZE_FOR_NOW.has(file));
+    const over = overSize(files);
     expect(over.map(({ file, lines }) => `${file}: ${lines} lines, over ${MAX_LINES}; split it by concern`)).to.deep.equal([]);
-  });
-
-  it('exempts from the size check only files that are still over it', () => {
-    const stillOver = new Set(overSize(files).map(({ file }) => file));
-    const stale = [...OVER_SIZE_FOR_NOW].filter((file) => !stillOver.has(file));
-    expect(stale.map((file) => `${file} is within ${MAX_LINES} lines now: delete it from OVER_SIZE_FOR_NOW`)).to.deep.equal([]);
   });
 });
 

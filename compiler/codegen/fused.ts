@@ -1,9 +1,11 @@
 /**
- * Code generation for fusion groups: a loop group becomes one elementwise kernel that
- * computes every member per element; an epilogue group gives its anchor's template a
- * `kiln_epilogue(i, value)` function running the members on each stored element; a
- * single group is its node's own lowering. Outputs may be written in place over a
- * param or state (an optimizer update), reading and writing one read_write binding.
+ * Code generation for fusion groups: a loop group (or one elementwise op) becomes one
+ * elementwise kernel that computes every member per element; an epilogue group gives its
+ * anchor's template a `kiln_epilogue(i, value)` function running the members on each
+ * stored element; a row group a row kernel; any other op alone is its own lowering.
+ * Outputs fusion writes in place over a param or state (an optimizer update) read and
+ * write one read_write binding. Every decision is the group's: the emitter only checks
+ * that its kernels bind the storage buffers fusion counted.
  */
 
 import type { Graph, Node } from '../graph.js';
@@ -11,7 +13,7 @@ import type { Lowering } from '../ops/op.js';
 import type { BindingAccess, Epilogue, KernelBinding, KernelSpec, Prologue } from './kernel.js';
 import { getOp, rowRuleOf } from '../ops/op.js';
 import { GraphError } from '../errors.js';
-import type { FusionGroup } from '../passes/fuse.js';
+import type { FusionGroup } from '../passes/fusion/group.js';
 import { broadcastStrides, formatType, sameShape, sizeOf } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { splatValue } from '../node-values.js';
@@ -50,8 +52,9 @@ interface ElementSpec {
   readonly nodes: readonly number[];
   readonly shape: Shape;
   readonly anchor?: number;
-  /** Nodes stored per element (into their own buffer, or their `writeInto` target). */
+  /** Nodes stored per element (into their own buffer, or their in-place target). */
   readonly outputs: readonly number[];
+  /** Output → the param/state it is written over. */
   readonly writeInto: ReadonlyMap<number, number>;
   /** A prologue returns this node's value instead of storing. */
   readonly returns?: number;
@@ -152,18 +155,14 @@ function header(graph: Graph, group: FusionGroup): string[] {
 }
 
 /**
- * The kernels of a fused group (loop, row or epilogue; codegen/lower.ts's `lowerGroup`
- * sends a group of one kernel node to its template). `writeInto` maps output nodes to the
- * param/state they update in place.
+ * The kernels of a fused group: a row kernel, a loop kernel (also for an elementwise op
+ * alone), or an anchor's template with a fused epilogue and prologue. codegen/lower.ts's
+ * `lowerGroup` sends any other op alone to its own template. Outputs the group writes in
+ * place (`group.inPlace`) read and write their param's or state's binding.
  */
-export function lowerFusedGroup(
-  graph: Graph,
-  group: FusionGroup,
-  limits: KernelLimits,
-  writeInto: ReadonlyMap<number, number>,
-  tuning?: TuningTable,
-): readonly KernelSpec[] {
+export function lowerFusedGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable): readonly KernelSpec[] {
   if (group.kind === 'row') return [rowKernel(graph, group, limits)];
+  const writeInto = new Map(group.inPlace.map(({ value, target }) => [value, target] as const));
   const sums = group.columnSums;
   const inSums = new Set(sums?.nodes ?? []);
   const element = elementCode(graph, {
@@ -175,9 +174,9 @@ export function lowerFusedGroup(
     prefix: '',
   });
   const first = graph.node(group.nodes[0]!);
-  const kind = group.kind !== 'loop' ? sanitize(graph.node(group.anchor!).op) : group.nodes.length === 1 ? sanitize(first.op) : 'fused';
+  const kind = group.anchor !== undefined ? sanitize(graph.node(group.anchor).op) : group.nodes.length === 1 ? sanitize(first.op) : 'fused';
   const kernelName = `k${first.id}_${kind}`;
-  if (group.kind === 'loop') {
+  if (group.anchor === undefined) {
     const { decls, helpers } = element.code(0);
     const g = grid(sizeOf(group.shape), limits);
     const source = workgroupKernelSource({

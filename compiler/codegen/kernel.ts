@@ -75,8 +75,8 @@ export interface KernelSpec {
   readonly bindings: readonly KernelBinding[];
   /**
    * True when every output element is computed from the same-index elements of its
-   * same-shaped inputs only (elementwise and loop-fused kernels): an output may then be
-   * written over such an input in place (the memory planner's in-place updates).
+   * same-shaped inputs only (elementwise and loop-fused kernels). Informational: fusion
+   * decides in-place writes before any kernel exists (compiler/passes/fusion/in-place.ts).
    */
   readonly elementwise?: boolean;
 }

@@ -4,12 +4,12 @@
  * its input's buffer), a fused group through fused.ts's emitter.
  */
 
-import { GraphError } from '../errors.js';
+import { GraphError, KernelError } from '../errors.js';
 import type { Graph, Node } from '../graph.js';
 import type { Attrs } from '../attrs.js';
 import type { KernelSpec, LoweringContext } from './kernel.js';
 import { getOp } from '../ops/op.js';
-import type { FusionGroup } from '../passes/fuse.js';
+import type { FusionGroup } from '../passes/fusion/group.js';
 import { describeNode, lowerFusedGroup } from './fused.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
@@ -35,22 +35,28 @@ export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning
   };
   if (lowering.kind === 'elementwise') {
     // One elementwise node is a loop group of one: the same emitter as fused chains.
-    const group = { kind: 'loop', nodes: [node.id], outputs: [node.id], shape: node.shape, reason: `${node.op}: elementwise` } as const;
-    return lowerFusedGroup(graph, group, limits, new Map(), tuning);
+    const group = { kind: 'single', nodes: [node.id], outputs: [node.id], shape: node.shape, reason: `${node.op}: elementwise`, inPlace: [] } as const;
+    return lowerFusedGroup(graph, group, limits, tuning);
   }
   return lowering.emit(ctx);
 }
 
-/** The kernels of one fusion group. `writeInto` maps output nodes to the param/state they update in place. */
-export function lowerGroup(
-  graph: Graph,
-  group: FusionGroup,
-  limits: KernelLimits,
-  writeInto: ReadonlyMap<number, number>,
-  tuning?: TuningTable,
-): readonly KernelSpec[] {
-  if (group.kind === 'single' || (group.kind === 'epilogue' && group.nodes.length === 1 && writeInto.size === 0 && !group.prologue)) {
-    return lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning);
+/**
+ * The kernels of one fusion group. Every decision is the group's (fusion's): an op alone
+ * that is not elementwise is its template's lowering, anything else the fused emitter's.
+ * The kernels must bind exactly the storage buffers fusion counted; a difference is a
+ * fusion bug, reported rather than left to fail on a device with a tight limit.
+ */
+export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable): readonly KernelSpec[] {
+  const alone = group.kind !== 'row' && group.nodes.length === 1 && !group.prologue && group.inPlace.length === 0;
+  const elementwise = group.anchor === undefined && group.nodes.every((id) => getOp(graph.node(id).op).lower?.kind === 'elementwise');
+  const kernels = alone && !elementwise ? lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning) : lowerFusedGroup(graph, group, limits, tuning);
+  const wrong = kernels.find((spec) => group.storageBuffers !== undefined && spec.bindings.length !== group.storageBuffers);
+  if (wrong) {
+    throw new KernelError(
+      `lowerGroup: kernel ${wrong.name} (${group.reason}) binds ${wrong.bindings.length} storage buffers, but fusion counted ` +
+        `${group.storageBuffers} (a fusion bug: compile with {fuse: false} to work around it).`,
+    );
   }
-  return lowerFusedGroup(graph, group, limits, writeInto, tuning);
+  return kernels;
 }

@@ -57,15 +57,16 @@ describe('printPlan', () => {
     ]);
   });
 
-  it('prints a compiled training plan, naming its optimizer updates as copies into the params', () => {
+  it('prints a compiled training plan, naming an optimizer update as a copy into its state', () => {
     const g = new Graph('printed');
     const x = g.input('x', [2, 3]);
     const w = g.param('w', [3], { init: 'normal' });
-    const program = trainingProgram(g, { loss: x.mul(w).sum(), optimizer: sgd({ lr: 0.1 }) });
-    // Unfused and unplanned: otherwise the update is written in place and there is no copy to print.
+    const program = trainingProgram(g, { loss: x.mul(w).sum(), optimizer: sgd({ lr: 0.1, momentum: 0.9 }) });
+    // Unplanned, the new momentum is copied into its state: the param update reads it too, so it
+    // cannot be written in place (the param's own update is, so it has no copy to print).
     const printed = printPlan(compile(program, { fuse: false, memory: false }));
     expect(printed).to.match(/^plan printed \(kiln-plan v2\): \d+ buffers, \d+ kernels, entries init, forward, trainStep$/m);
     expect(printed).to.match(/^ {2}#\d+ +w +param +f32\[3\] +12 B$/m);
-    expect(printed).to.match(/^ {4}copies {12}#\d+ %\d+ → #\d+ w$/m);
+    expect(printed).to.match(/^ {4}copies {12}#\d+ %\d+ → #\d+ w\.momentum$/m);
   });
 });

@@ -42,7 +42,7 @@ describe('compileStages', () => {
     const { graph, entries } = stages.specialized;
     const opsOf = (entry: 'forward' | 'trainStep'): string[] => {
       const program = stages.simplified;
-      const groups = stages.fusion[entry]!.groups;
+      const groups = stages.fusion[entry]!;
       return groups.flatMap((group) => [...(group.prologue?.nodes ?? []), ...group.nodes].map((id) => program.graph.node(id).op));
     };
     expect(stages.written.graph.nodes.some((n) => n.op === 'modeSelect')).to.equal(true);
@@ -55,7 +55,7 @@ describe('compileStages', () => {
   it('names in every kernel only nodes of the simplified graph that its fusion group computes', () => {
     for (const source of [seedMlp({ batch: 8 }), dropoutBatchNormMlp(), leNet({ batch: 4 })]) {
       const stages = compileStages(source);
-      const grouped = new Set(Object.values(stages.fusion).flatMap(({ groups }) => groups.flatMap((g) => [...(g.prologue?.nodes ?? []), ...g.nodes])));
+      const grouped = new Set(Object.values(stages.fusion).flatMap((groups) => groups.flatMap((g) => [...(g.prologue?.nodes ?? []), ...g.nodes])));
       for (const kernel of stages.plan.kernels) {
         if (kernel.kind === 'init') continue;
         for (const [i, id] of kernel.nodes.entries()) {
@@ -76,13 +76,13 @@ describe('compileStages', () => {
 
   it('reports the stage that broke an invariant: a node in two fusion groups, a group run before its producer', () => {
     const stages = compileStages(seedMlp({ batch: 8 }));
-    const { groups, inPlace } = stages.fusion['forward']!;
-    const doubled = { ...stages.fusion, forward: { groups: [...groups, groups[0]!], inPlace } };
+    const groups = stages.fusion['forward']!;
+    const doubled = { ...stages.fusion, forward: [...groups, groups[0]!] };
     expect(() => checkStage({ stage: 'fusion', program: stages.simplified, fusion: doubled }))
       .to.throw(CompileError, /the fusion stage broke an invariant .*node %\d+ is in groups 0 and 3/);
-    const reversed = { ...stages.fusion, forward: { groups: [...groups].reverse(), inPlace } };
+    const reversed = { ...stages.fusion, forward: [...groups].reverse() };
     expect(() => checkStage({ stage: 'fusion', program: stages.simplified, fusion: reversed })).to.throw(CompileError, /computes later/);
-    const missing = { ...stages.fusion, forward: { groups: groups.slice(1), inPlace } };
+    const missing = { ...stages.fusion, forward: groups.slice(1) };
     expect(() => checkStage({ stage: 'fusion', program: stages.simplified, fusion: missing })).to.throw(CompileError, /is needed but in no group/);
   });
 

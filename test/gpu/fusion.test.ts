@@ -8,7 +8,7 @@ import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { expectClose, testData } from '../helpers.js';
 import { expectPlanMatchesReference, gpu } from './harness.js';
 import type { ReferenceCheck } from './harness.js';
-import { MAX_ROW_LENGTH } from '../../compiler/passes/fuse.js';
+import { MAX_ROW_LENGTH } from '../../compiler/passes/fusion/rows.js';
 
 /** The forward entry's kernels: names and the ops each fuses. */
 function kernelsOf(plan: Plan, entry = 'forward'): { name: string; ops: string }[] {

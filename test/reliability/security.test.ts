@@ -77,9 +77,11 @@ describe('hostile names', function () {
 
   it('reach WGSL only sanitized, in fused and unfused plans, with in-place updates of hostile params', () => {
     for (const options of [{}, { fuse: false }, { memory: false }]) expectSanitizedWgsl(compile(hostileProgram(), options));
-    // Unfused, the memory planner folds updates in place and names the param in a comment.
+    // Unfused, fusion writes the update in place: the kernel binds the param read_write and names it, sanitized, in its header.
     const unfused = compile(hostileProgram(), { fuse: false });
-    expect(unfused.kernels.some((k) => k.wgsl.includes('// in place: out is written over w_compute_workgroup_size_1_fn_evil_,'))).to.equal(true);
+    const w = unfused.buffers.findIndex((b) => b.name === HOSTILE.newline);
+    const writer = unfused.kernels.find((k) => k.bindings[0]?.buffer === w && /^@group\(0\) @binding\(0\) var<storage, read_write> out:/m.test(k.wgsl));
+    expect(writer?.wgsl).to.include(' w_compute_workgroup_size_1_fn_evil_:');
   });
 
   it('are data in the plan: feeds, params and outputs keep their exact names', () => {
