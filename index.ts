@@ -38,7 +38,7 @@ export type { OnnxImportOptions, OnnxModel } from './compiler/onnx/index.js';
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
 export type { Checkpoint } from './runtime/safetensors.js';
 export type { LoadCheckpointOptions } from './runtime/session.js';
-export { validatePlan, checkPlanFitsDevice } from './runtime/plan-check.js';
+export { validatePlan, checkPlanFitsDevice } from './compiler/plan-check.js';
 export { planMemory, memoryReport, checkMemoryPlan } from './compiler/memory.js';
 export { simplify } from './compiler/passes/simplify.js';
 export { programOf } from './compiler/passes/program.js';

@@ -3,7 +3,8 @@
  * breaks an invariant is caught where it breaks, not kernels later (XLA's HloVerifier
  * after every pass). Graph stages: the IR's invariants and the entries' references.
  * Fusion: every node an entry computes is in exactly one group, and groups come after
- * the groups they read. Plans: the plan checker's structure and memory checks.
+ * the groups they read. Plans: the plan checker (structure, WGSL against the declared
+ * bindings, memory).
  */
 
 import { CompileError } from './errors.js';
@@ -13,7 +14,7 @@ import type { FusionGroup } from './passes/fusion/group.js';
 import { isAlias } from './node-values.js';
 import type { GraphProgram } from './passes/program.js';
 import type { Plan } from './plan-format.js';
-import { checkMemoryPlan } from './liveness.js';
+import { validatePlan } from './plan-check.js';
 import { verify } from './verify.js';
 
 /** A stage's output, as the verifier takes it. */
@@ -27,7 +28,7 @@ export function checkStage(check: StageToCheck): void {
   const { stage } = check;
   try {
     if (check.stage === 'fusion') checkFusion(check.program, check.fusion);
-    else if ('plan' in check) checkMemoryPlan(check.plan);
+    else if ('plan' in check) validatePlan(check.plan);
     else checkProgram(check.program);
   } catch (error) {
     throw new CompileError(`compile: the ${stage} stage broke an invariant (a compiler bug; compile without {check: true} to skip this check): ${(error as Error).message}`);

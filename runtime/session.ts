@@ -19,7 +19,7 @@ import type { NumericsCheckOptions } from './numerics.js';
 import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
 import { createPipelines } from './pipelines.js';
 import { DeviceLossGuard } from './device-loss.js';
-import { checkPlanFitsDevice, validatePlan } from './plan-check.js';
+import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export type { Feed, HostTensor } from './host-tensor.js';

@@ -71,6 +71,7 @@ const WALLS: readonly Wall[] = [
  */
 const RUNTIME_MAY_IMPORT: ReadonlySet<string> = new Set([
   'compiler/plan-format.ts',
+  'compiler/plan-check.ts',
   'compiler/errors.ts',
   'compiler/limits.ts',
   'compiler/liveness.ts',

@@ -23,7 +23,7 @@ import type { TrainStepsResult } from './train-step-entry.js';
 const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>kiln train step</title><script type="module" src="entry.js"></script>';
 const ENTRY = 'test/browser/train-step-entry.ts';
 /** What the runtime may bundle from outside runtime/ (as test/architecture.test.ts): the plan's format, its checks, limits and errors. */
-const ALLOWED_FROM_COMPILER = ['compiler/plan-format.ts', 'compiler/errors.ts', 'compiler/liveness.ts', 'compiler/limits.ts', 'compiler/kernel-fit.ts'];
+const ALLOWED_FROM_COMPILER = ['compiler/plan-format.ts', 'compiler/plan-check.ts', 'compiler/errors.ts', 'compiler/liveness.ts', 'compiler/limits.ts', 'compiler/kernel-fit.ts'];
 
 /** A small MLP classifier (20 → 16 → ReLU → 5, softmax cross-entropy), trained by SGD with momentum. */
 function mlp(batch: number): TrainingProgram {

@@ -10,7 +10,7 @@ import { bindsBuffer } from '../../compiler/plan-format.js';
 import { trainingProgram } from '../../compiler/train.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { printPlan } from '../../compiler/plan-print.js';
-import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
+import { checkPlanFitsDevice, validatePlan } from '../../compiler/plan-check.js';
 import type { BufferRow, EntryRow, KernelRow } from './memory-fixtures.js';
 import { elementwiseWgsl, handPlan } from './memory-fixtures.js';
 

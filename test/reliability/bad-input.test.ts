@@ -17,7 +17,7 @@ import type { PlanBuffer } from '../../compiler/plan-format.js';
 import { interpret } from '../../compiler/reference.js';
 import { importOnnx } from '../../compiler/onnx/index.js';
 import { feedBytes } from '../../runtime/host-tensor.js';
-import { validatePlan } from '../../runtime/plan-check.js';
+import { validatePlan } from '../../compiler/plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from '../../runtime/safetensors.js';
 import { INT64, modelBytes, node, tensor, value } from '../onnx/model-builder.js';
 import { scalePlan } from '../scale-plan.js';

@@ -5,7 +5,7 @@ import type { Plan, PlanKernel } from '../../compiler/plan-format.js';
 import { DeviceLimitError } from '../../compiler/errors.js';
 import { DEFAULT_LIMITS } from '../../compiler/codegen/wgsl.js';
 import { kernelLimitProblems, kernelResources } from '../../compiler/kernel-fit.js';
-import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
+import { checkPlanFitsDevice, validatePlan } from '../../compiler/plan-check.js';
 import { attention, cumsum } from '../../index.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { leNet } from '../../examples/models/lenet.js';

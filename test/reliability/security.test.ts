@@ -25,7 +25,7 @@ import { compileReport } from '../../compiler/report.js';
 import { printReport } from '../../compiler/report-print.js';
 import type { TrainingProgram } from '../../compiler/train.js';
 import { trainingProgram } from '../../compiler/train.js';
-import { validatePlan } from '../../runtime/plan-check.js';
+import { validatePlan } from '../../compiler/plan-check.js';
 import type { Feed } from '../../runtime/session.js';
 import { Session } from '../../runtime/session.js';
 import { gpu } from '../gpu/harness.js';

@@ -5,13 +5,13 @@
  * for a larger device is caught here too, by the limit it exceeds.
  */
 
-import { DeviceLimitError, PlanError } from '../compiler/errors.js';
-import type { Plan, PlanBinding, PlanBuffer } from '../compiler/plan-format.js';
-import { PLAN_FORMAT, PLAN_VERSION } from '../compiler/plan-format.js';
-import { checkMemoryPlan } from '../compiler/liveness.js';
-import type { KernelLimits } from '../compiler/limits.js';
-import { kernelLimits } from '../compiler/limits.js';
-import { kernelLimitProblems, kernelResources, withoutComments } from '../compiler/kernel-fit.js';
+import { DeviceLimitError, PlanError } from './errors.js';
+import type { Plan, PlanBinding, PlanBuffer } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_VERSION } from './plan-format.js';
+import { checkMemoryPlan } from './liveness.js';
+import type { KernelLimits } from './limits.js';
+import { kernelLimits } from './limits.js';
+import { kernelLimitProblems, kernelResources, withoutComments } from './kernel-fit.js';
 
 /**
  * The device limits a plan must fit (a `GPUSupportedLimits` has them all). Those about

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DeviceLimitError } from '../../compiler/errors.js';
-import type { PlanLimits } from '../../runtime/plan-check.js';
+import type { PlanLimits } from '../../compiler/plan-check.js';
 import { PlanError } from '../../compiler/errors.js';
-import { checkPlanFitsDevice, validatePlan } from '../../runtime/plan-check.js';
+import { checkPlanFitsDevice, validatePlan } from '../../compiler/plan-check.js';
 import type { Plan, PlanBinding, PlanKernel } from '../../compiler/plan-format.js';
 import { scalePlan } from '../scale-plan.js';
 
@@ -86,7 +86,7 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['an init entry with inputs', 'entries.init.inputs', { x: 0 }, /entries\.init\.inputs: init takes no inputs/],
 ];
 
-describe('runtime/plan-check', () => {
+describe('compiler/plan-check', () => {
   it('accepts a valid plan, and the same plan after a JSON round trip', () => {
     const plan = scalePlan();
     expect(() => validatePlan(plan)).not.to.throw();
