@@ -95,6 +95,7 @@ export function lowerProgram(
       bindings,
       workgroups: [...spec.workgroups],
       workgroupSize: [...spec.workgroupSize],
+      workgroupStorageBytes: spec.workgroupStorageBytes,
       nodes: nodes.map((n) => n.id),
       ops: nodes.map((n) => n.op),
       kind: origin.kind,

@@ -1,10 +1,11 @@
 /**
  * What a kernel asks of a device (its bindings, dispatch and workgroup size, and its
- * workgroup storage, read from the WGSL), and which of the device's limits it exceeds.
- * `compile` checks every kernel it emits with it, and `checkPlanFitsDevice` every kernel
- * of a plan before a session runs it (after `validatePlan` has checked that the WGSL
- * declares the recorded bindings and workgroup size). Workgroup storage is counted as
- * WebGPU counts it: each `var<workgroup>` rounded up to 16 bytes.
+ * workgroup storage, all recorded beside its WGSL), and which of the device's limits it
+ * exceeds. `compile` checks every kernel it emits with it, and `checkPlanFitsDevice` every
+ * kernel of a plan before a session runs it (after `validatePlan` has checked, with
+ * `kernelResources`, that the WGSL declares the recorded bindings, workgroup size and
+ * workgroup storage). Workgroup storage is counted as WebGPU counts it: each
+ * `var<workgroup>` rounded up to 16 bytes.
  */
 
 import type { KernelLimits } from './limits.js';
@@ -63,7 +64,7 @@ export function withoutComments(wgsl: string): string {
   return wgsl.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '');
 }
 
-/** Reads a kernel's workgroup size and workgroup memory from its WGSL. */
+/** Reads a kernel's workgroup size and workgroup memory from its WGSL: the plan checker's cross-check of what a plan records. */
 export function kernelResources(wgsl: string): KernelResources {
   const code = withoutComments(wgsl);
   const dims = (/@\s*workgroup_size\s*\(([^)]*)\)/.exec(code)?.[1] ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
@@ -81,10 +82,10 @@ export function kernelResources(wgsl: string): KernelResources {
 /** Every limit of `limits` the kernel exceeds (none: it fits). */
 export function kernelLimitProblems(
   kernel: {
-    readonly wgsl: string;
     readonly bindings: readonly unknown[];
     readonly workgroups: readonly number[];
     readonly workgroupSize: readonly [number, number, number];
+    readonly workgroupStorageBytes: number;
   },
   limits: KernelLimits,
 ): LimitProblem[] {
@@ -100,8 +101,7 @@ export function kernelLimitProblems(
   over('maxComputeWorkgroupSizeX', x, `runs workgroups ${x} invocations wide (${spelled})`);
   over('maxComputeWorkgroupSizeY', y, `runs workgroups ${y} invocations high (${spelled})`);
   over('maxComputeWorkgroupSizeZ', z, `runs workgroups ${z} invocations deep (${spelled})`);
-  const { workgroupStorageBytes } = kernelResources(kernel.wgsl);
-  if (workgroupStorageBytes !== undefined) over('maxComputeWorkgroupStorageSize', workgroupStorageBytes, `uses ${workgroupStorageBytes} bytes of workgroup storage`);
+  over('maxComputeWorkgroupStorageSize', kernel.workgroupStorageBytes, `uses ${kernel.workgroupStorageBytes} bytes of workgroup storage`);
   return problems;
 }
 

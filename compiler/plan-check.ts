@@ -154,10 +154,17 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   if (!Array.isArray(workgroupSize) || workgroupSize.length !== 3 || !workgroupSize.every((n) => isCount(n) && n > 0)) {
     fail(`${where}.workgroupSize`, `must be three positive integers, got ${JSON.stringify(workgroupSize)}`);
   }
+  const storageBytes = k['workgroupStorageBytes'];
+  if (!isCount(storageBytes)) fail(`${where}.workgroupStorageBytes`, `must be a non-negative integer, got ${JSON.stringify(storageBytes)}`);
   checkDeclarations(where, k['wgsl'], bindings as PlanBinding[], buffers);
-  const declaredSize = kernelResources(k['wgsl']).workgroupSize;
-  if (declaredSize && declaredSize.some((n, axis) => n !== workgroupSize[axis])) {
-    fail(`${where}.workgroupSize`, `is [${workgroupSize.join(', ')}] but the WGSL declares @workgroup_size(${declaredSize.join(', ')})`);
+  const declared = kernelResources(k['wgsl']);
+  if (declared.workgroupSize && declared.workgroupSize.some((n, axis) => n !== workgroupSize[axis])) {
+    fail(`${where}.workgroupSize`, `is [${workgroupSize.join(', ')}] but the WGSL declares @workgroup_size(${declared.workgroupSize.join(', ')})`);
+  }
+  // The device-limit check trusts the recorded bytes, so WGSL whose storage cannot be sized here (a struct) is refused.
+  if (declared.workgroupStorageBytes !== storageBytes) {
+    const spelled = declared.workgroupStorageBytes === undefined ? 'workgroup variables of a type the plan checker cannot size (declare arrays of scalars or vectors)' : `${declared.workgroupStorageBytes} bytes of workgroup storage`;
+    fail(`${where}.workgroupStorageBytes`, `is ${storageBytes} but the WGSL declares ${spelled}`);
   }
   const nodes = k['nodes'];
   const ops = k['ops'];

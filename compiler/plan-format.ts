@@ -89,6 +89,8 @@ export interface PlanKernel {
   readonly workgroups: readonly [number, number, number];
   /** `@workgroup_size(x, y, z)` as the WGSL declares it. */
   readonly workgroupSize: readonly [number, number, number];
+  /** Bytes of workgroup memory the WGSL declares (each `var<workgroup>` rounded up to 16, as WebGPU counts it); 0 for none. */
+  readonly workgroupStorageBytes: number;
   /** The graph nodes this kernel implements and their ops, for error messages and inspection. */
   readonly nodes: readonly number[];
   readonly ops: readonly string[];
@@ -138,5 +140,5 @@ export interface Plan {
 }
 
 export const PLAN_FORMAT = 'kiln-plan';
-/** 2: kernels record bindings as `{buffer, access}` and their `workgroupSize` (1: bindings were bare buffer ids). */
+/** 2: kernels record bindings as `{buffer, access}`, their `workgroupSize` and `workgroupStorageBytes` (1: bindings were bare buffer ids). */
 export const PLAN_VERSION = 2;

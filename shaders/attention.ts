@@ -17,9 +17,18 @@
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
-import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
-import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, literal, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import type { KernelLimits, WorkgroupArray } from '../compiler/codegen/wgsl.js';
+import {
+  WORKGROUP_SIZE,
+  KernelBindings,
+  grid,
+  workgroupKernelSource,
+  workgroupStorageBytes,
+  literal,
+  offsetExpr,
+  perElementKernel,
+  unravel,
+} from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { formatShape, sizeOf } from '../compiler/shape.js';
@@ -120,11 +129,13 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const rowDepth = Math.max(depth, 1);
   const rowValueDepth = Math.max(valueDepth, 1);
   // Keys per tile so a tile of keys and values fits the workgroup storage; none fit: read the buffers directly.
-  const tileBytes = (keysPerTile: number): number =>
-    workgroupVariableBytes(4 * keysPerTile * rowDepth) + workgroupVariableBytes(4 * keysPerTile * rowValueDepth);
+  const tileArrays = (keysPerTile: number): WorkgroupArray[] => [
+    { name: 'key_tile', elementType: 'f32', length: keysPerTile * rowDepth },
+    { name: 'value_tile', elementType: 'f32', length: keysPerTile * rowValueDepth },
+  ];
   let tile = Math.max(1, Math.min(MAX_KEY_TILE, keys));
-  while (tile > 1 && tileBytes(tile) > p.limits.maxComputeWorkgroupStorageSize) tile--;
-  const shared = tileBytes(tile) <= p.limits.maxComputeWorkgroupStorageSize;
+  while (tile > 1 && workgroupStorageBytes(tileArrays(tile)) > p.limits.maxComputeWorkgroupStorageSize) tile--;
+  const shared = workgroupStorageBytes(tileArrays(tile)) <= p.limits.maxComputeWorkgroupStorageSize;
   const blocks = Math.ceil(queries / QUERY_BLOCK);
   const g = grid(matrices * blocks * WORKGROUP_SIZE, p.limits);
   const keyAt = (c: string): string => (shared ? `key_tile[t * ${u(depth)} + ${c}]` : `k[k_base + key * ${u(depth)} + ${c}]`);
@@ -179,9 +190,6 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     `  for (var c = 0u; c < ${u(valueDepth)}; c++) { out[out_base + c] = select(0.0f, acc[c] / row_total, seen); }`,
     '}',
   ];
-  const workgroupMemory = shared
-    ? [`var<workgroup> key_tile: array<f32, ${tile * rowDepth}>;`, `var<workgroup> value_tile: array<f32, ${tile * rowValueDepth}>;`]
-    : [];
   const { decls, bindings } = declarations(p, true);
   const source = workgroupKernelSource({
     name: p.name,
@@ -190,10 +198,8 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
       `${describe(p)}: one workgroup per ${QUERY_BLOCK} queries, ` +
         `${shared ? `keys and values in tiles of ${tile} in workgroup memory` : 'keys and values read from their buffers'}, online softmax`,
     ],
-    decls: [
-      ...decls,
-      ...workgroupMemory,
-    ],
+    decls,
+    workgroupMemory: shared ? tileArrays(tile) : [],
     workgroupSize: WORKGROUP_SIZE,
     body,
   });

@@ -219,8 +219,8 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
       bindings.storage(p.ids[0], 'x', 'f32', 'read'),
       bindings.storage(p.ids[1], 'dy', 'f32', 'read'),
       ...(p.epilogue ? bindings.fused(p.epilogue) : [bindings.storage(p.ids[2], 'out', 'f32', 'read_write')]),
-      `var<workgroup> partial: array<f32, ${tileTaps * threads}>;`,
     ],
+    workgroupMemory: [{ name: 'partial', elementType: 'f32', length: tileTaps * threads }],
     workgroupSize: threads,
     body,
   });

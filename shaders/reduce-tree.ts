@@ -15,8 +15,8 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
-import { WORKGROUP_SIZE, grid, workgroupKernelSource, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
-import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
+import type { WorkgroupArray } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { FoldReducer, Reducer } from '../compiler/codegen/reducer.js';
 import { combineStatement, finalizeWgsl, foldStart } from '../compiler/codegen/reducer.js';
@@ -89,10 +89,15 @@ export function treeShape(r: Pick<TreeReduction, 'limits' | 'reducer' | 'keptRun
  * for argmax/argmin) within the workgroup storage. 0 when not even one invocation's fits.
  */
 export function treeWorkgroupSize(limits: KernelLimits, reducer: Reducer): number {
-  const arrays = reducer.kind === 'index' ? 2 : 1;
   let size = Math.min(MAX_WORKGROUP, floorPow2(maxWorkgroupWidth(limits)));
-  while (size >= 1 && arrays * workgroupVariableBytes(4 * size) > limits.maxComputeWorkgroupStorageSize) size /= 2;
+  // Every element type takes 4 bytes, so the dtype's does not change the size.
+  while (size >= 1 && workgroupStorageBytes(partialArrays(reducer, 'f32', size)) > limits.maxComputeWorkgroupStorageSize) size /= 2;
   return size >= 1 ? size : 0;
+}
+
+/** The tree's partial results in workgroup memory: a value per invocation, and for argmax/argmin its position. */
+function partialArrays(reducer: Reducer, type: WorkgroupArray['elementType'], size: number): WorkgroupArray[] {
+  return [{ name: 'partial', elementType: type, length: size }, ...(reducer.kind === 'index' ? [{ name: 'partial_index', elementType: 'u32' as const, length: size }] : [])];
 }
 
 /** WGSL for the input offset of group position `position` (the reduced runs, row-major). */
@@ -103,7 +108,7 @@ function offsetOf(runs: readonly Run[], position: string): string[] {
 }
 
 /** Emits the tree kernel's WGSL and dispatch size. */
-export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'workgroupSize'> {
+export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'workgroupSize' | 'workgroupStorageBytes'> {
   const { reducer, dtype, groupSize, outSize } = r;
   const { outputs, threads } = treeShape(r);
   const size = outputs * threads;
@@ -133,7 +138,6 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
     '}',
   ];
 
-  const shared = [`var<workgroup> partial: array<${type}, ${size}>;`, ...(reducer.kind === 'index' ? [`var<workgroup> partial_index: array<u32, ${size}>;`] : [])];
   const body: string[] = [
     `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
     // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
@@ -187,11 +191,9 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
       `${reducer.op} over groups of ${groupSize}: ${threads} invocations per output, ` +
         `${outputs > 1 ? `${outputs} neighbouring outputs per workgroup, ` : ''}partial results combined as a tree in workgroup memory`,
     ],
-    decls: [
-      ...r.decls,
-      ...shared,
-      ...helpers,
-    ],
+    decls: r.decls,
+    workgroupMemory: partialArrays(reducer, type, size),
+    helpers,
     workgroupSize: size,
     body,
   });

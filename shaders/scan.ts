@@ -9,8 +9,8 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
-import { workgroupVariableBytes } from '../compiler/kernel-fit.js';
+import type { WorkgroupArray } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, workgroupStorageBytes, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
@@ -60,7 +60,8 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
   const what = `${p.exclusive ? 'exclusive' : 'inclusive'}${p.reverse ? ' reversed' : ''} cumsum of ${lines} lines of ${length}`;
 
   // Without workgroup storage for the chunk totals, a long line is walked by one invocation too (slower, as exact).
-  const chunkTotalsFit = workgroupVariableBytes(4 * WORKGROUP_SIZE) <= p.limits.maxComputeWorkgroupStorageSize;
+  const chunkTotals: WorkgroupArray = { name: 'chunk_totals', elementType: storageType(p.dtype), length: WORKGROUP_SIZE };
+  const chunkTotalsFit = workgroupStorageBytes([chunkTotals]) <= p.limits.maxComputeWorkgroupStorageSize;
   if (length <= LONG_SCAN || !chunkTotalsFit) {
     const kernel = perElementKernel({
       name: p.name,
@@ -107,10 +108,8 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
       ...p.header,
       `${what}, one workgroup per line: ${WORKGROUP_SIZE} chunks of ${chunk}, chunk totals scanned in workgroup memory`,
     ],
-    decls: [
-      ...decls,
-      `var<workgroup> chunk_totals: array<${storageType(p.dtype)}, ${WORKGROUP_SIZE}>;`,
-    ],
+    decls,
+    workgroupMemory: [chunkTotals],
     workgroupSize: WORKGROUP_SIZE,
     body,
   });

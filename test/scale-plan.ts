@@ -30,8 +30,8 @@ export function scalePlan(): Plan {
       { id: 5, name: 'step', role: 'state', dtype: 'i32', shape: [], bytes: 4 },
     ],
     kernels: [
-      { name: 'init_1_w', wgsl: `// w = 1\n${declare(1)}`, bindings: written([1]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], nodes: [1], ops: ['param'] },
-      { name: 'k2_mul', wgsl: `// y = x * w * 0.5\n${declare(4)}`, bindings: written([0, 1, 3, 2]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], nodes: [2, 3], ops: ['mul', 'mul'] },
+      { name: 'init_1_w', wgsl: `// w = 1\n${declare(1)}`, bindings: written([1]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], workgroupStorageBytes: 0, nodes: [1], ops: ['param'] },
+      { name: 'k2_mul', wgsl: `// y = x * w * 0.5\n${declare(4)}`, bindings: written([0, 1, 3, 2]), workgroups: [1, 1, 1], workgroupSize: [64, 1, 1], workgroupStorageBytes: 0, nodes: [2, 3], ops: ['mul', 'mul'] },
     ],
     entries: {
       init: { inputs: {}, outputs: {}, dispatches: [0], copies: [] },

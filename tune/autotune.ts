@@ -62,8 +62,8 @@ export interface AutotuneOptions {
   readonly margin?: number;
 }
 
-/** A kernel to time: its WGSL, dispatch and workgroup size, how it uses each binding and the size of each buffer it binds (in binding order). */
-export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroups' | 'workgroupSize'> & {
+/** A kernel to time: its WGSL, dispatch, workgroup size and workgroup storage, how it uses each binding and the size of each buffer it binds (in binding order). */
+export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroups' | 'workgroupSize' | 'workgroupStorageBytes'> & {
   readonly bindings: readonly { readonly access: PlanAccess }[];
   readonly bindingBytes: readonly number[];
 };

@@ -61,8 +61,8 @@ export interface Epilogue {
 
 /**
  * A kernel a template emits: its WGSL, dispatch and workgroup size, and the nodes bound,
- * in binding order. Bindings and workgroup size are written by the same code that writes
- * the WGSL's declarations (`KernelBindings`, `workgroupKernelSource` in wgsl.ts), so
+ * in binding order. Bindings, workgroup size and workgroup storage are written by the same
+ * code that writes the WGSL's declarations (`KernelBindings`, `workgroupKernelSource` in wgsl.ts), so
  * nothing after code generation reads them back out of the WGSL.
  */
 export interface KernelSpec {
@@ -71,6 +71,8 @@ export interface KernelSpec {
   readonly workgroups: readonly [number, number, number];
   /** `@workgroup_size(x, y, z)` of the WGSL's entry point. */
   readonly workgroupSize: readonly [number, number, number];
+  /** Bytes of workgroup memory its `var<workgroup>` arrays take, as WebGPU counts them (0: none). */
+  readonly workgroupStorageBytes: number;
   /** The buffers bound at bindings 0, 1, …, the lowered node's own (read_write) among them. */
   readonly bindings: readonly KernelBinding[];
   /**

@@ -10,6 +10,7 @@ import { DeviceLimitError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
 import type { KernelLimits } from '../limits.js';
+import { workgroupVariableBytes } from '../kernel-fit.js';
 import type { BindingAccess, KernelBinding } from './kernel.js';
 
 /** The element type of a storage buffer holding `dtype` (bool is stored as u32 0/1). */
@@ -184,21 +185,40 @@ export function grid(invocations: number, limits: KernelLimits, index = 'i'): Gr
 }
 
 
+/** One array in workgroup memory, shared by a workgroup's invocations: `var<workgroup> name: array<elementType, length>;`. */
+export interface WorkgroupArray {
+  readonly name: string;
+  readonly elementType: 'f32' | 'i32' | 'u32';
+  readonly length: number;
+}
+
+/** Bytes `arrays` take of maxComputeWorkgroupStorageSize, as WebGPU counts them (each rounded up to 16). */
+export function workgroupStorageBytes(arrays: readonly WorkgroupArray[]): number {
+  // Every element type is a 4-byte scalar, whose stride in an array is 4.
+  return arrays.reduce((bytes, array) => bytes + workgroupVariableBytes(4 * array.length), 0);
+}
+
 /**
- * A kernel's WGSL: its header comment, declarations, and `main` over workgroups of
- * `workgroupSize` invocations (builtins `wid` and `lid`) running `body`; with the
- * workgroup size as `KernelSpec.workgroupSize` records it.
+ * A kernel's WGSL: its header comment, declarations, workgroup memory and helpers, and
+ * `main` over workgroups of `workgroupSize` invocations (builtins `wid` and `lid`)
+ * running `body`; with the workgroup size and workgroup storage as `KernelSpec` records
+ * them, so both come from the call that declares them.
  */
 export function workgroupKernelSource(spec: {
   readonly name: string;
   readonly header: readonly string[];
   readonly decls: readonly string[];
+  readonly workgroupMemory?: readonly WorkgroupArray[];
+  readonly helpers?: readonly string[];
   readonly workgroupSize: number;
   readonly body: readonly string[];
-}): { wgsl: string; workgroupSize: readonly [number, number, number] } {
+}): { wgsl: string; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number } {
+  const workgroupMemory = spec.workgroupMemory ?? [];
   const wgsl = [
     kernelHeader(spec.name, spec.header),
     ...spec.decls,
+    ...workgroupMemory.map((array) => `var<workgroup> ${array.name}: array<${array.elementType}, ${array.length}>;`),
+    ...(spec.helpers ?? []),
     '',
     `@compute @workgroup_size(${spec.workgroupSize})`,
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
@@ -206,7 +226,7 @@ export function workgroupKernelSource(spec: {
     '}',
     '',
   ].join('\n');
-  return { wgsl, workgroupSize: [spec.workgroupSize, 1, 1] };
+  return { wgsl, workgroupSize: [spec.workgroupSize, 1, 1], workgroupStorageBytes: workgroupStorageBytes(workgroupMemory) };
 }
 
 /** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
@@ -218,13 +238,14 @@ export function perElementKernel(spec: {
   readonly invocations: number;
   readonly body: readonly string[];
   readonly helpers?: readonly string[];
-}): { wgsl: string; workgroups: readonly [number, number, number]; workgroupSize: readonly [number, number, number] } {
+}): { wgsl: string; workgroups: readonly [number, number, number]; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number } {
   const g = grid(spec.invocations, spec.limits);
   const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
   const source = workgroupKernelSource({
     name: spec.name,
     header: spec.header,
-    decls: [...spec.decls, ...helpers],
+    decls: spec.decls,
+    helpers,
     workgroupSize: WORKGROUP_SIZE,
     body: [...g.prologue.split('\n').map((line) => line.trim()), ...spec.body.filter((line) => line !== '')],
   });

@@ -43,6 +43,7 @@ export function handPlan(buffers: readonly BufferRow[], kernels: readonly Kernel
         bindings: k.bindings.map((buffer, b) => ({ buffer, access: access(k, b) })),
         workgroups: [1, 1, 1],
         workgroupSize: [64, 1, 1],
+        workgroupStorageBytes: 0,
         nodes: [],
         ops: [],
         ...(k.elementwise ? { elementwise: true } : {}),

@@ -56,6 +56,8 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['kernel workgroup size', 'kernels.1.workgroupSize', [64, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[64,1\]/],
   ['a kernel workgroup size of 0', 'kernels.1.workgroupSize', [0, 1, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[0,1,1\]/],
   ['a kernel without its workgroup size', 'kernels.1.workgroupSize', DELETE, /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got undefined/],
+  ['a kernel without its workgroup storage', 'kernels.1.workgroupStorageBytes', DELETE, /kernels\[1\] \(k2_mul\)\.workgroupStorageBytes: must be a non-negative integer, got undefined/],
+  ['a workgroup storage of non-integer bytes', 'kernels.1.workgroupStorageBytes', 2.5, /kernels\[1\] \(k2_mul\)\.workgroupStorageBytes: must be a non-negative integer, got 2\.5/],
   ['kernel nodes', 'kernels.1.nodes', ['%2'], /kernels\[1\] \(k2_mul\)\.nodes: must be an array of node ids/],
   ['kernel ops', 'kernels.1.ops', [2], /kernels\[1\] \(k2_mul\)\.ops: must be an array of op names/],
   ['kernel nodes and ops of different lengths', 'kernels.1.ops', ['mul'], /kernels\[1\] \(k2_mul\): has 2 nodes but 1 ops/],
@@ -164,6 +166,21 @@ describe('compiler/plan-check', () => {
         'a workgroup size other than the WGSL declares',
         editWgsl(1, (wgsl) => `${wgsl}\n@compute @workgroup_size(32)\nfn main() {}`),
         /kernels\[1\] \(k2_mul\)\.workgroupSize: is \[64, 1, 1\] but the WGSL declares @workgroup_size\(32, 1, 1\)/,
+      ],
+      [
+        'workgroup storage the plan does not record',
+        editWgsl(1, (wgsl) => `${wgsl}\nvar<workgroup> partial: array<f32, 5>;`),
+        /kernels\[1\] \(k2_mul\)\.workgroupStorageBytes: is 0 but the WGSL declares 32 bytes of workgroup storage/,
+      ],
+      [
+        'more workgroup storage recorded than the WGSL declares',
+        withKernel(1, (kernel) => ({ ...kernel, wgsl: `${kernel.wgsl}\nvar<workgroup> partial: array<f32, 64>;`, workgroupStorageBytes: 512 })),
+        /kernels\[1\] \(k2_mul\)\.workgroupStorageBytes: is 512 but the WGSL declares 256 bytes of workgroup storage/,
+      ],
+      [
+        'workgroup memory the checker cannot size',
+        withKernel(1, (kernel) => ({ ...kernel, wgsl: `struct S { a: f32 }\n${kernel.wgsl}\nvar<workgroup> s: S;`, workgroupStorageBytes: 16 })),
+        /kernels\[1\] \(k2_mul\)\.workgroupStorageBytes: is 16 but the WGSL declares workgroup variables of a type the plan checker cannot size/,
       ],
     ];
     for (const [what, plan, message] of rejected) {

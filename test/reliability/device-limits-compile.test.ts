@@ -6,15 +6,18 @@ import { DeviceLimitError } from '../../compiler/errors.js';
 import { DEFAULT_LIMITS } from '../../compiler/codegen/wgsl.js';
 import { kernelLimitProblems, kernelResources } from '../../compiler/kernel-fit.js';
 import { checkPlanFitsDevice, validatePlan } from '../../compiler/plan-check.js';
-import { attention, cumsum } from '../../index.js';
+import { attention, convWeightGrad2d, cumsum } from '../../index.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { leNet } from '../../examples/models/lenet.js';
 import { GRAPH_WORKLOADS, SPEC_MINIMUM, STARVED, TIGHT, TRAINING_WORKLOADS } from './device-limits-fixtures.js';
 import type { SimulatedDevice } from './device-limits-fixtures.js';
 
-/** Asserts every kernel of `plan` fits `device`, by kiln's own reading of the WGSL and by the runtime's plan check. */
+/** Asserts every kernel of `plan` fits `device`, by the resources it records (which its WGSL declares) and by the runtime's plan check. */
 function expectFits(plan: Plan, device: SimulatedDevice): void {
-  for (const kernel of plan.kernels) expect(kernelLimitProblems(kernel, device.limits), kernel.name).to.deep.equal([]);
+  for (const kernel of plan.kernels) {
+    expect(kernel.workgroupStorageBytes, kernel.name).to.equal(kernelResources(kernel.wgsl).workgroupStorageBytes);
+    expect(kernelLimitProblems(kernel, device.limits), kernel.name).to.deep.equal([]);
+  }
   expect(() => checkPlanFitsDevice(plan, device.limits)).not.to.throw();
 }
 
@@ -41,12 +44,7 @@ describe('device limits at compile time', () => {
     });
 
     it('names every limit a kernel exceeds, with what it needs', () => {
-      const kernel = {
-        wgsl: 'var<workgroup> partial: array<f32, 2048>;\n@compute @workgroup_size(128, 4)\nfn main() {}',
-        bindings: [0, 1, 2, 3, 4],
-        workgroups: [70000, 1, 1],
-        workgroupSize: [128, 4, 1] as const,
-      };
+      const kernel = { bindings: [0, 1, 2, 3, 4], workgroups: [70000, 1, 1], workgroupSize: [128, 4, 1] as const, workgroupStorageBytes: 8192 };
       const problems = kernelLimitProblems(kernel, { ...TIGHT.limits, maxComputeWorkgroupSizeY: 2 }).map((p) => p.problem);
       expect(problems).to.deep.equal([
         "binds 5 storage buffers, over this device's maxStorageBuffersPerShaderStage of 4",
@@ -145,6 +143,18 @@ describe('device limits at compile time', () => {
       expect(wgsl(SPEC_MINIMUM)).to.include('keys and values in tiles of 8 in workgroup memory');
       expect(wgsl(TIGHT)).to.include('keys and values in tiles of 2 in workgroup memory');
       expect(wgsl(STARVED)).to.include('keys and values read from their buffers').and.not.include('var<workgroup>');
+    });
+
+    it('refuses a kernel over maxComputeWorkgroupStorageSize, by the storage it records (a weight gradient needs a partial sum of 16 bytes)', () => {
+      const g = new Graph('conv_weight_grad');
+      g.output('dw', convWeightGrad2d(g.input('x', [3, 4, 13, 11]), g.input('dy', [3, 6, 6, 9]), { kernelSize: [5, 3], stride: [2, 1], padding: [1, 0] }));
+      const fitting = compile(g, { limits: { ...STARVED.limits, maxComputeWorkgroupStorageSize: 16 } }).kernels[0]!;
+      expect(fitting.workgroupStorageBytes).to.equal(16).and.equal(kernelResources(fitting.wgsl).workgroupStorageBytes);
+      expect(() => compile(g, { limits: { ...STARVED.limits, maxComputeWorkgroupStorageSize: 8 } })).to.throw(
+        DeviceLimitError,
+        "compile: kernel k2_convWeightGrad2d (convWeightGrad2d %2) uses 16 bytes of workgroup storage, over this device's maxComputeWorkgroupStorageSize of 8. " +
+          'Fix: this kernel cannot be split to fit; every WebGPU device allows 16384, so compile with the device\'s own limits (compile(graph, {limits: device.limits})).',
+      );
     });
 
     it('scans a long line with one invocation when the chunk totals do not fit workgroup storage', () => {
