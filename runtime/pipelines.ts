@@ -8,6 +8,7 @@
 
 import { KernelError } from '../compiler/errors.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
+import { describeKernel, describeReport, withErrorScopes } from './device-errors.js';
 
 /**
  * Pipelines already made on a device, by binding accesses and WGSL: a second session of a plan (a rebuilt
@@ -39,36 +40,38 @@ export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[
   );
 }
 
-/** `kernel k5_matmul (matmul %5)`: how errors name a kernel. */
-export function describeKernel(kernel: PlanKernel): string {
-  return `kernel ${kernel.name} (${kernel.ops.map((op, i) => `${op} %${kernel.nodes[i]}`).join(', ')})`;
-}
-
 async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPUComputePipeline> {
   const where = describeKernel(kernel);
-  // The scope keeps a bad shader from also surfacing as an uncaptured device error.
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label: kernel.name, code: kernel.wgsl });
-  const scoped = device.popErrorScope();
-  const [info, validation] = await Promise.all([module.getCompilationInfo(), scoped]);
+  // The scopes keep a bad shader or layout from also surfacing as an uncaptured device error.
+  const { result: module, report: moduleReport } = withErrorScopes(device, () => device.createShaderModule({ label: kernel.name, code: kernel.wgsl }));
+  const [info, moduleRejected] = await Promise.all([module.getCompilationInfo(), moduleReport]);
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
     const lines = kernel.wgsl.split('\n');
     const detail = errors.map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n  ');
     throw new KernelError(`${where}: WGSL does not compile:\n  ${detail}`);
   }
-  if (validation) throw new KernelError(`${where}: shader module rejected: ${validation.message}`);
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: kernel.name,
-    entries: kernel.bindings.map(({ access }, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' },
-    })),
+  if (moduleRejected) throw new KernelError(`${where}: the device rejected its shader module with ${describeReport(moduleRejected)}: ${moduleRejected.message.trim()}`);
+  const { result: layout, report: layoutReport } = withErrorScopes(device, () => {
+    const bindGroupLayout = device.createBindGroupLayout({
+      label: kernel.name,
+      entries: kernel.bindings.map(({ access }, binding) => ({
+        binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' },
+      })),
+    });
+    return device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: [bindGroupLayout] });
   });
-  const layout = device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: [bindGroupLayout] });
+  // Compiling starts at once; a rejected layout fails the pipeline too, and is the error to report.
+  const pipeline = device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
+  const layoutRejected = await layoutReport;
+  if (layoutRejected) {
+    pipeline.catch(() => undefined);
+    throw new KernelError(`${where}: the device rejected its bind group layout with ${describeReport(layoutRejected)}: ${layoutRejected.message.trim()}`);
+  }
   try {
-    return await device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
+    return await pipeline;
   } catch (error) {
     throw new KernelError(`${where}: pipeline creation failed: ${error instanceof Error ? error.message : String(error)}`);
   }

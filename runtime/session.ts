@@ -11,14 +11,17 @@
  * caller may reuse its arrays at once), and calls run on the GPU in call order.
  */
 
-import { ArgumentError, CheckpointError, DeviceLimitError, FeedError, SessionError } from '../compiler/errors.js';
+import { ArgumentError, CheckpointError, DeviceError, FeedError, SessionError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
-import { constantBytes, describeBuffer, feedBytes, toHost } from './host-tensor.js';
-import type { NumericsCheckOptions } from './numerics.js';
+import { describeBuffer, feedBytes, toHost } from './host-tensor.js';
+import type { EntryCheck, NumericsCheckOptions } from './numerics.js';
 import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
 import { createPipelines } from './pipelines.js';
-import { DeviceLossGuard } from './device-loss.js';
+import { DeviceGuard } from './device-guard.js';
+import type { DeviceReport, UncapturedErrors } from './device-errors.js';
+import { describeReport, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
+import { allocateMemory, createBindGroups } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -56,8 +59,6 @@ export interface LoadCheckpointOptions {
   strict?: boolean;
 }
 
-const USAGE_STORAGE = 0x80;
-const USAGE_COPY_SRC = 0x04;
 const USAGE_COPY_DST = 0x08;
 const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
@@ -80,26 +81,24 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private destroyed = false;
-  /** Turns the device's loss into a DeviceError for every wait in flight and every later call. */
-  private readonly loss: DeviceLossGuard;
+  /** Turns the device's loss, or an error it reports to no scope, into a DeviceError for the waits in flight or the next call. */
+  private readonly loss: DeviceGuard;
+  private readonly uncaptured: UncapturedErrors;
+  /** The runs (`forward`, `forward checked`, ...) that ran once inside error scopes without an error: later ones skip the scopes. */
+  private readonly ranClean = new Set<string>();
   private readonly numerics: NumericsMonitor;
 
-  private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], numerics: NumericsMonitor) {
+  private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor) {
     this.plan = plan;
-    this.loss = new DeviceLossGuard(plan.name);
+    this.loss = new DeviceGuard(plan.name);
     this.numerics = numerics;
     this.device = device;
     this.lost = device.lost;
     this.buffers = buffers;
     this.pipelines = pipelines;
-    this.bindGroups = plan.kernels.map((kernel, k) =>
-      device.createBindGroup({
-        label: kernel.name,
-        layout: pipelines[k]!.getBindGroupLayout(0),
-        // A buffer binds its own bytes of its allocation, which may be larger (shared memory).
-        entries: kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: buffers[buffer]!, size: plan.buffers[buffer]!.bytes } })),
-      }),
-    );
+    this.bindGroups = bindGroups;
+    this.uncaptured = uncapturedErrorsOf(device);
+    this.uncaptured.add(this.loss);
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
     const self = new WeakRef(this);
     void device.lost.then((info) => self.deref()?.loss.onLost(info));
@@ -109,27 +108,20 @@ export class Session {
    * Creates a session: checks the plan (and that it fits this device's limits), allocates
    * its memory (one GPUBuffer per allocation of a memory-planned plan, else per buffer),
    * uploads constants, compiles every kernel and runs the plan's `init` entry (params and
-   * state get their initial values). On failure nothing stays allocated.
+   * state get their initial values). On failure nothing stays allocated: a PlanError or
+   * DeviceLimitError before anything reaches the GPU, a KernelError for a kernel the device
+   * does not compile, a DeviceError (naming the kernel) for anything else it rejects.
    */
   static async create(device: GPUDevice, plan: Plan, options: SessionOptions = {}): Promise<Session> {
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
-    const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(b) }));
-    const blocks = memoryBlocks(plan);
-    device.pushErrorScope('out-of-memory');
-    const memory = blocks.map(({ label, bytes }) => device.createBuffer({ label, size: bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST }));
-    const outOfMemory = await device.popErrorScope();
-    const buffers = plan.buffers.map((b) => memory[plan.allocations ? b.allocation! : b.id]!);
+    const { buffers, memory } = await allocateMemory(device, plan);
     let session: Session | undefined;
     try {
-      if (outOfMemory) {
-        const total = blocks.reduce((sum, b) => sum + b.bytes, 0);
-        throw new DeviceLimitError(`Session '${plan.name}': could not allocate the plan's ${total} bytes of buffers (${outOfMemory.message}). Use a smaller batch or model.`);
-      }
-      for (const { id, bytes } of constants) device.queue.writeBuffer(buffers[id]!, 0, bytes);
       const numerics = new NumericsMonitor(device, plan, numericsSchedule);
-      session = new Session(plan, device, buffers, await createPipelines(device, plan.kernels), numerics);
+      const pipelines = await createPipelines(device, plan.kernels);
+      session = new Session(plan, device, buffers, pipelines, await createBindGroups(device, plan, buffers, pipelines), numerics);
       await session.run('init', {}, { outputs: [] });
       return session;
     } catch (error) {
@@ -224,14 +216,14 @@ export class Session {
     let work: () => Promise<T>;
     try {
       if (this.destroyed) throw new SessionError(`Session '${this.plan.name}' was destroyed; create a new session to run it again.`);
-      this.loss.throwIfLost();
+      this.loss.throwIfFailed();
       work = prepare();
     } catch (error) {
       return Promise.reject(error);
     }
     this.pending++;
     const result = this.queue.then(() => {
-      this.loss.throwIfLost();
+      this.loss.throwIfFailed();
       return work();
     });
     this.queue = result
@@ -270,6 +262,34 @@ export class Session {
   private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
     const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.buffers));
+    // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
+    const readIds = [...new Set(reads.map(({ id }) => id))];
+    const run = check ? `${label} checked` : label;
+    const explain = (report: DeviceReport) => this.runError(label, entry, report);
+    const [bytes, nonFinite] = await this.loss.untilDone(() => {
+      // A run's first time, or one that makes a readback buffer, is scoped; a later one rests on the uncaptured-error listener.
+      const submitted = this.submit(!this.ranClean.has(run) || readIds.some((id) => !this.staging.has(id)), () => this.encodeStep(label, entry, writes, readIds, check));
+      // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
+      const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
+      const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
+      return unlessRejected(submitted, Promise.all([readBack, flags]), explain);
+    }, explain);
+    this.ranClean.add(run);
+    if (nonFinite) throw nonFinite;
+    if (reads.length === 0) return {};
+    const taken = new Set<number>();
+    return Object.fromEntries(
+      reads.map(({ name, id }) => {
+        // Each output gets its own memory: the first takes the read, later views of the same buffer a copy.
+        const own = taken.has(id) ? bytes[readIds.indexOf(id)]!.slice(0) : bytes[readIds.indexOf(id)]!;
+        taken.add(id);
+        return [name, toHost(this.plan.buffers[id]!, own, entry.outputShapes?.[name])];
+      }),
+    );
+  }
+
+  /** Writes the feeds and encodes and submits the step: one compute pass, the output copies, the updates. */
+  private encodeStep(label: string, entry: PlanEntry, writes: readonly Write[], readIds: readonly number[], check: EntryCheck | undefined): void {
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
     check?.begin(encoder);
@@ -287,33 +307,35 @@ export class Session {
     }
     check?.end(encoder);
     // Outputs are copied out before updates land, so they show this step's values.
-    // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
-    const readIds = [...new Set(reads.map(({ id }) => id))];
     for (const id of readIds) encoder.copyBufferToBuffer(this.buffers[id]!, 0, this.stagingFor(id), 0, this.plan.buffers[id]!.bytes);
     for (const { from, to } of entry.copies) encoder.copyBufferToBuffer(this.buffers[from]!, 0, this.buffers[to]!, 0, this.plan.buffers[to]!.bytes);
     this.device.queue.submit([encoder.finish()]);
-    // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
-    const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
-    const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
-    const [bytes, nonFinite] = await this.loss.untilDone(Promise.all([readBack, flags]));
-    if (nonFinite) throw nonFinite;
-    if (reads.length === 0) return {};
-    const taken = new Set<number>();
-    return Object.fromEntries(
-      reads.map(({ name, id }) => {
-        // Each output gets its own memory: the first takes the read, later views of the same buffer a copy.
-        const own = taken.has(id) ? bytes[readIds.indexOf(id)]!.slice(0) : bytes[readIds.indexOf(id)]!;
-        taken.add(id);
-        return [name, toHost(this.plan.buffers[id]!, own, entry.outputShapes?.[name])];
-      }),
-    );
+  }
+
+  /** Runs `encode` (which submits once), inside error scopes when `scoped`, and resolves with what they caught. */
+  private submit(scoped: boolean, encode: () => void): Promise<DeviceReport | undefined> {
+    this.uncaptured.submitting(this.loss);
+    if (scoped) return withErrorScopes(this.device, encode).report;
+    encode();
+    return Promise.resolve(undefined);
+  }
+
+  /** The DeviceError of a run the device rejected, naming the first of its kernels that the device rejects alone. */
+  private runError(entryName: string, entry: PlanEntry, report: DeviceReport): Promise<DeviceError> {
+    const dispatches = [...new Set(entry.dispatches)].map((k) => ({ kernel: this.plan.kernels[k]!, pipeline: this.pipelines[k]!, bindGroup: this.bindGroups[k]! }));
+    return rejectedRunError(this.device, `Session '${this.plan.name}' ${entryName}`, dispatches, report);
   }
 
   private async read(wanted: readonly PlanBuffer[]): Promise<Record<string, HostTensor>> {
-    const encoder = this.device.createCommandEncoder({ label: 'read params' });
-    for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
-    this.device.queue.submit([encoder.finish()]);
-    const bytes = await this.loss.untilDone(Promise.all(wanted.map((b) => this.readStaging(b.id))));
+    const explain = (report: DeviceReport) => new DeviceError(`Session '${this.plan.name}': the GPU device rejected reading params and state back with ${describeReport(report)}: ${report.message.trim()}`);
+    const bytes = await this.loss.untilDone(() => {
+      const submitted = this.submit(wanted.some((b) => !this.staging.has(b.id)), () => {
+        const encoder = this.device.createCommandEncoder({ label: 'read params' });
+        for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
+        this.device.queue.submit([encoder.finish()]);
+      });
+      return unlessRejected(submitted, Promise.all(wanted.map((b) => this.readStaging(b.id))), explain);
+    }, explain);
     return Object.fromEntries(wanted.map((b, i) => [b.name, toHost(b, bytes[i]!)]));
   }
 
@@ -387,17 +409,6 @@ export class Session {
     this.staging.clear();
     this.numerics.destroy();
   }
-}
-
-/** The GPUBuffers a plan needs: one per allocation (labelled by the values it holds), or one per plan buffer. */
-function memoryBlocks(plan: Plan): { label: string; bytes: number }[] {
-  if (!plan.allocations) return plan.buffers.map((b) => ({ label: b.name, bytes: b.bytes }));
-  const names = plan.allocations.map((): string[] => []);
-  for (const b of plan.buffers) names[b.allocation!]!.push(b.name);
-  return plan.allocations.map(({ bytes }, a) => {
-    const held = names[a]!;
-    return { label: held.length > 3 ? `${held.slice(0, 3).join(' | ')} | … ${held.length - 3} more` : held.join(' | '), bytes };
-  });
 }
 
 function quoteList(names: readonly string[]): string {
