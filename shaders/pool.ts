@@ -15,7 +15,7 @@
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
 import { KernelBindings, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
-import { ISNAN } from './elementwise.js';
+import type { IndexReducer } from '../compiler/codegen/reducer.js';
 
 /** The windows of one pooling over one [spatial…] plane (one image, one channel). */
 export interface PoolWindows {
@@ -27,8 +27,12 @@ export interface PoolWindows {
   readonly padAfter: readonly number[];
 }
 
-/** What a pooling computes over each window. */
-export type WindowReduction = 'max' | 'maxGather' | 'avg' | 'avgIncludePad';
+/**
+ * What a pooling computes over each window: its arg-max's element (`max`), or the element
+ * of input 1 there (`maxGather`), by argmax's preference `better` (the op's: a NaN beats
+ * every number), or the window's average.
+ */
+export type WindowReduction = { readonly kind: 'max' | 'maxGather'; readonly better: IndexReducer['better'] } | { readonly kind: 'avg' | 'avgIncludePad' };
 
 /** ` + 3i`, ` - 3i` or nothing: an i32 constant added to an expression. */
 function plus(value: number): string {
@@ -69,8 +73,8 @@ const outputOffset = (w: PoolWindows): string => offsetExpr(axesOf(w).map((a) =>
 const helper = (comment: string, signature: string, body: readonly string[]): string =>
   ['', `// ${comment}`, `fn ${signature} {`, ...body.map((line) => `  ${line}`), '}'].join('\n');
 
-/** `window_argmax(base, o…)`: the flat index in x of the window's first maximum (the first NaN beats every number). */
-function argmaxHelper(w: PoolWindows): string {
+/** `window_argmax(base, o…)`: the flat index in x of the window's first best element by `better`. */
+function argmaxHelper(w: PoolWindows, better: IndexReducer['better']): string {
   return helper('The flat index in x of the first maximum of window (o…) in the plane at base; a NaN beats every number.', `window_argmax(base: u32, ${windowParams(w)}) -> u32`, [
     'var best = 0.0f;',
     'var best_at = 0u;',
@@ -78,7 +82,7 @@ function argmaxHelper(w: PoolWindows): string {
     ...windowLoops(w, [
       `let at = base + ${inputOffset(w)};`,
       'let v = x[at];',
-      'if (!found || v > best || (kiln_isnan(v) && !kiln_isnan(best))) {',
+      `if (!found || ${better.wgsl('v', 'best', 'f32')}) {`,
       '  best = v;',
       '  best_at = at;',
       '  found = true;',
@@ -127,19 +131,18 @@ export function pooledKernel(ctx: LoweringContext, w: PoolWindows, reduction: Wi
   const x = ctx.inputs[0]!;
   const base = `plane * ${sizeOf(w.inputSize)}u`;
   const args = `${base}, ${windowArgs(w, true)}`;
-  const isMax = reduction === 'max' || reduction === 'maxGather';
-  const value = isMax
-    ? `${reduction === 'max' ? 'x' : 'values'}[window_argmax(${args})]`
+  const value = reduction.kind !== 'avg' && reduction.kind !== 'avgIncludePad'
+    ? `${reduction.kind === 'max' ? 'x' : 'values'}[window_argmax(${args})]`
     : `window_sum(${args}) / window_divisor(${windowArgs(w, true)})`;
-  const reads = reduction === 'maxGather' ? [x, ctx.inputs[1]!] : [x];
-  const names = reduction === 'maxGather' ? ['x', 'values'] : ['x'];
+  const reads = reduction.kind === 'maxGather' ? [x, ctx.inputs[1]!] : [x];
+  const names = reduction.kind === 'maxGather' ? ['x', 'values'] : ['x'];
   const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
     header: ctx.header,
     decls: [...names.map((name, k) => bindings.storage(reads[k]!.id, name, 'f32', 'read')), bindings.storage(out.id, 'out', 'f32', 'read_write')],
-    helpers: isMax ? [...ISNAN, argmaxHelper(w)] : [sumHelper(w), divisorHelper(w, reduction === 'avgIncludePad')],
+    helpers: 'better' in reduction ? [...reduction.better.helpers('f32'), argmaxHelper(w, reduction.better)] : [sumHelper(w), divisorHelper(w, reduction.kind === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.outputSize, 'o'), `out[i] = ${value};`],
   });
@@ -151,11 +154,11 @@ export function pooledKernel(ctx: LoweringContext, w: PoolWindows, reduction: Wi
  * the window's cotangent dy when the element is the window's arg-max (`max`; inputs x,
  * dy), or of dy over the window's divisor (`avg…`; input dy).
  */
-export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: Exclude<WindowReduction, 'maxGather'>): KernelSpec[] {
+export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: WindowReduction & { readonly kind: 'max' | 'avg' | 'avgIncludePad' }): KernelSpec[] {
   const out = ctx.node;
   const total = sizeOf(out.shape);
   if (total === 0) return [];
-  const isMax = reduction === 'max';
+  const isMax = reduction.kind === 'max';
   const reads = isMax ? [ctx.inputs[0]!, ctx.inputs[1]!] : [ctx.inputs[0]!];
   const names = isMax ? ['x', 'dy'] : ['dy'];
   const cotangent = `dy[plane * ${sizeOf(w.outputSize)}u + ${outputOffset(w)}]`;
@@ -181,7 +184,7 @@ export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: 
     name: ctx.name,
     header: ctx.header,
     decls: [...names.map((name, k) => bindings.storage(reads[k]!.id, name, 'f32', 'read')), bindings.storage(out.id, 'out', 'f32', 'read_write')],
-    helpers: isMax ? [...ISNAN, argmaxHelper(w)] : [divisorHelper(w, reduction === 'avgIncludePad')],
+    helpers: 'better' in reduction ? [...reduction.better.helpers('f32'), argmaxHelper(w, reduction.better)] : [divisorHelper(w, reduction.kind === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.inputSize, 'p'), ...ranges, 'var total = 0.0f;', ...loops, 'out[i] = total;'],
   });

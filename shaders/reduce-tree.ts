@@ -20,6 +20,7 @@ import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, max
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { FoldReducer, Reducer } from '../compiler/codegen/reducer.js';
 import { combineStatement, finalizeWgsl, foldStart } from '../compiler/codegen/reducer.js';
+import { operand } from './elementwise.js';
 
 /** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
 export interface Run {
@@ -153,8 +154,8 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
   if (reducer.kind === 'fold') {
     // One pass: each invocation folds its slice into `acc`, then the partial results meet as a tree.
     const pass = (fold: FoldReducer, acc: string, value: string): void => {
-      body.push(`var ${acc} = ${foldStart(fold, first, dtype)};`, ...slice([combineStatement(fold.combine.wgsl, acc, value)]));
-      body.push(`partial[lid] = ${acc};`, ...tree([combineStatement(fold.combine.wgsl, 'partial[lid]', 'partial[other]')]));
+      body.push(`var ${acc} = ${foldStart(fold, first, dtype)};`, ...slice([combineStatement(fold.combine.wgsl, acc, value, dtype)]));
+      body.push(`partial[lid] = ${acc};`, ...tree([combineStatement(fold.combine.wgsl, 'partial[lid]', 'partial[other]', dtype)]));
     };
     if (reducer.shift) {
       // Two trees: the group's shift (max), read back by every invocation, then the shifted fold.
@@ -166,14 +167,15 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
     }
     result = finalizeWgsl(reducer, 'partial[lid]', { count: groupSize, shift: 'group_max' });
   } else {
-    // Slices are walked in order and ties go to the lower position, so the first of tied values wins.
-    const better = reducer.better.wgsl;
+    // Slices are walked in order and ties go to the lower position, so the first of tied
+    // values wins; two NaNs tie too (neither is better), so the first NaN wins.
+    const better = (v: string, best: string): string => reducer.better.wgsl(v, best, dtype);
     body.push(`var best = ${first};`, 'var best_index = 0u;');
     body.push(...slice([`if (${better('v', 'best')}) {`, '  best = v;', '  best_index = position;', '}']));
     body.push('partial[lid] = best;', 'partial_index[lid] = best_index;');
     body.push(
       ...tree([
-        `if (${better('partial[other]', 'partial[lid]')} || (partial[other] == partial[lid] && partial_index[other] < partial_index[lid])) {`,
+        `if (${operand(better('partial[other]', 'partial[lid]'))} || (!${operand(better('partial[lid]', 'partial[other]'))} && partial_index[other] < partial_index[lid])) {`,
         '  partial[lid] = partial[other];',
         '  partial_index[lid] = partial_index[other];',
         '}',

@@ -173,7 +173,7 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   const bindings = declared.list;
   const suffix = `${p.prologue ? '_prologue' : ''}${p.epilogue ? '_epilogue' : ''}`;
   const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
-  const helpers = reducerHelpers(reducer);
+  const helpers = reducerHelpers(reducer, dtype);
   // A device whose workgroup storage cannot hold a tree's partial results gets one invocation per output.
   if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, reducer) > 0) {
     const name = `${p.name}_tree${suffix}`;
@@ -191,7 +191,7 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     result = finalizeWgsl(reducer, names.acc, { count: groupSize, shift: names.shift });
   } else {
     body.push(`var best = ${first};`, 'var best_index = 0u;');
-    body.push(...loop((v, position) => [`if (${reducer.better.wgsl(v, 'best')}) {`, `  best = ${v};`, `  best_index = ${position};`, '}']));
+    body.push(...loop((v, position) => [`if (${reducer.better.wgsl(v, 'best', dtype)}) {`, `  best = ${v};`, `  best_index = ${position};`, '}']));
     result = 'i32(best_index)';
   }
   body.push(deliver('i', result));

@@ -9,6 +9,8 @@ import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { KernelBindings, literal, perElementKernel, store } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
+import type { FoldReducer, RowNormalize } from '../compiler/codegen/reducer.js';
+import { foldPasses, reducerHelpers } from '../compiler/codegen/reducer.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
 
@@ -25,23 +27,26 @@ function around(shape: Shape, axis: number): { outer: number; length: number; in
   return { outer: sizeOf(shape.slice(0, axis)), length: shape[axis]!, inner: sizeOf(shape.slice(axis + 1)) };
 }
 
-/** softmax (or, with `log`, logSoftmax) of f32 `shape` along `axis`. */
-export function softmaxKernel(p: NodeKernel & { readonly shape: Shape; readonly axis: number; readonly log: boolean }): KernelSpec[] {
+/**
+ * softmax or logSoftmax of f32 `shape` along `axis`: the row's fold by the op's `reducer`
+ * (logsumexp's: its max, then the sum of exp(x − max)), then each element by the op's
+ * `element` rule, the same pieces the row kernel and the reference use.
+ */
+export function softmaxKernel(
+  p: NodeKernel & { readonly shape: Shape; readonly axis: number; readonly reducer: FoldReducer; readonly element: RowNormalize },
+): KernelSpec[] {
   const { outer, length, inner } = around(p.shape, p.axis);
   const rows = outer * inner;
   if (rows * length === 0) return [];
   // Row i is (o, t) = (i / inner, i % inner); its elements sit `inner` apart from x[o·length·inner + t].
   const base = inner === 1 ? `i * ${length}u` : outer === 1 ? 'i' : `(i / ${inner}u) * ${length * inner}u + i % ${inner}u`;
   const at = inner === 1 ? 'base + j' : `base + j * ${inner}u`;
+  const loop = (visit: (v: string) => string[]): string[] => [`for (var j = 0u; j < ${length}u; j++) {`, ...visit(`x[${at}]`).map((l) => `  ${l}`), '}'];
+  const fold = { total: 'total', shift: 'row_max' };
   const body = [
     `let base = ${base};`,
-    'var row_max = x[base];',
-    `for (var j = 1u; j < ${length}u; j++) { row_max = max(row_max, x[${at}]); }`,
-    'var total = 0.0f;',
-    `for (var j = 0u; j < ${length}u; j++) { total += exp(x[${at}] - row_max); }`,
-    ...(p.log
-      ? ['let log_total = log(total);', `for (var j = 0u; j < ${length}u; j++) { out[${at}] = x[${at}] - row_max - log_total; }`]
-      : [`for (var j = 0u; j < ${length}u; j++) { out[${at}] = exp(x[${at}] - row_max) / total; }`]),
+    ...foldPasses(p.reducer, { acc: fold.total, shift: fold.shift }, 'x[base]', 'f32', loop),
+    ...loop((v) => [`out[${at}] = ${p.element.wgsl(v, fold)};`]),
   ];
   const bindings = new KernelBindings();
   const kernel = perElementKernel({
@@ -51,6 +56,7 @@ export function softmaxKernel(p: NodeKernel & { readonly shape: Shape; readonly 
     decls: [bindings.storage(p.ids[0], 'x', 'f32', 'read'), bindings.storage(p.ids[1], 'out', 'f32', 'read_write')],
     invocations: rows,
     body,
+    helpers: [...new Set([...reducerHelpers(p.reducer, 'f32', false), ...p.element.helpers])],
   });
   return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }

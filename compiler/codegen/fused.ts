@@ -329,14 +329,14 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
         // softmax, logSoftmax: the row's fold, then every element from it.
         const fold = { total: `row_sum${id}`, shift: `row_max${id}` };
         body.push(...foldPasses(rule.reducer, { acc: fold.total, shift: fold.shift }, x('0u'), dtype, rowLoop));
-        body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${rule.element(x('c'), fold)};`]));
-        helpers.push(...reducerHelpers(rule.reducer, false));
+        body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${rule.element.wgsl(x('c'), fold)};`]));
+        helpers.push(...reducerHelpers(rule.reducer, dtype, false), ...rule.element.helpers);
       } else {
         // A reduction along the row (sum, mean, max, min, logsumexp).
         const names = { acc: `acc${id}`, shift: `acc${id}_max` };
         body.push(...foldPasses(rule.reducer, names, x('0u'), dtype, rowLoop));
         body.push(`let v${id}: ${type} = ${finalizeWgsl(rule.reducer, names.acc, { count: length, shift: names.shift })};`);
-        helpers.push(...reducerHelpers(rule.reducer));
+        helpers.push(...reducerHelpers(rule.reducer, dtype));
       }
     }
   }

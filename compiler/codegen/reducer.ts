@@ -11,8 +11,11 @@
 import type { DType } from '../dtype.js';
 import { literal } from './wgsl.js';
 
-/** How two partial results combine in WGSL: a binary operator (`acc += v`) or a two-argument function (`acc = max(acc, v)`). */
-export type Combine = { readonly operator: '+' | '*' } | { readonly fn: string };
+/**
+ * How two partial results combine in WGSL: a binary operator (`acc += v`) or an
+ * expression of both (`acc = kiln_maximum(acc, v)`), which may depend on the dtype.
+ */
+export type Combine = { readonly operator: '+' | '*' } | { readonly expr: (acc: string, value: string, dtype: DType) => string };
 
 /** What a finalize sees besides the folded value: the group's size and, for a shifted reducer, the shift. */
 export interface Group<T> {
@@ -40,8 +43,8 @@ export interface FoldReducer {
   readonly refusesEmpty: boolean;
   readonly combine: {
     readonly wgsl: Combine;
-    /** WGSL helper functions the combine calls. */
-    readonly helpers?: readonly string[];
+    /** WGSL helper functions the combine calls on values of `dtype`. */
+    helpers?(dtype: DType): readonly string[];
     /** i32 callers wrap each step, as WGSL integer arithmetic does. */
     host(acc: number, v: number, dtype: DType): number;
   };
@@ -52,6 +55,8 @@ export interface FoldReducer {
   readonly shift?: {
     readonly reducer: FoldReducer;
     wgsl(v: string, shift: string): string;
+    /** WGSL helper functions the shifted value calls. */
+    readonly helpers?: readonly string[];
     host(v: number, shift: number): number;
   };
   /** The result from the folded value (mean divides by the count); absent: the folded value itself. */
@@ -67,31 +72,39 @@ export interface FoldReducer {
 export interface IndexReducer {
   readonly kind: 'index';
   readonly op: string;
-  /** Whether value `v` replaces the best so far: only when strictly better, so the first of tied values wins. */
+  /**
+   * Whether value `v` replaces the best so far: only when strictly better, so the first
+   * of tied values wins (and a NaN beats every number: compiler/ops/extremum.ts).
+   */
   readonly better: {
-    wgsl(v: string, best: string): string;
+    wgsl(v: string, best: string, dtype: DType): string;
+    /** WGSL helper functions the comparison calls on values of `dtype`. */
+    helpers(dtype: DType): readonly string[];
     host(v: number, best: number): boolean;
   };
 }
 
 export type Reducer = FoldReducer | IndexReducer;
 
-/** The WGSL statement combining `value` into the variable `acc`. */
-export function combineStatement(combine: Combine, acc: string, value: string): string {
-  return 'operator' in combine ? `${acc} ${combine.operator}= ${value};` : `${acc} = ${combine.fn}(${acc}, ${value});`;
+/** The WGSL statement combining `value` into the variable `acc` (values of `dtype`). */
+export function combineStatement(combine: Combine, acc: string, value: string, dtype: DType): string {
+  return 'operator' in combine ? `${acc} ${combine.operator}= ${value};` : `${acc} = ${combine.expr(acc, value, dtype)};`;
 }
 
 /**
- * The WGSL helper functions a reducer's code calls: its passes' combines (the shift's
- * first) and, when the result is finalized in the same kernel, the finalize's.
+ * The WGSL helper functions a reducer's code calls on values of `dtype`, each once: its
+ * passes' combines (the shift's first) and, when the result is finalized in the same
+ * kernel, the finalize's.
  */
-export function reducerHelpers(reducer: Reducer, finalized = true): string[] {
-  if (reducer.kind === 'index') return [];
-  return [
-    ...(reducer.shift?.reducer.combine.helpers ?? []),
-    ...(reducer.combine.helpers ?? []),
+export function reducerHelpers(reducer: Reducer, dtype: DType, finalized = true): string[] {
+  if (reducer.kind === 'index') return [...reducer.better.helpers(dtype)];
+  const helpers = [
+    ...(reducer.shift?.reducer.combine.helpers?.(dtype) ?? []),
+    ...(reducer.shift?.helpers ?? []),
+    ...(reducer.combine.helpers?.(dtype) ?? []),
     ...(finalized ? (reducer.finalize?.helpers ?? []) : []),
   ];
+  return [...new Set(helpers)];
 }
 
 /** Where a WGSL fold's accumulator starts: the identity, or `first` (the group's first element). */
@@ -119,7 +132,7 @@ export function foldPasses(
 ): string[] {
   const pass = (r: FoldReducer, acc: string, value: (v: string) => string): string[] => [
     `var ${acc} = ${foldStart(r, first, dtype)};`,
-    ...loop((v) => [combineStatement(r.combine.wgsl, acc, value(v))]),
+    ...loop((v) => [combineStatement(r.combine.wgsl, acc, value(v), dtype)]),
   ];
   const { shift } = reducer;
   if (!shift) return pass(reducer, names.acc, (v) => v);
@@ -135,4 +148,27 @@ export function emptyValue(reducer: Reducer): number | undefined {
   const shift = reducer.shift?.reducer.identity;
   const group = shift === undefined ? { count: 0 } : { count: 0, shift };
   return reducer.finalize ? reducer.finalize.host(reducer.identity, group) : reducer.identity;
+}
+
+/**
+ * How each element of a row follows from the row's fold (softmax, logSoftmax): given the
+ * element `x`, the shifted sum `total` and the `shift`, in WGSL and on the host alike.
+ */
+export interface RowNormalize {
+  wgsl(x: string, fold: { readonly total: string; readonly shift: string }): string;
+  /** WGSL helper functions the element's expression calls. */
+  readonly helpers: readonly string[];
+  host(x: number, fold: { readonly total: number; readonly shift: number }): number;
+}
+
+/** The host fold of one group of values, as the WGSL passes run it: `shift` (if any), then the accumulated `total`, unfinalized. */
+export function foldGroup(reducer: FoldReducer, values: ArrayLike<number>, dtype: DType): { total: number; shift: number } {
+  const pass = (r: FoldReducer, value: (v: number) => number): number => {
+    let acc = r.identity;
+    for (let k = 0; k < values.length; k++) acc = r.combine.host(acc, value(values[k]!), dtype);
+    return acc;
+  };
+  const { shift } = reducer;
+  const by = shift ? pass(shift.reducer, (v) => v) : 0;
+  return { shift: by, total: shift ? pass(reducer, (v) => shift.host(v, by)) : pass(reducer, (v) => v) };
 }

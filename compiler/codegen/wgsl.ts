@@ -214,11 +214,14 @@ export function workgroupKernelSource(spec: {
   readonly body: readonly string[];
 }): { wgsl: string; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number } {
   const workgroupMemory = spec.workgroupMemory ?? [];
+  // Each helper once: WGSL refuses a function declared twice, and a fused prologue (in
+  // decls), the op's reducer and the kernel's literals may each bring kiln_isnan or kiln_inf.
+  const helpers = [...new Set(spec.helpers ?? [])].filter((helper) => !spec.decls.includes(helper));
   const wgsl = [
     kernelHeader(spec.name, spec.header),
     ...spec.decls,
     ...workgroupMemory.map((array) => `var<workgroup> ${array.name}: array<${array.elementType}, ${array.length}>;`),
-    ...(spec.helpers ?? []),
+    ...helpers,
     '',
     `@compute @workgroup_size(${spec.workgroupSize})`,
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',

@@ -14,7 +14,8 @@ import type { OpDef, VjpArgs, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
 import { log, neg } from './unary.js';
 import { liftOperands, requireTensor } from './lift.js';
-import { MAXIMUM, MINIMUM, POW, operand } from '../../shaders/elementwise.js';
+import { POW, operand } from '../../shaders/elementwise.js';
+import { maximumOf, minimumOf } from './extremum.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -124,22 +125,22 @@ export const powOp = defineBinary({
   wgsl: (a, b) => `kiln_pow(${a}, ${b})`,
   helpers: POW,
 });
-// f32 goes through helpers that keep NaN (WGSL's max/min may return the other operand).
+// NaN wins, as in the max and min reductions (./extremum.ts); the emitter keeps only the helpers an f32 kernel calls.
 export const maximumOp = defineBinary({
   name: 'maximum',
   accepts: 'numeric',
-  reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  reference: maximumOf.host,
   vjp: ({ inputs: [a, b], cotangent: g }) => selectGradient(g, greater(a!, b!), less(a!, b!), equal(a!, b!)),
-  wgsl: (a, b, d) => `${d === 'f32' ? 'kiln_maximum' : 'max'}(${a}, ${b})`,
-  helpers: MAXIMUM,
+  wgsl: maximumOf.wgsl,
+  helpers: maximumOf.helpers('f32'),
 });
 export const minimumOp = defineBinary({
   name: 'minimum',
   accepts: 'numeric',
-  reference: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  reference: minimumOf.host,
   vjp: ({ inputs: [a, b], cotangent: g }) => selectGradient(g, less(a!, b!), greater(a!, b!), equal(a!, b!)),
-  wgsl: (a, b, d) => `${d === 'f32' ? 'kiln_minimum' : 'min'}(${a}, ${b})`,
-  helpers: MINIMUM,
+  wgsl: minimumOf.wgsl,
+  helpers: minimumOf.helpers('f32'),
 });
 
 /** A predicate (comparison or logic): bool out, no gradient. */

@@ -18,6 +18,9 @@ import { defineOp, emptyLike, noGradient } from './op.js';
 import { logsumexpReducer, mean, sum } from './reduce.js';
 import { exp, neg, square } from './unary.js';
 import { oneHotKernel, softmaxKernel } from '../../shaders/softmax.js';
+import { EXP, LOG } from '../../shaders/elementwise.js';
+import type { RowNormalize } from '../codegen/reducer.js';
+import { foldGroup } from '../codegen/reducer.js';
 
 /** Composites check their operands under their own name, so an error names the call the user wrote. */
 function requireF32(op: string, operands: readonly TensorType[], checked: readonly TensorType[], what: string): void {
@@ -30,8 +33,8 @@ function requireF32(op: string, operands: readonly TensorType[], checked: readon
 type AxisAttrs = { axis: number };
 
 /**
- * Applies `row` to every 1-D slice along `axis` (the log-softmax of that slice, in double),
- * writing the results in place of the slice.
+ * Applies `row` to every 1-D slice along `axis` (its softmax, in double), writing the
+ * results in place of the slice.
  */
 function evaluateAlongAxis(
   x: HostArray,
@@ -56,34 +59,22 @@ function evaluateAlongAxis(
   return result;
 }
 
-/** log softmax of one slice in place: (x − max) − log Σ exp(x − max). */
-function logSoftmaxInPlace(values: Float64Array): void {
-  let max = -Infinity;
-  for (const v of values) max = Math.max(max, v);
-  // A slice of only −∞ has no max to shift by; its log-softmax is NaN as in NumPy/PyTorch.
-  let total = 0;
-  for (const v of values) total += Math.exp(v - max);
-  const logTotal = Math.log(total);
-  for (let k = 0; k < values.length; k++) values[k] = values[k]! - max - logTotal;
-}
-
 /**
- * How a row kernel computes a softmax along axis 1: the row's logsumexp fold (its max
- * `shift` and the shifted sum `total`), then `element` for each x of the row.
+ * How softmax and logSoftmax compute each element along `axis` from the slice's
+ * logsumexp fold (its max `shift`, the sum `total` of exp(x − shift)), said once for the
+ * reference, the softmax template and the row kernel. A slice holding a NaN, of only −∞,
+ * or with two +∞ (or +∞ and −∞) has a NaN total, so every element is NaN, as NumPy's
+ * exp(x − max) / Σ and PyTorch give; a slice with one +∞ too ([+∞, 1]: exp(+∞ − +∞) is NaN).
  */
-const softmaxRow = (element: (x: string, fold: { total: string; shift: string }) => string): RowRule<AxisAttrs> => ({
+type NormalizeRule = Extract<RowRule<AxisAttrs>, { kind: 'normalize' }>;
+const softmaxRow = (element: RowNormalize): NormalizeRule => ({
   kind: 'normalize',
   reducer: logsumexpReducer,
   alongRows: ({ axis }) => axis === 1,
   element,
 });
 
-function defineSoftmax(
-  name: string,
-  finish: (logSoftmax: Float64Array) => void,
-  row: RowRule<AxisAttrs>,
-  vjp: VjpRule<AxisAttrs>,
-): OpDef<AxisAttrs> {
+function defineSoftmax(name: string, row: NormalizeRule, vjp: VjpRule<AxisAttrs>): OpDef<AxisAttrs> {
   return defineOp<AxisAttrs>({
     name,
     arity: 1,
@@ -97,33 +88,31 @@ function defineSoftmax(
       }
       return { shape: x.shape, dtype: 'f32' };
     },
+    // In double: the fold and each element, rounded to f32 once when stored.
     evaluate: (inputs, { axis }, out, ctx) =>
       evaluateAlongAxis(inputs[0]!, axis, out, ctx, (values) => {
-        logSoftmaxInPlace(values);
-        finish(values);
+        const fold = foldGroup(row.reducer, values, 'f32');
+        for (let k = 0; k < values.length; k++) values[k] = row.element.host(values[k]!, fold);
       }),
     lower: {
       kind: 'kernel',
       emit: ({ node, inputs: [x], attrs: { axis }, name: kernel, header, limits }) =>
-        softmaxKernel({ name: kernel, header, limits, ids: [x!.id, node.id], shape: x!.shape, axis, log: name === 'logSoftmax' }),
+        softmaxKernel({ name: kernel, header, limits, ids: [x!.id, node.id], shape: x!.shape, axis, reducer: row.reducer, element: row.element }),
     },
   });
 }
 
 // Both gradients are written with the output y, never re-exponentiating x: exp(logSoftmax) ≤ 1 cannot overflow.
+// logSoftmax's log keeps NaN (kiln_log: SwiftShader's log(NaN) is 89.1), so a NaN total gives NaN.
 export const logSoftmaxOp = defineSoftmax(
   'logSoftmax',
-  () => {},
-  softmaxRow((x, { total, shift }) => `${x} - ${shift} - log(${total})`),
+  softmaxRow({ wgsl: (x, { total, shift }) => `${x} - ${shift} - kiln_log(${total})`, helpers: LOG, host: (x, { total, shift }) => x - shift - Math.log(total) }),
   // dx = g − softmax(x)·Σg: every output shares the subtracted log Σ exp.
   ({ output: y, attrs: { axis }, cotangent: g }) => [sub(g, mul(exp(y), sum(g, axis, true)))],
 );
 export const softmaxOp = defineSoftmax(
   'softmax',
-  (values) => {
-    for (let k = 0; k < values.length; k++) values[k] = Math.exp(values[k]!);
-  },
-  softmaxRow((x, { total, shift }) => `exp(${x} - ${shift}) / ${total}`),
+  softmaxRow({ wgsl: (x, { total, shift }) => `kiln_exp(${x} - ${shift}) / ${total}`, helpers: EXP, host: (x, { total, shift }) => Math.exp(x - shift) / total }),
   // dx = y·(g − Σ g·y): the Jacobian diag(y) − y·yᵀ applied to g.
   ({ output: y, attrs: { axis }, cotangent: g }) => [mul(y, sub(g, sum(mul(g, y), axis, true)))],
 );

@@ -11,7 +11,7 @@ import type { HostArray, TensorType } from '../shape.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelSpec, LoweringContext } from '../codegen/kernel.js';
-import type { FoldReducer, Reducer } from '../codegen/reducer.js';
+import type { FoldReducer, Reducer, RowNormalize } from '../codegen/reducer.js';
 
 export type { AttrValue, Attrs } from '../attrs.js';
 export type { HostArray } from '../shape.js';
@@ -103,7 +103,7 @@ export type RowRule<A extends Attrs = Attrs> =
       readonly kind: 'normalize';
       readonly reducer: FoldReducer;
       alongRows(attrs: A): boolean;
-      element(x: string, fold: { readonly total: string; readonly shift: string }): string;
+      readonly element: RowNormalize;
     };
 
 export interface OpDef<A extends Attrs = Attrs> {

@@ -27,7 +27,7 @@ import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions } from './pool-windows.js';
 import { forEachInWindow, planeSizes, poolAttrs, pooledSize, requirePoolInput, windowDivisor, windowsOf } from './pool-windows.js';
-import { max, mean } from './reduce.js';
+import { argmaxReducer, max, mean } from './reduce.js';
 import type { PoolWindows } from '../../shaders/pool.js';
 import { pooledKernel, poolGradKernel } from '../../shaders/pool.js';
 
@@ -67,13 +67,16 @@ function forEachWindow(xShape: Shape, w: PoolWindows, visit: (base: number, wind
   }
 }
 
-/** The flat index in `x` of window `window`'s first maximum (a NaN, the first one, beats every number). */
+/** How a window's arg-max picks, on the host and in WGSL: argmax's preference (a NaN, the first one, beats every number). */
+const MAX_WINDOW = { kind: 'max', better: argmaxReducer.better } as const;
+
+/** The flat index in `x` of window `window`'s first maximum. */
 function windowArgmax(x: TypedArray, base: number, w: PoolWindows, window: number): number {
   let best = NaN;
   let at = -1;
   forEachInWindow(w, window, (offset) => {
     const v = x[base + offset]!;
-    if (at < 0 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+    if (at < 0 || MAX_WINDOW.better.host(v, best)) {
       best = v;
       at = base + offset;
     }
@@ -97,7 +100,7 @@ export const maxPoolOp = defineOp<PoolAttrs>({
   vjp: ({ inputs: [x], attrs, cotangent }) => [maxPoolGrad(x!, cotangent, attrs)],
   infer: (inputs, attrs) => pooledType('maxPool', inputs, inputs[0]!, attrs),
   evaluate: ([x], attrs, out, ctx) => evaluatePooled(x!, attrs, out, ctx, (w, base, window) => x!.data[windowArgmax(x!.data, base, w, window)]!),
-  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), 'max') },
+  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), MAX_WINDOW) },
 });
 
 export const maxPoolGatherOp = defineOp<PoolAttrs>({
@@ -112,7 +115,7 @@ export const maxPoolGatherOp = defineOp<PoolAttrs>({
   },
   evaluate: ([x, values], attrs, out, ctx) =>
     evaluatePooled(x!, attrs, out, ctx, (w, base, window) => values!.data[windowArgmax(x!.data, base, w, window)]!),
-  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), 'maxGather') },
+  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), { ...MAX_WINDOW, kind: 'maxGather' }) },
 });
 
 export const maxPoolGradOp = defineOp<PoolAttrs>({
@@ -133,7 +136,7 @@ export const maxPoolGradOp = defineOp<PoolAttrs>({
     });
     return result;
   },
-  lower: { kind: 'kernel', emit: (ctx) => poolGradKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), 'max') },
+  lower: { kind: 'kernel', emit: (ctx) => poolGradKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), MAX_WINDOW) },
 });
 
 export const avgPoolOp = defineOp<AvgPoolAttrs>({
@@ -154,7 +157,7 @@ export const avgPoolOp = defineOp<AvgPoolAttrs>({
     }),
   lower: {
     kind: 'kernel',
-    emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg'),
+    emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), { kind: ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg' }),
   },
 });
 
@@ -195,7 +198,7 @@ export const avgPoolGradOp = defineOp<AvgPoolGradAttrs>({
   },
   lower: {
     kind: 'kernel',
-    emit: (ctx) => poolGradKernel(ctx, windowsOf(ctx.attrs.inputSize, ctx.attrs), ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg'),
+    emit: (ctx) => poolGradKernel(ctx, windowsOf(ctx.attrs.inputSize, ctx.attrs), { kind: ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg' }),
   },
 });
 

@@ -92,13 +92,15 @@ export const squareOp = defineUnary<NoAttrs>({
   vjp: chain((x, _, g) => mul(g, mul(x, 2))),
   wgsl: (x) => `${operand(x)} * ${operand(x)}`,
 });
-// At x = 0 no gradient flows, as in JAX and PyTorch. A select, not max: NaN gives 0 as the reference.
+// At x = 0 no gradient flows, as in JAX and PyTorch. NaN stays NaN, as PyTorch's relu and
+// maximum(x, 0) (./extremum.ts); tested on the bits, since WGSL's max may drop it.
 export const reluOp = defineUnary<NoAttrs>({
   name: 'relu',
   accepts: 'numeric',
-  reference: (x) => (x > 0 ? x : 0),
+  reference: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
   vjp: chain((x, _, g) => where(greater(x, 0), g, 0)),
-  wgsl: (x, _, d) => `select(${zero(d)}, ${x}, ${operand(x)} > ${zero(d)})`,
+  wgsl: (x, _, d) => `select(${zero(d)}, ${x}, ${operand(x)} > ${zero(d)}${d === 'f32' ? ` || kiln_isnan(${x})` : ''})`,
+  helpers: ISNAN,
 });
 export const expOp = defineUnary<NoAttrs>({
   name: 'exp',

@@ -46,10 +46,10 @@ describe('reducers', () => {
 
   it('are what the workgroup, tree and row emitters combine with', () => {
     const combine = maxReducer.combine.wgsl;
-    expect(templateWgsl(maxReducer, 'perOutput')).to.contain(combineStatement(combine, 'acc', 'v'));
+    expect(templateWgsl(maxReducer, 'perOutput')).to.contain(combineStatement(combine, 'acc', 'v', 'f32'));
     const tree = templateWgsl(maxReducer, 'tree');
-    expect(tree).to.contain(combineStatement(combine, 'acc', 'v'));
-    expect(tree).to.contain(combineStatement(combine, 'partial[lid]', 'partial[other]'));
+    expect(tree).to.contain(combineStatement(combine, 'acc', 'v', 'f32'));
+    expect(tree).to.contain(combineStatement(combine, 'partial[lid]', 'partial[other]', 'f32'));
 
     // x − max(x) walks each row again after reducing it: one row kernel computes both.
     const g = new Graph('rows');
@@ -59,12 +59,12 @@ describe('reducers', () => {
     const [kernel] = compile(g).kernels;
     expect(kernel!.name).to.match(/_rows$/);
     // The row kernel reads its operand from a buffer: compare up to where the value goes.
-    const [upToValue] = combineStatement(combine, `acc${m.node.id}`, '\0').split('\0');
+    const [upToValue] = combineStatement(combine, `acc${m.node.id}`, '\0', 'f32').split('\0');
     expect(kernel!.wgsl).to.contain(upToValue);
   });
 
   it('reach the templates as given, so a changed combine changes every kernel', () => {
-    const probe: FoldReducer = { ...maxReducer, combine: { ...maxReducer.combine, wgsl: { fn: 'kiln_probe' } } };
+    const probe: FoldReducer = { ...maxReducer, combine: { ...maxReducer.combine, wgsl: { expr: (acc, v) => `kiln_probe(${acc}, ${v})` } } };
     for (const strategy of ['perOutput', 'tree'] as const) expect(templateWgsl(probe, strategy)).to.contain('kiln_probe(');
   });
 });
