@@ -30,6 +30,7 @@ import {
   unravel,
 } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
+import { EXP, MAXIMUM } from './elementwise.js';
 import type { Shape } from '../compiler/shape.js';
 import { formatShape, sizeOf } from '../compiler/shape.js';
 
@@ -115,6 +116,12 @@ function describe(p: AttentionKernelParams): string {
   return masks.length > 0 ? `${sizes}, ${masks.join(' and ')}` : sizes;
 }
 
+/**
+ * The softmax's max and exp keep NaN (a NaN or +∞ score makes its query's row NaN, as
+ * softmax does in the reference and in PyTorch): WGSL's max and exp do not promise to.
+ */
+const NAN_AWARE_HELPERS: readonly string[] = [...MAXIMUM, ...EXP];
+
 /** The fused forward kernel: softmax(scale·q·kᵀ, masked)·v with an online softmax. */
 export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const { batch, queries, keys, depth, valueDepth } = p.layout;
@@ -174,9 +181,9 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     `      let score = dot * ${literal(p.scale, 'f32')};`,
     // The first allowed key starts the running max, so no −∞ is ever needed.
     '      if (!seen) { row_max = score; seen = true; }',
-    '      let new_max = max(row_max, score);',
-    '      let correction = exp(row_max - new_max);',
-    '      let weight = exp(score - new_max);',
+    '      let new_max = kiln_maximum(row_max, score);',
+    '      let correction = kiln_exp(row_max - new_max);',
+    '      let weight = kiln_exp(score - new_max);',
     '      row_total = row_total * correction + weight;',
     `      for (var c = 0u; c < ${u(valueDepth)}; c++) { acc[c] = acc[c] * correction + weight * ${valueAt('c')}; }`,
     '      row_max = new_max;',
@@ -201,6 +208,7 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     decls,
     workgroupMemory: shared ? tileArrays(tile) : [],
     workgroupSize: WORKGROUP_SIZE,
+    helpers: NAN_AWARE_HELPERS,
     body,
   });
   return [{ name: p.name, ...source, workgroups: g.workgroups, bindings: bindings.list }];
@@ -225,14 +233,14 @@ export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
     `    for (var c = 0u; c < ${u(depth)}; c++) { dot += q[q_base + row * ${u(depth)} + c] * k[k_base + key * ${u(depth)} + c]; }`,
     `    let score = dot * ${literal(p.scale, 'f32')};`,
     `    ${at} = score;`,
-    '    if (!seen || score > row_max) { row_max = score; }',
+    '    row_max = select(score, kiln_maximum(row_max, score), seen);',
     '    seen = true;',
     '  }',
     '}',
     'var total = 0.0f;',
     `for (var key = 0u; key < ${u(keys)}; key++) {`,
     `  if (${allowed(p)}) {`,
-    `    let weight = exp(${at} - row_max);`,
+    `    let weight = kiln_exp(${at} - row_max);`,
     `    ${at} = weight;`,
     '    total += weight;',
     '  } else {',
@@ -250,6 +258,7 @@ export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
     decls,
     invocations: rows,
     body,
+    helpers: NAN_AWARE_HELPERS,
   });
   return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }

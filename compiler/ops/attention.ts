@@ -148,9 +148,11 @@ function forEachWeightRow(
   forEachOffset(batch, [strides.q, strides.k, strides.v, strides.mask.slice(0, -2)], (matrix, [qBase, kBase, vBase, maskBase]) => {
     for (let row = 0; row < queries; row++) {
       let max = -Infinity;
+      let anyAllowed = false;
       for (let key = 0; key < keys; key++) {
         allowed[key] = (!attrs.causal || key <= row) && (!mask || mask.data[maskBase! + row * maskRow + key * maskKey] !== 0) ? 1 : 0;
         if (!allowed[key]) continue;
+        anyAllowed = true;
         let dot = 0;
         for (let c = 0; c < depth; c++) dot += q.data[qBase! + row * depth + c]! * k.data[kBase! + key * depth + c]!;
         scores[key] = attrs.scale * dot;
@@ -161,7 +163,8 @@ function forEachWeightRow(
         weights[key] = allowed[key] ? Math.exp(scores[key]! - max) : 0;
         total += weights[key]!;
       }
-      for (let key = 0; key < keys; key++) weights[key] = total > 0 ? weights[key]! / total : 0;
+      // A NaN or +∞ score gives a NaN total, and NaN weights, as softmax does (kiln's NaN semantics).
+      for (let key = 0; key < keys; key++) weights[key] = anyAllowed ? weights[key]! / total : 0;
       visit(matrix, row, weights, vBase!);
     }
   });

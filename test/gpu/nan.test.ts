@@ -12,6 +12,7 @@ import { grad } from '../../compiler/autodiff.js';
 import { Graph } from '../../compiler/graph.js';
 import { maximum, minimum } from '../../compiler/ops/binary.js';
 import { logSoftmax, softmax } from '../../compiler/ops/nn.js';
+import { attention, attentionWeights } from '../../compiler/ops/attention.js';
 import { avgPool1d, avgPool2d, globalAvgPool, globalMaxPool, maxPool1d, maxPool2d } from '../../compiler/ops/pool.js';
 import { argmax, argmin, logsumexp, max, mean, min, prod, sum } from '../../compiler/ops/reduce.js';
 import { cumsum } from '../../compiler/ops/sequence.js';
@@ -94,6 +95,27 @@ async function check(build: (g: Graph, x: Tensor) => void, length: number, optio
   return plan.kernels.map((k) => k.name);
 }
 
+/**
+ * Attention over queries whose scores hold NaN (a NaN in q), +∞ (an overflowing dot
+ * product) and −∞, besides ordinary ones: a query with a NaN or +∞ score gets a NaN row,
+ * as softmax gives it; the others are unaffected. The shared-tile kernel (many keys) and
+ * the weights kernel too.
+ */
+async function checkAttention(keys: number, options: CompileOptions): Promise<Record<string, ArrayLike<number>>> {
+  const g = new Graph('special_attention');
+  const q = g.input('q', [1, 4, 2]);
+  const k = g.input('k', [1, keys, 2]);
+  const v = g.input('v', [1, keys, 3]);
+  g.output('attention', attention(q, k, v));
+  g.output('causal', attention(q, k, v, { causal: true }));
+  g.output('weights', attentionWeights(q, k));
+  const qData = [0.5, -1, NaN, 1, Infinity, 0.5, -3, 0.25];
+  const kData = Array.from({ length: keys * 2 }, (_, i) => ((i * 7) % 11) / 5 - 1 + 0.01);
+  const vData = Array.from({ length: keys * 3 }, (_, i) => ((i * 5) % 13) / 6 - 1);
+  const { outputs } = await expectPlanMatchesReference(g, { q: qData, k: kData, v: vData }, { ...TOLERANCE, compile: options });
+  return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, t.data]));
+}
+
 describe('NaN and infinities on the GPU', () => {
   for (const { name, options } of FUSED) {
     describe(name, () => {
@@ -128,6 +150,15 @@ describe('NaN and infinities on the GPU', () => {
 
       it('pool as the reference does', async () => {
         await check((g, x) => pools(g, x, 8), 8, options);
+      });
+
+      it('attend as the reference does: a NaN or +∞ score makes its query’s row NaN', async () => {
+        for (const keys of [5, 70]) {
+          const { attention: out } = await checkAttention(keys, options);
+          // Query 0 is ordinary, query 1 holds a NaN, query 2 has +∞ scores (and −∞ ones).
+          expect(Array.from(out).slice(0, 3).every(Number.isFinite), `keys ${keys}`).to.equal(true);
+          expect(Array.from(out).slice(3, 9).every(Number.isNaN), `keys ${keys}`).to.equal(true);
+        }
       });
     });
   }
