@@ -81,9 +81,14 @@ export const absOp = defineUnary<NoAttrs>({
 export const signOp = defineUnary<NoAttrs>({
   name: 'sign',
   accepts: 'numeric',
-  reference: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  // NaN has no sign: it stays NaN (NumPy's and PyTorch's sign).
+  reference: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x),
   vjp: noGradient,
-  wgsl: (x, _, d) => `select(select(${zero(d)}, ${literal(-1, d)}, ${operand(x)} < ${zero(d)}), ${literal(1, d)}, ${operand(x)} > ${zero(d)})`,
+  wgsl: (x, _, d) => {
+    const sign = `select(select(${zero(d)}, ${literal(-1, d)}, ${operand(x)} < ${zero(d)}), ${literal(1, d)}, ${operand(x)} > ${zero(d)})`;
+    return d === 'f32' ? `select(${sign}, ${operand(x)}, kiln_isnan(${operand(x)}))` : sign;
+  },
+  helpers: ISNAN,
 });
 export const squareOp = defineUnary<NoAttrs>({
   name: 'square',

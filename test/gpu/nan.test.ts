@@ -16,7 +16,7 @@ import { attention, attentionWeights } from '../../compiler/ops/attention.js';
 import { avgPool1d, avgPool2d, globalAvgPool, globalMaxPool, maxPool1d, maxPool2d } from '../../compiler/ops/pool.js';
 import { argmax, argmin, logsumexp, max, mean, min, prod, sum } from '../../compiler/ops/reduce.js';
 import { cumsum } from '../../compiler/ops/sequence.js';
-import { relu, sqrt } from '../../compiler/ops/unary.js';
+import { relu, sign, sqrt } from '../../compiler/ops/unary.js';
 import type { CompileOptions } from '../../compiler/plan.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { SPECIAL_ROWS, specialMatrix } from '../special-rows.js';
@@ -60,12 +60,13 @@ function rowChains(g: Graph, x: Tensor): void {
   g.output('cumsum', cumsum(x, 1));
 }
 
-/** Elementwise max, min and relu against the rows reversed (special values meet numbers and each other). */
+/** Elementwise max, min, relu and sign against the rows reversed (special values meet numbers and each other). */
 function elementwise(g: Graph, x: Tensor): void {
   const reversed = g.input('reversed', x.shape);
   g.output('maximum', maximum(x, reversed));
   g.output('minimum', minimum(x, reversed));
   g.output('relu', relu(x));
+  g.output('sign', sign(x));
 }
 
 /** Pools over the rows seen as [1, rows, length] (1-D) and [1, 1, rows, length] (2-D), and their gradients. */
@@ -144,7 +145,7 @@ describe('NaN and infinities on the GPU', () => {
         expect(kernels.some((k) => k.endsWith('_rows'))).to.equal(false);
       });
 
-      it('take elementwise maximum, minimum and relu as the reference does', async () => {
+      it('take elementwise maximum, minimum, relu and sign as the reference does', async () => {
         await check(elementwise, 6, options);
       });
 

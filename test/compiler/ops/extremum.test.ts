@@ -5,7 +5,7 @@ import { logSoftmax, softmax } from '../../../compiler/ops/nn.js';
 import { avgPool1d, globalAvgPool, globalMaxPool, maxPool1d } from '../../../compiler/ops/pool.js';
 import { argmax, argmin, logsumexp, max, mean, min, prod, sum } from '../../../compiler/ops/reduce.js';
 import { cumsum } from '../../../compiler/ops/sequence.js';
-import { relu } from '../../../compiler/ops/unary.js';
+import { relu, sign } from '../../../compiler/ops/unary.js';
 import { largerOrNaN, maximumOf, minimumOf, smallerOrNaN } from '../../../compiler/ops/extremum.js';
 import { interpret } from '../../../compiler/reference.js';
 import type { Tensor } from '../../../compiler/tensor.js';
@@ -26,6 +26,7 @@ const OPS: Record<string, (x: Tensor) => Tensor> = {
   prod: (x) => prod(x, 1),
   cumsum: (x) => cumsum(x, 1),
   relu: (x) => relu(x),
+  sign: (x) => sign(x),
   maxPool: (x) => maxPool1d(x.reshape([1, 1, x.shape[1]!]), { kernelSize: 2, stride: 1 }),
   avgPool: (x) => avgPool1d(x.reshape([1, 1, x.shape[1]!]), { kernelSize: 2, stride: 1 }),
   globalMaxPool: (x) => globalMaxPool(x.reshape([1, 1, x.shape[1]!])),
@@ -57,6 +58,7 @@ const PYTORCH: readonly { row: number[]; expected: Partial<Record<keyof typeof O
     row: [1, NaN, 3, 2, 0],
     expected: {
       max: [N], min: [N], argmax: [1], argmin: [1], logsumexp: [N], softmax: [N, N, N, N, N], logSoftmax: [N, N, N, N, N],
+      sign: [1, N, 1, 1, 0],
       sum: [N], mean: [N], prod: [N], cumsum: [1, N, N, N, N], relu: [1, N, 3, 2, 0],
       maxPool: [N, N, 3, 2], avgPool: [N, N, 2.5, 1], globalMaxPool: [N], globalAvgPool: [N],
     },
