@@ -7,7 +7,7 @@
 
 import type { DType } from './dtype.js';
 import { isDType } from './dtype.js';
-import { ArgumentError, GraphError } from './errors.js';
+import { ArgumentError, GraphError, KilnError } from './errors.js';
 import type { InitKind, InitSpec } from './init.js';
 import { normalizeInit } from './init.js';
 import type { Attrs, OpDef } from './ops/op.js';
@@ -16,6 +16,10 @@ import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
 import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
+import { flattenNested } from './nested-numbers.js';
+import type { NestedNumbers } from './nested-numbers.js';
+import type { GraphJSON, ValueRange } from './graph-json.js';
+import { checkGraphJSON } from './graph-json.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
 
@@ -60,32 +64,9 @@ export interface PersistentOptions {
   dtype?: DType;
 }
 
-/** Nested arrays of numbers, for constants written inline. */
-export type NestedNumbers = number | readonly NestedNumbers[];
+export type { NestedNumbers } from './nested-numbers.js';
 
-/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
-export interface GraphJSON {
-  name: string;
-  seed: number;
-  nodes: Node[];
-  outputs: Record<string, number>;
-  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
-  assignments?: [number, number][];
-  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
-  ranges?: [number, ValueRange][];
-}
-
-/**
- * The values a tensor must hold for the graph's results to mean what they say, inclusive
- * (class labels in [0, classes − 1]). Nothing checks them while a graph runs: a session run
- * with `checkFeeds` rejects an input fed outside its range (see `Graph.declareRange`).
- */
-export interface ValueRange {
-  readonly min: number;
-  readonly max: number;
-  /** Who needs the range, for error messages: `class labels of softmaxCrossEntropy over 10 classes`. */
-  readonly reason: string;
-}
+export type { GraphJSON, ValueRange } from './graph-json.js';
 
 export interface GraphOptions {
   /** Seed of every random initializer that does not name its own. Default 0. */
@@ -100,6 +81,9 @@ export class Graph {
   private readonly outputMap = new Map<string, number>();
   private readonly assignMap = new Map<number, number>();
   private readonly rangeMap = new Map<number, ValueRange>();
+  /** While a call runs `atomically`: each range it declared, with the range the node had before (undefined: none). */
+  private readonly rangeUndo: [number, ValueRange | undefined][] = [];
+  private openCalls = 0;
 
   constructor(name = 'graph', options: GraphOptions = {}) {
     // The name becomes the plan's name, which a session checks: a bad one fails here, at the user's call.
@@ -151,7 +135,34 @@ export class Graph {
     if (range.min > range.max) {
       throw new GraphError(`declareRange: ${tensor.toString()} cannot be in [${min}, ${max}] (${reason}) and in [${earlier!.min}, ${earlier!.max}] (${earlier!.reason}) at once.`);
     }
+    if (this.openCalls > 0) this.rangeUndo.push([tensor.id, earlier]);
     this.rangeMap.set(tensor.id, range);
+  }
+
+  /**
+   * Runs `build` (a call that adds several nodes: a layer, a gradient, a training program)
+   * so that if it throws, the graph is left exactly as it was: its nodes, names, outputs,
+   * assignments and declared ranges are rolled back before the error propagates. Nodes,
+   * outputs and assignments are only ever appended, so the undo costs nothing until a call fails.
+   */
+  atomically<T>(build: () => T): T {
+    const mark = { nodes: this.nodeList.length, outputs: this.outputMap.size, assignments: this.assignMap.size, ranges: this.rangeUndo.length };
+    this.openCalls++;
+    try {
+      return build();
+    } catch (error) {
+      this.nodeList.length = mark.nodes;
+      for (const [name, id] of this.names) if (id >= mark.nodes) this.names.delete(name);
+      for (const name of [...this.outputMap.keys()].slice(mark.outputs)) this.outputMap.delete(name);
+      for (const target of [...this.assignMap.keys()].slice(mark.assignments)) this.assignMap.delete(target);
+      for (const [id, earlier] of this.rangeUndo.splice(mark.ranges).reverse()) {
+        if (earlier) this.rangeMap.set(id, earlier);
+        else this.rangeMap.delete(id);
+      }
+      throw error;
+    } finally {
+      if (--this.openCalls === 0) this.rangeUndo.length = 0;
+    }
   }
 
   node(id: number): Node {
@@ -303,7 +314,8 @@ export class Graph {
   }
 
   /** Rebuilds a graph from JSON, re-running every shape rule (so a hand-edited file is checked). */
-  static fromJSON(json: GraphJSON): Graph {
+  static fromJSON(given: GraphJSON): Graph {
+    const json = checkGraphJSON(given);
     const graph = new Graph(json.name, { seed: json.seed });
     json.nodes.forEach((node, index) => {
       if (node.id !== index) throw new GraphError(`fromJSON: node at position ${index} has id ${node.id}`);
@@ -315,7 +327,13 @@ export class Graph {
         if (!(id < index)) throw new GraphError(`fromJSON: node %${index} reads %${id}, which is not defined before it`);
         return graph.tensor(id);
       });
-      graph.addNode(def, inputs, node.attrs, node.name);
+      try {
+        graph.addNode(def, inputs, node.attrs, node.name);
+      } catch (error) {
+        if (error instanceof KilnError) throw error;
+        // A shape rule reading a hand-edited attribute of the wrong type fails inside; name the node instead.
+        throw new GraphError(`fromJSON: node %${index} (${node.op}) has attributes its op cannot read (${JSON.stringify(node.attrs)}): ${String(error)}.`);
+      }
     });
     for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
     for (const [target, value] of json.assignments ?? []) graph.assign(graph.tensor(target), graph.tensor(value));
@@ -375,30 +393,16 @@ export class Graph {
   }
 }
 
+/** Returns `value` if it is a Graph, else throws an ArgumentError naming `where` (a graph is the first argument of many builders). */
+export function requireGraph(where: string, value: unknown): Graph {
+  if (!(value instanceof Graph)) {
+    throw new ArgumentError(`${where}: expected a Graph (new Graph('name')), got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array (wrap literals with graph.constant)';
   return typeof value;
-}
-
-function flattenNested(value: NestedNumbers): { shape: number[]; values: number[] } {
-  const shape: number[] = [];
-  for (let level: NestedNumbers = value; Array.isArray(level); level = (level as readonly NestedNumbers[])[0]!) {
-    shape.push((level as readonly NestedNumbers[]).length);
-    if ((level as readonly NestedNumbers[]).length === 0) break;
-  }
-  const values: number[] = [];
-  const walk = (v: NestedNumbers, depth: number): void => {
-    if (depth === shape.length) {
-      if (typeof v !== 'number') throw new ArgumentError('const: nested arrays must be rectangular.');
-      values.push(v);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new ArgumentError('const: nested arrays must be rectangular.');
-    }
-    for (const item of v as readonly NestedNumbers[]) walk(item, depth + 1);
-  };
-  walk(value, 0);
-  return { shape, values };
 }

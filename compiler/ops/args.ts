@@ -59,7 +59,11 @@ export function checkNumber(where: string, key: string, value: unknown, range: N
 }
 
 /** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
-export function checkKeys(where: string, options: object, known: readonly string[]): void {
+export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'string' ? `the string '${options}'` : typeof options;
+    throw new ArgumentError(`${where}: options must be an object ({${known.join(', ')}}), got ${got}.`);
+  }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);

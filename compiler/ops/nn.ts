@@ -292,9 +292,11 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: Los
     );
   }
   const classes = logits.shape[logits.rank - 1]!;
-  if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
-  const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
-  return reduceLoss(neg(sum(picked, -1)), reduction);
+  return labels.graph.atomically(() => {
+    if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
+    const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
+    return reduceLoss(neg(sum(picked, -1)), reduction);
+  });
 }
 
 /**
@@ -316,5 +318,5 @@ export function mse(prediction: Tensor, target: Tensor, options: LossOptions = {
       'reshape one to match the other (e.g. squeeze a trailing 1); mse does not broadcast, as that usually hides a bug',
     );
   }
-  return reduceLoss(square(sub(prediction, target)), reduction);
+  return prediction.graph.atomically(() => reduceLoss(square(sub(prediction, target)), reduction));
 }
