@@ -5,7 +5,6 @@
  */
 
 import { GraphError } from './errors.js';
-import type { Node } from './graph.js';
 
 /**
  * The values a tensor must hold for the graph's results to mean what they say, inclusive
@@ -17,18 +16,6 @@ export interface ValueRange {
   readonly max: number;
   /** Who needs the range, for error messages: `class labels of softmaxCrossEntropy over 10 classes`. */
   readonly reason: string;
-}
-
-/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
-export interface GraphJSON {
-  name: string;
-  seed: number;
-  nodes: Node[];
-  outputs: Record<string, number>;
-  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
-  assignments?: [number, number][];
-  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
-  ranges?: [number, ValueRange][];
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -53,8 +40,8 @@ function checkNodeJSON(node: unknown, index: number): void {
   if (node['name'] !== undefined && typeof node['name'] !== 'string') fail(`nodes[${index}].name`, 'a string when present', node['name']);
 }
 
-/** Checks the structure of a graph's JSON (the types of its fields); `Graph.fromJSON` checks the rest by rebuilding it. */
-export function checkGraphJSON(json: unknown): GraphJSON {
+/** Checks the structure of a graph's JSON (the types of its fields, as `GraphJSON` has them); `Graph.fromJSON` checks the rest by rebuilding it. */
+export function checkGraphJSON(json: unknown): void {
   if (!isObject(json)) fail('its argument', 'a graph as JSON ({name, seed, nodes, outputs, ...})', json);
   if (typeof json['name'] !== 'string') fail('name', 'a string', json['name']);
   if (json['seed'] !== undefined && typeof json['seed'] !== 'number') fail('seed', 'an integer', json['seed']);
@@ -67,5 +54,4 @@ export function checkGraphJSON(json: unknown): GraphJSON {
   }
   const isRange = (entry: unknown): boolean => Array.isArray(entry) && entry.length === 2 && isId(entry[0]) && isObject(entry[1]);
   if (ranges !== undefined && !(Array.isArray(ranges) && ranges.every(isRange))) fail('ranges', 'an array of [node id, {min, max, reason}] pairs', ranges);
-  return json as unknown as GraphJSON;
 }

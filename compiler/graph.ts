@@ -18,7 +18,7 @@ import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
 import { flattenNested } from './nested-numbers.js';
 import type { NestedNumbers } from './nested-numbers.js';
-import type { GraphJSON, ValueRange } from './graph-json.js';
+import type { ValueRange } from './graph-json.js';
 import { checkGraphJSON } from './graph-json.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
@@ -66,7 +66,19 @@ export interface PersistentOptions {
 
 export type { NestedNumbers } from './nested-numbers.js';
 
-export type { GraphJSON, ValueRange } from './graph-json.js';
+export type { ValueRange } from './graph-json.js';
+
+/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
+export interface GraphJSON {
+  name: string;
+  seed: number;
+  nodes: Node[];
+  outputs: Record<string, number>;
+  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
+  assignments?: [number, number][];
+  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
+  ranges?: [number, ValueRange][];
+}
 
 export interface GraphOptions {
   /** Seed of every random initializer that does not name its own. Default 0. */
@@ -314,8 +326,8 @@ export class Graph {
   }
 
   /** Rebuilds a graph from JSON, re-running every shape rule (so a hand-edited file is checked). */
-  static fromJSON(given: GraphJSON): Graph {
-    const json = checkGraphJSON(given);
+  static fromJSON(json: GraphJSON): Graph {
+    checkGraphJSON(json);
     const graph = new Graph(json.name, { seed: json.seed });
     json.nodes.forEach((node, index) => {
       if (node.id !== index) throw new GraphError(`fromJSON: node at position ${index} has id ${node.id}`);
