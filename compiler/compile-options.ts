@@ -7,9 +7,9 @@
 
 import { checkTuningTable } from './codegen/tuning.js';
 import { ArgumentError } from './errors.js';
-import { Graph } from './graph.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { checkKeys } from './ops/args.js';
+import { requireProgramSource } from './passes/program.js';
 
 const OPTION_KEYS = ['fuse', 'simplify', 'memory', 'limits', 'tuning', 'check'];
 const FLAGS = ['fuse', 'simplify', 'memory', 'check'];
@@ -57,11 +57,7 @@ function checkLimits(where: string, limits: unknown): void {
 
 /** Checks what `compile` (or `compileStages`, named by `where`) was given. */
 export function checkCompileCall(where: string, source: unknown, options: unknown): void {
-  const isProgram =
-    source !== null && typeof source === 'object' && (source as { graph?: unknown }).graph instanceof Graph && 'trainStep' in source && 'forward' in source;
-  if (!(source instanceof Graph) && !isProgram) {
-    throw new ArgumentError(`${where}: expected a Graph or a training program (trainingProgram(graph, {...})), got ${describe(source)}.`);
-  }
+  requireProgramSource(where, source);
   if (options === undefined) return;
   checkKeys(where, options, OPTION_KEYS);
   const given = options as Record<string, unknown>;

@@ -38,6 +38,7 @@ export interface Node {
 export type Role = 'input' | 'param' | 'state' | 'const' | 'computed';
 
 export function roleOf(node: Node): Role {
+  if (node === null || typeof node !== 'object') throw new ArgumentError(`roleOf: expected a graph node (graph.nodes[i]), got ${describeValue(node)}.`);
   return source.SOURCE_OPS.has(node.op) ? (node.op as Role) : 'computed';
 }
 
@@ -152,10 +153,9 @@ export class Graph {
   }
 
   /**
-   * Runs `build` (a call that adds several nodes: a layer, a gradient, a training program)
-   * so that if it throws, the graph is left exactly as it was: its nodes, names, outputs,
-   * assignments and declared ranges are rolled back before the error propagates. Nodes,
-   * outputs and assignments are only ever appended, so the undo costs nothing until a call fails.
+   * Runs `build` (a call adding several nodes: a layer, a gradient, a training program) so that if it
+   * throws, the graph is as it was: nodes, names, outputs, assignments and ranges are rolled back
+   * (all but ranges are append-only, so nothing is copied unless a call fails).
    */
   atomically<T>(build: () => T): T {
     const mark = { nodes: this.nodeList.length, outputs: this.outputMap.size, assignments: this.assignMap.size, ranges: this.rangeUndo.length };

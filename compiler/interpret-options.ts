@@ -26,6 +26,11 @@ function checkChoice(where: string, key: string, value: unknown, choices: readon
   }
 }
 
+/** Throws an ArgumentError naming `where` unless `precision` is a float precision kiln computes in (or undefined: the default). */
+export function checkPrecision(where: string, precision: unknown): void {
+  checkChoice(where, 'precision', precision, PRECISIONS);
+}
+
 /** A name in `values` that no input (feeds) or param/state (params) has is an error listing the names there are. */
 function checkNames(where: string, graph: Graph, values: unknown, key: 'feeds' | 'params'): void {
   if (values === undefined) return;

@@ -26,6 +26,7 @@ import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
 import { checkStage } from './stage-checks.js';
 import { checkCompileCall } from './compile-options.js';
+import { ArgumentError } from './errors.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
@@ -121,6 +122,14 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
   checkCompileCall('compile', source, options);
   return compileStages(source, options).plan;
+}
+
+/** Throws an ArgumentError naming `where` unless `value` holds a compilation's stages (what compileStages returns). */
+export function requireStages(where: string, value: unknown): asserts value is CompileStages {
+  const stages = value as Partial<CompileStages> | null;
+  if (stages === null || typeof stages !== 'object' || !STAGE_NAMES.every((name) => name in stages) || typeof stages.options !== 'object') {
+    throw new ArgumentError(`${where}: expected a compilation's stages (what compileStages(graph) returns), got ${value === null ? 'null' : typeof value}.`);
+  }
 }
 
 function memoryStage(plan: Plan): MemoryStage {

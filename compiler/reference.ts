@@ -5,7 +5,7 @@
  */
 
 import type { DType, Precision } from './dtype.js';
-import { allocate, isFloat } from './dtype.js';
+import { allocate, isDType, isFloat } from './dtype.js';
 import { ArgumentError, FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
 import { ancestorsOf, roleOf } from './graph.js';
@@ -14,10 +14,10 @@ import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import type { Mode } from './ops/mode.js';
-import { formatType, sameShape, sizeOf } from './shape.js';
+import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import type { Shape } from './shape.js';
 import { Tensor } from './tensor.js';
-import { checkInterpretCall, ownValue } from './interpret-options.js';
+import { checkInterpretCall, checkPrecision, ownValue } from './interpret-options.js';
 
 /** A value given for an input, param or state: a host array, or flat numbers in row-major order. */
 export type HostValue = HostArray | ArrayLike<number>;
@@ -35,6 +35,12 @@ export interface InterpretOptions {
 
 /** Makes a host array, checking that `data` fills `shape`. */
 export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, precision: Precision = 'f32'): HostArray {
+  if (!isDType(dtype)) throw new ArgumentError(`hostArray: dtype must be 'f32', 'i32' or 'bool', got ${String(dtype)}.`);
+  checkShape('hostArray', shape);
+  if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+    throw new FeedError(`hostArray: data must be an array or typed array of numbers, got ${data === null ? 'null' : typeof data}.`);
+  }
+  checkPrecision('hostArray', precision);
   const size = sizeOf(shape);
   if (data.length !== size) {
     throw new FeedError(`hostArray: ${data.length} values do not fill ${dtype}[${shape.join(',')}] (${size} elements).`);
@@ -46,6 +52,7 @@ export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, p
 
 /** The initial values of every param and state of a graph, by name. */
 export function initialParams(graph: Graph, precision: Precision = 'f32'): Record<string, HostArray> {
+  checkInterpretCall('initialParams', graph, { precision });
   const values: Record<string, HostArray> = {};
   for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
     values[node.name!] = initialValue(node.name!, node.shape, node.dtype, node.attrs['init'] as InitSpec, graph.seed, precision);

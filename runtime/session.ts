@@ -260,7 +260,8 @@ export class Session {
     }
     const writes: Write[] = Object.entries(entry.inputs).map(([name, id]) => {
       const buffer = this.plan.buffers[id]!;
-      const feed = feeds[name];
+      // Own keys only: an input named `constructor` or `toString` is not fed by Object.prototype's.
+      const feed = Object.hasOwn(feeds, name) ? feeds[name] : undefined;
       if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
       return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed, options.checkFeeds === true) };
     });

@@ -60,13 +60,18 @@ export function checkNumber(where: string, key: string, value: unknown, range: N
 
 /** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
 export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options === 'string' ? `the string '${options}'` : typeof options;
-    throw new ArgumentError(`${where}: options must be an object ({${known.join(', ')}}), got ${got}.`);
-  }
-  for (const key of Object.keys(options)) {
+  for (const key of Object.keys(requireObject(where, 'options', options, `an object ({${known.join(', ')}})`))) {
     if (!known.includes(key)) {
       throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);
     }
   }
+}
+
+/** Returns `value` if it is an object (not null, not an array), else throws an ArgumentError describing what was expected. */
+export function requireObject(where: string, what: string, value: unknown, expected: string): object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string '${value}'` : typeof value;
+    throw new ArgumentError(`${where}: ${what} must be ${expected}, got ${got}.`);
+  }
+  return value;
 }

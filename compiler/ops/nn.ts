@@ -139,7 +139,8 @@ function softmaxAxis(op: string, x: Tensor, axis: number): number {
 
 /** log softmax(x) along `axis` (default the last): (x − max) − log Σ exp(x − max). f32 only. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return x.graph.addNode(logSoftmaxOp, [x], { axis: softmaxAxis('logSoftmax', x, axis) });
+  const checked = softmaxAxis('logSoftmax', x, axis);
+  return x.graph.addNode(logSoftmaxOp, [x], { axis: checked });
 }
 
 /**
@@ -147,7 +148,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * overflow nor lose accuracy. f32 only.
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return x.graph.addNode(softmaxOp, [x], { axis: softmaxAxis('softmax', x, axis) });
+  const checked = softmaxAxis('softmax', x, axis);
+  return x.graph.addNode(softmaxOp, [x], { axis: checked });
 }
 
 export type OneHotAttrs = { depth: number; dtype: DType; axis: number };

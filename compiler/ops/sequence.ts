@@ -7,6 +7,7 @@
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
+import { requireGraph } from '../graph.js';
 import type { TensorType } from '../shape.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -147,6 +148,7 @@ export function triu(x: Tensor, k = 0): Tensor {
  * `causal: true`, which applies the same rule inside the kernel without a mask buffer.
  */
 export function causalMask(graph: Graph, queries: number, keys = queries): Tensor {
+  requireGraph('causalMask', graph);
   requireInteger('causalMask', 'queries', queries);
   requireInteger('causalMask', 'keys', keys);
   if (queries < 0 || keys < 0) {

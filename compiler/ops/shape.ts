@@ -238,10 +238,11 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   requireTensor('squeeze', x);
   const operands = [x.node];
   const shape = x.shape;
+  const given = axes === undefined || typeof axes === 'number' ? axes : requireArray('squeeze', 'axes', axes, 'an axis or an array of axes');
   const dropped =
-    axes === undefined
+    given === undefined
       ? shape.flatMap((d, i) => (d === 1 ? [i] : []))
-      : normalizeAxes('squeeze', operands, axes, x.rank);
+      : normalizeAxes('squeeze', operands, given as number | readonly number[], x.rank);
   for (const a of dropped) {
     if (shape[a] !== 1) {
       throw opError(ShapeError, 'squeeze', operands, `axis ${a} has size ${shape[a]}, not 1`, 'squeeze only size-1 axes; use reshape to merge axes');
