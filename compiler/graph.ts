@@ -7,8 +7,7 @@
 
 import type { DType } from './dtype.js';
 import { isDType } from './dtype.js';
-import { ArgumentError, GraphError, KilnError } from './errors.js';
-import type { InitKind, InitSpec } from './init.js';
+import { ArgumentError, GraphError } from './errors.js';
 import { normalizeInit } from './init.js';
 import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
@@ -16,6 +15,8 @@ import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
 import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
+import { checkGraphOptions, checkPersistentOptions } from './graph-options.js';
+import type { GraphOptions, PersistentOptions } from './graph-options.js';
 import { flattenNested } from './nested-numbers.js';
 import type { NestedNumbers } from './nested-numbers.js';
 import type { ValueRange } from './graph-json.js';
@@ -59,12 +60,7 @@ export function ancestorsOf(graph: Graph, targets: readonly number[], inputsOf: 
   return seen;
 }
 
-export interface PersistentOptions {
-  /** Initializer: a kind such as `'glorotUniform'`, or a full spec. Default zeros. */
-  init?: InitKind | InitSpec;
-  dtype?: DType;
-}
-
+export type { GraphOptions, PersistentOptions } from './graph-options.js';
 export type { NestedNumbers } from './nested-numbers.js';
 
 export type { ValueRange } from './graph-json.js';
@@ -79,11 +75,6 @@ export interface GraphJSON {
   assignments?: [number, number][];
   /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
   ranges?: [number, ValueRange][];
-}
-
-export interface GraphOptions {
-  /** Seed of every random initializer that does not name its own. Default 0. */
-  seed?: number;
 }
 
 export class Graph {
@@ -102,6 +93,7 @@ export class Graph {
     // The name becomes the plan's name, which a session checks: a bad one fails here, at the user's call.
     if (typeof name !== 'string') throw new ArgumentError(`Graph: the name must be a string, got ${name === null ? 'null' : typeof name}.`);
     this.name = name;
+    checkGraphOptions(options);
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
       throw new ArgumentError(`Graph: seed must be an integer in [0, 2^32), got ${this.seed}.`);
@@ -158,6 +150,7 @@ export class Graph {
    * (all but ranges are append-only, so nothing is copied unless a call fails).
    */
   atomically<T>(build: () => T): T {
+    if (typeof build !== 'function') throw new ArgumentError(`atomically: expected a function that builds nodes, got ${describeValue(build)}.`);
     const mark = { nodes: this.nodeList.length, outputs: this.outputMap.size, assignments: this.assignMap.size, ranges: this.rangeUndo.length };
     this.openCalls++;
     try {
@@ -339,13 +332,7 @@ export class Graph {
         if (!(id < index)) throw new GraphError(`fromJSON: node %${index} reads %${id}, which is not defined before it`);
         return graph.tensor(id);
       });
-      try {
-        graph.addNode(def, inputs, node.attrs, node.name);
-      } catch (error) {
-        if (error instanceof KilnError) throw error;
-        // A shape rule reading a hand-edited attribute of the wrong type fails inside; name the node instead.
-        throw new GraphError(`fromJSON: node %${index} (${node.op}) has attributes its op cannot read (${JSON.stringify(node.attrs)}): ${String(error)}.`);
-      }
+      graph.addNode(def, inputs, node.attrs, node.name);
     });
     for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
     for (const [target, value] of json.assignments ?? []) graph.assign(graph.tensor(target), graph.tensor(value));
@@ -359,6 +346,7 @@ export class Graph {
     shape: readonly number[],
     options: PersistentOptions,
   ): Tensor {
+    checkPersistentOptions(`${def.name} '${name}'`, options);
     const dtype = options.dtype ?? 'f32';
     const init = normalizeInit(`${def.name} '${name}'`, options.init ?? 'zeros', dtype);
     return this.addSource(def, name, shape, dtype, (checked) => ({ shape: checked, dtype, init }));

@@ -112,6 +112,12 @@ export class Session {
    * state get their initial values). On failure nothing stays allocated.
    */
   static async create(device: GPUDevice, plan: Plan, options: SessionOptions = {}): Promise<Session> {
+    if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
+      throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
+    }
+    if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'checkNumerics')) {
+      throw new ArgumentError('Session.create: options must be an object {checkNumerics?}; checkNumerics is the only option.');
+    }
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);

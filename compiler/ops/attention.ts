@@ -270,6 +270,7 @@ export interface AttentionOptions {
 function attentionInputs(op: string, tensors: readonly Tensor[], options: AttentionOptions): { inputs: Tensor[]; attrs: AttentionAttrs } {
   const names = ['q', 'k', 'v'];
   tensors.forEach((t, i) => requireTensor(op, t, names[i]));
+  checkKeys(op, options, ['causal', 'scale', 'mask']);
   if (options.mask !== undefined) requireTensor(op, options.mask, 'mask');
   const causal = options.causal ?? false;
   if (typeof causal !== 'boolean') throw new ArgumentError(`${op}: causal must be a boolean, got ${String(causal)}.`);

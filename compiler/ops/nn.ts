@@ -13,6 +13,7 @@ import type { TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub, where } from './binary.js';
 import { requireTensor } from './lift.js';
+import { checkKeys } from './args.js';
 import type { EvalContext, HostArray, OpDef, RowRule, VjpRule } from './op.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
 import { logsumexpReducer, mean, sum } from './reduce.js';
@@ -225,6 +226,7 @@ export interface OneHotOptions {
  */
 export function oneHot(indices: Tensor, depth: number, options: OneHotOptions = {}): Tensor {
   requireTensor('oneHot', indices, 'indices');
+  checkKeys('oneHot', options, ['dtype', 'axis']);
   if (options.axis !== undefined && (typeof options.axis !== 'number' || !Number.isInteger(options.axis))) {
     throw new ArgumentError(`oneHot: axis must be an integer, got ${String(options.axis)}.`);
   }
@@ -242,6 +244,7 @@ export interface LossOptions {
 
 /** Checked before any node is built, so a bad option leaves no stray nodes behind. */
 function checkReduction(op: string, options: LossOptions): Reduction {
+  checkKeys(op, options, ['reduction']);
   const reduction = options.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'.`);

@@ -192,6 +192,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   requireTensor('permute', x);
   if (perm === undefined) throw new ArgumentError('permute: perm is required; use transpose(x) to reverse the axes.');
+  requireArray('permute', 'perm', perm, 'an array of axes, e.g. [0, 2, 1]');
   return transpose(x, perm);
 }
 
