@@ -9,6 +9,7 @@
 import { isFloat } from './dtype.js';
 import { ArgumentError, GraphError } from './errors.js';
 import type { Graph } from './graph.js';
+import { requireArray } from './ops/args.js';
 import { add } from './ops/binary.js';
 import { requireTensor } from './ops/lift.js';
 import { getOp } from './ops/op.js';
@@ -31,6 +32,9 @@ function dependsOn(graph: Graph, roots: ReadonlySet<number>): boolean[] {
  * Tensors in `wrt` that the outputs do not depend on get zeros, as in JAX.
  */
 export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], wrt: readonly Tensor[]): Tensor[] {
+  requireArray('vjp', 'outputs', outputs, 'an array of Tensors');
+  requireArray('vjp', 'cotangents', cotangents, 'an array of Tensors (one per output)');
+  requireArray('vjp', 'wrt', wrt, 'an array of Tensors (e.g. [w1, b1])');
   if (outputs.length === 0) throw new ArgumentError('vjp: give at least one output.');
   if (outputs.length !== cotangents.length) {
     throw new ArgumentError(`vjp: ${outputs.length} outputs but ${cotangents.length} cotangents; give one per output.`);
@@ -51,12 +55,17 @@ export function vjp(outputs: readonly Tensor[], cotangents: readonly Tensor[], w
   });
   for (const w of wrt) {
     if (!isFloat(w.dtype)) {
+      const fix = w.node.op === 'param' ? `declare ${w.toString()} as an f32 param and cast where an integer is needed` : 'differentiate with respect to a float tensor';
       throw new ArgumentError(
-        `grad: ${w.toString()} is ${w.dtype}; only float tensors have gradients (integer and bool values are constant to autodiff).`,
+        `grad: ${w.toString()} is ${w.dtype} and cannot be differentiated; only float tensors have gradients (integer and bool values are constant to autodiff). Fix: ${fix}, or leave it out of wrt.`,
       );
     }
   }
+  // Gradient nodes are built in one go: a VJP rule that throws halfway leaves none behind.
+  return graph.atomically(() => backward(graph, outputs, cotangents, wrt));
+}
 
+function backward(graph: Graph, outputs: readonly Tensor[], cotangents: readonly Tensor[], wrt: readonly Tensor[]): Tensor[] {
   const depends = dependsOn(graph, new Set(wrt.map((w) => w.id)));
   const accumulated = new Map<number, Tensor>();
   const accumulate = (id: number, contribution: Tensor): void => {
@@ -107,5 +116,5 @@ export function grad(output: Tensor, wrt: readonly Tensor[]): Tensor[] {
       `grad: the output must be a scalar f32 (a loss), got ${output.toString()}. Reduce it first (e.g. .sum() or .mean()), or use vjp with a cotangent.`,
     );
   }
-  return vjp([output], [output.graph.constant(1)], wrt);
+  return output.graph.atomically(() => vjp([output], [output.graph.constant(1)], wrt));
 }

@@ -8,7 +8,6 @@
 import type { DType } from './dtype.js';
 import { isDType } from './dtype.js';
 import { ArgumentError, GraphError } from './errors.js';
-import type { InitKind, InitSpec } from './init.js';
 import { normalizeInit } from './init.js';
 import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
@@ -16,6 +15,12 @@ import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
 import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
+import { checkGraphOptions, checkPersistentOptions } from './graph-options.js';
+import type { GraphOptions, PersistentOptions } from './graph-options.js';
+import { flattenNested } from './nested-numbers.js';
+import type { NestedNumbers } from './nested-numbers.js';
+import type { ValueRange } from './graph-json.js';
+import { checkGraphJSON } from './graph-json.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
 
@@ -34,6 +39,7 @@ export interface Node {
 export type Role = 'input' | 'param' | 'state' | 'const' | 'computed';
 
 export function roleOf(node: Node): Role {
+  if (node === null || typeof node !== 'object') throw new ArgumentError(`roleOf: expected a graph node (graph.nodes[i]), got ${describeValue(node)}.`);
   return source.SOURCE_OPS.has(node.op) ? (node.op as Role) : 'computed';
 }
 
@@ -54,14 +60,10 @@ export function ancestorsOf(graph: Graph, targets: readonly number[], inputsOf: 
   return seen;
 }
 
-export interface PersistentOptions {
-  /** Initializer: a kind such as `'glorotUniform'`, or a full spec. Default zeros. */
-  init?: InitKind | InitSpec;
-  dtype?: DType;
-}
+export type { GraphOptions, PersistentOptions } from './graph-options.js';
+export type { NestedNumbers } from './nested-numbers.js';
 
-/** Nested arrays of numbers, for constants written inline. */
-export type NestedNumbers = number | readonly NestedNumbers[];
+export type { ValueRange } from './graph-json.js';
 
 /** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
 export interface GraphJSON {
@@ -75,23 +77,6 @@ export interface GraphJSON {
   ranges?: [number, ValueRange][];
 }
 
-/**
- * The values a tensor must hold for the graph's results to mean what they say, inclusive
- * (class labels in [0, classes − 1]). Nothing checks them while a graph runs: a session run
- * with `checkFeeds` rejects an input fed outside its range (see `Graph.declareRange`).
- */
-export interface ValueRange {
-  readonly min: number;
-  readonly max: number;
-  /** Who needs the range, for error messages: `class labels of softmaxCrossEntropy over 10 classes`. */
-  readonly reason: string;
-}
-
-export interface GraphOptions {
-  /** Seed of every random initializer that does not name its own. Default 0. */
-  seed?: number;
-}
-
 export class Graph {
   readonly name: string;
   readonly seed: number;
@@ -100,11 +85,15 @@ export class Graph {
   private readonly outputMap = new Map<string, number>();
   private readonly assignMap = new Map<number, number>();
   private readonly rangeMap = new Map<number, ValueRange>();
+  /** While a call runs `atomically`: each range it declared, with the range the node had before (undefined: none). */
+  private readonly rangeUndo: [number, ValueRange | undefined][] = [];
+  private openCalls = 0;
 
   constructor(name = 'graph', options: GraphOptions = {}) {
     // The name becomes the plan's name, which a session checks: a bad one fails here, at the user's call.
     if (typeof name !== 'string') throw new ArgumentError(`Graph: the name must be a string, got ${name === null ? 'null' : typeof name}.`);
     this.name = name;
+    checkGraphOptions(options);
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
       throw new ArgumentError(`Graph: seed must be an integer in [0, 2^32), got ${this.seed}.`);
@@ -151,7 +140,34 @@ export class Graph {
     if (range.min > range.max) {
       throw new GraphError(`declareRange: ${tensor.toString()} cannot be in [${min}, ${max}] (${reason}) and in [${earlier!.min}, ${earlier!.max}] (${earlier!.reason}) at once.`);
     }
+    if (this.openCalls > 0) this.rangeUndo.push([tensor.id, earlier]);
     this.rangeMap.set(tensor.id, range);
+  }
+
+  /**
+   * Runs `build` (a call adding several nodes: a layer, a gradient, a training program) so that if it
+   * throws, the graph is as it was: nodes, names, outputs, assignments and ranges are rolled back
+   * (all but ranges are append-only, so nothing is copied unless a call fails).
+   */
+  atomically<T>(build: () => T): T {
+    if (typeof build !== 'function') throw new ArgumentError(`atomically: expected a function that builds nodes, got ${describeValue(build)}.`);
+    const mark = { nodes: this.nodeList.length, outputs: this.outputMap.size, assignments: this.assignMap.size, ranges: this.rangeUndo.length };
+    this.openCalls++;
+    try {
+      return build();
+    } catch (error) {
+      this.nodeList.length = mark.nodes;
+      for (const [name, id] of this.names) if (id >= mark.nodes) this.names.delete(name);
+      for (const name of [...this.outputMap.keys()].slice(mark.outputs)) this.outputMap.delete(name);
+      for (const target of [...this.assignMap.keys()].slice(mark.assignments)) this.assignMap.delete(target);
+      for (const [id, earlier] of this.rangeUndo.splice(mark.ranges).reverse()) {
+        if (earlier) this.rangeMap.set(id, earlier);
+        else this.rangeMap.delete(id);
+      }
+      throw error;
+    } finally {
+      if (--this.openCalls === 0) this.rangeUndo.length = 0;
+    }
   }
 
   node(id: number): Node {
@@ -304,6 +320,7 @@ export class Graph {
 
   /** Rebuilds a graph from JSON, re-running every shape rule (so a hand-edited file is checked). */
   static fromJSON(json: GraphJSON): Graph {
+    checkGraphJSON(json);
     const graph = new Graph(json.name, { seed: json.seed });
     json.nodes.forEach((node, index) => {
       if (node.id !== index) throw new GraphError(`fromJSON: node at position ${index} has id ${node.id}`);
@@ -329,6 +346,7 @@ export class Graph {
     shape: readonly number[],
     options: PersistentOptions,
   ): Tensor {
+    checkPersistentOptions(`${def.name} '${name}'`, options);
     const dtype = options.dtype ?? 'f32';
     const init = normalizeInit(`${def.name} '${name}'`, options.init ?? 'zeros', dtype);
     return this.addSource(def, name, shape, dtype, (checked) => ({ shape: checked, dtype, init }));
@@ -375,30 +393,16 @@ export class Graph {
   }
 }
 
+/** Returns `value` if it is a Graph, else throws an ArgumentError naming `where` (a graph is the first argument of many builders). */
+export function requireGraph(where: string, value: unknown): Graph {
+  if (!(value instanceof Graph)) {
+    throw new ArgumentError(`${where}: expected a Graph (new Graph('name')), got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array (wrap literals with graph.constant)';
   return typeof value;
-}
-
-function flattenNested(value: NestedNumbers): { shape: number[]; values: number[] } {
-  const shape: number[] = [];
-  for (let level: NestedNumbers = value; Array.isArray(level); level = (level as readonly NestedNumbers[])[0]!) {
-    shape.push((level as readonly NestedNumbers[]).length);
-    if ((level as readonly NestedNumbers[]).length === 0) break;
-  }
-  const values: number[] = [];
-  const walk = (v: NestedNumbers, depth: number): void => {
-    if (depth === shape.length) {
-      if (typeof v !== 'number') throw new ArgumentError('const: nested arrays must be rectangular.');
-      values.push(v);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new ArgumentError('const: nested arrays must be rectangular.');
-    }
-    for (const item of v as readonly NestedNumbers[]) walk(item, depth + 1);
-  };
-  walk(value, 0);
-  return { shape, values };
 }

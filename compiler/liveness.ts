@@ -10,6 +10,7 @@
 
 import { PlanError } from './errors.js';
 import type { Plan, PlanEntry } from './plan-format.js';
+import { requirePlan } from './plan-format.js';
 
 /** Inclusive positions: live from `start` through `end`. */
 export interface LiveInterval {
@@ -64,6 +65,7 @@ export function describePosition(plan: Plan, entry: PlanEntry, at: number): stri
  * the same position of any entry. A plan without allocations (one buffer each) passes.
  */
 export function checkMemoryPlan(plan: Plan): void {
+  requirePlan('checkMemoryPlan', plan);
   const fail = (problem: string): never => {
     throw new PlanError(`memory plan of '${plan.name}': ${problem}. Recompile the plan with compile().`);
   };

@@ -21,7 +21,7 @@
 import { BEFORE_PASS, liveIntervals, overlaps } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
-import { bindsBuffer } from './plan-format.js';
+import { bindsBuffer, requirePlan } from './plan-format.js';
 
 export { checkMemoryPlan } from './liveness.js';
 
@@ -42,6 +42,7 @@ interface Update {
 
 /** Plans the memory of a compiled plan: in-place updates, then shared transient allocations. */
 export function planMemory(plan: Plan): Plan {
+  requirePlan('planMemory', plan);
   const updated = updateInPlace(plan);
   const { allocationOf, allocations } = assignAllocations(updated);
   return {
@@ -159,6 +160,7 @@ function overlapping(a: LiveInterval, b: LiveInterval | undefined): boolean {
 
 /** The plan's transient memory: naive sum, peak in use, and allocated (see MemoryReport). */
 export function memoryReport(plan: Plan): MemoryReport {
+  requirePlan('memoryReport', plan);
   const transients = plan.buffers.filter((b) => b.role === 'transient');
   // A transient's memory: its allocation (unplanned: its own), unless that holds a param or state (in place).
   const blockOf = (b: PlanBuffer): number => (plan.allocations ? b.allocation! : b.id);

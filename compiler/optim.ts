@@ -11,11 +11,12 @@
 
 import { ArgumentError } from './errors.js';
 import type { Graph } from './graph.js';
+import { requireGraph } from './graph.js';
 import { cast } from './ops/cast.js';
 import { minimum, where } from './ops/binary.js';
 import { sameShape } from './shape.js';
 import type { LearningRate } from './schedule.js';
-import { checkKeys, checkNumber } from './ops/args.js';
+import { checkKeys, checkNumber, requireArray } from './ops/args.js';
 import { stepCounter } from './ops/step-counter.js';
 import { checkLearningRate, scheduledRate } from './schedule.js';
 import { Tensor } from './tensor.js';
@@ -75,6 +76,7 @@ export interface AdamOptions extends ClipOption {
  */
 export function clipGradNorm(gradients: readonly Tensor[], maxNorm: number): Tensor[] {
   checkNumber('clipGradNorm', 'maxNorm', maxNorm, { min: 0, minExclusive: true });
+  requireArray('clipGradNorm', 'gradients', gradients, 'an array of f32 gradient Tensors');
   if (gradients.length === 0) throw new ArgumentError('clipGradNorm: give at least one gradient.');
   for (const g of gradients) {
     if (!(g instanceof Tensor) || g.graph !== gradients[0]!.graph || g.dtype !== 'f32') {
@@ -82,10 +84,12 @@ export function clipGradNorm(gradients: readonly Tensor[], maxNorm: number): Ten
     }
   }
   const graph = gradients[0]!.graph;
-  const squares = gradients.map((g) => g.square().sum());
-  const norm = squares.reduce((total, s) => total.add(s)).sqrt();
-  const coefficient = minimum(graph.constant(maxNorm).div(norm.add(1e-6)), 1);
-  return gradients.map((g) => g.mul(coefficient));
+  return graph.atomically(() => {
+    const squares = gradients.map((g) => g.square().sum());
+    const norm = squares.reduce((total, s) => total.add(s)).sqrt();
+    const coefficient = minimum(graph.constant(maxNorm).div(norm.add(1e-6)), 1);
+    return gradients.map((g) => g.mul(coefficient));
+  });
 }
 
 /** What every update rule works from: the step's learning rate and the (clipped) gradients. */
@@ -94,6 +98,18 @@ interface UpdateContext {
   readonly gradients: readonly Tensor[];
   /** The shared step counter, created on first use (see `stepCounter`). */
   readonly step: () => Tensor;
+}
+
+type ApplyUpdate = Optimizer['apply'];
+
+/** An optimizer's `apply`, checked and all-or-nothing: if any update fails, no state or assignment of it stays in the graph. */
+function atomicUpdate(name: string, apply: ApplyUpdate): ApplyUpdate {
+  return (graph, params, gradients) => {
+    requireGraph(`${name}.apply`, graph);
+    requireArray(`${name}.apply`, 'params', params, 'an array of params');
+    requireArray(`${name}.apply`, 'gradients', gradients, 'an array of gradient Tensors');
+    graph.atomically(() => apply(graph, params, gradients));
+  };
 }
 
 function prepareUpdate(
@@ -163,7 +179,7 @@ export function sgd(options: SgdOptions): Optimizer {
   }
   return {
     name: 'sgd',
-    apply(graph, params, gradients) {
+    apply: atomicUpdate('sgd', (graph, params, gradients) => {
       const update = prepareUpdate('sgd', graph, params, gradients, lr, maxNorm);
       params.forEach((p, i) => {
         let g = update.gradients[i]!;
@@ -178,7 +194,7 @@ export function sgd(options: SgdOptions): Optimizer {
         }
         graph.assign(p, p.sub(g.mul(update.lr)));
       });
-    },
+    }),
   };
 }
 
@@ -192,7 +208,7 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
   const maxNorm = checkClip(name, options.clipGradNorm);
   return {
     name,
-    apply(graph, params, gradients) {
+    apply: atomicUpdate(name, (graph, params, gradients) => {
       const update = prepareUpdate(name, graph, params, gradients, lr, maxNorm);
       const complement = (x: Tensor): Tensor => graph.constant(1).sub(x);
       // PyTorch counts this step before using it: t = 1 on the first step.
@@ -214,7 +230,7 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
         const base = decay ? p.mul(decay) : p;
         graph.assign(p, base.sub(mNext.div(denominator).mul(stepSize)));
       });
-    },
+    }),
   };
 }
 

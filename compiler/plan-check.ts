@@ -5,9 +5,9 @@
  * for a larger device is caught here too, by the limit it exceeds.
  */
 
-import { DeviceLimitError, PlanError } from './errors.js';
+import { ArgumentError, DeviceLimitError, PlanError } from './errors.js';
 import type { Plan, PlanBinding, PlanBuffer } from './plan-format.js';
-import { PLAN_FORMAT, PLAN_VERSION } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_VERSION, requirePlan } from './plan-format.js';
 import { checkMemoryPlan } from './liveness.js';
 import type { KernelLimits } from './limits.js';
 import { kernelLimits } from './limits.js';
@@ -285,6 +285,10 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
  * and per kernel its storage buffers, dispatch size, workgroup size and workgroup storage.
  */
 export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
+  requirePlan('checkPlanFitsDevice', plan);
+  if (limits === null || typeof limits !== 'object') {
+    throw new ArgumentError(`checkPlanFitsDevice: limits must be the device's limits (device.limits), got ${limits === null ? 'null' : typeof limits}.`);
+  }
   const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
   const bindingLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   for (const [a, { bytes }] of (plan.allocations ?? []).entries()) {

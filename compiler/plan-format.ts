@@ -7,6 +7,8 @@
  * test/architecture.test.ts holds that list.
  */
 
+import { PlanError } from './errors.js';
+
 /** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */
 export type PlanDType = 'f32' | 'i32' | 'bool';
 
@@ -142,3 +144,16 @@ export interface Plan {
 export const PLAN_FORMAT = 'kiln-plan';
 /** 2: kernels record bindings as `{buffer, access}`, their `workgroupSize` and `workgroupStorageBytes` (1: bindings were bare buffer ids). */
 export const PLAN_VERSION = 2;
+
+/**
+ * Throws a PlanError unless `value` has a plan's outline (buffers, kernels and entries):
+ * the cheap check of the functions that read a plan (`printPlan`, `planMemory`, ...), so a
+ * wrong argument is named there. `validatePlan` checks every field.
+ */
+export function requirePlan(where: string, value: unknown): asserts value is Plan {
+  const plan = value as Partial<Plan> | null;
+  if (plan === null || typeof plan !== 'object' || !Array.isArray(plan.buffers) || !Array.isArray(plan.kernels) || plan.entries === null || typeof plan.entries !== 'object') {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object without buffers, kernels and entries' : typeof value;
+    throw new PlanError(`${where}: expected a plan (what compile() returns), got ${got}.`);
+  }
+}

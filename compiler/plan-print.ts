@@ -8,12 +8,14 @@
 import { memoryReport } from './memory.js';
 import type { BufferRole, Plan, PlanBuffer, PlanNumber } from './plan-format.js';
 import { printableName } from './print.js';
+import { requirePlan } from './plan-format.js';
 
 const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
 const WRAP = 100;
 
 /** The plan as text (see the module comment); stable for a given plan, so it diffs well. */
 export function printPlan(plan: Plan): string {
+  requirePlan('printPlan', plan);
   const entryNames = Object.keys(plan.entries);
   const lines = [
     `plan ${printableName(plan.name)} (${plan.format} v${plan.version}): ${plan.buffers.length} buffers, ${plan.kernels.length} kernels, entries ${entryNames.join(', ') || 'none'}`,

@@ -20,10 +20,13 @@ import { programOf } from './passes/program.js';
 import type { GraphProgram } from './passes/program.js';
 import { specializeModes } from './passes/specialize-modes.js';
 import { simplify } from './passes/simplify.js';
+import { snapshotUpdatedOutputs } from './passes/snapshot-outputs.js';
 import type { Plan, PlanAllocation } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
 import { verify } from './verify.js';
 import { checkStage } from './stage-checks.js';
+import { checkCompileCall } from './compile-options.js';
+import { ArgumentError } from './errors.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
@@ -72,7 +75,11 @@ export interface CompileStages {
   readonly written: GraphProgram;
   /** After `specializeModes`: each entry's train/infer switches (dropout, batch norm) resolved. */
   readonly specialized: GraphProgram;
-  /** After simplification (the specialized program itself when `simplify` is false). Kernels name this graph's node ids. */
+  /**
+   * After simplification (the specialized program itself when `simplify` is false), with a copy
+   * for each output that names a param or state its entry updates (see snapshotUpdatedOutputs).
+   * Kernels name this graph's node ids.
+   */
   readonly simplified: GraphProgram;
   /** Per entry: its fusion groups in dispatch order, each with its kind, reason, in-place writes and binding count. */
   readonly fusion: Readonly<Record<string, readonly FusionGroup[]>>;
@@ -90,6 +97,7 @@ export type StageName = (typeof STAGE_NAMES)[number];
 
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`), returning every stage. */
 export function compileStages(source: Graph | TrainingProgram, options: CompileOptions = {}): CompileStages {
+  checkCompileCall('compileStages', source, options);
   const limits = kernelLimits(options.limits);
   const resolved = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false, limits };
   const userGraph = source instanceof Graph ? source : source.graph;
@@ -99,7 +107,7 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   const written = programOf(source);
   const specialized = specializeModes(written);
   check({ stage: 'specialized', program: specialized });
-  const simplified = resolved.simplify ? simplify(specialized) : specialized;
+  const simplified = snapshotUpdatedOutputs(resolved.simplify ? simplify(specialized) : specialized);
   check({ stage: 'simplified', program: simplified });
   const fusion = fuseProgram(simplified, { fuse: resolved.fuse, limits });
   check({ stage: 'fusion', program: simplified, fusion });
@@ -112,7 +120,16 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
 
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`) to a plan. */
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
+  checkCompileCall('compile', source, options);
   return compileStages(source, options).plan;
+}
+
+/** Throws an ArgumentError naming `where` unless `value` holds a compilation's stages (what compileStages returns). */
+export function requireStages(where: string, value: unknown): asserts value is CompileStages {
+  const stages = value as Partial<CompileStages> | null;
+  if (stages === null || typeof stages !== 'object' || !STAGE_NAMES.every((name) => name in stages) || typeof stages.options !== 'object') {
+    throw new ArgumentError(`${where}: expected a compilation's stages (what compileStages(graph) returns), got ${value === null ? 'null' : typeof value}.`);
+  }
 }
 
 function memoryStage(plan: Plan): MemoryStage {

@@ -15,6 +15,7 @@
 import type { Graph, Node } from './graph.js';
 import type { AttrValue, Attrs } from './ops/op.js';
 import { formatType } from './shape.js';
+import { requireGraph } from './graph.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
 /** Characters that would break a printed line or drive a terminal: controls (newline, ESC), format characters (bidi overrides), line and paragraph separators. */
@@ -81,6 +82,7 @@ function formatConstValues(node: Node): string {
 }
 
 export function printGraph(graph: Graph): string {
+  requireGraph('printGraph', graph);
   const refName = (id: number): string => {
     const node = graph.node(id);
     if (isInlineConst(node)) return formatConstValues(node);

@@ -11,6 +11,7 @@ import type { HostValue } from './reference.js';
 import { hostArray, initialParams, runEntry } from './reference.js';
 import { formatType, sameShape } from './shape.js';
 import type { TrainingProgram } from './train.js';
+import { checkKeys } from './ops/args.js';
 
 export class ReferenceSession {
   readonly program: TrainingProgram;
@@ -19,6 +20,10 @@ export class ReferenceSession {
 
   /** Starts from every param's initializer, with optimizer state at its initial value (zeros, step 0). */
   constructor(program: TrainingProgram, options: { precision?: Precision } = {}) {
+    if (program === null || typeof program !== 'object' || !('trainStep' in program)) {
+      throw new ArgumentError(`ReferenceSession: expected a training program (trainingProgram(graph, {...})), got ${program === null ? 'null' : typeof program}.`);
+    }
+    checkKeys('ReferenceSession', options, ['precision']);
     const precision = options.precision ?? 'f32';
     if (precision !== 'f32' && precision !== 'f64') {
       throw new ArgumentError(`ReferenceSession: precision must be 'f32' or 'f64', got '${String(precision)}'.`);

@@ -5,8 +5,8 @@
  */
 
 import type { DType, Precision } from './dtype.js';
-import { allocate, isFloat } from './dtype.js';
-import { FeedError, GraphError } from './errors.js';
+import { allocate, isDType, isFloat } from './dtype.js';
+import { ArgumentError, FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
 import { ancestorsOf, roleOf } from './graph.js';
 import type { InitSpec } from './init.js';
@@ -14,9 +14,10 @@ import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import type { Mode } from './ops/mode.js';
-import { formatType, sameShape, sizeOf } from './shape.js';
+import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import type { Shape } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
+import { checkInterpretCall, checkPrecision, ownValue } from './interpret-options.js';
 
 /** A value given for an input, param or state: a host array, or flat numbers in row-major order. */
 export type HostValue = HostArray | ArrayLike<number>;
@@ -34,6 +35,12 @@ export interface InterpretOptions {
 
 /** Makes a host array, checking that `data` fills `shape`. */
 export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, precision: Precision = 'f32'): HostArray {
+  if (!isDType(dtype)) throw new ArgumentError(`hostArray: dtype must be 'f32', 'i32' or 'bool', got ${String(dtype)}.`);
+  checkShape('hostArray', shape);
+  if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
+    throw new FeedError(`hostArray: data must be an array or typed array of numbers, got ${data === null ? 'null' : typeof data}.`);
+  }
+  checkPrecision('hostArray', precision);
   const size = sizeOf(shape);
   if (data.length !== size) {
     throw new FeedError(`hostArray: ${data.length} values do not fill ${dtype}[${shape.join(',')}] (${size} elements).`);
@@ -45,6 +52,7 @@ export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, p
 
 /** The initial values of every param and state of a graph, by name. */
 export function initialParams(graph: Graph, precision: Precision = 'f32'): Record<string, HostArray> {
+  checkInterpretCall('initialParams', graph, { precision });
   const values: Record<string, HostArray> = {};
   for (const node of [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')]) {
     values[node.name!] = initialValue(node.name!, node.shape, node.dtype, node.attrs['init'] as InitSpec, graph.seed, precision);
@@ -55,6 +63,9 @@ export function initialParams(graph: Graph, precision: Precision = 'f32'): Recor
 function checkValue(node: Node, given: HostValue, precision: Precision): HostArray {
   const what = `${node.op} '${node.name}'`;
   const expected = formatType(node);
+  if (given === null || typeof given !== 'object') {
+    throw new FeedError(`${what}: expected an array of ${sizeOf(node.shape)} numbers or a host array {shape, dtype, data} for ${expected}, got ${given === null ? 'null' : typeof given}.`);
+  }
   if ('data' in given && 'shape' in given && 'dtype' in given) {
     if (given.dtype !== node.dtype || !sameShape(given.shape, node.shape)) {
       throw new FeedError(`${what}: expected ${expected}, got ${formatType(given)}.`);
@@ -80,16 +91,14 @@ function checkValue(node: Node, given: HostValue, precision: Precision): HostArr
 
 /** Evaluates the given nodes (by id) and returns their values in the same order. */
 export function evaluateNodes(graph: Graph, targets: readonly number[], options: InterpretOptions = {}): HostArray[] {
+  checkInterpretCall('evaluateNodes', graph, options);
+  if (!Array.isArray(targets) || !targets.every((id) => Number.isInteger(id))) {
+    throw new ArgumentError(`evaluateNodes: targets must be an array of node ids, got ${String(targets)}.`);
+  }
+  targets.forEach((id) => graph.node(id));
   const precision = options.precision ?? 'f32';
   const feeds = options.feeds ?? {};
   const params = options.params ?? {};
-  for (const name of Object.keys(feeds)) {
-    const id = graph.nodes.findIndex((n) => n.op === 'input' && n.name === name);
-    if (id < 0) {
-      const known = graph.nodesOfRole('input').map((n) => n.name).join(', ') || 'none';
-      throw new FeedError(`feed '${name}' matches no input of graph '${graph.name}'. Inputs: ${known}.`);
-    }
-  }
   const mode = options.mode ?? 'infer';
   // A `modeSelect` needs only its branch for the mode (the other may not even be fed).
   const branch = mode === 'train' ? 0 : 1;
@@ -101,13 +110,13 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
     const role = roleOf(node);
     let value: HostArray;
     if (role === 'input') {
-      const given = feeds[node.name!];
+      const given = ownValue(feeds, node.name!);
       if (given === undefined) {
         throw new FeedError(`input '${node.name}' (${formatType(node)}) was not fed. Pass it in feeds.`);
       }
       value = checkValue(node, given, precision);
     } else if (role === 'param' || role === 'state') {
-      const given = params[node.name!];
+      const given = ownValue(params, node.name!);
       value =
         given === undefined
           ? initialValue(node.name!, node.shape, node.dtype, node.attrs['init'] as InitSpec, graph.seed, precision)
@@ -128,6 +137,7 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
 
 /** Evaluates every named output of the graph. */
 export function interpret(graph: Graph, options: InterpretOptions = {}): Record<string, HostArray> {
+  checkInterpretCall('interpret', graph, options);
   const names = [...graph.outputs.keys()];
   const results = evaluateNodes(graph, [...graph.outputs.values()], options);
   return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
@@ -135,6 +145,9 @@ export function interpret(graph: Graph, options: InterpretOptions = {}): Record<
 
 /** Evaluates the given tensors of one graph. */
 export function evaluate(tensors: readonly Tensor[], options: InterpretOptions = {}): HostArray[] {
+  if (!Array.isArray(tensors) || !tensors.every((t) => t instanceof Tensor)) {
+    throw new ArgumentError(`evaluate: tensors must be an array of Tensors (e.g. [loss, logits]), got ${tensors === null ? 'null' : typeof tensors}.`);
+  }
   if (tensors.length === 0) return [];
   const graph = tensors[0]!.graph;
   if (tensors.some((t) => t.graph !== graph)) throw new GraphError('evaluate: all tensors must come from one graph.');
@@ -166,6 +179,10 @@ export function runEntry(
   },
   options: InterpretOptions = {},
 ): StepResult {
+  checkInterpretCall('runEntry', graph, options);
+  if (entry === null || typeof entry !== 'object' || typeof entry.outputs !== 'object' || entry.outputs === null || !Array.isArray(entry.assignments)) {
+    throw new ArgumentError('runEntry: entry must be an entry point {outputs, assignments, mode?}, such as program.trainStep or program.forward.');
+  }
   const names = Object.keys(entry.outputs);
   const ids = [...Object.values(entry.outputs), ...entry.assignments.map(([, value]) => value)];
   const values = evaluateNodes(graph, ids, { ...options, mode: entry.mode ?? options.mode ?? 'infer' });

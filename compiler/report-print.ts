@@ -7,6 +7,8 @@
 
 import type { BindingReport, BufferLifetime, CompileReport, EntryReport, KernelReport } from './report.js';
 import { printableName, printableText } from './print.js';
+import { ArgumentError } from './errors.js';
+import { checkKeys } from './ops/args.js';
 
 export interface PrintReportOptions {
   /** Print every kernel's WGSL under it (default false). */
@@ -17,6 +19,11 @@ export interface PrintReportOptions {
 
 /** The report as text (see the module comment); stable for a given report, so it diffs well. */
 export function printReport(report: CompileReport, options: PrintReportOptions = {}): string {
+  const given = report as Partial<CompileReport> | null;
+  if (given === null || typeof given !== 'object' || typeof given.stages !== 'object' || !Array.isArray(given.entries)) {
+    throw new ArgumentError(`printReport: expected a compile report (compileReport(graph).report), got ${report === null ? 'null' : typeof report}.`);
+  }
+  checkKeys('printReport', options, ['wgsl', 'graph']);
   const stages = Object.entries(report.stages)
     .map(([stage, on]) => (on ? stage : `no ${stage}`))
     .join(', ');

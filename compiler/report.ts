@@ -10,10 +10,11 @@
 import { Graph } from './graph.js';
 import { liveIntervals } from './liveness.js';
 import type { MemoryReport } from './memory.js';
-import { compileStages } from './plan.js';
+import { compileStages, requireStages } from './plan.js';
 import type { CompileOptions, CompileStages } from './plan.js';
 import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
+import { checkCompileCall } from './compile-options.js';
 
 /** One storage binding of a kernel. */
 export interface BindingReport {
@@ -89,12 +90,14 @@ export interface CompileReport {
 
 /** Compiles `source` as `compile` does, and reports what it decided (see the module comment). */
 export function compileReport(source: Graph | TrainingProgram, options: CompileOptions = {}): { plan: Plan; report: CompileReport; stages: CompileStages } {
+  checkCompileCall('compileReport', source, options);
   const stages = compileStages(source, options);
   return { plan: stages.plan, report: reportOfStages(stages), stages };
 }
 
 /** The report of a compilation whose stages are at hand: it reads them and recomputes nothing. */
 export function reportOfStages(stages: CompileStages): CompileReport {
+  requireStages('reportOfStages', stages);
   const { plan } = stages;
   const { simplify, fuse, memory } = stages.options;
   return {

@@ -8,11 +8,17 @@
 import type { Graph } from './graph.js';
 import type { GraphProgram } from './passes/program.js';
 import type { CompileStages, StageName } from './plan.js';
+import { STAGE_NAMES, requireStages } from './plan.js';
 import { printPlan } from './plan-print.js';
 import { printableName } from './print.js';
+import { ArgumentError } from './errors.js';
 
 /** The stage `name` of `stages` as text. */
 export function printStage(stages: CompileStages, name: StageName): string {
+  requireStages('printStage', stages);
+  if (!STAGE_NAMES.includes(name)) {
+    throw new ArgumentError(`printStage: unknown stage ${typeof name === 'string' ? `'${name}'` : String(name)}. Stages: ${STAGE_NAMES.join(', ')}.`);
+  }
   switch (name) {
     case 'written':
     case 'specialized':

@@ -8,9 +8,11 @@
  */
 
 import { grad } from './autodiff.js';
+import { isFloat } from './dtype.js';
 import { ArgumentError, GraphError } from './errors.js';
 import type { Graph } from './graph.js';
-import { ancestorsOf } from './graph.js';
+import { ancestorsOf, requireGraph } from './graph.js';
+import { checkKeys } from './ops/args.js';
 import { checkName } from './names.js';
 import type { Optimizer } from './optim.js';
 import { Tensor } from './tensor.js';
@@ -40,6 +42,7 @@ export interface TrainingOptions {
 
 export interface TrainingProgram {
   readonly graph: Graph;
+  /** The graph's outputs, read when the program is compiled: an output declared after `trainingProgram` is part of it. */
   readonly forward: EntryPoint;
   readonly trainStep: EntryPoint;
   readonly loss: Tensor;
@@ -53,6 +56,11 @@ export interface TrainingProgram {
  * parameters, then the optimizer's update of each parameter and of its own state.
  */
 export function trainingProgram(graph: Graph, options: TrainingOptions): TrainingProgram {
+  requireGraph('trainingProgram', graph);
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`trainingProgram: options must be an object, e.g. trainingProgram(graph, {loss, optimizer: adam()}); got ${describe(options)}.`);
+  }
+  checkKeys('trainingProgram', options, ['loss', 'optimizer', 'params', 'outputs']);
   const { loss, optimizer } = options;
   // Everything is checked before the first node is built, so a bad call leaves the graph as it was.
   if (!(loss instanceof Tensor) || loss.graph !== graph) {
@@ -68,6 +76,9 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
   }
   const params = checkParams(graph, loss, options.params);
   const outputs: Record<string, number> = { loss: loss.id };
+  if (options.outputs !== undefined && (options.outputs === null || typeof options.outputs !== 'object' || Array.isArray(options.outputs))) {
+    throw new ArgumentError(`trainingProgram: outputs must be an object of named Tensors, e.g. {logits}; got ${describe(options.outputs)}.`);
+  }
   for (const [name, t] of Object.entries(options.outputs ?? {})) {
     if (name === 'loss') throw new ArgumentError("trainingProgram: 'loss' is always returned; name other outputs differently.");
     checkName('trainingProgram: output', name);
@@ -76,21 +87,38 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
     }
     outputs[name] = t.id;
   }
-  const forward: EntryPoint = { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [], mode: 'infer' };
-
-  const gradients = grad(loss, params);
-  optimizer.apply(graph, params, gradients);
+  // A failure inside the backward pass or the optimizer (a second program on the same graph
+  // meets the first one's state) leaves no half-built optimizer state behind.
+  const gradients = graph.atomically(() => {
+    const built = grad(loss, params);
+    optimizer.apply(graph, params, built);
+    return built;
+  });
   // Every update the graph declares runs in a step: the optimizer's, and state that layers
   // keep (batch norm's running statistics, the step counter dropout draws its masks by).
-  const assignments = [...graph.assignments];
+  const trainStep: EntryPoint = { name: 'trainStep', outputs, assignments: [...graph.assignments], mode: 'train' };
   return {
     graph,
-    forward,
-    trainStep: { name: 'trainStep', outputs, assignments, mode: 'train' },
+    // Read when used, not now: `forward` returns the graph's outputs, so one declared after
+    // this call (`graph.output('probs', ...)`) is part of it, as a user adding it expects.
+    get forward(): EntryPoint {
+      return { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [], mode: 'infer' };
+    },
+    trainStep,
     loss,
     params,
     gradients,
   };
+}
+
+/** An integer param has no gradient: refused here, naming it, rather than deep inside `grad`. */
+function requireTrainable(param: Tensor, listed: boolean): void {
+  if (isFloat(param.dtype)) return;
+  const leaveOut = listed ? 'remove it from params' : 'pass params: [...] listing only the float params';
+  throw new ArgumentError(
+    `trainingProgram: param '${param.name}' is ${param.dtype}, and an ${param.dtype} param cannot be differentiated, so it cannot be trained. ` +
+      `Fix: declare it as an f32 param (graph.param('${param.name}', shape)) and cast where an integer is needed, make it a state if it is not trained, or ${leaveOut}.`,
+  );
 }
 
 function describe(value: unknown): string {
@@ -113,6 +141,7 @@ function checkParams(graph: Graph, loss: Tensor, given: readonly Tensor[] | unde
     if (reached.length === 0) {
       throw new GraphError(`trainingProgram: the loss depends on none of the params of graph '${graph.name}'; there is nothing to train.`);
     }
+    reached.forEach((p) => requireTrainable(p, false));
     return reached;
   }
   if (!Array.isArray(given) || given.length === 0) {
@@ -127,5 +156,6 @@ function checkParams(graph: Graph, loss: Tensor, given: readonly Tensor[] | unde
     if (!used.has(p.id)) throw new ArgumentError(`trainingProgram: the loss does not depend on param '${p.name}'; remove it from params.`);
     seen.add(p.id);
   }
+  given.forEach((p) => requireTrainable(p, true));
   return given;
 }

@@ -4,13 +4,14 @@
  */
 
 import type { Graph } from './graph.js';
-import { roleOf } from './graph.js';
+import { requireGraph, roleOf } from './graph.js';
 import { isDType } from './dtype.js';
 import { GraphError, KilnError } from './errors.js';
 import { getOp } from './ops/op.js';
 import { sameShape } from './shape.js';
 
 export function verify(graph: Graph): void {
+  requireGraph('verify', graph);
   const fail = (message: string): never => {
     throw new GraphError(`verify(${graph.name}): ${message}`);
   };

@@ -33,6 +33,8 @@ const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor a
 
 /** The name stack traces give the user's code, so its frames can be told from kiln's. */
 const SOURCE_NAME = 'kiln-model.js';
+/** Stack frames kept while the user's code runs, so its own frame is among them. */
+const USER_FRAME_DEPTH = 100;
 const FRAME = new RegExp(`${SOURCE_NAME.replace('.', '\\.')}:(\\d+):\\d+`);
 
 /** Runs `code` with `scope`'s entries as its parameters; see the module comment. */
@@ -46,10 +48,16 @@ export async function runUserCode(code: string, scope: Readonly<Record<string, u
     throw new UserCodeError(error, undefined);
   }
   let result: unknown;
+  // An error thrown deep in kiln (a layer inside a transactional builder call) is more than
+  // the engine's default 10 frames from the user's line: keep enough frames to reach it.
+  const frames = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(frames, USER_FRAME_DEPTH);
   try {
     result = await body(...Object.values(scope));
   } catch (error) {
     throw new UserCodeError(error, userLine(error, names));
+  } finally {
+    Error.stackTraceLimit = frames;
   }
   return checkResult(result);
 }

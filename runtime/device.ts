@@ -56,7 +56,17 @@ const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
  * buffers or pipelines are used (Dawn crashes otherwise); a live device does not keep the
  * process from exiting, and `destroy()` frees its memory early.
  */
+const DEVICE_OPTION_KEYS = ['powerPreference', 'requiredLimits', 'requiredFeatures'];
+
 export async function requestDevice(options: DeviceOptions = {}): Promise<KilnDevice> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`requestDevice: options must be an object ({${DEVICE_OPTION_KEYS.join(', ')}}), got ${options === null ? 'null' : typeof options}.`);
+  }
+  const unknownKey = Object.keys(options).find((key) => !DEVICE_OPTION_KEYS.includes(key));
+  if (unknownKey !== undefined) throw new ArgumentError(`requestDevice: unknown option '${unknownKey}'. Options: ${DEVICE_OPTION_KEYS.join(', ')}.`);
+  if (options.powerPreference !== undefined && options.powerPreference !== 'low-power' && options.powerPreference !== 'high-performance') {
+    throw new ArgumentError(`requestDevice: powerPreference must be 'low-power' or 'high-performance', got ${String(options.powerPreference)}.`);
+  }
   const adapterOptions: GPURequestAdapterOptions = {};
   if (options.powerPreference !== undefined) adapterOptions.powerPreference = options.powerPreference;
 

@@ -49,6 +49,11 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  * tensors stay 4-byte aligned in the file.
  */
 export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+  for (const [what, value] of [['tensors', tensors], ['metadata', metadata]] as const) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new CheckpointError(`encodeSafetensors: ${what} must be an object of name → ${what === 'tensors' ? '{shape, dtype, data}' : 'string'}, got ${describeValue(value)}.`);
+    }
+  }
   const entries = Object.entries(tensors).map(([name, tensor]) => ({ name, tensor, bytes: checkedTensorBytes(name, tensor) }));
   entries.sort((a, b) => FILE_DTYPE[b.tensor.dtype].rank - FILE_DTYPE[a.tensor.dtype].rank || compareNames(a.name, b.name));
 
@@ -104,7 +109,11 @@ export function decodeSafetensors(file: Uint8Array): Checkpoint {
     .map(([name, info]) => parseTensorInfo(name, info));
   checkOffsets(infos, data.length);
   const tensors: Record<string, HostTensor> = {};
-  for (const info of infos) tensors[info.name] = hostTensor(info, data.subarray(info.begin, info.end));
+  // Defined, not assigned: a tensor named `__proto__` stays an own key (assigning it would set the
+  // object's prototype and drop it silently, so a strict load would not see it).
+  for (const info of infos) {
+    Object.defineProperty(tensors, info.name, { value: hostTensor(info, data.subarray(info.begin, info.end)), enumerable: true, writable: true, configurable: true });
+  }
   return { tensors, metadata };
 }
 

@@ -11,7 +11,7 @@
  * caller may reuse its arrays at once), and calls run on the GPU in call order.
  */
 
-import { ArgumentError, CheckpointError, DeviceError, FeedError, SessionError } from '../compiler/errors.js';
+import { ArgumentError, DeviceError, FeedError, SessionError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { describeBuffer, feedBytes, toHost } from './host-tensor.js';
@@ -24,6 +24,8 @@ import { describeReport, rejectedRunError, uncapturedErrorsOf, unlessRejected, w
 import { allocateMemory, createBindGroups } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import type { Write } from './persistent-writes.js';
+import { checkpointWrites, paramWrites, persistentBuffers, quoteList } from './persistent-writes.js';
 
 export type { Feed, HostTensor } from './host-tensor.js';
 
@@ -63,10 +65,6 @@ const USAGE_COPY_DST = 0x08;
 const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
 
-interface Write {
-  readonly id: number;
-  readonly bytes: ArrayBuffer;
-}
 
 export class Session {
   readonly plan: Plan;
@@ -113,6 +111,12 @@ export class Session {
    * does not compile, a DeviceError (naming the kernel) for anything else it rejects.
    */
   static async create(device: GPUDevice, plan: Plan, options: SessionOptions = {}): Promise<Session> {
+    if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
+      throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
+    }
+    if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'checkNumerics')) {
+      throw new ArgumentError('Session.create: options must be an object {checkNumerics?}; checkNumerics is the only option.');
+    }
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
@@ -164,7 +168,7 @@ export class Session {
   /** Reads params and state back from the GPU (all, or the named ones). */
   getParams(names?: readonly string[]): Promise<Record<string, HostTensor>> {
     return this.call(() => {
-      const wanted = this.persistentBuffers(names);
+      const wanted = persistentBuffers(this.plan, names);
       return () => this.read(wanted);
     });
   }
@@ -175,7 +179,7 @@ export class Session {
    */
   setParams(values: Readonly<Record<string, Feed>>): Promise<void> {
     return this.call(() => {
-      const writes = this.paramWrites(values);
+      const writes = paramWrites(this.plan, values);
       return async () => this.write(writes);
     });
   }
@@ -193,7 +197,7 @@ export class Session {
    */
   loadCheckpoint(file: Uint8Array, options: LoadCheckpointOptions = {}): Promise<void> {
     return this.call(() => {
-      const writes = this.checkpointWrites(decodeSafetensors(file).tensors, options.strict ?? true);
+      const writes = checkpointWrites(this.plan, decodeSafetensors(file).tensors, options.strict ?? true);
       return async () => this.write(writes);
     });
   }
@@ -252,7 +256,8 @@ export class Session {
     }
     const writes: Write[] = Object.entries(entry.inputs).map(([name, id]) => {
       const buffer = this.plan.buffers[id]!;
-      const feed = feeds[name];
+      // Own keys only: an input named `constructor` or `toString` is not fed by Object.prototype's.
+      const feed = Object.hasOwn(feeds, name) ? feeds[name] : undefined;
       if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
       return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed, options.checkFeeds === true) };
     });
@@ -343,47 +348,6 @@ export class Session {
     for (const { id, bytes } of writes) this.device.queue.writeBuffer(this.buffers[id]!, 0, bytes);
   }
 
-  private paramWrites(values: Readonly<Record<string, Feed>>): Write[] {
-    if (values === null || typeof values !== 'object') throw new FeedError(`Session.setParams: expected an object {name: values}, got ${values === null ? 'null' : typeof values}.`);
-    const buffers = this.persistentBuffers(Object.keys(values));
-    return buffers.map((b) => ({ id: b.id, bytes: feedBytes(`Session.setParams: ${b.role} '${b.name}'`, b, values[b.name]!) }));
-  }
-
-  private checkpointWrites(tensors: Readonly<Record<string, HostTensor>>, strict: boolean): Write[] {
-    const persistent = new Map(this.persistentBuffers().map((b) => [b.name, b]));
-    const names = Object.keys(tensors);
-    const unknown = names.filter((name) => !persistent.has(name));
-    const missing = [...persistent.keys()].filter((name) => !Object.hasOwn(tensors, name));
-    const where = `Session.loadCheckpoint: the checkpoint does not fit plan '${this.plan.name}'`;
-    if (strict && unknown.length + missing.length > 0) {
-      const problems = [
-        ...(unknown.length > 0 ? [`it has ${quoteList(unknown)}, which the plan has no param or state for`] : []),
-        ...(missing.length > 0 ? [`it lacks ${quoteList(missing)}`] : []),
-      ];
-      throw new CheckpointError(`${where}: ${problems.join('; ')}. Pass {strict: false} to load only the tensors both have.`);
-    }
-    const shared = names.filter((name) => persistent.has(name));
-    const mismatched = shared.filter((name) => describeBuffer(tensors[name]!) !== describeBuffer(persistent.get(name)!));
-    if (mismatched.length > 0) {
-      const detail = mismatched.map((name) => `'${name}' is ${describeBuffer(persistent.get(name)!)} in the plan, ${describeBuffer(tensors[name]!)} in the checkpoint`);
-      throw new CheckpointError(`${where}: ${detail.join('; ')}.`);
-    }
-    return shared.map((name) => {
-      const buffer = persistent.get(name)!;
-      return { id: buffer.id, bytes: feedBytes(`Session.loadCheckpoint: ${buffer.role} '${name}'`, buffer, tensors[name]!) };
-    });
-  }
-
-  private persistentBuffers(names?: readonly string[]): PlanBuffer[] {
-    const persistent = this.plan.buffers.filter((b) => b.role === 'param' || b.role === 'state');
-    if (!names) return persistent;
-    const unknown = names.filter((name) => !persistent.some((b) => b.name === name));
-    if (unknown.length > 0) {
-      throw new ArgumentError(`Session '${this.plan.name}': no param or state named ${quoteList(unknown)}. Known: ${persistent.map((b) => b.name).join(', ') || 'none'}.`);
-    }
-    return [...new Set(names)].map((name) => persistent.find((b) => b.name === name)!);
-  }
-
   private stagingFor(id: number): GPUBuffer {
     let buffer = this.staging.get(id);
     if (!buffer) {
@@ -409,8 +373,4 @@ export class Session {
     this.staging.clear();
     this.numerics.destroy();
   }
-}
-
-function quoteList(names: readonly string[]): string {
-  return names.map((name) => `'${name}'`).join(', ');
 }

@@ -43,6 +43,7 @@ import { reduceKernel } from '../shaders/reduce.js';
 import { sumReducer } from '../compiler/ops/reduce.js';
 import type { KilnDevice } from '../runtime/device.js';
 import { createPipelines } from '../runtime/pipelines.js';
+import { checkKeys } from '../compiler/ops/args.js';
 
 export interface AutotuneOptions {
   /** The shape classes to tune (default: small, skinny and large, each as nn, nt and tn). */
@@ -112,6 +113,11 @@ export async function prepareKernel(device: GPUDevice, kernel: TimedKernel): Pro
  * burst of load elsewhere on the machine slows them alike rather than one of them.
  */
 export async function timeKernels(device: GPUDevice, kernels: readonly TimedKernel[], options: { repeats?: number; runMs?: number } = {}): Promise<number[]> {
+  if (device === null || typeof device !== 'object' || typeof device.createComputePipelineAsync !== 'function') {
+    throw new ArgumentError(`timeKernels: expected a GPUDevice (kilnDevice.device), got ${device === null ? 'null' : typeof device}.`);
+  }
+  if (!Array.isArray(kernels)) throw new ArgumentError(`timeKernels: kernels must be an array of kernels to time, got ${kernels === null ? 'null' : typeof kernels}.`);
+  checkKeys('timeKernels', options, ['repeats', 'runMs']);
   const prepared: PreparedKernel[] = [];
   try {
     for (const kernel of kernels) prepared.push(await prepareKernel(device, kernel));
@@ -195,7 +201,13 @@ const cache = new Map<string, Promise<TuningTable>>();
  * (the default unless another beats it by `margin`). Cached per adapter and options: a
  * second call for the same adapter returns the same table without timing.
  */
+const AUTOTUNE_OPTION_KEYS = ['classes', 'candidates', 'reduceClasses', 'repeats', 'runMs', 'margin'];
+
 export function autotune(gpu: KilnDevice, options: AutotuneOptions = {}): Promise<TuningTable> {
+  if (gpu === null || typeof gpu !== 'object' || !gpu.device || !gpu.adapter) {
+    throw new ArgumentError(`autotune: expected the device requestDevice() returned, got ${gpu === null ? 'null' : typeof gpu}.`);
+  }
+  checkKeys('autotune', options, AUTOTUNE_OPTION_KEYS);
   const { device } = gpu;
   const limits = kernelLimits(device.limits);
   const classes = options.classes ?? DEFAULT_TUNED_CLASSES;

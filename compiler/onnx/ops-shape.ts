@@ -36,11 +36,10 @@ function reshapeHandler(n: NodeContext): Tensor {
   const requested = n.optionalInts(1, 'shape') ?? [];
   const allowZero = n.int('allowzero', 0) === 1;
   const shape = requested.map((d, i) => (d === 0 && !allowZero ? x.shape[i]! : d));
+  // kiln's reshape infers a -1 and reports a bad shape as written ([-1, -1], not a computed
+  // [-12, -1]); only the -1 beside a zero-size dimension is decided here, 0 as ONNX has it.
   const inferred = shape.indexOf(-1);
-  if (inferred >= 0) {
-    const rest = product(shape.filter((_, i) => i !== inferred));
-    shape[inferred] = rest === 0 ? 0 : x.size / rest;
-  }
+  if (inferred >= 0 && shape.lastIndexOf(-1) === inferred && product(shape.filter((_, i) => i !== inferred)) === 0) shape[inferred] = 0;
   return x.reshape(shape);
 }
 

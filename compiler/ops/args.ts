@@ -59,10 +59,19 @@ export function checkNumber(where: string, key: string, value: unknown, range: N
 }
 
 /** Throws an ArgumentError if `options` has a key not in `known` (a typo, or PyTorch's `betas`). */
-export function checkKeys(where: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
+export function checkKeys(where: string, options: unknown, known: readonly string[]): void {
+  for (const key of Object.keys(requireObject(where, 'options', options, `an object ({${known.join(', ')}})`))) {
     if (!known.includes(key)) {
       throw new ArgumentError(`${where}: unknown option '${key}'. Options: ${known.join(', ')}.`);
     }
   }
+}
+
+/** Returns `value` if it is an object (not null, not an array), else throws an ArgumentError describing what was expected. */
+export function requireObject(where: string, what: string, value: unknown, expected: string): object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string '${value}'` : typeof value;
+    throw new ArgumentError(`${where}: ${what} must be ${expected}, got ${got}.`);
+  }
+  return value;
 }

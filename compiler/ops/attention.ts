@@ -22,6 +22,7 @@ import { broadcastStrides, forEachOffset, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
+import { checkKeys, requireArray, requireObject } from './args.js';
 import { matmul } from './matmul.js';
 import type { EvalContext, HostArray, LoweringContext } from './op.js';
 import { defineOp, emptyLike } from './op.js';
@@ -55,6 +56,8 @@ function broadcastBatch(op: string, inputs: readonly TensorType[], operands: rea
  * whether v is among them). Errors name the node's operands and say which size to fix.
  */
 export function attentionLayout(op: string, inputs: readonly TensorType[], attrs: AttentionAttrs, withValues: boolean): AttentionLayout {
+  requireArray('attentionLayout', 'inputs', inputs, 'an array of operand types');
+  checkKeys('attentionLayout', attrs, ['scale', 'causal']);
   const tensors = withValues ? 3 : 2;
   const operandNames = withValues ? 'q, k, v' : 'q, k';
   if (inputs.length !== tensors && inputs.length !== tensors + 1) {
@@ -111,6 +114,8 @@ export function attentionLayout(op: string, inputs: readonly TensorType[], attrs
 
 
 export function attentionStrides(layout: AttentionLayout, shapes: readonly Shape[], withValues: boolean): AttentionStrides {
+  requireObject('attentionStrides', 'layout', layout, 'an attention layout (attentionLayout)');
+  requireArray('attentionStrides', 'shapes', shapes, 'an array of operand shapes');
   const { batch, queries, keys, depth, valueDepth } = layout;
   const matrixStrides = (shape: Shape | undefined, size: number): number[] =>
     shape ? broadcastStrides(shape.slice(0, -2), batch).map((s) => s * size) : batch.map(() => 0);
@@ -268,6 +273,7 @@ export interface AttentionOptions {
 function attentionInputs(op: string, tensors: readonly Tensor[], options: AttentionOptions): { inputs: Tensor[]; attrs: AttentionAttrs } {
   const names = ['q', 'k', 'v'];
   tensors.forEach((t, i) => requireTensor(op, t, names[i]));
+  checkKeys(op, options, ['causal', 'scale', 'mask']);
   if (options.mask !== undefined) requireTensor(op, options.mask, 'mask');
   const causal = options.causal ?? false;
   if (typeof causal !== 'boolean') throw new ArgumentError(`${op}: causal must be a boolean, got ${String(causal)}.`);

@@ -13,7 +13,7 @@ import { broadcastShapes } from '../shape.js';
 import type { OpDef, VjpArgs, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
 import { log, neg } from './unary.js';
-import { liftOperands, requireTensor } from './lift.js';
+import { buildLifted, liftOperands, requireTensor } from './lift.js';
 import { POW, operand } from '../../shaders/elementwise.js';
 import { maximumOf, minimumOf } from './extremum.js';
 
@@ -201,10 +201,8 @@ export const whereOp = defineOp<NoAttrs>({
 
 const binary =
   (def: OpDef<NoAttrs>) =>
-  (a: TensorLike, b: TensorLike): Tensor => {
-    const [x, y] = liftOperands(def.name, [a, b]) as [Tensor, Tensor];
-    return x.graph.addNode(def, [x, y], {});
-  };
+  (a: TensorLike, b: TensorLike): Tensor =>
+    buildLifted(def.name, [a, b], ([x, y]) => x!.graph.addNode(def, [x!, y!], {}));
 
 export const add = binary(addOp);
 export const sub = binary(subOp);
@@ -228,15 +226,17 @@ export const logicalOr = binary(logicalOrOp);
 export const logicalXor = binary(logicalXorOp);
 
 export function logicalNot(x: Tensor): Tensor {
-  const [t] = liftOperands('logicalNot', [x]) as [Tensor];
-  return t.graph.addNode(logicalNotOp, [t], {});
+  return buildLifted('logicalNot', [x], ([t]) => t!.graph.addNode(logicalNotOp, [t!], {}));
 }
 
 /** Picks a where condition is true, else b (NumPy `where`); all three broadcast. */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const graph = requireTensor('where', condition, 'condition').graph;
-  // Two numbers have no tensor to take a dtype from: they become f32 constants.
-  const lifted = typeof a === 'number' && typeof b === 'number' ? [graph.constant(a), graph.constant(b)] : liftOperands('where', [a, b]);
-  const [x, y] = lifted as [Tensor, Tensor];
-  return x.graph.addNode(whereOp, [condition, x, y], {});
+  // A condition that is not a bool mask is refused after the branches became constants: they go with it.
+  return graph.atomically(() => {
+    // Two numbers have no tensor to take a dtype from: they become f32 constants.
+    const lifted = typeof a === 'number' && typeof b === 'number' ? [graph.constant(a), graph.constant(b)] : liftOperands('where', [a, b]);
+    const [x, y] = lifted as [Tensor, Tensor];
+    return graph.addNode(whereOp, [condition, x, y], {});
+  });
 }

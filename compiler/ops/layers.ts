@@ -6,6 +6,7 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
+import { requireGraph } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 import { requireInteger } from './args.js';
 import { gather } from './gather.js';
@@ -29,8 +30,11 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
     throw opError(DTypeError, 'embedding', operands, `ids must be i32 token indices, got ${ids.dtype}`, fix);
   }
   const vocab = table.shape[0]!;
-  if (vocab > 0) ids.graph.declareRange(ids, -vocab, vocab - 1, `token ids of embedding over a vocabulary of ${vocab}`);
-  return gather(table, ids, 0);
+  // The ids' declared range goes with the lookup if gather refuses it (tables of two graphs).
+  return ids.graph.atomically(() => {
+    if (vocab > 0) ids.graph.declareRange(ids, -vocab, vocab - 1, `token ids of embedding over a vocabulary of ${vocab}`);
+    return gather(table, ids, 0);
+  });
 }
 
 /**
@@ -39,6 +43,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
  * angle (with an odd dim the last column is a sine). Computed in double, rounded once.
  */
 export function sinusoidalPositions(graph: Graph, length: number, dim: number): Tensor {
+  requireGraph('sinusoidalPositions', graph);
   requireInteger('sinusoidalPositions', 'length', length);
   requireInteger('sinusoidalPositions', 'dim', dim);
   if (length < 0 || dim < 0) {

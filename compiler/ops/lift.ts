@@ -24,6 +24,16 @@ export function liftOperands(op: string, operands: readonly TensorLike[]): Tenso
   });
 }
 
+/**
+ * Lifts the operands and builds the op from them in one step: if the op's shape or dtype
+ * rule refuses them, the constants made for number operands are rolled back with it.
+ */
+export function buildLifted(op: string, operands: readonly TensorLike[], build: (tensors: Tensor[]) => Tensor): Tensor {
+  const anchor = operands.find((x): x is Tensor => x instanceof Tensor);
+  if (!anchor) return build(liftOperands(op, operands));
+  return anchor.graph.atomically(() => build(liftOperands(op, operands)));
+}
+
 function scalarLike(op: string, value: number, dtype: DType, anchor: Tensor): Tensor {
   if (dtype === 'bool') {
     if (value !== 0 && value !== 1) throw new DTypeError(`${op}: the number ${value} cannot meet a bool tensor; use 0/1 or cast the tensor.`);

@@ -12,6 +12,7 @@ import { broadcastStrides, forEachOffset, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
+import { checkKeys } from './args.js';
 import type { HostArray, VjpRule } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import { reshape } from './shape.js';
@@ -207,6 +208,7 @@ function matrixType(shown: readonly TensorType[], x: TensorType, side: 'a' | 'b'
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   requireTensor('matmul', a, 'first operand');
   requireTensor('matmul', b, 'second operand');
+  checkKeys('matmul', options, ['transposeA', 'transposeB']);
   const attrs = { transposeA: checkFlag('transposeA', options.transposeA), transposeB: checkFlag('transposeB', options.transposeB) };
   const shown = [a.node, b.node];
   const typeA = matrixType(shown, a.node, 'a', attrs.transposeA);

@@ -13,6 +13,7 @@ import type { TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub, where } from './binary.js';
 import { requireTensor } from './lift.js';
+import { checkKeys } from './args.js';
 import type { EvalContext, HostArray, OpDef, RowRule, VjpRule } from './op.js';
 import { defineOp, emptyLike, noGradient } from './op.js';
 import { logsumexpReducer, mean, sum } from './reduce.js';
@@ -128,7 +129,8 @@ function softmaxAxis(op: string, x: Tensor, axis: number): number {
 
 /** log softmax(x) along `axis` (default the last): (x − max) − log Σ exp(x − max). f32 only. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return x.graph.addNode(logSoftmaxOp, [x], { axis: softmaxAxis('logSoftmax', x, axis) });
+  const checked = softmaxAxis('logSoftmax', x, axis);
+  return x.graph.addNode(logSoftmaxOp, [x], { axis: checked });
 }
 
 /**
@@ -136,7 +138,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * overflow nor lose accuracy. f32 only.
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return x.graph.addNode(softmaxOp, [x], { axis: softmaxAxis('softmax', x, axis) });
+  const checked = softmaxAxis('softmax', x, axis);
+  return x.graph.addNode(softmaxOp, [x], { axis: checked });
 }
 
 export type OneHotAttrs = { depth: number; dtype: DType; axis: number };
@@ -212,6 +215,7 @@ export interface OneHotOptions {
  */
 export function oneHot(indices: Tensor, depth: number, options: OneHotOptions = {}): Tensor {
   requireTensor('oneHot', indices, 'indices');
+  checkKeys('oneHot', options, ['dtype', 'axis']);
   if (options.axis !== undefined && (typeof options.axis !== 'number' || !Number.isInteger(options.axis))) {
     throw new ArgumentError(`oneHot: axis must be an integer, got ${String(options.axis)}.`);
   }
@@ -229,6 +233,7 @@ export interface LossOptions {
 
 /** Checked before any node is built, so a bad option leaves no stray nodes behind. */
 function checkReduction(op: string, options: LossOptions): Reduction {
+  checkKeys(op, options, ['reduction']);
   const reduction = options.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'.`);
@@ -281,9 +286,11 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: Los
     );
   }
   const classes = logits.shape[logits.rank - 1]!;
-  if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
-  const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
-  return reduceLoss(neg(sum(picked, -1)), reduction);
+  return labels.graph.atomically(() => {
+    if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
+    const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);
+    return reduceLoss(neg(sum(picked, -1)), reduction);
+  });
 }
 
 /**
@@ -305,5 +312,5 @@ export function mse(prediction: Tensor, target: Tensor, options: LossOptions = {
       'reshape one to match the other (e.g. squeeze a trailing 1); mse does not broadcast, as that usually hides a bug',
     );
   }
-  return reduceLoss(square(sub(prediction, target)), reduction);
+  return prediction.graph.atomically(() => reduceLoss(square(sub(prediction, target)), reduction));
 }

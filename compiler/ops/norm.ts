@@ -13,6 +13,8 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
+import { requireGraph } from '../graph.js';
+import { checkName } from '../names.js';
 import { checkKeys, checkNumber } from './args.js';
 import type { TensorType } from '../shape.js';
 import { formatShape, formatType, normalizeAxes, normalizeAxis, sameShape } from '../shape.js';
@@ -102,10 +104,12 @@ export function layerNorm(x: Tensor, options: LayerNormOptions = {}): Tensor {
   const epsilon = checkEpsilon('layerNorm', options.epsilon);
   const gamma = options.gamma === undefined ? undefined : checkAffine('layerNorm', x, 'gamma', options.gamma, axes);
   const beta = options.beta === undefined ? undefined : checkAffine('layerNorm', x, 'beta', options.beta, axes);
-  const deviation = sub(x, mean(x, axes, true));
-  const y = standardize(deviation, mean(square(deviation), axes, true), epsilon);
-  const scaled = gamma ? mul(y, spread(x, gamma, axes)) : y;
-  return beta ? add(scaled, spread(x, beta, axes)) : scaled;
+  return x.graph.atomically(() => {
+    const deviation = sub(x, mean(x, axes, true));
+    const y = standardize(deviation, mean(square(deviation), axes, true), epsilon);
+    const scaled = gamma ? mul(y, spread(x, gamma, axes)) : y;
+    return beta ? add(scaled, spread(x, beta, axes)) : scaled;
+  });
 }
 
 /**
@@ -116,8 +120,10 @@ export function rmsNorm(x: Tensor, options: RmsNormOptions = {}): Tensor {
   const axes = checkNormCall('rmsNorm', x, options, ['axes', 'epsilon', 'gamma']);
   const epsilon = checkEpsilon('rmsNorm', options.epsilon);
   const gamma = options.gamma === undefined ? undefined : checkAffine('rmsNorm', x, 'gamma', options.gamma, axes);
-  const y = standardize(x, mean(square(x), axes, true), epsilon);
-  return gamma ? mul(y, spread(x, gamma, axes)) : y;
+  return x.graph.atomically(() => {
+    const y = standardize(x, mean(square(x), axes, true), epsilon);
+    return gamma ? mul(y, spread(x, gamma, axes)) : y;
+  });
 }
 
 export interface BatchNormOptions {
@@ -190,19 +196,20 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
     const problem = `each channel has ${count} value(s) per batch (axes ${formatShape(axes)} of ${formatType(x.node)}), but training needs at least 2 for a variance`;
     throw opError(ShapeError, 'batchNorm', [x.node], problem, 'use a batch of at least 2 (or more positions per channel)');
   }
+  return x.graph.atomically(() => {
+    const batchMean = mean(x, axes, true);
+    const deviation = sub(x, batchMean);
+    const batchVar = mean(square(deviation), axes, true);
+    const trained = standardize(deviation, batchVar, epsilon);
+    const inferred = standardize(sub(x, spread(x, runningMean, channel)), spread(x, runningVar, channel), epsilon);
+    const y = add(mul(modeSelect(trained, inferred), spread(x, gamma, channel)), spread(x, beta, channel));
 
-  const batchMean = mean(x, axes, true);
-  const deviation = sub(x, batchMean);
-  const batchVar = mean(square(deviation), axes, true);
-  const trained = standardize(deviation, batchVar, epsilon);
-  const inferred = standardize(sub(x, spread(x, runningMean, channel)), spread(x, runningVar, channel), epsilon);
-  const y = add(mul(modeSelect(trained, inferred), spread(x, gamma, channel)), spread(x, beta, channel));
-
-  const channels = [x.shape[channelAxis]!];
-  const blend = (old: Tensor, batch: Tensor): Tensor => add(mul(old, 1 - momentum), mul(reshape(batch, channels), momentum));
-  x.graph.assign(runningMean, blend(runningMean, batchMean));
-  x.graph.assign(runningVar, blend(runningVar, mul(batchVar, count / (count - 1))));
-  return y;
+    const channels = [x.shape[channelAxis]!];
+    const blend = (old: Tensor, batch: Tensor): Tensor => add(mul(old, 1 - momentum), mul(reshape(batch, channels), momentum));
+    x.graph.assign(runningMean, blend(runningMean, batchMean));
+    x.graph.assign(runningVar, blend(runningVar, mul(batchVar, count / (count - 1))));
+    return y;
+  });
 }
 
 export type BatchNormLayerOptions = Pick<BatchNormOptions, 'momentum' | 'epsilon' | 'axis'>;
@@ -214,11 +221,16 @@ export type BatchNormLayerOptions = Pick<BatchNormOptions, 'momentum' | 'epsilon
  * function applying it (once: the running statistics have one update per step).
  */
 export function batchNormLayer(graph: Graph, name: string, channels: number, options: BatchNormLayerOptions = {}): (x: Tensor) => Tensor {
-  checkKeys('batchNormLayer', options, ['momentum', 'epsilon', 'axis']);
+  requireGraph('batchNormLayer', graph);
+  checkName('batchNormLayer', name);
   checkNumber('batchNormLayer', 'channels', channels, { min: 1, integer: true });
-  const gamma = graph.param(`${name}.gamma`, [channels], { init: 'ones' });
-  const beta = graph.param(`${name}.beta`, [channels]);
-  const runningMean = graph.state(`${name}.runningMean`, [channels]);
-  const runningVar = graph.state(`${name}.runningVar`, [channels], { init: 'ones' });
+  checkKeys('batchNormLayer', options, ['momentum', 'epsilon', 'axis']);
+  // A name taken by one of the four leaves none of the others behind.
+  const { gamma, beta, runningMean, runningVar } = graph.atomically(() => ({
+    gamma: graph.param(`${name}.gamma`, [channels], { init: 'ones' }),
+    beta: graph.param(`${name}.beta`, [channels]),
+    runningMean: graph.state(`${name}.runningMean`, [channels]),
+    runningVar: graph.state(`${name}.runningVar`, [channels], { init: 'ones' }),
+  }));
   return (x) => batchNorm(x, { gamma, beta, runningMean, runningVar, ...options });
 }

@@ -23,6 +23,7 @@ import { formatShape, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { requireTensor } from './lift.js';
+import { requireObject } from './args.js';
 import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions } from './pool-windows.js';
@@ -209,6 +210,8 @@ export const avgPoolGradOp = defineOp<AvgPoolGradAttrs>({
  * @internal Built by maxPool's VJP; exported for tests.
  */
 export function maxPoolGrad(x: Tensor, dy: Tensor, attrs: PoolAttrs): Tensor {
+  requireTensor('maxPoolGrad', x);
+  requireObject('maxPoolGrad', 'attrs', attrs, 'the pooling attributes');
   return x.graph.addNode(maxPoolGradOp, [x, dy], { ...attrs });
 }
 
@@ -219,6 +222,8 @@ export function maxPoolGrad(x: Tensor, dy: Tensor, attrs: PoolAttrs): Tensor {
  * @internal Built by maxPoolGrad's VJP; exported for tests.
  */
 export function maxPoolGather(x: Tensor, values: Tensor, attrs: PoolAttrs): Tensor {
+  requireTensor('maxPoolGather', x);
+  requireObject('maxPoolGather', 'attrs', attrs, 'the pooling attributes');
   return x.graph.addNode(maxPoolGatherOp, [x, values], { ...attrs });
 }
 
@@ -229,6 +234,8 @@ export function maxPoolGather(x: Tensor, values: Tensor, attrs: PoolAttrs): Tens
  * @internal Built by avgPool's VJP; exported for tests.
  */
 export function avgPoolGrad(dy: Tensor, attrs: AvgPoolGradAttrs): Tensor {
+  requireTensor('avgPoolGrad', dy);
+  requireObject('avgPoolGrad', 'attrs', attrs, 'the pooling attributes');
   return dy.graph.addNode(avgPoolGradOp, [dy], { ...attrs });
 }
 

@@ -107,11 +107,15 @@ export function randomUniform(graph: Graph, shape: readonly number[], options: R
     throw new ArgumentError(`randomUniform: stream must be a non-empty name, got ${String(options.stream)}. Name the draw, e.g. 'dropout.1'.`);
   }
   const checkedShape = checkShape('randomUniform', shape);
-  const counter = options.counter === undefined ? stepCounter(graph) : requireTensor('randomUniform', options.counter, 'counter');
-  if (counter.graph !== graph) {
-    throw new ArgumentError(`randomUniform: the counter ${counter.toString()} belongs to graph '${counter.graph.name}', not '${graph.name}'.`);
+  if (options.counter !== undefined) requireTensor('randomUniform', options.counter, 'counter');
+  if (options.counter !== undefined && options.counter.graph !== graph) {
+    throw new ArgumentError(`randomUniform: the counter ${options.counter.toString()} belongs to graph '${options.counter.graph.name}', not '${graph.name}'.`);
   }
-  return graph.addNode(randomUniformOp, [counter], { shape: checkedShape, stream: options.stream, seed: graph.seed });
+  // The step counter made for the draw goes with it if the draw is refused (a counter of the wrong type).
+  return graph.atomically(() => {
+    const counter = options.counter ?? stepCounter(graph);
+    return graph.addNode(randomUniformOp, [counter], { shape: checkedShape, stream: options.stream, seed: graph.seed });
+  });
 }
 
 export interface DropoutOptions {
@@ -149,7 +153,9 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): 
   }
   if (rate === 0) return x;
   const graph = x.graph;
-  const u = randomUniform(graph, x.shape, { stream: options.name ?? unusedDropoutName(graph) });
-  const kept = where(u.greaterEqual(rate), x.mul(1 / (1 - rate)), 0);
-  return modeSelect(kept, x);
+  return graph.atomically(() => {
+    const u = randomUniform(graph, x.shape, { stream: options.name ?? unusedDropoutName(graph) });
+    const kept = where(u.greaterEqual(rate), x.mul(1 / (1 - rate)), 0);
+    return modeSelect(kept, x);
+  });
 }

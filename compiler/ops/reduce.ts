@@ -13,11 +13,12 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
-import { forEachOffset, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import { checkShape, forEachOffset, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
+import { checkKeys } from './args.js';
 import type { Attrs, FoldReducer, HostArray, IndexReducer, KernelSpec, LoweringContext, OpDef, Reducer, Reduction, VjpArgs, VjpRule } from './op.js';
 import { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
 import { reduceKernel } from '../../shaders/reduce.js';
@@ -155,7 +156,11 @@ function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, reducer: Reduc
  * Spreads a reduction's output-shaped tensor `y` back over the reduced axes of `x`'s
  * shape: reinsert the reduced axes as size 1 (unless kept), then broadcast.
  */
-export function broadcastBack(y: Tensor, x: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
+export function broadcastBack(y: Tensor, x: Tensor, attrs: ReduceAttrs): Tensor {
+  requireTensor('broadcastBack', y);
+  requireTensor('broadcastBack', x);
+  checkKeys('broadcastBack', attrs, ['axes', 'keepdims']);
+  const { axes, keepdims } = attrs;
   const kept = keepdims ? y : reshape(y, reducedShape(x.shape, axes, true));
   return broadcastTo(kept, x.shape);
 }
@@ -279,6 +284,7 @@ export const argminOp = defineArgReduce(argminReducer);
  * matmul xᵀ·g of the same input can compute it beside its product (`acceptsColumnSums`).
  */
 export function isColumnSum(node: { readonly op: string; readonly attrs: Attrs; readonly shape: Shape }): boolean {
+  if (node === null || typeof node !== 'object') throw new ArgumentError(`isColumnSum: expected a graph node, got ${node === null ? 'null' : typeof node}.`);
   const reduction = reductionOf(node);
   if (reduction?.reducer !== sumReducer || node.shape.length !== 1) return false;
   const axes = reduction.axes(node.attrs, 2);
@@ -359,6 +365,7 @@ export const argmin = argReduction(argminOp);
  */
 export function sumToShape(x: Tensor, shape: readonly number[]): Tensor {
   requireTensor('sumToShape', x);
+  checkShape('sumToShape', shape);
   const lead = x.rank - shape.length;
   const mismatch = (): never => {
     throw opError(

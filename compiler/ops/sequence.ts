@@ -7,10 +7,11 @@
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Graph } from '../graph.js';
+import { requireGraph } from '../graph.js';
 import type { TensorType } from '../shape.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { requireInteger } from './args.js';
+import { checkKeys, requireInteger } from './args.js';
 import { where } from './binary.js';
 import { requireTensor } from './lift.js';
 import { defineOp, emptyLike } from './op.js';
@@ -96,6 +97,7 @@ export function cumsum(x: Tensor, axis: number, options: CumsumOptions = {}): Te
   requireTensor('cumsum', x);
   requireSummable('cumsum', [x.node]);
   const canonical = normalizeAxis('cumsum', [x.node], requireInteger('cumsum', 'axis', axis), x.rank);
+  checkKeys('cumsum', options, ['exclusive', 'reverse']);
   const exclusive = optionalFlag('cumsum', 'exclusive', options.exclusive);
   const reverse = optionalFlag('cumsum', 'reverse', options.reverse);
   return x.graph.addNode(cumsumOp, [x], { axis: canonical, exclusive, reverse });
@@ -147,6 +149,7 @@ export function triu(x: Tensor, k = 0): Tensor {
  * `causal: true`, which applies the same rule inside the kernel without a mask buffer.
  */
 export function causalMask(graph: Graph, queries: number, keys = queries): Tensor {
+  requireGraph('causalMask', graph);
   requireInteger('causalMask', 'queries', queries);
   requireInteger('causalMask', 'keys', keys);
   if (queries < 0 || keys < 0) {

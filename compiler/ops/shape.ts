@@ -192,6 +192,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   requireTensor('permute', x);
   if (perm === undefined) throw new ArgumentError('permute: perm is required; use transpose(x) to reverse the axes.');
+  requireArray('permute', 'perm', perm, 'an array of axes, e.g. [0, 2, 1]');
   return transpose(x, perm);
 }
 
@@ -238,10 +239,11 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   requireTensor('squeeze', x);
   const operands = [x.node];
   const shape = x.shape;
+  const given = axes === undefined || typeof axes === 'number' ? axes : requireArray('squeeze', 'axes', axes, 'an axis or an array of axes');
   const dropped =
-    axes === undefined
+    given === undefined
       ? shape.flatMap((d, i) => (d === 1 ? [i] : []))
-      : normalizeAxes('squeeze', operands, axes, x.rank);
+      : normalizeAxes('squeeze', operands, given as number | readonly number[], x.rank);
   for (const a of dropped) {
     if (shape[a] !== 1) {
       throw opError(ShapeError, 'squeeze', operands, `axis ${a} has size ${shape[a]}, not 1`, 'squeeze only size-1 axes; use reshape to merge axes');

@@ -16,7 +16,7 @@ import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
 import { checkShape, forEachOffset, formatShape, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { requireArray, requireInteger } from './args.js';
+import { requireArray, requireInteger, requireObject } from './args.js';
 import { defineOp, emptyLike } from './op.js';
 import { requireTensor } from './lift.js';
 import { concatKernels, padKernel, stridedCopyKernel } from '../../shaders/movement.js';
@@ -401,6 +401,9 @@ export interface PadWidths {
  */
 export function padWithInterior(x: Tensor, widths: PadWidths, value = 0): Tensor {
   requireTensor('pad', x);
+  requireObject('padWithInterior', 'widths', widths, '{before, after, interior?}');
+  requireArray('padWithInterior', 'widths.before', widths.before, 'an array of widths');
+  requireArray('padWithInterior', 'widths.after', widths.after, 'an array of widths');
   const interior = widths.interior ?? x.shape.map(() => 0);
   return x.graph.addNode(padOp, [x], { before: [...widths.before], after: [...widths.after], interior: [...interior], value });
 }

@@ -6,6 +6,7 @@
 
 import { GraphError } from '../errors.js';
 import type { Graph } from '../graph.js';
+import { requireGraph } from '../graph.js';
 import type { Tensor } from '../tensor.js';
 
 /** The name of the step counter every optimizer of a graph shares (i32 scalar, 0 before the first step). */
@@ -16,6 +17,7 @@ export const STEP_COUNTER = 'optimizer.step';
  * assigned after each step) the first time it is asked for, and shares it afterwards.
  */
 export function stepCounter(graph: Graph): Tensor {
+  requireGraph('stepCounter', graph);
   const existing = graph.nodesOfRole('state').find((node) => node.name === STEP_COUNTER);
   const counter = existing ? graph.tensor(existing.id) : graph.state(STEP_COUNTER, [], { dtype: 'i32' });
   if (counter.dtype !== 'i32' || counter.rank !== 0) {

@@ -13,6 +13,7 @@ import { evaluateElementwise, inferElementwise } from './elementwise.js';
 import type { Attrs, OpDef, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
 import { requireTensor } from './lift.js';
+import { checkKeys } from './args.js';
 import { COS, ERF, ERFC, EXP, EXPM1, ISNAN, LOG, LOG1P, SIGMOID, SIN, SOFTPLUS, TANH, operand } from '../../shaders/elementwise.js';
 import { erf as erfScalar, erfc as erfcScalar, roundHalfEven, sigmoid as sigmoidScalar, softplus as softplusScalar } from './special.js';
 
@@ -380,6 +381,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 /** Gaussian error linear unit: exact (erf) form by default, or the tanh approximation. */
 export function gelu(x: Tensor, options: { approximate?: GeluApproximation } = {}): Tensor {
   requireTensor('gelu', x);
+  checkKeys('gelu', options, ['approximate']);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'.`);

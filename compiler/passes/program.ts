@@ -4,7 +4,7 @@
  * GraphProgram that builds a new graph, so each stage stays printable and comparable.
  */
 
-import { GraphError } from '../errors.js';
+import { ArgumentError, GraphError } from '../errors.js';
 import { Graph, ancestorsOf, roleOf } from '../graph.js';
 import type { Node } from '../graph.js';
 import type { InitSpec } from '../init.js';
@@ -33,10 +33,28 @@ export type Pass = (program: GraphProgram) => GraphProgram;
 
 /** A graph's program: `forward` for a plain graph; `forward` and `trainStep` for a training program. */
 export function programOf(source: Graph | TrainingProgram): GraphProgram {
+  requireProgramSource('programOf', source);
   if (source instanceof Graph) {
     return { graph: source, entries: { forward: { outputs: Object.fromEntries(source.outputs), assignments: [] } } };
   }
   return { graph: source.graph, entries: { forward: source.forward, trainStep: source.trainStep } };
+}
+
+/** Throws an ArgumentError naming `where` unless `source` is a Graph or a training program. */
+export function requireProgramSource(where: string, source: unknown): asserts source is Graph | TrainingProgram {
+  const isProgram = source !== null && typeof source === 'object' && (source as { graph?: unknown }).graph instanceof Graph && 'trainStep' in source && 'forward' in source;
+  if (!(source instanceof Graph) && !isProgram) {
+    const got = source === null ? 'null' : typeof source === 'string' ? `the string '${source}'` : typeof source === 'number' ? String(source) : typeof source;
+    throw new ArgumentError(`${where}: expected a Graph or a training program (trainingProgram(graph, {...})), got ${got}.`);
+  }
+}
+
+/** Throws an ArgumentError naming `where` unless `program` is a GraphProgram ({graph, entries}, as programOf makes). */
+export function requireProgram(where: string, program: unknown): asserts program is GraphProgram {
+  const given = program as Partial<GraphProgram> | null;
+  if (given === null || typeof given !== 'object' || !(given.graph instanceof Graph) || given.entries === null || typeof given.entries !== 'object') {
+    throw new ArgumentError(`${where}: expected a program {graph, entries} (programOf(graph) or programOf(trainingProgram(...))), got ${program === null ? 'null' : typeof program}.`);
+  }
 }
 
 /** Ids of the nodes any entry needs (outputs, update values and what they depend on). */

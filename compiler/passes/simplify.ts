@@ -15,6 +15,7 @@ import { rewriteLogSoftmax } from './log-softmax.js';
 import { expandOneHots } from './one-hot.js';
 import { maskFromRelu } from './relu-mask.js';
 import type { GraphProgram, Pass } from './program.js';
+import { requireProgram } from './program.js';
 import { foldTransposesIntoMatmul } from './transpose-matmul.js';
 
 /** One round, in order: rewrites first, then CSE over their results, then DCE of what they left dead. */
@@ -35,6 +36,7 @@ export const MAX_SIMPLIFY_ROUNDS = 16;
 
 /** Runs `SIMPLIFY_PASSES` until a round changes nothing (at most `MAX_SIMPLIFY_ROUNDS`). */
 export function simplify(program: GraphProgram): GraphProgram {
+  requireProgram('simplify', program);
   let current = eliminateDeadCode(program);
   let before = fingerprint(current);
   for (let round = 0; round < MAX_SIMPLIFY_ROUNDS; round++) {

@@ -12,11 +12,12 @@ import type { Attrs } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
 import type { Tensor } from '../tensor.js';
 import type { GraphProgram } from './program.js';
-import { copySource } from './program.js';
+import { copySource, requireProgram } from './program.js';
 
 const MODES: readonly Mode[] = ['train', 'infer'];
 
 export function specializeModes(program: GraphProgram): GraphProgram {
+  requireProgram('specializeModes', program);
   const old = program.graph;
   if (!old.nodes.some((node) => node.op === 'modeSelect')) return program;
   const graph = new Graph(old.name, { seed: old.seed });

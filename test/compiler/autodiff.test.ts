@@ -84,14 +84,16 @@ describe('grad', () => {
     expect(values(dx!, { feeds: { x: X } })).to.deep.equal([-1, 0, 2]);
   });
 
-  it('refuses a gradient with respect to an i32 tensor, naming it', () => {
+  it('refuses a gradient with respect to an i32 tensor, naming it and the fix', () => {
     const { g, x } = withInput();
     const counts = g.input('counts', [3], 'i32');
     const loss = sum(mul(x, cast(counts, 'f32')));
     expect(() => grad(loss, [counts])).to.throw(
       ArgumentError,
-      'grad: counts:i32[3] is i32; only float tensors have gradients (integer and bool values are constant to autodiff).',
+      'grad: counts:i32[3] is i32 and cannot be differentiated; only float tensors have gradients (integer and bool values are constant to autodiff). Fix: differentiate with respect to a float tensor, or leave it out of wrt.',
     );
+    const steps = g.param('steps', [3], { dtype: 'i32' });
+    expect(() => grad(sum(mul(x, cast(steps, 'f32'))), [steps])).to.throw(ArgumentError, 'Fix: declare steps:i32[3] as an f32 param and cast where an integer is needed, or leave it out of wrt.');
   });
 
   it('refuses a loss that is not a scalar, suggesting a reduction', () => {

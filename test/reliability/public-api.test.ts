@@ -1,0 +1,181 @@
+/**
+ * Every public function of index.ts, called with what it does not take — null, a number,
+ * a string, an empty object, an option key misspelled — throws a typed kiln error (a
+ * KilnError subclass, never a TypeError from the internals) whose message names the
+ * function and what it expected. A table: one row per function and argument position.
+ * (Device-bound calls that need a real device are in the GPU tests.)
+ */
+
+import { expect } from 'chai';
+import * as kiln from '../../index.js';
+import { KilnError } from '../../index.js';
+import type { Graph, Tensor } from '../../index.js';
+
+const NULL = ['null', null] as const;
+const NUMBER = ['a number', 42] as const;
+const STRING = ['a string', 'x'] as const;
+const EMPTY = ['an empty object', {}] as const;
+type Bad = readonly [string, unknown];
+/** What may stand for a Graph, a Tensor, a plan, a program or stages: none of them. */
+const NOT_AN_OBJECT_OF_OURS: readonly Bad[] = [NULL, NUMBER, STRING, EMPTY];
+/** Where an options object belongs: anything but one, and one with a key misspelled. */
+const NOT_OPTIONS: readonly Bad[] = [NULL, NUMBER, STRING, ['a misspelled key', { fusee: true }]];
+
+interface Row {
+  /** The call, as a reader would write it, with `_` for the bad argument. */
+  readonly call: string;
+  /** Words the message must contain: the function's name (or its op's). */
+  readonly names: string;
+  readonly bad: readonly Bad[];
+  readonly run: (bad: never) => unknown;
+}
+
+function fixtures() {
+  const g = new kiln.Graph('api');
+  const x = g.input('x', [2, 3]);
+  const w = g.param('w', [3, 2], { init: 'glorotUniform' });
+  const loss = x.matmul(w).square().mean();
+  g.output('y', x.relu());
+  const program = kiln.trainingProgram(g, { loss, optimizer: kiln.sgd({ lr: 0.1 }) });
+  const plan = kiln.compile(g);
+  const stages = kiln.compileStages(g);
+  return { g, x, w, loss, program, plan, stages, report: kiln.compileReport(g).report };
+}
+
+const UNARY = ['abs', 'ceil', 'cos', 'exp', 'expm1', 'floor', 'log', 'log1p', 'neg', 'reciprocal', 'relu', 'round', 'rsqrt', 'sigmoid', 'sign', 'sin', 'softplus', 'sqrt', 'square', 'tanh', 'stopGradient', 'globalAvgPool', 'globalMaxPool', 'layerNorm', 'rmsNorm', 'gelu', 'elu', 'leakyRelu', 'tril', 'triu', 'logSoftmax', 'softmax', 'logicalNot'] as const;
+const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr', 'logicalXor'] as const;
+const REDUCTIONS = ['sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'argmax', 'argmin'] as const;
+const SHAPED = ['reshape', 'broadcastTo', 'expand', 'permute', 'transpose', 'squeeze', 'unsqueeze', 'slice', 'pad', 'split'] as const;
+const POOLS = ['maxPool1d', 'maxPool2d', 'maxPool3d', 'avgPool1d', 'avgPool2d', 'avgPool3d'] as const;
+
+function rows(f: ReturnType<typeof fixtures>): Row[] {
+  const { g, x, w, loss, program, plan, stages, report } = f;
+  const fn = kiln as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const anyBad = (call: string, names: string, bad: readonly Bad[], run: (b: unknown) => unknown): Row => ({ call, names, bad, run: run as (bad: never) => unknown });
+  const tensorFirst = (name: string, ...rest: unknown[]) => anyBad(`${name}(_)`, name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b, ...rest));
+  return [
+    // The graph builder.
+    anyBad("new Graph(_)", 'Graph', [NULL, NUMBER, EMPTY], (b) => new kiln.Graph(b as string)),
+    anyBad("new Graph('g', _)", 'Graph', [NUMBER, STRING, ['a misspelled key', { sed: 1 }]], (b) => new kiln.Graph('g', b as never)),
+    anyBad("graph.input('i', _)", "input 'i'", NOT_AN_OBJECT_OF_OURS, (b) => g.input('i', b as number[])),
+    anyBad("graph.input(_, [2])", 'input', [NULL, NUMBER, EMPTY], (b) => g.input(b as string, [2])),
+    anyBad("graph.param('p', [2], _)", "param 'p'", NOT_OPTIONS, (b) => g.param('p', [2], b as never)),
+    anyBad("graph.state('s', [2], _)", "state 's'", NOT_OPTIONS, (b) => g.state('s', [2], b as never)),
+    anyBad('graph.constant(_)', 'const', [NULL, STRING, ['an object', { value: 1 }]], (b) => g.constant(b as number)),
+    anyBad("graph.output('o', _)", 'output', NOT_AN_OBJECT_OF_OURS, (b) => g.output('o', b as Tensor)),
+    anyBad('graph.assign(w, _)', 'assign', NOT_AN_OBJECT_OF_OURS, (b) => g.assign(w, b as Tensor)),
+    anyBad('graph.declareRange(_, 0, 1, ...)', 'declareRange', NOT_AN_OBJECT_OF_OURS, (b) => g.declareRange(b as Tensor, 0, 1, 'r')),
+    anyBad('graph.get(_)', 'no input, param or state', [NULL, NUMBER, ['an unknown name', 'nope'], EMPTY], (b) => g.get(b as string)),
+    anyBad('graph.node(_)', 'has no node', NOT_AN_OBJECT_OF_OURS, (b) => g.node(b as number)),
+    anyBad('graph.atomically(_)', 'atomically', NOT_AN_OBJECT_OF_OURS, (b) => g.atomically(b as () => unknown)),
+    anyBad('Graph.fromJSON(_)', 'Graph.fromJSON', [NULL, NUMBER, STRING, EMPTY, ['nodes: 7', { name: 'g', seed: 0, nodes: 7, outputs: {} }]], (b) => kiln.Graph.fromJSON(b as never)),
+    anyBad('roleOf(_)', 'roleOf', [NULL, NUMBER], (b) => kiln.roleOf(b as never)),
+    // Ops: a Tensor where one belongs, and options that are options.
+    ...UNARY.map((name) => tensorFirst(name)),
+    ...BINARY.map((name) => anyBad(`${name}(x, _)`, name, [NULL, STRING, EMPTY], (b) => fn[name]!(x, b))),
+    ...BINARY.map((name) => anyBad(`${name}(_, _)`, name, [NUMBER], (b) => fn[name]!(b, b))),
+    ...REDUCTIONS.map((name) => tensorFirst(name)),
+    ...REDUCTIONS.map((name) => anyBad(`${name}(x, _)`, name, [NULL, STRING, EMPTY], (b) => fn[name]!(x, b))),
+    ...SHAPED.map((name) => tensorFirst(name, [6])),
+    ...SHAPED.map((name) => anyBad(`${name}(x, _)`, name, [NULL, STRING, EMPTY], (b) => fn[name]!(x, b))),
+    ...POOLS.map((name) => tensorFirst(name, { kernel: [2] })),
+    ...POOLS.map((name) => anyBad(`${name}(x, _)`, name, NOT_OPTIONS, (b) => fn[name]!(x, b))),
+    ...['conv1d', 'conv2d', 'convTranspose1d', 'convTranspose2d', 'matmul', 'gather', 'concat', 'cast', 'oneHot', 'embedding', 'cumsum', 'dropout', 'mse', 'softmaxCrossEntropy', 'batchNorm', 'attention', 'attentionWeights', 'modeSelect', 'clip', 'where', 'scatterAdd', 'sumToShape', 'broadcastBack', 'maxPoolGrad', 'maxPoolGather', 'avgPoolGrad', 'convWeightGrad1d', 'convWeightGrad2d'].map((name) => tensorFirst(name)),
+    ...['conv2d', 'matmul', 'mse', 'attentionWeights', 'gelu', 'layerNorm', 'rmsNorm', 'cumsum', 'dropout', 'oneHot'].map((name) =>
+      anyBad(`${name}(x, ..., _)`, name, NOT_OPTIONS, (b) => (name === 'conv2d' || name === 'matmul' || name === 'mse' || name === 'attentionWeights' ? fn[name]!(x, x, b) : name === 'cumsum' || name === 'oneHot' ? fn[name]!(x, 1, b) : name === 'dropout' ? fn[name]!(x, 0.5, b) : fn[name]!(x, b))),
+    ),
+    anyBad('attention(q, k, v, _)', 'attention', NOT_OPTIONS, (b) => kiln.attention(x, x, x, b as never)),
+    anyBad('batchNorm(x, _)', 'batchNorm', NOT_OPTIONS, (b) => kiln.batchNorm(x, b as never)),
+    anyBad('padWithInterior(_, widths)', 'pad', NOT_AN_OBJECT_OF_OURS, (b) => kiln.padWithInterior(b as Tensor, { before: [0], after: [0] })),
+    anyBad('padWithInterior(x, _)', 'padWithInterior', NOT_AN_OBJECT_OF_OURS, (b) => kiln.padWithInterior(x, b as never)),
+    anyBad('isColumnSum(_)', 'isColumnSum', [NULL, NUMBER], (b) => kiln.isColumnSum(b as never)),
+    anyBad('attentionLayout(...)', 'attentionLayout', NOT_AN_OBJECT_OF_OURS, (b) => kiln.attentionLayout('attention', b as never, b as never, true)),
+    anyBad('attentionStrides(_)', 'attentionStrides', NOT_AN_OBJECT_OF_OURS, (b) => kiln.attentionStrides(b as never, b as never, true)),
+    // Builders taking a graph.
+    ...(['batchNormLayer', 'causalMask', 'sinusoidalPositions', 'randomUniform', 'stepCounter', 'initialParams', 'printGraph', 'verify', 'programOf', 'interpret', 'runEntry', 'trainingProgram'] as const).map((name) =>
+      anyBad(`${name}(_, ...)`, name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b, 'n', 4, { stream: 's' })),
+    ),
+    anyBad("batchNormLayer(graph, 'bn', 4, _)", 'batchNormLayer', NOT_OPTIONS, (b) => kiln.batchNormLayer(g, 'bn', 4, b as never)),
+    anyBad('randomUniform(graph, [2], _)', 'randomUniform', NOT_OPTIONS, (b) => kiln.randomUniform(g, [2], b as never)),
+    anyBad('trainingProgram(graph, _)', 'trainingProgram', NOT_OPTIONS, (b) => kiln.trainingProgram(g, b as never)),
+    anyBad('grad(_, [w])', 'grad', NOT_AN_OBJECT_OF_OURS, (b) => kiln.grad(b as Tensor, [w])),
+    anyBad('grad(loss, _)', 'grad', NOT_AN_OBJECT_OF_OURS, (b) => kiln.grad(loss, b as Tensor[])),
+    anyBad('vjp(_, [], [])', 'vjp', NOT_AN_OBJECT_OF_OURS, (b) => kiln.vjp(b as Tensor[], [], [])),
+    // Optimizers.
+    anyBad('sgd(_)', 'sgd', [NULL, NUMBER, STRING, EMPTY, ['a misspelled key', { lr: 0.1, momentun: 0.9 }]], (b) => kiln.sgd(b as never)),
+    anyBad('adam(_)', 'adam', NOT_OPTIONS, (b) => kiln.adam(b as never)),
+    anyBad('adamw(_)', 'adamw', NOT_OPTIONS, (b) => kiln.adamw(b as never)),
+    anyBad('sgd({lr}).apply(_, [], [])', 'sgd.apply', NOT_AN_OBJECT_OF_OURS, (b) => kiln.sgd({ lr: 1 }).apply(b as Graph, [], [])),
+    anyBad('clipGradNorm(_, 1)', 'clipGradNorm', NOT_AN_OBJECT_OF_OURS, (b) => kiln.clipGradNorm(b as Tensor[], 1)),
+    anyBad('learningRate(_, step)', 'learningRate', [NULL, STRING, EMPTY], (b) => kiln.learningRate(b as never, kiln.stepCounter(g))),
+    // The reference interpreter.
+    anyBad('interpret(graph, _)', 'interpret', [NULL, NUMBER, STRING, ['a misspelled key', { feed: {} }], ['precision f16', { precision: 'f16' }], ['a param misspelled', { params: { W: [1, 2, 3, 4, 5, 6] } }]], (b) => kiln.interpret(g, b as never)),
+    anyBad('evaluate(_)', 'evaluate', NOT_AN_OBJECT_OF_OURS, (b) => kiln.evaluate(b as Tensor[])),
+    anyBad('evaluateNodes(graph, _)', 'evaluateNodes', NOT_AN_OBJECT_OF_OURS, (b) => kiln.evaluateNodes(g, b as number[])),
+    anyBad("hostArray('f32', _, [1])", 'hostArray', NOT_AN_OBJECT_OF_OURS, (b) => kiln.hostArray('f32', b as number[], [1])),
+    anyBad("hostArray(_, [1], [1])", 'hostArray', NOT_AN_OBJECT_OF_OURS, (b) => kiln.hostArray(b as never, [1], [1])),
+    anyBad('runEntry(graph, _)', 'runEntry', NOT_AN_OBJECT_OF_OURS, (b) => kiln.runEntry(g, b as never)),
+    anyBad('new ReferenceSession(_)', 'ReferenceSession', NOT_AN_OBJECT_OF_OURS, (b) => new kiln.ReferenceSession(b as never)),
+    anyBad('new ReferenceSession(program, _)', 'ReferenceSession', NOT_OPTIONS, (b) => new kiln.ReferenceSession(program, b as never)),
+    // The compiler and what reads its results.
+    ...(['compile', 'compileStages', 'compileReport'] as const).map((name) => anyBad(`${name}(_)`, name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b))),
+    ...(['compile', 'compileStages', 'compileReport'] as const).map((name) =>
+      anyBad(`${name}(graph, _)`, name, [...NOT_OPTIONS, ['precision', { precision: 'f16' }], ['a NaN limit', { limits: { maxBufferSize: NaN } }], ['a string limit', { limits: { maxBufferSize: '1' } }], ['a misspelled limit', { limits: { maxBuferSize: 1 } }], ['fuse: 1', { fuse: 1 }]], (b) => fn[name]!(g, b)),
+    ),
+    ...(['simplify', 'specializeModes'] as const).map((name) => anyBad(`${name}(_)`, name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b))),
+    ...(['printPlan', 'planMemory', 'memoryReport', 'checkMemoryPlan', 'validatePlan'] as const).map((name) =>
+      anyBad(`${name}(_)`, name === 'validatePlan' ? 'invalid plan' : name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b)),
+    ),
+    anyBad('checkPlanFitsDevice(_, limits)', 'checkPlanFitsDevice', NOT_AN_OBJECT_OF_OURS, (b) => kiln.checkPlanFitsDevice(b as never, {} as never)),
+    anyBad('checkPlanFitsDevice(plan, _)', 'checkPlanFitsDevice', [NULL, NUMBER, STRING], (b) => kiln.checkPlanFitsDevice(plan, b as never)),
+    anyBad('reportOfStages(_)', 'reportOfStages', NOT_AN_OBJECT_OF_OURS, (b) => kiln.reportOfStages(b as never)),
+    anyBad('printStage(_, "plan")', 'printStage', NOT_AN_OBJECT_OF_OURS, (b) => kiln.printStage(b as never, 'plan')),
+    anyBad('printStage(stages, _)', 'printStage', NOT_AN_OBJECT_OF_OURS, (b) => kiln.printStage(stages, b as never)),
+    anyBad('printReport(_)', 'printReport', NOT_AN_OBJECT_OF_OURS, (b) => kiln.printReport(b as never)),
+    anyBad('printReport(report, _)', 'printReport', NOT_OPTIONS, (b) => kiln.printReport(report, b as never)),
+    anyBad('checkTuningTable(_)', 'tuning', NOT_AN_OBJECT_OF_OURS, (b) => kiln.checkTuningTable(b)),
+    // ONNX and checkpoints.
+    anyBad('importOnnx(_)', 'importOnnx', NOT_AN_OBJECT_OF_OURS, (b) => kiln.importOnnx(b as Uint8Array)),
+    anyBad('encodeSafetensors(_)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors(b as never)),
+    anyBad('encodeSafetensors({}, _)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors({}, b as never)),
+    anyBad('decodeSafetensors(_)', 'decodeSafetensors', NOT_AN_OBJECT_OF_OURS, (b) => kiln.decodeSafetensors(b as Uint8Array)),
+    // The device side, before any device is touched.
+    anyBad('requestDevice(_)', 'requestDevice', NOT_OPTIONS, (b) => kiln.requestDevice(b as never)),
+    anyBad('Session.create(_, plan)', 'Session.create', NOT_AN_OBJECT_OF_OURS, (b) => kiln.Session.create(b as never, plan)),
+    anyBad('autotune(_)', 'autotune', NOT_AN_OBJECT_OF_OURS, (b) => kiln.autotune(b as never)),
+    anyBad('timeKernels(_, [])', 'timeKernels', NOT_AN_OBJECT_OF_OURS, (b) => kiln.timeKernels(b as never, [])),
+  ];
+}
+
+/** The error a call threw (or its promise rejected with), or undefined. */
+async function errorOf(run: () => unknown): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('the public API refuses arguments it does not take with typed errors', () => {
+  const table = rows(fixtures());
+  for (const { call, names, bad, run } of table) {
+    it(`${call} throws a KilnError naming ${names} for ${bad.map(([what]) => what).join(', ')}`, async () => {
+      for (const [what, value] of bad) {
+        const error = await errorOf(() => run(value as never));
+        expect(error, `${call} with ${what}`).to.be.instanceOf(KilnError, `${call} with ${what}: ${String(error)}`);
+        expect((error as Error).message, `${call} with ${what}`).to.include(names);
+      }
+    });
+  }
+
+  it('covers every function index.ts exports', () => {
+    const called = table.map(({ call }) => call).join(' ');
+    const notCalled = Object.entries(kiln)
+      .filter(([name, value]) => typeof value === 'function' && !(value.prototype instanceof Error) && name !== 'KilnError')
+      .map(([name]) => name)
+      .filter((name) => !new RegExp(`\\b${name}\\b`).test(called));
+    // Taking no arguments (or only an error message), they have nothing to refuse.
+    expect(notCalled.sort()).to.deep.equal(['Tensor', 'erf', 'opError', 'registeredOps', 'supportedOnnxOps']);
+  });
+});
