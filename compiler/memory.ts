@@ -169,17 +169,42 @@ export function memoryReport(plan: Plan): MemoryReport {
   let peak = 0;
   for (const entry of Object.values(plan.entries)) {
     const live = liveIntervals(plan, entry);
-    for (let at = BEFORE_PASS; at <= entry.dispatches.length; at++) {
-      const point = { start: at, end: at };
-      const inUse = new Set(owned.filter((b) => overlapping(point, live.get(b.id))).map(blockOf));
-      peak = Math.max(peak, sum([...inUse].map(bytesOf)));
+    // A block is in use while any of its buffers is live: the union of their intervals.
+    const intervalsOf = new Map<number, LiveInterval[]>();
+    for (const b of owned) {
+      const interval = live.get(b.id);
+      if (!interval) continue;
+      const intervals = intervalsOf.get(blockOf(b)) ?? [];
+      intervals.push(interval);
+      intervalsOf.set(blockOf(b), intervals);
     }
+    // Bytes in use from each position on, as changes swept in order (positions start at BEFORE_PASS).
+    const change = new Array<number>(entry.dispatches.length + 3).fill(0);
+    for (const [block, intervals] of intervalsOf) {
+      for (const { start, end } of unionOf(intervals)) {
+        change[start - BEFORE_PASS]! += bytesOf(block);
+        change[end - BEFORE_PASS + 1]! -= bytesOf(block);
+      }
+    }
+    let inUse = 0;
+    for (const delta of change) peak = Math.max(peak, (inUse += delta));
   }
   return {
     naiveTransientBytes: sum(transients.map((b) => b.bytes)),
     peakTransientBytes: peak,
     allocationBytes: sum(blocks.map(bytesOf)),
   };
+}
+
+/** The union of inclusive intervals, as disjoint intervals in order. */
+function unionOf(intervals: readonly LiveInterval[]): LiveInterval[] {
+  const union: { start: number; end: number }[] = [];
+  for (const { start, end } of [...intervals].sort((a, b) => a.start - b.start)) {
+    const last = union[union.length - 1];
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else union.push({ start, end });
+  }
+  return union;
 }
 
 function sum(values: readonly number[]): number {

@@ -96,15 +96,21 @@ export function estimatedBindings(fusion: Fusion, candidate: Candidate): number 
 
 /** Whether a candidate may be one kernel (see the module comment); `bound` as for createsCycle. */
 export function fitsCandidate(fusion: Fusion, candidate: Candidate, bound?: number): boolean {
+  if (!fitsIfAcyclic(fusion, candidate)) return false;
+  // Fused producers run inside the kernel too: they are part of it for cycles.
+  const all = new Set([...candidate.members, ...(candidate.prologue?.nodes ?? [])]);
+  return !createsCycle(fusion, all, bound);
+}
+
+/** fitsCandidate for a candidate that cannot be on a cycle (the caller says why): the reads and the binding count. */
+export function fitsIfAcyclic(fusion: Fusion, candidate: Candidate): boolean {
   const { graph } = fusion;
   if (candidate.anchor !== undefined && graph.node(candidate.anchor).inputs.some((input) => candidate.members.has(input))) return false;
   // Likewise what a fused producer reads: it runs before the epilogue computes anything.
   for (const id of candidate.prologue?.nodes ?? []) {
     if (graph.node(id).inputs.some((input) => candidate.members.has(input))) return false;
   }
-  // Fused producers run inside the kernel too: they are part of it for cycles.
-  const all = new Set([...candidate.members, ...(candidate.prologue?.nodes ?? [])]);
-  return !createsCycle(fusion, all, bound) && estimatedBindings(fusion, candidate) <= fusion.maxBindings;
+  return estimatedBindings(fusion, candidate) <= fusion.maxBindings;
 }
 
 /** fitsCandidate for a group without column sums. */
