@@ -38,7 +38,20 @@ export class Summaries {
     const summary = this.of(group);
     summary.begin();
     summary.add([node]);
-    return summary.settle(summary.fits(node));
+    return summary.settle(summary.fits(node, this.mayCloseCycle(group, node)));
+  }
+
+  /**
+   * Whether `node` joining `group` could close a cycle. The kernels are acyclic and nothing
+   * reads `node` yet, so a cycle would have to come back into `node` through one of its
+   * inputs outside the group; an ungrouped input that reads nothing (a constant, an input,
+   * a param) cannot be reached from anywhere.
+   */
+  private mayCloseCycle(group: Building, node: number): boolean {
+    const { graph, groupOf } = this.fusion;
+    return graph.node(node).inputs.some(
+      (input) => !group.members.has(input) && !group.prologue?.nodes.has(input) && (groupOf.has(input) || graph.node(input).inputs.length > 0),
+    );
   }
 
   /**
@@ -140,17 +153,19 @@ class GroupSummary {
   }
 
   /** fitsCandidate's answer for the group as it now stands; nothing after `bound` is grouped yet. */
-  fits(bound: number): boolean {
+  fits(bound: number, mayCloseCycle = true): boolean {
     const { fusion } = this.shared;
     const { graph, externallyRead, maxBindings } = fusion;
     const { members, anchor, prologue } = this;
     if (anchor !== undefined && graph.node(anchor).inputs.some((input) => members.has(input))) return false;
     if (this.prologueHits > 0) return false;
     const facts = prologue && this.shared.factsOf(prologue);
-    const starts = [...this.exits.keys()].filter((c) => !prologue?.nodes.has(c));
-    for (const c of facts?.exits ?? []) if (!members.has(c)) starts.push(c);
-    const inside = (id: number): boolean => members.has(id) || (prologue?.nodes.has(id) ?? false);
-    if (createsCycleFrom(fusion, inside, starts, bound)) return false;
+    if (mayCloseCycle) {
+      const starts = [...this.exits.keys()].filter((c) => !prologue?.nodes.has(c));
+      for (const c of facts?.exits ?? []) if (!members.has(c)) starts.push(c);
+      const inside = (id: number): boolean => members.has(id) || (prologue?.nodes.has(id) ?? false);
+      if (createsCycleFrom(fusion, inside, starts, bound)) return false;
+    }
     let bindings = this.reads.size + this.outputs.size;
     if (anchor !== undefined) {
       const operands = graph.node(anchor).inputs.length;
