@@ -54,14 +54,38 @@ export class UnitOrder {
    */
   mergeCreatesCycle(a: Unit, b: Unit): boolean {
     const [early, late] = this.ord.get(a)! < this.ord.get(b)! ? [a, b] : [b, a];
-    return this.reachedBetween(early, late, 'forward').hit;
+    const [low, high] = [this.ord.get(early)!, this.ord.get(late)!];
+    const between = (u: Unit): boolean => {
+      const ord = this.ord.get(u);
+      return ord !== undefined && ord > low && ord < high;
+    };
+    // Searched from both ends at once, each side taking first the units nearest the other
+    // end: a path is found where the two meet, usually long before either side is done.
+    const sides = [
+      { seen: new Set<Unit>(), next: (u: Unit) => this.successors(u), frontier: new MinHeap<Unit>((x, y) => this.ord.get(x)! > this.ord.get(y)!) },
+      { seen: new Set<Unit>(), next: (u: Unit) => this.predecessors(u), frontier: new MinHeap<Unit>((x, y) => this.ord.get(x)! < this.ord.get(y)!) },
+    ] as const;
+    const reach = (side: 0 | 1, u: Unit): boolean => {
+      if (!between(u) || sides[side].seen.has(u)) return false;
+      if (sides[1 - side]!.seen.has(u)) return true;
+      sides[side].seen.add(u);
+      sides[side].frontier.push(u);
+      return false;
+    };
+    for (const u of this.successors(early)) if (reach(0, u)) return true;
+    for (const u of this.predecessors(late)) if (reach(1, u)) return true;
+    // A side with nothing left to search has found everything it reaches, none of it on the other side.
+    while (sides[0].frontier.size > 0 && sides[1].frontier.size > 0) {
+      for (const side of [0, 1] as const) for (const u of sides[side].next(sides[side].frontier.pop()!)) if (reach(side, u)) return true;
+    }
+    return false;
   }
 
   /** Records that `a` and `b` (no cycle between them) are now the one unit `merged`, reordering what lies between them. */
   merge(a: Unit, b: Unit, merged: Unit): void {
     const [early, late] = this.ord.get(a)! < this.ord.get(b)! ? [a, b] : [b, a];
-    const after = this.reachedBetween(early, late, 'forward').units;
-    const before = this.reachedBetween(late, early, 'backward').units;
+    const after = this.reachedBetween(early, late, 'forward');
+    const before = this.reachedBetween(late, early, 'backward');
     const byOrd = (x: Unit, y: Unit): number => this.ord.get(x)! - this.ord.get(y)!;
     const slots = [...before, early, late, ...after].map((u) => this.ord.get(u)!).sort((x, y) => x - y);
     [...before.sort(byOrd), merged, ...after.sort(byOrd)].forEach((u, k) => this.set(u, slots[k]));
@@ -82,26 +106,22 @@ export class UnitOrder {
 
   /**
    * The units a search from `from` reaches (successors when forward, predecessors when
-   * backward) without passing `to` or leaving the ords strictly between theirs, and whether
-   * it reached `to` through another unit.
+   * backward) without passing `to` or leaving the ords strictly between theirs.
    */
-  private reachedBetween(from: Unit, to: Unit, direction: 'forward' | 'backward'): { hit: boolean; units: Unit[] } {
+  private reachedBetween(from: Unit, to: Unit, direction: 'forward' | 'backward'): Unit[] {
     const [low, high] = [this.ord.get(from)!, this.ord.get(to)!].sort((x, y) => x - y) as [number, number];
     const next = (u: Unit): Iterable<Unit> => (direction === 'forward' ? this.successors(u) : this.predecessors(u));
     const seen = new Set<Unit>();
-    const stack: Unit[] = [];
-    const visit = (u: Unit, viaOther: boolean): boolean => {
-      if (u === to) return viaOther;
-      const ord = this.ord.get(u);
-      if (u !== from && !seen.has(u) && ord !== undefined && ord > low && ord < high) {
+    const stack = [from];
+    while (stack.length > 0) {
+      for (const u of next(stack.pop()!)) {
+        const ord = this.ord.get(u);
+        if (seen.has(u) || ord === undefined || ord <= low || ord >= high) continue;
         seen.add(u);
         stack.push(u);
       }
-      return false;
-    };
-    for (const u of next(from)) if (visit(u, false)) return { hit: true, units: [...seen] };
-    while (stack.length > 0) for (const u of next(stack.pop()!)) if (visit(u, true)) return { hit: true, units: [...seen] };
-    return { hit: false, units: [...seen] };
+    }
+    return [...seen];
   }
 
   private *successors(u: Unit): Iterable<Unit> {
