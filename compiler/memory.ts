@@ -18,10 +18,10 @@
  * past maxBufferSize, and copies and read-backs stay whole-buffer.
  */
 
-import { BEFORE_PASS, liveIntervals, overlaps } from './liveness.js';
+import { BEFORE_PASS, liveIntervals } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
-import { bindsBuffer, requirePlan } from './plan-format.js';
+import { requirePlan } from './plan-format.js';
 
 export { checkMemoryPlan } from './liveness.js';
 
@@ -54,21 +54,23 @@ export function planMemory(plan: Plan): Plan {
 
 /** The plan with every update that may live in its target's memory moved there (copies dropped). */
 function updateInPlace(plan: Plan): Plan {
-  const { kernels } = plan;
   const entries = Object.values(plan.entries);
   const candidates = uniqueUpdates(entries.flatMap((entry) => entry.copies));
-  const chosen: Update[] = [];
+  const sourcesOf = new Map<number, Set<number>>();
+  for (const { from, to } of candidates) sourcesOf.set(to, (sourcesOf.get(to) ?? new Set()).add(from));
+  const uses = entries.map((entry) => bufferUses(plan.kernels, entry));
+  const chosen = new Set<string>();
   for (const update of candidates) {
     const { from, to } = update;
     // One value per target across entries, so `to`'s memory never holds two different updates.
-    if (candidates.some((other) => other.to === to && other.from !== from)) continue;
+    if (sourcesOf.get(to)!.size > 1) continue;
     if (!sameLayout(plan.buffers[from]!, plan.buffers[to]!)) continue;
     // Every entry that touches `from` must update `to` from it: elsewhere writing `from` would clobber `to`.
-    const touching = entries.filter((entry) => touches(kernels, entry, from));
-    if (touching.length === 0 || !touching.every((entry) => inPlaceLegal(kernels, entry, update))) continue;
-    chosen.push(update);
+    const touching = uses.filter((use) => use.touches(from));
+    if (touching.length === 0 || !touching.every((use) => use.inPlaceLegal(update))) continue;
+    chosen.add(`${from}→${to}`);
   }
-  const isChosen = (copy: Update): boolean => chosen.some((u) => u.from === copy.from && u.to === copy.to);
+  const isChosen = (copy: Update): boolean => chosen.has(`${copy.from}→${copy.to}`);
   const rewritten = Object.fromEntries(
     Object.entries(plan.entries).map(([name, entry]): [string, PlanEntry] => {
       const inPlace = [...(entry.inPlace ?? []), ...entry.copies.filter(isChosen)];
@@ -88,57 +90,93 @@ function sameLayout(from: PlanBuffer, to: PlanBuffer): boolean {
   return from.role === 'transient' && from.dtype === to.dtype && from.bytes === to.bytes;
 }
 
-/** Whether the entry needs `from` at all: bound by a dispatch, read back or copied. */
-function touches(kernels: readonly PlanKernel[], entry: PlanEntry, from: number): boolean {
-  return (
-    entry.dispatches.some((k) => bindsBuffer(kernels[k]!, from)) ||
-    Object.values(entry.outputs).includes(from) ||
-    entry.copies.some((copy) => copy.from === from)
-  );
+/** What the in-place rule asks of one entry about buffers, indexed once (asked per update by a scan, it is quadratic). */
+function bufferUses(kernels: readonly PlanKernel[], entry: PlanEntry): { touches(from: number): boolean; inPlaceLegal(update: Update): boolean } {
+  const firstBound = new Map<number, number>();
+  const lastBound = new Map<number, number>();
+  entry.dispatches.forEach((k, at) => {
+    for (const { buffer } of kernels[k]!.bindings) {
+      if (!firstBound.has(buffer)) firstBound.set(buffer, at);
+      lastBound.set(buffer, at);
+    }
+  });
+  const readBack = new Set(Object.values(entry.outputs));
+  const copiesFrom = new Map<number, Update[]>();
+  for (const copy of entry.copies) copiesFrom.set(copy.from, [...(copiesFrom.get(copy.from) ?? []), copy]);
+  return {
+    // Whether the entry needs `from` at all: bound by a dispatch, read back or copied.
+    touches: (from) => firstBound.has(from) || readBack.has(from) || copiesFrom.has(from),
+    // Whether `from` may be computed in `to`'s memory in this entry: it is this entry's only
+    // copy of `from` and the copy goes to `to`; nothing reads `to`'s old value after the pass
+    // (read back, or copied elsewhere); and neither `from`'s writer nor any dispatch after it binds `to`.
+    inPlaceLegal: ({ from, to }) => {
+      const copiesOfFrom = copiesFrom.get(from) ?? [];
+      if (copiesOfFrom.length !== 1 || copiesOfFrom[0]!.to !== to) return false;
+      if (copiesFrom.has(to) || readBack.has(to)) return false;
+      const first = firstBound.get(from);
+      if (first === undefined) return false;
+      return !((lastBound.get(to) ?? -1) >= first);
+    },
+  };
 }
 
 /**
- * Whether `from` may be computed in `to`'s memory in this entry: it is this entry's only
- * copy of `from` and the copy goes to `to`; nothing reads `to`'s old value after the pass
- * (read back, or copied elsewhere); and neither `from`'s writer nor any dispatch after it binds `to`.
+ * A block of shared memory and, per entry, the live intervals of the buffers in it, sorted
+ * (they never overlap: a buffer joins only when it overlaps none of them).
  */
-function inPlaceLegal(kernels: readonly PlanKernel[], entry: PlanEntry, { from, to }: Update): boolean {
-  const copiesOfFrom = entry.copies.filter((copy) => copy.from === from);
-  if (copiesOfFrom.length !== 1 || copiesOfFrom[0]!.to !== to) return false;
-  if (entry.copies.some((copy) => copy.from === to) || Object.values(entry.outputs).includes(to)) return false;
-  const order = entry.dispatches.map((k) => kernels[k]!);
-  const first = order.findIndex((kernel) => bindsBuffer(kernel, from));
-  if (first < 0) return false;
-  return !order.slice(first).some((kernel) => bindsBuffer(kernel, to));
+interface Block {
+  readonly bytes: number;
+  readonly members: number[];
+  readonly busy: LiveInterval[][];
+}
+
+/** Whether `interval` overlaps none of `sorted`, disjoint intervals sorted by start (a binary search). */
+function freeDuring(sorted: readonly LiveInterval[], interval: LiveInterval): boolean {
+  let [low, high] = [0, sorted.length];
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle]!.start <= interval.end) low = middle + 1;
+    else high = middle;
+  }
+  // The last interval starting by `interval`'s end ends latest of those that could overlap it.
+  return low === 0 || sorted[low - 1]!.end < interval.start;
+}
+
+function occupy(sorted: LiveInterval[], interval: LiveInterval): void {
+  let at = sorted.length;
+  while (at > 0 && sorted[at - 1]!.start > interval.start) at--;
+  sorted.splice(at, 0, interval);
 }
 
 /** Allocation per buffer (numbered in buffer order) and the allocations' sizes. */
 function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: PlanAllocation[] } {
   const lives = Object.values(plan.entries).map((entry) => liveIntervals(plan, entry));
   const updateTarget = new Map(Object.values(plan.entries).flatMap((entry) => (entry.inPlace ?? []).map(({ from, to }) => [from, to] as const)));
-  interface Block {
-    readonly bytes: number;
-    readonly members: number[];
-  }
   const blockOf = new Map<number, Block>();
-  for (const b of plan.buffers) if (b.role !== 'transient') blockOf.set(b.id, { bytes: b.bytes, members: [b.id] });
+  const newBlock = (bytes: number, members: number[]): Block => ({ bytes, members, busy: lives.map(() => []) });
+  for (const b of plan.buffers) if (b.role !== 'transient') blockOf.set(b.id, newBlock(b.bytes, [b.id]));
   for (const [from, to] of updateTarget) {
     blockOf.get(to)!.members.push(from);
     blockOf.set(from, blockOf.get(to)!);
   }
   const disjoint = (block: Block, id: number): boolean =>
-    lives.every((live) => {
+    lives.every((live, e) => {
       const mine = live.get(id);
-      return !mine || block.members.every((member) => !overlapping(mine, live.get(member)));
+      return !mine || freeDuring(block.busy[e]!, mine);
     });
+  // Blocks in the order they were made, which is largest first (buffers come largest first).
   const shared: Block[] = [];
   const transients = plan.buffers.filter((b) => b.role === 'transient' && !updateTarget.has(b.id));
   for (const b of transients.sort((x, y) => y.bytes - x.bytes || x.id - y.id)) {
-    // Best fit among blocks free for all of b's life; largest first, so every block is big enough.
+    // Best fit among blocks free for all of b's life: the smallest, the first made of those as small.
     let best: Block | undefined;
-    for (const block of shared) if (disjoint(block, b.id) && (!best || block.bytes < best.bytes)) best = block;
-    if (!best) shared.push((best = { bytes: b.bytes, members: [] }));
+    for (let k = shared.length - 1; k >= 0 && !(best && shared[k]!.bytes > best.bytes); k--) if (disjoint(shared[k]!, b.id)) best = shared[k]!;
+    if (!best) shared.push((best = newBlock(b.bytes, [])));
     best.members.push(b.id);
+    lives.forEach((live, e) => {
+      const mine = live.get(b.id);
+      if (mine) occupy(best!.busy[e]!, mine);
+    });
     blockOf.set(b.id, best);
   }
   const index = new Map<Block, number>();
@@ -154,10 +192,6 @@ function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: P
   return { allocationOf, allocations };
 }
 
-function overlapping(a: LiveInterval, b: LiveInterval | undefined): boolean {
-  return b !== undefined && overlaps(a, b);
-}
-
 /** The plan's transient memory: naive sum, peak in use, and allocated (see MemoryReport). */
 export function memoryReport(plan: Plan): MemoryReport {
   requirePlan('memoryReport', plan);
@@ -171,17 +205,42 @@ export function memoryReport(plan: Plan): MemoryReport {
   let peak = 0;
   for (const entry of Object.values(plan.entries)) {
     const live = liveIntervals(plan, entry);
-    for (let at = BEFORE_PASS; at <= entry.dispatches.length; at++) {
-      const point = { start: at, end: at };
-      const inUse = new Set(owned.filter((b) => overlapping(point, live.get(b.id))).map(blockOf));
-      peak = Math.max(peak, sum([...inUse].map(bytesOf)));
+    // A block is in use while any of its buffers is live: the union of their intervals.
+    const intervalsOf = new Map<number, LiveInterval[]>();
+    for (const b of owned) {
+      const interval = live.get(b.id);
+      if (!interval) continue;
+      const intervals = intervalsOf.get(blockOf(b)) ?? [];
+      intervals.push(interval);
+      intervalsOf.set(blockOf(b), intervals);
     }
+    // Bytes in use from each position on, as changes swept in order (positions start at BEFORE_PASS).
+    const change = new Array<number>(entry.dispatches.length + 3).fill(0);
+    for (const [block, intervals] of intervalsOf) {
+      for (const { start, end } of unionOf(intervals)) {
+        change[start - BEFORE_PASS]! += bytesOf(block);
+        change[end - BEFORE_PASS + 1]! -= bytesOf(block);
+      }
+    }
+    let inUse = 0;
+    for (const delta of change) peak = Math.max(peak, (inUse += delta));
   }
   return {
     naiveTransientBytes: sum(transients.map((b) => b.bytes)),
     peakTransientBytes: peak,
     allocationBytes: sum(blocks.map(bytesOf)),
   };
+}
+
+/** The union of inclusive intervals, as disjoint intervals in order. */
+function unionOf(intervals: readonly LiveInterval[]): LiveInterval[] {
+  const union: { start: number; end: number }[] = [];
+  for (const { start, end } of [...intervals].sort((a, b) => a.start - b.start)) {
+    const last = union[union.length - 1];
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else union.push({ start, end });
+  }
+  return union;
 }
 
 function sum(values: readonly number[]): number {

@@ -95,27 +95,46 @@ export interface CompileStages {
 export const STAGE_NAMES = ['written', 'specialized', 'simplified', 'fusion', 'kernels', 'memory', 'plan'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
-/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`), returning every stage. */
-export function compileStages(source: Graph | TrainingProgram, options: CompileOptions = {}): CompileStages {
+/** Told how long each stage took to make, in milliseconds, as it is made (bench/compile-time.ts); the plan is made with the memory stage. */
+export type StageTimer = (stage: StageName, milliseconds: number) => void;
+
+/**
+ * Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`,
+ * `trainStep`), returning every stage; `timer`, when given, hears each stage's time.
+ */
+export function compileStages(source: Graph | TrainingProgram, options: CompileOptions = {}, timer?: StageTimer): CompileStages {
   checkCompileCall('compileStages', source, options);
   const limits = kernelLimits(options.limits);
   const resolved = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false, limits };
   const userGraph = source instanceof Graph ? source : source.graph;
-  // The user's graph is verified as written, so its errors name the user's nodes.
-  verify(userGraph);
   const check = options.check === true ? checkStage : () => undefined;
-  const written = programOf(source);
-  const specialized = specializeModes(written);
+  const timed = <T>(stage: StageName, make: () => T): T => {
+    if (!timer) return make();
+    const start = performance.now();
+    const made = make();
+    timer(stage, performance.now() - start);
+    return made;
+  };
+  const written = timed('written', () => {
+    // The user's graph is verified as written, so its errors name the user's nodes.
+    verify(userGraph);
+    return programOf(source);
+  });
+  const specialized = timed('specialized', () => specializeModes(written));
   check({ stage: 'specialized', program: specialized });
-  const simplified = snapshotUpdatedOutputs(resolved.simplify ? simplify(specialized) : specialized);
+  const simplified = timed('simplified', () => snapshotUpdatedOutputs(resolved.simplify ? simplify(specialized) : specialized));
   check({ stage: 'simplified', program: simplified });
-  const fusion = fuseProgram(simplified, { fuse: resolved.fuse, limits });
+  const fusion = timed('fusion', () => fuseProgram(simplified, { fuse: resolved.fuse, limits }));
   check({ stage: 'fusion', program: simplified, fusion });
-  const kernels = lowerProgram(simplified, fusion, { limits, tuning: options.tuning, userGraph });
+  const kernels = timed('kernels', () => lowerProgram(simplified, fusion, { limits, tuning: options.tuning, userGraph }));
   check({ stage: 'kernels', plan: kernels });
-  const plan = resolved.memory ? planMemory(kernels) : kernels;
+  // The memory stage is the planner's decisions (and their report); the plan is the kernel stage with them applied.
+  const { plan, memory } = timed('memory', () => {
+    const planned = resolved.memory ? planMemory(kernels) : kernels;
+    return { plan: planned, memory: memoryStage(planned) };
+  });
   check({ stage: 'plan', plan });
-  return { options: resolved, written, specialized, simplified, fusion, kernels, memory: memoryStage(plan), plan };
+  return { options: resolved, written, specialized, simplified, fusion, kernels, memory, plan };
 }
 
 /** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`) to a plan. */

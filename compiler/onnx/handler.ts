@@ -11,6 +11,7 @@
 import type { Graph } from '../graph.js';
 import { GraphError, OnnxError, OnnxUnsupportedError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import type { FoldBudget } from './fold-budget.js';
 import type { KnownValue, TensorProto } from './tensor-proto.js';
 import { int64, knownFromTensor, onnx } from './tensor-proto.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
@@ -82,8 +83,14 @@ export class NodeContext {
     /** Output names; an empty name is an output the model does not use. */
     private readonly outputNames: readonly string[],
     private readonly values: ValueLookup,
+    private readonly budget: FoldBudget,
   ) {
     this.attributes = new Map(attributes.map((a) => [a.name ?? '', a]));
+  }
+
+  /** Charges the model's fold budget for `elements` values the handler computes on the host, before it allocates them. */
+  compute(elements: number): void {
+    this.budget.spend(`${this.opType} node '${this.nodeName}' (opset ${this.opset})`, elements);
   }
 
   /** Number of inputs given (omitted optional ones in between included). */
@@ -204,7 +211,10 @@ export class NodeContext {
 
   tensor(name: string): KnownValue | undefined {
     const a = this.attr(name, ATTR.TENSOR);
-    return a ? knownFromTensor(a.t as TensorProto, this.describe(`attribute '${name}'`)) : undefined;
+    if (!a) return undefined;
+    const value = knownFromTensor(a.t as TensorProto, this.describe(`attribute '${name}'`));
+    this.budget.hold(value.data.length);
+    return value;
   }
 
   private attr(name: string, type: number): Attribute | undefined {

@@ -13,10 +13,12 @@
  */
 
 import { Graph } from '../graph.js';
-import { ArgumentError, OnnxError, OnnxUnsupportedError } from '../errors.js';
+import { ArgumentError, KilnError, OnnxError, OnnxUnsupportedError } from '../errors.js';
 import type { HostArray } from '../ops/op.js';
+import { sizeOf } from '../shape.js';
 import { evaluate } from '../reference.js';
 import { Tensor } from '../tensor.js';
+import { FoldBudget } from './fold-budget.js';
 import type { HandlerOutput, ValueLookup } from './handler.js';
 import { NodeContext, handlerFor } from './handler.js';
 import type { KnownValue } from './tensor-proto.js';
@@ -42,6 +44,12 @@ export interface OnnxImportOptions {
   constants?: Readonly<Record<string, ArrayLike<number>>>;
   /** The kiln graph's name; default the ONNX graph's name. */
   name?: string;
+  /**
+   * The most elements the import may compute on the host in all (folded values,
+   * ConstantOfShape, Range). Default 2^24 plus 8 per element of the model's initializers
+   * and Constant values (see compiler/onnx/fold-budget.ts).
+   */
+  maxFoldedElements?: number;
 }
 
 export interface OnnxModel {
@@ -104,6 +112,8 @@ class Importer {
   readonly inputs: Record<string, Tensor> = {};
   readonly params: Record<string, Float32Array> = {};
   private readonly usedDims = new Set<string>();
+  private readonly inputNames = new Set<string>();
+  private readonly budget: FoldBudget;
 
   constructor(
     name: string,
@@ -111,6 +121,11 @@ class Importer {
     private readonly options: OnnxImportOptions,
   ) {
     this.graph = new Graph(name);
+    const limit = options.maxFoldedElements;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new ArgumentError(`importOnnx: maxFoldedElements must be a non-negative integer, got ${String(limit)}.`);
+    }
+    this.budget = new FoldBudget(limit);
   }
 
   readonly lookup: ValueLookup = {
@@ -139,7 +154,9 @@ class Importer {
     }
     for (const tensor of graph.initializer ?? []) {
       const name = tensor.name ?? '';
+      if (this.slots.has(name)) throw new OnnxError(`importOnnx: the model has two initializers named '${name}'; ONNX names each value once, so one would be lost. Rename or remove one.`);
       const known = knownFromTensor(tensor, `initializer '${name}'`);
+      this.budget.hold(known.data.length);
       const wanted = trainable === true ? known.dtype === 'f32' : Array.isArray(trainable) && trainable.includes(name);
       if (!wanted) {
         this.slots.set(name, { known });
@@ -154,6 +171,10 @@ class Importer {
 
   addInput(info: ValueInfo): void {
     const name = info.name ?? '';
+    if (this.inputNames.has(name)) {
+      throw new OnnxError(`importOnnx: the graph declares two inputs named '${name}'; ONNX names each value once, so one would be dropped. Rename one of them in the model.`);
+    }
+    this.inputNames.add(name);
     if (this.slots.has(name)) return; // an initializer listed as an input (IR < 4): a constant, not fed
     const tensorType = info.type?.tensorType;
     if (!tensorType) throw new OnnxUnsupportedError(`importOnnx: input '${name}' is not a tensor (a sequence, map or optional); kiln imports tensor inputs only.`);
@@ -165,6 +186,7 @@ class Importer {
     if (fixed !== undefined) {
       if (fixed.length !== size) throw new ArgumentError(`importOnnx: constants['${name}'] holds ${fixed.length} values; input '${name}' is ${dtype}[${shape.join(',')}] (${size} values).`);
       this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed) } });
+      this.budget.hold(size);
       return;
     }
     const tensor = this.graph.input(name, shape, dtype);
@@ -190,9 +212,24 @@ class Importer {
     if (unused.length > 0) throw new ArgumentError(`importOnnx: dims ${unused.map((k) => `'${k}'`).join(', ')} name no dynamic dimension of the model's inputs.`);
   }
 
+  /**
+   * Converts one node. A kiln error from building it (a ShapeError of an op the handler
+   * called) becomes an OnnxError naming the ONNX node too, since the user knows the model,
+   * not the kiln ops it became.
+   */
   convertNode(node: onnxTypes.INodeProto, index: number): void {
     const opType = node.opType ?? '';
     const nodeName = node.name || `#${index}`;
+    try {
+      this.convert(node, opType, nodeName);
+    } catch (error) {
+      if (!(error instanceof KilnError) || error instanceof OnnxError) throw error;
+      const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
+      throw new OnnxError(`${opType} node '${nodeName}' (opset ${this.opsets[domain]}): ${error.message}`, { cause: error });
+    }
+  }
+
+  private convert(node: onnxTypes.INodeProto, opType: string, nodeName: string): void {
     const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
     const opset = this.opsets[domain];
     if (domain !== '' || opset === undefined) {
@@ -212,9 +249,12 @@ class Importer {
     const foldable = inputNames.every((name) => name === '' || this.slots.get(name)!.known !== undefined);
     const results = foldable
       ? this.fold(opType, nodeName, opset, attributes, inputNames, outputNames)
-      : this.run(new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup));
+      : this.run(new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup, this.budget));
     outputNames.forEach((name, k) => {
       if (name === '') return;
+      if (this.slots.has(name)) {
+        throw new OnnxError(`${opType} node '${nodeName}' (opset ${opset}): output ${k} '${name}' names a value already defined; ONNX defines each value once. Rename the output in the model.`);
+      }
       const result = results[k];
       if (result === undefined) throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): output ${k} ('${name}') is not supported.`);
       // An empty tensor has no values to compute: it is known (and kiln emits no kernel for it).
@@ -246,9 +286,10 @@ class Importer {
       },
       known: (name) => this.slot(name).known,
     };
-    const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup));
+    const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup, this.budget));
     // Folding evaluates on the host: sizes that came from the file are bounded before anything is allocated.
     for (const node of scratch.nodes) checkDims(`${opType} node '${nodeName}' (opset ${opset}): folding %${node.id} (${node.op}) at import`, node.shape);
+    this.budget.spend(`${opType} node '${nodeName}' (opset ${opset})`, scratch.nodes.reduce((total, node) => total + sizeOf(node.shape), 0));
     const tensors = results.filter(isTensor);
     const values = evaluate(tensors);
     return results.map((r) => (isTensor(r) ? knownFromHost(values[tensors.indexOf(r)]!) : r));

@@ -6,6 +6,7 @@
  */
 
 import type { DType } from '../dtype.js';
+import { sameShape } from '../shape.js';
 import * as k from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { NodeContext, OpHandler } from './handler.js';
@@ -44,6 +45,26 @@ function power(n: NodeContext): Tensor {
   if (base.dtype === 'f32') return base.pow(exponent.dtype === 'f32' ? exponent : exponent.cast('f32'));
   if (base.dtype !== 'i32') throw n.unsupported(`the base is ${base.dtype}`);
   return base.cast('f32').pow(exponent.cast('f32')).round().cast('i32');
+}
+
+/**
+ * From opset 7 the slope broadcasts as NumPy does (a [C] slope along the last axis). Before,
+ * it is one value, one per element, or (as older exporters wrote PyTorch's PReLU) one per
+ * channel along axis 1, whatever the rank.
+ */
+function prelu(n: NodeContext): Tensor {
+  const x = n.input(0);
+  let slope = n.input(1);
+  if (n.opset < 7 && slope.size !== 1 && !sameShape(slope.shape, x.shape)) {
+    if (slope.rank !== 1 || x.rank < 2 || slope.shape[0] !== x.shape[1]) {
+      throw n.unsupported(
+        `a slope of shape [${slope.shape.join(',')}] for an input of shape [${x.shape.join(',')}]: before opset 7 the slope is one value, ` +
+          'one per channel (axis 1) or one per element; re-export the model with opset 7 or later',
+      );
+    }
+    slope = slope.reshape([slope.size, ...Array<number>(x.rank - 2).fill(1)]);
+  }
+  return x.mul(slope).where(x.less(0), x);
 }
 
 /** fmod = 1: C's fmod (the sign of the dividend); fmod = 0: Python's % (the sign of the divisor, integers only). */
@@ -132,7 +153,7 @@ registerHandlers({
   Shrink: withFloats({ bias: 0, lambd: 0.5 }, (x, a) =>
     x.add(a['bias']!).where(x.less(-a['lambd']!), x.sub(a['bias']!).where(x.greater(a['lambd']!), 0)),
   ),
-  PRelu: binary((x, slope) => x.mul(slope).where(x.less(0), x)),
+  PRelu: { convert: prelu },
   Add: binary(k.add),
   Sub: binary(k.sub),
   Mul: binary(k.mul),

@@ -188,6 +188,7 @@ function range(n: NodeContext): KnownValue {
   if (delta === 0 || !Number.isFinite(delta!)) throw n.invalid(`delta is ${delta}; a range needs a finite, non-zero step`);
   const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
   checkDims(n.describe('the output'), [count]);
+  n.compute(count);
   const dtype = n.known(0)!.dtype;
   return known(dtype, [count], Array.from({ length: count }, (_, i) => (dtype === 'f32' ? Math.fround(start! + i * delta!) : start! + i * delta!)));
 }
@@ -234,6 +235,7 @@ registerHandlers({
       const shape = n.optionalInts(0, 'shape') ?? [];
       // The shape comes from the file: bound it before allocating the values.
       checkDims(n.describe('the output'), shape);
+      n.compute(product(shape));
       const fill = n.tensor('value') ?? known('f32', [1], [0]);
       return known(fill.dtype, shape, new Float64Array(product(shape)).fill(fill.data[0]!));
     },
@@ -245,6 +247,7 @@ registerHandlers({
       const x = n.input(0);
       const [rows, cols] = x.shape as [number, number];
       checkDims(n.describe('the output'), [rows, cols]);
+      n.compute(rows * cols);
       const diagonal = n.int('k', 0);
       const values = Array.from({ length: rows * cols }, (_, i) => (i % cols) - Math.floor(i / cols) === diagonal ? 1 : 0);
       const type = n.int('dtype');

@@ -13,25 +13,38 @@ import { neededOutside, nodesOfGroup } from './building.js';
 /**
  * Whether making `members` one kernel would put it on a cycle of kernels: a path from
  * it, through other groups (each running as a unit) or ungrouped nodes, back into it.
+ * `bound`, while groups are formed in topological order: no node after it is grouped yet.
  */
-export function createsCycle(fusion: Fusion, members: ReadonlySet<number>): boolean {
+export function createsCycle(fusion: Fusion, members: ReadonlySet<number>, bound?: number): boolean {
+  const starts: number[] = [];
+  for (const id of members) for (const c of fusion.consumers.get(id) ?? []) if (!members.has(c)) starts.push(c);
+  return createsCycleFrom(fusion, (id) => members.has(id), starts, bound);
+}
+
+/**
+ * createsCycle for the group of the nodes `inside` says are in it, searching from
+ * `starts`, the nodes outside it that read it. An ungrouped node after `bound` is a dead
+ * end: every node after it is ungrouped too, and outside the group (which is grouped but
+ * for the node being placed, `bound` itself), so no path through it comes back.
+ */
+export function createsCycleFrom(fusion: Fusion, inside: (id: number) => boolean, starts: Iterable<number>, bound = Infinity): boolean {
   const unitOf = (id: number): Building | number => fusion.groupOf.get(id) ?? id;
   const seen = new Set<Building | number>();
   const stack: (Building | number)[] = [];
   const enqueue = (consumer: number): void => {
     const unit = unitOf(consumer);
-    if (!seen.has(unit)) {
+    if (!seen.has(unit) && !(typeof unit === 'number' && unit > bound)) {
       seen.add(unit);
       stack.push(unit);
     }
   };
-  for (const id of members) for (const c of fusion.consumers.get(id) ?? []) if (!members.has(c)) enqueue(c);
+  for (const c of starts) enqueue(c);
   while (stack.length > 0) {
     const unit = stack.pop()!;
-    const nodes = typeof unit === 'number' ? [unit] : nodesOfGroup(unit).filter((id) => !members.has(id));
+    const nodes = typeof unit === 'number' ? [unit] : nodesOfGroup(unit).filter((id) => !inside(id));
     for (const id of nodes) {
       for (const c of fusion.consumers.get(id) ?? []) {
-        if (members.has(c)) return true;
+        if (inside(c)) return true;
         enqueue(c);
       }
     }
@@ -81,17 +94,23 @@ export function estimatedBindings(fusion: Fusion, candidate: Candidate): number 
   return count;
 }
 
-/** Whether a candidate may be one kernel (see the module comment). */
-export function fitsCandidate(fusion: Fusion, candidate: Candidate): boolean {
+/** Whether a candidate may be one kernel (see the module comment); `bound` as for createsCycle. */
+export function fitsCandidate(fusion: Fusion, candidate: Candidate, bound?: number): boolean {
+  if (!fitsIfAcyclic(fusion, candidate)) return false;
+  // Fused producers run inside the kernel too: they are part of it for cycles.
+  const all = new Set([...candidate.members, ...(candidate.prologue?.nodes ?? [])]);
+  return !createsCycle(fusion, all, bound);
+}
+
+/** fitsCandidate for a candidate that cannot be on a cycle (the caller says why): the reads and the binding count. */
+export function fitsIfAcyclic(fusion: Fusion, candidate: Candidate): boolean {
   const { graph } = fusion;
   if (candidate.anchor !== undefined && graph.node(candidate.anchor).inputs.some((input) => candidate.members.has(input))) return false;
   // Likewise what a fused producer reads: it runs before the epilogue computes anything.
   for (const id of candidate.prologue?.nodes ?? []) {
     if (graph.node(id).inputs.some((input) => candidate.members.has(input))) return false;
   }
-  // Fused producers run inside the kernel too: they are part of it for cycles.
-  const all = new Set([...candidate.members, ...(candidate.prologue?.nodes ?? [])]);
-  return !createsCycle(fusion, all) && estimatedBindings(fusion, candidate) <= fusion.maxBindings;
+  return estimatedBindings(fusion, candidate) <= fusion.maxBindings;
 }
 
 /** fitsCandidate for a group without column sums. */

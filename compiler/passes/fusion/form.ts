@@ -18,15 +18,18 @@
 import type { Node } from '../../graph.js';
 import { sameShape } from '../../shape.js';
 import type { Building, Fusion } from './building.js';
-import { acceptsEpilogue, acceptsPrologue, isElementwise, nodesOfGroup } from './building.js';
-import { fits, fitsCandidate } from './fit.js';
+import { acceptsEpilogue, acceptsPrologue, isElementwise } from './building.js';
+import { fitsCandidate } from './fit.js';
+import { Summaries } from './summary.js';
 
 /** Assigns every node of `work` (computed, no aliases, in topological order) to a group in `fusion.groupOf`. */
 export function formGroups(fusion: Fusion, work: readonly Node[]): void {
   const { groupOf } = fusion;
+  // Joins are checked incrementally (summary.ts): a chain's group grows a node at a time.
+  const summaries = new Summaries(fusion);
   for (const node of work) {
     if (isElementwise(node)) {
-      if (!joinProducers(fusion, node)) groupOf.set(node.id, { kind: 'loop', members: new Set([node.id]), shape: node.shape });
+      if (!joinProducers(summaries, node)) groupOf.set(node.id, { kind: 'loop', members: new Set([node.id]), shape: node.shape });
     } else if (acceptsEpilogue(node)) {
       const group: Building = { kind: 'epilogue', anchor: node.id, members: new Set([node.id]), shape: node.shape };
       if (acceptsPrologue(node)) fusePrologue(fusion, group, node);
@@ -42,26 +45,24 @@ export function formGroups(fusion: Fusion, work: readonly Node[]): void {
  * (over its shape) that it fits, and other groups feeding it merge in too (one anchor and
  * one prologue at most). False when it joins none.
  */
-function joinProducers(fusion: Fusion, node: Node): boolean {
-  const { groupOf } = fusion;
+function joinProducers(summaries: Summaries, node: Node): boolean {
+  const { groupOf } = summaries.fusion;
   const candidates = [...new Set(node.inputs.map((id) => groupOf.get(id)).filter((g): g is Building => g !== undefined))].filter(
     (g) => g.kind !== 'single' && sameShape(g.shape, node.shape),
   );
-  const joined = candidates.find((group) => fits(fusion, new Set([...group.members, node.id]), group.prologue, group.anchor));
+  const joined = candidates.find((group) => summaries.tryJoin(group, node.id));
   if (!joined) return false;
-  joined.members = new Set([...joined.members, node.id]);
   for (const other of candidates) {
     if (other === joined || (other.anchor !== undefined && joined.anchor !== undefined)) continue;
     if (other.prologue && joined.prologue) continue;
-    const members = new Set([...joined.members, ...other.members]);
-    if (!fits(fusion, members, joined.prologue ?? other.prologue, joined.anchor ?? other.anchor)) continue;
+    const moved = summaries.tryMerge(joined, other, node.id);
+    if (!moved) continue;
+    for (const id of [...moved, ...(other.prologue?.nodes ?? [])]) groupOf.set(id, joined);
     if (other.prologue) joined.prologue = other.prologue;
-    joined.members = members;
     if (other.anchor !== undefined) {
       joined.anchor = other.anchor;
       joined.kind = 'epilogue';
     }
-    for (const id of nodesOfGroup(other)) groupOf.set(id, joined);
   }
   groupOf.set(node.id, joined);
   return true;
@@ -88,7 +89,7 @@ function fusePrologue(fusion: Fusion, group: Building, anchor: Node): void {
   const usedElsewhere = [...cone].some((id) => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => c !== anchor.id && !cone.has(c)));
   if (usedElsewhere || cone.size !== producer.members.size) return;
   const prologue = { nodes: cone, shape: input.shape, result: input.id };
-  if (!fitsCandidate(fusion, { members: group.members, prologue, anchor: anchor.id })) return;
+  if (!fitsCandidate(fusion, { members: group.members, prologue, anchor: anchor.id }, anchor.id)) return;
   group.prologue = prologue;
   for (const id of cone) groupOf.set(id, group);
 }

@@ -37,18 +37,38 @@ function storesByElement(graph: Graph, group: FusionGroup): boolean {
 export function decideInPlace(graph: Graph, groups: readonly FusionGroup[], entry: EntryUpdates, rootOf: (id: number) => number): FusionGroup[] {
   const writes = groups.map((): InPlaceWrite[] => []);
   const taken = new Set<number>();
-  const readers = (target: number): number[] =>
-    groups.flatMap((g, position) =>
-      [...g.nodes, ...(g.prologue?.nodes ?? [])].some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target)) ? [position] : [],
-    );
+  // What the rule asks of each update, indexed once (asked per update, it is quadratic in a large model).
+  const targets = new Set(entry.assignments.map(([target]) => target));
+  const values = new Set(entry.assignments.map(([, value]) => value));
+  const lastReader = new Map<number, number>();
+  const producer = new Map<number, number>();
+  groups.forEach((g, position) => {
+    for (const id of [...g.nodes, ...(g.prologue?.nodes ?? [])]) {
+      for (const input of graph.node(id).inputs) {
+        const root = rootOf(input);
+        if (targets.has(root)) lastReader.set(root, position);
+      }
+    }
+    for (const id of g.outputs) if (values.has(id) && !producer.has(id)) producer.set(id, position);
+  });
+  const readersOf = new Map<number, number[]>();
+  for (const n of graph.nodes) {
+    if (!entry.needed.has(n.id)) continue;
+    for (const input of new Set(n.inputs)) {
+      if (!values.has(input)) continue;
+      const readers = readersOf.get(input) ?? [];
+      readers.push(n.id);
+      readersOf.set(input, readers);
+    }
+  }
   const outputIds = new Set(entry.outputs.map(rootOf));
   for (const [target, value] of entry.assignments) {
-    const position = groups.findIndex((g) => g.outputs.includes(value));
+    const position = producer.get(value) ?? -1;
     const group = groups[position];
     if (!group || !storesByElement(graph, group) || outputIds.has(value) || taken.has(target)) continue;
-    const consumers = graph.nodes.filter((n) => entry.needed.has(n.id) && n.inputs.includes(value));
-    if (consumers.some((n) => !group.nodes.includes(n.id))) continue;
-    if (readers(target).some((p) => p > position)) continue;
+    const members = new Set(group.nodes);
+    if ((readersOf.get(value) ?? []).some((id) => !members.has(id))) continue;
+    if ((lastReader.get(target) ?? -1) > position) continue;
     const anchorReads = [...(group.anchor === undefined ? [] : [group.anchor]), ...(group.prologue?.nodes ?? [])];
     if (anchorReads.some((id) => graph.node(id).inputs.some((input) => rootOf(input) === target))) continue;
     const aliasRead = group.nodes.some((id) => graph.node(id).inputs.some((input) => input !== target && rootOf(input) === target));

@@ -60,7 +60,11 @@ export function fuseEntry(graph: Graph, entry: EntryUpdates, options: FusionOpti
   const consumers = new Map<number, number[]>();
   for (const node of graph.nodes) {
     if (!entry.needed.has(node.id) || roleOf(node) !== 'computed') continue;
-    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node.id]);
+    for (const input of node.inputs) {
+      const readers = consumers.get(input) ?? [];
+      readers.push(node.id);
+      consumers.set(input, readers);
+    }
   }
   const fusion: Fusion = {
     graph,

@@ -7,6 +7,7 @@ import { GraphError } from '../../errors.js';
 import type { Graph } from '../../graph.js';
 import type { Building, Fusion } from './building.js';
 import type { FusionGroup, KernelKind } from './group.js';
+import { MinHeap } from '../../min-heap.js';
 
 /**
  * The groups as `groupOf` assigns nodes to them: merges and moves leave the sets of the
@@ -57,14 +58,12 @@ function describe(group: Building, graph: Graph): string {
 }
 
 /**
- * Kahn's algorithm over group dependencies. Among ready groups, those computing no
+ * Kahn's algorithm over group dependencies, the ready groups in a heap. Among ready groups, those computing no
  * parameter update go first (updates are sinks, and running them last lets them write in
  * place after every reader of the old value); then the group whose first node comes first.
  */
 export function orderGroups(fusion: Fusion, groups: readonly Building[]): FusionGroup[] {
   const { graph, consumers, externallyRead, updates } = fusion;
-  const first = (g: Building): number => Math.min(...g.members);
-  const updating = (g: Building): number => ([...g.members, ...(g.columnSums?.members ?? [])].some((id) => updates.has(id)) ? 1 : 0);
   const owner = new Map<number, Building>();
   const allMembers = (g: Building): number[] => [...g.members, ...(g.columnSums?.members ?? [])];
   for (const g of groups) {
@@ -86,14 +85,30 @@ export function orderGroups(fusion: Fusion, groups: readonly Building[]): Fusion
     for (const id of reads) for (const input of graph.node(id).inputs) for (const p of producerGroups(input)) if (p !== g) set.add(p);
     deps.set(g, set);
   }
+  // The sort key of a ready group (its first node is unique to it, so the order is total).
+  const key = new Map<Building, { readonly updating: number; readonly first: number }>();
+  const dependents = new Map<Building, Building[]>(groups.map((g) => [g, []]));
+  const waitingFor = new Map<Building, number>();
+  for (const g of groups) {
+    let first = Infinity;
+    for (const id of g.members) first = Math.min(first, id);
+    key.set(g, { updating: allMembers(g).some((id) => updates.has(id)) ? 1 : 0, first });
+    for (const d of deps.get(g)!) dependents.get(d)!.push(g);
+    waitingFor.set(g, deps.get(g)!.size);
+  }
+  const ready = new MinHeap<Building>((x, y) => {
+    const [a, b] = [key.get(x)!, key.get(y)!];
+    return a.updating - b.updating < 0 || (a.updating === b.updating && a.first < b.first);
+  });
+  for (const g of groups) if (waitingFor.get(g) === 0) ready.push(g);
   const ordered: FusionGroup[] = [];
-  const done = new Set<Building>();
-  while (done.size < groups.length) {
-    const ready = groups.filter((g) => !done.has(g) && [...deps.get(g)!].every((d) => done.has(d)));
-    if (ready.length === 0) throw new GraphError('fuse: the kernels depend on each other in a cycle (a fusion bug; compile with {fuse: false} to work around it).');
-    ready.sort((x, y) => updating(x) - updating(y) || first(x) - first(y));
-    const next = ready[0]!;
-    done.add(next);
+  while (ordered.length < groups.length) {
+    const next = ready.pop();
+    if (!next) throw new GraphError('fuse: the kernels depend on each other in a cycle (a fusion bug; compile with {fuse: false} to work around it).');
+    for (const d of dependents.get(next)!) {
+      waitingFor.set(d, waitingFor.get(d)! - 1);
+      if (waitingFor.get(d) === 0) ready.push(d);
+    }
     const members = new Set(allMembers(next));
     const isOutput = (id: number): boolean => externallyRead.has(id) || (consumers.get(id) ?? []).some((c) => !members.has(c));
     const main = [...next.members].sort((a, b) => a - b);

@@ -8,7 +8,8 @@
 import type { Graph, Node } from '../../graph.js';
 import type { Building, Fusion } from './building.js';
 import { isElementwise } from './building.js';
-import { fits } from './fit.js';
+import { createsCycle, fitsIfAcyclic } from './fit.js';
+import { UnitOrder } from './unit-order.js';
 import { rowRuleOf, worksAlongRows } from '../../ops/op.js';
 
 /** Rows up to this long are held in registers (a private array per value) by a row kernel. */
@@ -45,6 +46,8 @@ export function fuseRows(fusion: Fusion): void {
     const input = node.inputs.length === 1 ? graph.node(node.inputs[0]!) : undefined;
     if (rowRuleOf(node)?.kind === 'reduce' && input?.shape.length === 2 && worksAlongRows(node)) seeds.push({ id, shape: input.shape, reduction: true });
   }
+  // Row regions grow by merges checked for cycles; the order bounds each search (unit-order.ts).
+  const order = new UnitOrder(fusion);
   for (const seed of seeds) {
     const [rows, length] = seed.shape as [number, number];
     // A row of one element (or none) has nothing to share between its elements.
@@ -63,6 +66,8 @@ export function fuseRows(fusion: Fusion): void {
         groupOf.set(id, region);
       }
     };
+    order.begin();
+    order.rename(start, region);
     absorb(start);
     for (let grew = true; grew; ) {
       grew = false;
@@ -76,7 +81,9 @@ export function fuseRows(fusion: Fusion): void {
       for (const g of neighbours) {
         if (!rowWise(g)) continue;
         const members = new Set([...region.members, ...g.members, ...(g.prologue?.nodes ?? [])]);
-        if (!fits(fusion, members)) continue;
+        if (!fitsIfAcyclic(fusion, { members })) continue;
+        if (order.valid ? order.mergeCreatesCycle(region, g) : createsCycle(fusion, members)) continue;
+        if (order.valid) order.merge(region, g, region);
         absorb(g);
         grew = true;
       }
@@ -84,7 +91,10 @@ export function fuseRows(fusion: Fusion): void {
     // A row kernel pays off when it walks the row again after reducing it (a softmax by
     // hand, a norm's scaling, a variance after a mean); a reduction with only work before
     // and after it keeps its reduction kernel (input fusion, trees for long rows).
-    if (seed.reduction && !revisitsRows(graph, region.members, rows, length)) for (const [id, g] of before) groupOf.set(id, g);
+    if (seed.reduction && !revisitsRows(graph, region.members, rows, length)) {
+      for (const [id, g] of before) groupOf.set(id, g);
+      order.rollBack();
+    }
   }
 }
 

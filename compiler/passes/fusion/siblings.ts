@@ -18,20 +18,22 @@ function isColumnSum(node: Node, g: number): boolean {
 /** Gives each weight-gradient group among `groups` its column-sums sibling, where one fits. */
 export function fuseColumnSums(fusion: Fusion, groups: readonly Building[]): void {
   const { graph, groupOf } = fusion;
+  // The groups anchored by a column sum, by the g they sum, in order (a scan of every group per weight gradient is quadratic).
+  const sumsOf = new Map<number, Building[]>();
+  for (const other of groups) {
+    if (other.anchor === undefined) continue;
+    const g = graph.node(other.anchor).inputs[0];
+    if (g === undefined || !isColumnSum(graph.node(other.anchor), g)) continue;
+    const list = sumsOf.get(g) ?? [];
+    list.push(other);
+    sumsOf.set(g, list);
+  }
   for (const group of groups) {
     if (group.anchor === undefined || group.columnSums) continue;
     const anchor = graph.node(group.anchor);
     if (anchor.shape.length !== 2 || !acceptsColumnSums(anchor)) continue;
     const g = anchor.inputs[1]!;
-    const sibling = groups.find(
-      (other) =>
-        other !== group &&
-        other.anchor !== undefined &&
-        !other.prologue &&
-        !other.columnSums &&
-        groupOf.get(other.anchor) === other &&
-        isColumnSum(graph.node(other.anchor), g),
-    );
+    const sibling = (sumsOf.get(g) ?? []).find((other) => other !== group && !other.prologue && !other.columnSums && groupOf.get(other.anchor!) === other);
     if (!sibling) continue;
     const members = new Set([...group.members, ...sibling.members]);
     const candidate = { members, anchor: group.anchor, sumsAnchor: sibling.anchor!, sums: sibling.members };

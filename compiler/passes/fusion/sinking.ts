@@ -9,7 +9,7 @@ import { splatValue } from '../../node-values.js';
 import { sameShape } from '../../shape.js';
 import type { Building, Fusion } from './building.js';
 import { isElementwise } from './building.js';
-import { fits } from './fit.js';
+import { fitsIfAcyclic } from './fit.js';
 
 export function sinkIntoConsumers(fusion: Fusion): void {
   const { graph, groupOf, consumers, externallyRead } = fusion;
@@ -29,8 +29,11 @@ export function sinkIntoConsumers(fusion: Fusion): void {
     if ((target.kind !== 'loop' && target.kind !== 'epilogue') || target.columnSums || !sameShape(target.shape, node.shape)) continue;
     if (users.some((c) => target.prologue?.nodes.has(c))) continue;
     if (!node.inputs.every((input) => splatValue(graph.node(input)) !== undefined || inMemory(input, group))) continue;
+    // No cycle check: the kernels are acyclic, every input of the node comes from `group` or a
+    // kernel before it, `group` runs before `target` (it feeds it), and every reader of the
+    // node is in `target`; so a path out of `target` leads to kernels after it, never back.
     const members = new Set([...target.members, id]);
-    if (!fits(fusion, members, target.prologue, target.anchor)) continue;
+    if (!fitsIfAcyclic(fusion, { members, ...(target.prologue ? { prologue: target.prologue } : {}), ...(target.anchor === undefined ? {} : { anchor: target.anchor }) })) continue;
     group.members.delete(id);
     target.members.add(id);
     groupOf.set(id, target);
