@@ -1,5 +1,10 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
- * kiln: a static-graph deep-learning compiler for WebGPU. This is the public API.
+ * kiln: a static-graph deep-learning compiler for WebGPU. This is the public API, the
+ * package's `kiln-webgpu` entry: everything but ONNX import, which is `kiln-webgpu/onnx`
+ * (onnx.ts) so protobuf code loads only where it is used. The plan runner alone is
+ * `kiln-webgpu/runtime` (runtime.ts). The reference line keeps WebGPU's types (GPUDevice,
+ * ...) in the emitted declarations, so they never become `any` in a consumer.
  */
 
 export { Graph, roleOf } from './compiler/graph.js';
@@ -33,8 +38,6 @@ export type { SessionOptions } from './runtime/session.js';
 export { NumericsError } from './runtime/numerics.js';
 export type { NumericsCheckOptions, NonFiniteReport, NonFiniteKind } from './runtime/numerics.js';
 export { printPlan } from './compiler/plan-print.js';
-export { importOnnx, supportedOnnxOps, MAX_OPSET } from './compiler/onnx/index.js';
-export type { OnnxImportOptions, OnnxModel } from './compiler/onnx/index.js';
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
 export type { Checkpoint } from './runtime/safetensors.js';
 export type { LoadCheckpointOptions } from './runtime/session.js';

@@ -1,12 +1,13 @@
 /**
- * WebGPU in Node through Dawn (the npm package `webgpu`). Node-only: `webgpu` and `node:fs`
- * are imported dynamically, so a browser bundle that includes this module never loads
- * them (bundlers must mark `webgpu` and `node:*` external; `scripts/build.mjs` does).
+ * WebGPU in Node through Dawn (the npm package `webgpu`). Node-only: the package's browser
+ * build replaces this module with runtime/dawn-browser.ts (scripts/build.mjs), so no
+ * browser bundle contains `webgpu` or `node:fs`.
  *
  * On a machine without a GPU driver, Dawn finds no Vulkan adapter. Debian's `chromium`
  * ships SwiftShader, a CPU Vulkan driver; pointing the Vulkan loader at it with
- * `VK_ICD_FILENAMES` gives a working (slow) adapter. kiln does that retry itself, but
- * never overrides a driver the user chose.
+ * `VK_ICD_FILENAMES` gives a working (slow) adapter. kiln does that itself, but never
+ * overrides a driver the user chose. When no driver is installed at all it starts with
+ * SwiftShader, because asking the system first only makes Dawn print a warning.
  */
 
 import { DeviceError } from '../compiler/errors.js';
@@ -41,6 +42,36 @@ export function decideSwiftShaderRetry(
     return { retry: false, reason: `SwiftShader is not installed (no ${SWIFTSHADER_ICD})` };
   }
   return { retry: true, icdFile: SWIFTSHADER_ICD };
+}
+
+/**
+ * Where the Linux Vulkan loader looks for driver manifests: $XDG_CONFIG_DIRS, /etc (and
+ * /usr/local/etc), $XDG_DATA_HOME and $XDG_DATA_DIRS, each with `vulkan/icd.d`.
+ */
+export function vulkanDriverDirs(env: Readonly<Record<string, string | undefined>>): string[] {
+  const listed = (value: string | undefined, fallback: string) => (value || fallback).split(':').filter((dir) => dir !== '');
+  const dataHome = env['XDG_DATA_HOME'] || (env['HOME'] ? `${env['HOME']}/.local/share` : '');
+  const roots = [...listed(env['XDG_CONFIG_DIRS'], '/etc/xdg'), '/usr/local/etc', '/etc', ...(dataHome ? [dataHome] : []), ...listed(env['XDG_DATA_DIRS'], '/usr/local/share:/usr/share')];
+  return roots.map((root) => `${root}/vulkan/icd.d`);
+}
+
+/**
+ * The SwiftShader manifest to use from the start, or undefined to ask the system's drivers
+ * first. Only on Linux, only when the user named no driver (`VK_ADD_DRIVER_FILES` counts)
+ * and no manifest is in any of the loader's directories: Dawn would find nothing there and
+ * print `vkCreateInstance: Found no drivers!`. A real driver is never skipped. Pure, so it
+ * is tested without a GPU.
+ */
+export function swiftShaderFirst(
+  env: Readonly<Record<string, string | undefined>>,
+  platform: string,
+  fileExists: (path: string) => boolean,
+  manifestsIn: (dir: string) => readonly string[],
+): string | undefined {
+  if (platform !== 'linux' || env['VK_ADD_DRIVER_FILES']) return undefined;
+  const decision = decideSwiftShaderRetry(env, fileExists);
+  if (!decision.retry) return undefined;
+  return vulkanDriverDirs(env).some((dir) => manifestsIn(dir).length > 0) ? undefined : decision.icdFile;
 }
 
 /** The parts of the `webgpu` package kiln uses. */
@@ -81,26 +112,30 @@ export interface DawnAdapter {
 }
 
 /**
- * Finds a WebGPU adapter in Node: first with the system's drivers, then (see
- * `decideSwiftShaderRetry`) with SwiftShader. Throws a DeviceError naming what was tried.
+ * Finds a WebGPU adapter in Node: with the system's drivers, then (see
+ * `decideSwiftShaderRetry`) with SwiftShader; with SwiftShader alone when no driver is
+ * installed (`swiftShaderFirst`). Throws a DeviceError naming what was tried.
  */
 export async function requestDawnAdapter(options: GPURequestAdapterOptions): Promise<DawnAdapter> {
   const dawn = await loadDawn();
   installWebGPUGlobals(dawn.globals);
-  const first = dawn.create([]);
-  const adapter = await first.requestAdapter(options);
-  if (adapter) return { gpu: first, adapter };
-
-  const tried = ["Dawn (npm 'webgpu') with the system's Vulkan drivers: no adapter"];
-  const { existsSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+  const { existsSync, readdirSync } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+  const manifestsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.json')) : []);
+  const tried: string[] = [];
+  if (swiftShaderFirst(process.env, process.platform, existsSync, manifestsIn) === undefined) {
+    const system = await adapterOf(dawn, options);
+    if (system) return system;
+    tried.push("Dawn (npm 'webgpu') with the system's Vulkan drivers: no adapter");
+  } else {
+    tried.push(`no Vulkan driver installed (no manifest in ${vulkanDriverDirs(process.env).join(', ')})`);
+  }
   const decision = decideSwiftShaderRetry(process.env, existsSync);
   if (decision.retry) {
     // The Vulkan loader reads the variable when Dawn creates an instance, so a fresh
     // instance in this process sees it. It stays set so child processes agree.
     process.env['VK_ICD_FILENAMES'] = decision.icdFile;
-    const second = dawn.create([]);
-    const fallback = await second.requestAdapter(options);
-    if (fallback) return { gpu: second, adapter: fallback };
+    const fallback = await adapterOf(dawn, options);
+    if (fallback) return fallback;
     delete process.env['VK_ICD_FILENAMES'];
     tried.push(`SwiftShader (VK_ICD_FILENAMES=${decision.icdFile}): no adapter`);
   } else {
@@ -111,4 +146,11 @@ export async function requestDawnAdapter(options: GPURequestAdapterOptions): Pro
       `Fix: install a GPU driver with Vulkan support, or for the SwiftShader CPU adapter on Debian/Ubuntu run ` +
       `'apt-get install chromium libvulkan1' (Dawn needs the Vulkan loader libvulkan1; chromium ships SwiftShader).`,
   );
+}
+
+/** A fresh Dawn instance (it reads the Vulkan variables as they are now) and its adapter, if any. */
+async function adapterOf(dawn: DawnModule, options: GPURequestAdapterOptions): Promise<DawnAdapter | undefined> {
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter(options);
+  return adapter ? { gpu, adapter } : undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * Every public function of index.ts, called with what it does not take — null, a number,
+ * Every public function of the package's entries (index.ts; onnx.ts; runtime.ts re-exports
+ * index.ts's own objects), called with what it does not take — null, a number,
  * a string, an empty object, an option key misspelled — throws a typed kiln error (a
  * KilnError subclass, never a TypeError from the internals) whose message names the
  * function and what it expected. A table: one row per function and argument position.
@@ -9,6 +10,8 @@
 import { expect } from 'chai';
 import * as kiln from '../../index.js';
 import { KilnError } from '../../index.js';
+import * as onnxEntry from '../../onnx.js';
+import * as runtimeEntry from '../../runtime.js';
 import type { Graph, Tensor } from '../../index.js';
 
 const NULL = ['null', null] as const;
@@ -135,7 +138,7 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     anyBad('printReport(report, _)', 'printReport', NOT_OPTIONS, (b) => kiln.printReport(report, b as never)),
     anyBad('checkTuningTable(_)', 'tuning', NOT_AN_OBJECT_OF_OURS, (b) => kiln.checkTuningTable(b)),
     // ONNX and checkpoints.
-    anyBad('importOnnx(_)', 'importOnnx', NOT_AN_OBJECT_OF_OURS, (b) => kiln.importOnnx(b as Uint8Array)),
+    anyBad('importOnnx(_)', 'importOnnx', NOT_AN_OBJECT_OF_OURS, (b) => onnxEntry.importOnnx(b as Uint8Array)),
     anyBad('encodeSafetensors(_)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors(b as never)),
     anyBad('encodeSafetensors({}, _)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors({}, b as never)),
     anyBad('decodeSafetensors(_)', 'decodeSafetensors', NOT_AN_OBJECT_OF_OURS, (b) => kiln.decodeSafetensors(b as Uint8Array)),
@@ -169,13 +172,22 @@ describe('the public API refuses arguments it does not take with typed errors', 
     });
   }
 
-  it('covers every function index.ts exports', () => {
+  it('covers every function index.ts and onnx.ts export', () => {
     const called = table.map(({ call }) => call).join(' ');
-    const notCalled = Object.entries(kiln)
+    const notCalled = Object.entries({ ...kiln, ...onnxEntry })
       .filter(([name, value]) => typeof value === 'function' && !(value.prototype instanceof Error) && name !== 'KilnError')
       .map(([name]) => name)
       .filter((name) => !new RegExp(`\\b${name}\\b`).test(called));
     // Taking no arguments (or only an error message), they have nothing to refuse.
     expect(notCalled.sort()).to.deep.equal(['Tensor', 'erf', 'opError', 'registeredOps', 'supportedOnnxOps']);
+  });
+});
+
+describe('the runtime entry', () => {
+  it("exports the main entry's own objects, so a plan runner and a compiler used together share classes", () => {
+    const main = kiln as unknown as Record<string, unknown>;
+    const different = Object.entries(runtimeEntry).filter(([name, value]) => main[name] !== value).map(([name]) => name);
+    expect(different).to.deep.equal([]);
+    expect(Object.keys(runtimeEntry)).to.include.members(['Session', 'requestDevice', 'encodeSafetensors', 'decodeSafetensors', 'validatePlan', 'checkPlanFitsDevice', 'KilnError', 'DeviceLimitError', 'NumericsError']);
   });
 });
