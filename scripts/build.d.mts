@@ -2,6 +2,8 @@
 import type { BuildOptions } from 'esbuild';
 
 export declare const ROOT: string;
-export declare const BROWSER_EXTERNALS: string[];
+export declare const PACKAGE_ENTRIES: Readonly<Record<'index' | 'runtime' | 'onnx', string>>;
 export declare function browserBundleOptions(entry: string): BuildOptions;
-export declare const libraryBuildOptions: BuildOptions;
+export declare function packageBuildOptions(outRoot: string): BuildOptions[];
+export declare function bundlePackage(outRoot: string): Promise<void>;
+export declare function stagePackage(dir: string): Promise<string>;

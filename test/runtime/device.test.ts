@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { ArgumentError, DeviceError } from '../../compiler/errors.js';
-import { decideSwiftShaderRetry, SWIFTSHADER_ICD } from '../../runtime/dawn.js';
+import { decideSwiftShaderRetry, SWIFTSHADER_ICD, swiftShaderFirst, vulkanDriverDirs } from '../../runtime/dawn.js';
 import type { KilnDevice } from '../../runtime/device.js';
 import {
   isSoftwareAdapter,
@@ -118,6 +118,52 @@ describe('runtime/device', () => {
     it('does not retry when SwiftShader is not installed, and names the missing file', () => {
       const decision = decideSwiftShaderRetry({}, absent);
       expect(decision).to.deep.equal({ retry: false, reason: `SwiftShader is not installed (no ${SWIFTSHADER_ICD})` });
+    });
+  });
+
+  describe('swiftShaderFirst: finding the adapter without Dawn warning that no driver exists', () => {
+    const installed = (path: string) => path === SWIFTSHADER_ICD;
+    const noManifests = () => [];
+    const nvidiaIn = (driverDir: string) => (dir: string) => (dir === driverDir ? ['nvidia_icd.json'] : []);
+
+    it('starts with SwiftShader on Linux when no Vulkan driver manifest is installed', () => {
+      expect(swiftShaderFirst({}, 'linux', installed, noManifests)).to.equal(SWIFTSHADER_ICD);
+    });
+
+    it('asks the system first when a driver is installed in any of the loader\'s directories', () => {
+      for (const dir of ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/home/u/.local/share/vulkan/icd.d']) {
+        expect(swiftShaderFirst({ HOME: '/home/u' }, 'linux', installed, nvidiaIn(dir)), dir).to.equal(undefined);
+      }
+    });
+
+    it('never replaces a driver the user named, and leaves macOS and Windows to Dawn', () => {
+      for (const name of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES']) {
+        expect(swiftShaderFirst({ [name]: '/opt/icd.json' }, 'linux', installed, noManifests), name).to.equal(undefined);
+      }
+      expect(swiftShaderFirst({}, 'darwin', installed, noManifests)).to.equal(undefined);
+      expect(swiftShaderFirst({}, 'win32', installed, noManifests)).to.equal(undefined);
+    });
+
+    it('asks the system when SwiftShader is not installed (its error then says what to install)', () => {
+      expect(swiftShaderFirst({}, 'linux', () => false, noManifests)).to.equal(undefined);
+    });
+
+    it("searches the loader's directories, following the XDG variables", () => {
+      expect(vulkanDriverDirs({ HOME: '/home/u' })).to.deep.equal([
+        '/etc/xdg/vulkan/icd.d',
+        '/usr/local/etc/vulkan/icd.d',
+        '/etc/vulkan/icd.d',
+        '/home/u/.local/share/vulkan/icd.d',
+        '/usr/local/share/vulkan/icd.d',
+        '/usr/share/vulkan/icd.d',
+      ]);
+      expect(vulkanDriverDirs({ XDG_DATA_DIRS: '/nix/share', XDG_CONFIG_DIRS: '/cfg', XDG_DATA_HOME: '/data' })).to.deep.equal([
+        '/cfg/vulkan/icd.d',
+        '/usr/local/etc/vulkan/icd.d',
+        '/etc/vulkan/icd.d',
+        '/data/vulkan/icd.d',
+        '/nix/share/vulkan/icd.d',
+      ]);
     });
   });
 
