@@ -8,6 +8,7 @@
  */
 
 import { PlanError } from './errors.js';
+import type { KernelLimits } from './limits.js';
 
 /** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */
 export type PlanDType = 'f32' | 'i32' | 'bool';
@@ -139,6 +140,13 @@ export interface Plan {
   readonly entries: Readonly<Record<string, PlanEntry>>;
   /** Device memory blocks, when memory is planned (see `PlanBuffer.allocation`); else one per buffer. */
   readonly allocations?: readonly PlanAllocation[];
+  /**
+   * The device limits the plan was compiled for (`compile`'s `limits`, WebGPU's defaults
+   * for those not given): a device whose limits are smaller may be unable to run it, and
+   * the error says which were assumed. A plan compiled without `limits` records
+   * `DEFAULT_LIMITS` and runs on every adapter.
+   */
+  readonly limits: KernelLimits;
 }
 
 export const PLAN_FORMAT = 'kiln-plan';

@@ -37,7 +37,9 @@ export interface CompileOptions {
   memory?: boolean;
   /**
    * The device's limits (`device.limits`), so kernels use what the hardware offers and are
-   * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
+   * checked against it; the plan records them (`plan.limits`) and runs only on devices
+   * whose kernels fit. Default: WebGPU's default limits, which every adapter offers, so a
+   * plan meant to ship (compiled in Node, run in browsers) leaves this out.
    */
   limits?: Partial<KernelLimits>;
   /**
