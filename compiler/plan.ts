@@ -139,7 +139,13 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   return { options: resolved, written, specialized, simplified, fusion, kernels, memory, plan };
 }
 
-/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`) to a plan. */
+/**
+ * Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`,
+ * `trainStep`) to a plan, typed by the names of each entry's outputs.
+ */
+export function compile<Forward extends string>(graph: Graph<Forward>, options?: CompileOptions): Plan<Forward, never>;
+export function compile<Forward extends string, TrainStep extends string>(program: TrainingProgram<Forward, TrainStep>, options?: CompileOptions): Plan<Forward, TrainStep>;
+export function compile(source: Graph | TrainingProgram, options?: CompileOptions): Plan;
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
   checkCompileCall('compile', source, options);
   return compileStages(source, options).plan;
