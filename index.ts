@@ -33,7 +33,7 @@ export { compile } from './compiler/plan.js';
 export type { CompileOptions } from './compiler/plan.js';
 export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType } from './compiler/plan-format.js';
 export { Session } from './runtime/session.js';
-export type { HostTensor, Feed, RunOptions } from './runtime/session.js';
+export type { HostTensor, Feed, RunOptions, RunOptionsFor } from './runtime/session.js';
 export type { SessionOptions } from './runtime/session.js';
 export { NumericsError } from './runtime/numerics.js';
 export type { NumericsCheckOptions, NonFiniteReport, NonFiniteKind } from './runtime/numerics.js';

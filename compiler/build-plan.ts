@@ -146,7 +146,7 @@ export function lowerProgram(
     }
     entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
   }
-  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(options.userGraph, buffers), kernels, entries };
+  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(options.userGraph, buffers), kernels, entries, limits: { ...limits } };
 }
 
 function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {

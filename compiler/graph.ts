@@ -15,7 +15,7 @@ import * as source from './ops/source.js';
 import type { Shape } from './shape.js';
 import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
-import { checkGraphOptions, checkPersistentOptions } from './graph-options.js';
+import { checkGraphOptions, checkListedOutput, checkPersistentOptions } from './graph-options.js';
 import type { GraphOptions, PersistentOptions } from './graph-options.js';
 import { flattenNested } from './nested-numbers.js';
 import type { NestedNumbers } from './nested-numbers.js';
@@ -77,9 +77,11 @@ export interface GraphJSON {
   ranges?: [number, ValueRange][];
 }
 
-export class Graph {
+export class Graph<Outputs extends string = string> {
   readonly name: string;
   readonly seed: number;
+  /** The output names `new Graph(name, {outputs})` listed, which `output` accepts and compiling needs; undefined: any names. */
+  readonly listedOutputs: readonly Outputs[] | undefined;
   private readonly nodeList: Node[] = [];
   private readonly names = new Map<string, number>();
   private readonly outputMap = new Map<string, number>();
@@ -89,12 +91,13 @@ export class Graph {
   private readonly rangeUndo: [number, ValueRange | undefined][] = [];
   private openCalls = 0;
 
-  constructor(name = 'graph', options: GraphOptions = {}) {
+  constructor(name = 'graph', options: GraphOptions<Outputs> = {}) {
     // The name becomes the plan's name, which a session checks: a bad one fails here, at the user's call.
     if (typeof name !== 'string') throw new ArgumentError(`Graph: the name must be a string, got ${name === null ? 'null' : typeof name}.`);
     this.name = name;
     checkGraphOptions(options);
     this.seed = options.seed ?? 0;
+    this.listedOutputs = options.outputs && [...options.outputs];
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) {
       throw new ArgumentError(`Graph: seed must be an integer in [0, 2^32), got ${this.seed}.`);
     }
@@ -241,10 +244,11 @@ export class Graph {
     return this.addNode(source.constant, [], { shape, dtype, value: values });
   }
 
-  /** Marks a tensor as a named output of the graph. */
-  output(name: string, tensor: Tensor): Tensor {
+  /** Marks a tensor as a named output of the graph (one of those `new Graph(name, {outputs})` lists, if it lists them). */
+  output(name: Outputs, tensor: Tensor): Tensor {
     this.own('output', [tensor]);
     checkName('output', name);
+    checkListedOutput(this.name, this.listedOutputs, name);
     if (this.outputMap.has(name)) {
       throw new GraphError(`graph '${this.name}' already has an output named '${name}'; output names must be unique.`);
     }

@@ -18,7 +18,7 @@ export interface KernelLimits {
 }
 
 /** WebGPU's guaranteed minimums: a plan compiled against these runs on every adapter. */
-export const DEFAULT_LIMITS: KernelLimits = {
+export const DEFAULT_LIMITS: KernelLimits = Object.freeze({
   maxComputeWorkgroupsPerDimension: 65535,
   maxStorageBuffersPerShaderStage: 8,
   maxComputeInvocationsPerWorkgroup: 256,
@@ -28,7 +28,7 @@ export const DEFAULT_LIMITS: KernelLimits = {
   maxComputeWorkgroupStorageSize: 16384,
   maxStorageBufferBindingSize: 134217728,
   maxBufferSize: 268435456,
-};
+});
 
 /**
  * The limits kernels are generated for: each one given (a `device.limits`, or a partial

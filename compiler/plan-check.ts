@@ -10,7 +10,7 @@ import type { Plan, PlanBinding, PlanBuffer } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, requirePlan } from './plan-format.js';
 import { checkMemoryPlan } from './liveness.js';
 import type { KernelLimits } from './limits.js';
-import { kernelLimits } from './limits.js';
+import { DEFAULT_LIMITS, kernelLimits } from './limits.js';
 import { kernelLimitProblems, kernelResources, withoutComments } from './kernel-fit.js';
 
 /**
@@ -70,6 +70,7 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   for (const [name, entry] of Object.entries(plan['entries'])) checkEntry(name, entry, valid, bufferId);
   if (!('init' in plan['entries'])) fail('entries', "the 'init' entry is missing");
   if (Object.keys(valid.entries['init']!.inputs).length > 0) fail('entries.init.inputs', 'init takes no inputs');
+  checkRecordedLimits(plan['limits']);
   const allocations = plan['allocations'];
   if (allocations !== undefined) {
     if (!Array.isArray(allocations)) fail('allocations', 'must be an array of {bytes}');
@@ -80,6 +81,18 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   }
   // Shared memory must never hold two live values: a wrong assignment would corrupt results silently.
   checkMemoryPlan(valid);
+}
+
+/** The limits a plan was compiled for: every one kiln uses, each a positive integer, and no other. */
+function checkRecordedLimits(limits: unknown): void {
+  const keys = Object.keys(DEFAULT_LIMITS);
+  if (!isRecord(limits)) fail('limits', `must be the device limits the plan was compiled for ({${keys.join(', ')}}), got ${JSON.stringify(limits)}`);
+  const unknown = Object.keys(limits).find((key) => !keys.includes(key));
+  if (unknown !== undefined) fail(`limits.${unknown}`, `is not a limit kiln compiles for (${keys.join(', ')})`);
+  for (const key of keys) {
+    const value = limits[key];
+    if (!isCount(value) || value === 0) fail(`limits.${key}`, `must be a positive integer, got ${JSON.stringify(value)}`);
+  }
 }
 
 function checkBuffer(b: unknown, i: number): void {
@@ -281,29 +294,50 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
 
 /**
  * Throws a DeviceLimitError if a kernel or buffer of the plan exceeds the device's limits,
- * e.g. a plan compiled for a desktop GPU opened on a phone: allocation and binding sizes,
- * and per kernel its storage buffers, dispatch size, workgroup size and workgroup storage.
+ * e.g. a plan compiled for a desktop GPU's limits opened on a phone: allocation and
+ * binding sizes, and per kernel its storage buffers, dispatch size, workgroup size and
+ * workgroup storage. The error names the limits the plan was compiled for that this
+ * device lacks, and the two ways out: a portable plan, or one for this device.
  */
 export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
   requirePlan('checkPlanFitsDevice', plan);
   if (limits === null || typeof limits !== 'object') {
     throw new ArgumentError(`checkPlanFitsDevice: limits must be the device's limits (device.limits), got ${limits === null ? 'null' : typeof limits}.`);
   }
-  const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
-  const bindingLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const device = kernelLimits(limits);
+  const refuse = (problem: string): never => {
+    throw new DeviceLimitError(`plan '${plan.name}': ${problem}. ${compiledFor(plan, device)}`);
+  };
+  const bindingLimit = Math.min(device.maxStorageBufferBindingSize, device.maxBufferSize);
   for (const [a, { bytes }] of (plan.allocations ?? []).entries()) {
-    if (bytes > limits.maxBufferSize) {
-      throw new DeviceLimitError(`plan '${plan.name}': allocation @${a} needs ${bytes} bytes, over this device's maxBufferSize of ${limits.maxBufferSize}. ${fix}`);
-    }
+    if (bytes > device.maxBufferSize) refuse(`allocation @${a} needs ${bytes} bytes, over this device's maxBufferSize of ${device.maxBufferSize}`);
   }
   for (const b of plan.buffers) {
-    if (b.bytes > bindingLimit) {
-      throw new DeviceLimitError(`plan '${plan.name}': buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}. ${fix}`);
-    }
+    if (b.bytes > bindingLimit) refuse(`buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}`);
   }
-  const device = kernelLimits(limits);
   for (const k of plan.kernels) {
     const [problem] = kernelLimitProblems(k, device);
-    if (problem) throw new DeviceLimitError(`plan '${plan.name}': kernel ${k.name} ${problem.problem}. ${fix}`);
+    if (problem) refuse(`kernel ${k.name} ${problem.problem}`);
   }
+}
+
+/**
+ * What the plan assumed of its device and what to do: the limits it was compiled for
+ * that this device does not have. A plan meant to ship is compiled without `limits`
+ * (WebGPU's defaults, which every adapter offers); one for this device, with its limits.
+ */
+function compiledFor(plan: Plan, device: KernelLimits): string {
+  const forDevice = "with this device's limits: compile(graph, {limits: device.limits})";
+  const fix = `compile without \`limits\` for a portable plan that runs on any adapter, or ${forDevice}`;
+  const assumed = (plan as Partial<Plan>).limits;
+  if (!assumed) return `The plan does not record the limits it was compiled for; ${fix}.`;
+  const keys = Object.keys(DEFAULT_LIMITS) as (keyof KernelLimits)[];
+  const over = keys.filter((key) => assumed[key] > device[key]);
+  // Compiled within this device's limits, yet over them: the plan was changed after compile().
+  if (over.length === 0) return `The plan was compiled for limits this device meets, so it was edited after compile(); ${fix}.`;
+  const spelled = (values: KernelLimits): string => over.map((key) => `${key} ${values[key]}`).join(', ');
+  if (keys.every((key) => assumed[key] === DEFAULT_LIMITS[key])) {
+    return `The plan was compiled for WebGPU's default limits, and this device is below them (${spelled(device)}): compile ${forDevice}.`;
+  }
+  return `This plan was compiled for limits ${spelled(assumed)}, and this device has ${spelled(device)}: ${fix}.`;
 }

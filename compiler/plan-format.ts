@@ -8,6 +8,7 @@
  */
 
 import { PlanError } from './errors.js';
+import type { KernelLimits } from './limits.js';
 
 /** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */
 export type PlanDType = 'f32' | 'i32' | 'bool';
@@ -108,12 +109,12 @@ export function bindsBuffer(kernel: Pick<PlanKernel, 'bindings'>, id: number): b
   return kernel.bindings.some((binding) => binding.buffer === id);
 }
 
-/** A way to run the plan: `init`, `forward`, `trainStep`. */
-export interface PlanEntry {
+/** A way to run the plan: `init`, `forward`, `trainStep`. `Outputs`: the names of its outputs. */
+export interface PlanEntry<Outputs extends string = string> {
   /** Input name → buffer id: written from the caller's feeds before the dispatches. */
   readonly inputs: Readonly<Record<string, number>>;
   /** Output name → buffer id: readable after the step. */
-  readonly outputs: Readonly<Record<string, number>>;
+  readonly outputs: Readonly<Record<Outputs, number>>;
   /**
    * Shapes of outputs that are views of a buffer with another shape (a reshape of an
    * input, say: aliases share their root's buffer). Other outputs have their buffer's shape.
@@ -130,15 +131,28 @@ export interface PlanEntry {
   readonly inPlace?: readonly { readonly from: number; readonly to: number }[];
 }
 
-export interface Plan {
+/**
+ * A compiled graph or training program. `Forward` and `TrainStep` name the outputs of
+ * its `forward` and `trainStep` entries (what `compile` knew of them), so a Session
+ * created from it returns results typed by those names; a plan parsed from JSON is a
+ * `Plan` (any names) unless you say which it is (`JSON.parse(text) as Plan<'logits'>`).
+ */
+export interface Plan<Forward extends string = string, TrainStep extends string = string> {
   readonly format: 'kiln-plan';
   readonly version: typeof PLAN_VERSION;
   readonly name: string;
   readonly buffers: readonly PlanBuffer[];
   readonly kernels: readonly PlanKernel[];
-  readonly entries: Readonly<Record<string, PlanEntry>>;
+  readonly entries: Readonly<Record<string, PlanEntry>> & { readonly forward?: PlanEntry<Forward>; readonly trainStep?: PlanEntry<TrainStep> };
   /** Device memory blocks, when memory is planned (see `PlanBuffer.allocation`); else one per buffer. */
   readonly allocations?: readonly PlanAllocation[];
+  /**
+   * The device limits the plan was compiled for (`compile`'s `limits`, WebGPU's defaults
+   * for those not given): a device whose limits are smaller may be unable to run it, and
+   * the error says which were assumed. A plan compiled without `limits` records
+   * `DEFAULT_LIMITS` and runs on every adapter.
+   */
+  readonly limits: KernelLimits;
 }
 
 export const PLAN_FORMAT = 'kiln-plan';

@@ -37,7 +37,9 @@ export interface CompileOptions {
   memory?: boolean;
   /**
    * The device's limits (`device.limits`), so kernels use what the hardware offers and are
-   * checked against it. Default: WebGPU's guaranteed minimums (runs everywhere).
+   * checked against it; the plan records them (`plan.limits`) and runs only on devices
+   * whose kernels fit. Default: WebGPU's default limits, which every adapter offers, so a
+   * plan meant to ship (compiled in Node, run in browsers) leaves this out.
    */
   limits?: Partial<KernelLimits>;
   /**
@@ -137,7 +139,13 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   return { options: resolved, written, specialized, simplified, fusion, kernels, memory, plan };
 }
 
-/** Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`, `trainStep`) to a plan. */
+/**
+ * Compiles a graph (entries `init` and `forward`) or a training program (`init`, `forward`,
+ * `trainStep`) to a plan, typed by the names of each entry's outputs.
+ */
+export function compile<Forward extends string>(graph: Graph<Forward>, options?: CompileOptions): Plan<Forward, never>;
+export function compile<Forward extends string, TrainStep extends string>(program: TrainingProgram<Forward, TrainStep>, options?: CompileOptions): Plan<Forward, TrainStep>;
+export function compile(source: Graph | TrainingProgram, options?: CompileOptions): Plan;
 export function compile(source: Graph | TrainingProgram, options: CompileOptions = {}): Plan {
   checkCompileCall('compile', source, options);
   return compileStages(source, options).plan;

@@ -12,14 +12,16 @@ import { hostArray, initialParams, runEntry } from './reference.js';
 import { formatType, sameShape } from './shape.js';
 import type { TrainingProgram } from './train.js';
 import { checkKeys } from './ops/args.js';
+import { requireListedOutputs } from './graph-options.js';
 
-export class ReferenceSession {
-  readonly program: TrainingProgram;
+/** `Forward` and `TrainStep` name each entry's outputs, as the program's type says (see `TrainingProgram`). */
+export class ReferenceSession<Forward extends string = string, TrainStep extends string = string> {
+  readonly program: TrainingProgram<Forward, TrainStep>;
   readonly precision: Precision;
   private values: Record<string, HostArray>;
 
   /** Starts from every param's initializer, with optimizer state at its initial value (zeros, step 0). */
-  constructor(program: TrainingProgram, options: { precision?: Precision } = {}) {
+  constructor(program: TrainingProgram<Forward, TrainStep>, options: { precision?: Precision } = {}) {
     if (program === null || typeof program !== 'object' || !('trainStep' in program)) {
       throw new ArgumentError(`ReferenceSession: expected a training program (trainingProgram(graph, {...})), got ${program === null ? 'null' : typeof program}.`);
     }
@@ -63,18 +65,19 @@ export class ReferenceSession {
   }
 
   /** Runs the graph's declared outputs; applies no update. */
-  forward(feeds: Readonly<Record<string, HostValue>>): Record<string, HostArray> {
-    return runEntry(this.program.graph, this.program.forward, this.options(feeds)).outputs;
+  forward(feeds: Readonly<Record<string, HostValue>>): Record<Forward, HostArray> {
+    requireListedOutputs('ReferenceSession.forward', this.program.graph);
+    return runEntry(this.program.graph, this.program.forward, this.options(feeds)).outputs as Record<Forward, HostArray>;
   }
 
   /**
    * One training step: returns the loss (and requested outputs), computed from the
    * parameters before the step, and applies every update.
    */
-  trainStep(feeds: Readonly<Record<string, HostValue>>): Record<string, HostArray> {
+  trainStep(feeds: Readonly<Record<string, HostValue>>): Record<TrainStep, HostArray> {
     const { outputs, updates } = runEntry(this.program.graph, this.program.trainStep, this.options(feeds));
     this.values = { ...this.values, ...updates };
-    return outputs;
+    return outputs as Record<TrainStep, HostArray>;
   }
 
   private options(feeds: Readonly<Record<string, HostValue>>) {

@@ -9,6 +9,7 @@ import { allocate, isDType, isFloat } from './dtype.js';
 import { ArgumentError, FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
 import { ancestorsOf, roleOf } from './graph.js';
+import { requireListedOutputs } from './graph-options.js';
 import type { InitSpec } from './init.js';
 import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
@@ -136,11 +137,12 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
 }
 
 /** Evaluates every named output of the graph. */
-export function interpret(graph: Graph, options: InterpretOptions = {}): Record<string, HostArray> {
+export function interpret<Outputs extends string>(graph: Graph<Outputs>, options: InterpretOptions = {}): Record<Outputs, HostArray> {
   checkInterpretCall('interpret', graph, options);
+  requireListedOutputs('interpret', graph);
   const names = [...graph.outputs.keys()];
   const results = evaluateNodes(graph, [...graph.outputs.values()], options);
-  return Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+  return Object.fromEntries(names.map((name, i) => [name, results[i]!])) as Record<Outputs, HostArray>;
 }
 
 /** Evaluates the given tensors of one graph. */

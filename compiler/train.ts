@@ -19,17 +19,18 @@ import { Tensor } from './tensor.js';
 import type { Mode } from './ops/mode.js';
 
 /** One way to run a training program: which outputs it returns and which updates it applies. */
-export interface EntryPoint {
+export interface EntryPoint<Outputs extends string = string> {
   readonly name: string;
   /** Output name → node id. */
-  readonly outputs: Readonly<Record<string, number>>;
+  readonly outputs: Readonly<Record<Outputs, number>>;
   /** `[target, value]` pairs applied after the step (param/state ← new value). */
   readonly assignments: readonly (readonly [number, number])[];
   /** `train` for a training step (dropout masks, batch statistics), `infer` for a forward pass. */
   readonly mode: Mode;
 }
 
-export interface TrainingOptions {
+/** `Extra`: the names of `outputs`, which `trainStep` returns besides the loss. */
+export interface TrainingOptions<Extra extends string = string> {
   /** The scalar f32 loss to minimize. */
   loss: Tensor;
   /** How parameters are updated: `sgd({...})`, `adam({...})`, `adamw({...})`. */
@@ -37,14 +38,19 @@ export interface TrainingOptions {
   /** Parameters to train; default every param the loss depends on. Others stay fixed. */
   params?: readonly Tensor[];
   /** Extra values `trainStep` returns besides the loss (logits, accuracy, ...). */
-  outputs?: Readonly<Record<string, Tensor>>;
+  outputs?: Readonly<Record<Extra, Tensor>>;
 }
 
-export interface TrainingProgram {
-  readonly graph: Graph;
+/**
+ * `Forward` and `TrainStep` are the names of each entry's outputs, so that what a session
+ * returns is typed by them: the graph's outputs (see `GraphOptions.outputs`), and `loss`
+ * with the names of `TrainingOptions.outputs`.
+ */
+export interface TrainingProgram<Forward extends string = string, TrainStep extends string = string> {
+  readonly graph: Graph<Forward>;
   /** The graph's outputs, read when the program is compiled: an output declared after `trainingProgram` is part of it. */
-  readonly forward: EntryPoint;
-  readonly trainStep: EntryPoint;
+  readonly forward: EntryPoint<Forward>;
+  readonly trainStep: EntryPoint<TrainStep>;
   readonly loss: Tensor;
   /** The trained parameters, in order, and the gradient node of each. */
   readonly params: readonly Tensor[];
@@ -55,7 +61,10 @@ export interface TrainingProgram {
  * Builds the training program of `graph` in place: gradients of `loss` w.r.t. the
  * parameters, then the optimizer's update of each parameter and of its own state.
  */
-export function trainingProgram(graph: Graph, options: TrainingOptions): TrainingProgram {
+export function trainingProgram<Forward extends string, Extra extends string = never>(
+  graph: Graph<Forward>,
+  options: TrainingOptions<Extra>,
+): TrainingProgram<Forward, 'loss' | Extra> {
   requireGraph('trainingProgram', graph);
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(`trainingProgram: options must be an object, e.g. trainingProgram(graph, {loss, optimizer: adam()}); got ${describe(options)}.`);
@@ -96,13 +105,13 @@ export function trainingProgram(graph: Graph, options: TrainingOptions): Trainin
   });
   // Every update the graph declares runs in a step: the optimizer's, and state that layers
   // keep (batch norm's running statistics, the step counter dropout draws its masks by).
-  const trainStep: EntryPoint = { name: 'trainStep', outputs, assignments: [...graph.assignments], mode: 'train' };
+  const trainStep: EntryPoint<'loss' | Extra> = { name: 'trainStep', outputs: outputs as Record<'loss' | Extra, number>, assignments: [...graph.assignments], mode: 'train' };
   return {
     graph,
     // Read when used, not now: `forward` returns the graph's outputs, so one declared after
     // this call (`graph.output('probs', ...)`) is part of it, as a user adding it expects.
-    get forward(): EntryPoint {
-      return { name: 'forward', outputs: Object.fromEntries(graph.outputs), assignments: [], mode: 'infer' };
+    get forward(): EntryPoint<Forward> {
+      return { name: 'forward', outputs: Object.fromEntries(graph.outputs) as Record<Forward, number>, assignments: [], mode: 'infer' };
     },
     trainStep,
     loss,

@@ -9,9 +9,11 @@ import { isDType } from './dtype.js';
 import { GraphError, KilnError } from './errors.js';
 import { getOp } from './ops/op.js';
 import { sameShape } from './shape.js';
+import { requireListedOutputs } from './graph-options.js';
 
 export function verify(graph: Graph): void {
   requireGraph('verify', graph);
+  requireListedOutputs('verify', graph);
   const fail = (message: string): never => {
     throw new GraphError(`verify(${graph.name}): ${message}`);
   };

@@ -66,8 +66,16 @@ const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
 
 
-export class Session {
-  readonly plan: Plan;
+/** Run options that name the outputs to read back: the result holds exactly those. */
+export type RunOptionsFor<Names extends string> = RunOptions & { outputs: readonly Names[] };
+
+/**
+ * `Forward` and `TrainStep` name the outputs of the plan's `forward` and `trainStep`
+ * entries (from `compile`), so `forward()` and `trainStep()` resolve to records with
+ * exactly those keys, or the ones `outputs` names.
+ */
+export class Session<Forward extends string = string, TrainStep extends string = string> {
+  readonly plan: Plan<Forward, TrainStep>;
   readonly device: GPUDevice;
   /** Resolves when the device is lost (or destroyed); every call after that rejects with a DeviceError. */
   readonly lost: Promise<GPUDeviceLostInfo>;
@@ -86,7 +94,7 @@ export class Session {
   private readonly ranClean = new Set<string>();
   private readonly numerics: NumericsMonitor;
 
-  private constructor(plan: Plan, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor) {
+  private constructor(plan: Plan<Forward, TrainStep>, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor) {
     this.plan = plan;
     this.loss = new DeviceGuard(plan.name);
     this.numerics = numerics;
@@ -110,7 +118,7 @@ export class Session {
    * DeviceLimitError before anything reaches the GPU, a KernelError for a kernel the device
    * does not compile, a DeviceError (naming the kernel) for anything else it rejects.
    */
-  static async create(device: GPUDevice, plan: Plan, options: SessionOptions = {}): Promise<Session> {
+  static async create<Forward extends string, TrainStep extends string>(device: GPUDevice, plan: Plan<Forward, TrainStep>, options: SessionOptions = {}): Promise<Session<Forward, TrainStep>> {
     if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
       throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
     }
@@ -121,7 +129,7 @@ export class Session {
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
     const { buffers, memory } = await allocateMemory(device, plan);
-    let session: Session | undefined;
+    let session: Session<Forward, TrainStep> | undefined;
     try {
       const numerics = new NumericsMonitor(device, plan, numericsSchedule);
       const pipelines = await createPipelines(device, plan.kernels);
@@ -140,12 +148,16 @@ export class Session {
     return Object.keys(this.plan.entries);
   }
 
-  /** Runs the `forward` entry. */
+  /** Runs the `forward` entry: every output, or those `options.outputs` names. */
+  forward<Names extends Forward>(feeds: Readonly<Record<string, Feed>>, options: RunOptionsFor<Names>): Promise<Record<Names, HostTensor>>;
+  forward(feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<Forward, HostTensor>>;
   forward(feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, HostTensor>> {
     return this.run('forward', feeds, options);
   }
 
-  /** Runs the `trainStep` entry: one step of forward, backward and updates. */
+  /** Runs the `trainStep` entry, one step of forward, backward and updates: every output, or those `options.outputs` names. */
+  trainStep<Names extends TrainStep>(feeds: Readonly<Record<string, Feed>>, options: RunOptionsFor<Names>): Promise<Record<Names, HostTensor>>;
+  trainStep(feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<TrainStep, HostTensor>>;
   trainStep(feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, HostTensor>> {
     return this.run('trainStep', feeds, options);
   }

@@ -4,6 +4,7 @@
  * tests corrupt it freely.
  */
 
+import { DEFAULT_LIMITS } from '../compiler/limits.js';
 import type { Plan, PlanBinding } from '../compiler/plan-format.js';
 
 /** Binding declarations for `count` buffers: the plan checker matches them against a kernel's bindings. */
@@ -20,6 +21,7 @@ export function scalePlan(): Plan {
   return {
     format: 'kiln-plan',
     version: 2,
+    limits: { ...DEFAULT_LIMITS },
     name: 'scale',
     buffers: [
       { id: 0, name: 'x', role: 'input', dtype: 'f32', shape: [3], bytes: 12 },

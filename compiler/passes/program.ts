@@ -7,6 +7,7 @@
 import { ArgumentError, GraphError } from '../errors.js';
 import { Graph, ancestorsOf, roleOf } from '../graph.js';
 import type { Node } from '../graph.js';
+import { requireListedOutputs } from '../graph-options.js';
 import type { InitSpec } from '../init.js';
 import type { Attrs } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
@@ -47,6 +48,7 @@ export function requireProgramSource(where: string, source: unknown): asserts so
     const got = source === null ? 'null' : typeof source === 'string' ? `the string '${source}'` : typeof source === 'number' ? String(source) : typeof source;
     throw new ArgumentError(`${where}: expected a Graph or a training program (trainingProgram(graph, {...})), got ${got}.`);
   }
+  requireListedOutputs(where, source instanceof Graph ? source : (source as TrainingProgram).graph);
 }
 
 /** Throws an ArgumentError naming `where` unless `program` is a GraphProgram ({graph, entries}, as programOf makes). */

@@ -3,6 +3,7 @@
  * bindings are all that matters, so liveness and sharing are read off the test itself.
  */
 
+import { DEFAULT_LIMITS } from '../../compiler/limits.js';
 import type { BufferRole, Plan, PlanAccess, PlanEntry, PlanKernel } from '../../compiler/plan-format.js';
 
 /** [name, role, bytes]. */
@@ -26,6 +27,7 @@ export function handPlan(buffers: readonly BufferRow[], kernels: readonly Kernel
   return {
     format: 'kiln-plan',
     version: 2,
+    limits: { ...DEFAULT_LIMITS },
     name: 'hand',
     buffers: buffers.map(([name, role, bytes], id) => ({
       id,

@@ -84,6 +84,9 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
     { from: 1, to: 1 },
     /entries\.trainStep\.copies\[1\]\.from: buffer #1 is also written by a copy of this entry/,
   ],
+  ['the limits it was compiled for, missing', 'limits', DELETE, /limits: must be the device limits the plan was compiled for \(\{maxComputeWorkgroupsPerDimension, .*\}\), got undefined/],
+  ['a recorded limit kiln does not compile for', 'limits.maxTextureDimension2D', 8192, /limits\.maxTextureDimension2D: is not a limit kiln compiles for/],
+  ['a recorded limit that is not a positive integer', 'limits.maxStorageBuffersPerShaderStage', 0, /limits\.maxStorageBuffersPerShaderStage: must be a positive integer, got 0/],
   ['a missing init entry', 'entries.init', DELETE, /entries: the 'init' entry is missing/],
   ['an init entry with inputs', 'entries.init.inputs', { x: 0 }, /entries\.init\.inputs: init takes no inputs/],
 ];
@@ -220,7 +223,7 @@ describe('compiler/plan-check', () => {
     it('rejects a kernel with more workgroups than the device dispatches, naming the kernel and the fix', () => {
       expect(() => checkPlanFitsDevice(plan(), { ...limits, maxComputeWorkgroupsPerDimension: 0 })).to.throw(
         DeviceLimitError,
-        /plan 'scale': kernel init_1_w dispatches \[1, 1, 1\] workgroups, over this device's maxComputeWorkgroupsPerDimension of 0\. Recompile the plan for this device/,
+        /^plan 'scale': kernel init_1_w dispatches \[1, 1, 1\] workgroups, over this device's maxComputeWorkgroupsPerDimension of 0\. The plan was compiled for WebGPU's default limits, and this device is below them \(maxComputeWorkgroupsPerDimension 0\): compile with this device's limits: compile\(graph, \{limits: device\.limits\}\)\.$/,
       );
     });
 

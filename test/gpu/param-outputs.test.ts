@@ -36,7 +36,7 @@ describe('a step output that names a param', () => {
           const before = (await session.getParams()) as Record<string, { data: ArrayLike<number> }>;
           const expected = reference.trainStep(feeds);
           const actual = await session.trainStep(feeds, { outputs: ['w', 'b', 'flatW', 'seen'] });
-          for (const name of ['w', 'b', 'flatW', 'seen']) {
+          for (const name of ['w', 'b', 'flatW', 'seen'] as const) {
             const param = name === 'flatW' ? 'w' : name;
             expect(Array.from(actual[name]!.data), `${name} at step ${step}`).to.deep.equal(Array.from(before[param]!.data));
             expectClose(actual[name]!.data, expected[name]!.data, 1e-5, 1e-6);

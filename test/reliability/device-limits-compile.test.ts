@@ -169,7 +169,7 @@ describe('device limits at compile time', () => {
 
   describe('checkPlanFitsDevice (Session.create) on a plan compiled for a larger device', () => {
     const bigDevice = { ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 1 << 20, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 };
-    const fix = 'Recompile the plan for this device: compile(graph, {limits: device.limits}).';
+    const fix = "compile without `limits` for a portable plan that runs on any adapter, or with this device's limits: compile(graph, {limits: device.limits}).";
 
     it('rejects an attention kernel whose key tiles use more workgroup storage than the device has', () => {
       const g = new Graph('wide_heads');
@@ -177,7 +177,9 @@ describe('device limits at compile time', () => {
       const plan = compile(g, { limits: bigDevice });
       expect(() => checkPlanFitsDevice(plan, DEFAULT_LIMITS)).to.throw(
         DeviceLimitError,
-        `plan 'wide_heads': kernel k3_attention uses 65536 bytes of workgroup storage, over this device's maxComputeWorkgroupStorageSize of 16384. ${fix}`,
+        `plan 'wide_heads': kernel k3_attention uses 65536 bytes of workgroup storage, over this device's maxComputeWorkgroupStorageSize of 16384. ` +
+          'This plan was compiled for limits maxComputeInvocationsPerWorkgroup 1024, maxComputeWorkgroupSizeX 1024, maxComputeWorkgroupStorageSize 1048576, ' +
+          `and this device has maxComputeInvocationsPerWorkgroup 256, maxComputeWorkgroupSizeX 256, maxComputeWorkgroupStorageSize 16384: ${fix}`,
       );
       expect(() => checkPlanFitsDevice(plan, bigDevice)).not.to.throw();
     });
@@ -189,7 +191,8 @@ describe('device limits at compile time', () => {
       expect(() => validatePlan(edited)).not.to.throw();
       expect(() => checkPlanFitsDevice(edited, DEFAULT_LIMITS)).to.throw(
         DeviceLimitError,
-        `plan 'seed_mlp': kernel ${plan.kernels[1]!.name} runs 512 invocations per workgroup (@workgroup_size(512, 1, 1)), over this device's maxComputeInvocationsPerWorkgroup of 256. ${fix}`,
+        `plan 'seed_mlp': kernel ${plan.kernels[1]!.name} runs 512 invocations per workgroup (@workgroup_size(512, 1, 1)), over this device's maxComputeInvocationsPerWorkgroup of 256. ` +
+          `The plan was compiled for limits this device meets, so it was edited after compile(); ${fix}`,
       );
     });
 

@@ -76,7 +76,8 @@ describe('device limits on the GPU: plans compiled for smaller devices run corre
     expect(error).to.be.instanceOf(DeviceLimitError);
     expect((error as Error).message).to.equal(
       `plan 'wide_heads': kernel k3_attention uses 262144 bytes of workgroup storage, over this device's maxComputeWorkgroupStorageSize of ${available}. ` +
-        'Recompile the plan for this device: compile(graph, {limits: device.limits}).',
+        `This plan was compiled for limits maxComputeWorkgroupStorageSize 1048576, and this device has maxComputeWorkgroupStorageSize ${available}: ` +
+        "compile without `limits` for a portable plan that runs on any adapter, or with this device's limits: compile(graph, {limits: device.limits}).",
     );
     const small = new Graph('small_heads');
     small.output('out', attention(small.input('q', [3, 8]), small.input('k', [5, 8]), small.input('v', [5, 8])));

@@ -60,6 +60,7 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     // The graph builder.
     anyBad("new Graph(_)", 'Graph', [NULL, NUMBER, EMPTY], (b) => new kiln.Graph(b as string)),
     anyBad("new Graph('g', _)", 'Graph', [NUMBER, STRING, ['a misspelled key', { sed: 1 }]], (b) => new kiln.Graph('g', b as never)),
+    anyBad("new Graph('g', {outputs: _})", 'Graph: outputs', [NULL, NUMBER, STRING, ['an empty name', ['']], ['a name twice', ['y', 'y']]], (b) => new kiln.Graph('g', { outputs: b as string[] })),
     anyBad("graph.input('i', _)", "input 'i'", NOT_AN_OBJECT_OF_OURS, (b) => g.input('i', b as number[])),
     anyBad("graph.input(_, [2])", 'input', [NULL, NUMBER, EMPTY], (b) => g.input(b as string, [2])),
     anyBad("graph.param('p', [2], _)", "param 'p'", NOT_OPTIONS, (b) => g.param('p', [2], b as never)),
