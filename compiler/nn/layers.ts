@@ -91,7 +91,7 @@ function conv(rank: 1 | 2, graph: Graph, name: string, inChannels: number, outCh
   const where = `nn.conv${rank}d`;
   const path = layerName(where, graph, name, { inChannels, outChannels });
   checkKeys(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias']);
-  const kernel = typeof kernelSize === 'number' ? new Array<number>(rank).fill(kernelSize) : [...kernelSize];
+  const kernel: unknown[] = typeof kernelSize === 'number' ? new Array<number>(rank).fill(kernelSize) : Array.isArray(kernelSize) ? [...(kernelSize as unknown[])] : [kernelSize];
   if (kernel.length !== rank) throw new ArgumentError(`${where}: kernelSize must be a number or ${rank} numbers, got [${kernel.join(', ')}].`);
   kernel.forEach((k) => checkNumber(where, 'kernelSize', k, { min: 1, integer: true }));
   const groups = checkNumber(where, 'groups', options.groups ?? 1, { min: 1, integer: true });
@@ -101,9 +101,10 @@ function conv(rank: 1 | 2, graph: Graph, name: string, inChannels: number, outCh
   }
   const convOptions: ConvOptions = { ...options };
   delete (convOptions as LinearOptions).bias;
-  const fanIn = (inChannels / groups) * kernel.reduce((a, b) => a * b, 1);
+  const sizes = kernel as number[];
+  const fanIn = (inChannels / groups) * sizes.reduce((a, b) => a * b, 1);
   const { weight, bias } = graph.atomically(() => ({
-    weight: graph.param(`${path}.weight`, [outChannels, inChannels / groups, ...kernel], { init: 'linearDefault' }),
+    weight: graph.param(`${path}.weight`, [outChannels, inChannels / groups, ...sizes], { init: 'linearDefault' }),
     bias: withBias ? graph.param(`${path}.bias`, [outChannels], { init: { kind: 'linearDefault', fanIn } }) : undefined,
   }));
   const apply = (x: Tensor): Tensor => {
