@@ -86,7 +86,7 @@ function transposed(where: string, name: string, tensor: HostTensor): HostTensor
  * Reads a PyTorch state_dict saved as safetensors into kiln's names and layouts, for the
  * params and state of `target` (a plan's, or a list of names): pass the result to
  * `session.setParams`. Every name the rule maps must be in the file with the matching
- * shape (transposed where the rule says), and with `strict` every tensor of the file
+ * shape (transposed where the rule says; axes of size 1 may differ, as a conv bias's do), and with `strict` every tensor of the file
  * must be used; a CheckpointError lists what is missing or left over.
  */
 export function fromTorchStateDict(file: Uint8Array, target: Plan | readonly string[], options: TorchStateDictOptions = {}): Record<string, HostTensor> {
@@ -107,7 +107,7 @@ export function fromTorchStateDict(file: Uint8Array, target: Plan | readonly str
       continue;
     }
     used.add(mapped.name);
-    const value = mapped.transpose ? transposed(where, mapped.name, tensor) : tensor;
+    const value = fitted(mapped.transpose ? transposed(where, mapped.name, tensor) : tensor, shape);
     if (shape !== undefined && value.shape.join(',') !== shape.join(',')) {
       const how = mapped.transpose ? ', transposed' : '';
       throw new CheckpointError(`${where}: '${mapped.name}' is [${tensor.shape.join(',')}] in the file${how} [${value.shape.join(',')}], but '${kilnName}' is [${shape.join(',')}]; is it the same model?`);
@@ -122,6 +122,19 @@ export function fromTorchStateDict(file: Uint8Array, target: Plan | readonly str
     throw new CheckpointError(`${where}: no kiln param or state is named for ${unused.map((n) => `'${n}'`).join(', ')} in the file. Fix: map them with rename, or load with strict: false to leave them out.`);
   }
   return result;
+}
+
+const withoutUnitAxes = (shape: readonly number[]): string => shape.filter((d) => d !== 1).join(',');
+
+/** The tensor with the kiln shape when the two differ only in axes of size 1 (a conv bias, [C] there and [C, 1, 1] here). */
+function fitted(tensor: HostTensor, shape: readonly number[] | undefined): HostTensor {
+  return shape !== undefined && withoutUnitAxes(shape) === withoutUnitAxes(tensor.shape) ? { ...tensor, shape: [...shape] } : tensor;
+}
+
+/** A bias as PyTorch stores it, 1-D: kiln's conv bias [C, 1, 1] without its unit axes. */
+function torchBias(name: string, tensor: HostTensor): HostTensor {
+  const isColumn = name.endsWith('.bias') && tensor.shape.length > 1 && tensor.shape.slice(1).every((d) => d === 1);
+  return isColumn ? { ...tensor, shape: [tensor.shape[0]!] } : tensor;
 }
 
 /** The params and state of a plan (or listed names), with their shapes when a plan gives them. */
@@ -140,7 +153,7 @@ function targetShapes(where: string, target: Plan | readonly string[]): Map<stri
 /**
  * Saves kiln params and state (`await session.getParams()`) as a PyTorch state_dict in
  * safetensors, in PyTorch's names and layouts, for `model.load_state_dict(load_file(path))`.
- * Optimizer state is left out by the default rule. A batch norm's I64
+ * Optimizer state is left out by the default rule; a conv bias is written 1-D. A batch norm's I64
  * `num_batches_tracked` is not written (kiln has no i64): PyTorch fills it in when a
  * state_dict without version metadata lacks it.
  */
@@ -155,7 +168,8 @@ export function toTorchStateDict(tensors: Readonly<Record<string, HostTensor>>, 
     if (mapped === null) continue;
     if (from.has(mapped.name)) throw new ArgumentError(`${where}: '${from.get(mapped.name)}' and '${kilnName}' both map to '${mapped.name}'; give each its own name in rename.`);
     from.set(mapped.name, kilnName);
-    Object.defineProperty(out, mapped.name, { value: mapped.transpose ? transposed(where, kilnName, tensor) : tensor, enumerable: true, writable: true, configurable: true });
+    const value = mapped.transpose ? transposed(where, kilnName, tensor) : torchBias(mapped.name, tensor);
+    Object.defineProperty(out, mapped.name, { value, enumerable: true, writable: true, configurable: true });
   }
   return encodeSafetensors(out, { format: 'pt' });
 }

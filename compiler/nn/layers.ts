@@ -10,8 +10,9 @@
  * gradient (sibling fusion); stored `[out, in]`, the seed MLP's training step takes 13
  * dispatches instead of 10. torch-state-dict.ts transposes when loading or saving
  * PyTorch's files, and the different name keeps a kiln kernel from loading silently
- * transposed into PyTorch. Convolution, norm and embedding params are PyTorch's layouts
- * and names.
+ * transposed into PyTorch. A convolution's bias is `[out, 1, 1]`, PyTorch's `[out]` with
+ * unit axes that broadcast it over NCHW (the state_dict functions add and drop them).
+ * Other params are PyTorch's layouts and names.
  */
 
 import { ArgumentError } from '../errors.js';
@@ -83,7 +84,7 @@ export type ConvLayerOptions = ConvOptions & LinearOptions;
 export interface Conv extends Layer {
   /** `[out, in/groups, ...kernel]`, PyTorch's layout: `name.weight`. */
   readonly weight: Tensor;
-  /** `[out]`: `name.bias`. */
+  /** `[out, 1, 1]` (`[out, 1]` in 1-D), so it broadcasts over the output: `name.bias`, PyTorch's `[out]` reshaped. */
   readonly bias?: Tensor;
 }
 
@@ -105,11 +106,12 @@ function conv(rank: 1 | 2, graph: Graph, name: string, inChannels: number, outCh
   const fanIn = (inChannels / groups) * sizes.reduce((a, b) => a * b, 1);
   const { weight, bias } = graph.atomically(() => ({
     weight: graph.param(`${path}.weight`, [outChannels, inChannels / groups, ...sizes], { init: 'linearDefault' }),
-    bias: withBias ? graph.param(`${path}.bias`, [outChannels], { init: { kind: 'linearDefault', fanIn } }) : undefined,
+    // [C, 1, 1] broadcasts over NCHW as stored: a reshape of a [C] bias would keep its optimizer update out of the gradient's kernel.
+    bias: withBias ? graph.param(`${path}.bias`, [outChannels, ...new Array<number>(rank).fill(1)], { init: { kind: 'linearDefault', fanIn } }) : undefined,
   }));
   const apply = (x: Tensor): Tensor => {
     const y = (rank === 1 ? convolve1d : convolve2d)(x, weight, convOptions);
-    return bias ? y.add(bias.reshape([outChannels, ...new Array<number>(rank).fill(1)])) : y;
+    return bias ? y.add(bias) : y;
   };
   return Object.assign(apply, { weight, ...(bias ? { bias } : {}) });
 }

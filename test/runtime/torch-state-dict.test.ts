@@ -51,6 +51,7 @@ describe('PyTorch state_dicts in safetensors', () => {
     expect(params['fc.kernel']!.shape).to.deep.equal([3, 2]);
     expect(values(params['fc.kernel']!)).to.deep.equal([1, 4, 2, 5, 3, 6]);
     expect(values(params['conv.weight']!)).to.deep.equal(STATE_DICT['conv.weight'].values);
+    expect(params['conv.bias']!.shape, "kiln's conv bias broadcasts over NCHW").to.deep.equal([2, 1, 1]);
     expect(values(params['bn.running_var']!)).to.deep.equal([4, 0.25]);
 
     const image = range(18, 0.5, -4);
@@ -77,6 +78,7 @@ describe('PyTorch state_dicts in safetensors', () => {
       ['bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.weight', 'conv.bias', 'conv.weight', 'emb.weight', 'fc.bias', 'fc.weight'],
     );
     expect(header['fc.weight']!.shape).to.deep.equal([2, 3]);
+    expect(header['conv.bias']!.shape).to.deep.equal([2]);
     expect(safetensorsF32(file, 'fc.weight')).to.deep.equal([1, 2, 3, 4, 5, 6]);
     for (const name of Object.keys(STATE_DICT).filter((n) => n !== 'bn.num_batches_tracked')) {
       expect(values(decodeSafetensors(file).tensors[name]!), name).to.deep.equal(STATE_DICT[name as keyof typeof STATE_DICT].values.map(Math.fround));

@@ -32,7 +32,7 @@ describe('nn layers', () => {
     const within = (name: string, bound: number): boolean => Array.from(params[name]!.data).every((v) => Math.abs(v) <= bound);
     expect(within('fc.kernel', 1 / 4) && within('fc.bias', 1 / 4)).to.equal(true);
     expect(within('conv.weight', 1 / Math.sqrt(18)) && within('conv.bias', 1 / Math.sqrt(18))).to.equal(true);
-    expect(params['conv.bias']!.shape).to.deep.equal([3]);
+    expect(params['conv.bias']!.shape).to.deep.equal([3, 1, 1]);
     expect(Array.from(params['ln.weight']!.data)).to.deep.equal([1, 1, 1, 1]);
     const emb = Array.from(params['emb.weight']!.data);
     expect(Math.max(...emb.map(Math.abs))).to.be.greaterThan(2);
