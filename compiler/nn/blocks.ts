@@ -132,14 +132,17 @@ export function multiHeadAttention(graph: Graph, name: string, dim: number, head
   const causal = options.causal ?? false;
   const bias = { bias: options.bias ?? true };
   const [q, k, v, out] = scope(graph, name, () => ['q', 'k', 'v', 'out'].map((part) => linear(graph, part, dim, dim, bias))) as [Linear, Linear, Linear, Linear];
-  // [batch, length, dim] ↔ [batch, heads, length, dim/heads]
-  const split = (x: Tensor): Tensor => x.reshape([x.shape[0]!, x.shape[1]!, heads, dim / heads]).transpose([0, 2, 1, 3]);
+  // Rows [batch·length, dim] (so the projections are 2-D matrix products) ↔ [batch, heads, length, dim/heads].
+  const rows = (x: Tensor): Tensor => x.reshape([-1, dim]);
+  const split = (projected: Tensor, like: Tensor): Tensor => projected.reshape([like.shape[0]!, like.shape[1]!, heads, dim / heads]).transpose([0, 2, 1, 3]);
   const apply = (x: Tensor, context?: Tensor): Tensor => {
     requireTensor(`nn.multiHeadAttention '${path}'`, x);
     if (x.rank !== 3) throw new ArgumentError(`nn.multiHeadAttention '${path}': x must be [batch, length, dim], got ${x.toString()}.`);
     const source = context ?? x;
-    const y = attention(split(q(x)), split(k(source)), split(v(source)), { causal });
-    return out(y.transpose([0, 2, 1, 3]).reshape(x.shape));
+    const queries = rows(x);
+    const keys = context === undefined ? queries : rows(source);
+    const y = attention(split(q(queries), x), split(k(keys), source), split(v(keys), source), { causal });
+    return out(rows(y.transpose([0, 2, 1, 3]))).reshape(x.shape);
   };
   return Object.assign(apply, { q, k, v, out });
 }
