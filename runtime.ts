@@ -7,7 +7,7 @@
  */
 
 export { Session } from './runtime/session.js';
-export type { HostTensor, Feed, RunOptions, SessionOptions, LoadCheckpointOptions } from './runtime/session.js';
+export type { HostTensor, Feed, RunOptions, RunOptionsFor, SessionOptions, LoadCheckpointOptions } from './runtime/session.js';
 export { requestDevice } from './runtime/device.js';
 export type { DeviceOptions, DeviceInfo, KilnDevice } from './runtime/device.js';
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
@@ -17,3 +17,5 @@ export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType } f
 export * from './compiler/errors.js';
 export { NumericsError } from './runtime/numerics.js';
 export type { NumericsCheckOptions, NonFiniteReport, NonFiniteKind } from './runtime/numerics.js';
+export { fromTorchStateDict, toTorchStateDict, torchName } from './runtime/torch-state-dict.js';
+export type { TorchName, TorchRename, TorchStateDictOptions } from './runtime/torch-state-dict.js';

@@ -18,7 +18,7 @@ export type ModelName = 'mlp' | 'lenet' | 'block';
 
 export interface BenchData {
   /**
-   * Each model's weights and biases by kiln's names and in kiln's layouts: `fc1.w` [in, out],
+   * Each model's weights and biases by the names every peer reads (`benchParamName`) and in kiln's layouts: `fc1.w` [in, out],
    * `fc1.b` [out], LeNet's `conv1.w` [out, in, 5, 5] and `conv1.b` [out, 1, 1], the block's
    * `q.w`, `norm1.gamma`, ... Peers with other layouts transpose them when they build.
    */
@@ -105,4 +105,13 @@ export function decodeBenchData(index: string, buffer: ArrayBuffer): BenchData {
   }
   const batches = Array.from({ length: batchCount }, (_, i) => ({ images: take<Float32Array>(`batch/${i}/images`), labels: take<Int32Array>(`batch/${i}/labels`) }));
   return { params, batches, blockInputs, matmuls };
+}
+
+/**
+ * The data's name of a kiln param: the examples' `nn` layers name a linear weight
+ * `fc1.kernel`, a conv weight `conv1.weight` and biases `.bias`; the data (and every peer)
+ * calls them `fc1.w`, `conv1.w` and `.b`. Other names are the same.
+ */
+export function benchParamName(kilnName: string): string {
+  return kilnName.replace(/\.(kernel|weight)$/, '.w').replace(/\.bias$/, '.b');
 }

@@ -13,6 +13,7 @@ import { batchOf, loadFashionMnist } from '../examples/data/fashion-mnist.js';
 import { leNet } from '../examples/models/lenet.js';
 import { seedMlp } from '../examples/models/seed-mlp.js';
 import type { BenchData } from './data-format.js';
+import { benchParamName } from './data-format.js';
 import { transformerBlock } from './transformer-block.js';
 import type { MatmulShape, WorkloadId } from './workloads.js';
 import { BLOCK, LENET, MLP_BATCH, WORKLOADS } from './workloads.js';
@@ -30,7 +31,7 @@ export const BLOCK_INPUT_COUNT = 4;
 /** The initial values of a graph's params (not its optimizer state), by name. */
 function paramValues(graph: Graph): Record<string, Float32Array> {
   const initial = initialParams(graph, 'f32');
-  return Object.fromEntries(graph.nodesOfRole('param').map((node) => [node.name!, float32(initial[node.name!]!)]));
+  return Object.fromEntries(graph.nodesOfRole('param').map((node) => [benchParamName(node.name!), float32(initial[node.name!]!)]));
 }
 
 /** The block's inputs: standard normal, so the first layer norm sees unit-scale features. */

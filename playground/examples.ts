@@ -12,19 +12,15 @@ export interface Example {
 
 const SEED_MLP = `// The seed model: an MLP on Fashion-MNIST (784→128→ReLU→64→ReLU→10) with softmax
 // cross-entropy, trained by SGD with momentum. Ctrl+Enter compiles; Train runs it.
-const { Graph, trainingProgram, sgd } = kiln;
+const { Graph, trainingProgram, sgd, nn } = kiln;
 const batch = 64;
 
 const g = new Graph('seed_mlp', { seed: 0 });
 const images = g.input('images', [batch, 784]);
 const labels = g.input('labels', [batch], 'i32');
-const dense = (name, x, units) => {
-  const fanIn = x.shape[1];
-  const w = g.param(\`\${name}.w\`, [fanIn, units], { init: 'linearDefault' });
-  const b = g.param(\`\${name}.b\`, [units], { init: { kind: 'linearDefault', fanIn } });
-  return x.matmul(w).add(b);
-};
-const logits = dense('fc3', dense('fc2', dense('fc1', images, 128).relu(), 64).relu(), 10);
+// PyTorch's nn.Linear layers and initialization; the weights are fc1.kernel [in, out], fc1.bias, ...
+const mlp = nn.sequential(nn.linear(g, 'fc1', 784, 128), nn.relu, nn.linear(g, 'fc2', 128, 64), nn.relu, nn.linear(g, 'fc3', 64, 10));
+const logits = mlp(images);
 g.output('logits', logits);
 
 const program = trainingProgram(g, {
@@ -40,20 +36,20 @@ return { model: program, feeds: data.batches(train, batch) };
 const REGULARIZED_MLP = `// An MLP on Fashion-MNIST with batch norm and dropout: training steps normalize with
 // the batch's statistics, update the running ones and drop units; Forward uses the
 // running statistics and keeps every unit. Each entry is compiled for its own mode.
-const { Graph, trainingProgram, adam, batchNormLayer, dropout } = kiln;
+const { Graph, trainingProgram, adam, nn } = kiln;
 const batch = 64;
 
 const g = new Graph('regularized_mlp', { seed: 0 });
 const images = g.input('images', [batch, 784]);
 const labels = g.input('labels', [batch], 'i32');
-const dense = (name, x, units) => {
-  const w = g.param(\`\${name}.w\`, [x.shape[1], units], { init: 'heNormal' });
-  return x.matmul(w);
-};
-const norm1 = batchNormLayer(g, 'bn1', 128);
-const hidden = dropout(norm1(dense('fc1', images, 128)).relu(), 0.2);
-const b2 = g.param('fc2.b', [10]);
-const logits = dense('fc2', hidden, 10).add(b2);
+const model = nn.sequential(
+  nn.linear(g, 'fc1', 784, 128, { bias: false }),
+  nn.batchNorm(g, 'bn1', 128),
+  nn.relu,
+  nn.dropout(0.2),
+  nn.linear(g, 'fc2', 128, 10),
+);
+const logits = model(images);
 g.output('logits', logits);
 
 const program = trainingProgram(g, {
@@ -100,26 +96,22 @@ return { model: program, feeds };
 
 const SMALL_CNN = `// A LeNet-style CNN on Fashion-MNIST: two 5×5 convolutions with ReLU and 2×2 max
 // pooling (28 → 24 → 12 → 8 → 4), then three dense layers; Adam.
-const { Graph, trainingProgram, adam } = kiln;
+const { Graph, trainingProgram, adam, nn } = kiln;
 const batch = 32;
 
 const g = new Graph('lenet', { seed: 0 });
 const images = g.input('images', [batch, 1, 28, 28]);
 const labels = g.input('labels', [batch], 'i32');
-const conv = (name, x, channels) => {
-  const fanIn = x.shape[1] * 25;
-  const w = g.param(\`\${name}.w\`, [channels, x.shape[1], 5, 5], { init: 'linearDefault' });
-  const b = g.param(\`\${name}.b\`, [channels, 1, 1], { init: { kind: 'linearDefault', fanIn } });
-  return x.conv2d(w).add(b).relu().maxPool2d({ kernelSize: 2 });
-};
-const dense = (name, x, units) => {
-  const fanIn = x.shape[1];
-  const w = g.param(\`\${name}.w\`, [fanIn, units], { init: 'linearDefault' });
-  const b = g.param(\`\${name}.b\`, [units], { init: { kind: 'linearDefault', fanIn } });
-  return x.matmul(w).add(b);
-};
-const features = conv('conv2', conv('conv1', images, 6), 16).reshape([batch, 16 * 4 * 4]);
-const logits = dense('fc3', dense('fc2', dense('fc1', features, 120).relu(), 84).relu(), 10);
+const pool = (x) => x.relu().maxPool2d({ kernelSize: 2 });
+const model = nn.sequential(
+  nn.conv2d(g, 'conv1', 1, 6, 5), pool,
+  nn.conv2d(g, 'conv2', 6, 16, 5), pool,
+  nn.flatten,
+  nn.linear(g, 'fc1', 16 * 4 * 4, 120), nn.relu,
+  nn.linear(g, 'fc2', 120, 84), nn.relu,
+  nn.linear(g, 'fc3', 84, 10),
+);
+const logits = model(images);
 g.output('logits', logits);
 
 const program = trainingProgram(g, { loss: logits.softmaxCrossEntropy(labels), optimizer: adam({ lr: 1e-3 }) });
@@ -131,34 +123,25 @@ return { model: program, feeds: data.batches(data.fashionMnist('train'), batch) 
 const TRANSFORMER_BLOCK = `// One pre-norm transformer block (causal self-attention and a GELU MLP, each with a
 // residual) learning to continue arithmetic sequences: 3, 5, 7, … mod 16. The step varies
 // per sequence, so each prediction must attend to the earlier tokens. Adam.
-const { Graph, trainingProgram, adam, attention, embedding, layerNorm, sinusoidalPositions } = kiln;
+const { Graph, trainingProgram, adam, nn, sinusoidalPositions } = kiln;
 const [batch, context, vocab, width, heads] = [16, 12, 16, 32, 2];
-const headWidth = width / heads;
 
 const g = new Graph('transformer_block', { seed: 0 });
 const tokens = g.input('tokens', [batch, context], 'i32');
 const targets = g.input('targets', [batch * context], 'i32');
-const linear = (name, x, units) => {
-  const fanIn = x.shape[x.rank - 1];
-  const w = g.param(\`\${name}.w\`, [fanIn, units], { init: 'linearDefault' });
-  const b = g.param(\`\${name}.b\`, [units], { init: { kind: 'linearDefault', fanIn } });
-  return x.matmul(w).add(b);
-};
-const norm = (name, x) => layerNorm(x, {
-  gamma: g.param(\`\${name}.gamma\`, [width], { init: 'ones' }),
-  beta: g.param(\`\${name}.beta\`, [width]),
-});
-// [batch·context, width] ↔ [batch, heads, context, headWidth]
-const splitHeads = (x) => x.reshape([batch, context, heads, headWidth]).transpose([0, 2, 1, 3]);
-const joinHeads = (x) => x.transpose([0, 2, 1, 3]).reshape([batch * context, width]);
+const embed = nn.embedding(g, 'embed', vocab, width, { std: 0.02 });
+const norm1 = nn.layerNorm(g, 'norm1', width);
+const attn = nn.multiHeadAttention(g, 'attn', width, heads, { causal: true });
+const norm2 = nn.layerNorm(g, 'norm2', width);
+const mlp = nn.sequential(nn.linear(g, 'up', width, 4 * width), nn.gelu, nn.linear(g, 'down', 4 * width, width));
+const head = nn.sequential(nn.layerNorm(g, 'final', width), nn.linear(g, 'head', width, vocab));
 
-const table = g.param('embed', [vocab, width], { init: { kind: 'normal', std: 0.02 } });
-let h = embedding(table, tokens).add(sinusoidalPositions(g, context, width)).reshape([batch * context, width]);
-const x = norm('norm1', h);
-const [q, k, v] = ['q', 'k', 'v'].map((name) => splitHeads(linear(name, x, width)));
-h = h.add(linear('proj', joinHeads(attention(q, k, v, { causal: true })), width));
-h = h.add(linear('down', linear('up', norm('norm2', h), 4 * width).gelu(), width));
-const logits = linear('head', norm('final', h), vocab);
+// The residual stream as rows [batch·context, width]; attention sees [batch, context, width].
+const rows = (x) => x.reshape([batch * context, width]);
+let h = rows(embed(tokens).add(sinusoidalPositions(g, context, width)));
+h = h.add(rows(attn(norm1(h).reshape([batch, context, width]))));
+h = h.add(mlp(norm2(h)));
+const logits = head(h);
 g.output('logits', logits);
 
 const program = trainingProgram(g, { loss: logits.softmaxCrossEntropy(targets), optimizer: adam({ lr: 3e-3 }) });

@@ -213,7 +213,7 @@ function nodeWidth(node: DagNode): number {
 }
 
 /**
- * The node ids an SSA line declares: `%12:f32[…] = …`, `param fc1.w:…`, every name of the
+ * The node ids an SSA line declares: `%12:f32[…] = …`, `param fc1.kernel:…`, every name of the
  * `in` line, and the value of an `assign` line.
  */
 function lineNodes(line: string, idOfLabel: ReadonlyMap<string, number>): number[] {

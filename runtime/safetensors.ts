@@ -13,7 +13,7 @@
  * and -0 survive a round trip. Pure functions: no GPU, browser or Node alike.
  */
 
-import { CheckpointError } from '../compiler/errors.js';
+import { ArgumentError, CheckpointError } from '../compiler/errors.js';
 import type { HostTensor } from './host-tensor.js';
 import type { PlanDType } from '../compiler/plan-format.js';
 
@@ -21,6 +21,16 @@ import type { PlanDType } from '../compiler/plan-format.js';
 export interface Checkpoint {
   readonly tensors: Record<string, HostTensor>;
   readonly metadata: Record<string, string>;
+  /** With `skipUnsupported`: the tensors left out, by name, with their file dtype (`{'bn.num_batches_tracked': 'I64'}`). */
+  readonly skipped?: Record<string, string>;
+}
+
+export interface DecodeSafetensorsOptions {
+  /**
+   * Leave out tensors of a dtype kiln has no type for (F64, F16, I64, ...) instead of
+   * refusing the file; they are listed in `skipped`. Default false.
+   */
+  skipUnsupported?: boolean;
 }
 
 /** safetensors dtype names of kiln's dtypes, their element sizes, and the order the encoder sorts them in. */
@@ -31,11 +41,15 @@ const FILE_DTYPE: Readonly<Record<PlanDType, { readonly name: string; readonly b
 };
 const KILN_DTYPE: Readonly<Record<string, PlanDType>> = { F32: 'f32', I32: 'i32', BOOL: 'bool' };
 
-/** Dtypes the format defines that kiln has no type for: named in errors, so the fix is clear. */
-const OTHER_FILE_DTYPES = new Set([
-  'F64', 'F16', 'BF16', 'I64', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8',
-  'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64',
-]);
+/**
+ * Dtypes the format defines that kiln has no type for: named in errors, so the fix is
+ * clear. Those of whole bytes (their size given) can be skipped when decoding, e.g. the
+ * I64 `num_batches_tracked` of a PyTorch batch norm.
+ */
+const OTHER_FILE_DTYPES: Readonly<Record<string, number | undefined>> = {
+  F64: 8, F16: 2, BF16: 2, I64: 8, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1,
+  F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, F6_E2M3: undefined, F6_E3M2: undefined, F4: undefined, C64: 8,
+};
 
 const METADATA_KEY = '__metadata__';
 /** The reference implementation refuses larger headers; so do we, before decoding one. */
@@ -87,7 +101,13 @@ export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>,
  * first (header length, JSON, dtypes, shapes, offsets that must tile the data exactly as
  * the format requires); a malformed file throws a CheckpointError saying what is wrong.
  */
-export function decodeSafetensors(file: Uint8Array): Checkpoint {
+export function decodeSafetensors(file: Uint8Array, options: DecodeSafetensorsOptions = {}): Checkpoint {
+  if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'skipUnsupported')) {
+    throw new ArgumentError(`decodeSafetensors: options must be an object with at most 'skipUnsupported', got ${JSON.stringify(options)}.`);
+  }
+  if (options.skipUnsupported !== undefined && typeof options.skipUnsupported !== 'boolean') {
+    throw new ArgumentError(`decodeSafetensors: skipUnsupported must be a boolean, got ${JSON.stringify(options.skipUnsupported)}.`);
+  }
   if (!(file instanceof Uint8Array)) {
     throw new CheckpointError(`decodeSafetensors: expected the file's bytes as a Uint8Array, got ${describeValue(file)}. Wrap an ArrayBuffer as new Uint8Array(buffer); readFileSync gives a Uint8Array.`);
   }
@@ -106,20 +126,27 @@ export function decodeSafetensors(file: Uint8Array): Checkpoint {
   const metadata = parseMetadata(header[METADATA_KEY]);
   const infos = Object.entries(header)
     .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, info]) => parseTensorInfo(name, info));
+    .map(([name, info]) => parseTensorInfo(name, info, options.skipUnsupported ?? false));
   checkOffsets(infos, data.length);
   const tensors: Record<string, HostTensor> = {};
+  const skipped: Record<string, string> = {};
   // Defined, not assigned: a tensor named `__proto__` stays an own key (assigning it would set the
   // object's prototype and drop it silently, so a strict load would not see it).
   for (const info of infos) {
+    if (info.skipped !== undefined) {
+      Object.defineProperty(skipped, info.name, { value: info.skipped, enumerable: true, writable: true, configurable: true });
+      continue;
+    }
     Object.defineProperty(tensors, info.name, { value: hostTensor(info, data.subarray(info.begin, info.end)), enumerable: true, writable: true, configurable: true });
   }
-  return { tensors, metadata };
+  return Object.keys(skipped).length > 0 ? { tensors, metadata, skipped } : { tensors, metadata };
 }
 
 interface TensorInfo {
   readonly name: string;
   readonly dtype: PlanDType;
+  /** The file dtype of a tensor left out (skipUnsupported). */
+  readonly skipped?: string;
   readonly shape: readonly number[];
   readonly begin: number;
   readonly end: number;
@@ -152,16 +179,18 @@ function parseMetadata(value: unknown): Record<string, string> {
   return { ...(value as Record<string, string>) };
 }
 
-function parseTensorInfo(name: string, value: unknown): TensorInfo {
+function parseTensorInfo(name: string, value: unknown, skipUnsupported: boolean): TensorInfo {
   const fail = (problem: string): never => {
     throw new CheckpointError(`safetensors: tensor '${name}': ${problem}.`);
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('its entry must be an object {dtype, shape, data_offsets}');
   const { dtype: fileDtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   const dtype = typeof fileDtype === 'string' ? KILN_DTYPE[fileDtype] : undefined;
-  if (dtype === undefined) {
-    if (typeof fileDtype === 'string' && OTHER_FILE_DTYPES.has(fileDtype)) {
-      fail(`dtype ${fileDtype} is not supported; kiln reads F32, I32 and BOOL (convert the tensor before saving)`);
+  const otherBytes = typeof fileDtype === 'string' && dtype === undefined ? OTHER_FILE_DTYPES[fileDtype] : undefined;
+  if (dtype === undefined && !(skipUnsupported && otherBytes !== undefined)) {
+    if (typeof fileDtype === 'string' && Object.hasOwn(OTHER_FILE_DTYPES, fileDtype)) {
+      const skip = otherBytes === undefined ? '' : ', or decode with {skipUnsupported: true} to leave it out';
+      fail(`dtype ${fileDtype} is not supported; kiln reads F32, I32 and BOOL (convert the tensor before saving${skip})`);
     }
     fail(`unknown dtype ${JSON.stringify(fileDtype)}; kiln reads F32, I32 and BOOL`);
   }
@@ -172,11 +201,12 @@ function parseTensorInfo(name: string, value: unknown): TensorInfo {
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`data_offsets [${begin}, ${end}] end before they begin`);
   const count = (shape as number[]).reduce((a, d) => a * d, 1);
-  const expected = count * FILE_DTYPE[dtype!].bytes;
+  const expected = count * (dtype === undefined ? otherBytes! : FILE_DTYPE[dtype].bytes);
   if (end - begin !== expected) {
     fail(`${fileDtype}[${(shape as number[]).join(',')}] needs ${expected} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`);
   }
-  return { name, dtype: dtype!, shape: shape as number[], begin, end };
+  const info = { name, dtype: dtype ?? 'f32', shape: shape as number[], begin, end };
+  return dtype === undefined ? { ...info, skipped: fileDtype as string } : info;
 }
 
 /** The format requires the tensors' byte ranges to tile the data exactly: no overlap, no gap, nothing past the end. */

@@ -4,13 +4,13 @@
  * are params, set from the shared data, so they stay on the GPU as in the peers.
  */
 
-import { Graph, Session, compile, requestDevice } from '../../index.js';
+import { Graph, Session, compile, nn, requestDevice } from '../../index.js';
 import type { CompileOptions, Plan, Tensor } from '../../index.js';
 import { leNet } from '../../examples/models/lenet.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import type { BenchSystem, WorkloadFactory, WorkloadRun } from '../system.js';
 import type { BenchData } from '../data-format.js';
-import { lenetBatch } from '../data-format.js';
+import { benchParamName, lenetBatch } from '../data-format.js';
 import { transformerBlock } from '../transformer-block.js';
 import type { MatmulShape, WorkloadId } from '../workloads.js';
 import { LENET, MLP_BATCH, MLP_LAYERS, MLP_LR, MLP_MOMENTUM, WORKLOADS } from '../workloads.js';
@@ -25,9 +25,7 @@ function mlpInferenceGraph(): Graph {
   const g = new Graph('seed_mlp_inference');
   let x: Tensor = g.input('images', [MLP_BATCH, MLP_LAYERS[0].in]);
   MLP_LAYERS.forEach((layer, i) => {
-    const w = g.param(`${layer.name}.w`, [layer.in, layer.out]);
-    const b = g.param(`${layer.name}.b`, [layer.out]);
-    x = x.matmul(w).add(b);
+    x = nn.linear(g, layer.name, layer.in, layer.out)(x);
     if (i < MLP_LAYERS.length - 1) x = x.relu();
   });
   g.output('logits', x);
@@ -47,7 +45,8 @@ export async function kilnSystem(variant: 'fused' | 'unfused'): Promise<BenchSys
 
   async function start(plan: Plan, params: Readonly<Record<string, ArrayLike<number>>>, step: (session: Session, iteration: number) => Promise<ArrayLike<number>>): Promise<WorkloadRun> {
     const session = await Session.create(gpu.device, plan);
-    await session.setParams(params);
+    const names = plan.buffers.filter((buffer) => buffer.role === 'param').map((buffer) => buffer.name);
+    await session.setParams(Object.fromEntries(names.map((name) => [name, params[benchParamName(name)]!])));
     const bytes = planBytes(plan);
     return { step: (iteration) => step(session, iteration), gpuBytes: () => bytes, dispose: () => session.destroy() };
   }

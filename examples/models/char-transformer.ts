@@ -6,7 +6,7 @@
  * cross-entropy on next-character targets and Adam.
  */
 
-import { Graph, adam, attention, embedding, layerNorm, sinusoidalPositions, trainingProgram } from '../../index.js';
+import { Graph, adam, nn, sinusoidalPositions, trainingProgram } from '../../index.js';
 import type { Tensor, TrainingProgram } from '../../index.js';
 
 export interface CharTransformerOptions {
@@ -26,35 +26,23 @@ export interface CharTransformerOptions {
 export function charTransformerGraph(options: CharTransformerOptions): { graph: Graph; logits: Tensor } {
   const { vocab, batch } = options;
   const [context, width, heads, layers] = [options.context ?? 64, options.width ?? 64, options.heads ?? 4, options.layers ?? 2];
-  const headWidth = width / heads;
   const g = new Graph('char_transformer', { seed: options.seed ?? 0 });
   const tokens = g.input('tokens', [batch, context], 'i32');
-  const linear = (name: string, x: Tensor, units: number): Tensor => {
-    const fanIn = x.shape[x.rank - 1]!;
-    const w = g.param(`${name}.w`, [fanIn, units], { init: 'linearDefault' });
-    const b = g.param(`${name}.b`, [units], { init: { kind: 'linearDefault', fanIn } });
-    return x.matmul(w).add(b);
-  };
-  const norm = (name: string, x: Tensor): Tensor =>
-    layerNorm(x, {
-      gamma: g.param(`${name}.gamma`, [width], { init: 'ones' }),
-      beta: g.param(`${name}.beta`, [width], { init: 'zeros' }),
-    });
-  // [batch·context, width] ↔ [batch, heads, context, headWidth]
-  const splitHeads = (x: Tensor): Tensor => x.reshape([batch, context, heads, headWidth]).transpose([0, 2, 1, 3]);
-  const joinHeads = (x: Tensor): Tensor => x.transpose([0, 2, 1, 3]).reshape([batch * context, width]);
-
-  const table = g.param('embed', [vocab, width], { init: { kind: 'normal', std: 0.02 } });
-  const positions = sinusoidalPositions(g, context, width);
-  let h = embedding(table, tokens).add(positions).reshape([batch * context, width]);
+  const embed = nn.embedding(g, 'embed', vocab, width, { std: 0.02 });
+  // The residual stream as [batch·context, width]: the layers' matrix products stay 2-D.
+  const rows = (x: Tensor): Tensor => x.reshape([batch * context, width]);
+  let h = rows(embed(tokens).add(sinusoidalPositions(g, context, width)));
   for (let l = 0; l < layers; l++) {
-    const x = norm(`block${l}.norm1`, h);
-    const [q, k, v] = ['q', 'k', 'v'].map((part) => splitHeads(linear(`block${l}.${part}`, x, width)));
-    h = h.add(linear(`block${l}.proj`, joinHeads(attention(q!, k!, v!, { causal: true })), width));
-    const y = norm(`block${l}.norm2`, h);
-    h = h.add(linear(`block${l}.down`, linear(`block${l}.up`, y, 4 * width).gelu(), width));
+    nn.scope(g, `block${l}`, () => {
+      const norm1 = nn.layerNorm(g, 'norm1', width);
+      const attn = nn.multiHeadAttention(g, 'attn', width, heads, { causal: true });
+      const norm2 = nn.layerNorm(g, 'norm2', width);
+      const mlp = nn.sequential(nn.linear(g, 'up', width, 4 * width), nn.gelu, nn.linear(g, 'down', 4 * width, width));
+      h = h.add(rows(attn(norm1(h).reshape([batch, context, width]))));
+      h = h.add(mlp(norm2(h)));
+    });
   }
-  const logits = linear('head', norm('final', h), vocab);
+  const logits = nn.sequential(nn.layerNorm(g, 'final', width), nn.linear(g, 'head', width, vocab))(h);
   g.output('logits', logits);
   return { graph: g, logits };
 }

@@ -6,7 +6,7 @@
  * Used by the CNN example and the benchmarks, so both measure the same model.
  */
 
-import { Graph, adam, sgd, trainingProgram } from '../../index.js';
+import { Graph, adam, nn, sgd, trainingProgram } from '../../index.js';
 import type { Tensor, TrainingProgram } from '../../index.js';
 
 export interface LeNetOptions {
@@ -24,19 +24,20 @@ export function leNet(options: LeNetOptions): TrainingProgram {
   const g = new Graph('lenet', { seed: options.seed ?? 0 });
   const images = g.input('images', [options.batch, 1, 28, 28]);
   const labels = g.input('labels', [options.batch], 'i32');
-  const conv = (name: string, x: Tensor, channels: number): Tensor => {
-    const w = g.param(`${name}.w`, [channels, x.shape[1]!, 5, 5], { init: 'linearDefault' });
-    const b = g.param(`${name}.b`, [channels, 1, 1], { init: { kind: 'linearDefault', fanIn: x.shape[1]! * 25 } });
-    return x.conv2d(w).add(b).relu().maxPool2d({ kernelSize: 2 });
-  };
-  const dense = (name: string, x: Tensor, units: number): Tensor => {
-    const fanIn = x.shape[1]!;
-    const w = g.param(`${name}.w`, [fanIn, units], { init: 'linearDefault' });
-    const b = g.param(`${name}.b`, [units], { init: { kind: 'linearDefault', fanIn } });
-    return x.matmul(w).add(b);
-  };
-  const features = conv('conv2', conv('conv1', images, 6), 16).reshape([options.batch, 256]);
-  const logits = dense('fc3', dense('fc2', dense('fc1', features, 120).relu(), 84).relu(), 10);
+  const pool = (x: Tensor): Tensor => x.relu().maxPool2d({ kernelSize: 2 });
+  const model = nn.sequential(
+    nn.conv2d(g, 'conv1', 1, 6, 5),
+    pool,
+    nn.conv2d(g, 'conv2', 6, 16, 5),
+    pool,
+    nn.flatten,
+    nn.linear(g, 'fc1', 256, 120),
+    nn.relu,
+    nn.linear(g, 'fc2', 120, 84),
+    nn.relu,
+    nn.linear(g, 'fc3', 84, 10),
+  );
+  const logits = model(images);
   g.output('logits', logits);
   const lr = options.lr ?? 1e-3;
   const momentum = options.momentum ?? 0;

@@ -5,8 +5,8 @@
  * the GPU tests, so they all measure the same model.
  */
 
-import { Graph, sgd, trainingProgram } from '../../index.js';
-import type { Tensor, TrainingProgram } from '../../index.js';
+import { Graph, nn, sgd, trainingProgram } from '../../index.js';
+import type { TrainingProgram } from '../../index.js';
 
 export interface SeedMlpOptions {
   batch: number;
@@ -21,13 +21,8 @@ export function seedMlp(options: SeedMlpOptions): TrainingProgram {
   const g = new Graph('seed_mlp', { seed: options.seed ?? 0 });
   const images = g.input('images', [options.batch, 784]);
   const labels = g.input('labels', [options.batch], 'i32');
-  const dense = (name: string, x: Tensor, units: number): Tensor => {
-    const fanIn = x.shape[1]!;
-    const w = g.param(`${name}.w`, [fanIn, units], { init: 'linearDefault' });
-    const b = g.param(`${name}.b`, [units], { init: { kind: 'linearDefault', fanIn } });
-    return x.matmul(w).add(b);
-  };
-  const logits = dense('fc3', dense('fc2', dense('fc1', images, 128).relu(), 64).relu(), 10);
+  const mlp = nn.sequential(nn.linear(g, 'fc1', 784, 128), nn.relu, nn.linear(g, 'fc2', 128, 64), nn.relu, nn.linear(g, 'fc3', 64, 10));
+  const logits = mlp(images);
   g.output('logits', logits);
   const optimizer = sgd({ lr: options.lr ?? 0.01, momentum: options.momentum ?? 0.9 });
   return trainingProgram(g, { loss: logits.softmaxCrossEntropy(labels), optimizer });

@@ -48,9 +48,9 @@ describe('compileReport', () => {
     expect(init.kernels.every((k) => k.kind === 'init')).to.equal(true);
     // 12 buffers, 8 per kernel (WebGPU's minimum storage-buffer limit): two kernels.
     expect(init.kernels.map((k) => k.reason)).to.deep.equal([
-      'fills param fc1.w (linearDefault), param fc1.b (linearDefault), param fc2.w (linearDefault), param fc2.b (linearDefault), ' +
-        'param fc3.w (linearDefault), param fc3.b (linearDefault), state fc1.w.momentum (zeros), state fc1.b.momentum (zeros) with their initializers',
-      'fills state fc2.w.momentum (zeros), state fc2.b.momentum (zeros), state fc3.w.momentum (zeros), state fc3.b.momentum (zeros) with their initializers',
+      'fills param fc1.kernel (linearDefault), param fc1.bias (linearDefault), param fc2.kernel (linearDefault), param fc2.bias (linearDefault), ' +
+        'param fc3.kernel (linearDefault), param fc3.bias (linearDefault), state fc1.kernel.momentum (zeros), state fc1.bias.momentum (zeros) with their initializers',
+      'fills state fc2.kernel.momentum (zeros), state fc2.bias.momentum (zeros), state fc3.kernel.momentum (zeros), state fc3.bias.momentum (zeros) with their initializers',
     ]);
   });
 
@@ -76,14 +76,14 @@ describe('compileReport', () => {
     const first = trainStep.kernels[0]!;
     expect(first.bindings.map((b) => [b.binding, b.name, b.role, b.access])).to.deep.equal([
       [0, 'images', 'input', 'read'],
-      [1, 'fc1.w', 'param', 'read'],
-      [2, 'fc1.b', 'param', 'read'],
-      [3, '%6', 'transient', 'read_write'],
+      [1, 'fc1.kernel', 'param', 'read'],
+      [2, 'fc1.bias', 'param', 'read'],
+      [3, '%10', 'transient', 'read_write'],
     ]);
     expect(first.bindings[0]!.bytes).to.equal(128 * 784 * 4);
     // The last kernel updates fc1's weight, bias and their momenta in place: it writes them.
     const last = trainStep.kernels[9]!;
-    expect(last.bindings.filter((b) => b.access === 'read_write').map((b) => b.name)).to.have.members(['fc1.w', 'fc1.b', 'fc1.w.momentum', 'fc1.b.momentum']);
+    expect(last.bindings.filter((b) => b.access === 'read_write').map((b) => b.name)).to.have.members(['fc1.kernel', 'fc1.bias', 'fc1.kernel.momentum', 'fc1.bias.momentum']);
   });
 
   it('gives each buffer the entry touches its first and last position, matching the dispatches that bind it', () => {
@@ -96,13 +96,13 @@ describe('compileReport', () => {
     }
     const images = trainStep.buffers.find((b) => b.name === 'images')!;
     expect([images.first, images.last]).to.deep.equal([-1, 9]);
-    expect(trainStep.buffers.find((b) => b.name === 'fc1.w')).to.include({ first: -1, last: n });
+    expect(trainStep.buffers.find((b) => b.name === 'fc1.kernel')).to.include({ first: -1, last: n });
   });
 
   it('leaves out of an entry the buffers it never touches', () => {
     const names = entry(report, 'forward').buffers.map((b) => b.name);
-    expect(names).to.include.members(['images', 'fc1.w', '%15']);
-    expect(names).to.not.include('fc1.w.momentum');
+    expect(names).to.include.members(['images', 'fc1.kernel', '%15']);
+    expect(names).to.not.include('fc1.kernel.momentum');
     expect(names).to.not.include('labels');
   });
 
@@ -166,21 +166,21 @@ describe('printReport', () => {
   it('prints the simplified graph', () => {
     expect(lines).to.include('graph (simplified)');
     expect(lines).to.include('  graph seed_mlp {');
-    expect(lines).to.include('    let   %4:f32[128,128] = matmul images fc1.w');
+    expect(lines).to.include('    let   %8:f32[128,128] = matmul images fc1.kernel');
   });
 
   it('prints each trainStep dispatch with its kind, reason, ops and bindings', () => {
     const start = lines.indexOf('entry trainStep: 10 dispatches');
     expect(start).to.be.greaterThan(0);
-    const kernel = lines.slice(start).findIndex((line) => /^  0  k4_matmul\w*\s+epilogue\s+workgroups \d+×1×1 of \d+$/.test(line));
+    const kernel = lines.slice(start).findIndex((line) => /^  0  k8_matmul\w*\s+epilogue\s+workgroups \d+×1×1 of \d+$/.test(line));
     expect(kernel, 'the first dispatch line').to.be.greaterThan(0);
     expect(lines.slice(start + kernel + 1, start + kernel + 7)).to.deep.equal([
       '     why    epilogue fusion: add, relu applied as matmul stores each element',
-      '     ops    matmul %4, add %5, relu %6',
+      '     ops    matmul %8, add %9, relu %10',
       '     binds  @0 read #12 images (input, 401408 B)',
-      '            @1 read #0 fc1.w (param, 401408 B)',
-      '            @2 read #1 fc1.b (param, 512 B)',
-      '            @3 write #13 %6 (transient, 65536 B)',
+      '            @1 read #0 fc1.kernel (param, 401408 B)',
+      '            @2 read #1 fc1.bias (param, 512 B)',
+      '            @3 write #13 %10 (transient, 65536 B)',
     ]);
     expect(lines.slice(start).some((line) => /^  3  k\d+_rows\s+row\s+workgroups/.test(line))).to.equal(true);
     expect(lines.slice(start).filter((line) => /^  [7-9]  k\d+_matmul\w*\s+sibling\s+workgroups/.test(line))).to.have.length(3);

@@ -19,8 +19,8 @@ describe('playground/graph-model', () => {
     const program = simplify(programOf(seedMlp({ batch: 8 })));
     const model = graphModel(program);
     expect(partOf(model, 'images')).to.equal('input');
-    expect(partOf(model, 'fc1.w')).to.equal('param');
-    expect(partOf(model, 'fc1.w.momentum')).to.equal('state');
+    expect(partOf(model, 'fc1.kernel')).to.equal('param');
+    expect(partOf(model, 'fc1.kernel.momentum')).to.equal('state');
     const byOp = (op: string) => model.nodes.filter((node) => node.op === op);
     // Forward: the three matmuls of the logits; the loss is an output of trainStep, so its chain is forward too.
     expect(byOp('matmul').filter((n) => n.part === 'forward')).to.have.length(3);
@@ -30,7 +30,7 @@ describe('playground/graph-model', () => {
     // Each of the six params and six momenta is replaced by an update node that names it.
     const assigned = model.nodes.filter((node) => node.assigns !== undefined);
     expect(assigned.map((node) => node.part)).to.deep.equal(new Array(12).fill('update'));
-    expect(assigned.map((node) => node.assigns).sort()).to.deep.equal(['fc1.b', 'fc1.b.momentum', 'fc1.w', 'fc1.w.momentum', 'fc2.b', 'fc2.b.momentum', 'fc2.w', 'fc2.w.momentum', 'fc3.b', 'fc3.b.momentum', 'fc3.w', 'fc3.w.momentum']);
+    expect(assigned.map((node) => node.assigns).sort()).to.deep.equal(['fc1.bias', 'fc1.bias.momentum', 'fc1.kernel', 'fc1.kernel.momentum', 'fc2.bias', 'fc2.bias.momentum', 'fc2.kernel', 'fc2.kernel.momentum', 'fc3.bias', 'fc3.bias.momentum', 'fc3.kernel', 'fc3.kernel.momentum']);
     expect(countByPart(model)).to.deep.include({ input: 2, param: 6, state: 6, update: 24 });
   });
 
