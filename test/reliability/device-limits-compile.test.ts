@@ -95,7 +95,7 @@ describe('device limits at compile time', () => {
     it('rejects a parameter over the limit in a training program', () => {
       expect(() => compile(seedMlp({ batch: 4 }), { limits: { maxStorageBufferBindingSize: 256 * 1024 } })).to.throw(
         DeviceLimitError,
-        /^compile: tensor fc1\.w \(param %\d+, f32\[784,128\]\) needs 401408 bytes, over this device's storage-buffer binding limit of 262144 bytes/,
+        /^compile: tensor fc1\.kernel \(param %\d+, f32\[784,128\]\) needs 401408 bytes, over this device's storage-buffer binding limit of 262144 bytes/,
       );
     });
   });

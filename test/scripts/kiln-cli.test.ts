@@ -52,7 +52,7 @@ describe('kiln CLI', () => {
     expect(fusion.out.split('\n')).to.include.members(['entry forward: 3 groups', 'entry trainStep: 10 groups']);
     expect(fusion.out).to.include('in place: ');
     const simplified = await cli('inspect', 'seed-mlp', '--stage', 'simplified');
-    expect(simplified.out).to.match(/^entry trainStep \(train\): outputs loss = %\d+; updates fc1\.w\.momentum/m);
+    expect(simplified.out).to.match(/^entry trainStep \(train\): outputs loss = %\d+; updates fc1\.kernel\.momentum/m);
   });
 
   it('refuses a --stage that does not exist, listing the stages', async () => {
