@@ -146,9 +146,11 @@ async function trainModel(steps: number): Promise<void> {
     const rate = (step + 1) / ((performance.now() - start) / 1000);
     ui.status.textContent = `step ${step + 1} of ${steps} · ${rate.toFixed(0)} steps/s · epoch ${(((step + 1) * BATCH) / train.count).toFixed(2)}`;
   }
-  ui.status.textContent = `Trained ${step} steps of ${BATCH} images in ${((performance.now() - start) / 1000).toFixed(1)} s. Scoring the test set…`;
+  const seconds = (performance.now() - start) / 1000;
+  const trained = `Trained ${step} steps of ${BATCH} images in ${seconds.toFixed(1)} s (${(step / seconds).toFixed(0)} steps/s).`;
+  ui.status.textContent = `${trained} Scoring the test set…`;
   ui.accuracy.textContent = `${(100 * (await accuracy())).toFixed(1)}%`;
-  ui.status.textContent = `Trained ${step} steps of ${BATCH} images. Draw or pick an image to classify it.`;
+  ui.status.textContent = `${trained} Draw or pick an image to classify it.`;
   ui.train.textContent = 'Train more';
   ui.steps.disabled = false;
   await showPrediction();
