@@ -1,0 +1,58 @@
+/**
+ * The model: an MLP for 28×28 images (784→128→ReLU→64→ReLU→10) with softmax
+ * cross-entropy and Adam, built with kiln's graph API and compiled in the page for the
+ * page's GPU. One plan serves training (`trainStep`) and classifying (`forward`).
+ */
+
+import { Graph, Session, adam, compile, requestDevice, trainingProgram } from 'kiln-webgpu';
+import type { KilnDevice, Tensor } from 'kiln-webgpu';
+import type { Batch } from './data.js';
+import { PIXELS } from './data.js';
+
+/** Examples per step; `forward` takes the same number, so one image is fed as a padded batch. */
+export const BATCH = 64;
+
+export interface Classifier {
+  readonly gpu: KilnDevice;
+  readonly session: Session;
+}
+
+function mlp(): { graph: Graph; loss: Tensor } {
+  const g = new Graph('fashion_mlp');
+  const images = g.input('images', [BATCH, PIXELS]);
+  const labels = g.input('labels', [BATCH], 'i32');
+  const linear = (name: string, x: Tensor, inputs: number, outputs: number): Tensor => {
+    const weight = g.param(`${name}.weight`, [inputs, outputs], { init: 'linearDefault' });
+    const bias = g.param(`${name}.bias`, [outputs], { init: { kind: 'linearDefault', fanIn: inputs } });
+    return x.matmul(weight).add(bias);
+  };
+  const logits = linear('fc3', linear('fc2', linear('fc1', images, PIXELS, 128).relu(), 128, 64).relu(), 64, 10);
+  g.output('logits', logits);
+  return { graph: g, loss: logits.softmaxCrossEntropy(labels) };
+}
+
+/** Compiles the model for this page's GPU and makes its session (fresh random weights). */
+export async function createClassifier(): Promise<Classifier> {
+  const gpu = await requestDevice();
+  const { graph, loss } = mlp();
+  const plan = compile(trainingProgram(graph, { loss, optimizer: adam({ lr: 1e-3 }) }), { limits: gpu.limits });
+  return { gpu, session: await Session.create(gpu.device, plan) };
+}
+
+/** One training step on `batch`; returns its loss. */
+export async function trainStep(classifier: Classifier, batch: Batch): Promise<number> {
+  const { loss } = await classifier.session.trainStep({ images: batch.images, labels: batch.labels }, { outputs: ['loss'] });
+  return loss?.data[0] ?? NaN;
+}
+
+/** Class probabilities for one 28×28 image (784 values in [0, 1]). */
+export async function classify(classifier: Classifier, pixels: Float32Array): Promise<number[]> {
+  const images = new Float32Array(BATCH * PIXELS);
+  images.set(pixels);
+  const { logits } = await classifier.session.forward({ images }, { outputs: ['logits'] });
+  const row = Array.from(logits?.data.subarray(0, 10) ?? []);
+  const max = Math.max(...row);
+  const exps = row.map((value) => Math.exp(value - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((value) => value / sum);
+}
