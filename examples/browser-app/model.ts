@@ -1,10 +1,10 @@
 /**
  * The model: an MLP for 28×28 images (784→128→ReLU→64→ReLU→10) with softmax
- * cross-entropy and Adam, built with kiln's graph API and compiled in the page for the
+ * cross-entropy and Adam, built with kiln's layers (`nn`) and compiled in the page for the
  * page's GPU. One plan serves training (`trainStep`) and classifying (`forward`).
  */
 
-import { Graph, Session, adam, compile, requestDevice, trainingProgram } from 'kiln-webgpu';
+import { Graph, Session, adam, compile, nn, requestDevice, trainingProgram } from 'kiln-webgpu';
 import type { KilnDevice, Tensor } from 'kiln-webgpu';
 import type { Batch } from './data.js';
 import { PIXELS } from './data.js';
@@ -14,19 +14,17 @@ export const BATCH = 64;
 
 export interface Classifier {
   readonly gpu: KilnDevice;
-  readonly session: Session;
+  /** Typed by the program: `forward` returns `logits`, `trainStep` `loss`. */
+  readonly session: Session<'logits', 'loss'>;
 }
 
-function mlp(): { graph: Graph; loss: Tensor } {
-  const g = new Graph('fashion_mlp');
+function mlp(): { graph: Graph<'logits'>; loss: Tensor } {
+  const g = new Graph('fashion_mlp', { outputs: ['logits'] });
   const images = g.input('images', [BATCH, PIXELS]);
   const labels = g.input('labels', [BATCH], 'i32');
-  const linear = (name: string, x: Tensor, inputs: number, outputs: number): Tensor => {
-    const weight = g.param(`${name}.weight`, [inputs, outputs], { init: 'linearDefault' });
-    const bias = g.param(`${name}.bias`, [outputs], { init: { kind: 'linearDefault', fanIn: inputs } });
-    return x.matmul(weight).add(bias);
-  };
-  const logits = linear('fc3', linear('fc2', linear('fc1', images, PIXELS, 128).relu(), 128, 64).relu(), 64, 10);
+  // PyTorch's nn.Linear(784, 128) … with its initialization; params fc1.kernel, fc1.bias, ...
+  const model = nn.sequential(nn.linear(g, 'fc1', PIXELS, 128), nn.relu, nn.linear(g, 'fc2', 128, 64), nn.relu, nn.linear(g, 'fc3', 64, 10));
+  const logits = model(images);
   g.output('logits', logits);
   return { graph: g, loss: logits.softmaxCrossEntropy(labels) };
 }
@@ -42,7 +40,7 @@ export async function createClassifier(): Promise<Classifier> {
 /** One training step on `batch`; returns its loss. */
 export async function trainStep(classifier: Classifier, batch: Batch): Promise<number> {
   const { loss } = await classifier.session.trainStep({ images: batch.images, labels: batch.labels }, { outputs: ['loss'] });
-  return loss?.data[0] ?? NaN;
+  return loss.data[0] ?? NaN;
 }
 
 /** Class probabilities for one 28×28 image (784 values in [0, 1]). */
@@ -50,7 +48,7 @@ export async function classify(classifier: Classifier, pixels: Float32Array): Pr
   const images = new Float32Array(BATCH * PIXELS);
   images.set(pixels);
   const { logits } = await classifier.session.forward({ images }, { outputs: ['logits'] });
-  const row = Array.from(logits?.data.subarray(0, 10) ?? []);
+  const row = Array.from(logits.data.subarray(0, 10));
   const max = Math.max(...row);
   const exps = row.map((value) => Math.exp(value - max));
   const sum = exps.reduce((a, b) => a + b, 0);
