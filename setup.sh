@@ -64,7 +64,10 @@ setup: this is not a Debian-based system, so install these yourself:
 MSG
 fi
 
-npm ci
+# --ignore-scripts: no dependency needs its install script here (esbuild's binary comes as an
+# optional dependency, Dawn ships prebuilt in 'webgpu'), and onnxruntime-node's would download
+# GPU providers from a host these machines cannot reach (its CPU binaries are in the package).
+npm ci --ignore-scripts
 
 if ((problems)); then
   echo "setup: npm packages are installed, but Debian packages are missing (see above)." >&2
