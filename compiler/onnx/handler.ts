@@ -209,6 +209,11 @@ export class NodeContext {
     return a ? new TextDecoder().decode(a.s ?? new Uint8Array()) : fallback;
   }
 
+  strings(name: string): string[] | undefined {
+    const a = this.attr(name, ATTR.STRINGS);
+    return a ? (a.strings ?? []).map((s) => new TextDecoder().decode(s)) : undefined;
+  }
+
   tensor(name: string): KnownValue | undefined {
     const a = this.attr(name, ATTR.TENSOR);
     if (!a) return undefined;
