@@ -11,6 +11,7 @@ import './ops-nn.js';
 import './ops-conv.js';
 import './ops-loss.js';
 import './ops-rnn.js';
+import './ops-einsum.js';
 
 export { importOnnx, MAX_OPSET } from './import.js';
 export type { OnnxImportOptions, OnnxModel } from './import.js';
