@@ -1,7 +1,7 @@
 /**
- * Fine-tuning an imported ONNX model: an MLP as PyTorch exports it (Gemm with transB = 1,
- * Relu, Gemm), imported with trainable weights, given a softmax cross-entropy loss and
- * SGD, trained on the GPU and checked against the reference interpreter step by step.
+ * Fine-tuning imported ONNX models: an MLP as PyTorch exports it (Gemm with transB = 1,
+ * Relu, Gemm) and an LSTM (unrolled at import), imported with trainable weights, given a
+ * loss and SGD, trained on the GPU and checked against the reference interpreter step by step.
  */
 
 import { expect } from 'chai';
@@ -63,6 +63,52 @@ describe('fine-tuning an imported ONNX MLP', () => {
       expect(losses[4]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
       const params = await session.getParams();
       for (const [name, weights] of Object.entries(reference.params)) expectClose(params[name]!.data, weights.data, 1e-4, 1e-6);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+const [steps, lstmBatch, inputs, units] = [4, 3, 2, 5];
+
+/** One LSTM layer with biases, its last hidden state Y_h [1, batch, units] the output. */
+function lstmBytes(): Uint8Array {
+  return modelBytes({
+    nodes: [node('LSTM', ['X', 'W', 'R', 'B'], ['', 'Y_h'], { hidden_size: units }, '/lstm/LSTM')],
+    inputs: [value('X', [steps, lstmBatch, inputs])],
+    outputs: [value('Y_h', [1, lstmBatch, units])],
+    initializers: [
+      tensor('W', [1, 4 * units, inputs], testData(4 * units * inputs, 1, -0.5, 0.5)),
+      tensor('R', [1, 4 * units, units], testData(4 * units * units, 2, -0.5, 0.5)),
+      tensor('B', [1, 8 * units], testData(8 * units, 3, -0.1, 0.1)),
+    ],
+  });
+}
+
+describe('fine-tuning an imported ONNX LSTM', () => {
+  it('trains W, R and B on the GPU through the unrolled steps: the loss falls, matching the reference interpreter', async function () {
+    this.timeout(60000);
+    const model = importOnnx(lstmBytes(), { trainable: true });
+    expect(Object.keys(model.params).sort()).to.deep.equal(['B', 'R', 'W']);
+    const target = model.graph.input('target', [1, lstmBatch, units]);
+    const program = trainingProgram(model.graph, { loss: model.outputs['Y_h']!.mse(target), optimizer: sgd({ lr: 2 }) });
+    const reference = new ReferenceSession(program);
+    reference.setParams(model.params);
+    const { device, limits } = await gpu();
+    const session = await Session.create(device, compile(program, { limits }));
+    try {
+      await session.setParams(model.params);
+      const feeds = { X: testData(steps * lstmBatch * inputs, 5, -1, 1), target: testData(lstmBatch * units, 6, -0.5, 0.5) };
+      const losses: number[] = [];
+      for (let step = 0; step < 6; step++) {
+        const expected = reference.trainStep(feeds)['loss']!.data[0]!;
+        const actual = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
+        expect(Math.abs(actual - expected), `loss at step ${step}: GPU ${actual}, reference ${expected}`).to.be.at.most(1e-4 * Math.abs(expected));
+        losses.push(actual);
+      }
+      expect(losses[5]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
+      const params = await session.getParams();
+      for (const [name, weights] of Object.entries(reference.params)) expectClose(params[name]!.data, weights.data, 1e-4, 1e-5);
     } finally {
       session.destroy();
     }
