@@ -46,7 +46,7 @@ interface Cell {
   readonly gates: number;
   readonly defaultActivations: readonly string[];
   /** Whether the recurrence bias may be added to the input projection (it may unless it sits inside a gate product). */
-  readonly foldsRecurrenceBias: (n: NodeContext) => boolean;
+  readonly foldsRecurrenceBias: boolean;
   readonly step: (n: NodeContext, hidden: number) => Step;
   /** Extra attributes beyond the common ones. */
   readonly attributes: readonly string[];
@@ -140,7 +140,7 @@ function recurrent(cell: Cell): OpHandler {
           activations: fns,
         };
         let projected = k.matmul(inputs, weights.w, { transposeB: true });
-        if (weights.wb) projected = projected.add(cell.foldsRecurrenceBias(n) ? weights.wb.add(weights.rb!) : weights.wb);
+        if (weights.wb) projected = projected.add(cell.foldsRecurrenceBias ? weights.wb.add(weights.rb!) : weights.wb);
         const reverse = directionName === 'reverse' || d === 1;
         const ys: Tensor[] = new Array<Tensor>(steps);
         let state = weights.initial;
@@ -191,7 +191,7 @@ function recur(h: Tensor, w: DirectionWeights, from: number, to: number, withBia
 const rnnCell: Cell = {
   gates: 1,
   defaultActivations: ['Tanh'],
-  foldsRecurrenceBias: () => true,
+  foldsRecurrenceBias: true,
   attributes: [],
   states: 1,
   step: (n, hidden) => {
@@ -208,7 +208,7 @@ const gruCell: Cell = {
   gates: 3,
   defaultActivations: ['Sigmoid', 'Tanh'],
   // The h gate's recurrence bias stays out of the projection when the reset gate multiplies it.
-  foldsRecurrenceBias: () => false,
+  foldsRecurrenceBias: false,
   attributes: ['linear_before_reset'],
   states: 1,
   step: (n, hidden) => {
@@ -234,7 +234,7 @@ const gruCell: Cell = {
 const lstmCell: Cell = {
   gates: 4,
   defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'],
-  foldsRecurrenceBias: () => true,
+  foldsRecurrenceBias: true,
   attributes: ['input_forget'],
   states: 2,
   step: (n, hidden) => {
