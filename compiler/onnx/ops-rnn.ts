@@ -65,9 +65,7 @@ function checkShape(n: NodeContext, t: Tensor, expected: readonly number[], what
   if (t.shape.join() !== expected.join()) throw n.invalid(`${what} has shape [${t.shape.join(',')}], expected [${expected.join(',')}]`);
 }
 
-/**
- * Clip (when given) bounds a gate's input before its activation.
- */
+/** Clip (when given) bounds a gate's input before its activation. */
 function clipped(n: NodeContext): (x: Tensor) => Tensor {
   const clip = n.float('clip');
   if (clip === undefined) return (x) => x;
@@ -88,6 +86,33 @@ function maskOf(n: NodeContext, steps: number, batch: number): ((t: number) => T
   const given = n.input(4);
   const lens = (given.dtype === 'i32' ? given : given.cast('i32')).reshape([batch, 1]);
   return (t) => lens.greater(t);
+}
+
+/**
+ * Runs one direction's steps over the projected inputs [steps·batch, gates·hidden]: each
+ * step's h (0 past a masked entry's end) by time index, and the final state.
+ */
+function unroll(
+  step: Step,
+  projected: Tensor,
+  weights: DirectionWeights,
+  { steps, batch, reverse, mask }: { steps: number; batch: number; reverse: boolean; mask: ((t: number) => Tensor) | undefined },
+): { ys: Tensor[]; state: State } {
+  const ys = new Array<Tensor>(steps);
+  let state = weights.initial;
+  for (let i = 0; i < steps; i++) {
+    const t = reverse ? steps - 1 - i : i;
+    const next = step(projected.slice([[t * batch, (t + 1) * batch], null]), state, weights);
+    if (!mask) {
+      state = next;
+      ys[t] = next.h;
+      continue;
+    }
+    const live = mask(t);
+    ys[t] = next.h.where(live, 0);
+    state = { h: next.h.where(live, state.h), ...(next.c ? { c: next.c.where(live, state.c!) } : {}) };
+  }
+  return { ys, state };
 }
 
 function recurrent(cell: Cell): OpHandler {
@@ -141,22 +166,7 @@ function recurrent(cell: Cell): OpHandler {
         };
         let projected = k.matmul(inputs, weights.w, { transposeB: true });
         if (weights.wb) projected = projected.add(cell.foldsRecurrenceBias ? weights.wb.add(weights.rb!) : weights.wb);
-        const reverse = directionName === 'reverse' || d === 1;
-        const ys: Tensor[] = new Array<Tensor>(steps);
-        let state = weights.initial;
-        for (let i = 0; i < steps; i++) {
-          const t = reverse ? steps - 1 - i : i;
-          const next = step(projected.slice([[t * batch, (t + 1) * batch], null]), state, weights);
-          if (!mask) {
-            state = next;
-            ys[t] = next.h;
-            continue;
-          }
-          const live = mask(t);
-          ys[t] = next.h.where(live, 0);
-          state = { h: next.h.where(live, state.h), ...(next.c ? { c: next.c.where(live, state.c!) } : {}) };
-        }
-        return { ys, state };
+        return unroll(step, projected, weights, { steps, batch, reverse: directionName === 'reverse' || d === 1, mask });
       });
 
       // Y is [seq, directions, batch, hidden]; layout 1: [batch, seq, directions, hidden].
