@@ -15,7 +15,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
     'add_bcast', 'sub_example', 'mul_bcast', 'div_bcast', 'pow_bcast_array', 'mod_mixed_sign_int32',
     'equal_bcast', 'and_bcast4v3d', 'where_long_example', 'clip_splitbounds', 'cast_DOUBLE_to_FLOAT',
   ],
-  'unary math and activations': ['sinh', 'asinh', 'selu', 'hardswish', 'prelu_broadcast'],
+  'unary math and activations': ['sinh', 'asinh', 'asin', 'acos', 'atan', 'selu', 'hardswish', 'prelu_broadcast'],
   'matrix products': ['matmul_4d', 'gemm_all_attributes'],
   'layout': [
     'reshape_negative_extended_dims', 'flatten_negative_axis1', 'transpose_all_permutations_3', 'concat_3d_axis_negative_2',
@@ -31,7 +31,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
     'conv_with_autopad_same', 'convtranspose_output_shape', 'maxpool_2d_same_lower', 'averagepool_2d_pads_count_include_pad', 'globalaveragepool',
   ],
   'normalization and dropout': ['batchnorm_epsilon', 'layer_normalization_3d_axis1_epsilon', 'instancenorm_example', 'lrn', 'mvn_expanded', 'dropout_default_mask'],
-  'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta'],
+  'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta', 'hannwindow', 'blackmanwindow_symmetric_expanded'],
 };
 
 describe('ONNX backend node tests (a fixed subset) on the GPU', () => {
