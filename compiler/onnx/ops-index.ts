@@ -1,5 +1,5 @@
 /**
- * ONNX indexing ops: Gather, GatherElements, Compress, OneHot and Trilu. Indices are
+ * ONNX indexing ops: Gather, GatherElements, ReverseSequence, Compress, OneHot and Trilu. Indices are
  * data (i32 in kiln; INT64 is narrowed); negative ones count from the end, as ONNX says.
  */
 
@@ -55,6 +55,23 @@ function gatherElements(n: NodeContext): Tensor {
   return gatherAlongAxis(data, indices, axisOf(n, n.int('axis', 0), data.rank));
 }
 
+/**
+ * ReverseSequence as a gather along the time axis: step t of batch entry b reads step
+ * len[b] − 1 − t below len[b] and itself from there on. The lengths may be run-time values.
+ */
+function reverseSequence(n: NodeContext): Tensor {
+  const x = n.input(0);
+  const lengths = n.input(1);
+  const [timeAxis, batchAxis] = [axisOf(n, n.int('time_axis', 0), x.rank), axisOf(n, n.int('batch_axis', 1), x.rank)];
+  if (timeAxis === batchAxis) throw n.invalid(`time_axis and batch_axis are both ${timeAxis}`);
+  const along = (axis: number): number[] => x.shape.map((d, a) => (a === axis ? d : 1));
+  const steps = x.shape[timeAxis]!;
+  const time = n.graph.constant(Array.from({ length: steps }, (_, t) => t), { dtype: 'i32', shape: along(timeAxis) });
+  const length = (lengths.dtype === 'i32' ? lengths : lengths.cast('i32')).reshape(along(batchAxis));
+  const source = k.where(time.less(length), length.sub(time).sub(1), time).broadcastTo(x.shape);
+  return gatherAlongAxis(x, source, timeAxis);
+}
+
 function compress(n: NodeContext): Tensor {
   const condition = n.constant(1, 'condition');
   const axisAttr = n.int('axis');
@@ -87,6 +104,7 @@ registerHandlers({
   },
   GatherElements: { attributes: ['axis'], convert: gatherElements },
   Compress: { attributes: ['axis'], convert: compress },
+  ReverseSequence: { attributes: ['batch_axis', 'time_axis'], convert: reverseSequence },
   OneHot: { attributes: ['axis'], convert: oneHot },
   Trilu: {
     attributes: ['upper'],

@@ -22,7 +22,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
     'split_variable_parts_2d', 'slice_neg_steps', 'edge_pad', 'reflect_pad', 'expand_dim_changed', 'tile', 'depthtospace_crd_mode',
   ],
   'indexing': ['gather_negative_indices', 'gather_elements_negative_indices', 'onehot_negative_indices', 'compress_negative_axis', 'tril_neg', 'tril_zero',
-    'gathernd_example_int32_batch_dim1', 'scatternd_multiply', 'scatter_elements_with_duplicate_indices', 'scatter_with_axis'],
+    'gathernd_example_int32_batch_dim1', 'scatternd_multiply', 'scatter_elements_with_duplicate_indices', 'scatter_with_axis', 'reversesequence_batch'],
   'reductions and scans': [
     'reduce_sum_negative_axes_keepdims_random', 'reduce_log_sum_exp_keepdims_random', 'reduce_l2_do_not_keepdims_random',
     'argmax_keepdims_random_select_last_index', 'cumsum_2d_negative_axis',
