@@ -88,6 +88,7 @@ export class Tensor {
   reciprocal(): Tensor { return unary.reciprocal(this); }
   sin(): Tensor { return unary.sin(this); }
   cos(): Tensor { return unary.cos(this); }
+  atan(): Tensor { return unary.atan(this); }
   tanh(): Tensor { return unary.tanh(this); }
   sigmoid(): Tensor { return unary.sigmoid(this); }
   relu(): Tensor { return unary.relu(this); }

@@ -36,7 +36,7 @@ function reasonKey(reason: string): string {
     .replace(/^(input|output) \d+ holds -?\d+/, '$1 holds a value')
     .replace(/^input '[^']*' is not a tensor/, 'an input is not a tensor')
     .replace(/(input \d+) '[^']*'/, '$1')
-    .replace(/\{constants: \{'[^']*': values\}\}/, '{constants}');
+    .replace(/\{constants: \{[^}]*\}\}/, '{constants}');
 }
 
 function cell(text: string): string {

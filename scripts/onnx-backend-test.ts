@@ -115,9 +115,9 @@ function importFor(bytes: Uint8Array, inputs: readonly ModelInput[], values: Rea
     try {
       return { model: importOnnx(bytes, { dims, constants }), fixed: Object.keys(constants) };
     } catch (error) {
-      const name = error instanceof StaticValueError ? error.valueName : undefined;
-      if (name === undefined || !values[name] || constants[name]) throw error;
-      constants[name] = values[name].data;
+      const names = error instanceof StaticValueError ? error.modelInputs.filter((name) => values[name] && !constants[name]) : [];
+      if (names.length === 0) throw error;
+      for (const name of names) constants[name] = values[name]!.data;
     }
   }
 }

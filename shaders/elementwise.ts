@@ -144,6 +144,24 @@ fn kiln_cos(x: f32) -> f32 {
 }`,
 ];
 
+// atan as Cephes' atanf: |x| is reduced to |t| ≤ tan(π/8) by atan(a) = π/2 − atan(1/a)
+// above tan(3π/8) and π/4 + atan((a − 1)/(a + 1)) above tan(π/8), then a degree-9 odd
+// minimax polynomial (about 2 ulps; WGSL only promises 4096 for its builtin). NaN stays
+// NaN through every branch; ±∞ gives ±π/2.
+export const ATAN: readonly string[] = [
+  `
+fn kiln_atan(x: f32) -> f32 {
+  let a = abs(x);
+  let big = a > ${literal(2.414213562373095, 'f32')};
+  let mid = a > ${literal(0.414213562373095, 'f32')};
+  let t = select(select(a, (a - 1.0) / (a + 1.0), mid), -1.0 / a, big);
+  let base = select(select(0.0, ${literal(Math.PI / 4, 'f32')}, mid), ${literal(Math.PI / 2, 'f32')}, big);
+  let z = t * t;
+  let y = base + (t + t * z * (${horner('z', [-0.333329491539, 0.199777106478, -0.138776856032, 0.0805374449538])}));
+  return select(y, -y, x < 0.0);
+}`,
+];
+
 // e^(−|x|) never overflows: σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) below.
 export const SIGMOID: readonly string[] = [
   `

@@ -50,11 +50,16 @@ export function supportedOnnxOps(): string[] {
 
 type Attribute = onnxTypes.IAttributeProto;
 
-/** A value that must be known at import (a shape, axes, pads) is computed at run time; `valueName` names it. */
+/**
+ * A value that must be known at import (a shape, axes, pads) is computed at run time;
+ * `valueName` names it, and `modelInputs` the model inputs it is computed from (fixing
+ * them with `constants` makes it known; empty when it depends on a trainable param).
+ */
 export class StaticValueError extends OnnxUnsupportedError {
   constructor(
     message: string,
     readonly valueName: string,
+    readonly modelInputs: readonly string[],
   ) {
     super(message);
   }
@@ -65,6 +70,8 @@ export interface ValueLookup {
   /** The value as a tensor of the context's graph (a known value becomes a constant on first use). */
   tensor(name: string): Tensor;
   known(name: string): KnownValue | undefined;
+  /** The model inputs a run-time value is computed from (itself, for a model input). */
+  modelInputsBehind(name: string): readonly string[];
 }
 const ATTR = onnx.AttributeProto.AttributeType;
 
@@ -143,11 +150,15 @@ export class NodeContext {
     const value = this.known(k);
     if (!value) {
       const name = this.inputNames[k]!;
+      const inputs = this.values.modelInputsBehind(name);
+      const fix = `{constants: {${inputs.map((input) => `'${input}': values`).join(', ')}}}`;
+      const how = inputs.length === 0 ? 'it is computed from a trainable param' : `fix ${inputs[0] === name ? 'it' : 'the model inputs it is computed from'} with importOnnx(bytes, ${fix})`;
       throw new StaticValueError(
         this.describe(
-          `input ${k} '${name}' (${what}) must be known when the model is imported: a constant, an initializer not made trainable, a value computed from static shapes, or a model input fixed with importOnnx(bytes, {constants: {'${name}': values}})`,
+          `input ${k} '${name}' (${what}) must be known when the model is imported (a constant, an initializer not made trainable, or a value computed from them and from static shapes): ${how}`,
         ) + '.',
         name,
+        inputs,
       );
     }
     return value;

@@ -95,6 +95,8 @@ function readOpsets(model: ModelProto): Record<string, number> {
 interface Slot {
   known?: KnownValue;
   tensor?: Tensor;
+  /** For a run-time tensor: the model inputs it is computed from (so an error can say which to fix). */
+  modelInputs?: ReadonlySet<string>;
 }
 
 /** A known value as a constant of `graph`. */
@@ -135,6 +137,7 @@ class Importer {
       return slot.tensor;
     },
     known: (name) => this.slot(name).known,
+    modelInputsBehind: (name) => [...(this.slot(name).modelInputs ?? [])],
   };
 
   slot(name: string): Slot {
@@ -191,7 +194,7 @@ class Importer {
     }
     const tensor = this.graph.input(name, shape, dtype);
     this.inputs[name] = tensor;
-    this.slots.set(name, { tensor });
+    this.slots.set(name, { tensor, modelInputs: new Set([name]) });
   }
 
   private dimension(input: string, axis: number, dim: onnxTypes.TensorShapeProto.IDimension): number {
@@ -250,6 +253,7 @@ class Importer {
     const results = foldable
       ? this.fold(opType, nodeName, opset, attributes, inputNames, outputNames)
       : this.run(new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup, this.budget));
+    const modelInputs = new Set(inputNames.flatMap((name) => [...(name === '' ? [] : this.slots.get(name)!.modelInputs ?? [])]));
     outputNames.forEach((name, k) => {
       if (name === '') return;
       if (this.slots.has(name)) {
@@ -259,7 +263,7 @@ class Importer {
       if (result === undefined) throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): output ${k} ('${name}') is not supported.`);
       // An empty tensor has no values to compute: it is known (and kiln emits no kernel for it).
       if (isTensor(result) && result.size === 0) this.slots.set(name, { known: { dtype: result.dtype, shape: result.shape, data: [] } });
-      else this.slots.set(name, isTensor(result) ? { tensor: result } : { known: result });
+      else this.slots.set(name, isTensor(result) ? { tensor: result, modelInputs } : { known: result });
     });
   }
 
@@ -285,6 +289,7 @@ class Importer {
         return constants.get(name)!;
       },
       known: (name) => this.slot(name).known,
+      modelInputsBehind: () => [],
     };
     const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup, this.budget));
     // Folding evaluates on the host: sizes that came from the file are bounded before anything is allocated.

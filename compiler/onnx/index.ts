@@ -12,6 +12,8 @@ import './ops-conv.js';
 import './ops-loss.js';
 import './ops-rnn.js';
 import './ops-einsum.js';
+import './ops-scatter.js';
+import './ops-signal.js';
 
 export { importOnnx, MAX_OPSET } from './import.js';
 export type { OnnxImportOptions, OnnxModel } from './import.js';

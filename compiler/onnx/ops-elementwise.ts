@@ -2,7 +2,7 @@
  * ONNX elementwise ops: unary math and activations, binary arithmetic, comparisons and
  * logic (NumPy broadcasting, as kiln's), variadic Sum/Mean/Max/Min, Where, Clip, Cast.
  * Ops kiln has no primitive for are composed in their numerically careful form
- * (sinh from expm1, asinh from log1p).
+ * (sinh from expm1, asinh from log1p, asin and acos from atan).
  */
 
 import type { DType } from '../dtype.js';
@@ -112,6 +112,10 @@ registerHandlers({
   Sin: unary((x) => x.sin()),
   Cos: unary((x) => x.cos()),
   Tan: unary((x) => x.sin().div(x.cos())),
+  Atan: unary((x) => x.atan()),
+  // (1 − x)(1 + x), not 1 − x²: exact near ±1, where asin and acos are steepest. ±1 gives ±∞, whose atan is ±π/2.
+  Asin: unary((x) => x.div(k.sub(1, x).mul(x.add(1)).sqrt()).atan()),
+  Acos: unary((x) => k.sub(1, x).div(x.add(1)).sqrt().atan().mul(2)),
   Tanh: unary((x) => x.tanh()),
   Sinh: unary((x) => x.expm1().sub(x.neg().expm1()).mul(0.5)),
   Cosh: unary((x) => x.exp().add(x.neg().exp()).mul(0.5)),

@@ -1,5 +1,5 @@
 /**
- * ONNX indexing ops: Gather, GatherElements, Compress, OneHot and Trilu. Indices are
+ * ONNX indexing ops: Gather, GatherElements, ReverseSequence, Compress, OneHot and Trilu. Indices are
  * data (i32 in kiln; INT64 is narrowed); negative ones count from the end, as ONNX says.
  */
 
@@ -16,11 +16,11 @@ export function wrapIndices(indices: Tensor, size: number): Tensor {
 }
 
 /**
- * GatherElements as one flat gather: element p of the result reads data at p's own
- * coordinates, except along `axis`, where it reads indices[p]. The other coordinates'
- * offsets are a constant computed here.
+ * Where element p of `indices` points into the flattened data: p's own coordinates, except
+ * along `axis`, where it is indices[p] (GatherElements' and ScatterElements' addressing).
+ * The other coordinates' offsets are a constant computed here.
  */
-export function gatherAlongAxis(data: Tensor, indices: Tensor, axis: number): Tensor {
+export function flatIndicesAlongAxis(data: Tensor, indices: Tensor, axis: number): Tensor {
   const strides = data.shape.map((_, a) => data.shape.slice(a + 1).reduce((p, d) => p * d, 1));
   const offsets = new Array<number>(indices.size);
   for (let p = 0; p < indices.size; p++) {
@@ -34,16 +34,42 @@ export function gatherAlongAxis(data: Tensor, indices: Tensor, axis: number): Te
     offsets[p] = offset;
   }
   const base = data.graph.constant(offsets, { dtype: 'i32', shape: indices.shape });
-  const flat = wrapIndices(indices, data.shape[axis]!).mul(strides[axis]!).add(base);
-  return data.reshape([data.size]).gather(flat, 0);
+  return wrapIndices(indices, data.shape[axis]!).mul(strides[axis]!).add(base);
+}
+
+/** GatherElements as one flat gather. */
+export function gatherAlongAxis(data: Tensor, indices: Tensor, axis: number): Tensor {
+  return data.reshape([data.size]).gather(flatIndicesAlongAxis(data, indices, axis), 0);
+}
+
+/** GatherElements' and ScatterElements' indices: the data's rank, no larger on any axis. */
+export function checkElementIndices(n: NodeContext, data: Tensor, indices: Tensor): void {
+  if (indices.rank !== data.rank) throw n.invalid(`indices must have the data's rank ${data.rank}`);
+  if (indices.shape.some((d, a) => d > data.shape[a]!)) throw n.invalid('indices may not be larger than the data on any axis');
 }
 
 function gatherElements(n: NodeContext): Tensor {
   const data = n.input(0);
   const indices = n.input(1);
-  if (indices.rank !== data.rank) throw n.invalid(`indices must have the data's rank ${data.rank}`);
-  if (indices.shape.some((d, a) => d > data.shape[a]!)) throw n.invalid('indices may not be larger than the data on any axis');
+  checkElementIndices(n, data, indices);
   return gatherAlongAxis(data, indices, axisOf(n, n.int('axis', 0), data.rank));
+}
+
+/**
+ * ReverseSequence as a gather along the time axis: step t of batch entry b reads step
+ * len[b] − 1 − t below len[b] and itself from there on. The lengths may be run-time values.
+ */
+function reverseSequence(n: NodeContext): Tensor {
+  const x = n.input(0);
+  const lengths = n.input(1);
+  const [timeAxis, batchAxis] = [axisOf(n, n.int('time_axis', 0), x.rank), axisOf(n, n.int('batch_axis', 1), x.rank)];
+  if (timeAxis === batchAxis) throw n.invalid(`time_axis and batch_axis are both ${timeAxis}`);
+  const along = (axis: number): number[] => x.shape.map((d, a) => (a === axis ? d : 1));
+  const steps = x.shape[timeAxis]!;
+  const time = n.graph.constant(Array.from({ length: steps }, (_, t) => t), { dtype: 'i32', shape: along(timeAxis) });
+  const length = (lengths.dtype === 'i32' ? lengths : lengths.cast('i32')).reshape(along(batchAxis));
+  const source = k.where(time.less(length), length.sub(time).sub(1), time).broadcastTo(x.shape);
+  return gatherAlongAxis(x, source, timeAxis);
 }
 
 function compress(n: NodeContext): Tensor {
@@ -78,6 +104,7 @@ registerHandlers({
   },
   GatherElements: { attributes: ['axis'], convert: gatherElements },
   Compress: { attributes: ['axis'], convert: compress },
+  ReverseSequence: { attributes: ['batch_axis', 'time_axis'], convert: reverseSequence },
   OneHot: { attributes: ['axis'], convert: oneHot },
   Trilu: {
     attributes: ['upper'],

@@ -14,7 +14,7 @@ import type { Attrs, OpDef, VjpRule } from './op.js';
 import { defineOp, noGradient } from './op.js';
 import { requireTensor } from './lift.js';
 import { checkKeys } from './args.js';
-import { COS, ERF, ERFC, EXP, EXPM1, ISNAN, LOG, LOG1P, SIGMOID, SIN, SOFTPLUS, TANH, operand } from '../../shaders/elementwise.js';
+import { ATAN, COS, ERF, ERFC, EXP, EXPM1, ISNAN, LOG, LOG1P, SIGMOID, SIN, SOFTPLUS, TANH, operand } from '../../shaders/elementwise.js';
 import { erf as erfScalar, erfc as erfcScalar, roundHalfEven, sigmoid as sigmoidScalar, softplus as softplusScalar } from './special.js';
 
 /** One elementwise unary op, whole: what it accepts, its reference, its VJP and its WGSL. */
@@ -179,6 +179,15 @@ export const cosOp = defineUnary<NoAttrs>({
   vjp: chain((x, _, g) => neg(mul(g, sin(x)))),
   wgsl: call('kiln_cos'),
   helpers: COS,
+});
+// 1/(1 + x²) written as 1/(1 + x·x) overflows to 0 for huge x, which is the limit anyway.
+export const atanOp = defineUnary<NoAttrs>({
+  name: 'atan',
+  accepts: 'float',
+  reference: Math.atan,
+  vjp: chain((x, _, g) => div(g, add(square(x), 1))),
+  wgsl: call('kiln_atan'),
+  helpers: ATAN,
 });
 export const tanhOp = defineUnary<NoAttrs>({
   name: 'tanh',
@@ -346,6 +355,8 @@ export const rsqrt = unary(rsqrtOp);
 export const reciprocal = unary(reciprocalOp);
 export const sin = unary(sinOp);
 export const cos = unary(cosOp);
+/** The inverse tangent, in (−π/2, π/2). */
+export const atan = unary(atanOp);
 export const tanh = unary(tanhOp);
 /** The Gauss error function. */
 export const erf = unary(erfOp);

@@ -23,7 +23,7 @@ describe('Tensor methods', () => {
   it('exist for every unary and binary op and build that op', () => {
     const g = new Graph('m');
     const x = g.input('x', [2]);
-    const unaryOps = ['neg', 'abs', 'sign', 'square', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'gelu', 'softplus', 'floor', 'ceil', 'round'] as const;
+    const unaryOps = ['neg', 'abs', 'sign', 'square', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'atan', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'gelu', 'softplus', 'floor', 'ceil', 'round'] as const;
     for (const op of unaryOps) expect(x[op]().node.op, op).to.equal(op);
     const binaryOps = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual'] as const;
     for (const op of binaryOps) expect(x[op](x).node.op, op).to.equal(op);

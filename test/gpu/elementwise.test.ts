@@ -131,6 +131,7 @@ const UNARY: readonly UnaryCase[] = [
   // Up to |x| = 1e5 the reduction keeps π/2's first part exact (measured 9.5e-7 at worst).
   { name: 'sin of large x', apply: u.sin, dtype: 'f32', data: uniform(-1e5, 1e5), tolerance: { rtol: 0, atol: 2e-6 } },
   { name: 'cos of large x', apply: u.cos, dtype: 'f32', data: uniform(-1e5, 1e5), tolerance: { rtol: 0, atol: 2e-6 } },
+  { name: 'atan', apply: u.atan, dtype: 'f32', data: magnitudes(-6, 6), tolerance: ulps(4), special: [...FLOAT_SPECIAL, 0.41421357, 0.41421354, 2.4142134, 2.4142137, -2.4142137] },
   { name: 'cos', apply: u.cos, dtype: 'f32', data: uniform(-10, 10), tolerance: ulps(4), special: [NaN, INF, -INF, 0, 1e-30, 1e-7, 100, -1000, 6000] },
   { name: 'tanh', apply: u.tanh, dtype: 'f32', data: magnitudes(-7, 1.3), tolerance: ulps(8), special: [...FLOAT_SPECIAL, 89, -89, 100, -100] },
   { name: 'erf', apply: u.erf, dtype: 'f32', data: magnitudes(-7, 0.7), tolerance: ulps(4), special: [...FLOAT_SPECIAL, 4, -4, 10, -10] },

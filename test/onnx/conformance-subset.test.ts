@@ -15,13 +15,14 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
     'add_bcast', 'sub_example', 'mul_bcast', 'div_bcast', 'pow_bcast_array', 'mod_mixed_sign_int32',
     'equal_bcast', 'and_bcast4v3d', 'where_long_example', 'clip_splitbounds', 'cast_DOUBLE_to_FLOAT',
   ],
-  'unary math and activations': ['sinh', 'asinh', 'selu', 'hardswish', 'prelu_broadcast'],
+  'unary math and activations': ['sinh', 'asinh', 'asin', 'acos', 'atan', 'selu', 'hardswish', 'prelu_broadcast'],
   'matrix products': ['matmul_4d', 'gemm_all_attributes'],
   'layout': [
     'reshape_negative_extended_dims', 'flatten_negative_axis1', 'transpose_all_permutations_3', 'concat_3d_axis_negative_2',
     'split_variable_parts_2d', 'slice_neg_steps', 'edge_pad', 'reflect_pad', 'expand_dim_changed', 'tile', 'depthtospace_crd_mode',
   ],
-  'indexing': ['gather_negative_indices', 'gather_elements_negative_indices', 'onehot_negative_indices', 'compress_negative_axis', 'tril_neg', 'tril_zero'],
+  'indexing': ['gather_negative_indices', 'gather_elements_negative_indices', 'onehot_negative_indices', 'compress_negative_axis', 'tril_neg', 'tril_zero',
+    'gathernd_example_int32_batch_dim1', 'scatternd_multiply', 'scatter_elements_with_duplicate_indices', 'scatter_with_axis', 'reversesequence_batch'],
   'reductions and scans': [
     'reduce_sum_negative_axes_keepdims_random', 'reduce_log_sum_exp_keepdims_random', 'reduce_l2_do_not_keepdims_random',
     'argmax_keepdims_random_select_last_index', 'cumsum_2d_negative_axis',
@@ -32,7 +33,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
   ],
   'normalization and dropout': ['batchnorm_epsilon', 'layer_normalization_3d_axis1_epsilon', 'instancenorm_example', 'lrn', 'mvn_expanded', 'dropout_default_mask'],
   'recurrent layers and einsum': ['lstm_with_peepholes', 'gru_seq_length', 'simple_rnn_batchwise', 'einsum_batch_diagonal', 'einsum_inner_prod'],
-  'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta'],
+  'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta', 'hannwindow', 'blackmanwindow_symmetric_expanded'],
 };
 
 describe('ONNX backend node tests (a fixed subset) on the GPU', () => {

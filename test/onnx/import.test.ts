@@ -111,6 +111,25 @@ describe('importOnnx', () => {
     expect(importOnnx(bytes, { constants: { shape: [3, 2] } }).outputs['y']!.shape).to.deep.equal([3, 2]);
   });
 
+  it('names the model inputs a run-time shape value is computed from, so the caller knows which to fix', () => {
+    const bytes = modelBytes({
+      nodes: [node('Cast', ['n'], ['limit'], { to: 6 }), node('Range', ['zero', 'limit', 'one'], ['y'], {}, 'range')],
+      inputs: [value('n', [], INT64)],
+      outputs: [value('y', [3], INT64)],
+      initializers: [tensor('zero', [], [0], INT64), tensor('one', [], [1], INT64)],
+    });
+    let caught: unknown;
+    try {
+      importOnnx(bytes);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(StaticValueError);
+    expect((caught as StaticValueError).message).to.contain("input 1 'limit' (limit) must be known when the model is imported").and.to.contain("fix the model inputs it is computed from with importOnnx(bytes, {constants: {'n': values}})");
+    expect((caught as StaticValueError).modelInputs).to.deep.equal(['n']);
+    expect(Array.from(interpret(importOnnx(bytes, { constants: { n: [3] } }).graph)['y']!.data)).to.deep.equal([0, 1, 2]);
+  });
+
   it('narrows INT64 to i32 only when the values fit', () => {
     const bytes = modelBytes({
       nodes: [node('Add', ['x', 'big'], ['y'])],

@@ -45,7 +45,7 @@ function fixtures() {
   return { g, x, w, loss, program, plan, stages, report: kiln.compileReport(g).report };
 }
 
-const UNARY = ['abs', 'ceil', 'cos', 'exp', 'expm1', 'floor', 'log', 'log1p', 'neg', 'reciprocal', 'relu', 'round', 'rsqrt', 'sigmoid', 'sign', 'sin', 'softplus', 'sqrt', 'square', 'tanh', 'stopGradient', 'globalAvgPool', 'globalMaxPool', 'layerNorm', 'rmsNorm', 'gelu', 'elu', 'leakyRelu', 'tril', 'triu', 'logSoftmax', 'softmax', 'logicalNot'] as const;
+const UNARY = ['abs', 'ceil', 'cos', 'exp', 'expm1', 'floor', 'log', 'log1p', 'neg', 'reciprocal', 'relu', 'round', 'rsqrt', 'sigmoid', 'sign', 'sin', 'atan', 'softplus', 'sqrt', 'square', 'tanh', 'stopGradient', 'globalAvgPool', 'globalMaxPool', 'layerNorm', 'rmsNorm', 'gelu', 'elu', 'leakyRelu', 'tril', 'triu', 'logSoftmax', 'softmax', 'logicalNot'] as const;
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual', 'logicalAnd', 'logicalOr', 'logicalXor'] as const;
 const REDUCTIONS = ['sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'argmax', 'argmin'] as const;
 const SHAPED = ['reshape', 'broadcastTo', 'expand', 'permute', 'transpose', 'squeeze', 'unsqueeze', 'slice', 'pad', 'split'] as const;

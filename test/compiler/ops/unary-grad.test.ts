@@ -38,6 +38,7 @@ const DIFFERENTIABLE: [string, (x: Tensor) => Tensor, Domain][] = [
   ['reciprocal of negatives', u.reciprocal, { lo: -3, hi: -0.5 }],
   ['sin', u.sin, { lo: -4, hi: 4 }],
   ['cos', u.cos, { lo: -4, hi: 4 }],
+  ['atan', u.atan, { lo: -4, hi: 4 }],
   ['tanh', u.tanh, ANY],
   ['erf', u.erf, ANY],
   ['sigmoid', u.sigmoid, { lo: -6, hi: 6 }],
