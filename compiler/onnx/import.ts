@@ -185,7 +185,7 @@ class Importer {
     const fixed = this.options.constants?.[name];
     if (fixed !== undefined) {
       if (fixed.length !== size) throw new ArgumentError(`importOnnx: constants['${name}'] holds ${fixed.length} values; input '${name}' is ${dtype}[${shape.join(',')}] (${size} values).`);
-      this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed) } });
+      this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed), elementType: tensorType.elemType ?? 0 } });
       this.budget.hold(size);
       return;
     }

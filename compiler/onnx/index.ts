@@ -10,6 +10,7 @@ import './ops-index.js';
 import './ops-nn.js';
 import './ops-conv.js';
 import './ops-loss.js';
+import './ops-quantize.js';
 import './ops-resize.js';
 
 export { importOnnx, MAX_OPSET } from './import.js';

@@ -32,6 +32,12 @@ export interface KnownValue {
   readonly shape: readonly number[];
   /** Exact values (int64 beyond 2^53 rounded), before narrowing to `dtype`. */
   readonly data: ArrayLike<number>;
+  /**
+   * The ONNX element type the values are stored as in the file (an initializer, a Constant,
+   * a model input fixed at import); undefined for values computed at import. It tells
+   * QuantizeLinear's zero point UINT8 from INT8, which kiln holds alike as i32.
+   */
+  readonly elementType?: number;
 }
 
 const ELEMENT_TYPE = onnx.TensorProto.DataType;
@@ -193,7 +199,7 @@ export function knownFromTensor(tensor: TensorProto, where: string): KnownValue 
     }
     data = Float64Array.from({ length: size }, (_, i) => fieldValue(type, field[i]));
   }
-  return { dtype, shape: dims, data };
+  return { dtype, shape: dims, data, elementType: type };
 }
 
 const I32_MIN = -(2 ** 31);
