@@ -55,7 +55,7 @@ describe('ONNX Resize and Upsample (composed from gathers and weighted sums)', (
     expect(halfPixel.shape).to.deep.equal([1, 1, 4, 4]);
     expectClose(halfPixel.data, [1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4]);
     const corners = run({ shape: [1, 1, 2, 2], out: [1, 1, 4, 4], scales: [1, 1, 2, 2], attributes: { mode: 'linear', coordinate_transformation_mode: 'align_corners' } }, GRID);
-    expectClose(corners.data.slice(0, 4), [1, 4 / 3, 5 / 3, 2]);
+    expectClose(Array.from(corners.data).slice(0, 4), [1, 4 / 3, 5 / 3, 2]);
   });
 
   it('rounds nearest ties down or up as nearest_mode says', () => {
