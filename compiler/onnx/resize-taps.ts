@@ -6,7 +6,7 @@
  *
  * The formulas follow ONNX's reference implementation (onnx/reference/ops/op_resize.py):
  * the coordinate transformation maps an output index to a fractional input coordinate,
- * the n nearest input positions (n = 1·2 for nearest, 2 for linear, 4 for cubic) are
+ * the n nearest input positions (n = 2 for nearest and linear, 4 for cubic) are
  * taken from the input padded by edge replication, and weighted by the mode's coefficients
  * of the fractional part, renormalised over the in-range ones when `excludeOutside`.
  */
