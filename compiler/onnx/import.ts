@@ -22,7 +22,7 @@ import { FoldBudget } from './fold-budget.js';
 import type { HandlerOutput, ValueLookup } from './handler.js';
 import { NodeContext, handlerFor } from './handler.js';
 import type { KnownValue } from './tensor-proto.js';
-import { checkDims, elementTypeName, int64, knownFromTensor, narrowed, onnx, requireDType } from './tensor-proto.js';
+import { checkDims, elementTypeName, int64, knownFromTensor, narrowed, onnx, requireStorageDType } from './tensor-proto.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
 
 /** The newest default-domain opset whose differences the handlers know. */
@@ -181,14 +181,14 @@ class Importer {
     if (this.slots.has(name)) return; // an initializer listed as an input (IR < 4): a constant, not fed
     const tensorType = info.type?.tensorType;
     if (!tensorType) throw new OnnxUnsupportedError(`importOnnx: input '${name}' is not a tensor (a sequence, map or optional); kiln imports tensor inputs only.`);
-    const dtype = requireDType(tensorType.elemType ?? 0, `input '${name}'`);
+    const dtype = requireStorageDType(tensorType.elemType ?? 0, `input '${name}'`);
     const shape = (tensorType.shape?.dim ?? []).map((dim, axis) => this.dimension(name, axis, dim));
     if (!tensorType.shape) throw new OnnxUnsupportedError(`importOnnx: input '${name}' has no declared shape; kiln needs every input's rank.`);
     const size = checkDims(`input '${name}'`, shape);
     const fixed = this.options.constants?.[name];
     if (fixed !== undefined) {
       if (fixed.length !== size) throw new ArgumentError(`importOnnx: constants['${name}'] holds ${fixed.length} values; input '${name}' is ${dtype}[${shape.join(',')}] (${size} values).`);
-      this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed) } });
+      this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed), elementType: tensorType.elemType ?? 0 } });
       this.budget.hold(size);
       return;
     }

@@ -14,6 +14,8 @@ import './ops-rnn.js';
 import './ops-einsum.js';
 import './ops-scatter.js';
 import './ops-signal.js';
+import './ops-quantize.js';
+import './ops-resize.js';
 
 export { importOnnx, MAX_OPSET } from './import.js';
 export type { OnnxImportOptions, OnnxModel } from './import.js';

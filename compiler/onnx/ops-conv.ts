@@ -140,6 +140,7 @@ registerHandlers({
     attributes: [...POOL_ATTRIBUTES, 'storage_order'],
     convert: (n) => {
       const x = n.input(0);
+      if (x.dtype !== 'f32') throw n.unsupported(`the input is ${x.dtype} (an integer type held as i32); kiln's max pooling takes f32`);
       const { rank, padding, options } = poolOptions(n, x);
       requireNarrowPadding(n, padding, options.kernelSize);
       return [k.maxPool1d, k.maxPool2d, k.maxPool3d][rank - 1]!(x, options);

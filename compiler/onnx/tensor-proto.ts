@@ -5,8 +5,14 @@
  *
  * kiln has f32, i32 and bool. DOUBLE is narrowed to f32 and INT64 to i32; narrowing an
  * integer checks that every value fits, so a value that does not is an error, never a
- * wrapped number. Other element types (strings, float16, 8/16-bit and unsigned integers,
- * whose arithmetic wraps differently) are unsupported.
+ * wrapped number.
+ *
+ * Stored tensors (inputs, outputs, initializers, Constant values, test data) may also be
+ * FLOAT16 (widened to f32, exactly) or 8/16-bit and unsigned integers (held as i32, values
+ * checked): kiln then computes on the values in f32 or i32, which gives ONNX's answer
+ * wherever that answer fits the declared type. ONNX's own arithmetic in those types (an
+ * 8-bit wrap-around, float16 rounding after each op) is not reproduced, so a computation
+ * that targets them (Cast's `to`) keeps to the types kiln computes in: `dtypeOf`.
  */
 
 import onnxProto from 'onnx-proto';
@@ -26,6 +32,12 @@ export interface KnownValue {
   readonly shape: readonly number[];
   /** Exact values (int64 beyond 2^53 rounded), before narrowing to `dtype`. */
   readonly data: ArrayLike<number>;
+  /**
+   * The ONNX element type the values are stored as in the file (an initializer, a Constant,
+   * a model input fixed at import); undefined for values computed at import. It tells
+   * QuantizeLinear's zero point UINT8 from INT8, which kiln holds alike as i32.
+   */
+  readonly elementType?: number;
 }
 
 const ELEMENT_TYPE = onnx.TensorProto.DataType;
@@ -49,6 +61,34 @@ export function dtypeOf(type: number): DType | undefined {
     default:
       return undefined;
   }
+}
+
+/** The kiln dtype a stored tensor of an ONNX element type is held in (see the file's comment), or undefined. */
+export function storageDTypeOf(type: number): DType | undefined {
+  switch (type) {
+    case ELEMENT_TYPE.FLOAT16:
+      return 'f32';
+    case ELEMENT_TYPE.UINT8:
+    case ELEMENT_TYPE.INT8:
+    case ELEMENT_TYPE.UINT16:
+    case ELEMENT_TYPE.INT16:
+    case ELEMENT_TYPE.UINT32:
+    case ELEMENT_TYPE.UINT64:
+      return 'i32';
+    default:
+      return dtypeOf(type);
+  }
+}
+
+/** As storageDTypeOf, throwing an unsupported-dtype error naming `where` when kiln cannot hold the type. */
+export function requireStorageDType(type: number, where: string): DType {
+  const dtype = storageDTypeOf(type);
+  if (dtype === undefined) {
+    throw new OnnxUnsupportedError(
+      `${where}: element type ${elementTypeName(type)} is not supported; kiln holds FLOAT, DOUBLE and FLOAT16 as f32, the integer types as i32 (values checked) and BOOL.`,
+    );
+  }
+  return dtype;
 }
 
 /** As dtypeOf, throwing an unsupported-dtype error naming `where` when kiln has no such dtype. */
@@ -81,38 +121,39 @@ export function checkDims(where: string, dims: readonly number[]): number {
   return size;
 }
 
-const RAW_BYTES: Partial<Record<number, number>> = {
-  [ELEMENT_TYPE.FLOAT]: 4,
-  [ELEMENT_TYPE.DOUBLE]: 8,
-  [ELEMENT_TYPE.INT32]: 4,
-  [ELEMENT_TYPE.INT64]: 8,
-  [ELEMENT_TYPE.BOOL]: 1,
+/** An IEEE half-precision value from its 16 bits (exact in a double). */
+export function float16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** Per element type held in raw_data: its bytes per value and how one is read (little-endian). */
+const RAW: Partial<Record<number, { bytes: number; read(view: DataView, offset: number): number }>> = {
+  [ELEMENT_TYPE.FLOAT]: { bytes: 4, read: (v, o) => v.getFloat32(o, true) },
+  [ELEMENT_TYPE.DOUBLE]: { bytes: 8, read: (v, o) => v.getFloat64(o, true) },
+  [ELEMENT_TYPE.FLOAT16]: { bytes: 2, read: (v, o) => float16Value(v.getUint16(o, true)) },
+  [ELEMENT_TYPE.INT32]: { bytes: 4, read: (v, o) => v.getInt32(o, true) },
+  [ELEMENT_TYPE.INT64]: { bytes: 8, read: (v, o) => Number(v.getBigInt64(o, true)) },
+  [ELEMENT_TYPE.UINT8]: { bytes: 1, read: (v, o) => v.getUint8(o) },
+  [ELEMENT_TYPE.INT8]: { bytes: 1, read: (v, o) => v.getInt8(o) },
+  [ELEMENT_TYPE.UINT16]: { bytes: 2, read: (v, o) => v.getUint16(o, true) },
+  [ELEMENT_TYPE.INT16]: { bytes: 2, read: (v, o) => v.getInt16(o, true) },
+  [ELEMENT_TYPE.UINT32]: { bytes: 4, read: (v, o) => v.getUint32(o, true) },
+  [ELEMENT_TYPE.UINT64]: { bytes: 8, read: (v, o) => Number(v.getBigUint64(o, true)) },
+  [ELEMENT_TYPE.BOOL]: { bytes: 1, read: (v, o) => (v.getUint8(o) === 0 ? 0 : 1) },
 };
 
 function readRaw(type: number, raw: Uint8Array, size: number): Float64Array {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out = new Float64Array(size);
-  for (let i = 0; i < size; i++) {
-    switch (type) {
-      case ELEMENT_TYPE.FLOAT:
-        out[i] = view.getFloat32(i * 4, true);
-        break;
-      case ELEMENT_TYPE.DOUBLE:
-        out[i] = view.getFloat64(i * 8, true);
-        break;
-      case ELEMENT_TYPE.INT32:
-        out[i] = view.getInt32(i * 4, true);
-        break;
-      case ELEMENT_TYPE.INT64:
-        out[i] = Number(view.getBigInt64(i * 8, true));
-        break;
-      default:
-        out[i] = view.getUint8(i) === 0 ? 0 : 1;
-    }
-  }
-  return out;
+  const { bytes, read } = RAW[type]!;
+  return Float64Array.from({ length: size }, (_, i) => read(view, i * bytes));
 }
 
+/** The typed field ONNX keeps `type`'s values in when raw_data is empty (onnx.proto's comments). */
 function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toNumber(): number }> {
   switch (type) {
     case ELEMENT_TYPE.FLOAT:
@@ -121,15 +162,23 @@ function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toN
       return tensor.doubleData ?? [];
     case ELEMENT_TYPE.INT64:
       return tensor.int64Data ?? [];
+    case ELEMENT_TYPE.UINT32:
+    case ELEMENT_TYPE.UINT64:
+      return tensor.uint64Data ?? [];
     default:
       return tensor.int32Data ?? [];
   }
 }
 
+/** A value read from a typed field: FLOAT16 is kept there as its 16 bits in int32_data (uint64_data decodes as unsigned Longs). */
+function fieldValue(type: number, value: number | { toNumber(): number } | undefined): number {
+  return type === ELEMENT_TYPE.FLOAT16 ? float16Value(int64(value)) : int64(value);
+}
+
 /** Decodes a TensorProto into exact values, checking its size before allocating. */
 export function knownFromTensor(tensor: TensorProto, where: string): KnownValue {
   const type = tensor.dataType ?? 0;
-  const dtype = requireDType(type, where);
+  const dtype = requireStorageDType(type, where);
   if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (tensor.externalData?.length ?? 0) > 0) {
     throw new OnnxUnsupportedError(`${where}: the tensor's data is stored in an external file, which kiln does not read; save the model with its weights inside.`);
   }
@@ -138,7 +187,7 @@ export function knownFromTensor(tensor: TensorProto, where: string): KnownValue 
   const raw = tensor.rawData;
   let data: Float64Array;
   if (raw && raw.length > 0) {
-    const expected = size * RAW_BYTES[type]!;
+    const expected = size * RAW[type]!.bytes;
     if (raw.length !== expected) {
       throw new OnnxError(`${where}: raw_data holds ${raw.length} bytes but dims [${dims.join(',')}] of ${elementTypeName(type)} need ${expected}.`);
     }
@@ -148,9 +197,9 @@ export function knownFromTensor(tensor: TensorProto, where: string): KnownValue 
     if (field.length !== size) {
       throw new OnnxError(`${where}: the tensor holds ${field.length} values but dims [${dims.join(',')}] need ${size}.`);
     }
-    data = Float64Array.from({ length: size }, (_, i) => int64(field[i]));
+    data = Float64Array.from({ length: size }, (_, i) => fieldValue(type, field[i]));
   }
-  return { dtype, shape: dims, data };
+  return { dtype, shape: dims, data, elementType: type };
 }
 
 const I32_MIN = -(2 ** 31);
@@ -162,7 +211,7 @@ export function narrowed(value: KnownValue, where: string): ArrayLike<number> {
     for (let i = 0; i < value.data.length; i++) {
       const v = value.data[i]!;
       if (v < I32_MIN || v > I32_MAX) {
-        throw new OnnxUnsupportedError(`${where}: the integer ${v} does not fit kiln's i32; kiln narrows INT64 to i32 only when every value fits.`);
+        throw new OnnxUnsupportedError(`${where}: the integer ${v} does not fit kiln's i32; kiln narrows INT64, UINT32 and UINT64 to i32 only when every value fits.`);
       }
     }
   }

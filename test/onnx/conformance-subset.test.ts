@@ -33,6 +33,11 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
   ],
   'normalization and dropout': ['batchnorm_epsilon', 'layer_normalization_3d_axis1_epsilon', 'instancenorm_example', 'lrn', 'mvn_expanded', 'dropout_default_mask'],
   'recurrent layers and einsum': ['lstm_with_peepholes', 'gru_seq_length', 'simple_rnn_batchwise', 'einsum_batch_diagonal', 'einsum_inner_prod'],
+  'resize, quantization and storage types': [
+    'resize_upsample_scales_linear', 'resize_downsample_scales_cubic_A_n0p5_exclude_outside', 'resize_tf_crop_and_resize',
+    'resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric', 'upsample_nearest', 'dequantizelinear_axis', 'quantizelinear',
+    'dynamicquantizelinear', 'add_uint8', 'min_uint64', 'max_float16',
+  ],
   'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta', 'hannwindow', 'blackmanwindow_symmetric_expanded'],
 };
 
