@@ -52,7 +52,9 @@ export interface OnnxExportOptions {
 }
 
 /** Ops kiln has but an exported forward graph cannot hold, with why. */
-const NO_ONNX_FORM: Readonly<Record<string, string>> = {
+export const NO_ONNX_FORM: Readonly<Record<string, string>> = {
+  modeSelect: "specializeModes resolves every train/infer switch for the forward entry before export, so none is left to write",
+  scatterAdd: "it is gather's gradient; ONNX's ScatterND rejects the out-of-range indices kiln skips, so the two would differ; export the forward entry",
   randomUniform: "ONNX's RandomUniform draws other numbers than kiln's counter-based stream, so the model would not compute kiln's values",
   convWeightGrad1d: 'it is a gradient op, which only a training step computes; export the forward entry',
   convWeightGrad2d: 'it is a gradient op, which only a training step computes; export the forward entry',
