@@ -12,12 +12,13 @@ import { onnx } from '../tensor-proto.js';
 
 const ELEMENT_TYPE = onnx.TensorProto.DataType;
 
-/** Bytes per element of the raw data an export writes. */
-const RAW_BYTES: Readonly<Record<number, number>> = {
-  [ELEMENT_TYPE.FLOAT]: 4,
-  [ELEMENT_TYPE.INT32]: 4,
-  [ELEMENT_TYPE.INT64]: 8,
-  [ELEMENT_TYPE.BOOL]: 1,
+/** Per element type kiln reads: bytes per element of raw data, and the typed field that may hold the values instead. */
+const STORAGE: Readonly<Record<number, { readonly bytes: number; readonly field: keyof onnxTypes.ITensorProto }>> = {
+  [ELEMENT_TYPE.FLOAT]: { bytes: 4, field: 'floatData' },
+  [ELEMENT_TYPE.DOUBLE]: { bytes: 8, field: 'doubleData' },
+  [ELEMENT_TYPE.INT32]: { bytes: 4, field: 'int32Data' },
+  [ELEMENT_TYPE.INT64]: { bytes: 8, field: 'int64Data' },
+  [ELEMENT_TYPE.BOOL]: { bytes: 1, field: 'int32Data' },
 };
 
 const count = (dims: readonly (number | { toNumber(): number })[]): number => dims.reduce<number>((n, d) => n * Number(d), 1);
@@ -30,12 +31,16 @@ function checkDeclared(problems: string[], what: string, info: onnxTypes.IValueI
 }
 
 function checkInitializer(problems: string[], tensor: onnxTypes.ITensorProto): void {
-  const bytes = RAW_BYTES[tensor.dataType ?? 0];
-  if (bytes === undefined) {
-    problems.push(`initializer '${tensor.name}' has element type ${tensor.dataType}, which an export does not write`);
-  } else if ((tensor.rawData?.length ?? 0) !== bytes * count(tensor.dims ?? [])) {
-    problems.push(`initializer '${tensor.name}' holds ${tensor.rawData?.length ?? 0} bytes; its dims [${(tensor.dims ?? []).join(',')}] need ${bytes * count(tensor.dims ?? [])}`);
+  const storage = STORAGE[tensor.dataType ?? 0];
+  const elements = count(tensor.dims ?? []);
+  if (storage === undefined) {
+    problems.push(`initializer '${tensor.name}' has element type ${tensor.dataType}, which kiln does not read or write`);
+    return;
   }
+  const raw = tensor.rawData?.length ?? 0;
+  const typed = (tensor[storage.field] as ArrayLike<unknown> | null | undefined)?.length ?? 0;
+  const held = raw > 0 ? raw / storage.bytes : typed;
+  if (held !== elements) problems.push(`initializer '${tensor.name}' holds ${held} values; its dims [${(tensor.dims ?? []).join(',')}] need ${elements}`);
 }
 
 /** The problems `model` (decoded, or its bytes) has against ONNX's structural rules; empty when it keeps them all. */
