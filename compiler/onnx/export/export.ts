@@ -172,7 +172,7 @@ class Exporter {
  * The forward entry of a graph or training program as the bytes of an ONNX model (a
  * `.onnx` file), with the params' current values as initializers.
  */
-export function exportOnnx(source: Graph | TrainingProgram, options: OnnxExportOptions = {}): Uint8Array {
+export function exportOnnx(source: Graph | TrainingProgram, options: OnnxExportOptions = {}): Uint8Array<ArrayBuffer> {
   checkKeys('exportOnnx', options, ['params', 'opset', 'name']);
   const opset = checkOpset(options.opset ?? MAX_OPSET);
   const { graph, outputs } = forwardProgram(source);
@@ -194,5 +194,6 @@ export function exportOnnx(source: Graph | TrainingProgram, options: OnnxExportO
   };
   const problems = checkOnnxModel(model);
   if (problems.length > 0) throw new CompileError(`exportOnnx: the exported model breaks ONNX's structural rules (a kiln bug): ${problems.join('; ')}.`);
-  return onnx.ModelProto.encode(model).finish();
+  // Copied into an ArrayBuffer of its own (protobufjs may hand back a view of a shared pool), which a Blob or a file takes as is.
+  return new Uint8Array(onnx.ModelProto.encode(model).finish());
 }
