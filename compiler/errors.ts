@@ -81,6 +81,14 @@ export class OnnxUnsupportedError extends OnnxError {
   override name = 'OnnxUnsupportedError';
 }
 
+/**
+ * A graph cannot be written as ONNX: an op with no ONNX form (named with its node), a
+ * program without a forward entry, or params missing or of the wrong shape (named).
+ */
+export class OnnxExportError extends KilnError {
+  override name = 'OnnxExportError';
+}
+
 type ErrorClass = new (message: string) => KilnError;
 
 /**

@@ -15,7 +15,6 @@ import { StaticValueError, importOnnx, knownFromTensor, onnx } from '../compiler
 import type { KnownValue, OnnxModel } from '../compiler/onnx/index.js';
 import { compile } from '../compiler/plan.js';
 import { Session } from '../runtime/session.js';
-import type { HostTensor } from '../runtime/session.js';
 
 /** ONNX's backend-test tolerances (onnx/backend/test/runner): |actual − expected| ≤ atol + rtol·|expected|. */
 export const TOLERANCE = { rtol: 1e-3, atol: 1e-7 };
@@ -34,9 +33,10 @@ export interface BackendTestResult {
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
-class Unsupported extends Error {}
+/** A test kiln cannot express (thrown by the readers below; reported as unsupported). */
+export class Unsupported extends Error {}
 
-function readTensor(path: string): KnownValue {
+export function readTensor(path: string): KnownValue {
   const proto = onnx.TensorProto.decode(readFileSync(path));
   try {
     return knownFromTensor(proto, basename(path));
@@ -46,7 +46,7 @@ function readTensor(path: string): KnownValue {
   }
 }
 
-function checkFitsI32(value: KnownValue, what: string): void {
+export function checkFitsI32(value: KnownValue, what: string): void {
   if (value.dtype !== 'i32') return;
   for (let i = 0; i < value.data.length; i++) {
     const v = value.data[i]!;
@@ -55,13 +55,13 @@ function checkFitsI32(value: KnownValue, what: string): void {
 }
 
 /** The numbered `prefix_k.pb` files of a data set, in order. */
-function numbered(dir: string, prefix: string): string[] {
+export function numbered(dir: string, prefix: string): string[] {
   const files: string[] = [];
   for (let k = 0; existsSync(join(dir, `${prefix}_${k}.pb`)); k++) files.push(join(dir, `${prefix}_${k}.pb`));
   return files;
 }
 
-function compare(actual: HostTensor, expected: KnownValue, what: string): { error: number; problem?: string } {
+export function compare(actual: { readonly shape: readonly number[]; readonly data: ArrayLike<number> }, expected: KnownValue, what: string): { error: number; problem?: string } {
   if (actual.shape.join() !== expected.shape.join()) {
     return { error: Infinity, problem: `${what}: shape [${actual.shape.join(',')}], expected [${expected.shape.join(',')}]` };
   }
@@ -81,14 +81,14 @@ function compare(actual: HostTensor, expected: KnownValue, what: string): { erro
   return problem ? { error: worst, problem } : { error: worst };
 }
 
-interface ModelInput {
+export interface ModelInput {
   readonly name: string;
   /** Per axis, the dimension's key in importOnnx's `dims` when it is dynamic, else undefined. */
   readonly dynamic: readonly (string | undefined)[];
 }
 
 /** The model's inputs (initializers excluded), in order; a non-tensor input makes the test unsupported. */
-function modelInputs(bytes: Uint8Array): ModelInput[] {
+export function modelInputs(bytes: Uint8Array): ModelInput[] {
   const graph = onnx.ModelProto.decode(bytes).graph;
   const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
   return (graph?.input ?? [])
@@ -107,7 +107,7 @@ function modelInputs(bytes: Uint8Array): ModelInput[] {
  * the inputs kiln needs at import (a Reshape's shape fed as an input) fixed to the data's
  * values, each found by the error it causes and the import retried.
  */
-function importFor(bytes: Uint8Array, inputs: readonly ModelInput[], values: Readonly<Record<string, KnownValue>>): { model: OnnxModel; fixed: string[] } {
+export function importFor(bytes: Uint8Array, inputs: readonly ModelInput[], values: Readonly<Record<string, KnownValue>>): { model: OnnxModel; fixed: string[] } {
   const dims: Record<string, number> = {};
   for (const input of inputs) input.dynamic.forEach((key, axis) => key !== undefined && (dims[key] = values[input.name]!.shape[axis]!));
   const constants: Record<string, ArrayLike<number>> = {};

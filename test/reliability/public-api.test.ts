@@ -140,6 +140,8 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     anyBad('checkTuningTable(_)', 'tuning', NOT_AN_OBJECT_OF_OURS, (b) => kiln.checkTuningTable(b)),
     // ONNX and checkpoints.
     anyBad('importOnnx(_)', 'importOnnx', NOT_AN_OBJECT_OF_OURS, (b) => onnxEntry.importOnnx(b as Uint8Array)),
+    anyBad('exportOnnx(_)', 'exportOnnx', NOT_AN_OBJECT_OF_OURS, (b) => onnxEntry.exportOnnx(b as never)),
+    anyBad('exportOnnx(graph, _)', 'exportOnnx', NOT_OPTIONS, (b) => onnxEntry.exportOnnx(g, b as never)),
     anyBad('encodeSafetensors(_)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors(b as never)),
     anyBad('encodeSafetensors({}, _)', 'encodeSafetensors', [NULL, NUMBER, STRING], (b) => kiln.encodeSafetensors({}, b as never)),
     anyBad('decodeSafetensors(_)', 'decodeSafetensors', NOT_AN_OBJECT_OF_OURS, (b) => kiln.decodeSafetensors(b as Uint8Array)),
