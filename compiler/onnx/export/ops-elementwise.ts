@@ -69,6 +69,7 @@ registerExporters({
   sin: same('Sin'),
   cos: same('Cos'),
   tanh: same('Tanh'),
+  atan: same('Atan'),
   erf: same('Erf'),
   sigmoid: same('Sigmoid'),
   softplus: same('Softplus'),
