@@ -71,7 +71,9 @@ describe('exportOnnx', () => {
   it('writes every kiln op as ONNX, or refuses it with a reason', () => {
     const sources = ['input', 'param', 'state', 'const'];
     const covered = [...exportedOps(), ...Object.keys(NO_ONNX_FORM), ...sources].sort();
-    expect(covered).to.deep.equal(registeredOps());
+    // Ops the test suite registers for its own checks (test/gpu/session.test.ts, …) are named test*.
+    const libraryOps = registeredOps().filter((name) => !/^test[A-Z]/.test(name));
+    expect(covered).to.deep.equal(libraryOps);
   });
 
   it('exports interior padding, reversed slices, oneHot, scans, masked attention, batch norm and dropout at inference as the reference computes them', async function () {
