@@ -13,7 +13,7 @@ const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
 const PASSING: Readonly<Record<string, readonly string[]>> = {
   'elementwise arithmetic, comparison and logic': [
     'add_bcast', 'sub_example', 'mul_bcast', 'div_bcast', 'pow_bcast_array', 'mod_mixed_sign_int32',
-    'equal_bcast', 'and_bcast4v3d', 'where_long_example', 'clip_splitbounds', 'cast_DOUBLE_to_FLOAT',
+    'equal_bcast', 'and_bcast4v3d', 'where_long_example', 'clip_splitbounds', 'cast_DOUBLE_to_FLOAT', 'bitshift_right_uint16', 'bitshift_left_uint64',
   ],
   'unary math and activations': ['sinh', 'asinh', 'asin', 'acos', 'atan', 'selu', 'hardswish', 'prelu_broadcast'],
   'matrix products': ['matmul_4d', 'gemm_all_attributes'],
@@ -36,7 +36,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
   'resize, quantization and storage types': [
     'resize_upsample_scales_linear', 'resize_downsample_scales_cubic_A_n0p5_exclude_outside', 'resize_tf_crop_and_resize',
     'resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric', 'upsample_nearest', 'dequantizelinear_axis', 'quantizelinear',
-    'dynamicquantizelinear', 'add_uint8', 'min_uint64', 'max_float16',
+    'dynamicquantizelinear', 'add_uint8', 'min_uint64', 'max_float16', 'cast_FLOAT_to_FLOAT16', 'castlike_DOUBLE_to_FLOAT16_expanded',
   ],
   'shape computations folded at import': ['shape_start_1_end_negative_1', 'constantofshape_int_zeros', 'range_int32_type_negative_delta', 'hannwindow', 'blackmanwindow_symmetric_expanded'],
 };
