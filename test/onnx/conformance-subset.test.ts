@@ -60,8 +60,8 @@ describe('ONNX backend node tests (a fixed subset) on the GPU', () => {
       status: 'unsupported',
       reason: "NonMaxSuppression node '#0' (opset 11): the op NonMaxSuppression is not supported by kiln's ONNX importer.",
     });
-    const half = await runBackendTest(join(NODE_TESTS, 'test_cast_FLOAT_to_FLOAT16'), device);
-    expect(half.status).to.equal('unsupported');
-    expect(half.reason).to.contain('FLOAT16 is not supported');
+    const bfloat = await runBackendTest(join(NODE_TESTS, 'test_cast_FLOAT_to_BFLOAT16'), device);
+    expect(bfloat.status).to.equal('unsupported');
+    expect(bfloat.reason).to.contain('element type BFLOAT16 is not supported');
   });
 });
