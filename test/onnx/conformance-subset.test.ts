@@ -25,7 +25,7 @@ const PASSING: Readonly<Record<string, readonly string[]>> = {
     'gathernd_example_int32_batch_dim1', 'scatternd_multiply', 'scatter_elements_with_duplicate_indices', 'scatter_with_axis', 'reversesequence_batch'],
   'reductions and scans': [
     'reduce_sum_negative_axes_keepdims_random', 'reduce_log_sum_exp_keepdims_random', 'reduce_l2_do_not_keepdims_random',
-    'argmax_keepdims_random_select_last_index', 'cumsum_2d_negative_axis',
+    'argmax_keepdims_random_select_last_index', 'cumsum_2d_negative_axis', 'top_k_smallest',
   ],
   'softmax family and losses': ['softmax_example', 'logsoftmax_axis_0_expanded', 'hardmax_axis_1', 'nllloss_NCd1d2d3_sum_weight_high_ii', 'sce_mean_weight_ii_3d_log_prob'],
   'convolution and pooling': [
