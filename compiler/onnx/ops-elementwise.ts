@@ -100,6 +100,48 @@ function castTo(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype ? x : x.cast(dtype);
 }
 
+const FLOAT16 = 10;
+const FLOAT16_MAX = 65504;
+/** 2^(e − 10) for f16's exponents e = −14 … 15: the spacing of f16 values in each binade (subnormals share e = −14's). */
+const FLOAT16_SPACINGS = Array.from({ length: 30 }, (_, i) => 2 ** (i - 24));
+
+/**
+ * Cast to FLOAT16, held as f32: x rounded to the nearest f16 value (ties to even, as
+ * round), ±∞ past f16's largest finite value. The spacing comes from a table indexed by the
+ * binade, so it is an exact power of two; log's error only matters within a few f32 ulps of
+ * a power of two, where either neighbouring spacing rounds x to that power.
+ */
+function roundToFloat16(x: Tensor): Tensor {
+  const magnitude = x.abs().where(x.equal(x), 1);
+  const exponent = magnitude.log().div(Math.LN2).floor().clip(-14, 15).add(14).cast('i32');
+  const spacing = x.graph.constant(FLOAT16_SPACINGS, { shape: [FLOAT16_SPACINGS.length] }).gather(exponent);
+  const rounded = x.div(spacing).round().mul(spacing);
+  return x.sign().mul(Infinity).where(rounded.abs().greater(FLOAT16_MAX), rounded);
+}
+
+function cast(n: NodeContext): Tensor {
+  const x = n.input(0);
+  const to = n.int('to', 0);
+  if (to === FLOAT16) return roundToFloat16(castTo(x, 'f32'));
+  return castTo(x, requireDType(to, n.describe("attribute 'to'")));
+}
+
+/**
+ * x·2^y and x ÷ 2^y (truncating, so floor for the non-negative values unsigned types hold):
+ * exact while the result fits i32, the type kiln holds unsigned integers in. A uint8's
+ * wrap-around past 255 is not reproduced (see tensor-proto.ts). Right shifts of 31 bits or
+ * more give 0, as every value held is below 2^31.
+ */
+function bitShift(n: NodeContext): Tensor {
+  const [x, y] = [n.input(0), n.input(1)];
+  if (x.dtype !== 'i32' || y.dtype !== 'i32') throw n.unsupported(`the operands are ${x.dtype} and ${y.dtype}; BitShift takes integers`);
+  const direction = n.string('direction', '');
+  const power = k.pow(2, y.minimum(30).cast('f32')).round().cast('i32');
+  if (direction === 'LEFT') return x.mul(power);
+  if (direction === 'RIGHT') return x.div(power).where(y.less(31), 0);
+  throw n.invalid(`attribute 'direction' is '${direction}'; it must be 'LEFT' or 'RIGHT'`);
+}
+
 registerHandlers({
   Identity: { convert: (n) => n.known(0) ?? n.input(0) },
   Abs: unary((x) => x.abs()),
@@ -178,9 +220,7 @@ registerHandlers({
   Max: variadic(k.maximum),
   Min: variadic(k.minimum),
   Clip: { attributes: ['min', 'max'], convert: clipHandler },
-  Cast: {
-    attributes: ['to'],
-    convert: (n) => castTo(n.input(0), requireDType(n.int('to', 0), n.describe("attribute 'to'"))),
-  },
+  Cast: { attributes: ['to'], convert: cast },
+  BitShift: { attributes: ['direction'], convert: bitShift },
   CastLike: { convert: (n) => castTo(n.input(0), n.input(1).dtype) },
 });

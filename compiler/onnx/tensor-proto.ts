@@ -12,7 +12,8 @@
  * checked): kiln then computes on the values in f32 or i32, which gives ONNX's answer
  * wherever that answer fits the declared type. ONNX's own arithmetic in those types (an
  * 8-bit wrap-around, float16 rounding after each op) is not reproduced, so a computation
- * that targets them (Cast's `to`) keeps to the types kiln computes in: `dtypeOf`.
+ * that targets them (Cast's `to`) keeps to the types kiln computes in: `dtypeOf`. Cast to
+ * FLOAT16 is the exception: it rounds to the nearest f16 value, held as f32 (ops-elementwise.ts).
  */
 
 import onnxProto from 'onnx-proto';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { onnx as onnxTypes } from 'onnx-proto';
-import { OnnxUnsupportedError } from '../../compiler/errors.js';
+import { OnnxError, OnnxUnsupportedError } from '../../compiler/errors.js';
 import { importOnnx, knownFromTensor, onnx } from '../../compiler/onnx/index.js';
 import { interpret } from '../../compiler/reference.js';
 import { expectClose } from '../helpers.js';
@@ -98,5 +98,40 @@ describe('ONNX DequantizeLinear, QuantizeLinear and DynamicQuantizeLinear', () =
     expect(Array.from(out['y']!.data)).to.deep.equal([153, 255, 0, 26, 221, 179]);
     expectClose(out['scale']!.data, [0.0196078438]);
     expect(Array.from(out['zero']!.data)).to.deep.equal([153]);
+  });
+});
+
+describe('ONNX Cast to FLOAT16 and BitShift on unsigned integers held as i32', () => {
+  it('casts to FLOAT16 by rounding to the nearest f16 value (ties to even), ±∞ past 65504', () => {
+    const bytes = modelBytes({ nodes: [node('Cast', ['x'], ['y'], { to: TYPE.FLOAT16 })], inputs: [value('x', [11])], outputs: [value('y', [11], TYPE.FLOAT16)] });
+    const x = [1 / 3, 65519, 65520, -70000, 3 * 2 ** -25, 0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2048.5, -3, NaN];
+    const y = Array.from(interpret(importOnnx(bytes).graph, { feeds: { x } })['y']!.data);
+    expect(y).to.deep.equal([0.333251953125, 65504, Infinity, -Infinity, 2 ** -23, 0, 1, 1 + 2 ** -9, 2048, -3, NaN]);
+  });
+
+  it('shifts left as x·2^y and right as x÷2^y, a right shift of 31 bits or more giving 0', () => {
+    const shift = (direction: string, x: number[], y: number[]): number[] => {
+      const bytes = modelBytes({
+        nodes: [node('BitShift', ['x', 'y'], ['z'], { direction })],
+        inputs: [value('x', [x.length], TYPE.UINT32), value('y', [y.length], TYPE.UINT32)],
+        outputs: [value('z', [x.length], TYPE.UINT32)],
+        opset: 11,
+      });
+      return Array.from(interpret(importOnnx(bytes).graph, { feeds: { x, y } })['z']!.data);
+    };
+    expect(shift('LEFT', [16, 1, 7, 3], [1, 30, 0, 2])).to.deep.equal([32, 2 ** 30, 7, 12]);
+    expect(shift('RIGHT', [16, 2 ** 30, 7, 2 ** 30], [1, 30, 0, 31])).to.deep.equal([8, 1, 7, 0]);
+  });
+
+  it('refuses a float BitShift and an unknown direction, saying why', () => {
+    const bitShift = (type: number, direction: string): Uint8Array =>
+      modelBytes({
+        nodes: [node('BitShift', ['x', 'x'], ['z'], { direction }, 'shift')],
+        inputs: [value('x', [2], type)],
+        outputs: [value('z', [2], type)],
+        opset: 11,
+      });
+    expect(() => importOnnx(bitShift(FLOAT, 'LEFT'))).to.throw(OnnxUnsupportedError, "BitShift node 'shift' (opset 11): the operands are f32 and f32; BitShift takes integers");
+    expect(() => importOnnx(bitShift(TYPE.UINT8, 'UP'))).to.throw(OnnxError, "BitShift node 'shift' (opset 11): attribute 'direction' is 'UP'; it must be 'LEFT' or 'RIGHT'");
   });
 });
