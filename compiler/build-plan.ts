@@ -13,7 +13,7 @@ import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from '../shaders/init.js';
 import { lowerGroup } from './codegen/lower.js';
-import { isAlias } from './node-values.js';
+import { aliasRoot } from './node-values.js';
 import type { FusionGroup } from './passes/fusion/group.js';
 import { fuseEntry } from './passes/fusion/index.js';
 import type { GraphProgram } from './passes/program.js';
@@ -42,15 +42,6 @@ export function fuseProgram(program: GraphProgram, options: { fuse: boolean; lim
   );
 }
 
-/** A node's buffer owner: aliases (reshapes, stopGradient) resolve to the value they view. */
-function aliasRoot(graph: Graph): (id: number) => number {
-  return (id) => {
-    let node = graph.node(id);
-    while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
-    return node.id;
-  };
-}
-
 /**
  * The kernel stage: every fusion group lowered to WGSL, every value given a buffer
  * (aliases share their root's), the `init` entry that fills params and state, and each
@@ -63,7 +54,7 @@ export function lowerProgram(
 ): Plan {
   const { limits } = options;
   const { graph, entries: sources } = program;
-  const rootOf = aliasRoot(graph);
+  const rootOf = (id: number): number => aliasRoot(graph, id);
   const buffers: PlanBuffer[] = [];
   const bufferOfRoot = new Map<number, number>();
   const bufferOf = (id: number): number => {

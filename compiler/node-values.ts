@@ -5,7 +5,8 @@
  * each other.
  */
 
-import type { Node } from './graph.js';
+import type { Graph, Node } from './graph.js';
+import { roleOf } from './graph.js';
 import { getOp } from './ops/op.js';
 
 /** A const node whose value is one number repeated: inlined as a literal where it is read. */
@@ -18,4 +19,11 @@ export function splatValue(node: Node): number | undefined {
 /** Whether the node's output is just its input's buffer. */
 export function isAlias(node: Node): boolean {
   return getOp(node.op).lower?.kind === 'alias';
+}
+
+/** A node's buffer owner: itself, or the value its chain of aliases (reshapes, stopGradient) views. */
+export function aliasRoot(graph: Graph, id: number): number {
+  let node = graph.node(id);
+  while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
+  return node.id;
 }

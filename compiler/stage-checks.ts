@@ -9,9 +9,8 @@
 
 import { CompileError } from './errors.js';
 import { ancestorsOf, roleOf } from './graph.js';
-import type { Graph } from './graph.js';
 import type { FusionGroup } from './passes/fusion/group.js';
-import { isAlias } from './node-values.js';
+import { aliasRoot, isAlias } from './node-values.js';
 import type { GraphProgram } from './passes/program.js';
 import type { Plan } from './plan-format.js';
 import { validatePlan } from './plan-check.js';
@@ -72,7 +71,8 @@ function checkFusion(program: GraphProgram, fusion: Readonly<Record<string, read
     groups.forEach((group, position) => {
       for (const id of [...(group.prologue?.nodes ?? []), ...group.nodes]) {
         for (const input of graph.node(id).inputs) {
-          const producer = producerGroup(graph, groupOf, input);
+          // Seen through alias nodes (fusion groups none); undefined for sources.
+          const producer = groupOf.get(input) ?? groupOf.get(aliasRoot(graph, input));
           if (producer !== undefined && producer > position) {
             throw new CompileError(`entry '${name}': group ${position} reads %${input}, which group ${producer} computes later`);
           }
@@ -82,9 +82,3 @@ function checkFusion(program: GraphProgram, fusion: Readonly<Record<string, read
   }
 }
 
-/** The group computing `id`, seen through alias nodes; undefined for sources. */
-function producerGroup(graph: Graph, groupOf: ReadonlyMap<number, number>, id: number): number | undefined {
-  let node = graph.node(id);
-  while (!groupOf.has(node.id) && roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
-  return groupOf.get(node.id);
-}

@@ -9,17 +9,16 @@
 
 import { roleOf } from '../graph.js';
 import type { Graph } from '../graph.js';
-import { isAlias } from '../node-values.js';
+import { aliasRoot } from '../node-values.js';
 import { broadcastTo } from '../ops/shape.js';
 import type { GraphProgram } from './program.js';
 import { rebuild } from './program.js';
 
 /** The param or state whose buffer node `id` reads: itself, or the root of the aliases (reshapes) it views. */
 function persistentRoot(graph: Graph, id: number): number | undefined {
-  let node = graph.node(id);
-  while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
-  const role = roleOf(node);
-  return role === 'param' || role === 'state' ? node.id : undefined;
+  const root = aliasRoot(graph, id);
+  const role = roleOf(graph.node(root));
+  return role === 'param' || role === 'state' ? root : undefined;
 }
 
 export function snapshotUpdatedOutputs(program: GraphProgram): GraphProgram {

@@ -17,7 +17,7 @@
 
 import { roleOf } from '../../graph.js';
 import type { Graph } from '../../graph.js';
-import { isAlias } from '../../node-values.js';
+import { aliasRoot, isAlias } from '../../node-values.js';
 import type { KernelLimits } from '../../limits.js';
 import type { Building, Fusion } from './building.js';
 import { formGroups } from './form.js';
@@ -46,11 +46,7 @@ export interface FusionOptions {
  * is fused on its own: a forward pass never runs (or writes) training work.
  */
 export function fuseEntry(graph: Graph, entry: EntryUpdates, options: FusionOptions): FusionGroup[] {
-  const rootOf = (id: number): number => {
-    let node = graph.node(id);
-    while (roleOf(node) === 'computed' && isAlias(node)) node = graph.node(node.inputs[0]!);
-    return node.id;
-  };
+  const rootOf = (id: number): number => aliasRoot(graph, id);
   const work = graph.nodes.filter((n) => entry.needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n));
   const maxBindings = options.limits.maxStorageBuffersPerShaderStage;
   if (options.fuse === false) {
