@@ -4,9 +4,9 @@
  */
 
 import type { Graph } from '../../graph.js';
-import { splatValue } from '../../node-values.js';
 import { sizeOf } from '../../shape.js';
 import { isElementwise } from './building.js';
+import { readsOf } from './fit.js';
 import type { FusionGroup } from './group.js';
 
 /** Whether the group's kernel is code fusion generates, rather than one op's own template (which decides its bindings). */
@@ -16,13 +16,9 @@ export function isFusedCode(graph: Graph, group: FusionGroup): boolean {
   return group.nodes.every((id) => isElementwise(graph.node(id)));
 }
 
-/** Distinct buffers that `readers` read from outside `inside` (splat constants are literals). */
+/** Distinct buffers that `readers` read from outside `inside` (fit.ts readsOf). */
 function externalReads(graph: Graph, readers: readonly number[], inside: ReadonlySet<number> = new Set(readers)): Set<number> {
-  const reads = new Set<number>();
-  for (const id of readers) {
-    for (const input of graph.node(id).inputs) if (!inside.has(input) && splatValue(graph.node(input)) === undefined) reads.add(input);
-  }
-  return reads;
+  return readsOf(graph, readers, (id) => inside.has(id));
 }
 
 /**

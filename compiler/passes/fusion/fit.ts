@@ -7,7 +7,8 @@
  */
 
 import { splatValue } from '../../node-values.js';
-import type { Building, Candidate, Fusion, Prologue } from './building.js';
+import type { Graph } from '../../graph.js';
+import type { Building, Candidate, Fusion } from './building.js';
 import { neededOutside, nodesOfGroup } from './building.js';
 
 /**
@@ -53,10 +54,10 @@ export function createsCycleFrom(fusion: Fusion, inside: (id: number) => boolean
 }
 
 /** Distinct buffers read by `nodes` from outside `inside` (splat constants are literals). */
-export function readsOf(fusion: Fusion, nodes: Iterable<number>, inside: (id: number) => boolean): Set<number> {
+export function readsOf(graph: Graph, nodes: Iterable<number>, inside: (id: number) => boolean): Set<number> {
   const reads = new Set<number>();
   for (const id of nodes) {
-    for (const input of fusion.graph.node(id).inputs) if (!inside(input) && splatValue(fusion.graph.node(input)) === undefined) reads.add(input);
+    for (const input of graph.node(id).inputs) if (!inside(input) && splatValue(graph.node(input)) === undefined) reads.add(input);
   }
   return reads;
 }
@@ -75,14 +76,14 @@ export function estimatedBindings(fusion: Fusion, candidate: Candidate): number 
   let count = 0;
   if (anchor !== undefined) {
     graph.node(anchor).inputs.forEach((_, k) => {
-      if (k === 0 && prologue) count += readsOf(fusion, prologue.nodes, (id) => prologue.nodes.has(id)).size;
+      if (k === 0 && prologue) count += readsOf(graph, prologue.nodes, (id) => prologue.nodes.has(id)).size;
       else count++;
     });
   }
   const sums = sumsAnchor === undefined ? new Set<number>() : candidate.sums!;
   const parts = anchor === undefined ? [[...members]] : [[...members].filter((id) => id !== anchor && !sums.has(id)), [...sums].filter((id) => id !== sumsAnchor)];
   for (const part of parts) {
-    const reads = readsOf(fusion, part, (id) => members.has(id));
+    const reads = readsOf(graph, part, (id) => members.has(id));
     count += reads.size;
     for (const id of part) {
       const target = fusion.updates.get(id);
@@ -111,9 +112,4 @@ export function fitsIfAcyclic(fusion: Fusion, candidate: Candidate): boolean {
     if (graph.node(id).inputs.some((input) => candidate.members.has(input))) return false;
   }
   return estimatedBindings(fusion, candidate) <= fusion.maxBindings;
-}
-
-/** fitsCandidate for a group without column sums. */
-export function fits(fusion: Fusion, members: ReadonlySet<number>, prologue?: Prologue, anchor?: number): boolean {
-  return fitsCandidate(fusion, { members, ...(prologue ? { prologue } : {}), ...(anchor === undefined ? {} : { anchor }) });
 }

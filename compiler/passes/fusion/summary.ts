@@ -84,7 +84,7 @@ export class Summaries {
         for (const input of graph.node(id).inputs) inputs.add(input);
         for (const c of consumers.get(id) ?? []) if (!prologue.nodes.has(c)) exits.add(c);
       }
-      facts = { inputs, exits, bindings: readsOf(this.fusion, prologue.nodes, (id) => prologue.nodes.has(id)).size };
+      facts = { inputs, exits, bindings: readsOf(graph, prologue.nodes, (id) => prologue.nodes.has(id)).size };
       this.prologues.set(prologue, facts);
     }
     return facts;
