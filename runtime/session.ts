@@ -23,6 +23,7 @@ import type { DeviceReport, UncapturedErrors } from './device-errors.js';
 import { describeReport, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
 import { allocateMemory, createBindGroups } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { Write } from './persistent-writes.js';
 import { checkpointWrites, paramWrites, persistentBuffers, quoteList } from './persistent-writes.js';
@@ -122,9 +123,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
     if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
       throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
     }
-    if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'checkNumerics')) {
-      throw new ArgumentError('Session.create: options must be an object {checkNumerics?}; checkNumerics is the only option.');
-    }
+    checkKeys('Session.create', options, ['checkNumerics']);
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);

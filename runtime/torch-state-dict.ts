@@ -8,6 +8,7 @@
  */
 
 import { ArgumentError, CheckpointError } from '../compiler/errors.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import type { Plan } from '../compiler/plan-format.js';
 import type { HostTensor } from './host-tensor.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -50,9 +51,7 @@ export function torchName(kilnName: string): TorchName | null {
 }
 
 function checkOptions(where: string, options: TorchStateDictOptions, keys: readonly string[]): TorchRename {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object ({${keys.join(', ')}}), got ${String(options)}.`);
-  const unknown = Object.keys(options).find((key) => !keys.includes(key));
-  if (unknown !== undefined) throw new ArgumentError(`${where}: unknown option '${unknown}'. Options: ${keys.join(', ')}.`);
+  checkKeys(where, options, keys);
   if (options.rename !== undefined && typeof options.rename !== 'function') {
     throw new ArgumentError(`${where}: rename must be a function (kiln name → PyTorch name or null), got ${typeof options.rename}.`);
   }
