@@ -12,6 +12,7 @@ import { checkKeys } from '../compiler/ops/args.js';
 import type { Plan } from '../compiler/plan-format.js';
 import type { HostTensor } from './host-tensor.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { quoteList } from './persistent-writes.js';
 
 /** A kiln tensor's entry in a PyTorch state_dict: its name there, and whether it is stored transposed there. */
 export interface TorchName {
@@ -118,7 +119,7 @@ export function fromTorchStateDict(file: Uint8Array, target: Plan | readonly str
   }
   const unused = Object.keys(tensors).filter((name) => !used.has(name));
   if ((options.strict ?? true) && unused.length > 0) {
-    throw new CheckpointError(`${where}: no kiln param or state is named for ${unused.map((n) => `'${n}'`).join(', ')} in the file. Fix: map them with rename, or load with strict: false to leave them out.`);
+    throw new CheckpointError(`${where}: no kiln param or state is named for ${quoteList(unused)} in the file. Fix: map them with rename, or load with strict: false to leave them out.`);
   }
   return result;
 }
