@@ -63,7 +63,7 @@ export interface KernelDispatch {
  * copies or execution failed). Each is encoded into its own command encoder, finished and
  * never submitted, so nothing runs and the search costs only a failure.
  */
-export async function firstRejectedKernel(device: GPUDevice, dispatches: readonly KernelDispatch[]): Promise<{ kernel: PlanKernel; report: DeviceReport } | undefined> {
+async function firstRejectedKernel(device: GPUDevice, dispatches: readonly KernelDispatch[]): Promise<{ kernel: PlanKernel; report: DeviceReport } | undefined> {
   const reports = dispatches.map(
     ({ kernel, pipeline, bindGroup }) =>
       withErrorScopes(device, () => {

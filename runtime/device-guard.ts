@@ -11,7 +11,7 @@ import type { DeviceReport } from './device-errors.js';
 import { describeReport } from './device-errors.js';
 
 /** Turns a device report into the error a waiting call rejects with. */
-export type ExplainReport = (report: DeviceReport) => Promise<Error> | Error;
+type ExplainReport = (report: DeviceReport) => Promise<Error> | Error;
 
 /** A GPU wait in flight: how it explains an uncaptured error, the error once it has one, and how to end it early. */
 interface Wait {

@@ -6,6 +6,7 @@
  */
 
 import { ArgumentError, DeviceError } from '../compiler/errors.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import { requestDawnAdapter } from './dawn.js';
 
 export interface DeviceOptions {
@@ -59,11 +60,7 @@ const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
 const DEVICE_OPTION_KEYS = ['powerPreference', 'requiredLimits', 'requiredFeatures'];
 
 export async function requestDevice(options: DeviceOptions = {}): Promise<KilnDevice> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError(`requestDevice: options must be an object ({${DEVICE_OPTION_KEYS.join(', ')}}), got ${options === null ? 'null' : typeof options}.`);
-  }
-  const unknownKey = Object.keys(options).find((key) => !DEVICE_OPTION_KEYS.includes(key));
-  if (unknownKey !== undefined) throw new ArgumentError(`requestDevice: unknown option '${unknownKey}'. Options: ${DEVICE_OPTION_KEYS.join(', ')}.`);
+  checkKeys('requestDevice', options, DEVICE_OPTION_KEYS);
   if (options.powerPreference !== undefined && options.powerPreference !== 'low-power' && options.powerPreference !== 'high-performance') {
     throw new ArgumentError(`requestDevice: powerPreference must be 'low-power' or 'high-performance', got ${String(options.powerPreference)}.`);
   }

@@ -14,6 +14,7 @@
  */
 
 import { ArgumentError, CheckpointError } from '../compiler/errors.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import type { HostTensor } from './host-tensor.js';
 import type { PlanDType } from '../compiler/plan-format.js';
 
@@ -102,9 +103,7 @@ export function encodeSafetensors(tensors: Readonly<Record<string, HostTensor>>,
  * the format requires); a malformed file throws a CheckpointError saying what is wrong.
  */
 export function decodeSafetensors(file: Uint8Array, options: DecodeSafetensorsOptions = {}): Checkpoint {
-  if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'skipUnsupported')) {
-    throw new ArgumentError(`decodeSafetensors: options must be an object with at most 'skipUnsupported', got ${JSON.stringify(options)}.`);
-  }
+  checkKeys('decodeSafetensors', options, ['skipUnsupported']);
   if (options.skipUnsupported !== undefined && typeof options.skipUnsupported !== 'boolean') {
     throw new ArgumentError(`decodeSafetensors: skipUnsupported must be a boolean, got ${JSON.stringify(options.skipUnsupported)}.`);
   }

@@ -1,12 +1,13 @@
 /**
  * A session's GPU objects, made once at Session.create: its memory (one GPUBuffer per
- * allocation of a memory-planned plan, else per buffer) with the constants uploaded, and
- * one bind group per kernel. Each is made inside error scopes, so a device that rejects
+ * allocation of a memory-planned plan, else per buffer) with the constants uploaded,
+ * one bind group per kernel, and what each entry's runs read from the plan. Each is made inside error scopes, so a device that rejects
  * one fails Session.create with a typed error naming it, never a session that computes zeros.
  */
 
 import { DeviceError, DeviceLimitError } from '../compiler/errors.js';
-import type { Plan } from '../compiler/plan-format.js';
+import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
+import type { KernelDispatch } from './device-errors.js';
 import { describeKernel, describeReport, withErrorScopes } from './device-errors.js';
 import { constantBytes } from './host-tensor.js';
 
@@ -70,4 +71,33 @@ export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: r
     throw new DeviceError(`Session '${plan.name}': the GPU device rejected the bind group of ${describeKernel(plan.kernels[k]!)} with ${describeReport(report)}: ${report.message.trim()}`);
   }
   return made.map(({ result }) => result);
+}
+
+/** What a run of one entry needs from the plan, gathered once at Session.create. */
+export interface EntryRun {
+  readonly name: string;
+  readonly entry: PlanEntry;
+  /** The entry's inputs with their plan buffers, in the plan's order. */
+  readonly inputs: readonly { readonly name: string; readonly id: number; readonly buffer: PlanBuffer }[];
+  /** Every output, the default `outputs` of a run. */
+  readonly outputNames: readonly string[];
+  /** Its dispatches in order: one object per kernel, so a kernel dispatched twice appears twice as the same object. */
+  readonly dispatches: readonly KernelDispatch[];
+}
+
+/** Each entry's run, by name: a step then reads its inputs, outputs and dispatches without walking the plan. */
+export function entryRuns(plan: Plan, pipelines: readonly GPUComputePipeline[], bindGroups: readonly GPUBindGroup[]): Map<string, EntryRun> {
+  const dispatches = plan.kernels.map((kernel, k): KernelDispatch => ({ kernel, pipeline: pipelines[k]!, bindGroup: bindGroups[k]! }));
+  return new Map(
+    Object.entries(plan.entries).map(([name, entry]): [string, EntryRun] => [
+      name,
+      {
+        name,
+        entry,
+        inputs: Object.entries(entry.inputs).map(([input, id]) => ({ name: input, id, buffer: plan.buffers[id]! })),
+        outputNames: Object.keys(entry.outputs),
+        dispatches: entry.dispatches.map((k) => dispatches[k]!),
+      },
+    ]),
+  );
 }

@@ -12,7 +12,7 @@
  */
 
 import { ArgumentError, DeviceError, FeedError, SessionError } from '../compiler/errors.js';
-import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
+import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { describeBuffer, feedBytes, toHost } from './host-tensor.js';
 import type { EntryCheck, NumericsCheckOptions } from './numerics.js';
@@ -21,8 +21,10 @@ import { createPipelines } from './pipelines.js';
 import { DeviceGuard } from './device-guard.js';
 import type { DeviceReport, UncapturedErrors } from './device-errors.js';
 import { describeReport, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
-import { allocateMemory, createBindGroups } from './session-setup.js';
+import type { EntryRun } from './session-setup.js';
+import { allocateMemory, createBindGroups, entryRuns } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import type { Write } from './persistent-writes.js';
 import { checkpointWrites, paramWrites, persistentBuffers, quoteList } from './persistent-writes.js';
@@ -81,8 +83,8 @@ export class Session<Forward extends string = string, TrainStep extends string =
   readonly lost: Promise<GPUDeviceLostInfo>;
   /** The GPUBuffer of each plan buffer, by id: buffers sharing an allocation share one. */
   private readonly buffers: GPUBuffer[];
-  private readonly pipelines: GPUComputePipeline[];
-  private readonly bindGroups: GPUBindGroup[];
+  /** Each entry's inputs, outputs and dispatches, by entry name. */
+  private readonly entryRuns: ReadonlyMap<string, EntryRun>;
   private readonly staging = new Map<number, GPUBuffer>();
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -101,8 +103,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
     this.device = device;
     this.lost = device.lost;
     this.buffers = buffers;
-    this.pipelines = pipelines;
-    this.bindGroups = bindGroups;
+    this.entryRuns = entryRuns(plan, pipelines, bindGroups);
     this.uncaptured = uncapturedErrorsOf(device);
     this.uncaptured.add(this.loss);
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
@@ -122,9 +123,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
     if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
       throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
     }
-    if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'checkNumerics')) {
-      throw new ArgumentError('Session.create: options must be an object {checkNumerics?}; checkNumerics is the only option.');
-    }
+    checkKeys('Session.create', options, ['checkNumerics']);
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
@@ -171,9 +170,9 @@ export class Session<Forward extends string = string, TrainStep extends string =
    */
   run(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
     return this.call(() => {
-      const { entry, writes, reads } = this.prepareStep(entryName, feeds, options);
+      const { step, writes, reads } = this.prepareStep(entryName, feeds, options);
       const checkedRun = this.numerics.due(entryName, options.checkNumerics);
-      return () => this.executeStep(entryName, entry, writes, reads, checkedRun);
+      return () => this.executeStep(step, writes, reads, checkedRun);
     });
   }
 
@@ -251,41 +250,42 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   private prepareStep(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions) {
-    const entry = this.plan.entries[entryName];
-    if (!entry || !Object.hasOwn(this.plan.entries, entryName)) {
+    const step = this.entryRuns.get(entryName);
+    if (!step) {
       throw new ArgumentError(`Session '${this.plan.name}': no entry '${entryName}'. This plan has: ${this.entryNames.join(', ')}.`);
     }
+    const { entry } = step;
     const what = `Session.${entryName}`;
-    const outputNames = options.outputs ?? Object.keys(entry.outputs);
+    const outputNames = options.outputs ?? step.outputNames;
     const unknownOutputs = outputNames.filter((name) => !Object.hasOwn(entry.outputs, name));
     if (unknownOutputs.length > 0) {
-      throw new ArgumentError(`${what}: no output ${quoteList(unknownOutputs)}. Outputs: ${Object.keys(entry.outputs).join(', ') || 'none'}.`);
+      throw new ArgumentError(`${what}: no output ${quoteList(unknownOutputs)}. Outputs: ${step.outputNames.join(', ') || 'none'}.`);
     }
     if (feeds === null || typeof feeds !== 'object') throw new FeedError(`${what}: feeds must be an object {inputName: values}, got ${feeds === null ? 'null' : typeof feeds}.`);
     const unknownFeeds = Object.keys(feeds).filter((name) => !Object.hasOwn(entry.inputs, name));
     if (unknownFeeds.length > 0) {
-      throw new FeedError(`${what}: ${quoteList(unknownFeeds)} ${unknownFeeds.length > 1 ? 'are not inputs' : 'is not an input'} of this entry. Inputs: ${Object.keys(entry.inputs).join(', ') || 'none'}.`);
+      throw new FeedError(`${what}: ${quoteList(unknownFeeds)} ${unknownFeeds.length > 1 ? 'are not inputs' : 'is not an input'} of this entry. Inputs: ${step.inputs.map(({ name }) => name).join(', ') || 'none'}.`);
     }
-    const writes: Write[] = Object.entries(entry.inputs).map(([name, id]) => {
-      const buffer = this.plan.buffers[id]!;
+    const writes: Write[] = step.inputs.map(({ name, id, buffer }) => {
       // Own keys only: an input named `constructor` or `toString` is not fed by Object.prototype's.
       const feed = Object.hasOwn(feeds, name) ? feeds[name] : undefined;
       if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
       return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed, options.checkFeeds === true) };
     });
-    return { entry, writes, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
+    return { step, writes, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
   }
 
-  private async executeStep(label: string, entry: PlanEntry, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
+  private async executeStep(step: EntryRun, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
+    const { name: label, entry } = step;
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
     const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.buffers));
     // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
     const readIds = [...new Set(reads.map(({ id }) => id))];
     const run = check ? `${label} checked` : label;
-    const explain = (report: DeviceReport) => this.runError(label, entry, report);
+    const explain = (report: DeviceReport) => this.runError(step, report);
     const [bytes, nonFinite] = await this.loss.untilDone(() => {
       // A run's first time, or one that makes a readback buffer, is scoped; a later one rests on the uncaptured-error listener.
-      const submitted = this.submit(!this.ranClean.has(run) || readIds.some((id) => !this.staging.has(id)), () => this.encodeStep(label, entry, writes, readIds, check));
+      const submitted = this.submit(!this.ranClean.has(run) || readIds.some((id) => !this.staging.has(id)), () => this.encodeStep(step, writes, readIds, check));
       // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
       const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
       const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
@@ -306,17 +306,17 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /** Writes the feeds and encodes and submits the step: one compute pass, the output copies, the updates. */
-  private encodeStep(label: string, entry: PlanEntry, writes: readonly Write[], readIds: readonly number[], check: EntryCheck | undefined): void {
+  private encodeStep({ name: label, entry, dispatches }: EntryRun, writes: readonly Write[], readIds: readonly number[], check: EntryCheck | undefined): void {
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
     check?.begin(encoder);
-    if (entry.dispatches.length > 0) {
+    if (dispatches.length > 0) {
       const pass = encoder.beginComputePass({ label });
       check?.check(pass, -1);
-      entry.dispatches.forEach((k, position) => {
-        const [x, y, z] = this.plan.kernels[k]!.workgroups;
-        pass.setPipeline(this.pipelines[k]!);
-        pass.setBindGroup(0, this.bindGroups[k]!);
+      dispatches.forEach(({ kernel, pipeline, bindGroup }, position) => {
+        const [x, y, z] = kernel.workgroups;
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(x, y, z);
         check?.check(pass, position);
       });
@@ -338,9 +338,8 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /** The DeviceError of a run the device rejected, naming the first of its kernels that the device rejects alone. */
-  private runError(entryName: string, entry: PlanEntry, report: DeviceReport): Promise<DeviceError> {
-    const dispatches = [...new Set(entry.dispatches)].map((k) => ({ kernel: this.plan.kernels[k]!, pipeline: this.pipelines[k]!, bindGroup: this.bindGroups[k]! }));
-    return rejectedRunError(this.device, `Session '${this.plan.name}' ${entryName}`, dispatches, report);
+  private runError(step: EntryRun, report: DeviceReport): Promise<DeviceError> {
+    return rejectedRunError(this.device, `Session '${this.plan.name}' ${step.name}`, [...new Set(step.dispatches)], report);
   }
 
   private async read(wanted: readonly PlanBuffer[]): Promise<Record<string, HostTensor>> {

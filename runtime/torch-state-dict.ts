@@ -8,9 +8,11 @@
  */
 
 import { ArgumentError, CheckpointError } from '../compiler/errors.js';
+import { checkKeys } from '../compiler/ops/args.js';
 import type { Plan } from '../compiler/plan-format.js';
 import type { HostTensor } from './host-tensor.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { quoteList } from './persistent-writes.js';
 
 /** A kiln tensor's entry in a PyTorch state_dict: its name there, and whether it is stored transposed there. */
 export interface TorchName {
@@ -50,9 +52,7 @@ export function torchName(kilnName: string): TorchName | null {
 }
 
 function checkOptions(where: string, options: TorchStateDictOptions, keys: readonly string[]): TorchRename {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object ({${keys.join(', ')}}), got ${String(options)}.`);
-  const unknown = Object.keys(options).find((key) => !keys.includes(key));
-  if (unknown !== undefined) throw new ArgumentError(`${where}: unknown option '${unknown}'. Options: ${keys.join(', ')}.`);
+  checkKeys(where, options, keys);
   if (options.rename !== undefined && typeof options.rename !== 'function') {
     throw new ArgumentError(`${where}: rename must be a function (kiln name → PyTorch name or null), got ${typeof options.rename}.`);
   }
@@ -119,7 +119,7 @@ export function fromTorchStateDict(file: Uint8Array, target: Plan | readonly str
   }
   const unused = Object.keys(tensors).filter((name) => !used.has(name));
   if ((options.strict ?? true) && unused.length > 0) {
-    throw new CheckpointError(`${where}: no kiln param or state is named for ${unused.map((n) => `'${n}'`).join(', ')} in the file. Fix: map them with rename, or load with strict: false to leave them out.`);
+    throw new CheckpointError(`${where}: no kiln param or state is named for ${quoteList(unused)} in the file. Fix: map them with rename, or load with strict: false to leave them out.`);
   }
   return result;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { HostTensor } from '../../runtime/host-tensor.js';
-import { CheckpointError } from '../../compiler/errors.js';
+import { ArgumentError, CheckpointError } from '../../compiler/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../../runtime/safetensors.js';
 
 /** A file built by hand: 8-byte little-endian header length, the header text as given, then the data. */
@@ -200,5 +200,11 @@ describe('runtime/safetensors', () => {
       expect(Array.from(file)).to.deep.equal(Array.from(bytesOf('\x08\x00\x00\x00\x00\x00\x00\x00{}      ')));
       expect(decodeSafetensors(file)).to.deep.equal({ tensors: {}, metadata: {} });
     });
+  });
+
+  it('rejects decode options that are not an object or name an unknown key, as the other option checks do', () => {
+    const file = encodeSafetensors({});
+    expect(() => decodeSafetensors(file, { skip: true } as never)).to.throw(ArgumentError, "decodeSafetensors: unknown option 'skip'. Options: skipUnsupported.");
+    expect(() => decodeSafetensors(file, null as never)).to.throw(ArgumentError, 'decodeSafetensors: options must be an object ({skipUnsupported}), got null.');
   });
 });
