@@ -148,6 +148,11 @@ const RAW: Partial<Record<number, { bytes: number; read(view: DataView, offset: 
   [ELEMENT_TYPE.BOOL]: { bytes: 1, read: (v, o) => (v.getUint8(o) === 0 ? 0 : 1) },
 };
 
+/** The bytes one value of `type` takes in raw_data, or undefined for a type kiln does not read. */
+export function rawElementBytes(type: number): number | undefined {
+  return RAW[type]?.bytes;
+}
+
 function readRaw(type: number, raw: Uint8Array, size: number): Float64Array {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const { bytes, read } = RAW[type]!;
@@ -155,7 +160,7 @@ function readRaw(type: number, raw: Uint8Array, size: number): Float64Array {
 }
 
 /** The typed field ONNX keeps `type`'s values in when raw_data is empty (onnx.proto's comments). */
-function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toNumber(): number }> {
+export function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toNumber(): number }> {
   switch (type) {
     case ELEMENT_TYPE.FLOAT:
       return tensor.floatData ?? [];
