@@ -65,7 +65,7 @@ export function dtypeOf(type: number): DType | undefined {
 }
 
 /** The kiln dtype a stored tensor of an ONNX element type is held in (see the file's comment), or undefined. */
-export function storageDTypeOf(type: number): DType | undefined {
+function storageDTypeOf(type: number): DType | undefined {
   switch (type) {
     case ELEMENT_TYPE.FLOAT16:
       return 'f32';
@@ -123,7 +123,7 @@ export function checkDims(where: string, dims: readonly number[]): number {
 }
 
 /** An IEEE half-precision value from its 16 bits (exact in a double). */
-export function float16Value(bits: number): number {
+function float16Value(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
