@@ -8,24 +8,11 @@
  * docs/conformance.md (or to --markdown's file).
  */
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { requestDevice } from '../runtime/device.js';
 import type { BackendTestResult } from './onnx-backend-test.js';
-import { TOLERANCE, runBackendTest } from './onnx-backend-test.js';
-
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
-
-function testDirs(paths: readonly string[]): string[] {
-  return paths.flatMap((path) =>
-    existsSync(join(path, 'model.onnx'))
-      ? [path]
-      : readdirSync(path)
-          .sort()
-          .map((d) => join(path, d))
-          .filter((d) => existsSync(join(d, 'model.onnx'))),
-  );
-}
+import { NODE_TESTS, TOLERANCE, runBackendTest, testDirs } from './onnx-backend-test.js';
 
 /** An unsupported reason without the node's name, so equal causes group together. */
 function reasonKey(reason: string): string {

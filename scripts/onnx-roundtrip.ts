@@ -4,17 +4,12 @@
  * {"passed","failed","unsupported","total"} (unsupported: kiln does not import the test).
  */
 
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BackendTestResult } from './onnx-backend-test.js';
+import { NODE_TESTS, testDirs } from './onnx-backend-test.js';
 import { runRoundTrip } from './onnx-roundtrip-test.js';
 
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
-
 const paths = process.argv.slice(2);
-const dirs = (paths.length > 0 ? paths : [NODE_TESTS]).flatMap((path) =>
-  existsSync(join(path, 'model.onnx')) ? [path] : readdirSync(path).sort().map((d) => join(path, d)).filter((d) => existsSync(join(d, 'model.onnx'))),
-);
+const dirs = testDirs(paths.length > 0 ? paths : [NODE_TESTS]);
 const results: BackendTestResult[] = [];
 for (const dir of dirs) {
   const result = await runRoundTrip(dir);

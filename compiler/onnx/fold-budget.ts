@@ -10,9 +10,9 @@
 import { OnnxError } from '../errors.js';
 
 /** Elements any model may compute at import, whatever it holds (shape arithmetic needs a few). */
-export const FOLD_BUDGET_BASE = 2 ** 24;
+const FOLD_BUDGET_BASE = 2 ** 24;
 /** And this many more per element the file holds. */
-export const FOLD_BUDGET_PER_HELD_ELEMENT = 8;
+const FOLD_BUDGET_PER_HELD_ELEMENT = 8;
 
 export class FoldBudget {
   private held = 0;

@@ -11,7 +11,7 @@ import * as k from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { NodeContext, OpHandler } from './handler.js';
 import { registerHandlers } from './handler.js';
-import { requireDType } from './tensor-proto.js';
+import { onnx, requireDType } from './tensor-proto.js';
 
 type Unary = (x: Tensor) => Tensor;
 type Binary = (a: Tensor, b: Tensor) => Tensor;
@@ -100,7 +100,7 @@ function castTo(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype ? x : x.cast(dtype);
 }
 
-const FLOAT16 = 10;
+const { FLOAT16 } = onnx.TensorProto.DataType;
 const FLOAT16_MAX = 65504;
 /** 2^(e − 10) for f16's exponents e = −14 … 15: the spacing of f16 values in each binade (subnormals share e = −14's). */
 const FLOAT16_SPACINGS = Array.from({ length: 30 }, (_, i) => 2 ** (i - 24));

@@ -10,7 +10,7 @@ import { registerHandlers } from './handler.js';
 import { axisOf } from './ops-shape.js';
 
 /** Indices as i32, with negative ones (counted from the end of an axis of `size`) made positive. */
-export function wrapIndices(indices: Tensor, size: number): Tensor {
+function wrapIndices(indices: Tensor, size: number): Tensor {
   const i32 = indices.dtype === 'i32' ? indices : indices.cast('i32');
   return i32.add(size).where(i32.less(0), i32);
 }

@@ -15,7 +15,7 @@ import { checkElementIndices, flatIndicesAlongAxis } from './ops-index.js';
 import { axisOf } from './ops-shape.js';
 
 /** The most elements a scatter's one-hot composition may build (64 MiB of f32). */
-export const SCATTER_LIMIT = 2 ** 24;
+const SCATTER_LIMIT = 2 ** 24;
 
 const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 

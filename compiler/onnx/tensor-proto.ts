@@ -65,7 +65,7 @@ export function dtypeOf(type: number): DType | undefined {
 }
 
 /** The kiln dtype a stored tensor of an ONNX element type is held in (see the file's comment), or undefined. */
-export function storageDTypeOf(type: number): DType | undefined {
+function storageDTypeOf(type: number): DType | undefined {
   switch (type) {
     case ELEMENT_TYPE.FLOAT16:
       return 'f32';
@@ -123,7 +123,7 @@ export function checkDims(where: string, dims: readonly number[]): number {
 }
 
 /** An IEEE half-precision value from its 16 bits (exact in a double). */
-export function float16Value(bits: number): number {
+function float16Value(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;
@@ -148,6 +148,11 @@ const RAW: Partial<Record<number, { bytes: number; read(view: DataView, offset: 
   [ELEMENT_TYPE.BOOL]: { bytes: 1, read: (v, o) => (v.getUint8(o) === 0 ? 0 : 1) },
 };
 
+/** The bytes one value of `type` takes in raw_data, or undefined for a type kiln does not read. */
+export function rawElementBytes(type: number): number | undefined {
+  return RAW[type]?.bytes;
+}
+
 function readRaw(type: number, raw: Uint8Array, size: number): Float64Array {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const { bytes, read } = RAW[type]!;
@@ -155,7 +160,7 @@ function readRaw(type: number, raw: Uint8Array, size: number): Float64Array {
 }
 
 /** The typed field ONNX keeps `type`'s values in when raw_data is empty (onnx.proto's comments). */
-function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toNumber(): number }> {
+export function typedField(tensor: TensorProto, type: number): ArrayLike<number | { toNumber(): number }> {
   switch (type) {
     case ELEMENT_TYPE.FLOAT:
       return tensor.floatData ?? [];

@@ -5,10 +5,8 @@
 
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { runBackendTest } from '../../scripts/onnx-backend-test.js';
+import { NODE_TESTS, runBackendTest } from '../../scripts/onnx-backend-test.js';
 import { gpu } from '../gpu/harness.js';
-
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
 
 const PASSING: Readonly<Record<string, readonly string[]>> = {
   'elementwise arithmetic, comparison and logic': [

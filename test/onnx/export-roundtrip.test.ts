@@ -5,16 +5,13 @@
  */
 
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { NODE_TESTS, testDirs } from '../../scripts/onnx-backend-test.js';
 import { runRoundTrip } from '../../scripts/onnx-roundtrip-test.js';
-
-const NODE_TESTS = '/usr/share/libonnx-testdata/data/node';
 
 describe('ONNX export round trip: import → exportOnnx → ONNX Runtime', () => {
   it('reproduces the expected outputs of every node test kiln imports', async function () {
     this.timeout(300000);
-    const dirs = readdirSync(NODE_TESTS).sort().map((d) => join(NODE_TESTS, d)).filter((d) => existsSync(join(d, 'model.onnx')));
+    const dirs = testDirs([NODE_TESTS]);
     const results = [];
     for (const dir of dirs) results.push(await runRoundTrip(dir));
     const failed = results.filter((r) => r.status === 'fail').map((r) => `${r.name}: ${r.reason}`);

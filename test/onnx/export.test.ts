@@ -140,4 +140,26 @@ describe('checkOnnxModel', () => {
       "output of node 2 (Neg 'b') 'y' defines a value that is already defined; ONNX values are defined once",
     ]);
   });
+
+  it('finds initializers whose values do not fill their dims, raw or typed, and element types kiln does not read', () => {
+    const model = {
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'initializers',
+        initializer: [
+          { name: 'raw', dims: [2, 3], dataType: 1, rawData: new Uint8Array(20) },
+          { name: 'typed', dims: [4], dataType: 7, int64Data: [1, 2, 3] },
+          { name: 'half', dims: [2], dataType: 10, int32Data: [0, 0] },
+          { name: 'complex', dims: [1], dataType: 14 },
+        ],
+        node: [],
+      },
+    };
+    expect(checkOnnxModel(model)).to.deep.equal([
+      "initializer 'raw' holds 5 values; its dims [2,3] need 6",
+      "initializer 'typed' holds 3 values; its dims [4] need 4",
+      "initializer 'complex' has element type 14, which kiln does not read",
+    ]);
+  });
 });

@@ -11,33 +11,17 @@ import { sgd } from '../../compiler/optim.js';
 import { ReferenceSession } from '../../compiler/reference-session.js';
 import { trainingProgram } from '../../compiler/train.js';
 import { testData } from '../helpers.js';
-import { modelBytes, node, tensor, value } from './model-builder.js';
+import { mlpBytes } from './model-builder.js';
 import { maxAbsDifference, runInOrt } from './ort-helpers.js';
 
 const [features, hidden, classes, batch] = [5, 7, 3, 6];
 
-function mlpBytes(): Uint8Array {
-  return modelBytes({
-    nodes: [
-      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], ['h'], { transB: 1 }, '/fc1/Gemm'),
-      node('Relu', ['h'], ['a'], {}, '/relu/Relu'),
-      node('Gemm', ['a', 'fc2.weight', 'fc2.bias'], ['logits'], { transB: 1 }, '/fc2/Gemm'),
-    ],
-    inputs: [value('input', ['batch', features])],
-    outputs: [value('logits', ['batch', classes])],
-    initializers: [
-      tensor('fc1.weight', [hidden, features], testData(hidden * features, 1, -0.6, 0.6)),
-      tensor('fc1.bias', [hidden], testData(hidden, 2, -0.1, 0.1)),
-      tensor('fc2.weight', [classes, hidden], testData(classes * hidden, 3, -0.6, 0.6)),
-      tensor('fc2.bias', [classes], testData(classes, 4, -0.1, 0.1)),
-    ],
-  });
-}
+const mlp = (): Uint8Array => mlpBytes(features, hidden, classes);
 
 describe('import an ONNX model, fine-tune it, export it back', () => {
   it('ONNX Runtime runs the fine-tuned export as kiln does, with the tuned weights', async function () {
     this.timeout(30000);
-    const model = importOnnx(mlpBytes(), { dims: { batch }, trainable: true });
+    const model = importOnnx(mlp(), { dims: { batch }, trainable: true });
     const labels = model.graph.input('labels', [batch], 'i32');
     const program = trainingProgram(model.graph, { loss: model.outputs['logits']!.softmaxCrossEntropy(labels), optimizer: sgd({ lr: 0.5 }) });
     const reference = new ReferenceSession(program);
@@ -55,7 +39,7 @@ describe('import an ONNX model, fine-tune it, export it back', () => {
     const actual = (await runInOrt(bytes, { input: { shape: [batch, features], dtype: 'f32', data: input } }))['logits']!;
     const tuned = reference.forward({ input })['logits']!;
     expect(maxAbsDifference(actual.data, tuned.data)).to.be.at.most(1e-5);
-    const original = (await runInOrt(mlpBytes(), { input: { shape: [batch, features], dtype: 'f32', data: input } }))['logits']!;
+    const original = (await runInOrt(mlp(), { input: { shape: [batch, features], dtype: 'f32', data: input } }))['logits']!;
     expect(maxAbsDifference(actual.data, original.data), 'the export holds the tuned weights, not the imported ones').to.be.greaterThan(1e-2);
   });
 });

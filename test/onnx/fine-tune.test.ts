@@ -10,62 +10,61 @@ import { sgd } from '../../compiler/optim.js';
 import { compile } from '../../compiler/plan.js';
 import { ReferenceSession } from '../../compiler/reference-session.js';
 import { trainingProgram } from '../../compiler/train.js';
+import type { TrainingProgram } from '../../compiler/train.js';
 import { Session } from '../../runtime/session.js';
 import { expectClose, testData } from '../helpers.js';
 import { gpu } from '../gpu/harness.js';
-import { modelBytes, node, tensor, value } from './model-builder.js';
+import { mlpBytes, modelBytes, node, tensor, value } from './model-builder.js';
 
 const [features, hidden, classes, batch] = [5, 7, 3, 6];
 
-/** fc1 [hidden, features] and fc2 [classes, hidden] in PyTorch's [out, in] layout, applied with transB = 1. */
-function mlpBytes(): Uint8Array {
-  return modelBytes({
-    nodes: [
-      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], ['h'], { transB: 1 }, '/fc1/Gemm'),
-      node('Relu', ['h'], ['a'], {}, '/relu/Relu'),
-      node('Gemm', ['a', 'fc2.weight', 'fc2.bias'], ['logits'], { transB: 1 }, '/fc2/Gemm'),
-    ],
-    inputs: [value('input', ['batch', features])],
-    outputs: [value('logits', ['batch', classes])],
-    initializers: [
-      tensor('fc1.weight', [hidden, features], testData(hidden * features, 1, -0.6, 0.6)),
-      tensor('fc1.bias', [hidden], testData(hidden, 2, -0.1, 0.1)),
-      tensor('fc2.weight', [classes, hidden], testData(classes * hidden, 3, -0.6, 0.6)),
-      tensor('fc2.bias', [classes], testData(classes, 4, -0.1, 0.1)),
-    ],
-  });
+/**
+ * Trains `program` for `steps` steps on the GPU and on the reference interpreter from the same
+ * params: each step's loss must agree within `lossRtol`, and the final weights within 1e-4 and
+ * `weightAtol`. Returns the GPU's losses.
+ */
+async function trainMatchingReference(
+  program: TrainingProgram<string, string>,
+  params: Readonly<Record<string, Float32Array>>,
+  feeds: Readonly<Record<string, ArrayLike<number>>>,
+  steps: number,
+  lossRtol: number,
+  weightAtol: number,
+): Promise<number[]> {
+  const reference = new ReferenceSession(program);
+  reference.setParams(params);
+  const { device, limits } = await gpu();
+  const session = await Session.create(device, compile(program, { limits }));
+  try {
+    await session.setParams(params);
+    const losses: number[] = [];
+    for (let step = 0; step < steps; step++) {
+      const expected = reference.trainStep(feeds)['loss']!.data[0]!;
+      const actual = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
+      expect(Math.abs(actual - expected), `loss at step ${step}: GPU ${actual}, reference ${expected}`).to.be.at.most(lossRtol * Math.abs(expected));
+      losses.push(actual);
+    }
+    const trained = await session.getParams();
+    for (const [name, weights] of Object.entries(reference.params)) expectClose(trained[name]!.data, weights.data, 1e-4, weightAtol);
+    return losses;
+  } finally {
+    session.destroy();
+  }
 }
 
 describe('fine-tuning an imported ONNX MLP', () => {
   it('trains on the GPU: the loss falls, and every step and weight matches the reference interpreter', async function () {
     this.timeout(60000);
-    const model = importOnnx(mlpBytes(), { dims: { batch }, trainable: true });
+    const model = importOnnx(mlpBytes(features, hidden, classes), { dims: { batch }, trainable: true });
     expect(Object.keys(model.params).sort()).to.deep.equal(['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']);
     const labels = model.graph.input('labels', [batch], 'i32');
     const program = trainingProgram(model.graph, {
       loss: model.outputs['logits']!.softmaxCrossEntropy(labels),
       optimizer: sgd({ lr: 0.5 }),
     });
-    const reference = new ReferenceSession(program);
-    reference.setParams(model.params);
-    const { device, limits } = await gpu();
-    const session = await Session.create(device, compile(program, { limits }));
-    try {
-      await session.setParams(model.params);
-      const feeds = { input: testData(batch * features, 5, -1, 1), labels: [0, 1, 2, 2, 1, 0] };
-      const losses: number[] = [];
-      for (let step = 0; step < 5; step++) {
-        const expected = reference.trainStep(feeds)['loss']!.data[0]!;
-        const actual = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
-        expect(Math.abs(actual - expected), `loss at step ${step}: GPU ${actual}, reference ${expected}`).to.be.at.most(1e-5 * Math.abs(expected));
-        losses.push(actual);
-      }
-      expect(losses[4]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
-      const params = await session.getParams();
-      for (const [name, weights] of Object.entries(reference.params)) expectClose(params[name]!.data, weights.data, 1e-4, 1e-6);
-    } finally {
-      session.destroy();
-    }
+    const feeds = { input: testData(batch * features, 5, -1, 1), labels: [0, 1, 2, 2, 1, 0] };
+    const losses = await trainMatchingReference(program, model.params, feeds, 5, 1e-5, 1e-6);
+    expect(losses[4]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
   });
 });
 
@@ -92,25 +91,8 @@ describe('fine-tuning an imported ONNX LSTM', () => {
     expect(Object.keys(model.params).sort()).to.deep.equal(['B', 'R', 'W']);
     const target = model.graph.input('target', [1, lstmBatch, units]);
     const program = trainingProgram(model.graph, { loss: model.outputs['Y_h']!.mse(target), optimizer: sgd({ lr: 2 }) });
-    const reference = new ReferenceSession(program);
-    reference.setParams(model.params);
-    const { device, limits } = await gpu();
-    const session = await Session.create(device, compile(program, { limits }));
-    try {
-      await session.setParams(model.params);
-      const feeds = { X: testData(steps * lstmBatch * inputs, 5, -1, 1), target: testData(lstmBatch * units, 6, -0.5, 0.5) };
-      const losses: number[] = [];
-      for (let step = 0; step < 6; step++) {
-        const expected = reference.trainStep(feeds)['loss']!.data[0]!;
-        const actual = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
-        expect(Math.abs(actual - expected), `loss at step ${step}: GPU ${actual}, reference ${expected}`).to.be.at.most(1e-4 * Math.abs(expected));
-        losses.push(actual);
-      }
-      expect(losses[5]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
-      const params = await session.getParams();
-      for (const [name, weights] of Object.entries(reference.params)) expectClose(params[name]!.data, weights.data, 1e-4, 1e-5);
-    } finally {
-      session.destroy();
-    }
+    const feeds = { X: testData(steps * lstmBatch * inputs, 5, -1, 1), target: testData(lstmBatch * units, 6, -0.5, 0.5) };
+    const losses = await trainMatchingReference(program, model.params, feeds, 6, 1e-4, 1e-5);
+    expect(losses[5]!, `losses ${losses.join(', ')}`).to.be.lessThan(losses[0]! * 0.8);
   });
 });

@@ -5,6 +5,7 @@
 
 import { onnx } from '../../compiler/onnx/index.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
+import { testData } from '../helpers.js';
 
 export const FLOAT = onnx.TensorProto.DataType.FLOAT;
 export const INT64 = onnx.TensorProto.DataType.INT64;
@@ -52,4 +53,26 @@ export function modelBytes(spec: ModelSpec): Uint8Array {
     graph: { name: 'test', node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * An MLP as PyTorch exports it: Gemm (transB = 1), Relu, Gemm, with fc1 [hidden, features] and
+ * fc2 [classes, hidden] in PyTorch's [out, in] layout; input [batch, features], output logits.
+ */
+export function mlpBytes(features: number, hidden: number, classes: number): Uint8Array {
+  return modelBytes({
+    nodes: [
+      node('Gemm', ['input', 'fc1.weight', 'fc1.bias'], ['h'], { transB: 1 }, '/fc1/Gemm'),
+      node('Relu', ['h'], ['a'], {}, '/relu/Relu'),
+      node('Gemm', ['a', 'fc2.weight', 'fc2.bias'], ['logits'], { transB: 1 }, '/fc2/Gemm'),
+    ],
+    inputs: [value('input', ['batch', features])],
+    outputs: [value('logits', ['batch', classes])],
+    initializers: [
+      tensor('fc1.weight', [hidden, features], testData(hidden * features, 1, -0.6, 0.6)),
+      tensor('fc1.bias', [hidden], testData(hidden, 2, -0.1, 0.1)),
+      tensor('fc2.weight', [classes, hidden], testData(classes * hidden, 3, -0.6, 0.6)),
+      tensor('fc2.bias', [classes], testData(classes, 4, -0.1, 0.1)),
+    ],
+  });
 }

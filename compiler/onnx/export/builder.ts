@@ -13,7 +13,7 @@ const ELEMENT_TYPE = onnx.TensorProto.DataType;
 const ATTRIBUTE_TYPE = onnx.AttributeProto.AttributeType;
 
 /** An attribute value, tagged with its ONNX type (1 may be an INT or a FLOAT, so the caller says which). */
-export type OnnxAttribute =
+type OnnxAttribute =
   | { readonly int: number }
   | { readonly float: number }
   | { readonly ints: readonly number[] }
@@ -32,7 +32,7 @@ export function valueInfo(name: string, dtype: DType, shape: readonly number[]):
 }
 
 /** Row-major values as a TensorProto with raw little-endian bytes (bool one byte each). */
-export function tensorProto(name: string, dtype: DType | 'i64', shape: readonly number[], values: ArrayLike<number>): onnxTypes.ITensorProto {
+function tensorProto(name: string, dtype: DType | 'i64', shape: readonly number[], values: ArrayLike<number>): onnxTypes.ITensorProto {
   const count = shape.reduce((a, b) => a * b, 1);
   const data = values.length === count ? values : new Array<number>(count).fill(values[0] ?? 0);
   let bytes: Uint8Array;

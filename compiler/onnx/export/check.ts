@@ -8,18 +8,7 @@
  */
 
 import type { onnx as onnxTypes } from 'onnx-proto';
-import { onnx } from '../tensor-proto.js';
-
-const ELEMENT_TYPE = onnx.TensorProto.DataType;
-
-/** Per element type kiln reads: bytes per element of raw data, and the typed field that may hold the values instead. */
-const STORAGE: Readonly<Record<number, { readonly bytes: number; readonly field: keyof onnxTypes.ITensorProto }>> = {
-  [ELEMENT_TYPE.FLOAT]: { bytes: 4, field: 'floatData' },
-  [ELEMENT_TYPE.DOUBLE]: { bytes: 8, field: 'doubleData' },
-  [ELEMENT_TYPE.INT32]: { bytes: 4, field: 'int32Data' },
-  [ELEMENT_TYPE.INT64]: { bytes: 8, field: 'int64Data' },
-  [ELEMENT_TYPE.BOOL]: { bytes: 1, field: 'int32Data' },
-};
+import { onnx, rawElementBytes, typedField } from '../tensor-proto.js';
 
 const count = (dims: readonly (number | { toNumber(): number })[]): number => dims.reduce<number>((n, d) => n * Number(d), 1);
 
@@ -31,15 +20,15 @@ function checkDeclared(problems: string[], what: string, info: onnxTypes.IValueI
 }
 
 function checkInitializer(problems: string[], tensor: onnxTypes.ITensorProto): void {
-  const storage = STORAGE[tensor.dataType ?? 0];
+  const type = tensor.dataType ?? 0;
+  const bytes = rawElementBytes(type);
   const elements = count(tensor.dims ?? []);
-  if (storage === undefined) {
-    problems.push(`initializer '${tensor.name}' has element type ${tensor.dataType}, which kiln does not read or write`);
+  if (bytes === undefined) {
+    problems.push(`initializer '${tensor.name}' has element type ${tensor.dataType}, which kiln does not read`);
     return;
   }
   const raw = tensor.rawData?.length ?? 0;
-  const typed = (tensor[storage.field] as ArrayLike<unknown> | null | undefined)?.length ?? 0;
-  const held = raw > 0 ? raw / storage.bytes : typed;
+  const held = raw > 0 ? raw / bytes : typedField(tensor, type).length;
   if (held !== elements) problems.push(`initializer '${tensor.name}' holds ${held} values; its dims [${(tensor.dims ?? []).join(',')}] need ${elements}`);
 }
 

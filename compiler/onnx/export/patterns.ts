@@ -16,7 +16,7 @@ export interface PatternMatch {
   readonly emit: OpExporter;
 }
 
-export type Pattern = (graph: Graph, node: Node, opset: number) => PatternMatch | undefined;
+type Pattern = (graph: Graph, node: Node, opset: number) => PatternMatch | undefined;
 
 /** Input `i` of `node` when it is an `op` node. */
 function operand(graph: Graph, node: Node | undefined, i: number, op: string): Node | undefined {
