@@ -10,43 +10,25 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph } from '../compiler/graph.js';
+import type { Graph } from '../compiler/graph.js';
+import type { TrainingProgram } from '../compiler/train.js';
 import { compile } from '../compiler/plan.js';
 import type { CompileOptions } from '../compiler/plan.js';
 import type { Plan } from '../compiler/plan-format.js';
-import type { TrainingProgram } from '../compiler/train.js';
-import { trainingProgram } from '../compiler/train.js';
-import { adam } from '../compiler/optim.js';
-import { batchNormLayer } from '../compiler/ops/norm.js';
-import { dropout } from '../compiler/ops/random.js';
-import { softmaxCrossEntropy } from '../compiler/ops/nn.js';
 import { seedMlp } from '../examples/models/seed-mlp.js';
 import { leNet } from '../examples/models/lenet.js';
 import { charTransformer } from '../examples/models/char-transformer.js';
+import { dropoutBatchNormMlp } from '../examples/models/dropout-bn-mlp.js';
 import { GOLDEN_GRAPHS } from '../test/golden-snapshots.js';
 import { randomGraph } from '../test/fuzz/random-graph.js';
 
 type Source = Graph | TrainingProgram;
 
-function dropoutBatchNormMlp(): TrainingProgram {
-  const g = new Graph('dropout_bn_mlp');
-  const x = g.input('x', [24, 20]);
-  const labels = g.input('labels', [24], 'i32');
-  const w1 = g.param('w1', [20, 33], { init: 'linearDefault' });
-  const bn = batchNormLayer(g, 'bn1', 33);
-  const w2 = g.param('w2', [33, 7], { init: 'linearDefault' });
-  const h = dropout(bn(x.matmul(w1)).relu(), 0.25);
-  const logits = h.matmul(w2);
-  g.output('logits', logits);
-  const loss = softmaxCrossEntropy(logits, labels);
-  return trainingProgram(g, { loss, optimizer: adam({ lr: 1e-3 }) });
-}
-
 const SOURCES: Record<string, () => Source> = {
   'seed-mlp': () => seedMlp({ batch: 128 }),
   lenet: () => leNet({ batch: 64 }),
   'char-transformer': () => charTransformer({ vocab: 43, batch: 8 }),
-  'dropout-bn-mlp': dropoutBatchNormMlp,
+  'dropout-bn-mlp': () => dropoutBatchNormMlp({ batch: 24 }),
   ...Object.fromEntries(GOLDEN_GRAPHS.map((g) => [`golden-${g.name}`, g.build])),
   ...Object.fromEntries(Array.from({ length: 40 }, (_, seed) => [`fuzz-${seed}`, () => randomGraph(seed, { maxSteps: 12 }).graph])),
 };

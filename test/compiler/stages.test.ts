@@ -1,32 +1,17 @@
 import { expect } from 'chai';
-import { Graph } from '../../compiler/graph.js';
 import { CompileError } from '../../compiler/errors.js';
 import { STAGE_NAMES, compile, compileStages } from '../../compiler/plan.js';
 import { compileReport } from '../../compiler/report.js';
 import { checkStage } from '../../compiler/stage-checks.js';
 import { printStage } from '../../compiler/stages-print.js';
-import { trainingProgram } from '../../compiler/train.js';
-import { adam } from '../../compiler/optim.js';
-import { batchNormLayer } from '../../compiler/ops/norm.js';
-import { dropout } from '../../compiler/ops/random.js';
-import { softmaxCrossEntropy } from '../../compiler/ops/nn.js';
 import type { TrainingProgram } from '../../compiler/train.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { leNet } from '../../examples/models/lenet.js';
 import { charTransformer } from '../../examples/models/char-transformer.js';
+import { dropoutBatchNormMlp as smallDropoutBatchNormMlp } from '../../examples/models/dropout-bn-mlp.js';
 
-/** An MLP with batch norm and dropout: its entries differ in mode, so the stages differ per entry. */
-function dropoutBatchNormMlp(): TrainingProgram {
-  const g = new Graph('dropout_bn');
-  const x = g.input('x', [6, 5]);
-  const labels = g.input('labels', [6], 'i32');
-  const w1 = g.param('w1', [5, 7], { init: 'linearDefault' });
-  const bn = batchNormLayer(g, 'bn', 7);
-  const w2 = g.param('w2', [7, 3], { init: 'linearDefault' });
-  const logits = dropout(bn(x.matmul(w1)).relu(), 0.5).matmul(w2);
-  g.output('logits', logits);
-  return trainingProgram(g, { loss: softmaxCrossEntropy(logits, labels), optimizer: adam({ lr: 1e-3 }) });
-}
+/** The replay's dropout + batch norm MLP, small: its entries differ in mode, so the stages differ per entry. */
+const dropoutBatchNormMlp = (): TrainingProgram => smallDropoutBatchNormMlp({ batch: 6, features: 5, hidden: 7, classes: 3, rate: 0.5 });
 
 describe('compileStages', () => {
   it('returns every stage in pipeline order, and compile returns its last one', () => {
