@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ancestorsOf } from '../../compiler/graph.js';
 import { CompileError } from '../../compiler/errors.js';
 import { STAGE_NAMES, compile, compileStages } from '../../compiler/plan.js';
 import { compileReport } from '../../compiler/report.js';
@@ -17,6 +18,10 @@ describe('compileStages', () => {
   it('returns every stage in pipeline order, and compile returns its last one', () => {
     const stages = compileStages(seedMlp({ batch: 16 }));
     expect(STAGE_NAMES.every((name) => name in stages)).to.equal(true);
+    // The kernel stage is the plan before memory planning: the memory stage's allocations are what tell them apart.
+    expect(stages.kernels.allocations).to.equal(undefined);
+    expect(stages.plan.allocations).to.deep.equal(stages.memory.allocations);
+    expect(stages.memory.allocations.length).to.be.lessThan(stages.plan.buffers.length);
     expect(JSON.stringify(compile(seedMlp({ batch: 16 })))).to.equal(JSON.stringify(stages.plan));
     expect(Object.keys(stages.fusion)).to.deep.equal(['forward', 'trainStep']);
     expect(Object.keys(stages.plan.entries)).to.deep.equal(['init', 'forward', 'trainStep']);
@@ -33,6 +38,9 @@ describe('compileStages', () => {
     expect(stages.written.graph.nodes.some((n) => n.op === 'modeSelect')).to.equal(true);
     expect(entries['forward']!.mode).to.equal('infer');
     expect(graph.nodes.length).to.be.greaterThan(0);
+    // Specialized: nothing the forward entry computes still switches on the mode.
+    const forwardNodes = ancestorsOf(graph, Object.values(entries['forward']!.outputs));
+    expect(graph.nodes.filter((n) => forwardNodes.has(n.id)).map((n) => n.op)).to.not.include('modeSelect');
     expect(opsOf('forward')).to.not.include('randomUniform');
     expect(opsOf('trainStep')).to.include('randomUniform');
   });
