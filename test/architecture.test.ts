@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImportGraph } from './import-graph.js';
-import { edgesBetween, importCycles, importPath, readImportGraph, reachableFrom, sourceFiles, staticImports } from './import-graph.js';
+import { RUNTIME_MAY_IMPORT, edgesBetween, importCycles, importPath, readImportGraph, reachableFrom, sourceFiles, staticImports } from './import-graph.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -63,22 +63,6 @@ const WALLS: readonly Wall[] = [
     why: 'passes rewrite graphs before anything is lowered; what both need to know about a node is in compiler/node-values.ts',
   },
 ];
-
-/**
- * The compiler modules the runtime may reach (directly or through each other): the plan's
- * format, its checks (memory plan, kernel against a device's limits), the limits, the
- * error classes and the argument checks (compiler/ops/args.ts: option keys, objects). A
- * plan runs in a browser with these and nothing else of the compiler.
- */
-const RUNTIME_MAY_IMPORT: ReadonlySet<string> = new Set([
-  'compiler/plan-format.ts',
-  'compiler/plan-check.ts',
-  'compiler/errors.ts',
-  'compiler/ops/args.ts',
-  'compiler/limits.ts',
-  'compiler/liveness.ts',
-  'compiler/kernel-fit.ts',
-]);
 
 /**
  * The one import cycle allowed: the graph builder's. A Tensor's methods call the op

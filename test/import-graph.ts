@@ -161,3 +161,19 @@ export function edgesBetween(graph: ImportGraph, from: (module: string) => boole
   }
   return edges;
 }
+
+/**
+ * The compiler modules the runtime may reach (directly or through each other): the plan's
+ * format, its checks (memory plan, kernel against a device's limits), the limits, the
+ * error classes and the argument checks (compiler/ops/args.ts: option keys, objects). A
+ * plan runs in a browser with these and nothing else of the compiler.
+ */
+export const RUNTIME_MAY_IMPORT: ReadonlySet<string> = new Set([
+  'compiler/plan-format.ts',
+  'compiler/plan-check.ts',
+  'compiler/errors.ts',
+  'compiler/ops/args.ts',
+  'compiler/limits.ts',
+  'compiler/liveness.ts',
+  'compiler/kernel-fit.ts',
+]);

@@ -19,11 +19,11 @@ import { startStaticServer } from '../../scripts/static-server.js';
 import { gpu } from '../gpu/harness.js';
 import { testData } from '../helpers.js';
 import type { TrainStepsResult } from './train-step-entry.js';
+// What the runtime may bundle from outside runtime/: the same set test/architecture.test.ts holds it to.
+import { RUNTIME_MAY_IMPORT } from '../import-graph.js';
 
 const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>kiln train step</title><script type="module" src="entry.js"></script>';
 const ENTRY = 'test/browser/train-step-entry.ts';
-/** What the runtime may bundle from outside runtime/ (as test/architecture.test.ts): the plan's format, its checks, limits and errors. */
-const ALLOWED_FROM_COMPILER = ['compiler/plan-format.ts', 'compiler/plan-check.ts', 'compiler/errors.ts', 'compiler/liveness.ts', 'compiler/limits.ts', 'compiler/kernel-fit.ts'];
 
 /** A small MLP classifier (20 → 16 → ReLU → 5, softmax cross-entropy), trained by SGD with momentum. */
 function mlp(batch: number): TrainingProgram {
@@ -82,7 +82,7 @@ describe('a training step in headless Chromium, on a plan compiled ahead of time
     // esbuild names its inputs relative to the repository root (its working directory).
     const inputs = Object.keys(bundle.metafile.inputs);
     expect(inputs).to.include('runtime/session.ts');
-    const foreign = inputs.filter((path) => !path.startsWith('runtime/') && path !== ENTRY && !ALLOWED_FROM_COMPILER.includes(path));
+    const foreign = inputs.filter((path) => !path.startsWith('runtime/') && path !== ENTRY && !RUNTIME_MAY_IMPORT.has(path));
     expect(foreign).to.deep.equal([]);
     const text = bundle.outputFiles[0]!.text;
     // Identifiers only the compiler has: the compile entry point, the lowering and autodiff.
