@@ -30,15 +30,89 @@ export function fromPlanNumber(value: PlanNumber): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
+/**
+ * A size in a plan: a number, or a symbolic size in the plan's dims written as kiln prints
+ * it (`"batch"`, `"784*batch"`, `"batch*seq + 1"`): terms joined by ` + ` / ` - `, each a
+ * product of an optional integer coefficient and dim names. The runtime evaluates it for
+ * a run's dims (`evaluatePlanSize`).
+ */
+export type PlanSize = number | string;
+
+/** One term of a plan size: a coefficient and the names it multiplies. */
+export interface PlanSizeTerm {
+  readonly coefficient: number;
+  readonly names: readonly string[];
+}
+
+const TERM = /^(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*))$/;
+
+/** The terms of a symbolic plan size (`"784*batch + 3"` → 784·batch, 3); a PlanError names a malformed one. */
+export function parsePlanSize(text: string): PlanSizeTerm[] {
+  const terms: PlanSizeTerm[] = [];
+  const parts = text.trim().split(/\s*([+-])\s*/);
+  // split with a capture group alternates term, sign, term, …; a leading '-' gives an empty first part.
+  let sign = 1;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (i % 2 === 1) {
+      sign = part === '-' ? -1 : 1;
+      continue;
+    }
+    if (part === '' && i === 0) continue;
+    let coefficient = sign;
+    const names: string[] = [];
+    for (const factor of part.split(/\s*\*\s*/)) {
+      const match = TERM.exec(factor);
+      if (!match) throw new PlanError(`plan size '${text}' is malformed at '${factor}': expected a number or a dim name in a product such as 784*batch.`);
+      if (match[1] !== undefined) coefficient *= Number(match[1]);
+      else names.push(match[2]!);
+    }
+    terms.push({ coefficient, names });
+  }
+  if (terms.length === 0) throw new PlanError(`plan size '${text}' is empty.`);
+  return terms;
+}
+
+/** The value of a plan size for a run's dims (`{batch: 32}`); a PlanError names a dim the run did not size. */
+export function evaluatePlanSize(size: PlanSize, dims: Readonly<Record<string, number>>): number {
+  if (typeof size === 'number') return size;
+  let total = 0;
+  for (const term of parsePlanSize(size)) {
+    let value = term.coefficient;
+    for (const name of term.names) {
+      const d = dims[name];
+      if (d === undefined) throw new PlanError(`plan size '${size}' needs dim '${name}', which this run did not size.`);
+      value *= d;
+    }
+    total += value;
+  }
+  return total;
+}
+
+/** The dim names a plan size depends on. */
+export function planSizeNames(size: PlanSize): string[] {
+  return typeof size === 'number' ? [] : [...new Set(parsePlanSize(size).flatMap((t) => t.names))];
+}
+
+/**
+ * A workgroup count: a number, or one the runtime computes from a run's dims,
+ * ceil(size / per) (`{size: "784*batch", per: 64}`).
+ */
+export type PlanWorkgroupCount = number | { readonly size: string; readonly per: number };
+
 export interface PlanBuffer {
   readonly id: number;
   /** The user's name for inputs/params/state; a node label such as `%12` otherwise. */
   readonly name: string;
   readonly role: BufferRole;
   readonly dtype: PlanDType;
-  readonly shape: readonly number[];
-  /** Allocation size in bytes (at least 4, a multiple of 4: WebGPU binds no empty buffers). */
-  readonly bytes: number;
+  /** Its shape; a dim may be a symbolic size (`["batch", 784]`). */
+  readonly shape: readonly PlanSize[];
+  /**
+   * Size in bytes: a number (at least 4, a multiple of 4: WebGPU binds no empty buffers),
+   * or a symbolic size the runtime evaluates per run (and rounds up to at least 4).
+   */
+  readonly bytes: PlanSize;
   /**
    * Row-major values of a const buffer (one value: a splat), uploaded once at session
    * creation. JSON has no NaN or ±Infinity, so those are written as strings.
@@ -58,7 +132,11 @@ export interface PlanBuffer {
 
 /** A block of device memory (one GPUBuffer) that one or more plan buffers live in, one at a time. */
 export interface PlanAllocation {
-  /** At least the bytes of every buffer in it. */
+  /**
+   * At least the bytes of every static buffer in it. A run's allocation is the largest of
+   * this and its symbolic buffers' bytes at the run's dims (the runtime grows it when a
+   * larger size arrives).
+   */
   readonly bytes: number;
 }
 
@@ -88,8 +166,16 @@ export interface PlanKernel {
   readonly wgsl: string;
   /** The buffers bound, in binding order (`@group(0) @binding(i)`), with their access. */
   readonly bindings: readonly PlanBinding[];
-  /** Workgroups dispatched. */
-  readonly workgroups: readonly [number, number, number];
+  /** Workgroups dispatched (a count may depend on the run's dims). */
+  readonly workgroups: readonly [PlanWorkgroupCount, PlanWorkgroupCount, PlanWorkgroupCount];
+  /**
+   * The x count may exceed maxComputeWorkgroupsPerDimension: the runtime dispatches
+   * x' = min(x, max) by y' = ceil(x / x') (y must be 1), and the kernel computes its flat
+   * workgroup index from `@builtin(num_workgroups)`, returning past the end.
+   */
+  readonly foldX?: boolean;
+  /** The kernel reads the plan's size block (`Plan.dims`) at `@group(1) @binding(0)`. */
+  readonly readsDims?: boolean;
   /** `@workgroup_size(x, y, z)` as the WGSL declares it. */
   readonly workgroupSize: readonly [number, number, number];
   /** Bytes of workgroup memory the WGSL declares (each `var<workgroup>` rounded up to 16, as WebGPU counts it); 0 for none. */
@@ -119,7 +205,7 @@ export interface PlanEntry<Outputs extends string = string> {
    * Shapes of outputs that are views of a buffer with another shape (a reshape of an
    * input, say: aliases share their root's buffer). Other outputs have their buffer's shape.
    */
-  readonly outputShapes?: Readonly<Record<string, readonly number[]>>;
+  readonly outputShapes?: Readonly<Record<string, readonly PlanSize[]>>;
   /** Kernel indices, dispatched in order inside one compute pass. */
   readonly dispatches: readonly number[];
   /** Buffer copies after the pass: param/state `to` takes the new value in `from`. */
@@ -153,11 +239,24 @@ export interface Plan<Forward extends string = string, TrainStep extends string 
    * `DEFAULT_LIMITS` and runs on every adapter.
    */
   readonly limits: KernelLimits;
+  /**
+   * The symbolic dims of the plan, in the order of its size block: a uniform buffer of one
+   * u32 per dim (`struct KilnDims { batch: u32, … }`, padded to 16 bytes) bound at
+   * `@group(1) @binding(0)` by the kernels that read it (`PlanKernel.readsDims`). Absent
+   * or empty: every size is static.
+   */
+  readonly dims?: readonly string[];
+  /** Largest size of each dim the plan was compiled to accept (`compile`'s `maxDims`); the runtime refuses larger runs. */
+  readonly maxDims?: Readonly<Record<string, number>>;
 }
 
 export const PLAN_FORMAT = 'kiln-plan';
-/** 2: kernels record bindings as `{buffer, access}`, their `workgroupSize` and `workgroupStorageBytes` (1: bindings were bare buffer ids). */
-export const PLAN_VERSION = 2;
+/**
+ * 3: sizes may be symbolic (buffer shapes and bytes, workgroup counts), with the plan's
+ * `dims` and kernels' `readsDims`/`foldX`. 2: kernels record bindings as `{buffer, access}`,
+ * their `workgroupSize` and `workgroupStorageBytes` (1: bindings were bare buffer ids).
+ */
+export const PLAN_VERSION = 3;
 
 /**
  * Throws a PlanError unless `value` has a plan's outline (buffers, kernels and entries):

@@ -10,6 +10,7 @@ import type { DType } from '../dtype.js';
 import type { KernelLimits } from '../limits.js';
 import type { Shape } from '../shape.js';
 import type { TuningTable } from './tuning.js';
+import type { WorkgroupCount } from './wgsl.js';
 
 /** What a kernel template is given to lower one node. */
 export interface LoweringContext<A extends Attrs = Attrs> {
@@ -36,6 +37,11 @@ export interface LoweringContext<A extends Attrs = Attrs> {
   readonly prologue?: Prologue;
   /** The adapter's measured kernel choices (`compile`'s `tuning` option); templates use their default without it. */
   readonly tuning?: TuningTable;
+  /**
+   * The plan's symbolic dims, in the size block's order: a template whose sizes may be
+   * symbolic (`wgslSize`) passes them to `workgroupKernelSource`/`perElementKernel`.
+   */
+  readonly dims: readonly string[];
 }
 
 /** Elementwise producers fused into a kernel's reads of its first input. */
@@ -68,7 +74,12 @@ export interface Epilogue {
 export interface KernelSpec {
   readonly name: string;
   readonly wgsl: string;
-  readonly workgroups: readonly [number, number, number];
+  /** Workgroups dispatched; a count may be ceil(size / per) of a symbolic size, evaluated per run. */
+  readonly workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount];
+  /** The runtime folds an x count past the limit into y (see `PlanKernel.foldX`). */
+  readonly foldX?: boolean;
+  /** Reads the size block `kiln_dims` at `@group(1) @binding(0)`. */
+  readonly readsDims?: boolean;
   /** `@workgroup_size(x, y, z)` of the WGSL's entry point. */
   readonly workgroupSize: readonly [number, number, number];
   /** Bytes of workgroup memory its `var<workgroup>` arrays take, as WebGPU counts them (0: none). */

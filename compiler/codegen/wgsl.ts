@@ -1,17 +1,70 @@
 /**
  * WGSL building blocks shared by every kernel: storage types, literals, binding
  * declarations, the index arithmetic of shapes and strides, and dispatch sizing that
- * respects the adapter's limits. Generated kernels bake shapes in as constants: a plan
- * is compiled for fixed shapes, so kernels need no uniform buffers.
+ * respects the adapter's limits. Static sizes are baked in as literals (`784u`); a
+ * symbolic size (a dim such as `batch`) is read at run time from the plan's size block,
+ * a uniform `kiln_dims` at `@group(1) @binding(0)` (`wgslSize`), so one pipeline serves
+ * every size while the static inner loops keep their specialisation.
  */
 
 import type { DType } from '../dtype.js';
-import { DeviceLimitError } from '../errors.js';
-import type { Shape } from '../shape.js';
+import { DeviceLimitError, KernelError } from '../errors.js';
+import type { Dim, Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
+import { isSymbolic } from '../dims.js';
 import type { KernelLimits } from '../limits.js';
 import { workgroupVariableBytes } from '../kernel-fit.js';
 import type { BindingAccess, KernelBinding } from './kernel.js';
+
+/** The uniform holding a run's symbolic sizes (one u32 per dim of the plan). */
+export const DIMS_VAR = 'kiln_dims';
+
+// Words WGSL keeps for itself, which a struct member may not be named.
+const WGSL_RESERVED = new Set(
+  ('alias break case const const_assert continue continuing default diagnostic discard else enable false fn for if let loop override ' +
+    'requires return struct switch true var while array atomic bool f16 f32 i32 mat2x2 mat3x3 mat4x4 ptr sampler u32 vec2 vec3 vec4 ' +
+    'NULL Self abstract active alignas alignof as asm asm_fragment async attribute auto await become cast catch class co_await co_return ' +
+    'co_yield coherent column_major common compile compile_fragment concept const_cast consteval constexpr constinit crate debugger decltype ' +
+    'delete demote demote_to_helper do dynamic_cast enum explicit export extends extern external fallthrough filter final finally friend from ' +
+    'fxgroup get goto groupshared highp impl implements import inline instanceof interface layout lowp macro macro_rules match mediump meta mod ' +
+    'module move mut mutable namespace new nil noexcept noinline nointerpolation non_coherent noncoherent noperspective null nullptr of operator ' +
+    'package packoffset partition pass patch pixelfragment precise precision premerge priv protected pub public readonly ref regardless register ' +
+    'reinterpret_cast require resource restrict self set shared sizeof smooth snorm static static_assert static_cast std subroutine super target ' +
+    'template this thread_local throw trait try type typedef typeid typename typeof union unless unorm unsafe unsized use using varying virtual ' +
+    'volatile wgsl where with writeonly yield').split(' '),
+);
+
+/** The member of `kiln_dims` holding dim `name` (its own name where WGSL allows it). */
+export function dimField(name: string): string {
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(name) && !name.includes('__') && !WGSL_RESERVED.has(name) ? name : `dim_${name.replace(/^_+/, '').replace(/__+/g, '_')}`;
+}
+
+/**
+ * A size as a WGSL u32 expression: `784u` when static, else read from the size block
+ * (`kiln_dims.batch`, `(kiln_dims.batch * 784u)`). A kernel using one must be generated
+ * with the plan's dims (`workgroupKernelSource`'s `dims`), which declares the block.
+ */
+export function wgslSize(d: Dim): string {
+  if (!isSymbolic(d)) return `${d}u`;
+  const terms = d.terms.map((t) => {
+    const factors = [...t.names.map((name) => `${DIMS_VAR}.${dimField(name)}`), ...(Math.abs(t.coefficient) === 1 ? [] : [`${Math.abs(t.coefficient)}u`])];
+    return { negative: t.coefficient < 0, text: factors.length === 0 ? `${Math.abs(t.coefficient)}u` : factors.join(' * ') };
+  });
+  // Positive terms first, so no u32 intermediate goes below zero (sizes are never negative).
+  const ordered = [...terms.filter((t) => !t.negative), ...terms.filter((t) => t.negative)];
+  const text = ordered.map((t, i) => (i === 0 ? t.text : `${t.negative ? '-' : '+'} ${t.text}`)).join(' ');
+  return ordered.length === 1 && d.terms[0]!.names.length === 1 && Math.abs(d.terms[0]!.coefficient) === 1 ? text : `(${text})`;
+}
+
+/** A size as a WGSL f32 expression (`f32(kiln_dims.batch)`, `784.0f`), e.g. to divide a sum by its count. */
+export function wgslSizeF32(d: Dim): string {
+  return isSymbolic(d) ? `f32(${wgslSize(d)})` : `${d}.0f`;
+}
+
+/** The declaration of the size block: one u32 member per dim of the plan, in the plan's order. */
+export function dimsDeclaration(dims: readonly string[]): string[] {
+  return [`struct KilnDims { ${dims.map((name) => `${dimField(name)}: u32`).join(', ')} }`, `@group(1) @binding(0) var<uniform> ${DIMS_VAR}: KilnDims;`];
+}
 
 /** The element type of a storage buffer holding `dtype` (bool is stored as u32 0/1). */
 export function storageType(dtype: DType): 'f32' | 'i32' | 'u32' {
@@ -137,8 +190,8 @@ export function unravel(flat: string, shape: Shape, prefix: string): string {
     if (axis === shape.length - 1) {
       lines.push(`let ${prefix}${axis} = ${rest};`);
     } else {
-      lines.push(`let ${prefix}${axis} = ${rest} / ${stride}u;`);
-      lines.push(`let ${prefix}${axis}_rest = ${rest} % ${stride}u;`);
+      lines.push(`let ${prefix}${axis} = ${rest} / ${wgslSize(stride)};`);
+      lines.push(`let ${prefix}${axis}_rest = ${rest} % ${wgslSize(stride)};`);
       rest = `${prefix}${axis}_rest`;
     }
   });
@@ -146,8 +199,8 @@ export function unravel(flat: string, shape: Shape, prefix: string): string {
 }
 
 /** `c0 * s0 + c1 * s1 + …` over the axes whose stride is not 0 (broadcast axes drop out). */
-export function offsetExpr(coords: readonly string[], strides: readonly number[]): string {
-  const terms = coords.flatMap((c, i) => (strides[i] === 0 ? [] : [strides[i] === 1 ? c : `${c} * ${strides[i]}u`]));
+export function offsetExpr(coords: readonly string[], strides: readonly Dim[]): string {
+  const terms = coords.flatMap((c, i) => (strides[i] === 0 ? [] : [strides[i] === 1 ? c : `${c} * ${wgslSize(strides[i]!)}`]));
   return terms.length === 0 ? '0u' : terms.join(' + ');
 }
 
@@ -157,16 +210,33 @@ export { DEFAULT_LIMITS, kernelLimits } from '../limits.js';
 
 export const WORKGROUP_SIZE = 64;
 
+/** A workgroup count: a number, or ceil(size / per) for a symbolic size, computed by the runtime per run. */
+export type WorkgroupCount = number | { readonly size: Dim; readonly per: number };
+
 /** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */
 export interface Grid {
-  readonly workgroups: readonly [number, number, number];
+  readonly workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount];
+  /** The runtime folds x into y (symbolic sizes): the kernel reads the grid's width from `num_workgroups`. */
+  readonly foldX?: boolean;
   /** WGSL parameters of `main` and the statement defining `let ${index}: u32` (and returning past the end). */
   readonly params: string;
   readonly prologue: string;
 }
 
-/** Sizes a dispatch of `invocations` threads (workgroup size WORKGROUP_SIZE) within the limits. */
-export function grid(invocations: number, limits: KernelLimits, index = 'i'): Grid {
+/**
+ * Sizes a dispatch of `invocations` threads (workgroup size WORKGROUP_SIZE) within the
+ * limits. A symbolic count is sized by the runtime per run (folded into 2-D past the
+ * limit), the kernel reading the grid's width from `@builtin(num_workgroups) nwg`.
+ */
+export function grid(invocations: Dim, limits: KernelLimits, index = 'i'): Grid {
+  if (isSymbolic(invocations)) {
+    return {
+      workgroups: [{ size: invocations, per: WORKGROUP_SIZE }, 1, 1],
+      foldX: true,
+      params: '@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u',
+      prologue: `let ${index} = (wid.y * nwg.x + wid.x) * ${WORKGROUP_SIZE}u + lid;\n  if (${index} >= ${wgslSize(invocations)}) { return; }`,
+    };
+  }
   const groups = Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
   const max = limits.maxComputeWorkgroupsPerDimension;
   const x = Math.min(groups, max);
@@ -200,9 +270,11 @@ export function workgroupStorageBytes(arrays: readonly WorkgroupArray[]): number
 
 /**
  * A kernel's WGSL: its header comment, declarations, workgroup memory and helpers, and
- * `main` over workgroups of `workgroupSize` invocations (builtins `wid` and `lid`)
- * running `body`; with the workgroup size and workgroup storage as `KernelSpec` records
- * them, so both come from the call that declares them.
+ * `main` over workgroups of `workgroupSize` invocations (builtins `wid`, `lid`, and `nwg`
+ * (num_workgroups) when the body reads it) running `body`; with the workgroup size,
+ * workgroup storage and whether it reads the size block as `KernelSpec` records them, so
+ * they come from the call that declares them. Code using symbolic sizes (`wgslSize`)
+ * must pass the plan's `dims`: the size block is declared when the code reads it.
  */
 export function workgroupKernelSource(spec: {
   readonly name: string;
@@ -212,24 +284,33 @@ export function workgroupKernelSource(spec: {
   readonly helpers?: readonly string[];
   readonly workgroupSize: number;
   readonly body: readonly string[];
-}): { wgsl: string; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number } {
+  /** The plan's symbolic dims (`LoweringContext.dims`). */
+  readonly dims?: readonly string[];
+}): { wgsl: string; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number; readsDims: boolean } {
   const workgroupMemory = spec.workgroupMemory ?? [];
+  const code = [...spec.decls, ...(spec.helpers ?? []), ...spec.body].join('\n');
+  const readsDims = code.includes(`${DIMS_VAR}.`);
+  if (readsDims && (spec.dims === undefined || spec.dims.length === 0)) {
+    throw new KernelError(`kernel ${spec.name} reads symbolic sizes (${DIMS_VAR}) but was generated without the plan's dims; pass LoweringContext.dims to workgroupKernelSource.`);
+  }
+  const params = ['@builtin(workgroup_id) wid: vec3u', '@builtin(local_invocation_index) lid: u32', ...(/\bnwg\./.test(code) ? ['@builtin(num_workgroups) nwg: vec3u'] : [])];
   // Each helper once: WGSL refuses a function declared twice, and a fused prologue (in
   // decls), the op's reducer and the kernel's literals may each bring kiln_isnan or kiln_inf.
   const helpers = [...new Set(spec.helpers ?? [])].filter((helper) => !spec.decls.includes(helper));
   const wgsl = [
     kernelHeader(spec.name, spec.header),
+    ...(readsDims ? dimsDeclaration(spec.dims!) : []),
     ...spec.decls,
     ...workgroupMemory.map((array) => `var<workgroup> ${array.name}: array<${array.elementType}, ${array.length}>;`),
     ...helpers,
     '',
     `@compute @workgroup_size(${spec.workgroupSize})`,
-    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
+    `fn main(${params.join(', ')}) {`,
     ...spec.body.map((line) => `  ${line}`),
     '}',
     '',
   ].join('\n');
-  return { wgsl, workgroupSize: [spec.workgroupSize, 1, 1], workgroupStorageBytes: workgroupStorageBytes(workgroupMemory) };
+  return { wgsl, workgroupSize: [spec.workgroupSize, 1, 1], workgroupStorageBytes: workgroupStorageBytes(workgroupMemory), readsDims };
 }
 
 /** A kernel with one invocation per element of `invocations` (flat index `i`), around `body`. */
@@ -238,10 +319,18 @@ export function perElementKernel(spec: {
   readonly header: readonly string[];
   readonly limits: KernelLimits;
   readonly decls: readonly string[];
-  readonly invocations: number;
+  readonly invocations: Dim;
   readonly body: readonly string[];
   readonly helpers?: readonly string[];
-}): { wgsl: string; workgroups: readonly [number, number, number]; workgroupSize: readonly [number, number, number]; workgroupStorageBytes: number } {
+  readonly dims?: readonly string[];
+}): {
+  wgsl: string;
+  workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount];
+  foldX?: boolean;
+  workgroupSize: readonly [number, number, number];
+  workgroupStorageBytes: number;
+  readsDims: boolean;
+} {
   const g = grid(spec.invocations, spec.limits);
   const helpers = [...(spec.helpers ?? []), ...specialFloatHelpers(spec.body.join('\n'))];
   const source = workgroupKernelSource({
@@ -251,8 +340,9 @@ export function perElementKernel(spec: {
     helpers,
     workgroupSize: WORKGROUP_SIZE,
     body: [...g.prologue.split('\n').map((line) => line.trim()), ...spec.body.filter((line) => line !== '')],
+    ...(spec.dims ? { dims: spec.dims } : {}),
   });
-  return { ...source, workgroups: g.workgroups };
+  return { ...source, workgroups: g.workgroups, ...(g.foldX ? { foldX: true } : {}) };
 }
 
 /**
