@@ -2,7 +2,9 @@
  * A small decoder-only transformer (2 layers, width 64, 4 heads, context 64) trained on
  * the GPU as a character language model on the GPL-3 text every Debian system ships.
  * Prints the unigram entropy (the loss of a model that ignores context) next to the
- * training and held-out losses, then samples text from the trained model.
+ * training and held-out losses, then samples text from the trained model. The batch is
+ * the symbolic dim `batch`: the session that trains on 16 windows a step samples one
+ * window at a time, with the same weights and no second compile.
  *
  *   npx tsx examples/char-transformer.ts -- --steps 600 --batch 16 --sample 300
  */
@@ -12,7 +14,7 @@ import { Session, compile, requestDevice } from '../index.js';
 import type { HostTensor } from '../index.js';
 import { loadCharCorpus, splitCorpus, textBatch, unigramEntropy } from './data/text-corpus.js';
 import { seededRandom } from './data/seeded-random.js';
-import { charTransformer, charTransformerGraph } from './models/char-transformer.js';
+import { charTransformer } from './models/char-transformer.js';
 
 const CONTEXT = 64;
 
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
 
   const gpu = await requestDevice();
   const started = performance.now();
-  const program = charTransformer({ vocab, batch: options.batch, context: CONTEXT, lr: options.lr, seed: options.seed });
+  const program = charTransformer({ vocab, batch: 'batch', context: CONTEXT, lr: options.lr, seed: options.seed });
   const plan = compile(program, { limits: gpu.limits });
   const session = await Session.create(gpu.device, plan);
   console.log(
@@ -102,16 +104,12 @@ async function main(): Promise<void> {
   }
 
   if (options.sample > 0) {
-    // Sampling runs a batch-1 copy of the model with the trained weights.
-    const sampler = charTransformerGraph({ vocab, batch: 1, context: CONTEXT });
-    const samplerSession = await Session.create(gpu.device, compile(sampler.graph, { limits: gpu.limits }));
-    const names = sampler.graph.nodesOfRole('param').map((node) => node.name!);
-    await samplerSession.setParams(await session.getParams(names));
+    // Sampling feeds one window at a time to the session that trained: the batch is symbolic.
     const window = Array.from(heldOut.subarray(0, CONTEXT));
     const generated: string[] = [];
     const draw = seededRandom(options.seed + 2);
     for (let i = 0; i < options.sample; i++) {
-      const { logits } = await samplerSession.forward({ tokens: Int32Array.from(window) }, { outputs: ['logits'] });
+      const { logits } = await session.forward({ tokens: Int32Array.from(window) }, { outputs: ['logits'] });
       const next = sampleFrom(logits!.data, (CONTEXT - 1) * vocab, vocab, 0.8, draw);
       generated.push(corpus.vocab[next]!);
       window.shift();
@@ -119,7 +117,6 @@ async function main(): Promise<void> {
     }
     console.log(`prompt: ${JSON.stringify(Array.from(heldOut.subarray(0, CONTEXT), (id) => corpus.vocab[id]).join(''))}`);
     console.log(`sample: ${JSON.stringify(generated.join(''))}`);
-    samplerSession.destroy();
   }
   session.destroy();
   gpu.destroy();

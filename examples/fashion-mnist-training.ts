@@ -2,7 +2,9 @@
  * The training loop the Fashion-MNIST examples share: command-line options, shuffled
  * epochs of `trainStep` on the GPU with a progress line, and test accuracy after each
  * epoch. An example supplies only its model (a training program with an `images` input,
- * a `labels` input and a `logits` output) and its defaults.
+ * a `labels` input and a `logits` output) and its defaults. The model's batch is the
+ * symbolic dim `batch`: one plan trains on every example (the last step of an epoch takes
+ * the remainder) and evaluates the whole test set, whatever the batch size.
  */
 
 import { parseArgs } from 'node:util';
@@ -24,8 +26,8 @@ export interface Options {
   seed: number;
 }
 
-/** What a model is built from: the options, and the number of steps the run will take (for a schedule). */
-export type ModelOptions = Options & { totalSteps: number };
+/** What a model is built from: the options with a symbolic batch, and the number of steps the run will take (for a schedule). */
+export type ModelOptions = Omit<Options, 'batch'> & { batch: string; totalSteps: number };
 
 /** An example's defaults for the command-line options. */
 export interface Defaults {
@@ -74,9 +76,10 @@ function progress(epoch: number, epochs: number, step: number, steps: number, ra
 async function evaluate(session: Session, test: FashionMnistSplit, batch: number, limit: number): Promise<number> {
   let correct = 0;
   for (let start = 0; start < limit; start += batch) {
+    // The last batch holds the remainder: the plan's batch is symbolic, so nothing is padded.
     const count = Math.min(batch, limit - start);
     const indices = Array.from({ length: count }, (_, i) => start + i);
-    const { images } = batchAt(test, indices, batch);
+    const { images } = batchAt(test, indices, count);
     const { logits } = await session.forward({ images }, { outputs: ['logits'] });
     for (let row = 0; row < count; row++) {
       let best = 0;
@@ -96,14 +99,15 @@ export async function trainFashionMnist(model: (options: ModelOptions) => Traini
   console.log(`adapter: ${[vendor, architecture, description].filter(Boolean).join(' / ')} (${backend}${software ? ', software' : ''})`);
 
   const compileStart = performance.now();
-  const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.floor(train.count / options.batch));
-  const program = model({ ...options, totalSteps: stepsPerEpoch * options.epochs });
+  // Every example every epoch: the last step takes the remainder (60000 = 937·64 + 32).
+  const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.ceil(train.count / options.batch));
+  const program = model({ ...options, batch: 'batch', totalSteps: stepsPerEpoch * options.epochs });
   const plan = compile(program, { limits: gpu.limits });
   const session = await Session.create(gpu.device, plan);
   const trainStep = plan.entries['trainStep']!;
   console.log(
     `compiled ${plan.kernels.length} kernels in ${((performance.now() - compileStart) / 1000).toFixed(1)} s; ` +
-      `trainStep: ${trainStep.dispatches.length} dispatches, ${trainStep.copies.length} parameter/state copies, 1 submit`,
+      `trainStep: ${trainStep.dispatches.length} dispatches, ${trainStep.copies.length} parameter/state copies, 1 submit; one plan for every batch size`,
   );
 
   const testLimit = Math.min(options.testLimit ?? test.count, test.count);
@@ -114,7 +118,8 @@ export async function trainFashionMnist(model: (options: ModelOptions) => Traini
     const epochStart = performance.now();
     let loss = NaN;
     for (let step = 0; step < stepsPerEpoch; step++) {
-      const feeds = batchAt(train, order.subarray(step * options.batch, (step + 1) * options.batch), options.batch);
+      const indices = order.subarray(step * options.batch, Math.min((step + 1) * options.batch, train.count));
+      const feeds = batchAt(train, indices, indices.length);
       loss = (await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!;
       const rate = (step + 1) / ((performance.now() - epochStart) / 1000);
       if (tty) process.stdout.write(`\r${progress(epoch, options.epochs, step + 1, stepsPerEpoch, rate, loss)}`);

@@ -11,7 +11,8 @@ import type { Tensor, TrainingProgram } from '../../index.js';
 
 export interface CharTransformerOptions {
   vocab: number;
-  batch: number;
+  /** Windows per step: a size, or a dim name (`'batch'`) for one plan that trains at one size and samples at another. */
+  batch: number | string;
   /** Context length (characters per window). Default 64. */
   context?: number;
   /** Model width. Default 64. */
@@ -30,7 +31,7 @@ export function charTransformerGraph(options: CharTransformerOptions): { graph: 
   const tokens = g.input('tokens', [batch, context], 'i32');
   const embed = nn.embedding(g, 'embed', vocab, width, { std: 0.02 });
   // The residual stream as [batch·context, width]: the layers' matrix products stay 2-D.
-  const rows = (x: Tensor): Tensor => x.reshape([batch * context, width]);
+  const rows = (x: Tensor): Tensor => x.reshape([-1, width]);
   let h = rows(embed(tokens).add(sinusoidalPositions(g, context, width)));
   for (let l = 0; l < layers; l++) {
     nn.scope(g, `block${l}`, () => {
@@ -38,7 +39,7 @@ export function charTransformerGraph(options: CharTransformerOptions): { graph: 
       const attn = nn.multiHeadAttention(g, 'attn', width, heads, { causal: true });
       const norm2 = nn.layerNorm(g, 'norm2', width);
       const mlp = nn.sequential(nn.linear(g, 'up', width, 4 * width), nn.gelu, nn.linear(g, 'down', 4 * width, width));
-      h = h.add(rows(attn(norm1(h).reshape([batch, context, width]))));
+      h = h.add(rows(attn(norm1(h).reshape([-1, context, width]))));
       h = h.add(mlp(norm2(h)));
     });
   }
@@ -50,6 +51,7 @@ export function charTransformerGraph(options: CharTransformerOptions): { graph: 
 /** The training program: next-character cross-entropy over every position, Adam. */
 export function charTransformer(options: CharTransformerOptions): TrainingProgram {
   const { graph, logits } = charTransformerGraph(options);
-  const targets = graph.input('targets', [options.batch * (options.context ?? 64)], 'i32');
-  return trainingProgram(graph, { loss: logits.softmaxCrossEntropy(targets), optimizer: adam({ lr: options.lr ?? 3e-3 }) });
+  // Next characters per window, as [batch, context]: flattened like the logits' rows.
+  const targets = graph.input('targets', [options.batch, options.context ?? 64], 'i32');
+  return trainingProgram(graph, { loss: logits.softmaxCrossEntropy(targets.reshape([-1])), optimizer: adam({ lr: options.lr ?? 3e-3 }) });
 }

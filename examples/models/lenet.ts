@@ -10,7 +10,8 @@ import { Graph, adam, nn, sgd, trainingProgram } from '../../index.js';
 import type { Tensor, TrainingProgram } from '../../index.js';
 
 export interface LeNetOptions {
-  batch: number;
+  /** Rows per step: a size, or a dim name (`'batch'`) for one plan that runs any batch size. */
+  batch: number | string;
   /** Graph seed for the initializers. Default 0. */
   seed?: number;
   /** The learning rate; Adam by default, SGD with momentum when `momentum` > 0. */

@@ -9,7 +9,8 @@ import { Graph, nn, sgd, trainingProgram } from '../../index.js';
 import type { TrainingProgram } from '../../index.js';
 
 export interface SeedMlpOptions {
-  batch: number;
+  /** Rows per step: a size, or a dim name (`'batch'`) for one plan that runs any batch size. */
+  batch: number | string;
   /** Graph seed for the initializers. Default 0. */
   seed?: number;
   /** SGD learning rate and momentum. Defaults 0.01 and 0.9. */
