@@ -8,14 +8,18 @@
 
 import { Graph, attention, layerNorm, sgd, trainingProgram } from '../index.js';
 import type { Tensor, TrainingProgram } from '../index.js';
+import { dimMul } from '../compiler/dims.js';
 import { BLOCK, BLOCK_LINEARS, BLOCK_NORMS } from './workloads.js';
 
-/** The block's training program: input `x` [batch·context, width], output `y` of the same shape, loss mean(y²). */
-export function transformerBlock(): TrainingProgram {
-  const { batch, context, width, heads, lr } = BLOCK;
+/**
+ * The block's training program: input `x` [batch·context, width], output `y` of the same
+ * shape, loss mean(y²). `batch` is BLOCK's size, or a dim name for a symbolic batch.
+ */
+export function transformerBlock(batch: number | string = BLOCK.batch): TrainingProgram {
+  const { context, width, heads, lr } = BLOCK;
   const headWidth = width / heads;
   const g = new Graph('transformer_block', { seed: 0 });
-  const x = g.input('x', [batch * context, width]);
+  const x = g.input('x', [typeof batch === 'number' ? batch * context : dimMul(g.dim(batch), context), width]);
   const linearSize = Object.fromEntries(BLOCK_LINEARS.map((l) => [l.name, l]));
   const linear = (name: string, input: Tensor): Tensor => {
     const { in: fanIn, out } = linearSize[name]!;
@@ -31,8 +35,8 @@ export function transformerBlock(): TrainingProgram {
     }),
   );
   // [batch·context, width] ↔ [batch, heads, context, headWidth]
-  const splitHeads = (t: Tensor): Tensor => t.reshape([batch, context, heads, headWidth]).transpose([0, 2, 1, 3]);
-  const joinHeads = (t: Tensor): Tensor => t.transpose([0, 2, 1, 3]).reshape([batch * context, width]);
+  const splitHeads = (t: Tensor): Tensor => t.reshape([-1, context, heads, headWidth]).transpose([0, 2, 1, 3]);
+  const joinHeads = (t: Tensor): Tensor => t.transpose([0, 2, 1, 3]).reshape([-1, width]);
 
   const normed = norm1!(x);
   const [q, k, v] = ['q', 'k', 'v'].map((name) => splitHeads(linear(name, normed)));
