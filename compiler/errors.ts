@@ -98,7 +98,8 @@ type ErrorClass = new (message: string) => KilnError;
 export function opError(
   kind: ErrorClass,
   op: string,
-  operands: readonly { readonly shape: readonly number[]; readonly dtype: string }[],
+  // A dim prints as its size or its symbolic size (`784*batch`); typed structurally so errors.ts imports nothing.
+  operands: readonly { readonly shape: readonly (number | { toString(): string })[]; readonly dtype: string }[],
   problem: string,
   fix?: string,
 ): KilnError {

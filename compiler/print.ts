@@ -14,6 +14,7 @@
 
 import type { Graph, Node } from './graph.js';
 import type { AttrValue, Attrs } from './ops/op.js';
+import { SymDim } from './dims.js';
 import { formatType } from './shape.js';
 import { requireGraph } from './graph.js';
 
@@ -53,6 +54,7 @@ function formatNumber(value: number, dtype: string): string {
 }
 
 function formatAttr(value: AttrValue): string {
+  if (value instanceof SymDim) return value.toString();
   if (Array.isArray(value)) return `[${value.map(formatAttr).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.entries(value)

@@ -18,3 +18,4 @@ export * from './sequence.js';
 export * from './attention.js';
 export * from './layers.js';
 export * from './mode.js';
+export * from './dim-size.js';
