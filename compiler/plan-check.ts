@@ -6,8 +6,8 @@
  */
 
 import { ArgumentError, DeviceLimitError, PlanError } from './errors.js';
-import type { Plan, PlanBinding, PlanBuffer } from './plan-format.js';
-import { PLAN_FORMAT, PLAN_VERSION, requirePlan } from './plan-format.js';
+import type { Plan, PlanBinding, PlanBuffer, PlanSize } from './plan-format.js';
+import { evaluatePlanSize, PLAN_FORMAT, PLAN_VERSION, planSizeNames, requirePlan } from './plan-format.js';
 import { checkMemoryPlan } from './liveness.js';
 import type { KernelLimits } from './limits.js';
 import { DEFAULT_LIMITS, kernelLimits } from './limits.js';
@@ -37,7 +37,11 @@ const ATTRIBUTE = /@\s*(group|binding)\s*\(\s*([^)]*?)\s*\)/g;
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const elements = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+/** Symbolic sizes are compared at sample dims, all 1 and distinct primes (a wrong product or coefficient shows at one). */
+const SAMPLE_SIZES = [1, 7, 11, 13, 17, 19, 23, 29];
+type Samples = readonly Readonly<Record<string, number>>[];
+const elements = (shape: readonly PlanSize[], dims: Readonly<Record<string, number>> = {}): number => shape.reduce((a: number, d) => a * evaluatePlanSize(d, dims), 1);
+const isStatic = (shape: readonly unknown[]): boolean => shape.every((d) => typeof d === 'number');
 
 function fail(where: string, problem: string): never {
   throw new PlanError(`invalid plan: ${where}: ${problem}. The plan is corrupted or was hand-edited; recompile it with compile().`);
@@ -49,7 +53,7 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   if (plan['format'] !== PLAN_FORMAT) fail('format', `expected '${PLAN_FORMAT}', got ${JSON.stringify(plan['format'])}`);
   if (isCount(plan['version']) && plan['version'] < PLAN_VERSION) {
     throw new PlanError(
-      `plan version ${plan['version']} was written by an older kiln (this one reads version ${PLAN_VERSION}: kernels record their bindings as {buffer, access} and their workgroupSize). ` +
+      `plan version ${plan['version']} was written by an older kiln (this one reads version ${PLAN_VERSION}: sizes may be symbolic in the plan's dims, and kernels record their bindings as {buffer, access} and their workgroupSize). ` +
         'Recompile it with compile().',
     );
   }
@@ -58,16 +62,18 @@ export function validatePlan(plan: unknown): asserts plan is Plan {
   if (!Array.isArray(plan['buffers'])) fail('buffers', 'must be an array');
   if (!Array.isArray(plan['kernels'])) fail('kernels', 'must be an array');
   if (!isRecord(plan['entries'])) fail('entries', 'must be an object');
+  const dims = checkDims(plan['dims'], plan['maxDims']);
+  const samples: Samples = [0, 1].map((s) => Object.fromEntries(dims.map((name, i) => [name, s === 0 ? 1 : SAMPLE_SIZES[(i % 7) + 1]! + 30 * Math.floor(i / 7)])));
   const buffers = plan['buffers'] as unknown[];
-  buffers.forEach(checkBuffer);
+  buffers.forEach((b, i) => checkBuffer(b, i, dims, samples));
   checkNamesUnique(plan['buffers'] as PlanBuffer[]);
   const valid = plan as unknown as Plan;
   const bufferId = (where: string, id: unknown): PlanBuffer => {
     if (!isCount(id) || id >= buffers.length) fail(where, `buffer id ${JSON.stringify(id)} does not exist (the plan has ${buffers.length} buffers)`);
     return valid.buffers[id]!;
   };
-  (plan['kernels'] as unknown[]).forEach((kernel, i) => checkKernel(kernel, i, bufferId));
-  for (const [name, entry] of Object.entries(plan['entries'])) checkEntry(name, entry, valid, bufferId);
+  (plan['kernels'] as unknown[]).forEach((kernel, i) => checkKernel(kernel, i, bufferId, dims));
+  for (const [name, entry] of Object.entries(plan['entries'])) checkEntry(name, entry, valid, bufferId, dims, samples);
   if (!('init' in plan['entries'])) fail('entries', "the 'init' entry is missing");
   if (Object.keys(valid.entries['init']!.inputs).length > 0) fail('entries.init.inputs', 'init takes no inputs');
   checkRecordedLimits(plan['limits']);
@@ -95,7 +101,39 @@ function checkRecordedLimits(limits: unknown): void {
   }
 }
 
-function checkBuffer(b: unknown, i: number): void {
+/** The plan's dim names (unique identifiers, the size block's order) and maxDims (a positive integer per dim of those). */
+function checkDims(dims: unknown, maxDims: unknown): string[] {
+  if (dims === undefined && maxDims !== undefined) fail('maxDims', 'the plan has no dims to bound');
+  if (dims === undefined) return [];
+  if (!Array.isArray(dims) || !dims.every((d) => typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d))) fail('dims', `must be an array of dim names, got ${JSON.stringify(dims)}`);
+  const repeated = dims.find((d, i) => dims.indexOf(d) !== i);
+  if (repeated !== undefined) fail('dims', `names '${repeated}' twice`);
+  if (maxDims !== undefined) {
+    if (!isRecord(maxDims)) fail('maxDims', `must be an object {dim: largest size}, got ${JSON.stringify(maxDims)}`);
+    for (const [name, max] of Object.entries(maxDims)) {
+      if (!dims.includes(name)) fail(`maxDims.${name}`, `is not one of the plan's dims (${dims.join(', ') || 'none'})`);
+      if (!isCount(max) || max < 1) fail(`maxDims.${name}`, `must be a positive integer, got ${JSON.stringify(max)}`);
+    }
+  }
+  return dims as string[];
+}
+
+/** Whether `size` is a number or a symbolic size in the plan's dims; a malformed one or an unknown name fails at `where`. */
+function checkSize(where: string, size: unknown, dims: readonly string[]): size is PlanSize {
+  if (isCount(size)) return true;
+  if (typeof size !== 'string') fail(where, `must be a non-negative integer or a symbolic size such as "784*batch", got ${JSON.stringify(size)}`);
+  let names: string[] = [];
+  try {
+    names = planSizeNames(size);
+  } catch (error) {
+    fail(where, (error as Error).message.replace(/\.$/, ''));
+  }
+  const unknown = names.find((name) => !dims.includes(name));
+  if (unknown !== undefined) fail(where, `size '${size}' names dim '${unknown}', which is not one of the plan's dims (${dims.join(', ') || 'none'})`);
+  return true;
+}
+
+function checkBuffer(b: unknown, i: number, dims: readonly string[], samples: Samples): void {
   const where = `buffers[${i}]`;
   if (!isRecord(b)) fail(where, 'must be an object');
   if (b['id'] !== i) fail(`${where}.id`, `${JSON.stringify(b['id'])} does not match its position ${i}`);
@@ -103,10 +141,20 @@ function checkBuffer(b: unknown, i: number): void {
   if (!ROLES.has(b['role'] as string)) fail(`${where}.role`, `unknown role ${JSON.stringify(b['role'])} (input, param, state, const or transient)`);
   if (!DTYPES.has(b['dtype'] as string)) fail(`${where}.dtype`, `unknown dtype ${JSON.stringify(b['dtype'])} (f32, i32 or bool)`);
   const shape = b['shape'];
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${where}.shape`, `must be non-negative integers, got ${JSON.stringify(shape)}`);
-  const count = elements(shape as number[]);
+  if (!Array.isArray(shape)) fail(`${where}.shape`, `must be an array of sizes, got ${JSON.stringify(shape)}`);
+  shape.forEach((d: unknown, axis: number) => checkSize(`${where}.shape[${axis}]`, d, dims));
   const bytes = b['bytes'];
-  if (!isCount(bytes) || bytes < Math.max(4, count * 4) || bytes % 4 !== 0) {
+  if (!isStatic(shape)) {
+    // Params, state and consts keep their memory for the session's life: their sizes are static.
+    if (b['role'] !== 'input' && b['role'] !== 'transient') fail(`${where}.shape`, `a ${String(b['role'])} buffer's shape must be static, got [${shape.join(',')}]`);
+    checkSize(`${where}.bytes`, bytes, dims);
+    for (const at of samples) {
+      const [count, held] = [elements(shape, at), evaluatePlanSize(bytes as PlanSize, at)];
+      if (held < count * 4 || held % 4 !== 0) fail(`${where}.bytes`, `'${String(bytes)}' cannot hold the ${count} elements of [${shape.join(',')}] at ${JSON.stringify(at)} (needs a multiple of 4, at least ${count * 4})`);
+    }
+  }
+  const count = elements(isStatic(shape) ? shape : []);
+  if (isStatic(shape) && (!isCount(bytes) || bytes < Math.max(4, count * 4) || bytes % 4 !== 0)) {
     fail(`${where}.bytes`, `${JSON.stringify(bytes)} cannot hold ${count} elements (needs a multiple of 4, at least ${Math.max(4, count * 4)})`);
   }
   const data = b['data'];
@@ -144,7 +192,7 @@ function checkNamesUnique(buffers: readonly PlanBuffer[]): void {
   }
 }
 
-function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknown) => PlanBuffer): void {
+function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknown) => PlanBuffer, dims: readonly string[]): void {
   if (!isRecord(k)) fail(`kernels[${i}]`, 'must be an object');
   const where = `kernels[${i}] (${String(k['name'])})`;
   if (typeof k['name'] !== 'string') fail(`${where}.name`, 'must be a string');
@@ -160,16 +208,25 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   });
   checkNoWritableAlias(where, bindings as PlanBinding[], buffers);
   const workgroups = k['workgroups'];
-  if (!Array.isArray(workgroups) || workgroups.length !== 3 || !workgroups.every(isCount)) {
-    fail(`${where}.workgroups`, `must be three non-negative integers, got ${JSON.stringify(workgroups)}`);
-  }
+  if (!Array.isArray(workgroups) || workgroups.length !== 3) fail(`${where}.workgroups`, `must be three workgroup counts, got ${JSON.stringify(workgroups)}`);
+  workgroups.forEach((count: unknown, axis: number) => {
+    const at = `${where}.workgroups[${axis}]`;
+    if (isCount(count)) return;
+    if (!isRecord(count) || typeof count['size'] !== 'string' || !isCount(count['per']) || count['per'] === 0) {
+      fail(at, `must be a non-negative integer or {size, per} (ceil(size / per) workgroups, per a positive integer), got ${JSON.stringify(count)}`);
+    }
+    checkSize(`${at}.size`, count['size'], dims);
+  });
+  for (const flag of ['foldX', 'readsDims', 'elementwise']) if (k[flag] !== undefined && typeof k[flag] !== 'boolean') fail(`${where}.${flag}`, 'must be a boolean');
+  if (k['foldX'] === true && workgroups[1] !== 1) fail(`${where}.foldX`, `folds x into y, so y must be 1, got ${JSON.stringify(workgroups[1])}`);
+  if (k['readsDims'] === true && dims.length === 0) fail(`${where}.readsDims`, 'the kernel reads the size block, but the plan has no dims');
   const workgroupSize = k['workgroupSize'];
   if (!Array.isArray(workgroupSize) || workgroupSize.length !== 3 || !workgroupSize.every((n) => isCount(n) && n > 0)) {
     fail(`${where}.workgroupSize`, `must be three positive integers, got ${JSON.stringify(workgroupSize)}`);
   }
   const storageBytes = k['workgroupStorageBytes'];
   if (!isCount(storageBytes)) fail(`${where}.workgroupStorageBytes`, `must be a non-negative integer, got ${JSON.stringify(storageBytes)}`);
-  checkDeclarations(where, k['wgsl'], bindings as PlanBinding[], buffers);
+  checkDeclarations(where, k['wgsl'], bindings as PlanBinding[], buffers, k['readsDims'] === true, dims);
   const declared = kernelResources(k['wgsl']);
   if (declared.workgroupSize && declared.workgroupSize.some((n, axis) => n !== workgroupSize[axis])) {
     fail(`${where}.workgroupSize`, `is [${workgroupSize.join(', ')}] but the WGSL declares @workgroup_size(${declared.workgroupSize.join(', ')})`);
@@ -186,7 +243,6 @@ function checkKernel(k: unknown, i: number, bufferId: (where: string, id: unknow
   if (nodes.length !== ops.length) fail(where, `has ${nodes.length} nodes but ${ops.length} ops`);
   if (k['kind'] !== undefined && !KERNEL_KINDS.has(k['kind'] as string)) fail(`${where}.kind`, `unknown kind ${JSON.stringify(k['kind'])} (${[...KERNEL_KINDS].join(', ')})`);
   if (k['reason'] !== undefined && typeof k['reason'] !== 'string') fail(`${where}.reason`, 'must be a string');
-  if (k['elementwise'] !== undefined && typeof k['elementwise'] !== 'boolean') fail(`${where}.elementwise`, 'must be a boolean');
 }
 
 /** WebGPU forbids a buffer bound writable in one binding and bound again in another of the same dispatch. */
@@ -208,16 +264,22 @@ function checkNoWritableAlias(where: string, bindings: readonly PlanBinding[], b
  * pipeline is a validation error the GPU reports only asynchronously, and the dispatch
  * would then not run, leaving stale values.
  */
-function checkDeclarations(where: string, wgsl: string, bindings: readonly PlanBinding[], buffers: readonly PlanBuffer[]): void {
+function checkDeclarations(where: string, wgsl: string, bindings: readonly PlanBinding[], buffers: readonly PlanBuffer[], readsDims: boolean, dims: readonly string[]): void {
   const declared = new Map<number, { name: string; space: string; access: string | undefined }>();
-  for (const [, attributes, template, name] of withoutComments(wgsl).matchAll(RESOURCE_DECLARATION)) {
+  const code = withoutComments(wgsl);
+  let sizeBlock = false;
+  for (const [, attributes, template, name] of code.matchAll(RESOURCE_DECLARATION)) {
     const values = new Map([...attributes!.matchAll(ATTRIBUTE)].map(([, attribute, value]) => [attribute!, value!]));
     const [group, binding] = [values.get('group'), values.get('binding')];
     const spelled = `${group === undefined ? '' : `@group(${group}) `}${binding === undefined ? '' : `@binding(${binding}) `}var ${name}`;
     if (group === undefined || binding === undefined || ![group, binding].every((v) => /^\d+[ui]?$/.test(v))) {
       fail(`${where}.wgsl`, `declares ${spelled}; every binding needs a literal @group(0) and @binding(i)`);
     }
-    if (parseInt(group, 10) !== 0) fail(`${where}.wgsl`, `declares ${spelled}; kernels use group 0 only`);
+    if (parseInt(group, 10) === 1 && parseInt(binding, 10) === 0 && template?.trim() === 'uniform' && name === 'kiln_dims') {
+      sizeBlock = true;
+      continue;
+    }
+    if (parseInt(group, 10) !== 0) fail(`${where}.wgsl`, `declares ${spelled}; kernels use group 0, and group 1 only for the size block (@group(1) @binding(0) var<uniform> kiln_dims)`);
     const index = parseInt(binding, 10);
     const earlier = declared.get(index);
     if (earlier) fail(`${where}.wgsl`, `declares @binding(${index}) twice (${earlier.name} and ${name})`);
@@ -226,6 +288,15 @@ function checkDeclarations(where: string, wgsl: string, bindings: readonly PlanB
     }
     const [space = '', access] = (template ?? '').split(',').map((part) => part.trim());
     declared.set(index, { name: name!, space, access: access ?? (space === 'storage' ? 'read' : undefined) });
+  }
+  if (sizeBlock !== readsDims) {
+    fail(`${where}.readsDims`, `is ${readsDims} but the WGSL ${sizeBlock ? 'declares' : 'does not declare'} the size block @group(1) @binding(0) var<uniform> kiln_dims`);
+  }
+  if (sizeBlock) {
+    // The runtime writes one u32 per plan dim in the plan's order: the struct must read them there.
+    const members = /struct\s+KilnDims\s*\{([^}]*)\}/.exec(code)?.[1]?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    const matches = members?.length === dims.length && members.every((m, i) => new RegExp(`^(?:${dims[i]}|dim_\\w+)\\s*:\\s*u32$`).test(m));
+    if (!matches) fail(`${where}.wgsl`, `its struct KilnDims must hold one u32 per plan dim in order (${dims.join(', ')}), got {${members?.join(', ') ?? 'no struct KilnDims'}}`);
   }
   bindings.forEach(({ buffer, access }, b) => {
     const declaration = declared.get(b);
@@ -238,7 +309,7 @@ function checkDeclarations(where: string, wgsl: string, bindings: readonly PlanB
   });
 }
 
-function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: string, id: unknown) => PlanBuffer): void {
+function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: string, id: unknown) => PlanBuffer, dims: readonly string[], samples: Samples): void {
   const where = `entries.${name}`;
   if (!isRecord(entry)) fail(where, 'must be an object');
   if (!isRecord(entry['inputs'])) fail(`${where}.inputs`, 'must be an object of buffer ids');
@@ -254,9 +325,12 @@ function checkEntry(name: string, entry: unknown, plan: Plan, bufferId: (where: 
     for (const [output, shape] of Object.entries(outputShapes)) {
       const at = `${where}.outputShapes.${output}`;
       if (!Object.hasOwn(entry['outputs'], output)) fail(at, 'is not an output of this entry');
-      if (!Array.isArray(shape) || !shape.every(isCount)) fail(at, `must be non-negative integers, got ${JSON.stringify(shape)}`);
+      if (!Array.isArray(shape)) fail(at, `must be an array of sizes, got ${JSON.stringify(shape)}`);
+      shape.forEach((d: unknown, axis: number) => checkSize(`${at}[${axis}]`, d, dims));
       const buffer = plan.buffers[entry['outputs'][output] as number]!;
-      if (elements(shape) !== elements(buffer.shape)) fail(at, `[${shape.join(',')}] does not have the ${elements(buffer.shape)} elements of buffer #${buffer.id} (${buffer.name})`);
+      for (const sizes of samples) {
+        if (elements(shape, sizes) !== elements(buffer.shape, sizes)) fail(at, `[${shape.join(',')}] does not have the elements of buffer #${buffer.id} (${buffer.name}, [${buffer.shape.join(',')}])`);
+      }
     }
   }
   const dispatches = entry['dispatches'];
@@ -312,11 +386,12 @@ export function checkPlanFitsDevice(plan: Plan, limits: PlanLimits): void {
   for (const [a, { bytes }] of (plan.allocations ?? []).entries()) {
     if (bytes > device.maxBufferSize) refuse(`allocation @${a} needs ${bytes} bytes, over this device's maxBufferSize of ${device.maxBufferSize}`);
   }
+  // Symbolic sizes are checked per run, at the run's dims (runtime/run-dims.ts).
   for (const b of plan.buffers) {
-    if (b.bytes > bindingLimit) refuse(`buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}`);
+    if (typeof b.bytes === 'number' && b.bytes > bindingLimit) refuse(`buffer #${b.id} (${b.name}) needs ${b.bytes} bytes, over this device's storage-buffer limit of ${bindingLimit}`);
   }
   for (const k of plan.kernels) {
-    const [problem] = kernelLimitProblems(k, device);
+    const [problem] = kernelLimitProblems({ ...k, workgroups: k.workgroups.map((count) => (typeof count === 'number' ? count : 1)) }, device);
     if (problem) refuse(`kernel ${k.name} ${problem.problem}`);
   }
 }

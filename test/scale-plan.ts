@@ -20,7 +20,7 @@ function declare(count: number): string {
 export function scalePlan(): Plan {
   return {
     format: 'kiln-plan',
-    version: 2,
+    version: 3,
     limits: { ...DEFAULT_LIMITS },
     name: 'scale',
     buffers: [

@@ -25,8 +25,8 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['the plan is not an object', '', null, /invalid plan: plan: expected an object, got null/],
   ['the plan is an array', '', [], /plan: expected an object, got an array/],
   ['format', 'format', 'onnx', /format: expected 'kiln-plan', got "onnx"/],
-  ['a version from the future', 'version', 3, /version: expected 2, got 3/],
-  ['a version that is not a number', 'version', '2', /version: expected 2, got "2"/],
+  ['a version from the future', 'version', 4, /version: expected 3, got 4/],
+  ['a version that is not a number', 'version', '3', /version: expected 3, got "3"/],
   ['name', 'name', DELETE, /name: must be a string/],
   ['buffers', 'buffers', {}, /buffers: must be an array/],
   ['kernels', 'kernels', null, /kernels: must be an array/],
@@ -36,8 +36,8 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['buffer name', 'buffers.0.name', 3, /buffers\[0\]\.name: must be a string/],
   ['buffer role', 'buffers.1.role', 'weight', /buffers\[1\]\.role: unknown role "weight"/],
   ['buffer dtype', 'buffers.1.dtype', 'f16', /buffers\[1\]\.dtype: unknown dtype "f16" \(f32, i32 or bool\)/],
-  ['buffer shape', 'buffers.1.shape', [3, -1], /buffers\[1\]\.shape: must be non-negative integers, got \[3,-1\]/],
-  ['buffer shape of non-integers', 'buffers.1.shape', [1.5], /buffers\[1\]\.shape: must be non-negative integers/],
+  ['buffer shape', 'buffers.1.shape', [3, -1], /buffers\[1\]\.shape\[1\]: must be a non-negative integer or a symbolic size such as "784\*batch", got -1/],
+  ['buffer shape of non-integers', 'buffers.1.shape', [1.5], /buffers\[1\]\.shape\[0\]: must be a non-negative integer or a symbolic size/],
   ['buffer bytes too small', 'buffers.1.bytes', 8, /buffers\[1\]\.bytes: 8 cannot hold 3 elements/],
   ['buffer bytes not a multiple of 4', 'buffers.1.bytes', 13, /buffers\[1\]\.bytes: 13 cannot hold/],
   ['const data count', 'buffers.3.data', [1, 2], /buffers\[3\]\.data: must be 1 or 1 numbers/],
@@ -52,7 +52,7 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['a kernel binding of a buffer that does not exist', 'kernels.1.bindings.3.buffer', 9, /kernels\[1\] \(k2_mul\)\.bindings\[3\]\.buffer: buffer id 9 does not exist \(the plan has 6 buffers\)/],
   ['a kernel binding with an unknown access', 'kernels.1.bindings.1.access', 'write', /kernels\[1\] \(k2_mul\)\.bindings\[1\]\.access: unknown access "write" \(read or read_write\)/],
   ['a kernel binding without its access', 'kernels.1.bindings.1.access', DELETE, /kernels\[1\] \(k2_mul\)\.bindings\[1\]\.access: unknown access undefined \(read or read_write\)/],
-  ['kernel workgroups', 'kernels.1.workgroups', [1, 1], /kernels\[1\] \(k2_mul\)\.workgroups: must be three non-negative integers, got \[1,1\]/],
+  ['kernel workgroups', 'kernels.1.workgroups', [1, 1], /kernels\[1\] \(k2_mul\)\.workgroups: must be three workgroup counts, got \[1,1\]/],
   ['kernel workgroup size', 'kernels.1.workgroupSize', [64, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[64,1\]/],
   ['a kernel workgroup size of 0', 'kernels.1.workgroupSize', [0, 1, 1], /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got \[0,1,1\]/],
   ['a kernel without its workgroup size', 'kernels.1.workgroupSize', DELETE, /kernels\[1\] \(k2_mul\)\.workgroupSize: must be three positive integers, got undefined/],
@@ -69,8 +69,8 @@ const cases: readonly (readonly [string, string, unknown, RegExp])[] = [
   ['an entry output of a buffer that does not exist', 'entries.forward.outputs.y', -1, /entries\.forward\.outputs\.y: buffer id -1 does not exist/],
   ['entry output shapes', 'entries.forward.outputShapes', [[3]], /entries\.forward\.outputShapes: must be an object of shapes/],
   ['the shape of an output that does not exist', 'entries.forward.outputShapes', { z: [3] }, /entries\.forward\.outputShapes\.z: is not an output of this entry/],
-  ['an output shape of non-integers', 'entries.forward.outputShapes', { y: [1, 'x'] }, /entries\.forward\.outputShapes\.y: must be non-negative integers, got \[1,"x"\]/],
-  ['an output shape with another element count', 'entries.forward.outputShapes', { y: [2, 2] }, /entries\.forward\.outputShapes\.y: \[2,2\] does not have the 3 elements of buffer #2 \(%2\)/],
+  ['an output shape naming an unknown dim', 'entries.forward.outputShapes', { y: [1, 'x'] }, /entries\.forward\.outputShapes\.y\[1\]: size 'x' names dim 'x', which is not one of the plan's dims \(none\)/],
+  ['an output shape with another element count', 'entries.forward.outputShapes', { y: [2, 2] }, /entries\.forward\.outputShapes\.y: \[2,2\] does not have the elements of buffer #2 \(%2, \[3\]\)/],
   ['entry dispatches', 'entries.forward.dispatches', {}, /entries\.forward\.dispatches: must be an array of kernel indices/],
   ['a dispatch of a kernel that does not exist', 'entries.forward.dispatches', [0, 2], /entries\.forward\.dispatches\[1\]: kernel 2 does not exist \(the plan has 2 kernels\)/],
   ['entry copies', 'entries.trainStep.copies', DELETE, /entries\.trainStep\.copies: must be an array of \{from, to\}/],
@@ -110,7 +110,7 @@ describe('compiler/plan-check', () => {
 
   it('tells a plan of version 1 apart from a corrupted one: it was written by an older kiln and must be recompiled', () => {
     const old = { ...scalePlan(), version: 1, kernels: scalePlan().kernels.map(({ workgroupSize: _, ...k }) => ({ ...k, bindings: k.bindings.map((b) => b.buffer) })) };
-    expect(() => validatePlan(old)).to.throw(PlanError, /^plan version 1 was written by an older kiln \(this one reads version 2: kernels record their bindings as \{buffer, access\} and their workgroupSize\)\. Recompile it with compile\(\)\.$/);
+    expect(() => validatePlan(old)).to.throw(PlanError, /^plan version 1 was written by an older kiln \(this one reads version 3: sizes may be symbolic in the plan's dims, and kernels record their bindings as \{buffer, access\} and their workgroupSize\)\. Recompile it with compile\(\)\.$/);
   });
 
   describe("cross-checks a kernel's WGSL against its bindings and workgroup size, naming the kernel and binding", () => {
@@ -153,8 +153,8 @@ describe('compiler/plan-check', () => {
         editWgsl(1, (wgsl) => wgsl.replace('var<storage, read_write> b1: array<f32>', 'var<uniform> b1: vec4f')),
         /kernels\[1\] \(k2_mul\)\.bindings\[1\]: is var<storage, read_write> in the plan but the WGSL declares @binding\(1\) as var<uniform> b1/,
       ],
-      ['a bind group other than 0', editWgsl(0, (wgsl) => wgsl.replace('@group(0)', '@group(1)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(1\) @binding\(0\) var b0; kernels use group 0 only/],
-      ['a bind group other than 0, attributes in the other order', editWgsl(0, (wgsl) => wgsl.replace('@group(0) @binding(0)', '@binding(0) @group(2)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(2\) @binding\(0\) var b0; kernels use group 0 only/],
+      ['a bind group other than 0', editWgsl(0, (wgsl) => wgsl.replace('@group(0)', '@group(1)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(1\) @binding\(0\) var b0; kernels use group 0, and group 1 only for the size block/],
+      ['a bind group other than 0, attributes in the other order', editWgsl(0, (wgsl) => wgsl.replace('@group(0) @binding(0)', '@binding(0) @group(2)')), /kernels\[0\] \(init_1_w\)\.wgsl: declares @group\(2\) @binding\(0\) var b0; kernels use group 0, and group 1 only for the size block/],
       [
         'a binding without a literal index',
         editWgsl(0, (wgsl) => wgsl.replace('@binding(0)', '@binding(slot)')),
