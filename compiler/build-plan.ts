@@ -12,7 +12,7 @@ import type { Graph, Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from '../shaders/init.js';
-import { lowerGroup } from './codegen/lower.js';
+import { lowerGroup, planDims } from './codegen/lower.js';
 import { aliasRoot } from './node-values.js';
 import type { FusionGroup } from './passes/fusion/group.js';
 import { fuseEntry } from './passes/fusion/index.js';
@@ -21,9 +21,11 @@ import type { KernelLimits } from './codegen/wgsl.js';
 import type { TuningTable } from './codegen/tuning.js';
 import { kernelLimitProblems, limitFix } from './kernel-fit.js';
 import type { KernelSpec } from './codegen/kernel.js';
-import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
+import type { WorkgroupCount } from './codegen/wgsl.js';
+import type { BufferRole, KernelKind, Plan, PlanBuffer, PlanEntry, PlanKernel, PlanWorkgroupCount } from './plan-format.js';
 import { PLAN_FORMAT, PLAN_VERSION, toPlanNumber } from './plan-format.js';
 import { formatType, sameShape, sizeOf } from './shape.js';
+import { dimMul, dimToJson, isSymbolic } from './dims.js';
 import { withValueRanges } from './feed-ranges.js';
 
 /**
@@ -54,6 +56,7 @@ export function lowerProgram(
 ): Plan {
   const { limits } = options;
   const { graph, entries: sources } = program;
+  const dims = planDims(graph);
   const rootOf = (id: number): number => aliasRoot(graph, id);
   const buffers: PlanBuffer[] = [];
   const bufferOfRoot = new Map<number, number>();
@@ -84,7 +87,9 @@ export function lowerProgram(
       name: spec.name,
       wgsl: spec.wgsl,
       bindings,
-      workgroups: [...spec.workgroups],
+      workgroups: [planWorkgroupCount(spec.workgroups[0]), planWorkgroupCount(spec.workgroups[1]), planWorkgroupCount(spec.workgroups[2])],
+      ...(spec.foldX ? { foldX: true } : {}),
+      ...(spec.readsDims ? { readsDims: true } : {}),
       workgroupSize: [...spec.workgroupSize],
       workgroupStorageBytes: spec.workgroupStorageBytes,
       nodes: nodes.map((n) => n.id),
@@ -113,16 +118,17 @@ export function lowerProgram(
       // A group whose outputs hold no element has nothing to compute (and no index space to emit).
       if (group.outputs.every((id) => sizeOf(graph.node(id).shape) === 0)) continue;
       const nodes = group.nodes.map((id) => graph.node(id));
-      for (const spec of lowerWithinLimits(() => lowerGroup(graph, group, limits, options.tuning), nodes)) {
+      for (const spec of lowerWithinLimits(() => lowerGroup(graph, group, limits, options.tuning, dims), nodes)) {
         const k = addKernel(spec, nodes, group);
-        if (kernels[k]!.workgroups.every((n) => n > 0)) dispatches.push(k);
+        // A count computed per run is at least 1 (a symbolic dim is never 0).
+        if (kernels[k]!.workgroups.every((n) => typeof n !== 'number' || n > 0)) dispatches.push(k);
       }
     }
     const outputs = Object.fromEntries(Object.entries(entry.outputs).map(([out, id]) => [out, bufferOf(id)]));
     const outputShapes = Object.fromEntries(
       Object.entries(entry.outputs)
-        .filter(([out, id]) => !sameShape(graph.node(id).shape, buffers[outputs[out]!]!.shape))
-        .map(([out, id]) => [out, [...graph.node(id).shape]]),
+        .filter(([, id]) => !sameShape(graph.node(id).shape, graph.node(rootOf(id)).shape))
+        .map(([out, id]) => [out, graph.node(id).shape.map(dimToJson)]),
     );
     const copies = entry.assignments
       .filter(([, value]) => !writtenInPlace.has(value))
@@ -137,16 +143,32 @@ export function lowerProgram(
     }
     entries[name] = { inputs, outputs, ...(Object.keys(outputShapes).length > 0 ? { outputShapes } : {}), dispatches, copies };
   }
-  return { format: PLAN_FORMAT, version: PLAN_VERSION, name: graph.name, buffers: withValueRanges(options.userGraph, buffers), kernels, entries, limits: { ...limits } };
+  return {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    name: graph.name,
+    buffers: withValueRanges(options.userGraph, buffers),
+    kernels,
+    entries,
+    limits: { ...limits },
+    ...(dims.length > 0 ? { dims } : {}),
+  };
+}
+
+/** A kernel's workgroup count as the plan stores it (a symbolic size printed). */
+function planWorkgroupCount(count: WorkgroupCount): PlanWorkgroupCount {
+  return typeof count === 'number' ? count : { size: String(count.size), per: count.per };
 }
 
 function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
   const role = roleOf(node);
   const bufferRole: BufferRole = role === 'computed' ? 'transient' : role;
-  const bytes = Math.max(4, sizeOf(node.shape) * deviceBytes(node.dtype));
+  const size = sizeOf(node.shape);
+  // A symbolic size's bytes are evaluated per run (the runtime rounds up to 4 and checks the limit then).
+  const bytes = isSymbolic(size) ? dimMul(size, deviceBytes(node.dtype)) : Math.max(4, size * deviceBytes(node.dtype));
   // A kernel binds each tensor whole, so a tensor must fit one binding (and one buffer).
   const limit = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-  if (bytes > limits[limit]) {
+  if (typeof bytes === 'number' && bytes > limits[limit]) {
     throw new DeviceLimitError(
       `compile: tensor ${node.name ?? `%${node.id}`} (${node.op} %${node.id}, ${formatType(node)}) needs ${bytes} bytes, over this device's ` +
         `storage-buffer binding limit of ${limits[limit]} bytes (${limit}). Fix: use a smaller batch or layer, or compile for the ` +
@@ -158,8 +180,8 @@ function makeBuffer(node: Node, id: number, limits: KernelLimits): PlanBuffer {
     name: node.name ?? `%${node.id}`,
     role: bufferRole,
     dtype: node.dtype,
-    shape: [...node.shape],
-    bytes,
+    shape: node.shape.map(dimToJson),
+    bytes: dimToJson(bytes),
     ...(node.op === 'const' ? { data: (node.attrs['value'] as readonly number[]).map(toPlanNumber) } : {}),
   };
 }
@@ -173,7 +195,7 @@ function initEntry(
   const dispatches: number[] = [];
   const persistent = [...graph.nodesOfRole('param'), ...graph.nodesOfRole('state')];
   for (const node of persistent) bufferOf(node.id);
-  const filled = persistent.filter((node) => sizeOf(node.shape) > 0);
+  const filled = persistent.filter((node) => sizeOf(node.shape) !== 0);
   // As many buffers per kernel as the device binds: fewer pipelines to create before a first step.
   const perKernel = limits.maxStorageBuffersPerShaderStage;
   for (let start = 0; start < filled.length; start += perKernel) {

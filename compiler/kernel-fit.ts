@@ -79,11 +79,16 @@ export function kernelResources(wgsl: string): KernelResources {
   return { ...(workgroupSize ? { workgroupSize } : {}), ...(workgroupStorageBytes !== undefined ? { workgroupStorageBytes } : {}) };
 }
 
-/** Every limit of `limits` the kernel exceeds (none: it fits). */
+/**
+ * Every limit of `limits` the kernel exceeds (none: it fits). A workgroup count that
+ * depends on the run's dims (`{size, per}`) is known only per run: the runtime checks it
+ * then (folding x past the limit into y where the kernel allows), so only static counts
+ * are checked here.
+ */
 export function kernelLimitProblems(
   kernel: {
     readonly bindings: readonly unknown[];
-    readonly workgroups: readonly number[];
+    readonly workgroups: readonly WorkgroupCountLike[];
     readonly workgroupSize: readonly [number, number, number];
     readonly workgroupStorageBytes: number;
   },
@@ -94,7 +99,8 @@ export function kernelLimitProblems(
     if (needs > limits[limit]) problems.push({ limit, needs, problem: `${what}, over this device's ${limit} of ${limits[limit]}` });
   };
   over('maxStorageBuffersPerShaderStage', kernel.bindings.length, `binds ${kernel.bindings.length} storage buffers`);
-  over('maxComputeWorkgroupsPerDimension', Math.max(...kernel.workgroups), `dispatches [${kernel.workgroups.join(', ')}] workgroups`);
+  const counts = kernel.workgroups.filter((n): n is number => typeof n === 'number');
+  over('maxComputeWorkgroupsPerDimension', Math.max(0, ...counts), `dispatches [${kernel.workgroups.map(describeCount).join(', ')}] workgroups`);
   const [x, y, z] = kernel.workgroupSize;
   const spelled = `@workgroup_size(${kernel.workgroupSize.join(', ')})`;
   over('maxComputeInvocationsPerWorkgroup', x * y * z, `runs ${x * y * z} invocations per workgroup (${spelled})`);
@@ -104,6 +110,14 @@ export function kernelLimitProblems(
   over('maxComputeWorkgroupStorageSize', kernel.workgroupStorageBytes, `uses ${kernel.workgroupStorageBytes} bytes of workgroup storage`);
   return problems;
 }
+
+/** A workgroup count as a message shows it: `12`, or `ceil(784*batch / 64)` for one computed per run. */
+function describeCount(count: WorkgroupCountLike): string {
+  return typeof count === 'number' ? String(count) : `ceil(${String(count.size)} / ${count.per})`;
+}
+
+/** A workgroup count as a kernel spec (a Dim size) or a plan (a printed size) records it. */
+type WorkgroupCountLike = number | { readonly size: unknown; readonly per: number };
 
 /** The fix for a kernel that exceeds `problem`'s limit as compiled: what WebGPU guarantees, and where to get the device's own limits. */
 export function limitFix(problem: LimitProblem): string {

@@ -6,27 +6,34 @@
  */
 
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import { KernelBindings, perElementKernel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, perElementKernel, wgslSize } from '../compiler/codegen/wgsl.js';
 import { sizeOf } from '../compiler/shape.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimMul, isSymbolic } from '../compiler/dims.js';
 import { storedLiteral } from './movement.js';
 
 /** `let name = …;` lines splitting flat `i` of an `[outer, middle, inner]` block into its three coordinates. */
-function splitBlock(outer: number, middle: number, inner: number, names: readonly [string, string, string]): string[] {
+function splitBlock(outer: Dim, middle: Dim, inner: Dim, names: readonly [string, string, string]): string[] {
   const [o, m, t] = names;
-  const rows = inner === 1 ? 'i' : `(i / ${inner}u)`;
+  const rows = inner === 1 ? 'i' : `(i / ${wgslSize(inner)})`;
   return [
-    ...(outer === 1 ? [] : [`let ${o} = i / ${middle * inner}u;`]),
-    `let ${m} = ${outer === 1 ? rows : `${rows} % ${middle}u`};`,
-    ...(inner === 1 ? [] : [`let ${t} = i % ${inner}u;`]),
+    ...(outer === 1 ? [] : [`let ${o} = i / ${wgslSize(dimMul(middle, inner))};`]),
+    `let ${m} = ${outer === 1 ? rows : `${rows} % ${wgslSize(middle)}`};`,
+    ...(inner === 1 ? [] : [`let ${t} = i % ${wgslSize(inner)};`]),
   ];
 }
 
 /** `(o * middle + m) * inner + t`, dropping the parts a size-1 outer or inner makes constant. */
-function blockOffset(outer: number, middle: number, inner: number, m: string, names: readonly [string, string]): string {
+function blockOffset(outer: Dim, middle: Dim, inner: Dim, m: string, names: readonly [string, string]): string {
   const [o, t] = names;
-  const row = outer === 1 ? m : `${o} * ${middle}u + ${m}`;
+  const row = outer === 1 ? m : `${o} * ${wgslSize(middle)} + ${m}`;
   if (inner === 1) return row;
-  return `${outer === 1 ? row : `(${row})`} * ${inner}u + ${t}`;
+  return `${outer === 1 ? row : `(${row})`} * ${wgslSize(inner)} + ${t}`;
+}
+
+/** A size as a WGSL i32 (`10i`, or `i32(kiln_dims.batch)` read from the size block). */
+function sizeI32(d: Dim): string {
+  return isSymbolic(d) ? `i32(${wgslSize(d)})` : `${d}i`;
 }
 
 /**
@@ -46,8 +53,8 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
     ...splitBlock(outer, count, inner, ['o', 'j', 't']),
     'let raw = indices[j];',
     // Negative indices count from the end (raw + n cannot overflow: raw < 0 < n).
-    `let index = select(raw, raw + ${n}i, raw < 0i);`,
-    `if (index >= 0i && index < ${n}i) {`,
+    `let index = select(raw, raw + ${sizeI32(n)}, raw < 0i);`,
+    `if (index >= 0i && index < ${sizeI32(n)}) {`,
     `  out[i] = x[${blockOffset(outer, n, inner, 'u32(index)', ['o', 't'])}];`,
     '} else {',
     `  out[i] = ${storedLiteral(0, out.dtype)};`,
@@ -61,6 +68,7 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
     decls: [bindings.storage(x.id, 'x', x.dtype, 'read'), bindings.storage(indices.id, 'indices', 'i32', 'read'), bindings.storage(out.id, 'out', out.dtype, 'read_write')],
     invocations: size,
     body,
+    dims: ctx.dims,
   });
   return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }
@@ -74,7 +82,7 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
  * added. That is fine for embedding gradients with modest tables and batches; a large
  * table × many indices wants a sort-based two-pass scheme (which needs scratch buffers).
  */
-export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; size: number }): KernelSpec[] {
+export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; size: Dim }): KernelSpec[] {
   const out = ctx.node;
   const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
   const total = sizeOf(out.shape);
@@ -94,16 +102,17 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
       decls: [bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: total,
       body: [`out[i] = ${zero};`],
+      dims: ctx.dims,
     });
     return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
   }
   const body = [
     ...splitBlock(outer, size, inner, ['o', 'row', 't']),
     `var sum = ${zero};`,
-    `for (var j = 0u; j < ${count}u; j += 1u) {`,
+    `for (var j = 0u; j < ${wgslSize(count)}; j += 1u) {`,
     '  let raw = indices[j];',
     // Out-of-range indices resolve outside [0, size) and so never match a row: skipped.
-    `  if (select(raw, raw + ${size}i, raw < 0i) == i32(row)) {`,
+    `  if (select(raw, raw + ${sizeI32(size)}, raw < 0i) == i32(row)) {`,
     `    sum += updates[${blockOffset(outer, count, inner, 'j', ['o', 't'])}];`,
     '  }',
     '}',
@@ -121,6 +130,7 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     ],
     invocations: total,
     body,
+    dims: ctx.dims,
   });
   return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }

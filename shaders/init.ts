@@ -8,7 +8,7 @@
 import type { DType } from '../compiler/dtype.js';
 import type { ResolvedInit } from '../compiler/init.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
-import { sizeOf } from '../compiler/shape.js';
+import { sizeOf, staticShape } from '../compiler/shape.js';
 import type { Shape } from '../compiler/shape.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import { COS, LOG, SIN } from './elementwise.js';
@@ -93,7 +93,9 @@ function describeInit(init: ResolvedInit): string {
 export function initKernel(targets: readonly InitTarget[], limits: KernelLimits): KernelSpec {
   const first = targets[0]!.node;
   const name = targets.length === 1 ? `init_${first.id}_${sanitize(first.name)}` : `init_${first.id}_and_${targets.length - 1}_more`;
-  const invocations = Math.max(...targets.map((t) => sizeOf(t.node.shape)));
+  // Params and state are static (a symbolic dim there is refused when the node is made).
+  const sizes = targets.map((t) => sizeOf(staticShape(`init of ${t.node.name}`, t.node.shape, 'params and state have static shapes')));
+  const invocations = Math.max(...sizes);
   const g = grid(invocations, limits);
   const kinds = new Set(targets.map((t) => t.init.kind));
   // The builtins log/sin/cos may be off by 100+ ulps (SwiftShader): the accurate versions keep normal draws within f32 rounding of the CPU's.
@@ -108,7 +110,7 @@ export function initKernel(targets: readonly InitTarget[], limits: KernelLimits)
     body: [
       ...g.prologue.split('\n').map((line) => line.trim()),
       ...targets.map(({ node, init }, b) => {
-        const size = sizeOf(node.shape);
+        const size = sizes[b]!;
         const assignment = `out${b}[i] = ${store(valueExpression(init, node.dtype), node.dtype)};`;
         // The grid already stops at the longest buffer; shorter ones need their own bound.
         return size === invocations ? assignment : `if (i < ${size}u) { ${assignment} }`;

@@ -8,11 +8,13 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js';
-import { KernelBindings, literal, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, perElementKernel, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimAdd, dimMul, isSymbolic } from '../compiler/dims.js';
 
 /** A kernel reading the node's one input `x` and writing `out`, one invocation per output element. */
-function unaryKernel(ctx: LoweringContext, size: number, body: readonly string[]): KernelSpec {
+function unaryKernel(ctx: LoweringContext, size: Dim, body: readonly string[]): KernelSpec {
   const [x] = ctx.inputs;
   const bindings = new KernelBindings();
   const kernel = perElementKernel({
@@ -22,6 +24,7 @@ function unaryKernel(ctx: LoweringContext, size: number, body: readonly string[]
     decls: [bindings.storage(x!.id, 'x', x!.dtype, 'read'), bindings.storage(ctx.node.id, 'out', ctx.node.dtype, 'read_write')],
     invocations: size,
     body,
+    dims: ctx.dims,
   });
   return { name: ctx.name, ...kernel, bindings: bindings.list };
 }
@@ -32,15 +35,21 @@ export function storedLiteral(value: number, dtype: DType): string {
 }
 
 
+/** The sign of a stride: a symbolic one's is its terms' (a slice's step times sizes, so they agree). */
+function signOf(s: Dim): number {
+  return isSymbolic(s) ? Math.sign(s.terms[0]!.coefficient) : Math.sign(s);
+}
+
 /**
  * `base + c0 * s0 + …` for strides of either sign. Positive terms come before negative
  * ones, so the u32 sum never dips below zero on the way to a valid (non-negative) offset.
  */
-function signedOffset(base: number, coords: readonly string[], strides: readonly number[]): string {
-  const term = (c: string, s: number): string => (Math.abs(s) === 1 ? c : `${c} * ${Math.abs(s)}u`);
-  const plus = coords.flatMap((c, a) => (strides[a]! > 0 ? [term(c, strides[a]!)] : []));
-  const minus = coords.flatMap((c, a) => (strides[a]! < 0 ? [term(c, strides[a]!)] : []));
-  const head = [...(base !== 0 || plus.length === 0 ? [`${base}u`] : []), ...plus].join(' + ');
+function signedOffset(base: Dim, coords: readonly string[], strides: readonly Dim[]): string {
+  const magnitude = (s: Dim): Dim => (signOf(s) < 0 ? dimMul(s, -1) : s);
+  const term = (c: string, s: Dim): string => (magnitude(s) === 1 ? c : `${c} * ${wgslSize(magnitude(s))}`);
+  const plus = coords.flatMap((c, a) => (signOf(strides[a]!) > 0 ? [term(c, strides[a]!)] : []));
+  const minus = coords.flatMap((c, a) => (signOf(strides[a]!) < 0 ? [term(c, strides[a]!)] : []));
+  const head = [...(base !== 0 || plus.length === 0 ? [wgslSize(base)] : []), ...plus].join(' + ');
   return [head, ...minus].join(' - ');
 }
 
@@ -49,7 +58,7 @@ function signedOffset(base: number, coords: readonly string[], strides: readonly
  * Transpose (permuted strides), broadcastTo (stride 0 on repeated axes) and slice
  * (start offset, step-scaled strides, negative for backward steps) are all this kernel.
  */
-export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; strides: readonly number[] }): KernelSpec[] {
+export function stridedCopyKernel(ctx: LoweringContext, read: { base: Dim; strides: readonly Dim[] }): KernelSpec[] {
   const out = ctx.node;
   const size = sizeOf(out.shape);
   if (size === 0) return [];
@@ -57,7 +66,7 @@ export function stridedCopyKernel(ctx: LoweringContext, read: { base: number; st
   const moves = read.strides.some((s) => s !== 0);
   const body = [
     ...(moves ? [unravel('i', out.shape, 'c')] : []),
-    `out[i] = x[${moves ? signedOffset(read.base, coords, read.strides) : `${read.base}u`}];`,
+    `out[i] = x[${moves ? signedOffset(read.base, coords, read.strides) : wgslSize(read.base)}];`,
   ];
   return [unaryKernel(ctx, size, body)];
 }
@@ -85,6 +94,7 @@ export function padKernel(
       decls: [bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: size,
       body: [`out[i] = ${fill};`],
+      dims: ctx.dims,
     });
     return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
   }
@@ -106,7 +116,7 @@ export function padKernel(
       coord = `src${a}`;
     }
     // Without after-padding the coordinate cannot run past the operand's last element.
-    if (after > 0) conditions.push(`${coord} < ${n}u`);
+    if (after > 0) conditions.push(`${coord} < ${wgslSize(n)}`);
     return coord;
   });
   const read = `x[${signedOffset(0, sourceCoords, stridesOf(x.shape))}]`;
@@ -129,19 +139,19 @@ export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] 
   const outer = sizeOf(out.shape.slice(0, axis));
   const row = sizeOf(out.shape.slice(axis));
   const specs: KernelSpec[] = [];
-  let at = 0;
-  let axisStart = 0;
+  let at: Dim = 0;
+  let axisStart: Dim = 0;
   ctx.inputs.forEach((part, k) => {
     const run = sizeOf(part.shape.slice(axis));
     const [start, from] = [at, axisStart];
-    at += run;
-    axisStart += part.shape[axis]!;
+    at = dimAdd(at, run);
+    axisStart = dimAdd(axisStart, part.shape[axis]!);
     const size = sizeOf(part.shape);
     if (size === 0) return;
     const name = `${ctx.name}_part${k}`;
     const header = [...ctx.header, `operand ${k} (%${part.id}) fills axis ${axis} at [${from}, ${axisStart})`];
-    const shifted = (index: string): string => (start === 0 ? index : `${start}u + ${index}`);
-    const to = outer === 1 ? shifted('i') : `(i / ${run}u) * ${row}u + ${shifted(`i % ${run}u`)}`;
+    const shifted = (index: string): string => (start === 0 ? index : `${wgslSize(start)} + ${index}`);
+    const to = outer === 1 ? shifted('i') : `(i / ${wgslSize(run)}) * ${wgslSize(row)} + ${shifted(`i % ${wgslSize(run)}`)}`;
     const bindings = new KernelBindings();
     const kernel = perElementKernel({
       limits: ctx.limits,
@@ -150,6 +160,7 @@ export function concatKernels(ctx: LoweringContext, axis: number): KernelSpec[] 
       decls: [bindings.storage(part.id, 'part', part.dtype, 'read'), bindings.storage(out.id, 'out', out.dtype, 'read_write')],
       invocations: size,
       body: [`out[${to}] = part[i];`],
+      dims: ctx.dims,
     });
     specs.push({ name, ...kernel, bindings: bindings.list });
   });

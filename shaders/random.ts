@@ -40,6 +40,7 @@ export function randomUniformKernel(ctx: LoweringContext, stream: RandomStream):
     invocations: size,
     body,
     helpers: [PHILOX_WGSL],
+    dims: ctx.dims,
   });
   return [{ name: epilogue ? `${ctx.name}_epilogue` : ctx.name, ...kernel, bindings: bindings.list }];
 }

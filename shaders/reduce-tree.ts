@@ -16,16 +16,19 @@ import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { WorkgroupArray } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel } from '../compiler/codegen/wgsl.js';
+import type { WorkgroupCount } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { FoldReducer, Reducer } from '../compiler/codegen/reducer.js';
 import { combineStatement, finalizeWgsl, foldStart } from '../compiler/codegen/reducer.js';
 import { operand } from './elementwise.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimSub, isSymbolic } from '../compiler/dims.js';
 
 /** An axis (or several merged) as a loop sees it: its extent and its stride in elements. */
 export interface Run {
-  readonly size: number;
-  readonly stride: number;
+  readonly size: Dim;
+  readonly stride: Dim;
 }
 
 /** At most this many neighbouring outputs per workgroup, enough for a 64-byte row of f32. */
@@ -51,8 +54,8 @@ export interface TreeReduction {
   readonly dtype: DType;
   readonly keptRuns: readonly Run[];
   readonly reducedRuns: readonly Run[];
-  readonly groupSize: number;
-  readonly outSize: number;
+  readonly groupSize: Dim;
+  readonly outSize: Dim;
   /** The value of input element `at` (a buffer read or the prologue). */
   readonly read: (at: string) => string;
   /** Statements defining `base`, the input offset where the group of output element `index` starts. */
@@ -61,6 +64,8 @@ export interface TreeReduction {
   readonly deliver: (index: string, value: string) => string;
   readonly decls: readonly string[];
   readonly helpers: readonly string[];
+  /** The plan's dims: needed when a size is symbolic. */
+  readonly dims?: readonly string[];
 }
 
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(Math.max(1, x)));
@@ -69,7 +74,9 @@ const ceilPow2 = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, x))
 /**
  * The workgroup's shape: `outputs` neighbouring outputs × `threads` invocations each, a
  * power of two within the invocation limit and with the partial results (4 bytes each, 8
- * for an index reduction's value and index) within the workgroup-storage limit.
+ * for an index reduction's value and index) within the workgroup-storage limit. A
+ * symbolic size is unknown until a run: a symbolic output count counts as many (and
+ * bounds no workgroup), a symbolic group bounds no thread count.
  */
 export function treeShape(r: Pick<TreeReduction, 'limits' | 'reducer' | 'keptRuns' | 'reducedRuns' | 'groupSize' | 'outSize'>): {
   outputs: number;
@@ -78,9 +85,10 @@ export function treeShape(r: Pick<TreeReduction, 'limits' | 'reducer' | 'keptRun
   const size = treeWorkgroupSize(r.limits, r.reducer);
   // Neighbouring outputs share a workgroup only when they sit next to each other in memory and the group does not.
   const outputsAdjacent = r.keptRuns[r.keptRuns.length - 1]?.stride === 1 && r.reducedRuns[r.reducedRuns.length - 1]?.stride !== 1;
-  const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(r.outSize), size) : 1;
-  const cap = r.outSize >= FEW_OUTPUTS ? THREADS_PER_OUTPUT_WHEN_MANY : size;
-  const threads = Math.min(size / outputs, cap, floorPow2(r.groupSize / MIN_ELEMENTS_PER_THREAD));
+  const outSize = isSymbolic(r.outSize) ? Infinity : r.outSize;
+  const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(outSize), size) : 1;
+  const cap = outSize >= FEW_OUTPUTS ? THREADS_PER_OUTPUT_WHEN_MANY : size;
+  const threads = Math.min(size / outputs, cap, isSymbolic(r.groupSize) ? size : floorPow2(r.groupSize / MIN_ELEMENTS_PER_THREAD));
   return { outputs, threads };
 }
 
@@ -103,25 +111,41 @@ function partialArrays(reducer: Reducer, type: WorkgroupArray['elementType'], si
 
 /** WGSL for the input offset of group position `position` (the reduced runs, row-major). */
 function offsetOf(runs: readonly Run[], position: string): string[] {
-  if (runs.length === 1) return [`let at = base + ${runs[0]!.stride === 1 ? position : `${position} * ${runs[0]!.stride}u`};`];
+  if (runs.length === 1) return [`let at = base + ${runs[0]!.stride === 1 ? position : `${position} * ${wgslSize(runs[0]!.stride)}`};`];
   const coords = unravel(position, runs.map((r) => r.size), 'r');
-  return [coords, `let at = base + ${runs.map((r, j) => (r.stride === 1 ? `r${j}` : `r${j} * ${r.stride}u`)).join(' + ')};`];
+  return [coords, `let at = base + ${runs.map((r, j) => (r.stride === 1 ? `r${j}` : `r${j} * ${wgslSize(r.stride)}`)).join(' + ')};`];
 }
 
 /** Emits the tree kernel's WGSL and dispatch size. */
-export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'workgroupSize' | 'workgroupStorageBytes'> {
+export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'foldX' | 'readsDims' | 'workgroupSize' | 'workgroupStorageBytes'> {
   const { reducer, dtype, groupSize, outSize } = r;
   const { outputs, threads } = treeShape(r);
   const size = outputs * threads;
-  const groups = Math.ceil(outSize / outputs);
-  // The 2-D folding of `grid`, one workgroup per `outputs` outputs.
-  const g = grid(groups * WORKGROUP_SIZE, r.limits);
-  const type = storageType(dtype);
   const u = (x: number): string => `${x}u`;
+  // One workgroup per `outputs` outputs: the 2-D folding of `grid` for a static count; a
+  // symbolic one the runtime computes per run, folding x into y (the width read from num_workgroups).
+  let workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount];
+  let groupIndex: string;
+  let groupCount: string;
+  if (isSymbolic(outSize)) {
+    workgroups = [{ size: outSize, per: outputs }, 1, 1];
+    groupIndex = 'wid.y * nwg.x + wid.x';
+    groupCount = outputs === 1 ? wgslSize(outSize) : `(${wgslSize(outSize)} + ${u(outputs - 1)}) / ${u(outputs)}`;
+  } else {
+    const groups = Math.ceil(outSize / outputs);
+    const g = grid(groups * WORKGROUP_SIZE, r.limits);
+    workgroups = g.workgroups;
+    const [width] = g.workgroups;
+    groupIndex = `wid.y * ${typeof width === 'number' ? u(width) : 'nwg.x'} + wid.x`;
+    groupCount = u(groups);
+  }
+  // Every output's group is whole when the outputs divide evenly into workgroups.
+  const even = outputs === 1 || (!isSymbolic(outSize) && outSize % outputs === 0);
+  const type = storageType(dtype);
 
   // Each invocation's slice of the group; `visit` folds value `v` at group position `position`.
   const slice = (visit: string[]): string[] => [
-    `for (var position = thread; position < ${u(groupSize)}; position += ${u(threads)}) {`,
+    `for (var position = thread; position < ${wgslSize(groupSize)}; position += ${u(threads)}) {`,
     ...offsetOf(r.reducedRuns, 'position').map((l) => `  ${l}`),
     `  let v = ${r.read('at')};`,
     ...visit.map((l) => `  ${l}`),
@@ -140,13 +164,13 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
   ];
 
   const body: string[] = [
-    `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
+    `let group = ${groupIndex};`,
     // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
-    `if (group >= ${u(groups)}) { return; }`,
+    `if (group >= ${groupCount}) { return; }`,
     `let thread = ${outputs === 1 ? 'lid' : `lid / ${u(outputs)}`};`,
     `let index = ${outputs === 1 ? 'group' : `group * ${u(outputs)} + lid % ${u(outputs)}`};`,
     // Past the last output an invocation still joins the barriers, reducing the last group again.
-    ...(outSize % outputs === 0 ? ['let clamped = index;'] : [`let clamped = min(index, ${u(outSize - 1)});`]),
+    ...(even ? ['let clamped = index;'] : [`let clamped = min(index, ${wgslSize(dimSub(outSize, 1))});`]),
     ...r.groupStart('clamped'),
   ];
   const first = r.read('base');
@@ -183,7 +207,7 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
     );
     result = 'i32(partial_index[lid])';
   }
-  body.push(`if (thread == 0u${outSize % outputs === 0 ? '' : ` && index < ${u(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
+  body.push(`if (thread == 0u${even ? '' : ` && index < ${wgslSize(outSize)}`}) {`, `  ${r.deliver('index', result)}`, '}');
 
   const helpers = [...r.helpers, ...specialFloatHelpers(body.join('\n'))];
   const source = workgroupKernelSource({
@@ -198,6 +222,7 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
     helpers,
     workgroupSize: size,
     body,
+    ...(r.dims ? { dims: r.dims } : {}),
   });
-  return { ...source, workgroups: g.workgroups };
+  return { ...source, workgroups, ...(isSymbolic(outSize) ? { foldX: true } : {}) };
 }

@@ -17,18 +17,20 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { KernelBindings, literal, load, perElementKernel, store, unravel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, load, perElementKernel, store, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Reducer } from '../compiler/codegen/reducer.js';
 import { emptyValue, finalizeWgsl, foldPasses, reducerHelpers } from '../compiler/codegen/reducer.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimMul, dimProduct, isSymbolic } from '../compiler/dims.js';
 import type { Run } from './reduce-tree.js';
 import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';
 // Declared in reduce-tree.ts, which this module imports (so the two do not import each other).
 export type { Run } from './reduce-tree.js';
-import type { TuningTable } from '../compiler/codegen/tuning.js';
-import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
+import type { ReduceStrategy, TuningTable } from '../compiler/codegen/tuning.js';
+import { FEW_OUTPUTS, reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
 
 /** A kernel writing `value` to every element of node `id`'s buffer (nothing when it is empty). */
@@ -37,9 +39,11 @@ export function fillKernel(spec: {
   readonly header: readonly string[];
   readonly limits: KernelLimits;
   readonly id: number;
-  readonly size: number;
+  readonly size: Dim;
   readonly dtype: DType;
   readonly value: number;
+  /** The plan's dims (`LoweringContext.dims`), for a symbolic size. */
+  readonly dims?: readonly string[];
 }): KernelSpec {
   const name = `${spec.name}_fill`;
   const bindings = new KernelBindings();
@@ -50,6 +54,7 @@ export function fillKernel(spec: {
     decls: [bindings.storage(spec.id, 'out', spec.dtype, 'read_write')],
     invocations: spec.size,
     body: [`out[i] = ${store(literal(spec.value, spec.dtype), spec.dtype)};`],
+    ...(spec.dims ? { dims: spec.dims } : {}),
   });
   return { name, ...kernel, bindings: bindings.list };
 }
@@ -59,13 +64,14 @@ export function fillKernel(spec: {
  * contiguous range (outer stride = inner stride · inner size). Row-major order is kept,
  * so a flat index over the runs is the flat index over the original axes.
  */
-export function coalesce(shape: Shape, strides: readonly number[]): Run[] {
+export function coalesce(shape: Shape, strides: readonly Dim[]): Run[] {
   const runs: Run[] = [];
   shape.forEach((size, axis) => {
     if (size === 1) return;
     const stride = strides[axis]!;
     const last = runs[runs.length - 1];
-    if (last && last.stride === stride * size) runs[runs.length - 1] = { size: last.size * size, stride };
+    // Dims are interned, so a symbolic product compares with ===.
+    if (last && last.stride === dimMul(stride, size)) runs[runs.length - 1] = { size: dimMul(last.size, size), stride };
     else runs.push({ size, stride });
   });
   return runs;
@@ -92,6 +98,18 @@ export interface ReduceProblem {
   readonly tuning?: TuningTable;
   /** Forces the tree or the one-invocation-per-output kernel (benchmarks compare them); default: by shape and tuning. */
   readonly strategy?: 'tree' | 'perOutput';
+  /** The plan's dims (`LoweringContext.dims`): needed when a size is symbolic. */
+  readonly dims?: readonly string[];
+}
+
+/**
+ * Tree or one invocation per output, by shape class and tuning. A symbolic size is
+ * unknown until a run: a symbolic group takes the tree (it serves any length, where one
+ * invocation would walk a whole batch alone), a symbolic output count counts as many.
+ */
+function strategyFor(tuning: TuningTable | undefined, groupSize: Dim, outSize: Dim): ReduceStrategy {
+  if (isSymbolic(groupSize)) return 'tree';
+  return reduceStrategyFor(tuning, groupSize, isSymbolic(outSize) ? FEW_OUTPUTS : outSize);
 }
 
 /**
@@ -104,14 +122,14 @@ function loopOver(runs: readonly Run[], start: string, visit: (value: string, po
   const positions: string[] = [];
   runs.forEach((run, j) => {
     const indent = '  '.repeat(j);
-    lines.push(`${indent}for (var r${j} = 0u; r${j} < ${run.size}u; r${j}++) {`);
-    const next = `${at === '0u' ? '' : `${at} + `}${run.stride === 1 ? `r${j}` : `r${j} * ${run.stride}u`}`;
+    lines.push(`${indent}for (var r${j} = 0u; r${j} < ${wgslSize(run.size)}; r${j}++) {`);
+    const next = `${at === '0u' ? '' : `${at} + `}${run.stride === 1 ? `r${j}` : `r${j} * ${wgslSize(run.stride)}`}`;
     positions.push(`r${j}`);
     lines.push(`${indent}  let at${j} = ${next};`);
     at = `at${j}`;
   });
-  const later = (j: number): number => runs.slice(j + 1).reduce((p, r) => p * r.size, 1);
-  const position = positions.map((r, j) => (later(j) === 1 ? r : `${r} * ${later(j)}u`)).join(' + ') || '0u';
+  const later = (j: number): Dim => dimProduct(runs.slice(j + 1).map((r) => r.size));
+  const position = positions.map((r, j) => (later(j) === 1 ? r : `${r} * ${wgslSize(later(j))}`)).join(' + ') || '0u';
   const indent = '  '.repeat(runs.length);
   lines.push(`${indent}let v = ${read(at)};`, ...visit('v', position).map((l) => `${indent}${l}`));
   for (let j = runs.length - 1; j >= 0; j--) lines.push(`${'  '.repeat(j)}}`);
@@ -146,8 +164,8 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   if (groupSize === 0) {
     const value = emptyValue(reducer);
     if (value === undefined) throw new RangeError(`reduceKernel: ${reducer.op} of an empty group has no value`);
-    if (p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, literal(value, outDtype))];
-    return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[1], size: outSize, dtype: outDtype, value })];
+    if (p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, literal(value, outDtype), p.dims)];
+    return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[1], size: outSize, dtype: outDtype, value, ...(p.dims ? { dims: p.dims } : {}) })];
   }
 
   // Where the group of output element i starts: the kept coordinates of i under the input's strides.
@@ -161,8 +179,8 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   );
   const groupStart = (index: string): string[] => {
     if (keptRuns.length === 0) return ['let base = 0u;'];
-    if (keptRuns.length === 1) return [`let base = ${keptRuns[0]!.stride === 1 ? index : `${index} * ${keptRuns[0]!.stride}u`};`];
-    return [unravel(index, keptRuns.map((r) => r.size), 'c'), `let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${r.stride}u`)).join(' + ')};`];
+    if (keptRuns.length === 1) return [`let base = ${keptRuns[0]!.stride === 1 ? index : `${index} * ${wgslSize(keptRuns[0]!.stride)}`};`];
+    return [unravel(index, keptRuns.map((r) => r.size), 'c'), `let base = ${keptRuns.map((r, j) => (r.stride === 1 ? `c${j}` : `c${j} * ${wgslSize(r.stride)}`)).join(' + ')};`];
   };
   const read = (at: string): string => (p.prologue ? `kiln_prologue(${at})` : load('x', at, dtype));
   const declared = new KernelBindings();
@@ -175,9 +193,25 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
   const deliver = (index: string, value: string): string => (p.epilogue ? `kiln_epilogue(${index}, ${value});` : `out[${index}] = ${store(value, outDtype)};`);
   const helpers = reducerHelpers(reducer, dtype);
   // A device whose workgroup storage cannot hold a tree's partial results gets one invocation per output.
-  if ((p.strategy ?? reduceStrategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, reducer) > 0) {
+  if ((p.strategy ?? strategyFor(p.tuning, groupSize, outSize)) === 'tree' && treeWorkgroupSize(p.limits, reducer) > 0) {
     const name = `${p.name}_tree${suffix}`;
-    const tree = treeReduceKernel({ name, header: p.header, limits: p.limits, reducer, dtype, keptRuns, reducedRuns, groupSize, outSize, read, groupStart, deliver, decls, helpers });
+    const tree = treeReduceKernel({
+      name,
+      header: p.header,
+      limits: p.limits,
+      reducer,
+      dtype,
+      keptRuns,
+      reducedRuns,
+      groupSize,
+      outSize,
+      read,
+      groupStart,
+      deliver,
+      decls,
+      helpers,
+      ...(p.dims ? { dims: p.dims } : {}),
+    });
     return [{ name, ...tree, bindings }];
   }
   const body = groupStart('i');
@@ -203,6 +237,7 @@ export function reduceKernel(p: ReduceProblem): KernelSpec[] {
     invocations: outSize,
     body,
     helpers,
+    ...(p.dims ? { dims: p.dims } : {}),
   });
   return [{ name: `${p.name}${suffix}`, ...kernel, bindings }];
 }
@@ -213,10 +248,11 @@ export function epilogueOfConstant(
   header: readonly string[],
   limits: KernelLimits,
   epilogue: Epilogue,
-  size: number,
+  size: Dim,
   value: string,
+  dims?: readonly string[],
 ): KernelSpec {
   const bindings = new KernelBindings();
-  const kernel = perElementKernel({ name, header, limits, decls: bindings.fused(epilogue), invocations: size, body: [`kiln_epilogue(i, ${value});`] });
+  const kernel = perElementKernel({ name, header, limits, decls: bindings.fused(epilogue), invocations: size, body: [`kiln_epilogue(i, ${value});`], ...(dims ? { dims } : {}) });
   return { name: `${name}_epilogue`, ...kernel, bindings: bindings.list };
 }

@@ -10,10 +10,12 @@
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import type { WorkgroupArray } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, workgroupStorageBytes, literal, perElementKernel, storageType } from '../compiler/codegen/wgsl.js';
+import type { WorkgroupCount } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, workgroupStorageBytes, literal, perElementKernel, storageType, wgslSize } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf } from '../compiler/shape.js';
+import { dimMul, dimSub, isSymbolic } from '../compiler/dims.js';
 
 /**
  * Lines longer than this are scanned by a workgroup: past it, one invocation's serial walk
@@ -32,19 +34,21 @@ export interface ScanParams {
   readonly axis: number;
   readonly exclusive: boolean;
   readonly reverse: boolean;
+  /** The plan's dims (`LoweringContext.dims`): needed when a size is symbolic. */
+  readonly dims?: readonly string[];
 }
 
-const u = (x: number): string => `${x}u`;
+const u = wgslSize;
 
 /** Cumulative sum of `shape` along `axis` (exclusive and/or reversed). */
 export function scanKernel(p: ScanParams): KernelSpec[] {
   const length = p.shape[p.axis]!;
   const inner = sizeOf(p.shape.slice(p.axis + 1));
-  const lines = sizeOf(p.shape.slice(0, p.axis)) * inner;
-  if (lines * length === 0) return [];
+  const lines = dimMul(sizeOf(p.shape.slice(0, p.axis)), inner);
+  if (lines === 0 || length === 0) return [];
   // Line `line` is (o, t) = (line / inner, line % inner); its elements sit `inner` apart.
-  const base = inner === 1 ? `line * ${u(length)}` : `(line / ${u(inner)}) * ${u(length * inner)} + line % ${u(inner)}`;
-  const position = p.reverse ? `${u(length - 1)} - step` : 'step';
+  const base = inner === 1 ? `line * ${u(length)}` : `(line / ${u(inner)}) * ${u(dimMul(length, inner))} + line % ${u(inner)}`;
+  const position = p.reverse ? `${u(dimSub(length, 1))} - step` : 'step';
   const at = `base + ${inner === 1 ? position : `(${position}) * ${u(inner)}`}`;
   // Walks steps [from, to) of the line from `running`, storing before (exclusive) or after adding each element.
   const walk = (from: string, to: string): string[] => [
@@ -62,7 +66,8 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
   // Without workgroup storage for the chunk totals, a long line is walked by one invocation too (slower, as exact).
   const chunkTotals: WorkgroupArray = { name: 'chunk_totals', elementType: storageType(p.dtype), length: WORKGROUP_SIZE };
   const chunkTotalsFit = workgroupStorageBytes([chunkTotals]) <= p.limits.maxComputeWorkgroupStorageSize;
-  if (length <= LONG_SCAN || !chunkTotalsFit) {
+  // A symbolic line may be long: it takes the workgroup scan, which serves any length.
+  if ((!isSymbolic(length) && length <= LONG_SCAN) || !chunkTotalsFit) {
     const kernel = perElementKernel({
       name: p.name,
       header: [...p.header, `${what}, one invocation per line`],
@@ -70,20 +75,33 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
       decls,
       invocations: lines,
       body: ['let line = i;', `let base = ${base};`, `var running = ${zero};`, ...walk('0u', u(length))],
+      ...(p.dims ? { dims: p.dims } : {}),
     });
     return [{ name: p.name, ...kernel, bindings: bindings.list }];
   }
 
-  const chunk = Math.ceil(length / WORKGROUP_SIZE);
-  // The 2-D folding of `grid`, one workgroup per line.
-  const g = grid(lines * WORKGROUP_SIZE, p.limits);
+  // A symbolic length's chunk is computed per run.
+  const chunk = isSymbolic(length) ? `((${u(length)} + ${u(WORKGROUP_SIZE - 1)}) / ${u(WORKGROUP_SIZE)})` : u(Math.ceil(length / WORKGROUP_SIZE));
+  // One workgroup per line: the 2-D folding of `grid` for a static count; a symbolic one
+  // the runtime computes per run, folding x into y (the width read from num_workgroups).
+  let workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount];
+  let width: string;
+  if (isSymbolic(lines)) {
+    workgroups = [{ size: lines, per: 1 }, 1, 1];
+    width = 'nwg.x';
+  } else {
+    const g = grid(lines * WORKGROUP_SIZE, p.limits);
+    const [x] = g.workgroups;
+    workgroups = g.workgroups;
+    width = typeof x === 'number' ? u(x) : 'nwg.x';
+  }
   const body = [
-    `let line = wid.y * ${u(g.workgroups[0])} + wid.x;`,
+    `let line = wid.y * ${width} + wid.x;`,
     // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
     `if (line >= ${u(lines)}) { return; }`,
     `let base = ${base};`,
-    `let first = min(lid * ${u(chunk)}, ${u(length)});`,
-    `let last = min(first + ${u(chunk)}, ${u(length)});`,
+    `let first = min(lid * ${chunk}, ${u(length)});`,
+    `let last = min(first + ${chunk}, ${u(length)});`,
     `var chunk_total = ${zero};`,
     'for (var step = first; step < last; step++) {',
     `  chunk_total += x[${at}];`,
@@ -106,12 +124,13 @@ export function scanKernel(p: ScanParams): KernelSpec[] {
     name: p.name,
     header: [
       ...p.header,
-      `${what}, one workgroup per line: ${WORKGROUP_SIZE} chunks of ${chunk}, chunk totals scanned in workgroup memory`,
+      `${what}, one workgroup per line: ${WORKGROUP_SIZE} chunks of ${isSymbolic(length) ? `ceil(${length} / ${WORKGROUP_SIZE})` : Math.ceil(length / WORKGROUP_SIZE)}, chunk totals scanned in workgroup memory`,
     ],
     decls,
     workgroupMemory: [chunkTotals],
     workgroupSize: WORKGROUP_SIZE,
     body,
+    ...(p.dims ? { dims: p.dims } : {}),
   });
-  return [{ name: p.name, ...source, workgroups: g.workgroups, bindings: bindings.list }];
+  return [{ name: p.name, ...source, workgroups, ...(isSymbolic(lines) ? { foldX: true } : {}), bindings: bindings.list }];
 }

@@ -14,7 +14,7 @@ import type { BindingAccess, Epilogue, KernelBinding, KernelSpec, Prologue } fro
 import { getOp, rowRuleOf } from '../ops/op.js';
 import { GraphError } from '../errors.js';
 import type { FusionGroup } from '../passes/fusion/group.js';
-import { broadcastStrides, formatType, sameShape, sizeOf } from '../shape.js';
+import { broadcastStrides, formatType, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { Shape } from '../shape.js';
 import { splatValue } from '../node-values.js';
 import type { KernelLimits } from './wgsl.js';
@@ -35,6 +35,7 @@ import {
   store,
   unravel,
   valueType,
+  wgslSize,
   workgroupKernelSource,
 } from './wgsl.js';
 
@@ -160,8 +161,8 @@ function header(graph: Graph, group: FusionGroup): string[] {
  * `lowerGroup` sends any other op alone to its own template. Outputs the group writes in
  * place (`group.inPlace`) read and write their param's or state's binding.
  */
-export function lowerFusedGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable): readonly KernelSpec[] {
-  if (group.kind === 'row') return [rowKernel(graph, group, limits)];
+export function lowerFusedGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning: TuningTable | undefined, dims: readonly string[]): readonly KernelSpec[] {
+  if (group.kind === 'row') return [rowKernel(graph, group, limits, dims)];
   const writeInto = new Map(group.inPlace.map(({ value, target }) => [value, target] as const));
   const sums = group.columnSums;
   const inSums = new Set(sums?.nodes ?? []);
@@ -185,8 +186,9 @@ export function lowerFusedGroup(graph: Graph, group: FusionGroup, limits: Kernel
       decls: [...decls, ...helpers],
       workgroupSize: WORKGROUP_SIZE,
       body: [...g.prologue.split('\n').map((line) => line.trim()), ...element.body],
+      dims,
     });
-    return [{ name: kernelName, ...source, workgroups: g.workgroups, bindings: element.bindings, elementwise: !element.broadcasts }];
+    return [{ name: kernelName, ...source, workgroups: g.workgroups, ...(g.foldX ? { foldX: true } : {}), bindings: element.bindings, elementwise: !element.broadcasts }];
   }
   const anchor = graph.node(group.anchor!);
   const epilogue: Epilogue = sums ? columnSumsEpilogue(graph, group, sums, element, writeInto) : {
@@ -215,6 +217,7 @@ export function lowerFusedGroup(graph: Graph, group: FusionGroup, limits: Kernel
     header: header(graph, group),
     epilogue,
     ...(tuning ? { tuning } : {}),
+    dims,
   });
 }
 
@@ -266,7 +269,7 @@ function columnSumsEpilogue(
         '}',
         '',
         `fn kiln_epilogue(i: u32, value: ${type}) {`,
-        `  if (i < ${size}u) { kiln_epilogue_matrix(i, value); } else { kiln_epilogue_column_sums(i - ${size}u, value); }`,
+        `  if (i < ${wgslSize(size)}) { kiln_epilogue_matrix(i, value); } else { kiln_epilogue_column_sums(i - ${wgslSize(size)}, value); }`,
         '}',
       ];
     },
@@ -279,8 +282,10 @@ function columnSumsEpilogue(
  * a scalar; ops with a row rule (softmax, reductions along the row) fold the row with
  * their reducer.
  */
-function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): KernelSpec {
-  const [rows, length] = group.shape as [number, number];
+function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims: readonly string[]): KernelSpec {
+  // Rows may be symbolic (read from the size block); a row is held in private arrays, so its length is static (fusion forms no other).
+  const [rows, rowLength] = group.shape;
+  const length = staticDim(`row kernel k${group.nodes[0]}_rows`, rowLength!, 'a row kernel holds its rows in private arrays of static length');
   const members = new Set(group.nodes);
   const isFull = (id: number): boolean => {
     const s = graph.node(id).shape;
@@ -301,8 +306,8 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
     if (members.has(id)) return isFull(id) ? `v${id}[${c!}]` : `v${id}`;
     const splat = splatValue(node);
     if (splat !== undefined) return literal(splat, node.dtype);
-    const [rowStride, columnStride] = broadcastStrides(node.shape, [rows, length]) as [number, number];
-    const terms = [...(rowStride ? [rowStride === 1 ? 'row' : `row * ${rowStride}u`] : []), ...(columnStride && c ? [columnStride === 1 ? c : `${c} * ${columnStride}u`] : [])];
+    const [rowStride, columnStride] = broadcastStrides(node.shape, [rows!, length]);
+    const terms = [...(rowStride !== 0 ? [rowStride === 1 ? 'row' : `row * ${wgslSize(rowStride!)}`] : []), ...(columnStride !== 0 && c ? [columnStride === 1 ? c : `${c} * ${wgslSize(columnStride!)}`] : [])];
     return load(binding(id), terms.join(' + ') || '0u', node.dtype);
   };
   const loop = (body: string[]): string[] => [`for (var c = 0u; c < ${length}u; c++) {`, ...body.map((l) => `  ${l}`), '}'];
@@ -352,9 +357,10 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits): Kern
     header: header(graph, group),
     limits,
     decls: bound.map((id) => bindings.storage(id, names.get(id)!, graph.node(id).dtype, group.outputs.includes(id) ? 'read_write' : 'read')),
-    invocations: rows,
+    invocations: rows!,
     body: ['let row = i;', ...body],
     helpers: calledHelpers(body.join('\n'), [...new Set(helpers)]),
+    dims,
   });
   return { name, ...kernel, bindings: bindings.list };
 }

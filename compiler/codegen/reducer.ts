@@ -9,6 +9,7 @@
  */
 
 import type { DType } from '../dtype.js';
+import type { Dim } from '../dims.js';
 import { literal } from './wgsl.js';
 
 /**
@@ -17,9 +18,12 @@ import { literal } from './wgsl.js';
  */
 export type Combine = { readonly operator: '+' | '*' } | { readonly expr: (acc: string, value: string, dtype: DType) => string };
 
-/** What a finalize sees besides the folded value: the group's size and, for a shifted reducer, the shift. */
-export interface Group<T> {
-  readonly count: number;
+/**
+ * What a finalize sees besides the folded value: the group's size (in WGSL a Dim, which
+ * a symbolic group reads from the size block) and, for a shifted reducer, the shift.
+ */
+export interface Group<T, Count extends Dim = number> {
+  readonly count: Count;
   readonly shift?: T;
 }
 
@@ -61,7 +65,7 @@ export interface FoldReducer {
   };
   /** The result from the folded value (mean divides by the count); absent: the folded value itself. */
   readonly finalize?: {
-    wgsl(acc: string, group: Group<string>): string;
+    wgsl(acc: string, group: Group<string, Dim>): string;
     /** WGSL helper functions the finalized expression calls. */
     readonly helpers?: readonly string[];
     host(acc: number, group: Group<number>): number;
@@ -113,7 +117,7 @@ export function foldStart(reducer: FoldReducer, first: string, dtype: DType): st
 }
 
 /** The WGSL result of a fold from its accumulated value. */
-export function finalizeWgsl(reducer: FoldReducer, acc: string, group: Group<string>): string {
+export function finalizeWgsl(reducer: FoldReducer, acc: string, group: Group<string, Dim>): string {
   return reducer.finalize ? reducer.finalize.wgsl(acc, group) : acc;
 }
 

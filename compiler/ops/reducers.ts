@@ -9,7 +9,8 @@
  */
 
 import type { FoldReducer, IndexReducer } from '../codegen/reducer.js';
-import { IS_INF_HELPER, literal } from '../codegen/wgsl.js';
+import { IS_INF_HELPER, literal, wgslSizeF32 } from '../codegen/wgsl.js';
+import { isSymbolic } from '../dims.js';
 import { EXP } from '../../shaders/elementwise.js';
 import type { Extremum, Preference } from './extremum.js';
 import { largerOrNaN, maximumOf, minimumOf, smallerOrNaN } from './extremum.js';
@@ -24,11 +25,17 @@ export const sumReducer: FoldReducer = {
   combine: { wgsl: { operator: '+' }, host: (a, v, dtype) => (dtype === 'i32' ? (a + v) | 0 : a + v) },
 };
 
-/** Mean: the sum over the group's size; a size-0 axis is 0/0 = NaN, as NumPy's mean. f32 only. */
+/**
+ * Mean: the sum over the group's size; a size-0 axis is 0/0 = NaN, as NumPy's mean. f32
+ * only. A symbolic group's size is read from the size block and converted to f32.
+ */
 export const meanReducer: FoldReducer = {
   ...sumReducer,
   op: 'mean',
-  finalize: { wgsl: (acc, { count }) => `${acc} / ${literal(count, 'f32')}`, host: (acc, { count }) => acc / count },
+  finalize: {
+    wgsl: (acc, { count }) => `${acc} / ${isSymbolic(count) ? wgslSizeF32(count) : literal(count, 'f32')}`,
+    host: (acc, { count }) => acc / count,
+  },
 };
 
 /** Product: identity 1, so a size-0 axis gives 1. */

@@ -11,6 +11,8 @@ import { isElementwise } from './building.js';
 import { createsCycle, fitsIfAcyclic } from './fit.js';
 import { UnitOrder } from './unit-order.js';
 import { rowRuleOf, worksAlongRows } from '../../ops/op.js';
+import type { Dim } from '../../dims.js';
+import type { Shape } from '../../shape.js';
 
 /** Rows up to this long are held in registers (a private array per value) by a row kernel. */
 export const MAX_ROW_LENGTH = 256;
@@ -19,7 +21,7 @@ export const MAX_ROW_LENGTH = 256;
  * Whether a node works row by row on [rows, length]: elementwise on [rows, length],
  * [rows, 1] or [rows]; softmax or logSoftmax along the rows; a reduction along them.
  */
-function isRowWise(graph: Graph, node: Node, rows: number, length: number): boolean {
+function isRowWise(graph: Graph, node: Node, rows: Dim, length: number): boolean {
   const s = node.shape;
   const full = s.length === 2 && s[0] === rows && s[1] === length;
   const perRow = (s.length === 2 && s[0] === rows && s[1] === 1) || (s.length === 1 && s[0] === rows);
@@ -39,7 +41,7 @@ function isRowWise(graph: Graph, node: Node, rows: number, length: number): bool
 export function fuseRows(fusion: Fusion): void {
   const { graph, groupOf, consumers } = fusion;
   // A seed, the [rows, length] it works over, and whether it is a reduction (not a softmax).
-  const seeds: { id: number; shape: readonly number[]; reduction?: boolean }[] = [];
+  const seeds: { id: number; shape: Shape; reduction?: boolean }[] = [];
   for (const id of groupOf.keys()) {
     const node = graph.node(id);
     if (rowRuleOf(node)?.kind === 'normalize' && node.shape.length === 2) seeds.push({ id, shape: node.shape });
@@ -49,9 +51,10 @@ export function fuseRows(fusion: Fusion): void {
   // Row regions grow by merges checked for cycles; the order bounds each search (unit-order.ts).
   const order = new UnitOrder(fusion);
   for (const seed of seeds) {
-    const [rows, length] = seed.shape as [number, number];
-    // A row of one element (or none) has nothing to share between its elements.
-    if (length > MAX_ROW_LENGTH || length < 2 || rows === 0) continue;
+    const [rows, length] = seed.shape;
+    // A row of one element (or none) has nothing to share between its elements. A row is
+    // held in private arrays, so its length must be static; the row count may be symbolic.
+    if (rows === undefined || typeof length !== 'number' || length > MAX_ROW_LENGTH || length < 2 || rows === 0) continue;
     const start = groupOf.get(seed.id)!;
     if (start.kind === 'row') continue;
     const rowWise = (g: Building): boolean =>
@@ -99,7 +102,7 @@ export function fuseRows(fusion: Fusion): void {
 }
 
 /** Whether some full-row member of the region depends on a reduction of the region. */
-function revisitsRows(graph: Graph, members: ReadonlySet<number>, rows: number, length: number): boolean {
+function revisitsRows(graph: Graph, members: ReadonlySet<number>, rows: Dim, length: number): boolean {
   const afterReduction = new Set<number>();
   for (const id of [...members].sort((a, b) => a - b)) {
     const node = graph.node(id);
