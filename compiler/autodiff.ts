@@ -14,7 +14,7 @@ import { add } from './ops/binary.js';
 import { requireTensor } from './ops/lift.js';
 import { getOp } from './ops/op.js';
 import { sumToShape } from './ops/reduce.js';
-import { sameShape, formatType } from './shape.js';
+import { isStaticShape, sameShape, formatType } from './shape.js';
 import { SOURCE_OPS } from './ops/source.js';
 import { Tensor } from './tensor.js';
 
@@ -99,7 +99,12 @@ function backward(graph: Graph, outputs: readonly Tensor[], cotangents: readonly
       accumulate(input, sumToShape(contribution, graph.node(input).shape));
     });
   }
-  return wrt.map((w) => accumulated.get(w.id) ?? graph.constant(0, { shape: w.shape }));
+  return wrt.map((w) => accumulated.get(w.id) ?? zerosLike(w));
+}
+
+/** Zeros of `t`'s shape: a constant, broadcast when the shape is symbolic (constants are static). */
+function zerosLike(t: Tensor): Tensor {
+  return isStaticShape(t.shape) ? t.graph.constant(0, { shape: t.shape }) : t.graph.constant(0).broadcastTo(t.shape);
 }
 
 /**

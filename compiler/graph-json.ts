@@ -4,7 +4,84 @@
  * `GraphError` naming the field, never a `TypeError` from the rebuild.
  */
 
+import type { DType } from './dtype.js';
 import { GraphError } from './errors.js';
+import type { DimJson } from './dims.js';
+import { SymDim, dimFromJson, dimToJson } from './dims.js';
+import type { Node } from './graph.js';
+import type { AttrValue, Attrs } from './attrs.js';
+
+/** An attribute value as JSON: a symbolic size is tagged `{"dim": "784*batch"}`, so it cannot be read back as a string. */
+export type AttrJson = number | string | boolean | null | AttrJson[] | { [key: string]: AttrJson };
+
+/** A node as JSON: its shape's dims are sizes or printed symbolic sizes (`["batch", 784]`). */
+export interface NodeJSON {
+  id: number;
+  op: string;
+  inputs: number[];
+  shape: DimJson[];
+  dtype: DType;
+  attrs: { [key: string]: AttrJson };
+  name?: string;
+}
+
+/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
+export interface GraphJSON {
+  name: string;
+  seed: number;
+  nodes: NodeJSON[];
+  outputs: Record<string, number>;
+  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
+  assignments?: [number, number][];
+  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
+  ranges?: [number, ValueRange][];
+}
+
+/** The key of the one-key object that tags a symbolic size among attribute values. */
+const DIM_TAG = 'dim';
+
+function encodeAttr(value: AttrValue): AttrJson {
+  if (value instanceof SymDim) return { [DIM_TAG]: value.toString() };
+  if (Array.isArray(value)) return value.map((v: AttrValue) => encodeAttr(v));
+  if (value !== null && typeof value === 'object') return encodeAttrs(value as Attrs);
+  return value as number | string | boolean | null;
+}
+
+function encodeAttrs(attrs: Attrs): { [key: string]: AttrJson } {
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, encodeAttr(v)]));
+}
+
+/** A node as JSON (symbolic sizes tagged in its attrs, printed in its shape). */
+export function encodeNode(node: Node): NodeJSON {
+  return {
+    id: node.id,
+    op: node.op,
+    inputs: [...node.inputs],
+    shape: node.shape.map(dimToJson),
+    dtype: node.dtype,
+    attrs: encodeAttrs(node.attrs),
+    ...(node.name === undefined ? {} : { name: node.name }),
+  };
+}
+
+function decodeAttr(value: AttrJson, where: string): AttrValue {
+  if (Array.isArray(value)) return value.map((v) => decodeAttr(v, where));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === DIM_TAG) {
+    try {
+      return dimFromJson(value[DIM_TAG]);
+    } catch (error) {
+      throw new GraphError(`Graph.fromJSON: ${where} has a bad symbolic size ${JSON.stringify(value)}: ${(error as Error).message}`);
+    }
+  }
+  return decodeAttrs(value, where);
+}
+
+/** Attributes read back from JSON: each `{"dim": "784*batch"}` becomes the symbolic size. */
+export function decodeAttrs(attrs: { readonly [key: string]: AttrJson }, where: string): Attrs {
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, decodeAttr(v, `${where}'s attribute '${k}'`)]));
+}
 
 /**
  * The values a tensor must hold for the graph's results to mean what they say, inclusive

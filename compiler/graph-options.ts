@@ -1,7 +1,9 @@
 /** The options of a Graph and of its params and state, and their checks (unknown keys are typos). */
 
 import type { DType } from './dtype.js';
-import { ArgumentError, GraphError } from './errors.js';
+import { ArgumentError, GraphError, ShapeError } from './errors.js';
+import { dimNames } from './dims.js';
+import type { Shape } from './shape.js';
 import type { InitKind, InitSpec } from './init.js';
 import { checkKeys } from './ops/args.js';
 import { checkName } from './names.js';
@@ -62,4 +64,12 @@ export function requireListedOutputs(where: string, graph: { readonly name: stri
 /** Checks a param's or state's options (`where` names it): an object of `init` and `dtype`. */
 export function checkPersistentOptions(where: string, options: unknown): asserts options is PersistentOptions {
   checkKeys(where, options, ['init', 'dtype']);
+}
+
+/** Params, state and constants keep their values across runs of every size, so their shapes are static. */
+export function refuseSymbolic(op: string, name: string | undefined, shape: Shape): never {
+  const [dim] = dimNames(shape);
+  throw new ShapeError(
+    `${op}${name === undefined ? '' : ` '${name}'`}: shape [${shape.join(',')}] has the symbolic dim '${dim}', but a ${op} is always static (it keeps its values across runs of every size). Fix: give it a static size; only inputs may have symbolic dims.`,
+  );
 }

@@ -8,19 +8,22 @@
 import type { DType } from './dtype.js';
 import { isDType } from './dtype.js';
 import { ArgumentError, GraphError } from './errors.js';
+import { attrDims } from './attrs.js';
+import type { SymDim } from './dims.js';
+import { dimNames, symbol } from './dims.js';
 import { normalizeInit } from './init.js';
 import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import * as source from './ops/source.js';
-import type { Shape } from './shape.js';
-import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
+import type { DimLike, Shape } from './shape.js';
+import { checkShape, formatType, isStaticShape, sameShape, sizeOf } from './shape.js';
 import { checkName, checkPersistentName } from './names.js';
-import { checkGraphOptions, checkListedOutput, checkPersistentOptions } from './graph-options.js';
+import { checkGraphOptions, checkListedOutput, checkPersistentOptions, refuseSymbolic } from './graph-options.js';
 import type { GraphOptions, PersistentOptions } from './graph-options.js';
 import { flattenNested } from './nested-numbers.js';
 import type { NestedNumbers } from './nested-numbers.js';
-import type { ValueRange } from './graph-json.js';
-import { checkGraphJSON } from './graph-json.js';
+import type { GraphJSON, ValueRange } from './graph-json.js';
+import { checkGraphJSON, decodeAttrs, encodeNode } from './graph-json.js';
 import { printGraph } from './print.js';
 import { Tensor } from './tensor.js';
 
@@ -63,19 +66,7 @@ export function ancestorsOf(graph: Graph, targets: readonly number[], inputsOf: 
 export type { GraphOptions, PersistentOptions } from './graph-options.js';
 export type { NestedNumbers } from './nested-numbers.js';
 
-export type { ValueRange } from './graph-json.js';
-
-/** The JSON form of a graph (`graph.toJSON()`, `Graph.fromJSON`). */
-export interface GraphJSON {
-  name: string;
-  seed: number;
-  nodes: Node[];
-  outputs: Record<string, number>;
-  /** `[target, value]` pairs: after a step, param/state `target` holds node `value`. */
-  assignments?: [number, number][];
-  /** `[node, range]` pairs: the values node must hold (see `Graph.declareRange`). */
-  ranges?: [number, ValueRange][];
-}
+export type { GraphJSON, NodeJSON, ValueRange } from './graph-json.js';
 
 export class Graph<Outputs extends string = string> {
   readonly name: string;
@@ -199,18 +190,27 @@ export class Graph<Outputs extends string = string> {
     return this.nodeList.filter((n) => roleOf(n) === role);
   }
 
-  /** Declares a value fed at every run. */
-  input(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+  /**
+   * Declares a value fed at every run. Its dims are sizes, dim names or dims
+   * (`['batch', 784]`): a named dim takes its size from what each run feeds.
+   */
+  input(name: string, shape: readonly DimLike[], dtype: DType = 'f32'): Tensor {
     return this.addSource(source.input, name, shape, dtype, (checked) => ({ shape: checked, dtype }));
   }
 
+  /** The symbolic dim `name` (`g.dim('batch')`), to use in shapes and size arithmetic; the same object for the same name. */
+  dim(name: string): SymDim {
+    if (typeof name !== 'string') throw new ArgumentError(`dim: the name must be a string such as 'batch', got ${describeValue(name)}.`);
+    return symbol(name);
+  }
+
   /** Declares a persistent, trainable parameter. */
-  param(name: string, shape: readonly number[], options: PersistentOptions = {}): Tensor {
+  param(name: string, shape: readonly DimLike[], options: PersistentOptions = {}): Tensor {
     return this.addPersistent(source.param, name, shape, options);
   }
 
   /** Declares persistent state that is updated but not trained (momentum, counters). */
-  state(name: string, shape: readonly number[], options: PersistentOptions = {}): Tensor {
+  state(name: string, shape: readonly DimLike[], options: PersistentOptions = {}): Tensor {
     return this.addPersistent(source.state, name, shape, options);
   }
 
@@ -218,10 +218,10 @@ export class Graph<Outputs extends string = string> {
    * A literal. `value` is a number (a scalar, or a splat when `shape` is given), a nested
    * array, or a flat array with `shape`. Floats default to f32.
    */
-  constant(value: NestedNumbers | ArrayLike<number>, options: { dtype?: DType; shape?: readonly number[] } = {}): Tensor {
+  constant(value: NestedNumbers | ArrayLike<number>, options: { dtype?: DType; shape?: readonly DimLike[] } = {}): Tensor {
     const dtype = options.dtype ?? 'f32';
     if (!isDType(dtype)) throw new ArgumentError(`const: unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
-    let shape: number[];
+    let shape: Shape;
     let values: number[];
     if (typeof value === 'number') {
       shape = options.shape ? checkShape('const', options.shape) : [];
@@ -289,10 +289,8 @@ export class Graph<Outputs extends string = string> {
     if (def.arity !== 'variadic' && inputs.length !== def.arity) {
       throw new GraphError(`${def.name}: takes ${def.arity} input(s), got ${inputs.length}`);
     }
-    const type = def.infer(
-      inputs.map((t) => this.node(t.id)),
-      attrs,
-    );
+    const type = def.infer(inputs.map((t) => this.node(t.id)), attrs);
+    if (source.SOURCE_OPS.has(def.name) && def.name !== 'input' && !isStaticShape(type.shape)) refuseSymbolic(def.name, name, type.shape);
     const node: Node = {
       id: this.nodeList.length,
       op: def.name,
@@ -315,7 +313,7 @@ export class Graph<Outputs extends string = string> {
     return {
       name: this.name,
       seed: this.seed,
-      nodes: [...this.nodeList],
+      nodes: this.nodeList.map(encodeNode),
       outputs: Object.fromEntries(this.outputMap),
       assignments: [...this.assignMap],
       ...(this.rangeMap.size > 0 ? { ranges: [...this.rangeMap] } : {}),
@@ -336,7 +334,7 @@ export class Graph<Outputs extends string = string> {
         if (!(id < index)) throw new GraphError(`fromJSON: node %${index} reads %${id}, which is not defined before it`);
         return graph.tensor(id);
       });
-      graph.addNode(def, inputs, node.attrs, node.name);
+      graph.addNode(def, inputs, decodeAttrs(node.attrs, `node %${index}`), node.name);
     });
     for (const [name, id] of Object.entries(json.outputs)) graph.output(name, graph.tensor(id));
     for (const [target, value] of json.assignments ?? []) graph.assign(graph.tensor(target), graph.tensor(value));
@@ -347,7 +345,7 @@ export class Graph<Outputs extends string = string> {
   private addPersistent(
     def: OpDef<source.PersistentAttrs>,
     name: string,
-    shape: readonly number[],
+    shape: readonly DimLike[],
     options: PersistentOptions,
   ): Tensor {
     checkPersistentOptions(`${def.name} '${name}'`, options);
@@ -359,14 +357,15 @@ export class Graph<Outputs extends string = string> {
   private addSource<A extends source.SourceAttrs>(
     def: OpDef<A>,
     name: string,
-    shape: readonly number[],
+    shape: readonly DimLike[],
     dtype: DType,
-    attrs: (checkedShape: number[]) => A,
+    attrs: (checkedShape: Shape) => A,
   ): Tensor {
     if (!isDType(dtype)) {
       throw new ArgumentError(`${def.name} '${name}': unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
     }
     const checked = checkShape(`${def.name} '${name}'`, shape);
+    if (def.name !== 'input' && !isStaticShape(checked)) refuseSymbolic(def.name, name, checked);
     this.claimName(def.name, name, this.nodeList.length);
     return this.addNode(def, [], attrs(checked), name);
   }
@@ -395,6 +394,11 @@ export class Graph<Outputs extends string = string> {
       }
     }
   }
+}
+
+/** The names of the symbolic dims in `graph`'s shapes and attributes, sorted (a plan's size block lists them in this order). */
+export function graphDims(graph: Graph): string[] {
+  return dimNames(graph.nodes.flatMap((node) => [...node.shape, ...attrDims(node.attrs)]));
 }
 
 /** Returns `value` if it is a Graph, else throws an ArgumentError naming `where` (a graph is the first argument of many builders). */

@@ -8,7 +8,7 @@ import type { DType, Precision } from './dtype.js';
 import { allocate, isFloat } from './dtype.js';
 import { ArgumentError } from './errors.js';
 import type { HostArray, Shape } from './shape.js';
-import { sizeOf } from './shape.js';
+import { sizeOf, staticShape } from './shape.js';
 import { hashName, randomNormal, randomUniform } from './random.js';
 
 /** Fan sizes can be given explicitly; otherwise they come from the shape (see `fans`). */
@@ -63,7 +63,9 @@ export function normalizeInit(where: string, init: InitKind | InitSpec, dtype: D
  * `x.matmul(w)`); rank ≥ 3 is PyTorch's conv layout `[out, in/groups, ...kernel]`.
  * Rank 0/1 (biases) has no fans: pass `fanIn` explicitly.
  */
-export function fans(where: string, shape: Shape, overrides: FanOverrides): { fanIn: number; fanOut: number } {
+export function fans(where: string, dims: Shape, overrides: FanOverrides): { fanIn: number; fanOut: number } {
+  // Params and state are always static (Graph refuses a symbolic dim there).
+  const shape = staticShape(where, dims, 'fans are computed from static sizes');
   let fanIn = overrides.fanIn;
   let fanOut = overrides.fanOut;
   if (shape.length === 2) {
@@ -145,7 +147,8 @@ export function initialValue(
   graphSeed: number,
   precision: Precision = 'f32',
 ): HostArray {
-  const size = sizeOf(shape);
+  const sizes = staticShape(`initial value of '${name}'`, shape, 'initial values are computed on the host');
+  const size = sizeOf(sizes);
   const data = allocate(dtype, size, precision);
   const init = resolveInit(name, shape, spec, graphSeed);
   if (init.kind === 'fill') {
@@ -157,5 +160,5 @@ export function initialValue(
     const z = randomNormal(init.key, size);
     for (let i = 0; i < size; i++) data[i] = init.mean + init.std * z[i]!;
   }
-  return { shape, dtype, data };
+  return { shape: sizes, dtype, data };
 }

@@ -6,7 +6,7 @@
 
 import type { DType } from './dtype.js';
 import type { Graph, Node } from './graph.js';
-import type { Shape } from './shape.js';
+import type { Dim, DimLike, Shape } from './shape.js';
 import { formatType, sizeOf } from './shape.js';
 import * as binary from './ops/binary.js';
 import { cast } from './ops/cast.js';
@@ -61,8 +61,8 @@ export class Tensor {
     return this.node.shape.length;
   }
 
-  /** Number of elements. */
-  get size(): number {
+  /** Number of elements: a number, or a symbolic size (`784*batch`) when a dim is symbolic. */
+  get size(): Dim {
     return sizeOf(this.node.shape);
   }
 
@@ -138,11 +138,11 @@ export class Tensor {
 
   // linear algebra and layout
   matmul(other: Tensor, options?: MatmulOptions): Tensor { return matmul(this, other, options); }
-  reshape(newShape: readonly number[]): Tensor { return shape.reshape(this, newShape); }
+  reshape(newShape: readonly DimLike[]): Tensor { return shape.reshape(this, newShape); }
   transpose(perm?: readonly number[]): Tensor { return shape.transpose(this, perm); }
   permute(perm: readonly number[]): Tensor { return shape.permute(this, perm); }
-  broadcastTo(newShape: readonly number[]): Tensor { return shape.broadcastTo(this, newShape); }
-  expand(newShape: readonly number[]): Tensor { return shape.expand(this, newShape); }
+  broadcastTo(newShape: readonly DimLike[]): Tensor { return shape.broadcastTo(this, newShape); }
+  expand(newShape: readonly DimLike[]): Tensor { return shape.expand(this, newShape); }
   squeeze(axes?: number | readonly number[]): Tensor { return shape.squeeze(this, axes); }
   unsqueeze(axes: number | readonly number[]): Tensor { return shape.unsqueeze(this, axes); }
   slice(spec: readonly SliceAxis[]): Tensor { return slice(this, spec); }

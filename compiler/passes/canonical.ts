@@ -3,6 +3,7 @@
  * can compare nodes by key (CSE) and whole graphs by fingerprint (simplify's fixed point).
  */
 
+import { SymDim } from '../dims.js';
 import type { AttrValue, Attrs } from '../ops/op.js';
 import type { GraphProgram } from './program.js';
 
@@ -19,6 +20,8 @@ export function canonicalJson(value: AttrValue | Attrs): string {
   if (typeof value === 'number') return numberKey(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value === 'boolean') return String(value);
+  // Tagged as graph JSON tags it, so a symbolic size never equals the string that prints it.
+  if (value instanceof SymDim) return `{"dim":${JSON.stringify(value.toString())}}`;
   if (Array.isArray(value)) return `[${value.map((v: AttrValue) => canonicalJson(v)).join(',')}]`;
   const entries = Object.entries(value as Attrs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;

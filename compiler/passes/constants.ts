@@ -9,7 +9,7 @@ import type { Graph } from '../graph.js';
 import type { HostArray } from '../ops/op.js';
 import type { ConstAttrs } from '../ops/source.js';
 import { constant } from '../ops/source.js';
-import type { TensorType } from '../shape.js';
+import type { Shape, TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { canonicalJson } from './canonical.js';
 
@@ -52,7 +52,7 @@ export function constHost(t: Tensor): HostArray {
 }
 
 /** The canonical text of a const (dtype, shape, values, splats collapsed): equal texts, equal tensors. */
-export function constKey(dtype: DType, shape: readonly number[], values: readonly number[]): string {
+export function constKey(dtype: DType, shape: Shape, values: readonly number[]): string {
   const first = values[0];
   const splat = first !== undefined && values.every((v) => Object.is(v, first));
   return `const ${dtype}[${shape.join(',')}] ${canonicalJson(splat ? [first] : values)}`;

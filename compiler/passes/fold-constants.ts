@@ -7,7 +7,8 @@
 import { allocate } from '../dtype.js';
 import type { Graph, Node } from '../graph.js';
 import { getOp } from '../ops/op.js';
-import { sizeOf } from '../shape.js';
+import { attrDims } from '../attrs.js';
+import { isStaticShape, sizeOf, staticShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { constHost, isConst, makeConst, splatValue } from './constants.js';
 import { isPure } from './effects.js';
@@ -29,6 +30,8 @@ const F32 = { precision: 'f32' } as const;
  */
 export function foldSplat(node: Node, inputs: readonly Tensor[], graph: Graph): Tensor | undefined {
   const splats = inputs.map(splatValue);
+  // Constants are static: a value of a symbolic shape stays a broadcast (a run gives its size).
+  if (!isStaticShape(node.shape)) return undefined;
   if (inputs.length === 0 || splats.some((v) => v === undefined)) return undefined;
   const def = getOp(node.op);
   if (MOVEMENT_OPS.has(node.op)) return makeConst(graph, node, [splats[0]!]);
@@ -46,9 +49,11 @@ export function foldSplat(node: Node, inputs: readonly Tensor[], graph: Graph): 
 function foldNode(node: Node, inputs: readonly Tensor[], graph: Graph): Tensor | undefined {
   // Sources are already values; impure ops must run every time.
   if (node.op === 'const' || !isPure(node.op) || !inputs.every(isConst)) return undefined;
+  // A symbolic size (a dimSize of `batch`, a symbolic shape) has no value until a run: bindDims first.
+  if (!isStaticShape(node.shape) || attrDims(node.attrs).length > 0) return undefined;
   const splat = foldSplat(node, inputs, graph);
   if (splat) return splat;
-  const read = inputs.reduce((n, t) => n + sizeOf(t.shape), 0);
+  const read = inputs.reduce((n, t) => n + sizeOf(staticShape(t.node.op, t.shape, 'a constant is static')), 0);
   if (sizeOf(node.shape) > MAX_FOLDED_ELEMENTS || read > MAX_READ_ELEMENTS) return undefined;
   const value = getOp(node.op).evaluate(inputs.map(constHost), node.attrs, node, F32);
   return makeConst(graph, node, value.data);
