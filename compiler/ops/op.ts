@@ -7,8 +7,8 @@
 import type { DType, Precision } from '../dtype.js';
 import { allocate } from '../dtype.js';
 import { GraphError } from '../errors.js';
-import type { HostArray, TensorType } from '../shape.js';
-import { sizeOf } from '../shape.js';
+import type { HostArray, StaticShape, TensorType } from '../shape.js';
+import { sizeOf, staticShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelSpec, LoweringContext } from '../codegen/kernel.js';
 import type { FoldReducer, Reducer, RowNormalize } from '../codegen/reducer.js';
@@ -180,7 +180,16 @@ export function registeredOps(): string[] {
   return [...registry.keys()].sort();
 }
 
+/** Why a reference implementation needs static sizes: the interpreter binds a graph's dims before it evaluates. */
+const EVALUATE_NEEDS = 'the reference interpreter evaluates only bound graphs (bindDims first)';
+
+/** `shape` as numbers for a reference implementation (`evaluate`), or a ShapeError naming `op` and the symbolic dim. */
+export function evalShape(op: string, shape: TensorType['shape']): StaticShape {
+  return staticShape(op, shape, EVALUATE_NEEDS);
+}
+
 /** Allocates a zeroed host array of the given type in the context's precision. */
 export function emptyLike(type: TensorType, ctx: EvalContext): HostArray {
-  return { shape: type.shape, dtype: type.dtype, data: allocate(type.dtype, sizeOf(type.shape), ctx.precision) };
+  const shape = evalShape('evaluate', type.shape);
+  return { shape, dtype: type.dtype, data: allocate(type.dtype, sizeOf(shape), ctx.precision) };
 }

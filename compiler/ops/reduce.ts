@@ -12,8 +12,10 @@
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
-import type { Shape, TensorType } from '../shape.js';
-import { checkShape, forEachOffset, normalizeAxes, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import type { Dim } from '../dims.js';
+import { dimProduct } from '../dims.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
+import { checkShape, forEachOffset, normalizeAxes, normalizeAxis, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { DTypeClass } from './elementwise.js';
 import { checkDTypes } from './elementwise.js';
@@ -26,6 +28,7 @@ import { broadcastTo, reshape } from './shape.js';
 import { defineOp, emptyLike, noGradient, reductionOf } from './op.js';
 import { div, equal, mul, sub, where } from './binary.js';
 import { cast } from './cast.js';
+import { dimSize } from './dim-size.js';
 import { exp } from './unary.js';
 
 export { argmaxReducer, argminReducer, logsumexpReducer, maxReducer, meanReducer, minReducer, prodReducer, sumReducer } from './reducers.js';
@@ -34,7 +37,9 @@ export type ReduceAttrs = { axes: number[]; keepdims: boolean };
 /** `axis: null` reduces the flattened tensor to one index, as NumPy's `axis=None`. */
 export type ArgReduceAttrs = { axis: number | null; keepdims: boolean };
 
-function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): number[] {
+function reducedShape(shape: StaticShape, axes: readonly number[], keepdims: boolean): number[];
+function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): Dim[];
+function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): Dim[] {
   if (keepdims) return shape.map((d, i) => (axes.includes(i) ? 1 : d));
   return shape.filter((_, i) => !axes.includes(i));
 }
@@ -127,7 +132,7 @@ function defineReduce(
     },
     evaluate(inputs, { axes }, out, ctx) {
       const result = emptyLike(out, ctx);
-      result.data.set(evaluateFold(reducer, inputs[0]!, axes, sizeOf(out.shape)));
+      result.data.set(evaluateFold(reducer, inputs[0]!, axes, result.data.length));
       return result;
     },
     lower: { kind: 'kernel', acceptsEpilogue: true, acceptsPrologue: true, emit: (lowering) => lowerReduction(lowering, reducer, lowering.attrs.axes) },
@@ -207,9 +212,12 @@ export const minOp = defineReduce(minReducer, 'numeric', { vjp: extremumVjp, inR
 
 export const meanOp = defineReduce(meanReducer, 'float', {
   vjp: ({ inputs: [x], attrs, cotangent }) => {
-    const count = attrs.axes.reduce((c, a) => c * x!.shape[a]!, 1);
+    const count = dimProduct(attrs.axes.map((a) => x!.shape[a]!));
+    const spread = broadcastBack(cotangent, x!, attrs);
+    // A symbolic count is known only at run time: divide by the graph-level size (≥ 1, as every symbolic dim).
+    if (typeof count !== 'number') return [div(spread, dimSize(x!.graph, count, x!.dtype))];
     // An empty group has an empty gradient: any finite scale will do (1/0 is not JSON).
-    return [mul(broadcastBack(cotangent, x!, attrs), 1 / Math.max(count, 1))];
+    return [mul(spread, 1 / Math.max(count, 1))];
   },
   inRowKernels: true,
 });
@@ -363,7 +371,7 @@ export const argmin = argReduction(argminOp);
  * lacks are summed away, and axes where `shape` has 1 are summed with keepdims. This is
  * how a gradient of a broadcast operand gets back to the operand's shape.
  */
-export function sumToShape(x: Tensor, shape: readonly number[]): Tensor {
+export function sumToShape(x: Tensor, shape: Shape): Tensor {
   requireTensor('sumToShape', x);
   checkShape('sumToShape', shape);
   const lead = x.rank - shape.length;

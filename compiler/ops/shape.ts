@@ -5,23 +5,25 @@
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
-import type { TensorType } from '../shape.js';
+import type { Dim } from '../dims.js';
+import { dimDivide, dimProduct } from '../dims.js';
+import type { DimLike, Shape, TensorType } from '../shape.js';
 import { broadcastStrides, checkShape, forEachOffset, formatShape, normalizeAxes, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { requireArray, requireInteger } from './args.js';
 import type { EvalContext, HostArray } from './op.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import { requireTensor } from './lift.js';
 import { sumToShape } from './reduce.js';
 import { stridedCopyKernel } from '../../shaders/movement.js';
 
-type ShapeAttrs = { shape: readonly number[] };
+type ShapeAttrs = { shape: readonly Dim[] };
 type PermAttrs = { perm: readonly number[] };
 
 /** Copies (or re-indexes) `x` into a fresh array of type `out`: `out[i] = x[offset(i)]`. */
 function gatherByStrides(x: HostArray, out: TensorType, readStrides: readonly number[], ctx: EvalContext): HostArray {
   const result = emptyLike(out, ctx);
-  forEachOffset(out.shape, [readStrides], (i, [offset]) => {
+  forEachOffset(evalShape('gather by strides', out.shape), [readStrides], (i, [offset]) => {
     result.data[i] = x.data[offset!]!;
   });
   return result;
@@ -134,40 +136,45 @@ export const broadcastToOp = defineOp<ShapeAttrs>({
   vjp: ({ inputs: [x], cotangent }) => [sumToShape(cotangent, x!.shape)],
   evaluate(inputs, _, out, ctx) {
     const x = inputs[0]!;
-    return gatherByStrides(x, out, broadcastStrides(x.shape, out.shape), ctx);
+    return gatherByStrides(x, out, broadcastStrides(x.shape, evalShape('broadcastTo', out.shape)), ctx);
   },
   // Elementwise consumers broadcast their operands themselves; a materialized broadcastTo is a copy with stride 0 on repeated axes.
   lower: { kind: 'kernel', emit: (ctx) => stridedCopyKernel(ctx, { base: 0, strides: broadcastStrides(ctx.inputs[0]!.shape, ctx.node.shape) }) },
 });
 
 /**
- * Gives `x` a new shape with the same elements in the same row-major order. One
- * dimension may be -1: it is inferred from the others. The stored shape has no -1.
+ * Gives `x` a new shape with the same elements in the same row-major order. Dims may be
+ * sizes, dim names or symbolic sizes (`['batch', 784]`); one may be -1: it is inferred
+ * from the others (`[-1, 784]` of a `[batch,28,28]` is `[batch,784]`). The stored shape
+ * has no -1.
  */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(x: Tensor, shape: readonly DimLike[]): Tensor {
   requireTensor('reshape', x);
-  const dims = requireArray('reshape', 'shape', shape, 'an array of integers').map((d) =>
-    requireInteger('reshape', 'each dimension of the shape', d),
+  const given = requireArray('reshape', 'shape', shape, 'an array of integers and dim names').map((d) =>
+    typeof d === 'number' ? requireInteger('reshape', 'each dimension of the shape', d) : d,
   );
-  const bad = dims.find((d) => d < -1);
+  const bad = given.find((d) => typeof d === 'number' && d < -1);
   if (bad !== undefined) {
-    throw new ArgumentError(`reshape: shape ${formatShape(dims)} has a bad dimension ${bad}; use non-negative sizes and at most one -1.`);
+    throw new ArgumentError(`reshape: shape ${formatShape(given as Shape)} has a bad dimension ${String(bad)}; use non-negative sizes and at most one -1 (or dim names such as 'batch').`);
   }
-  const inferred = dims.indexOf(-1);
-  if (inferred >= 0) {
-    if (dims.lastIndexOf(-1) !== inferred) {
-      throw new ArgumentError(`reshape: shape ${formatShape(dims)} has more than one -1; only one dimension can be inferred.`);
-    }
-    const known = sizeOf(dims.filter((d) => d !== -1));
-    if (known === 0 || x.size % known !== 0) {
-      const problem =
-        known === 0
-          ? `the -1 in ${formatShape(dims)} is ambiguous because the other dimensions hold 0 elements`
-          : `shape ${formatShape(x.shape)} (${x.size} elements) cannot be reshaped to ${formatShape(dims)}: ${x.size} is not a multiple of ${known}`;
-      throw opError(ShapeError, 'reshape', [x.node], problem, 'give every dimension explicitly, or sizes whose product divides the element count');
-    }
-    dims[inferred] = x.size / known;
+  const inferred = given.indexOf(-1);
+  if (inferred < 0) return x.graph.addNode(reshapeOp, [x], { shape: checkShape('reshape', given) });
+  if (given.lastIndexOf(-1) !== inferred) {
+    throw new ArgumentError(`reshape: shape ${formatShape(given as Shape)} has more than one -1; only one dimension can be inferred.`);
   }
+  const dims = checkShape('reshape', given.map((d) => (d === -1 ? 1 : d)));
+  const known = dimProduct(dims.filter((_, i) => i !== inferred));
+  const total = sizeOf(x.shape);
+  const quotient = known === 0 ? undefined : dimDivide(total, known);
+  if (quotient === undefined) {
+    const problem =
+      known === 0
+        ? `the -1 in ${formatShape(given as Shape)} is ambiguous because the other dimensions hold 0 elements`
+        : `shape ${formatShape(x.shape)} (${String(total)} elements) cannot be reshaped to ${formatShape(given as Shape)}: ${String(total)} is not a multiple of ${String(known)}` +
+          (typeof total === 'number' && typeof known === 'number' ? '' : ' for every value of its dims');
+    throw opError(ShapeError, 'reshape', [x.node], problem, 'give every dimension explicitly, or sizes whose product divides the element count');
+  }
+  dims[inferred] = quotient;
   return x.graph.addNode(reshapeOp, [x], { shape: dims });
 }
 
@@ -197,7 +204,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 }
 
 /** Repeats `x` along size-1 and new leading axes to `shape` (NumPy `broadcast_to`). */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+export function broadcastTo(x: Tensor, shape: readonly DimLike[]): Tensor {
   requireTensor('broadcastTo', x);
   return x.graph.addNode(broadcastToOp, [x], { shape: checkShape('broadcastTo', shape, 'target shape') });
 }
@@ -206,23 +213,23 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * PyTorch's `expand`: `broadcastTo`, where -1 keeps the operand's size on that axis.
  * New leading axes cannot be -1 (they have no size to keep).
  */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
+export function expand(x: Tensor, shape: readonly DimLike[]): Tensor {
   requireTensor('expand', x);
-  const dims = requireArray('expand', 'shape', shape, 'an array of integers').map((d) =>
-    requireInteger('expand', 'each dimension of the shape', d),
+  const dims = requireArray('expand', 'shape', shape, 'an array of integers and dim names').map((d) =>
+    typeof d === 'number' ? requireInteger('expand', 'each dimension of the shape', d) : (d as DimLike),
   );
   const offset = dims.length - x.rank;
-  const resolved = dims.map((d, j) => {
-    if (d >= 0) return d;
+  const resolved = dims.map((d, j): DimLike => {
+    if (typeof d !== 'number' || d >= 0) return d;
     if (d !== -1) {
-      throw new ArgumentError(`expand: shape ${formatShape(dims)} has a bad dimension ${d}; use non-negative sizes, or -1 to keep a size.`);
+      throw new ArgumentError(`expand: shape ${formatShape(dims as Shape)} has a bad dimension ${d}; use non-negative sizes, dim names, or -1 to keep a size.`);
     }
     if (j < offset) {
       throw opError(
         ShapeError,
         'expand',
         [x.node],
-        `the -1 at position ${j} of ${formatShape(dims)} is a new leading axis, which has no size to keep`,
+        `the -1 at position ${j} of ${formatShape(dims as Shape)} is a new leading axis, which has no size to keep`,
         'give new leading axes an explicit size',
       );
     }
@@ -269,7 +276,7 @@ export function unsqueeze(x: Tensor, axes: number | readonly number[]): Tensor {
     list.map((a) => requireInteger('unsqueeze', 'each axis', a)),
     outRank,
   );
-  const shape: number[] = [];
+  const shape: Dim[] = [];
   let next = 0;
   for (let j = 0; j < outRank; j++) shape.push(inserted.includes(j) ? 1 : x.shape[next++]!);
   return reshape(x, shape);

@@ -13,22 +13,39 @@
 import { isFloat } from '../dtype.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
-import type { TensorType } from '../shape.js';
-import { checkShape, forEachOffset, formatShape, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
+import type { Dim } from '../dims.js';
+import { dimAdd, dimDivide, dimMul, dimSub, isSymbolic } from '../dims.js';
+import type { Shape, TensorType } from '../shape.js';
+import { checkShape, checkStaticShape, forEachOffset, formatShape, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { requireArray, requireInteger, requireObject } from './args.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import { requireTensor } from './lift.js';
 import { concatKernels, padKernel, stridedCopyKernel } from '../../shaders/movement.js';
 
-type SliceAttrs = { starts: readonly number[]; steps: readonly number[]; shape: readonly number[] };
+/** A start is symbolic only where a gradient reads back a stretch of a symbolic axis (concat's VJP). */
+type SliceAttrs = { starts: readonly Dim[]; steps: readonly number[]; shape: readonly Dim[] };
 type AxisAttrs = { axis: number };
 /**
  * Per axis: `before` and `after` elements of `value` around the operand, and `interior`
  * ones between each pair of its elements (XLA's interior padding: element i lands at
  * before + i·(interior + 1)). The transpose of a strided slice is such a pad.
  */
-type PadAttrs = { before: readonly number[]; after: readonly number[]; interior: readonly number[]; value: number };
+type PadAttrs = { before: readonly Dim[]; after: readonly Dim[]; interior: readonly number[]; value: number };
+
+/**
+ * Whether `d ≥ 0` for every value of its names (each ≥ 1, as every symbolic dim at run
+ * time): true when every term with names has a non-negative coefficient (so the
+ * polynomial grows with each name) and its value with every name 1 is ≥ 0. `batch - 1`
+ * is; `batch - 2` and `3 - batch` are not decidable, so they count as not.
+ */
+export function provablyNonNegative(d: Dim): boolean {
+  if (typeof d === 'number') return d >= 0;
+  return d.terms.every((t) => t.names.length === 0 || t.coefficient >= 0) && d.terms.reduce((sum, t) => sum + t.coefficient, 0) >= 0;
+}
+
+/** The first symbolic dim among `dims`, for messages (`batch`). */
+const firstSymbolic = (...dims: readonly Dim[]): string => String(dims.find(isSymbolic) ?? dims[0]);
 
 /**
  * One axis of a slice. Any field may be omitted: `start`/`end` default to the whole
@@ -55,6 +72,20 @@ export const sliceOp = defineOp<SliceAttrs>({
     }
     for (let a = 0; a < rank; a++) {
       const [start, step, size, n] = [starts[a]!, steps[a]!, shape[a]!, x.shape[a]!];
+      if (typeof start !== 'number' || typeof size !== 'number' || typeof n !== 'number') {
+        // A stretch of a symbolic axis: forward, and provably inside for every size of its dims.
+        const inside = step === 1 && provablyNonNegative(start) && provablyNonNegative(size) && provablyNonNegative(dimSub(dimSub(n, start), size));
+        if (!inside) {
+          throw opError(
+            ShapeError,
+            'slice',
+            inputs,
+            `axis ${a} (size ${String(n)}) cannot be shown to hold ${String(size)} elements from start ${String(start)} with step ${step} for every size of dim '${firstSymbolic(n, start, size)}'`,
+            `slice a symbolic axis forward with step 1 within its size, or bind the dim (dims: {${firstSymbolic(n, start, size)}: …})`,
+          );
+        }
+        continue;
+      }
       const last = start + (size - 1) * step;
       const inside = (i: number): boolean => Number.isInteger(i) && i >= 0 && i < n;
       if (!Number.isInteger(step) || step === 0 || (size > 0 && !(inside(start) && inside(last)))) {
@@ -72,9 +103,9 @@ export const sliceOp = defineOp<SliceAttrs>({
   evaluate(inputs, attrs, out, ctx) {
     const x = inputs[0]!;
     const strides = stridesOf(x.shape);
-    const base = attrs.starts.reduce((sum, start, a) => sum + start * strides[a]!, 0);
+    const base = evalShape('slice', attrs.starts).reduce((sum, start, a) => sum + start * strides[a]!, 0);
     const result = emptyLike(out, ctx);
-    forEachOffset(out.shape, [attrs.steps.map((step, a) => step * strides[a]!)], (i, [offset]) => {
+    forEachOffset(evalShape('slice', out.shape), [attrs.steps.map((step, a) => step * strides[a]!)], (i, [offset]) => {
       result.data[i] = x.data[base + offset!]!;
     });
     return result;
@@ -85,8 +116,8 @@ export const sliceOp = defineOp<SliceAttrs>({
       const strides = stridesOf(ctx.inputs[0]!.shape);
       const { starts, steps } = ctx.attrs;
       return stridedCopyKernel(ctx, {
-        base: starts.reduce((sum, start, a) => sum + start * strides[a]!, 0),
-        strides: steps.map((step, a) => step * strides[a]!),
+        base: starts.reduce<Dim>((sum, start, a) => dimAdd(sum, dimMul(start, strides[a]!)), 0),
+        strides: steps.map((step, a) => dimMul(step, strides[a]!)),
       });
     },
   },
@@ -97,10 +128,10 @@ export const concatOp = defineOp<AxisAttrs>({
   arity: 'variadic',
   // Each operand's cotangent is its own stretch of the output's along the axis.
   vjp: ({ inputs, attrs: { axis }, cotangent }) => {
-    let start = 0;
+    let start: Dim = 0;
     return inputs.map((x) => {
       const starts = x.shape.map((_, a) => (a === axis ? start : 0));
-      start += x.shape[axis]!;
+      start = dimAdd(start, x.shape[axis]!);
       return sliceNode(cotangent, starts, x.shape.map(() => 1), x.shape);
     });
   },
@@ -132,13 +163,13 @@ export const concatOp = defineOp<AxisAttrs>({
           'make every other axis the same size',
         );
       }
-      shape[axis]! += t.shape[axis]!;
+      shape[axis] = dimAdd(shape[axis]!, t.shape[axis]!);
     });
     return { shape, dtype: first.dtype };
   },
   evaluate(inputs, attrs, out, ctx) {
     const result = emptyLike(out, ctx);
-    const outer = sizeOf(out.shape.slice(0, attrs.axis));
+    const outer = sizeOf(evalShape('concat', out.shape).slice(0, attrs.axis));
     // Each operand contributes one contiguous run of `axis size × inner` per outer index.
     const runs = inputs.map((x) => sizeOf(x.shape.slice(attrs.axis)));
     let at = 0;
@@ -154,9 +185,14 @@ export const concatOp = defineOp<AxisAttrs>({
   lower: { kind: 'kernel', emit: (ctx) => concatKernels(ctx, ctx.attrs.axis) },
 });
 
-/** The size of one padded axis: n elements spread `interior` apart, with `before` and `after` around them. */
-const paddedSize = (n: number, before: number, interior: number, after: number): number =>
-  before + n + Math.max(n - 1, 0) * interior + after;
+/**
+ * The size of one padded axis: n elements spread `interior` apart, with `before` and
+ * `after` around them. A symbolic n is ≥ 1, so its n − 1 gaps are never negative.
+ */
+function paddedSize(n: Dim, before: Dim, interior: number, after: Dim): Dim {
+  const gaps = interior === 0 ? 0 : typeof n === 'number' ? Math.max(n - 1, 0) : dimSub(n, 1);
+  return dimAdd(dimAdd(before, n), dimAdd(dimMul(gaps, interior), after));
+}
 
 export const padOp = defineOp<PadAttrs>({
   name: 'pad',
@@ -169,7 +205,7 @@ export const padOp = defineOp<PadAttrs>({
     const x = inputs[0]!;
     const before = checkShape('pad', attrs.before, 'before');
     const after = checkShape('pad', attrs.after, 'after');
-    const interior = checkShape('pad', attrs.interior, 'interior');
+    const interior = checkStaticShape('pad', attrs.interior, 'interior');
     const rank = x.shape.length;
     if (before.length !== rank || after.length !== rank || interior.length !== rank) {
       throw opError(
@@ -180,6 +216,15 @@ export const padOp = defineOp<PadAttrs>({
         'build with pad(x, pads)',
       );
     }
+    // n − 1 gaps of a symbolic n hold only where n ≥ 1 is known (`batch`, not `batch - 1`).
+    const gapless = x.shape.findIndex((d, a) => isSymbolic(d) && interior[a]! > 0 && !provablyNonNegative(dimSub(d, 1)));
+    if (gapless >= 0) {
+      throw opError(ShapeError, 'pad', inputs, `axis ${gapless} has size ${String(x.shape[gapless])}, which may be 0, so its interior padding has no size for every value of its dims`, `bind the dim (dims: {${firstSymbolic(x.shape[gapless]!)}: …})`);
+    }
+    const negative = [...before, ...after].find((w) => !provablyNonNegative(w));
+    if (negative !== undefined) {
+      throw opError(ShapeError, 'pad', inputs, `the width ${String(negative)} cannot be shown to be ≥ 0 for every size of its dims`, 'pad by widths that are never negative');
+    }
     checkPadValue(inputs, attrs.value, x.dtype);
     return { shape: x.shape.map((d, a) => paddedSize(d, before[a]!, interior[a]!, after[a]!)), dtype: x.dtype };
   },
@@ -187,8 +232,8 @@ export const padOp = defineOp<PadAttrs>({
     const x = inputs[0]!;
     const result = emptyLike(out, ctx);
     result.data.fill(attrs.value);
-    const strides = stridesOf(out.shape);
-    const base = attrs.before.reduce((sum, b, a) => sum + b * strides[a]!, 0);
+    const strides = stridesOf(evalShape('pad', out.shape));
+    const base = evalShape('pad', attrs.before).reduce((sum, b, a) => sum + b * strides[a]!, 0);
     const spread = strides.map((s, a) => s * (attrs.interior[a]! + 1));
     forEachOffset(x.shape, [spread], (i, [offset]) => {
       result.data[base + offset!] = x.data[i]!;
@@ -203,10 +248,10 @@ export const padOp = defineOp<PadAttrs>({
  * makes it (an empty axis reads from 0 with step 1, a single element with step 1), so
  * gradients CSE with the user's own slices.
  */
-function sliceNode(x: Tensor, starts: readonly number[], steps: readonly number[], shape: readonly number[]): Tensor {
+function sliceNode(x: Tensor, starts: readonly Dim[], steps: readonly number[], shape: Shape): Tensor {
   return x.graph.addNode(sliceOp, [x], {
     starts: shape.map((n, a) => (n === 0 ? 0 : starts[a]!)),
-    steps: shape.map((n, a) => (n <= 1 ? 1 : steps[a]!)),
+    steps: shape.map((n, a) => (n === 0 || n === 1 ? 1 : steps[a]!)),
     shape: [...shape],
   });
 }
@@ -216,21 +261,21 @@ function sliceNode(x: Tensor, starts: readonly number[], steps: readonly number[
  * element i back at start + i·step. A negative step reads the axis backward, so the
  * cotangent is reversed first and placed from the smallest index read, forward.
  */
-function sliceTranspose(g: Tensor, inputShape: readonly number[], { starts, steps, shape }: SliceAttrs): Tensor {
-  const backward = steps.map((step, a) => step < 0 && shape[a]! > 1);
+function sliceTranspose(g: Tensor, inputShape: Shape, { starts, steps, shape }: SliceAttrs): Tensor {
+  // A symbolic axis is sliced forward with step 1 (the shape rule holds to it): only static axes read backward or strided.
+  const backward = steps.map((step, a) => step < 0 && shape[a] !== 0 && shape[a] !== 1);
   const forward = backward.some(Boolean)
     ? sliceNode(
         g,
-        shape.map((n, a) => (backward[a] ? n - 1 : 0)),
+        shape.map((n, a) => (backward[a] ? dimSub(n, 1) : 0)),
         backward.map((b) => (b ? -1 : 1)),
         shape,
       )
     : g;
-  const first = starts.map((start, a) => (backward[a] ? start + (shape[a]! - 1) * steps[a]! : start));
-  const stride = steps.map(Math.abs);
+  const first = starts.map((start, a) => (backward[a] ? dimAdd(start, dimMul(dimSub(shape[a]!, 1), steps[a]!)) : start));
   const before = first.map((start, a) => (shape[a] === 0 ? 0 : start));
-  const interior = stride.map((step, a) => (shape[a]! > 1 ? step - 1 : 0));
-  const after = inputShape.map((length, a) => length - paddedSize(shape[a]!, before[a]!, interior[a]!, 0));
+  const interior = steps.map((step, a) => (shape[a] !== 0 && shape[a] !== 1 ? Math.abs(step) - 1 : 0));
+  const after = inputShape.map((length, a) => dimSub(length, paddedSize(shape[a]!, before[a]!, interior[a]!, 0)));
   return padWithInterior(forward, { before, after, interior });
 }
 
@@ -251,8 +296,8 @@ function checkPadValue(inputs: readonly TensorType[], value: number, dtype: DTyp
   }
 }
 
-/** Resolves one axis's spec against size `n` as Python's `slice.indices` does. */
-function resolveAxis(n: number, axis: SliceAxis, a: number): { start: number; step: number; size: number } {
+/** The integer fields of one axis's spec: [start, end, step], null where omitted. */
+function axisFields(axis: SliceAxis, a: number): [number | null, number | null, number] {
   const what = (field: string): string => `${field} of axis ${a}`;
   const optional = (value: unknown, field: string): number | null =>
     value === undefined || value === null ? null : requireInteger('slice', what(field), value);
@@ -267,6 +312,19 @@ function resolveAxis(n: number, axis: SliceAxis, a: number): { start: number; st
   }
   const step = optional(fields[2], 'step') ?? 1;
   if (step === 0) throw new ArgumentError(`slice: the step of axis ${a} is 0; a step must be a non-zero integer.`);
+  return [optional(fields[0], 'start'), optional(fields[1], 'end'), step];
+}
+
+interface ResolvedAxis {
+  start: Dim;
+  step: number;
+  size: Dim;
+}
+
+/** Resolves one axis's spec against size `n` as Python's `slice.indices` does. */
+function resolveAxis(x: Tensor, n: Dim, axis: SliceAxis, a: number): ResolvedAxis {
+  const [given, givenEnd, step] = axisFields(axis, a);
+  if (typeof n !== 'number') return resolveSymbolicAxis(x, n, [given, givenEnd, step], a);
   // Bounds clamp to [0, n] going forward and to [-1, n-1] going backward (-1 = before the start).
   const [lower, upper] = step > 0 ? [0, n] : [-1, n - 1];
   const bound = (value: number | null, fallback: number): number => {
@@ -274,12 +332,41 @@ function resolveAxis(n: number, axis: SliceAxis, a: number): { start: number; st
     const v = value < 0 ? value + n : value;
     return Math.min(Math.max(v, lower), upper);
   };
-  const start = bound(optional(fields[0], 'start'), step > 0 ? lower : upper);
-  const end = bound(optional(fields[1], 'end'), step > 0 ? upper : lower);
+  const start = bound(given, step > 0 ? lower : upper);
+  const end = bound(givenEnd, step > 0 ? upper : lower);
   const size = step > 0 ? Math.max(0, Math.ceil((end - start) / step)) : Math.max(0, Math.ceil((start - end) / -step));
   // An empty or single-element axis reads nothing or one place: canonical start/step keep CSE exact.
   if (size === 0) return { start: 0, step: 1, size };
   return { start, step: size === 1 ? 1 : step, size };
+}
+
+/**
+ * One axis of symbolic size `n` (≥ 1 at run time, otherwise unknown). Python's clamping
+ * depends on n, so a slice is taken only where its size is one polynomial for every n:
+ * forward, step 1, from a start ≥ 0 to an end (n when omitted) that provably lies within
+ * n — `[:]` keeps `batch`, `[1:]` gives `batch - 1`, `[0:1]` gives 1. Negative indices
+ * (from the end), ends that may pass n, other steps: a ShapeError naming the dim.
+ */
+function resolveSymbolicAxis(x: Tensor, n: Dim, [start, end, step]: [number | null, number | null, number], a: number): ResolvedAxis {
+  const refuse = (problem: string): never => {
+    throw opError(
+      ShapeError,
+      'slice',
+      [x.node],
+      `axis ${a} has the symbolic size '${String(n)}': ${problem}`,
+      `slice it forward with step 1 between bounds within its size, or bind the dim (dims: {${firstSymbolic(n)}: …})`,
+    );
+  };
+  if (step !== 1) refuse(`a step of ${step} gives a size that depends on '${String(n)}' in a way a shape cannot hold`);
+  if ((start ?? 0) < 0 || (end ?? 0) < 0) refuse(`a negative index counts from its end, which is not known until a run`);
+  const from = start ?? 0;
+  if (end !== null && end <= from) return { start: 0, step: 1, size: 0 };
+  const to: Dim = end ?? n;
+  const size = dimSub(to, from);
+  if (!provablyNonNegative(size) || !provablyNonNegative(dimSub(n, to))) {
+    refuse(`the bounds [${from}, ${String(to)}) may lie beyond '${String(n)}' for some of its sizes`);
+  }
+  return { start: size === 0 ? 0 : from, step: 1, size };
 }
 
 /**
@@ -298,7 +385,7 @@ export function slice(x: Tensor, spec: readonly SliceAxis[]): Tensor {
   if (axes.length > x.rank) {
     throw opError(ShapeError, 'slice', [x.node], `the spec has ${axes.length} entries but the operand has rank ${x.rank}`, 'give at most one entry per axis');
   }
-  const resolved = x.shape.map((n, a) => resolveAxis(n, a < axes.length ? axes[a]! : null, a));
+  const resolved = x.shape.map((n, a) => resolveAxis(x, n, a < axes.length ? axes[a]! : null, a));
   return x.graph.addNode(sliceOp, [x], {
     starts: resolved.map((r) => r.start),
     steps: resolved.map((r) => r.step),
@@ -327,29 +414,43 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
   requireTensor('split', x);
   const a = normalizeAxis('split', [x.node], requireInteger('split', 'axis', axis), x.rank);
   const n = x.shape[a]!;
-  let sizes: number[];
+  let sizes: Dim[];
   if (typeof sizesOrCount === 'number') {
     const count = requireInteger('split', 'the count', sizesOrCount);
     if (count <= 0) throw new ArgumentError(`split: the count must be a positive integer, got ${count}.`);
-    if (n % count !== 0) {
-      throw opError(ShapeError, 'split', [x.node], `axis ${a} has size ${n}, which ${count} does not divide`, 'pass a count that divides it, or a list of sizes');
+    const part = dimDivide(n, count);
+    if (part === undefined) {
+      throw opError(
+        ShapeError,
+        'split',
+        [x.node],
+        `axis ${a} has size ${String(n)}, which ${count} does not divide${isSymbolic(n) ? ` for every size of dim '${firstSymbolic(n)}'` : ''}`,
+        'pass a count that divides it, or a list of sizes',
+      );
     }
-    sizes = new Array<number>(count).fill(n / count);
+    sizes = new Array<Dim>(count).fill(part);
   } else {
-    sizes = requireArray('split', 'sizes', sizesOrCount, 'a count or an array of sizes').map((s) => requireInteger('split', 'each size', s));
-    const negative = sizes.find((s) => s < 0);
+    const given = requireArray('split', 'sizes', sizesOrCount, 'a count or an array of sizes').map((s) => requireInteger('split', 'each size', s));
+    const negative = given.find((s) => s < 0);
     if (negative !== undefined) throw new ArgumentError(`split: sizes must be non-negative, got ${negative}.`);
-    const total = sizes.reduce((sum, s) => sum + s, 0);
+    const total = given.reduce((sum, s) => sum + s, 0);
     if (total !== n) {
-      throw opError(ShapeError, 'split', [x.node], `sizes ${formatShape(sizes)} sum to ${total} but axis ${a} has size ${n}`, 'give sizes that sum to the axis size');
+      throw opError(
+        ShapeError,
+        'split',
+        [x.node],
+        `sizes ${formatShape(given)} sum to ${total} but axis ${a} has size ${String(n)}`,
+        isSymbolic(n) ? `split a symbolic axis into a count of equal parts, or bind the dim (dims: {${firstSymbolic(n)}: …})` : 'give sizes that sum to the axis size',
+      );
     }
+    sizes = given;
   }
-  let start = 0;
+  // Parts are slice nodes as slice(x, spec) builds them; a part of a symbolic axis may start at a symbolic offset.
+  let start: Dim = 0;
   return sizes.map((size) => {
-    const spec: SliceAxis[] = x.shape.map(() => null);
-    spec[a] = { start, end: start + size };
-    start += size;
-    return slice(x, spec);
+    const node = sliceNode(x, x.shape.map((_, b) => (b === a ? start : 0)), x.shape.map(() => 1), x.shape.map((d, b) => (b === a ? size : d)));
+    start = dimAdd(start, size);
+    return node;
   });
 }
 
@@ -386,8 +487,8 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
 
 /** Widths of a general pad, one entry per axis; `interior` defaults to none. */
 export interface PadWidths {
-  readonly before: readonly number[];
-  readonly after: readonly number[];
+  readonly before: readonly Dim[];
+  readonly after: readonly Dim[];
   readonly interior?: readonly number[];
 }
 

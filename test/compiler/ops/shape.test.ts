@@ -105,7 +105,7 @@ describe('reshape', () => {
     expect(() => reshape(x, [-1, -1])).to.throw(ArgumentError, /has more than one -1; only one dimension can be inferred/);
     expect(() => reshape(x, [-2, -3])).to.throw(ArgumentError, /bad dimension -2; use non-negative sizes and at most one -1/);
     expect(() => reshape(x, [1.5, 4])).to.throw(ArgumentError, /reshape: each dimension of the shape must be an integer, got 1.5/);
-    expect(() => reshape(x, 6 as unknown as number[])).to.throw(ArgumentError, /reshape: shape must be an array of integers, got number/);
+    expect(() => reshape(x, 6 as unknown as number[])).to.throw(ArgumentError, /reshape: shape must be an array of integers and dim names, got number/);
     expect(() => reshape(6 as unknown as Tensor, [6])).to.throw(ArgumentError, /reshape: the operand must be a Tensor, got number/);
   });
 
