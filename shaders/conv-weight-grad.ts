@@ -15,6 +15,7 @@
  */
 
 import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
+import { dimMul, isSymbolic } from '../compiler/dims.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
@@ -74,7 +75,8 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   const responsePerGroup = g.responseChannels / g.groups;
   const pairs = g.responseChannels * imagePerGroup;
   const outSize = pairs * kernelHeight * kernelWidth;
-  const rows = g.batch * outHeight;
+  // The (n, output row) pairs each weight sums over: symbolic with the batch, a run-time loop bound.
+  const rows = dimMul(g.batch, outHeight);
   if (outSize === 0) return [];
   if (rows === 0) return [zeros(p, outSize)];
 
@@ -86,17 +88,20 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   const workgroupCount = pairs * tile.rowTiles * tile.columnTiles;
   const columnCount = Math.min(COLUMN_BLOCK, outWidth);
   const columnBlocks = Math.ceil(outWidth / columnCount);
-  // Invocations: a power of two within the limits, with a partial sum per tap each in workgroup memory.
+  // Invocations: a power of two within the limits, with a partial sum per tap each in workgroup
+  // memory. A symbolic batch is sized as a large one (the most invocations), whatever its value.
   const size = Math.min(
     MAX_THREADS,
-    floorPow2((rows * columnBlocks) / MIN_BLOCKS_PER_THREAD),
+    isSymbolic(rows) ? MAX_THREADS : floorPow2((rows * columnBlocks) / MIN_BLOCKS_PER_THREAD),
     floorPow2(maxWorkgroupWidth(p.limits)),
     floorPow2(storage / (4 * tileTaps)),
   );
-  const rowThreads = Math.min(size, floorPow2(rows));
+  const rowThreads = isSymbolic(rows) ? size : Math.min(size, floorPow2(rows));
   const columnThreads = Math.min(size / rowThreads, floorPow2(columnBlocks));
   const threads = rowThreads * columnThreads;
   const dispatch = grid(workgroupCount * WORKGROUP_SIZE, p.limits).workgroups;
+  // The folded grid's width: as wide as the limit allows.
+  const gridWidth = Math.min(workgroupCount, p.limits.maxComputeWorkgroupsPerDimension);
   const tileRows = range(tile.rows);
   const tileColumns = range(tile.columns);
   const columns = range(columnCount);
@@ -152,7 +157,7 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   });
 
   const body = [
-    `let workgroup_index = wid.y * ${u(dispatch[0])} + wid.x;`,
+    `let workgroup_index = wid.y * ${u(gridWidth)} + wid.x;`,
     // Uniform per workgroup, so every barrier below stays in uniform control flow.
     `if (workgroup_index >= ${u(workgroupCount)}) { return; }`,
     ...splitIndex('workgroup_index', [['pair', pairs], ['row_tile', tile.rowTiles], ['column_tile', tile.columnTiles]]),
@@ -223,6 +228,7 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
     workgroupMemory: [{ name: 'partial', elementType: 'f32', length: tileTaps * threads }],
     workgroupSize: threads,
     body,
+    dims: p.dims,
   });
   return [{ name, ...source, workgroups: dispatch, bindings: bindings.list }];
 }

@@ -19,16 +19,19 @@
  */
 
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { KernelBindings, perElementKernel } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, perElementKernel, wgslSize } from '../compiler/codegen/wgsl.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimProduct } from '../compiler/dims.js';
 import type { Epilogue, KernelSpec } from '../compiler/codegen/kernel.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
 
 /**
  * Everything the reference and the templates need, in 2-D: a 1-D op is a 2-D one whose
- * first spatial axis has size 1 (kernel 1, stride 1, no padding).
+ * first spatial axis has size 1 (kernel 1, stride 1, no padding). Only the batch may be
+ * symbolic: the kernels' loops and blocks are specialised to the channels and the spatial sizes.
  */
 export interface ConvGeometry {
-  readonly batch: number;
+  readonly batch: Dim;
   readonly imageChannels: number;
   readonly responseChannels: number;
   readonly groups: number;
@@ -51,6 +54,8 @@ export interface ConvProblem {
   /** Node ids bound in order: the two operands, then the output. */
   readonly ids: readonly [number, number, number];
   readonly epilogue?: Epilogue;
+  /** The plan's symbolic dims (`LoweringContext.dims`): a symbolic batch is read from the size block. */
+  readonly dims: readonly string[];
 }
 
 export interface DirectConvProblem extends ConvProblem {
@@ -65,15 +70,16 @@ const MAX_COLUMN_BLOCK = 4;
 /** Wider kernels get one column per invocation, so the window of inputs held stays small. */
 const MAX_BLOCKED_KERNEL_WIDTH = 16;
 
-export const u = (value: number): string => `${value}u`;
+/** A size as WGSL: a literal (`784u`), or read from the size block when symbolic. */
+export const u = (value: Dim): string => wgslSize(value);
 /** `x * c` for a WGSL u32 expression x, without the trivial cases. */
 export const scaled = (x: string, c: number): string => (c === 0 || x === '0u' ? '0u' : c === 1 ? x : `${x} * ${u(c)}`);
 /** A sum of WGSL u32 terms, dropping zeros. */
 export const plus = (...terms: string[]): string => terms.filter((t) => t !== '0u').join(' + ') || '0u';
 export const range = (count: number): number[] => Array.from({ length: count }, (_, j) => j);
 
-/** `let` statements splitting flat index `flat` into named coordinates (row-major; size-1 axes are 0u). */
-export function splitIndex(flat: string, axes: readonly (readonly [string, number])[]): string[] {
+/** `let` statements splitting flat index `flat` into named coordinates (row-major; size-1 axes are 0u; the first axis's size is never read). */
+export function splitIndex(flat: string, axes: readonly (readonly [string, Dim])[]): string[] {
   const lines: string[] = [];
   let rest = flat;
   for (let k = axes.length - 1; k >= 0; k--) {
@@ -90,10 +96,10 @@ export function splitIndex(flat: string, axes: readonly (readonly [string, numbe
 }
 
 /** The kernel for an output whose sums have no terms: zeros, through the epilogue if there is one. */
-export function zeros(p: ConvProblem, size: number): KernelSpec {
+export function zeros(p: ConvProblem, size: Dim): KernelSpec {
   const header = [...p.header, 'sums over no terms: every element is 0'];
-  if (p.epilogue) return epilogueOfConstant(p.name, header, p.limits, p.epilogue, size, '0.0f');
-  return fillKernel({ name: p.name, header, limits: p.limits, id: p.ids[2], size, dtype: 'f32', value: 0 });
+  if (p.epilogue) return epilogueOfConstant(p.name, header, p.limits, p.epilogue, size, '0.0f', p.dims);
+  return fillKernel({ name: p.name, header, limits: p.limits, id: p.ids[2], size, dtype: 'f32', value: 0, dims: p.dims });
 }
 
 /**
@@ -220,7 +226,7 @@ export function directConvKernel(p: DirectConvProblem): KernelSpec[] {
   const [kernelHeight, kernelWidth] = g.kernel;
   const outPerGroup = outChannels / g.groups;
   const inPerGroup = inChannels / g.groups;
-  const outSize = g.batch * outChannels * outHeight * outWidth;
+  const outSize = dimProduct([g.batch, outChannels, outHeight, outWidth]);
   if (outSize === 0) return [];
   if (inPerGroup === 0) return [zeros(p, outSize)];
 
@@ -332,8 +338,9 @@ export function directConvKernel(p: DirectConvProblem): KernelSpec[] {
       bindings.storage(p.ids[1], 'w', 'f32', 'read'),
       ...(p.epilogue ? bindings.fused(p.epilogue) : [bindings.storage(p.ids[2], 'out', 'f32', 'read_write')]),
     ],
-    invocations: g.batch * channelBlocks * outHeight * columnBlocks,
+    invocations: dimProduct([g.batch, channelBlocks, outHeight, columnBlocks]),
     body,
+    dims: p.dims,
   });
   return [{ name, ...kernel, bindings: bindings.list }];
 }

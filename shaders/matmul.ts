@@ -222,8 +222,8 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const outSize = dimProduct([batchSize, rows, n]);
   if (outSize === 0) return [];
   // A sum over an empty k is 0: nothing to read, so a and b are not even bound.
-  if (k === 0 && p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, dtype === 'i32' ? '0i' : '0.0f')];
-  if (k === 0) return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[2], size: outSize, dtype, value: 0 })];
+  if (k === 0 && p.epilogue) return [epilogueOfConstant(p.name, p.header, p.limits, p.epilogue, outSize, dtype === 'i32' ? '0i' : '0.0f', p.dims)];
+  if (k === 0) return [fillKernel({ name: p.name, header: p.header, limits: p.limits, id: p.ids[2], size: outSize, dtype, value: 0, dims: p.dims })];
 
   const variant = p.variant ?? DEFAULT_MATMUL_VARIANT;
   // Outputs per invocation: blockRows rows of blockCols columns, held as blockCols/4 vec4 per row.

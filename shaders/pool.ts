@@ -126,6 +126,7 @@ function planeCoords(size: readonly number[], prefix: string): string[] {
  */
 export function pooledKernel(ctx: LoweringContext, w: PoolWindows, reduction: WindowReduction): KernelSpec[] {
   const out = ctx.node;
+  // [N, C, o…]: a symbolic batch (N, or N·C) only sets how many planes there are.
   const total = sizeOf(out.shape);
   if (total === 0) return [];
   const x = ctx.inputs[0]!;
@@ -145,6 +146,7 @@ export function pooledKernel(ctx: LoweringContext, w: PoolWindows, reduction: Wi
     helpers: 'better' in reduction ? [...reduction.better.helpers('f32'), argmaxHelper(w, reduction.better)] : [sumHelper(w), divisorHelper(w, reduction.kind === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.outputSize, 'o'), `out[i] = ${value};`],
+    dims: ctx.dims,
   });
   return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }
@@ -187,6 +189,7 @@ export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: 
     helpers: 'better' in reduction ? [...reduction.better.helpers('f32'), argmaxHelper(w, reduction.better)] : [divisorHelper(w, reduction.kind === 'avgIncludePad')],
     invocations: total,
     body: [...planeCoords(w.inputSize, 'p'), ...ranges, 'var total = 0.0f;', ...loops, 'out[i] = total;'],
+    dims: ctx.dims,
   });
   return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
 }
