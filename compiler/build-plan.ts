@@ -7,12 +7,12 @@
 
 import { deviceBytes } from './dtype.js';
 import { DeviceLimitError, GraphError } from './errors.js';
-import { ancestorsOf, roleOf } from './graph.js';
+import { ancestorsOf, graphDims, roleOf } from './graph.js';
 import type { Graph, Node } from './graph.js';
 import type { InitSpec } from './init.js';
 import { resolveInit } from './init.js';
 import { initKernel } from '../shaders/init.js';
-import { lowerGroup, planDims } from './codegen/lower.js';
+import { lowerGroup } from './codegen/lower.js';
 import { aliasRoot } from './node-values.js';
 import type { FusionGroup } from './passes/fusion/group.js';
 import { fuseEntry } from './passes/fusion/index.js';
@@ -56,7 +56,8 @@ export function lowerProgram(
 ): Plan {
   const { limits } = options;
   const { graph, entries: sources } = program;
-  const dims = planDims(graph);
+  // The size block's dims: every kernel of the plan declares the same one.
+  const dims = graphDims(graph);
   const rootOf = (id: number): number => aliasRoot(graph, id);
   const buffers: PlanBuffer[] = [];
   const bufferOfRoot = new Map<number, number>();

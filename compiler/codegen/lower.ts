@@ -6,6 +6,7 @@
 
 import { GraphError, KernelError } from '../errors.js';
 import type { Graph, Node } from '../graph.js';
+import { graphDims } from '../graph.js';
 import type { Attrs } from '../attrs.js';
 import type { KernelSpec, LoweringContext } from './kernel.js';
 import { getOp } from '../ops/op.js';
@@ -14,28 +15,9 @@ import { describeNode, lowerFusedGroup } from './fused.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
 import { sanitize } from './wgsl.js';
-import type { Dim } from '../dims.js';
-import { SymDim, dimNames } from '../dims.js';
-
-/**
- * The plan's dims, in the size block's order: the sorted names of every symbolic dim in
- * the graph's shapes and in attrs that hold sizes (a dimSize node's). Every kernel of a
- * plan declares the same size block, so it is computed once for the compiled graph.
- */
-export function planDims(graph: Graph): string[] {
-  const sizes: Dim[] = [];
-  for (const node of graph.nodes) {
-    sizes.push(...node.shape);
-    for (const value of Object.values(node.attrs)) {
-      if (value instanceof SymDim) sizes.push(value);
-      else if (Array.isArray(value)) sizes.push(...value.filter((v): v is SymDim => v instanceof SymDim));
-    }
-  }
-  return dimNames(sizes);
-}
 
 /** The kernels that compute `node` (none for aliases), for a device with `limits`; `dims`: the plan's (default: the graph's). */
-export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning?: TuningTable, dims: readonly string[] = planDims(graph)): readonly KernelSpec[] {
+export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning?: TuningTable, dims: readonly string[] = graphDims(graph)): readonly KernelSpec[] {
   const def = getOp(node.op);
   const lowering = def.lower;
   if (!lowering) {
@@ -67,7 +49,7 @@ export function lowerNode(graph: Graph, node: Node, limits: KernelLimits, tuning
  * The kernels must bind exactly the storage buffers fusion counted; a difference is a
  * fusion bug, reported rather than left to fail on a device with a tight limit.
  */
-export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable, dims: readonly string[] = planDims(graph)): readonly KernelSpec[] {
+export function lowerGroup(graph: Graph, group: FusionGroup, limits: KernelLimits, tuning?: TuningTable, dims: readonly string[] = graphDims(graph)): readonly KernelSpec[] {
   const alone = group.kind !== 'row' && group.nodes.length === 1 && !group.prologue && group.inPlace.length === 0;
   const elementwise = group.anchor === undefined && group.nodes.every((id) => getOp(graph.node(id).op).lower?.kind === 'elementwise');
   const kernels = alone && !elementwise ? lowerNode(graph, graph.node(group.nodes[0]!), limits, tuning, dims) : lowerFusedGroup(graph, group, limits, tuning, dims);
