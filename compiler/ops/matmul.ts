@@ -7,33 +7,37 @@
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
-import type { TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset, sizeOf } from '../shape.js';
+import type { Dim } from '../dims.js';
+import { dimMul, isSymbolic } from '../dims.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
+import { broadcastStrides, forEachOffset, isStaticShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkDTypes } from './elementwise.js';
 import { requireTensor } from './lift.js';
 import { checkKeys } from './args.js';
 import type { HostArray, VjpRule } from './op.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import { reshape } from './shape.js';
 import { matmulKernel } from '../../shaders/matmul.js';
-import { matmulVariantFor } from '../codegen/tuning.js';
+import { DEFAULT_MATMUL_VARIANT, matmulVariantFor } from '../codegen/tuning.js';
 
 export type MatmulAttrs = { transposeA: boolean; transposeB: boolean };
 
 /** The [rows, cols] an operand contributes after its transpose flag. */
-function matrixDims(t: TensorType, transpose: boolean): [number, number] {
+function matrixDims(t: { readonly shape: StaticShape }, transpose: boolean): [number, number];
+function matrixDims(t: { readonly shape: Shape }, transpose: boolean): [Dim, Dim];
+function matrixDims(t: { readonly shape: Shape }, transpose: boolean): [Dim, Dim] {
   const r = t.shape[t.shape.length - 2]!;
   const c = t.shape[t.shape.length - 1]!;
   return transpose ? [c, r] : [r, c];
 }
 
 /** NumPy broadcasting of the batch dims (all but the last two), with a matmul-specific message. */
-function broadcastBatch(shown: readonly TensorType[], a: TensorType, b: TensorType): number[] {
+function broadcastBatch(shown: readonly TensorType[], a: TensorType, b: TensorType): Dim[] {
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   const rank = Math.max(batchA.length, batchB.length);
-  const out: number[] = [];
+  const out: Dim[] = [];
   for (let j = 0; j < rank; j++) {
     const da = batchA[j - (rank - batchA.length)] ?? 1;
     const db = batchB[j - (rank - batchB.length)] ?? 1;
@@ -42,7 +46,8 @@ function broadcastBatch(shown: readonly TensorType[], a: TensorType, b: TensorTy
         ShapeError,
         'matmul',
         shown,
-        `batch dims [${batchA.join(',')}] and [${batchB.join(',')}] cannot be broadcast (${da} vs ${db})`,
+        `batch dims [${batchA.join(',')}] and [${batchB.join(',')}] cannot be broadcast (${String(da)} vs ${String(db)})` +
+          (isSymbolic(da) || isSymbolic(db) ? '; a symbolic batch dim broadcasts only against 1 or the same dim' : ''),
         'make the batch sizes equal, or 1 where a matrix should be reused across the batch',
       );
     }
@@ -78,7 +83,8 @@ function inferMatmul(shown: readonly TensorType[], a: TensorType, b: TensorType,
       'matmul',
       shown,
       `inner dimensions differ: a gives [${m},${k}] and b gives [${kb},${n}] with transposeA=${transposeA}, ` +
-        `transposeB=${transposeB}, so ${k} ≠ ${kb}`,
+        `transposeB=${transposeB}, so ${String(k)} ≠ ${String(kb)}` +
+          (isSymbolic(k) || isSymbolic(kb) ? ' (a symbolic inner dim must be the same dim on both sides)' : ''),
       `check the layout: a's columns must match b's rows; if b is stored as [n,k] (a PyTorch-style weight), ` +
         `pass transposeB: ${!transposeB}`,
     );
@@ -105,10 +111,11 @@ export const matmulOp = defineOp<MatmulAttrs>({
     acceptsEpilogue: true,
     // xᵀ·g sums g over its rows, as g's column sums do: a row of ones appended to xᵀ computes them too.
     acceptsColumnSums: ({ transposeA, transposeB }) => transposeA === true && transposeB === false,
-    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue, tuning }) => {
+    emit: ({ node, inputs: [a, b], attrs: { transposeA, transposeB }, name, header, limits, epilogue, tuning, dims }) => {
       const [m, k] = matrixDims(a!, transposeA);
       const n = node.shape[node.shape.length - 1]!;
       const batch = node.shape.slice(0, -2);
+      const sizes: Shape = [m, k, n, ...batch];
       return matmulKernel({
         name,
         header,
@@ -121,12 +128,16 @@ export const matmulOp = defineOp<MatmulAttrs>({
         n,
         transposeA,
         transposeB,
+        dims,
         // The same batch strides as the reference: broadcast strides over matrices, times a matrix's size.
-        batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => s * m * k),
-        batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => s * k * n),
+        batchStridesA: broadcastStrides(a!.shape.slice(0, -2), batch).map((s) => dimMul(s, dimMul(m, k))),
+        batchStridesB: broadcastStrides(b!.shape.slice(0, -2), batch).map((s) => dimMul(s, dimMul(k, n))),
         ...(epilogue ? { epilogue, onesRow: epilogue.columnSums === true } : {}),
-        // The adapter's fastest variant for this shape class, when a tuning table was given.
-        variant: matmulVariantFor(tuning, { m, k, n, batch: sizeOf(batch), transposeA, transposeB }, limits),
+        // The adapter's fastest variant for this shape class, when a tuning table was given; a
+        // symbolic size has no class (one pipeline serves every size), so it gets the default.
+        variant: isStaticShape(sizes)
+          ? matmulVariantFor(tuning, { m: sizes[0]!, k: sizes[1]!, n: sizes[2]!, batch: sizeOf(sizes.slice(3)), transposeA, transposeB }, limits)
+          : DEFAULT_MATMUL_VARIANT,
       });
     },
   },
@@ -135,8 +146,9 @@ export const matmulOp = defineOp<MatmulAttrs>({
     const [a, b] = inputs as [HostArray, HostArray];
     const result = emptyLike(out, ctx);
     const [m, k] = matrixDims(a, transposeA);
-    const n = out.shape[out.shape.length - 1]!;
-    const batch = out.shape.slice(0, -2);
+    const outShape = evalShape('matmul', out.shape);
+    const n = outShape[outShape.length - 1]!;
+    const batch = outShape.slice(0, -2);
     // Batch strides in elements: broadcast strides over matrices, times one matrix's size.
     const strideA = broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * m * k);
     const strideB = broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * k * n);
