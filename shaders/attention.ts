@@ -17,7 +17,7 @@
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
-import type { KernelLimits, WorkgroupArray } from '../compiler/codegen/wgsl.js';
+import type { KernelLimits, WorkgroupArray, WorkgroupCount } from '../compiler/codegen/wgsl.js';
 import {
   WORKGROUP_SIZE,
   KernelBindings,
@@ -28,18 +28,25 @@ import {
   offsetExpr,
   perElementKernel,
   unravel,
+  wgslSize,
 } from '../compiler/codegen/wgsl.js';
+import type { Dim } from '../compiler/dims.js';
+import { dimMul, dimProduct, dimSub, isSymbolic } from '../compiler/dims.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import { EXP, MAXIMUM } from './elementwise.js';
 import type { Shape } from '../compiler/shape.js';
 import { formatShape, sizeOf } from '../compiler/shape.js';
 
-/** The sizes every attention shape rule, reference and kernel works with. */
+/**
+ * The sizes every attention shape rule, reference and kernel works with. The batch dims
+ * and the sequence lengths may be symbolic (read from the size block); the feature sizes
+ * are static, since an invocation keeps a query row and an output row in registers.
+ */
 export interface AttentionLayout {
   /** The broadcast batch dims (all but the last two). */
   readonly batch: Shape;
-  readonly queries: number;
-  readonly keys: number;
+  readonly queries: Dim;
+  readonly keys: Dim;
   /** The feature size of q and k. */
   readonly depth: number;
   /** The feature size of v (0 for attentionWeights, which has no v). */
@@ -48,11 +55,11 @@ export interface AttentionLayout {
 
 /** Element strides of each operand per batch step, of the mask per query and key: what the reference and kernels index by. */
 export interface AttentionStrides {
-  readonly q: readonly number[];
-  readonly k: readonly number[];
-  readonly v: readonly number[];
+  readonly q: readonly Dim[];
+  readonly k: readonly Dim[];
+  readonly v: readonly Dim[];
   /** Over [...batch, Tq, Tk]; all zeros without a mask. */
-  readonly mask: readonly number[];
+  readonly mask: readonly Dim[];
 }
 
 export interface AttentionKernelParams {
@@ -66,6 +73,8 @@ export interface AttentionKernelParams {
   readonly masked: boolean;
   readonly scale: number;
   readonly causal: boolean;
+  /** The plan's symbolic dims (`LoweringContext.dims`), the size block's order. */
+  readonly dims: readonly string[];
 }
 
 /** Queries per workgroup of the fused kernel, one invocation each. */
@@ -78,7 +87,8 @@ const MAX_KEY_TILE = 64;
  */
 const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
 
-const u = (x: number): string => `${x}u`;
+/** A size as WGSL: a literal (`64u`), or read from the size block when symbolic. */
+const u = (x: Dim): string => wgslSize(x);
 
 /** Statements defining the element offsets of matrix `matrix` in each operand (batch dims broadcast). */
 function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
@@ -93,10 +103,9 @@ function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
 
 /** Whether query `row` may attend key `key`: the causal rule and the mask. */
 function allowed(p: AttentionKernelParams): string {
-  const [maskRow, maskKey] = p.strides.mask.slice(-2) as [number, number];
   const terms = [
     ...(p.causal ? ['key <= row'] : []),
-    ...(p.masked ? [`mask[${offsetExpr(['mask_base', 'row', 'key'], [1, maskRow, maskKey])}] != 0u`] : []),
+    ...(p.masked ? [`mask[${offsetExpr(['mask_base', 'row', 'key'], [1, ...p.strides.mask.slice(-2)])}] != 0u`] : []),
   ];
   return terms.length === 0 ? 'true' : terms.join(' && ');
 }
@@ -122,11 +131,46 @@ function describe(p: AttentionKernelParams): string {
  */
 const NAN_AWARE_HELPERS: readonly string[] = [...MAXIMUM, ...EXP];
 
+/**
+ * The workgroups of the fused kernel, one per block of QUERY_BLOCK queries of one matrix,
+ * and the statements defining `matrix` and `block` (returning from surplus workgroups,
+ * uniformly, so every barrier stays in uniform control flow). With static sequence
+ * lengths the (matrix, block) pairs are one 1-D count (folded past the limit; read from
+ * num_workgroups when the batch is symbolic); with a symbolic query count x runs over
+ * blocks and y over matrices.
+ */
+function queryBlocks(p: AttentionKernelParams, matrices: Dim, queries: Dim): { workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount]; foldX?: boolean; setup: string[] } {
+  if (isSymbolic(queries)) {
+    if (!isSymbolic(matrices) && matrices > p.limits.maxComputeWorkgroupsPerDimension) {
+      throw new DeviceLimitError(
+        `attention: ${matrices} (batch × head) matrices need as many workgroups along y, more than this device's maxComputeWorkgroupsPerDimension of ` +
+          `${p.limits.maxComputeWorkgroupsPerDimension}. Fix: use fewer heads or a smaller batch per call.`,
+      );
+    }
+    return {
+      workgroups: [{ size: queries, per: QUERY_BLOCK }, isSymbolic(matrices) ? { size: matrices, per: 1 } : matrices, 1],
+      setup: ['let matrix = wid.y;', 'let block = wid.x;'],
+    };
+  }
+  const blocks = Math.ceil(queries / QUERY_BLOCK);
+  const g = grid(dimMul(matrices, blocks * WORKGROUP_SIZE), p.limits);
+  const width = isSymbolic(matrices) ? 'nwg.x' : u(Math.min(blocks * matrices, p.limits.maxComputeWorkgroupsPerDimension));
+  return {
+    workgroups: g.workgroups,
+    ...(g.foldX ? { foldX: true } : {}),
+    setup: [
+      `let group = wid.y * ${width} + wid.x;`,
+      `if (group >= ${u(dimMul(matrices, blocks))}) { return; }`,
+      ...(blocks === 1 ? ['let matrix = group;', 'let block = 0u;'] : [`let matrix = group / ${u(blocks)};`, `let block = group % ${u(blocks)};`]),
+    ],
+  };
+}
+
 /** The fused forward kernel: softmax(scale·q·kᵀ, masked)·v with an online softmax. */
 export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
   const { batch, queries, keys, depth, valueDepth } = p.layout;
   const matrices = sizeOf(batch);
-  if (matrices * queries * valueDepth === 0) return [];
+  if (dimProduct([matrices, queries, valueDepth]) === 0) return [];
   if (depth + valueDepth > ROW_FLOATS_LIMIT) {
     throw new DeviceLimitError(
       `attention: an invocation keeps a query row (d=${depth}) and an output row (dv=${valueDepth}) in function memory, ` +
@@ -140,11 +184,11 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     { name: 'key_tile', elementType: 'f32', length: keysPerTile * rowDepth },
     { name: 'value_tile', elementType: 'f32', length: keysPerTile * rowValueDepth },
   ];
-  let tile = Math.max(1, Math.min(MAX_KEY_TILE, keys));
+  // A symbolic key count takes the largest tile (the loop's last tile is partial anyway).
+  let tile = isSymbolic(keys) ? MAX_KEY_TILE : Math.max(1, Math.min(MAX_KEY_TILE, keys));
   while (tile > 1 && workgroupStorageBytes(tileArrays(tile)) > p.limits.maxComputeWorkgroupStorageSize) tile--;
   const shared = workgroupStorageBytes(tileArrays(tile)) <= p.limits.maxComputeWorkgroupStorageSize;
-  const blocks = Math.ceil(queries / QUERY_BLOCK);
-  const g = grid(matrices * blocks * WORKGROUP_SIZE, p.limits);
+  const groups = queryBlocks(p, matrices, queries);
   const keyAt = (c: string): string => (shared ? `key_tile[t * ${u(depth)} + ${c}]` : `k[k_base + key * ${u(depth)} + ${c}]`);
   const valueAt = (c: string): string => (shared ? `value_tile[t * ${u(valueDepth)} + ${c}]` : `v[v_base + key * ${u(valueDepth)} + ${c}]`);
   // A causal block never needs keys past its last query's (top-left alignment: key ≤ query).
@@ -155,14 +199,11 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     '}',
   ];
   const body = [
-    `let group = wid.y * ${u(g.workgroups[0])} + wid.x;`,
-    // Uniform per workgroup, so returning here keeps every barrier in uniform control flow.
-    `if (group >= ${u(matrices * blocks)}) { return; }`,
-    ...(blocks === 1 ? ['let matrix = group;', 'let block = 0u;'] : [`let matrix = group / ${u(blocks)};`, `let block = group % ${u(blocks)};`]),
+    ...groups.setup,
     ...matrixBases(p, true),
     `let query = block * ${u(QUERY_BLOCK)} + lid;`,
     // Invocations past the last query join the loads and barriers with a valid row, and store nothing.
-    `let row = min(query, ${u(queries - 1)});`,
+    `let row = min(query, ${u(dimSub(queries, 1))});`,
     `var q_row: array<f32, ${rowDepth}>;`,
     `for (var c = 0u; c < ${u(depth)}; c++) { q_row[c] = q[q_base + row * ${u(depth)} + c]; }`,
     `var acc: array<f32, ${rowValueDepth}>;`,
@@ -210,15 +251,16 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     workgroupSize: WORKGROUP_SIZE,
     helpers: NAN_AWARE_HELPERS,
     body,
+    dims: p.dims,
   });
-  return [{ name: p.name, ...source, workgroups: g.workgroups, bindings: bindings.list }];
+  return [{ name: p.name, ...source, workgroups: groups.workgroups, ...(groups.foldX ? { foldX: true } : {}), bindings: bindings.list }];
 }
 
 /** The weights softmax(scale·q·kᵀ, masked), one invocation per query row; disallowed keys get 0. */
 export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
   const { batch, queries, keys, depth } = p.layout;
-  const rows = sizeOf(batch) * queries;
-  if (rows * keys === 0) return [];
+  const rows = dimMul(sizeOf(batch), queries);
+  if (dimMul(rows, keys) === 0) return [];
   const at = 'out[out_base + key]';
   const body = [
     `let matrix = i / ${u(queries)};`,
@@ -259,6 +301,7 @@ export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
     invocations: rows,
     body,
     helpers: NAN_AWARE_HELPERS,
+    dims: p.dims,
   });
   return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }
