@@ -50,11 +50,25 @@ export function describeKernel(kernel: PlanKernel): string {
   return `kernel ${kernel.name} (${kernel.ops.map((op, i) => `${op} %${kernel.nodes[i]}`).join(', ')})`;
 }
 
-/** A kernel's dispatch as a session encodes it. */
+/**
+ * A kernel's dispatch as a session encodes it. The bind group is replaced when memory it
+ * binds grows, and the workgroup counts are those of the current run's dims.
+ */
 export interface KernelDispatch {
   readonly kernel: PlanKernel;
   readonly pipeline: GPUComputePipeline;
-  readonly bindGroup: GPUBindGroup;
+  bindGroup: GPUBindGroup;
+  /** The size block's bind group (group 1), for a kernel that reads it. */
+  readonly dimsBindGroup?: GPUBindGroup;
+  workgroups: readonly [number, number, number];
+}
+
+/** Encodes one dispatch into a compute pass. */
+export function encodeDispatch(pass: GPUComputePassEncoder, { pipeline, bindGroup, dimsBindGroup, workgroups }: KernelDispatch): void {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  if (dimsBindGroup) pass.setBindGroup(1, dimsBindGroup);
+  pass.dispatchWorkgroups(...workgroups);
 }
 
 /**
@@ -65,13 +79,11 @@ export interface KernelDispatch {
  */
 async function firstRejectedKernel(device: GPUDevice, dispatches: readonly KernelDispatch[]): Promise<{ kernel: PlanKernel; report: DeviceReport } | undefined> {
   const reports = dispatches.map(
-    ({ kernel, pipeline, bindGroup }) =>
+    (dispatch) =>
       withErrorScopes(device, () => {
-        const encoder = device.createCommandEncoder({ label: kernel.name });
-        const pass = encoder.beginComputePass({ label: kernel.name });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(...kernel.workgroups);
+        const encoder = device.createCommandEncoder({ label: dispatch.kernel.name });
+        const pass = encoder.beginComputePass({ label: dispatch.kernel.name });
+        encodeDispatch(pass, dispatch);
         pass.end();
         encoder.finish();
       }).report,

@@ -21,16 +21,19 @@ export type Feed = ArrayLike<number> | HostTensor;
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
-/** `f32[3,17]` */
+/** A plan buffer as one run sees it: sizes at the run's dims (a static plan's buffers are these already). */
+export type SizedBuffer = Omit<PlanBuffer, 'shape' | 'bytes'> & { readonly shape: readonly number[]; readonly bytes: number };
+
+/** `f32[3,17]`, `f32[batch,784]` */
 export function describeBuffer(buffer: Pick<PlanBuffer, 'dtype' | 'shape'>): string {
   return `${buffer.dtype}[${buffer.shape.join(',')}]`;
 }
 
-export function elementCount(buffer: Pick<PlanBuffer, 'shape'>): number {
+export function elementCount(buffer: { readonly shape: readonly number[] }): number {
   return buffer.shape.reduce((a, b) => a * b, 1);
 }
 
-function isHostTensor(feed: object): feed is HostTensor {
+export function isHostTensor(feed: object): feed is HostTensor {
   return 'data' in feed && 'shape' in feed && 'dtype' in feed;
 }
 
@@ -40,7 +43,7 @@ function isHostTensor(feed: object): feed is HostTensor {
  * `checked` (a run's `checkFeeds`) also rejects NaN and ±Infinity in f32 values and values
  * outside the buffer's declared `valueRange`, which the graph would use without an error.
  */
-export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed, checked = false): ArrayBuffer {
+export function feedBytes(what: string, buffer: SizedBuffer, feed: Feed, checked = false): ArrayBuffer {
   const expected = describeBuffer(buffer);
   if (feed === null || typeof feed !== 'object' || (typeof (feed as { length?: unknown }).length !== 'number' && !isHostTensor(feed))) {
     throw new FeedError(`${what}: expected ${expected} as an array of numbers, a typed array or a tensor {shape, dtype, data}; got ${feed === null ? 'null' : typeof feed}.`);
@@ -88,7 +91,7 @@ export function feedBytes(what: string, buffer: PlanBuffer, feed: Feed, checked 
 }
 
 /** The checks of `checkFeeds`: finite f32 values, and values inside the buffer's declared range. */
-function checkFeedValues(what: string, buffer: PlanBuffer, values: ArrayLike<number>): void {
+function checkFeedValues(what: string, buffer: SizedBuffer, values: ArrayLike<number>): void {
   const range = buffer.valueRange;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
@@ -109,14 +112,14 @@ function describeElement(value: unknown): string {
 }
 
 /** The bytes of a const buffer: its data, or its one value repeated. */
-export function constantBytes(buffer: PlanBuffer): ArrayBuffer {
+export function constantBytes(buffer: SizedBuffer): ArrayBuffer {
   const data = buffer.data!.map(fromPlanNumber);
   const values = data.length === 1 ? new Array<number>(elementCount(buffer)).fill(data[0]!) : data;
   return feedBytes(`const buffer #${buffer.id} (${buffer.name})`, buffer, values);
 }
 
 /** A buffer's read-back bytes as a tensor of its shape, or of `viewShape` (bool from u32 to 0/1 bytes). */
-export function toHost(buffer: PlanBuffer, bytes: ArrayBuffer, viewShape: readonly number[] = buffer.shape): HostTensor {
+export function toHost(buffer: SizedBuffer, bytes: ArrayBuffer, viewShape: readonly number[] = buffer.shape): HostTensor {
   const count = elementCount(buffer);
   const shape = [...viewShape];
   if (buffer.dtype === 'f32') return { shape, dtype: 'f32', data: new Float32Array(bytes, 0, count) };

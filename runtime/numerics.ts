@@ -15,8 +15,11 @@
  */
 
 import { ArgumentError, KilnError } from '../compiler/errors.js';
-import type { Plan, PlanBuffer, PlanEntry, PlanKernel } from '../compiler/plan-format.js';
+import type { Plan, PlanEntry, PlanKernel } from '../compiler/plan-format.js';
+import type { SizedBuffer } from './host-tensor.js';
 import { describeBuffer, elementCount } from './host-tensor.js';
+import type { RunDims } from './run-dims.js';
+import { bufferAt, dimsKey } from './run-dims.js';
 
 /** When a session checks its steps: the first run of an entry other than `init`, and every `every`-th run after it. */
 export interface NumericsCheckOptions {
@@ -39,7 +42,8 @@ export interface NonFiniteReport {
     readonly ops: readonly string[];
     readonly nodes: readonly number[];
   };
-  readonly buffer: Pick<PlanBuffer, 'id' | 'name' | 'role' | 'dtype' | 'shape'>;
+  /** The buffer, with its shape at the run's dims. */
+  readonly buffer: Pick<SizedBuffer, 'id' | 'name' | 'role' | 'dtype' | 'shape'>;
   /** The graph node whose value the buffer held (transients are named `%<node>`). */
   readonly node?: number;
   readonly kinds: readonly NonFiniteKind[];
@@ -115,8 +119,8 @@ export function checkNumericsOptions(options: unknown): NumericsCheckOptions | u
 export class NumericsMonitor {
   private runs = 0;
   private pipeline: Promise<GPUComputePipeline> | undefined;
-  private readonly entries = new Map<string, Promise<EntryCheck>>();
-  private readonly created: GPUBuffer[] = [];
+  /** Each entry's instrumentation, for the sizes and memory it was built for (`key`). */
+  private readonly entries = new Map<string, { readonly key: string; readonly check: Promise<EntryCheck> }>();
 
   constructor(
     private readonly device: GPUDevice,
@@ -136,20 +140,24 @@ export class NumericsMonitor {
     return (forced ?? scheduled) ? run : undefined;
   }
 
-  /** The instrumentation of one entry (built once per entry, on its first checked run). */
-  instrument(entryName: string, entry: PlanEntry, buffers: readonly GPUBuffer[]): Promise<EntryCheck> {
-    let check = this.entries.get(entryName);
-    if (!check) {
-      this.pipeline ??= this.createPipeline();
-      check = this.pipeline.then((pipeline) => this.buildEntryCheck(pipeline, entryName, entry, buffers));
-      this.entries.set(entryName, check);
-    }
+  /**
+   * The instrumentation of one entry, built on its first checked run and again when a run's
+   * dims or the session's memory (`generation`: it grew) differ from the last one's.
+   */
+  instrument(entryName: string, entry: PlanEntry, buffers: readonly GPUBuffer[], dims: RunDims, generation: number): Promise<EntryCheck> {
+    const key = `${generation} ${dimsKey(dims)}`;
+    const built = this.entries.get(entryName);
+    if (built?.key === key) return built.check;
+    void built?.check.then((old) => old.destroy(), () => undefined);
+    this.pipeline ??= this.createPipeline();
+    const check = this.pipeline.then((pipeline) => this.buildEntryCheck(pipeline, entryName, entry, buffers, dims));
+    this.entries.set(entryName, { key, check });
     return check;
   }
 
   destroy(): void {
-    for (const buffer of this.created) buffer.destroy();
-    this.created.length = 0;
+    for (const { check } of this.entries.values()) void check.then((built) => built.destroy(), () => undefined);
+    this.entries.clear();
   }
 
   private createPipeline(): Promise<GPUComputePipeline> {
@@ -157,28 +165,30 @@ export class NumericsMonitor {
     return this.device.createComputePipelineAsync({ label: 'kiln numerics check', layout: 'auto', compute: { module, entryPoint: 'main' } });
   }
 
-  private buildEntryCheck(pipeline: GPUComputePipeline, entryName: string, entry: PlanEntry, buffers: readonly GPUBuffer[]): EntryCheck {
-    const slots = checkSlots(this.plan, entry);
+  private buildEntryCheck(pipeline: GPUComputePipeline, entryName: string, entry: PlanEntry, buffers: readonly GPUBuffer[], dims: RunDims): EntryCheck {
+    const sized = new Map<number, SizedBuffer>();
+    const at = (id: number): SizedBuffer => sized.get(id) ?? sized.set(id, bufferAt(this.plan.buffers[id]!, dims)).get(id)!;
+    const slots = checkSlots(this.plan, entry, at);
     // Each slot is bound at its own offset, which must be a multiple of the device's alignment.
     const stride = Math.max(SLOT_BYTES, this.device.limits.minStorageBufferOffsetAlignment);
     const bytes = Math.max(1, slots.length) * stride;
     const flags = this.device.createBuffer({ label: `${entryName} numerics flags`, size: bytes, usage: 0x80 | 0x04 | 0x08 }); // STORAGE | COPY_SRC | COPY_DST
     const staging = this.device.createBuffer({ label: `${entryName} numerics readback`, size: bytes, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
-    this.created.push(flags, staging);
     const layout = pipeline.getBindGroupLayout(0);
     const dispatches = slots.map((slot, s): CheckDispatch => ({
       ...slot,
-      workgroups: Math.min(MAX_CHECK_WORKGROUPS, Math.ceil(elementCount(this.plan.buffers[slot.buffer]!) / WORKGROUP_SIZE)),
+      workgroups: Math.min(MAX_CHECK_WORKGROUPS, Math.ceil(elementCount(at(slot.buffer)) / WORKGROUP_SIZE)),
       bindGroup: this.device.createBindGroup({
         label: `${entryName} numerics check ${s}`,
         layout,
         entries: [
-          { binding: 0, resource: { buffer: buffers[slot.buffer]!, size: this.plan.buffers[slot.buffer]!.bytes } },
+          // The run's bytes: the check scans arrayLength, which must not reach past this run's values.
+          { binding: 0, resource: { buffer: buffers[slot.buffer]!, size: at(slot.buffer).bytes } },
           { binding: 1, resource: { buffer: flags, offset: s * stride, size: SLOT_BYTES } },
         ],
       }),
     }));
-    return new EntryCheck(this.plan, entryName, entry, pipeline, dispatches, flags, staging, stride);
+    return new EntryCheck(this.plan, entryName, entry, pipeline, dispatches, flags, staging, stride, at);
   }
 }
 
@@ -199,9 +209,9 @@ function writtenBuffers(kernel: PlanKernel): number[] {
   return [...new Set(kernel.bindings.filter(({ access }) => access === 'read_write').map(({ buffer }) => buffer))];
 }
 
-/** The buffers a check looks at, in the order values appear: entry values first, then each kernel's writes. */
-export function checkSlots(plan: Plan, entry: PlanEntry): CheckSlot[] {
-  const checkable = (id: number): boolean => plan.buffers[id]!.dtype === 'f32' && elementCount(plan.buffers[id]!) > 0;
+/** The buffers a check looks at, in the order values appear: entry values first, then each kernel's writes (`at`: a buffer at the run's dims). */
+export function checkSlots(plan: Plan, entry: PlanEntry, at: (id: number) => SizedBuffer = (id) => bufferAt(plan.buffers[id]!)): CheckSlot[] {
+  const checkable = (id: number): boolean => plan.buffers[id]!.dtype === 'f32' && elementCount(at(id)) > 0;
   const read = new Set(entry.dispatches.flatMap((k) => plan.kernels[k]!.bindings.map(({ buffer }) => buffer)));
   const entryValues = [...read]
     .filter((id) => ['input', 'param', 'state'].includes(plan.buffers[id]!.role) && checkable(id))
@@ -226,9 +236,15 @@ export class EntryCheck {
     private readonly flags: GPUBuffer,
     private readonly staging: GPUBuffer,
     private readonly stride: number,
+    private readonly at: (id: number) => SizedBuffer,
   ) {
     this.after = new Map();
     for (const slot of slots) this.after.set(slot.position, [...(this.after.get(slot.position) ?? []), slot]);
+  }
+
+  destroy(): void {
+    this.flags.destroy();
+    this.staging.destroy();
   }
 
   /** Zeroes the flags: call before the pass. */
@@ -261,7 +277,7 @@ export class EntryCheck {
     if (s < 0) return undefined;
     const [kindBits, count, firstComplement] = words.subarray((s * this.stride) / 4, (s * this.stride) / 4 + 3);
     const { buffer: id, position } = this.slots[s]!;
-    const buffer = this.plan.buffers[id]!;
+    const buffer = this.at(id);
     const index = this.entry.dispatches[position];
     const kernel: PlanKernel | undefined = index === undefined ? undefined : this.plan.kernels[index];
     const node = /^%(\d+)$/.exec(buffer.name)?.[1];

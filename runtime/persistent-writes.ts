@@ -7,6 +7,7 @@ import { ArgumentError, CheckpointError, FeedError } from '../compiler/errors.js
 import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { describeBuffer, feedBytes } from './host-tensor.js';
+import { bufferAt } from './run-dims.js';
 
 /** Bytes for one plan buffer, written before a step's (or a setParams') commands. */
 export interface Write {
@@ -18,7 +19,7 @@ export interface Write {
 export function paramWrites(plan: Plan, values: Readonly<Record<string, Feed>>): Write[] {
   if (values === null || typeof values !== 'object') throw new FeedError(`Session.setParams: expected an object {name: values}, got ${values === null ? 'null' : typeof values}.`);
   const buffers = persistentBuffers(plan, Object.keys(values));
-  return buffers.map((b) => ({ id: b.id, bytes: feedBytes(`Session.setParams: ${b.role} '${b.name}'`, b, values[b.name]!) }));
+  return buffers.map((b) => ({ id: b.id, bytes: feedBytes(`Session.setParams: ${b.role} '${b.name}'`, bufferAt(b), values[b.name]!) }));
 }
 
 /** The writes that load a checkpoint's tensors into params and state; strict: names must match exactly. */
@@ -43,7 +44,7 @@ export function checkpointWrites(plan: Plan, tensors: Readonly<Record<string, Ho
   }
   return shared.map((name) => {
     const buffer = persistent.get(name)!;
-    return { id: buffer.id, bytes: feedBytes(`Session.loadCheckpoint: ${buffer.role} '${name}'`, buffer, tensors[name]!) };
+    return { id: buffer.id, bytes: feedBytes(`Session.loadCheckpoint: ${buffer.role} '${name}'`, bufferAt(buffer), tensors[name]!) };
   });
 }
 

@@ -2,7 +2,8 @@
  * Compiling a plan's kernels into compute pipelines: every distinct WGSL once, all in
  * parallel and asynchronously (no first-run stall). Each pipeline's bind group layout is
  * made from the kernel's recorded bindings (`read` → read-only storage, `read_write` →
- * storage), which `validatePlan` has checked against the WGSL. A kernel that does not
+ * storage), which `validatePlan` has checked against the WGSL; a kernel that reads the
+ * plan's size block (`readsDims`) has a second group, one uniform buffer. A kernel that does not
  * compile is reported by its name, the graph nodes it implements and the offending WGSL line.
  */
 
@@ -17,6 +18,18 @@ import { describeKernel, describeReport, withErrorScopes } from './device-errors
  */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
+const dimsLayouts = new WeakMap<GPUDevice, GPUBindGroupLayout>();
+
+/** The layout of group 1, the size block (one uniform buffer): one per device, so one bind group serves every kernel that reads it. */
+export function dimsBindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
+  let layout = dimsLayouts.get(device);
+  if (!layout) {
+    layout = device.createBindGroupLayout({ label: 'kiln dims', entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }] });
+    dimsLayouts.set(device, layout);
+  }
+  return layout;
+}
+
 /** Pipelines in kernel order; kernels with the same WGSL share one (per device). */
 export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUComputePipeline[]> {
   let byWgsl = pipelineCache.get(device);
@@ -27,7 +40,7 @@ export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[
   const cache = byWgsl;
   return Promise.all(
     kernels.map((kernel) => {
-      const key = `${kernel.bindings.map(({ access }) => access).join(',')}\n${kernel.wgsl}`;
+      const key = `${kernel.bindings.map(({ access }) => access).join(',')}${kernel.readsDims ? ',dims' : ''}\n${kernel.wgsl}`;
       let pipeline = cache.get(key);
       if (!pipeline) {
         pipeline = compileKernel(device, kernel);
@@ -61,7 +74,7 @@ async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPU
         buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' },
       })),
     });
-    return device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: [bindGroupLayout] });
+    return device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: kernel.readsDims ? [bindGroupLayout, dimsBindGroupLayout(device)] : [bindGroupLayout] });
   });
   // Compiling starts at once; a rejected layout fails the pipeline too, and is the error to report.
   const pipeline = device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });

@@ -3,11 +3,15 @@
  * times, and timed from submit to `onSubmittedWorkDone` (wall clock: timestamp queries
  * are optional in WebGPU and absent on software adapters). Buffers are allocated one per
  * plan buffer, zero-filled, so the figures show where a step's time goes — not a step's
- * exact total (each kernel pays one submit's overhead here).
+ * exact total (each kernel pays one submit's overhead here). A plan with symbolic dims is
+ * profiled at the sizes `dims` gives (`{batch: 64}`).
  */
 
-import type { Plan, PlanKernel } from '../compiler/plan-format.js';
-import { createPipelines } from './pipelines.js';
+import type { Plan, PlanBuffer, PlanKernel } from '../compiler/plan-format.js';
+import { planSizeNames } from '../compiler/plan-format.js';
+import { createPipelines, dimsBindGroupLayout } from './pipelines.js';
+import type { RunDims } from './run-dims.js';
+import { bytesAt, entryDimNames, workgroupsAt } from './run-dims.js';
 
 export interface KernelTiming {
   readonly kernel: PlanKernel;
@@ -15,12 +19,18 @@ export interface KernelTiming {
   readonly ms: number;
 }
 
-export async function profileEntry(device: GPUDevice, plan: Plan, entryName: string, runs = 5): Promise<KernelTiming[]> {
+export async function profileEntry(device: GPUDevice, plan: Plan, entryName: string, runs = 5, dims: RunDims = {}): Promise<KernelTiming[]> {
   const entry = plan.entries[entryName];
   if (!entry) throw new Error(`profileEntry: plan '${plan.name}' has no entry '${entryName}' (entries: ${Object.keys(plan.entries).join(', ')}).`);
+  const unsized = entryDimNames(plan, entry).filter((name) => dims[name] === undefined);
+  if (unsized.length > 0) throw new Error(`profileEntry: plan '${plan.name}' has symbolic dims; pass their sizes to profile at (dims {${unsized.map((name) => `${name}: 64`).join(', ')}}).`);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-  // Bindings need a non-zero size that is a multiple of 4.
-  const buffers = plan.buffers.map((b) => device.createBuffer({ size: Math.max(4, Math.ceil(b.bytes / 4) * 4), usage }));
+  // Bindings need a non-zero size that is a multiple of 4; buffers of dims this entry does not use get 4 bytes.
+  const sized = (b: PlanBuffer): number => (planSizeNames(b.bytes).every((name) => dims[name] !== undefined) ? bytesAt(b, dims) : 4);
+  const buffers = plan.buffers.map((b) => device.createBuffer({ size: Math.max(4, Math.ceil(sized(b) / 4) * 4), usage }));
+  const dimsBuffer = plan.dims?.length ? device.createBuffer({ size: Math.ceil(plan.dims.length / 4) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }) : undefined;
+  if (dimsBuffer) device.queue.writeBuffer(dimsBuffer, 0, Uint32Array.from(plan.dims!.map((name) => dims[name] ?? 1)));
+  const dimsBindGroup = dimsBuffer && device.createBindGroup({ layout: dimsBindGroupLayout(device), entries: [{ binding: 0, resource: { buffer: dimsBuffer } }] });
   try {
     const kernels = entry.dispatches.map((k) => plan.kernels[k]!);
     const pipelines = await createPipelines(device, kernels);
@@ -36,7 +46,8 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
         const pass = encoder.beginComputePass();
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(...kernel.workgroups);
+        if (kernel.readsDims) pass.setBindGroup(1, dimsBindGroup!);
+        pass.dispatchWorkgroups(...workgroupsAt(kernel, dims, device.limits.maxComputeWorkgroupsPerDimension));
         pass.end();
         const start = performance.now();
         device.queue.submit([encoder.finish()]);
@@ -51,7 +62,7 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
     }
     return timings;
   } finally {
-    for (const buffer of buffers) buffer.destroy();
+    for (const buffer of [...buffers, ...(dimsBuffer ? [dimsBuffer] : [])]) buffer.destroy();
   }
 }
 
@@ -61,7 +72,8 @@ export function printProfile(timings: readonly KernelTiming[]): string {
   const rows = [...timings].sort((a, b) => b.ms - a.ms);
   const lines = rows.map(({ kernel, ms }) => {
     const share = ((100 * ms) / total).toFixed(1).padStart(5);
-    return `${ms.toFixed(3).padStart(10)} ms ${share}%  ${kernel.name.padEnd(36)} [${kernel.workgroups.join('×')}] ${kernel.ops.join(' ')}`;
+    const counts = kernel.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`));
+    return `${ms.toFixed(3).padStart(10)} ms ${share}%  ${kernel.name.padEnd(36)} [${counts.join('×')}] ${kernel.ops.join(' ')}`;
   });
   return `${lines.join('\n')}\n${total.toFixed(3).padStart(10)} ms total over ${timings.length} kernels\n`;
 }

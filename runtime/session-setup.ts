@@ -9,23 +9,28 @@ import { DeviceError, DeviceLimitError } from '../compiler/errors.js';
 import type { Plan, PlanBuffer, PlanEntry } from '../compiler/plan-format.js';
 import type { KernelDispatch } from './device-errors.js';
 import { describeKernel, describeReport, withErrorScopes } from './device-errors.js';
+import { planSizeNames } from '../compiler/plan-format.js';
 import { constantBytes } from './host-tensor.js';
+import type { RunDims } from './run-dims.js';
+import { bufferAt, bytesAt, entryBuffers, entryDimNames } from './run-dims.js';
 
-const USAGE_STORAGE = 0x80;
-const USAGE_COPY_SRC = 0x04;
-const USAGE_COPY_DST = 0x08;
+/** STORAGE | COPY_SRC | COPY_DST */
+export const MEMORY_USAGE = 0x80 | 0x04 | 0x08;
 
 /**
  * The GPUBuffer of each plan buffer, by id (buffers sharing an allocation share one), and
- * every GPUBuffer made, to destroy. Rejects with a DeviceLimitError when the device is out
- * of memory, a DeviceError for any other rejection; nothing stays allocated then.
+ * every GPUBuffer made, to destroy, sized for `dims` (a symbolic buffer whose dims are not
+ * given gets its allocation's static bytes until a run grows it). Rejects with a
+ * DeviceLimitError when the device is out of memory, a DeviceError for any other
+ * rejection; nothing stays allocated then.
  */
-export async function allocateMemory(device: GPUDevice, plan: Plan): Promise<{ buffers: GPUBuffer[]; memory: GPUBuffer[] }> {
-  const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(b) }));
-  const blocks = memoryBlocks(plan);
+export async function allocateMemory(device: GPUDevice, plan: Plan, dims: RunDims = {}): Promise<{ buffers: GPUBuffer[]; memory: GPUBuffer[] }> {
+  const constants = plan.buffers.filter((b) => b.data).map((b) => ({ id: b.id, bytes: constantBytes(bufferAt(b)) }));
+  const members = blockMembers(plan);
+  const blocks = members.map((ids, a) => ({ label: blockLabel(plan, ids), bytes: blockBytes(plan, a, ids, dims) }));
   const { result: memory, report } = withErrorScopes(device, () => {
-    const made = blocks.map(({ label, bytes }) => device.createBuffer({ label, size: bytes, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST }));
-    const buffers = plan.buffers.map((b) => made[plan.allocations ? b.allocation! : b.id]!);
+    const made = blocks.map(({ label, bytes }) => device.createBuffer({ label, size: bytes, usage: MEMORY_USAGE }));
+    const buffers = plan.buffers.map((b) => made[blockOf(plan, b)]!);
     for (const { id, bytes } of constants) device.queue.writeBuffer(buffers[id]!, 0, bytes);
     return made;
   });
@@ -38,29 +43,59 @@ export async function allocateMemory(device: GPUDevice, plan: Plan): Promise<{ b
     }
     throw new DeviceError(`Session '${plan.name}': the GPU device rejected the plan's buffers (${total} bytes) or their constants with ${describeReport(rejected)}: ${rejected.message.trim()}`);
   }
-  return { buffers: plan.buffers.map((b) => memory[plan.allocations ? b.allocation! : b.id]!), memory };
+  return { buffers: plan.buffers.map((b) => memory[blockOf(plan, b)]!), memory };
 }
 
-/** The GPUBuffers a plan needs: one per allocation (labelled by the values it holds), or one per plan buffer. */
-function memoryBlocks(plan: Plan): { label: string; bytes: number }[] {
-  if (!plan.allocations) return plan.buffers.map((b) => ({ label: b.name, bytes: b.bytes }));
-  const names = plan.allocations.map((): string[] => []);
-  for (const b of plan.buffers) names[b.allocation!]!.push(b.name);
-  return plan.allocations.map(({ bytes }, a) => {
-    const held = names[a]!;
-    return { label: held.length > 3 ? `${held.slice(0, 3).join(' | ')} | … ${held.length - 3} more` : held.join(' | '), bytes };
-  });
+/** The block of device memory a plan buffer lives in: its allocation in a memory-planned plan, else its own. */
+export function blockOf(plan: Plan, b: PlanBuffer): number {
+  return plan.allocations ? b.allocation! : b.id;
 }
 
-/** One bind group per kernel, labelled with its name; rejects with a DeviceError naming the first kernel whose bind group the device refused. */
-export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: readonly GPUBuffer[], pipelines: readonly GPUComputePipeline[]): Promise<GPUBindGroup[]> {
-  const made = plan.kernels.map((kernel, k) =>
+/** The plan buffers of each block. */
+export function blockMembers(plan: Plan): number[][] {
+  const members = (plan.allocations ?? plan.buffers).map((): number[] => []);
+  for (const b of plan.buffers) members[blockOf(plan, b)]!.push(b.id);
+  return members;
+}
+
+/**
+ * The bytes a block needs at `dims`: its static part (the allocation's bytes, which cover
+ * its static buffers) or more for a symbolic buffer in it; those whose dims are not all
+ * given are not counted (no run has used them yet).
+ */
+export function blockBytes(plan: Plan, block: number, members: readonly number[], dims: RunDims): number {
+  let bytes = plan.allocations ? plan.allocations[block]!.bytes : 4;
+  for (const id of members) {
+    const b = plan.buffers[id]!;
+    if (typeof b.bytes === 'number' || planSizeNames(b.bytes).every((name) => dims[name] !== undefined)) bytes = Math.max(bytes, bytesAt(b, dims));
+  }
+  return bytes;
+}
+
+/** A block's label: the values it holds. */
+export function blockLabel(plan: Plan, members: readonly number[]): string {
+  const held = members.map((id) => plan.buffers[id]!.name);
+  return held.length > 3 ? `${held.slice(0, 3).join(' | ')} | … ${held.length - 3} more` : held.join(' | ');
+}
+
+/**
+ * The bind groups (group 0) of `kernels` (indices, default all), labelled with their names;
+ * rejects with a DeviceError naming the first kernel whose bind group the device refused.
+ * A static buffer binds its own bytes of its allocation (which may be larger: shared
+ * memory); a symbolic one binds its whole allocation, so the bind group serves every run
+ * until that memory grows.
+ */
+export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: readonly GPUBuffer[], pipelines: readonly GPUComputePipeline[], kernels: readonly number[] = plan.kernels.map((_, k) => k)): Promise<GPUBindGroup[]> {
+  const bindingLimit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const made = kernels.map((k) =>
     withErrorScopes(device, () =>
       device.createBindGroup({
-        label: kernel.name,
+        label: plan.kernels[k]!.name,
         layout: pipelines[k]!.getBindGroupLayout(0),
-        // A buffer binds its own bytes of its allocation, which may be larger (shared memory).
-        entries: kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: buffers[buffer]!, size: plan.buffers[buffer]!.bytes } })),
+        entries: plan.kernels[k]!.bindings.map(({ buffer }, binding) => {
+          const bytes = plan.buffers[buffer]!.bytes;
+          return { binding, resource: { buffer: buffers[buffer]!, size: typeof bytes === 'number' ? bytes : Math.min(buffers[buffer]!.size, bindingLimit) } };
+        }),
       }),
     ),
   );
@@ -68,7 +103,7 @@ export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: r
   const k = reports.findIndex((report) => report !== undefined);
   if (k >= 0) {
     const report = reports[k]!;
-    throw new DeviceError(`Session '${plan.name}': the GPU device rejected the bind group of ${describeKernel(plan.kernels[k]!)} with ${describeReport(report)}: ${report.message.trim()}`);
+    throw new DeviceError(`Session '${plan.name}': the GPU device rejected the bind group of ${describeKernel(plan.kernels[kernels[k]!]!)} with ${describeReport(report)}: ${report.message.trim()}`);
   }
   return made.map(({ result }) => result);
 }
@@ -83,11 +118,26 @@ export interface EntryRun {
   readonly outputNames: readonly string[];
   /** Its dispatches in order: one object per kernel, so a kernel dispatched twice appears twice as the same object. */
   readonly dispatches: readonly KernelDispatch[];
+  /** The dims a run must bind (none for a static plan). */
+  readonly dims: readonly string[];
+  /** The plan buffers it touches. */
+  readonly buffers: readonly number[];
+}
+
+/** Each kernel's dispatch (pipeline, bind groups, the workgroups of a static plan), shared by every entry that dispatches it. */
+export function kernelDispatches(plan: Plan, pipelines: readonly GPUComputePipeline[], bindGroups: readonly GPUBindGroup[], dimsBindGroup: GPUBindGroup | undefined): KernelDispatch[] {
+  return plan.kernels.map((kernel, k) => ({
+    kernel,
+    pipeline: pipelines[k]!,
+    bindGroup: bindGroups[k]!,
+    ...(kernel.readsDims && dimsBindGroup ? { dimsBindGroup } : {}),
+    // Symbolic counts are set per run, at the run's dims.
+    workgroups: kernel.workgroups.map((count) => (typeof count === 'number' ? count : 0)) as [number, number, number],
+  }));
 }
 
 /** Each entry's run, by name: a step then reads its inputs, outputs and dispatches without walking the plan. */
-export function entryRuns(plan: Plan, pipelines: readonly GPUComputePipeline[], bindGroups: readonly GPUBindGroup[]): Map<string, EntryRun> {
-  const dispatches = plan.kernels.map((kernel, k): KernelDispatch => ({ kernel, pipeline: pipelines[k]!, bindGroup: bindGroups[k]! }));
+export function entryRuns(plan: Plan, dispatches: readonly KernelDispatch[]): Map<string, EntryRun> {
   return new Map(
     Object.entries(plan.entries).map(([name, entry]): [string, EntryRun] => [
       name,
@@ -97,6 +147,8 @@ export function entryRuns(plan: Plan, pipelines: readonly GPUComputePipeline[], 
         inputs: Object.entries(entry.inputs).map(([input, id]) => ({ name: input, id, buffer: plan.buffers[id]! })),
         outputNames: Object.keys(entry.outputs),
         dispatches: entry.dispatches.map((k) => dispatches[k]!),
+        dims: entryDimNames(plan, entry),
+        buffers: [...entryBuffers(plan, entry)],
       },
     ]),
   );

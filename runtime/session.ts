@@ -15,14 +15,19 @@ import { ArgumentError, DeviceError, FeedError, SessionError } from '../compiler
 import type { Plan, PlanBuffer } from '../compiler/plan-format.js';
 import type { Feed, HostTensor } from './host-tensor.js';
 import { describeBuffer, feedBytes, toHost } from './host-tensor.js';
-import type { EntryCheck, NumericsCheckOptions } from './numerics.js';
+import type { RunDims } from './run-dims.js';
+import { bindRunDims, bufferAt, bytesAt, checkRunFits, dimsKey, shapeAt, workgroupsAt } from './run-dims.js';
+import { SessionMemory } from './session-memory.js';
+import type { LoadCheckpointOptions, RunOptions, RunOptionsFor, SessionOptions } from './session-options.js';
+import { sessionMaxDims } from './session-options.js';
+import type { EntryCheck } from './numerics.js';
 import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
 import { createPipelines } from './pipelines.js';
 import { DeviceGuard } from './device-guard.js';
-import type { DeviceReport, UncapturedErrors } from './device-errors.js';
-import { describeReport, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
+import type { DeviceReport, KernelDispatch, UncapturedErrors } from './device-errors.js';
+import { describeReport, encodeDispatch, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
 import type { EntryRun } from './session-setup.js';
-import { allocateMemory, createBindGroups, entryRuns } from './session-setup.js';
+import { createBindGroups, entryRuns, kernelDispatches } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
 import { checkKeys } from '../compiler/ops/args.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -30,46 +35,12 @@ import type { Write } from './persistent-writes.js';
 import { checkpointWrites, paramWrites, persistentBuffers, quoteList } from './persistent-writes.js';
 
 export type { Feed, HostTensor } from './host-tensor.js';
-
-export interface RunOptions {
-  /** Names of the entry's outputs to read back; default all. `[]` reads nothing back. */
-  outputs?: readonly string[];
-  /**
-   * Also check the feeds' values (default false: it reads every value on the host): NaN
-   * and ±Infinity in f32 feeds, and values outside an input's declared range (class labels
-   * of softmax cross-entropy, embedding ids), which the graph would ignore without an
-   * error, are rejected with a FeedError before anything reaches the GPU.
-   */
-  checkFeeds?: boolean;
-  /** Check this run for NaN and ±Infinity (true), or skip the check the session's schedule asks for (false). */
-  checkNumerics?: boolean;
-}
-
-export interface SessionOptions {
-  /**
-   * Check the first run and every `every`-th after it for NaN and ±Infinity on the GPU: a
-   * checked run that finds one rejects with a NumericsError naming the first kernel (in
-   * dispatch order), its graph nodes and the buffer. Unchecked runs cost nothing extra.
-   */
-  checkNumerics?: NumericsCheckOptions;
-}
-
-export interface LoadCheckpointOptions {
-  /**
-   * `true` (default): the checkpoint must hold exactly the plan's params and state.
-   * `false`: load the tensors both have and ignore the rest (e.g. a training checkpoint,
-   * with optimizer state, into a forward-only plan). Dtypes and shapes must match either way.
-   */
-  strict?: boolean;
-}
+export type { LoadCheckpointOptions, RunOptions, RunOptionsFor, SessionOptions } from './session-options.js';
 
 const USAGE_COPY_DST = 0x08;
 const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
 
-
-/** Run options that name the outputs to read back: the result holds exactly those. */
-export type RunOptionsFor<Names extends string> = RunOptions & { outputs: readonly Names[] };
 
 /**
  * `Forward` and `TrainStep` name the outputs of the plan's `forward` and `trainStep`
@@ -81,10 +52,18 @@ export class Session<Forward extends string = string, TrainStep extends string =
   readonly device: GPUDevice;
   /** Resolves when the device is lost (or destroyed); every call after that rejects with a DeviceError. */
   readonly lost: Promise<GPUDeviceLostInfo>;
-  /** The GPUBuffer of each plan buffer, by id: buffers sharing an allocation share one. */
-  private readonly buffers: GPUBuffer[];
-  /** Each entry's inputs, outputs and dispatches, by entry name. */
+  /** The session's memory: the GPUBuffer of each plan buffer (buffers sharing an allocation share one), grown for larger runs. */
+  private readonly memory: SessionMemory;
+  /** Each kernel's dispatch, by kernel index; each entry's inputs, outputs and dispatches, by entry name. */
+  private readonly dispatches: KernelDispatch[];
   private readonly entryRuns: ReadonlyMap<string, EntryRun>;
+  private readonly pipelines: GPUComputePipeline[];
+  /** Largest size of each dim (the plan's and the session's maxDims, the smaller of the two). */
+  private readonly maxDims: RunDims;
+  /** Workgroup counts of each entry's dispatches, by entry and dims. */
+  private readonly workgroups = new Map<string, (readonly [number, number, number])[]>();
+  /** Counts the times memory grew, so per-size caches (numerics checks) know their bind groups are stale. */
+  private generation = 0;
   private readonly staging = new Map<number, GPUBuffer>();
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -96,14 +75,17 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private readonly ranClean = new Set<string>();
   private readonly numerics: NumericsMonitor;
 
-  private constructor(plan: Plan<Forward, TrainStep>, device: GPUDevice, buffers: GPUBuffer[], pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor) {
+  private constructor(plan: Plan<Forward, TrainStep>, device: GPUDevice, memory: SessionMemory, pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor, maxDims: RunDims) {
     this.plan = plan;
     this.loss = new DeviceGuard(plan.name);
     this.numerics = numerics;
     this.device = device;
     this.lost = device.lost;
-    this.buffers = buffers;
-    this.entryRuns = entryRuns(plan, pipelines, bindGroups);
+    this.memory = memory;
+    this.pipelines = pipelines;
+    this.maxDims = maxDims;
+    this.dispatches = kernelDispatches(plan, pipelines, bindGroups, memory.dimsBindGroup);
+    this.entryRuns = entryRuns(plan, this.dispatches);
     this.uncaptured = uncapturedErrorsOf(device);
     this.uncaptured.add(this.loss);
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
@@ -123,21 +105,22 @@ export class Session<Forward extends string = string, TrainStep extends string =
     if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
       throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
     }
-    checkKeys('Session.create', options, ['checkNumerics']);
+    checkKeys('Session.create', options, ['checkNumerics', 'maxDims']);
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
-    const { buffers, memory } = await allocateMemory(device, plan);
+    const maxDims = sessionMaxDims(plan, options.maxDims);
+    const memory = await SessionMemory.create(device, plan, options.maxDims ?? {});
     let session: Session<Forward, TrainStep> | undefined;
     try {
       const numerics = new NumericsMonitor(device, plan, numericsSchedule);
       const pipelines = await createPipelines(device, plan.kernels);
-      session = new Session(plan, device, buffers, pipelines, await createBindGroups(device, plan, buffers, pipelines), numerics);
+      session = new Session(plan, device, memory, pipelines, await createBindGroups(device, plan, memory.buffers, pipelines), numerics, maxDims);
       await session.run('init', {}, { outputs: [] });
       return session;
     } catch (error) {
       if (session) session.destroy();
-      else for (const buffer of memory) buffer.destroy();
+      else for (const buffer of memory.all()) buffer.destroy();
       throw error;
     }
   }
@@ -170,9 +153,9 @@ export class Session<Forward extends string = string, TrainStep extends string =
    */
   run(entryName: string, feeds: Readonly<Record<string, Feed>>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
     return this.call(() => {
-      const { step, writes, reads } = this.prepareStep(entryName, feeds, options);
+      const { step, writes, reads, dims } = this.prepareStep(entryName, feeds, options);
       const checkedRun = this.numerics.due(entryName, options.checkNumerics);
-      return () => this.executeStep(step, writes, reads, checkedRun);
+      return () => this.executeStep(step, dims, writes, reads, checkedRun);
     });
   }
 
@@ -266,28 +249,51 @@ export class Session<Forward extends string = string, TrainStep extends string =
     if (unknownFeeds.length > 0) {
       throw new FeedError(`${what}: ${quoteList(unknownFeeds)} ${unknownFeeds.length > 1 ? 'are not inputs' : 'is not an input'} of this entry. Inputs: ${step.inputs.map(({ name }) => name).join(', ') || 'none'}.`);
     }
-    const writes: Write[] = step.inputs.map(({ name, id, buffer }) => {
-      // Own keys only: an input named `constructor` or `toString` is not fed by Object.prototype's.
-      const feed = Object.hasOwn(feeds, name) ? feeds[name] : undefined;
-      if (feed === undefined) throw new FeedError(`${what}: input '${name}' (${describeBuffer(buffer)}) was not fed.`);
-      return { id, bytes: feedBytes(`${what}: input '${name}'`, buffer, feed, options.checkFeeds === true) };
-    });
-    return { step, writes, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
+    // Own keys only: an input named `constructor` or `toString` is not fed by Object.prototype's.
+    const unfed = step.inputs.find(({ name }) => (Object.hasOwn(feeds, name) ? feeds[name] : undefined) === undefined);
+    if (unfed) throw new FeedError(`${what}: input '${unfed.name}' (${describeBuffer(unfed.buffer)}) was not fed.`);
+    const dims = step.dims.length === 0 && options.dims === undefined ? {} : bindRunDims(what, this.plan, step.inputs, feeds, options.dims, step.dims, this.maxDims);
+    checkRunFits(what, this.plan, entry, dims, this.device.limits);
+    const writes: Write[] = step.inputs.map(({ name, id, buffer }) => ({ id, bytes: feedBytes(`${what}: input '${name}'`, bufferAt(buffer, dims), feeds[name]!, options.checkFeeds === true) }));
+    return { step, writes, dims, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
   }
 
-  private async executeStep(step: EntryRun, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
+  /** Grows memory the run's dims need (rebuilding the bind groups of the kernels that bind it) and sets its dispatches' workgroup counts. */
+  private async sizeFor(step: EntryRun, dims: RunDims): Promise<void> {
+    if (step.dims.length === 0) return;
+    const moved = await this.memory.grow(`Session '${this.plan.name}' ${step.name}`, step.buffers, dims);
+    if (moved.size > 0) {
+      this.generation++;
+      const kernels = this.plan.kernels.flatMap((kernel, k) => (kernel.bindings.some(({ buffer }) => moved.has(buffer)) ? [k] : []));
+      const bindGroups = await createBindGroups(this.device, this.plan, this.memory.buffers, this.pipelines, kernels);
+      kernels.forEach((k, i) => (this.dispatches[k]!.bindGroup = bindGroups[i]!));
+    }
+    const key = `${step.name} ${dimsKey(dims)}`;
+    let counts = this.workgroups.get(key);
+    if (!counts) {
+      counts = step.dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
+      if (this.workgroups.size >= 64) this.workgroups.clear();
+      this.workgroups.set(key, counts);
+    }
+    step.dispatches.forEach((dispatch, i) => (dispatch.workgroups = counts[i]!));
+  }
+
+  private async executeStep(step: EntryRun, dims: RunDims, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
     const { name: label, entry } = step;
+    await this.sizeFor(step, dims);
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
-    const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.buffers));
+    const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.memory.buffers, dims, this.generation));
     // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
     const readIds = [...new Set(reads.map(({ id }) => id))];
     const run = check ? `${label} checked` : label;
     const explain = (report: DeviceReport) => this.runError(step, report);
     const [bytes, nonFinite] = await this.loss.untilDone(() => {
       // A run's first time, or one that makes a readback buffer, is scoped; a later one rests on the uncaptured-error listener.
-      const submitted = this.submit(!this.ranClean.has(run) || readIds.some((id) => !this.staging.has(id)), () => this.encodeStep(step, writes, readIds, check));
+      const sizes = readIds.map((id) => bytesAt(this.plan.buffers[id]!, dims));
+      const fresh = !this.ranClean.has(run) || readIds.some((id, i) => (this.staging.get(id)?.size ?? 0) < sizes[i]!);
+      const submitted = this.submit(fresh, () => this.encodeStep(step, dims, writes, readIds, sizes, check));
       // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
-      const readBack = Promise.all(readIds.map((id) => this.readStaging(id)));
+      const readBack = Promise.all(readIds.map((id, i) => this.readStaging(id, sizes[i]!)));
       const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
       return unlessRejected(submitted, Promise.all([readBack, flags]), explain);
     }, explain);
@@ -300,32 +306,32 @@ export class Session<Forward extends string = string, TrainStep extends string =
         // Each output gets its own memory: the first takes the read, later views of the same buffer a copy.
         const own = taken.has(id) ? bytes[readIds.indexOf(id)]!.slice(0) : bytes[readIds.indexOf(id)]!;
         taken.add(id);
-        return [name, toHost(this.plan.buffers[id]!, own, entry.outputShapes?.[name])];
+        const view = entry.outputShapes?.[name];
+        return [name, toHost(bufferAt(this.plan.buffers[id]!, dims), own, view && shapeAt(view, dims))];
       }),
     );
   }
 
   /** Writes the feeds and encodes and submits the step: one compute pass, the output copies, the updates. */
-  private encodeStep({ name: label, entry, dispatches }: EntryRun, writes: readonly Write[], readIds: readonly number[], check: EntryCheck | undefined): void {
+  private encodeStep({ name: label, entry, dispatches }: EntryRun, dims: RunDims, writes: readonly Write[], readIds: readonly number[], sizes: readonly number[], check: EntryCheck | undefined): void {
+    this.memory.writeDims(dims);
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
     check?.begin(encoder);
     if (dispatches.length > 0) {
       const pass = encoder.beginComputePass({ label });
       check?.check(pass, -1);
-      dispatches.forEach(({ kernel, pipeline, bindGroup }, position) => {
-        const [x, y, z] = kernel.workgroups;
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(x, y, z);
+      dispatches.forEach((dispatch, position) => {
+        encodeDispatch(pass, dispatch);
         check?.check(pass, position);
       });
       pass.end();
     }
     check?.end(encoder);
     // Outputs are copied out before updates land, so they show this step's values.
-    for (const id of readIds) encoder.copyBufferToBuffer(this.buffers[id]!, 0, this.stagingFor(id), 0, this.plan.buffers[id]!.bytes);
-    for (const { from, to } of entry.copies) encoder.copyBufferToBuffer(this.buffers[from]!, 0, this.buffers[to]!, 0, this.plan.buffers[to]!.bytes);
+    const buffers = this.memory.buffers;
+    readIds.forEach((id, i) => encoder.copyBufferToBuffer(buffers[id]!, 0, this.stagingFor(id, sizes[i]!), 0, sizes[i]!));
+    for (const { from, to } of entry.copies) encoder.copyBufferToBuffer(buffers[from]!, 0, buffers[to]!, 0, bytesAt(this.plan.buffers[to]!, {}));
     this.device.queue.submit([encoder.finish()]);
   }
 
@@ -345,42 +351,45 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private async read(wanted: readonly PlanBuffer[]): Promise<Record<string, HostTensor>> {
     const explain = (report: DeviceReport) => new DeviceError(`Session '${this.plan.name}': the GPU device rejected reading params and state back with ${describeReport(report)}: ${report.message.trim()}`);
     const bytes = await this.loss.untilDone(() => {
+      // Params and state are static: their sizes need no dims.
+      const sized = wanted.map((b) => bufferAt(b));
       const submitted = this.submit(wanted.some((b) => !this.staging.has(b.id)), () => {
         const encoder = this.device.createCommandEncoder({ label: 'read params' });
-        for (const b of wanted) encoder.copyBufferToBuffer(this.buffers[b.id]!, 0, this.stagingFor(b.id), 0, b.bytes);
+        for (const b of sized) encoder.copyBufferToBuffer(this.memory.buffers[b.id]!, 0, this.stagingFor(b.id, b.bytes), 0, b.bytes);
         this.device.queue.submit([encoder.finish()]);
       });
-      return unlessRejected(submitted, Promise.all(wanted.map((b) => this.readStaging(b.id))), explain);
+      return unlessRejected(submitted, Promise.all(sized.map((b) => this.readStaging(b.id, b.bytes))), explain);
     }, explain);
-    return Object.fromEntries(wanted.map((b, i) => [b.name, toHost(b, bytes[i]!)]));
+    return Object.fromEntries(wanted.map((b, i) => [b.name, toHost(bufferAt(b), bytes[i]!)]));
   }
 
   private write(writes: readonly Write[]): void {
-    for (const { id, bytes } of writes) this.device.queue.writeBuffer(this.buffers[id]!, 0, bytes);
+    for (const { id, bytes } of writes) this.device.queue.writeBuffer(this.memory.buffers[id]!, 0, bytes);
   }
 
-  private stagingFor(id: number): GPUBuffer {
+  /** Buffer `id`'s staging buffer, at least `bytes` long (replaced by a larger one for a larger run). */
+  private stagingFor(id: number, bytes: number): GPUBuffer {
     let buffer = this.staging.get(id);
-    if (!buffer) {
-      const plan = this.plan.buffers[id]!;
-      buffer = this.device.createBuffer({ label: `${plan.name} readback`, size: plan.bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
+    if (!buffer || buffer.size < bytes) {
+      buffer?.destroy();
+      buffer = this.device.createBuffer({ label: `${this.plan.buffers[id]!.name} readback`, size: bytes, usage: USAGE_MAP_READ | USAGE_COPY_DST });
       this.staging.set(id, buffer);
     }
     return buffer;
   }
 
-  /** The bytes copied to buffer `id`'s staging buffer by the last submit. */
-  private async readStaging(id: number): Promise<ArrayBuffer> {
+  /** The first `bytes` copied to buffer `id`'s staging buffer by the last submit (a run's bytes, not the buffer's). */
+  private async readStaging(id: number, bytes: number): Promise<ArrayBuffer> {
     const staging = this.staging.get(id)!;
-    await staging.mapAsync(MAP_MODE_READ);
-    const copy = staging.getMappedRange().slice(0);
+    await staging.mapAsync(MAP_MODE_READ, 0, bytes);
+    const copy = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     return copy;
   }
 
   private free(): void {
     // Buffers that share an allocation share one GPUBuffer: destroy each once.
-    for (const buffer of new Set([...this.buffers, ...this.staging.values()])) buffer.destroy();
+    for (const buffer of new Set([...this.memory.all(), ...this.staging.values()])) buffer.destroy();
     this.staging.clear();
     this.numerics.destroy();
   }
