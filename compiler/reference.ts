@@ -8,15 +8,17 @@ import type { DType, Precision } from './dtype.js';
 import { allocate, isDType, isFloat } from './dtype.js';
 import { ArgumentError, FeedError, GraphError } from './errors.js';
 import type { Graph, Node } from './graph.js';
-import { ancestorsOf, roleOf } from './graph.js';
+import { ancestorsOf, graphDims, roleOf } from './graph.js';
 import { requireListedOutputs } from './graph-options.js';
 import type { InitSpec } from './init.js';
 import { initialValue } from './init.js';
 import type { HostArray } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import type { Mode } from './ops/mode.js';
-import { checkShape, formatType, sameShape, sizeOf } from './shape.js';
-import type { Shape } from './shape.js';
+import { checkStaticShape, formatType, sameShape, sizeOf, staticShape } from './shape.js';
+import type { StaticShape } from './shape.js';
+import { dimsFromFeeds } from './feed-dims.js';
+import { bindDims } from './passes/bind-dims.js';
 import { Tensor } from './tensor.js';
 import { checkInterpretCall, checkPrecision, ownValue } from './interpret-options.js';
 
@@ -35,9 +37,9 @@ export interface InterpretOptions {
 }
 
 /** Makes a host array, checking that `data` fills `shape`. */
-export function hostArray(dtype: DType, shape: Shape, data: ArrayLike<number>, precision: Precision = 'f32'): HostArray {
+export function hostArray(dtype: DType, shape: StaticShape, data: ArrayLike<number>, precision: Precision = 'f32'): HostArray {
   if (!isDType(dtype)) throw new ArgumentError(`hostArray: dtype must be 'f32', 'i32' or 'bool', got ${String(dtype)}.`);
-  checkShape('hostArray', shape);
+  checkStaticShape('hostArray', shape);
   if (data === null || typeof data !== 'object' || typeof data.length !== 'number') {
     throw new FeedError(`hostArray: data must be an array or typed array of numbers, got ${data === null ? 'null' : typeof data}.`);
   }
@@ -71,10 +73,11 @@ function checkValue(node: Node, given: HostValue, precision: Precision): HostArr
     if (given.dtype !== node.dtype || !sameShape(given.shape, node.shape)) {
       throw new FeedError(`${what}: expected ${expected}, got ${formatType(given)}.`);
     }
-    return hostArray(node.dtype, node.shape, given.data, precision);
+    return hostArray(node.dtype, given.shape, given.data, precision);
   }
+  // The feeds bound every dim they decide; a dim still symbolic here no flat length can match.
   const size = sizeOf(node.shape);
-  if (typeof given.length !== 'number' || given.length !== size) {
+  if (typeof given.length !== 'number' || given.length !== size || typeof size !== 'number') {
     throw new FeedError(
       `${what}: expected ${size} values for ${expected}, got ${String(given.length)}. Feed a flat array in row-major order.`,
     );
@@ -87,12 +90,13 @@ function checkValue(node: Node, given: HostValue, precision: Precision): HostArr
       }
     }
   }
-  return hostArray(node.dtype, node.shape, given, precision);
+  return hostArray(node.dtype, staticShape(what, node.shape, 'its size comes from the feeds'), given, precision);
 }
 
 /** Evaluates the given nodes (by id) and returns their values in the same order. */
-export function evaluateNodes(graph: Graph, targets: readonly number[], options: InterpretOptions = {}): HostArray[] {
-  checkInterpretCall('evaluateNodes', graph, options);
+export function evaluateNodes(symbolic: Graph, targets: readonly number[], options: InterpretOptions = {}): HostArray[] {
+  checkInterpretCall('evaluateNodes', symbolic, options);
+  const graph = bindFedDims(symbolic, options.feeds ?? {});
   if (!Array.isArray(targets) || !targets.every((id) => Number.isInteger(id))) {
     throw new ArgumentError(`evaluateNodes: targets must be an array of node ids, got ${String(targets)}.`);
   }
@@ -134,6 +138,15 @@ export function evaluateNodes(graph: Graph, targets: readonly number[], options:
     values.set(node.id, value);
   }
   return targets.map((id) => values.get(id)!);
+}
+
+/**
+ * `graph` with its symbolic dims bound to the sizes the feeds give them (`graph` itself when
+ * it has none). bindDims keeps node ids, so targets and entries still name the same nodes.
+ */
+function bindFedDims(graph: Graph, feeds: Readonly<Record<string, HostValue>>): Graph {
+  if (graphDims(graph).length === 0) return graph;
+  return bindDims(graph, dimsFromFeeds(graph.nodesOfRole('input'), (name) => ownValue(feeds, name)));
 }
 
 /** Evaluates every named output of the graph. */
