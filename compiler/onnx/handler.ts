@@ -9,15 +9,19 @@
  */
 
 import type { Graph } from '../graph.js';
+import type { Dim } from '../dims.js';
 import { GraphError, OnnxError, OnnxUnsupportedError } from '../errors.js';
+import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { FoldBudget } from './fold-budget.js';
+import type { DimsValue } from './shape-values.js';
+import { dimsOf, namesOf } from './shape-values.js';
 import type { KnownValue, TensorProto } from './tensor-proto.js';
 import { int64, knownFromTensor, onnx } from './tensor-proto.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
 
-/** What a handler gives for one output: a graph tensor, a value known at import, or nothing (an output not produced). */
-export type HandlerOutput = Tensor | KnownValue | undefined;
+/** What a handler gives for one output: a graph tensor, a value known at import (numbers or sizes), or nothing (an output not produced). */
+export type HandlerOutput = Tensor | KnownValue | DimsValue | undefined;
 
 export interface OpHandler {
   /**
@@ -70,8 +74,27 @@ export interface ValueLookup {
   /** The value as a tensor of the context's graph (a known value becomes a constant on first use). */
   tensor(name: string): Tensor;
   known(name: string): KnownValue | undefined;
+  /** The value when it is known at import as sizes, some symbolic (a Shape of a tensor with a dynamic batch). */
+  dims(name: string): DimsValue | undefined;
   /** The model inputs a run-time value is computed from (itself, for a model input). */
   modelInputsBehind(name: string): readonly string[];
+  /** The symbolic dims a value is computed from: binding them (`dims`) makes it known. */
+  dimsBehind(name: string): readonly string[];
+}
+
+/**
+ * A value the importer needs as numbers (axes, pads, a Range's limit) holds or is computed
+ * from symbolic sizes; `dims` names them (binding them with `importOnnx(bytes, {dims})`
+ * makes it known).
+ */
+export class SymbolicValueError extends OnnxUnsupportedError {
+  constructor(
+    message: string,
+    readonly valueName: string,
+    readonly dims: readonly string[],
+  ) {
+    super(message);
+  }
 }
 const ATTR = onnx.AttributeProto.AttributeType;
 
@@ -145,11 +168,46 @@ export class NodeContext {
     return this.has(k) ? this.values.known(this.inputNames[k]!) : undefined;
   }
 
+  /** Input k's value known at import, as numbers or as sizes (some symbolic). */
+  knownOrDims(k: number): KnownValue | DimsValue | undefined {
+    return this.has(k) ? this.values.known(this.inputNames[k]!) ?? this.values.dims(this.inputNames[k]!) : undefined;
+  }
+
+  /** Input k's values as sizes, static or symbolic (a shape: Reshape's, Expand's); undefined when the input is omitted. */
+  optionalDims(k: number, what: string): Dim[] | undefined {
+    if (!this.has(k)) return undefined;
+    const dims = this.values.dims(this.inputNames[k]!);
+    return dims ? [...dimsOf(dims)] : Array.from(this.constant(k, what).data);
+  }
+
+  /** A dim of an input as a number, for a handler that needs it now; a symbolic one is an error naming the node and `why`. */
+  staticDim(d: Dim, why: string): number {
+    if (typeof d === 'number') return d;
+    throw this.unsupported(`dim '${d}' is symbolic, but ${why}; bind it to a size with importOnnx(bytes, {dims: {${d.names.map((name) => `${name}: size`).join(', ')}}})`);
+  }
+
+  /** A shape as numbers (see staticDim). */
+  staticShape(shape: Shape, why: string): number[] {
+    return shape.map((d) => this.staticDim(d, why));
+  }
+
   /** Input k's values, which must be known at import (shapes, axes, pads). */
   constant(k: number, what: string): KnownValue {
     const value = this.known(k);
     if (!value) {
       const name = this.inputNames[k]!;
+      const symbolic = this.values.dims(name);
+      const dims = symbolic ? namesOf(symbolic) : this.values.dimsBehind(name);
+      if (dims.length > 0) {
+        const holds = symbolic ? `holds the symbolic size${symbolic.dims.length > 1 ? 's' : ''} [${symbolic.dims.join(', ')}]` : `is computed at run time from the symbolic dim${dims.length > 1 ? 's' : ''} ${dims.map((d) => `'${d}'`).join(', ')}`;
+        throw new SymbolicValueError(
+          this.describe(
+            `input ${k} '${name}' (${what}) ${holds}, but kiln needs its values when the model is imported; bind the dims to sizes with importOnnx(bytes, {dims: {${dims.map((d) => `${d}: size`).join(', ')}}})`,
+          ) + '.',
+          name,
+          dims,
+        );
+      }
       const inputs = this.values.modelInputsBehind(name);
       const fix = `{constants: {${inputs.map((input) => `'${input}': values`).join(', ')}}}`;
       const how = inputs.length === 0 ? 'it is computed from a trainable param' : `fix ${inputs[0] === name ? 'it' : 'the model inputs it is computed from'} with importOnnx(bytes, ${fix})`;

@@ -7,20 +7,26 @@
  * - Values known at import (initializers, `Constant`, and everything computed only from
  *   them and from static shapes: `Shape`, `Gather` on shapes, `Concat`, ...) are folded on
  *   the host, so shape inputs (Reshape's shape, Slice's starts) are static, as kiln needs.
- * - Dynamic input dimensions are bound by the caller (`{dims: {batch: 32}}`).
+ * - Dynamic input dimensions become symbolic dims (a `dim_param` named `batch` prints
+ *   `f32[batch,784]`), or static ones where the caller binds them (`{dims: {batch: 32}}`).
+ *   Shape computations on them are carried at import as sizes (shape-values.ts).
  * - Every node's handler sees its own opset version; anything unsupported is an
  *   OnnxUnsupportedError naming the op type, node name and opset.
  */
 
 import { Graph } from '../graph.js';
 import { ArgumentError, KilnError, OnnxError, OnnxUnsupportedError } from '../errors.js';
+import type { Dim } from '../dims.js';
 import type { HostArray } from '../ops/op.js';
-import { sizeOf } from '../shape.js';
+import { isStaticShape, sizeOf } from '../shape.js';
 import { evaluate } from '../reference.js';
 import { Tensor } from '../tensor.js';
 import { FoldBudget } from './fold-budget.js';
 import type { HandlerOutput, ValueLookup } from './handler.js';
 import { NodeContext, handlerFor } from './handler.js';
+import { InputDims } from './input-dims.js';
+import type { DimsValue } from './shape-values.js';
+import { DIMS_FOLDERS, MOVED_INPUTS, dimsOf, dimsTensor, isDimsValue, namesOf, valueOfDims } from './shape-values.js';
 import type { KnownValue } from './tensor-proto.js';
 import { checkDims, elementTypeName, int64, knownFromTensor, narrowed, onnx, requireStorageDType } from './tensor-proto.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
@@ -29,7 +35,10 @@ import type { onnx as onnxTypes } from 'onnx-proto';
 export const MAX_OPSET = 18;
 
 export interface OnnxImportOptions {
-  /** Sizes of the model's named dynamic dimensions (`dim_param`), e.g. `{batch: 32}`. */
+  /**
+   * Sizes of the model's dynamic dimensions, by `dim_param` (or kiln dim name; `input:axis`
+   * for an unnamed one), e.g. `{batch: 32}`. A dynamic dimension not bound here is symbolic.
+   */
   dims?: Readonly<Record<string, number>>;
   /**
    * Which initializers become trainable params (the rest become constants): `true` for
@@ -62,6 +71,8 @@ export interface OnnxModel {
   readonly params: Readonly<Record<string, Float32Array>>;
   /** Opset version per domain ('' is the default ONNX domain). */
   readonly opsets: Readonly<Record<string, number>>;
+  /** The symbolic dims of the graph, by kiln name: where each comes from (`dim_param 'batch size'`, `input 'x' axis 0 (no dim_param)`). */
+  readonly symbolicDims: Readonly<Record<string, string>>;
 }
 
 type ModelProto = onnxTypes.ModelProto;
@@ -94,9 +105,13 @@ function readOpsets(model: ModelProto): Record<string, number> {
 /** A value of the model: a tensor of the graph, a value known at import, or both. */
 interface Slot {
   known?: KnownValue;
+  /** A value known at import as sizes, some symbolic (shape-values.ts). */
+  dims?: DimsValue;
   tensor?: Tensor;
   /** For a run-time tensor: the model inputs it is computed from (so an error can say which to fix). */
   modelInputs?: ReadonlySet<string>;
+  /** For a run-time tensor computed from symbolic sizes (a Shape's value): their dim names. */
+  symbolicDims?: ReadonlySet<string>;
 }
 
 /** A known value as a constant of `graph`. */
@@ -113,7 +128,7 @@ class Importer {
   readonly slots = new Map<string, Slot>();
   readonly inputs: Record<string, Tensor> = {};
   readonly params: Record<string, Float32Array> = {};
-  private readonly usedDims = new Set<string>();
+  readonly dims: InputDims;
   private readonly inputNames = new Set<string>();
   private readonly budget: FoldBudget;
 
@@ -128,16 +143,19 @@ class Importer {
       throw new ArgumentError(`importOnnx: maxFoldedElements must be a non-negative integer, got ${String(limit)}.`);
     }
     this.budget = new FoldBudget(limit);
+    this.dims = new InputDims(options.dims);
   }
 
   readonly lookup: ValueLookup = {
     tensor: (name) => {
       const slot = this.slot(name);
-      slot.tensor ??= constantOf(this.graph, slot.known!, `value '${name}'`);
+      slot.tensor ??= slot.dims ? dimsTensor(this.graph, slot.dims) : constantOf(this.graph, slot.known!, `value '${name}'`);
       return slot.tensor;
     },
     known: (name) => this.slot(name).known,
+    dims: (name) => this.slot(name).dims,
     modelInputsBehind: (name) => [...(this.slot(name).modelInputs ?? [])],
+    dimsBehind: (name) => [...(this.slot(name).symbolicDims ?? [])],
   };
 
   slot(name: string): Slot {
@@ -182,37 +200,23 @@ class Importer {
     const tensorType = info.type?.tensorType;
     if (!tensorType) throw new OnnxUnsupportedError(`importOnnx: input '${name}' is not a tensor (a sequence, map or optional); kiln imports tensor inputs only.`);
     const dtype = requireStorageDType(tensorType.elemType ?? 0, `input '${name}'`);
-    const shape = (tensorType.shape?.dim ?? []).map((dim, axis) => this.dimension(name, axis, dim));
+    const shape = (tensorType.shape?.dim ?? []).map((dim, axis) => this.dims.dimension(name, axis, dim));
     if (!tensorType.shape) throw new OnnxUnsupportedError(`importOnnx: input '${name}' has no declared shape; kiln needs every input's rank.`);
-    const size = checkDims(`input '${name}'`, shape);
     const fixed = this.options.constants?.[name];
     if (fixed !== undefined) {
+      if (!isStaticShape(shape)) {
+        throw new ArgumentError(`importOnnx: constants['${name}'] fixes an input of shape [${shape.join(',')}]; bind its dynamic dims too (dims: {${shape.filter((d) => typeof d !== 'number').join(': size, ')}: size}).`);
+      }
+      const size = checkDims(`input '${name}'`, shape);
       if (fixed.length !== size) throw new ArgumentError(`importOnnx: constants['${name}'] holds ${fixed.length} values; input '${name}' is ${dtype}[${shape.join(',')}] (${size} values).`);
       this.slots.set(name, { known: { dtype, shape, data: Float64Array.from(fixed), elementType: tensorType.elemType ?? 0 } });
       this.budget.hold(size);
       return;
     }
+    checkDims(`input '${name}'`, shape.map((d) => (typeof d === 'number' ? d : 1)));
     const tensor = this.graph.input(name, shape, dtype);
     this.inputs[name] = tensor;
     this.slots.set(name, { tensor, modelInputs: new Set([name]) });
-  }
-
-  private dimension(input: string, axis: number, dim: onnxTypes.TensorShapeProto.IDimension): number {
-    // onnx.proto is proto2: a dim_value that is present (0 included) is the size; protobufjs sets only present fields on the message.
-    if (Object.hasOwn(dim, 'dimValue')) return int64(dim.dimValue);
-    const key = dim.dimParam || `${input}:${axis}`;
-    const bound = this.options.dims?.[key];
-    if (bound === undefined) {
-      throw new OnnxError(`importOnnx: input '${input}' has the dynamic dimension '${key}' (axis ${axis}); bind it with importOnnx(bytes, {dims: {'${key}': size}}).`);
-    }
-    if (!Number.isSafeInteger(bound) || bound < 0) throw new ArgumentError(`importOnnx: dims['${key}'] must be a non-negative integer, got ${bound}.`);
-    this.usedDims.add(key);
-    return bound;
-  }
-
-  checkDimsUsed(): void {
-    const unused = Object.keys(this.options.dims ?? {}).filter((k) => !this.usedDims.has(k));
-    if (unused.length > 0) throw new ArgumentError(`importOnnx: dims ${unused.map((k) => `'${k}'`).join(', ')} name no dynamic dimension of the model's inputs.`);
   }
 
   /**
@@ -249,11 +253,14 @@ class Importer {
     const inputNames = node.input ?? [];
     const outputNames = node.output ?? [];
     for (const name of inputNames) if (name !== '') this.slot(name);
-    const foldable = inputNames.every((name) => name === '' || this.slots.get(name)!.known !== undefined);
-    const results = foldable
+    const given = inputNames.filter((name) => name !== '').map((name) => this.slots.get(name)!);
+    const context = (): NodeContext => new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup, this.budget);
+    const results = given.every((slot) => slot.known !== undefined)
       ? this.fold(opType, nodeName, opset, attributes, inputNames, outputNames)
-      : this.run(new NodeContext(this.graph, opType, nodeName, opset, attributes, inputNames, outputNames, this.lookup, this.budget));
-    const modelInputs = new Set(inputNames.flatMap((name) => [...(name === '' ? [] : this.slots.get(name)!.modelInputs ?? [])]));
+      : (given.every((slot) => slot.known !== undefined || slot.dims !== undefined) && this.foldDims(opType, nodeName, opset, attributes, inputNames, outputNames, context)) ||
+        this.run(context());
+    const modelInputs = new Set(given.flatMap((slot) => [...(slot.modelInputs ?? [])]));
+    const symbolicDims = new Set(given.flatMap((slot) => [...(slot.symbolicDims ?? []), ...(slot.dims ? namesOf(slot.dims) : [])]));
     outputNames.forEach((name, k) => {
       if (name === '') return;
       if (this.slots.has(name)) {
@@ -262,14 +269,55 @@ class Importer {
       const result = results[k];
       if (result === undefined) throw new OnnxUnsupportedError(`${opType} node '${nodeName}' (opset ${opset}): output ${k} ('${name}') is not supported.`);
       // An empty tensor has no values to compute: it is known (and kiln emits no kernel for it).
-      if (isTensor(result) && result.size === 0) this.slots.set(name, { known: { dtype: result.dtype, shape: result.shape, data: [] } });
-      else this.slots.set(name, isTensor(result) ? { tensor: result, modelInputs } : { known: result });
+      if (isTensor(result) && sizeOf(result.shape) === 0 && isStaticShape(result.shape)) this.slots.set(name, { known: { dtype: result.dtype, shape: result.shape, data: [] } });
+      else if (isTensor(result)) this.slots.set(name, symbolicDims.size > 0 ? { tensor: result, modelInputs, symbolicDims } : { tensor: result, modelInputs });
+      else this.slots.set(name, isDimsValue(result) ? { dims: result } : { known: result });
     });
   }
 
   private run(context: NodeContext): readonly HandlerOutput[] {
     const result = handlerFor(context.opType)!.convert(context);
     return Array.isArray(result) ? result : [result as HandlerOutput];
+  }
+
+  /**
+   * Folds a node some of whose inputs are sizes (DimsValues): an op that moves elements
+   * (Gather, Concat, Unsqueeze ...) folds on indices into a pool of the sizes, so its own
+   * handler decides where each goes; an op that computes on sizes has a folder. Returns
+   * undefined when neither gives the answer at import (it is then computed at run time).
+   */
+  private foldDims(
+    opType: string,
+    nodeName: string,
+    opset: number,
+    attributes: readonly onnxTypes.IAttributeProto[],
+    inputNames: readonly string[],
+    outputNames: readonly string[],
+    context: () => NodeContext,
+  ): HandlerOutput[] | undefined {
+    const folder = DIMS_FOLDERS[opType];
+    if (folder) {
+      const result = folder(context());
+      return result && [result];
+    }
+    const moved = MOVED_INPUTS[opType];
+    if (!moved) return undefined;
+    const pool: Dim[] = [];
+    const indices = new Map<string, KnownValue>();
+    for (const [k, name] of inputNames.entries()) {
+      if (name === '' || (moved !== 'all' && !moved.includes(k)) || indices.has(name)) continue;
+      const slot = this.slot(name);
+      const value = slot.dims ?? slot.known!;
+      indices.set(name, { dtype: value.dtype === 'bool' ? 'i32' : value.dtype, shape: value.shape, data: dimsOf(value).map((_, i) => pool.length + i) });
+      pool.push(...dimsOf(value));
+    }
+    // Only data inputs may hold sizes (Gather's indices, Reshape's shape are numbers here).
+    if (inputNames.some((name) => name !== '' && !indices.has(name) && this.slot(name).known === undefined)) return undefined;
+    const results = this.fold(opType, nodeName, opset, attributes, inputNames, outputNames, (name) => indices.get(name) ?? this.slot(name).known!);
+    const moves = (r: HandlerOutput): boolean =>
+      r === undefined || (!isTensor(r) && !isDimsValue(r) && r.dtype !== 'bool' && Array.from(r.data).every((i) => Number.isInteger(i) && i >= 0 && i < pool.length));
+    if (!results.every(moves)) return undefined;
+    return results.map((r) => r && !isTensor(r) && !isDimsValue(r) ? valueOfDims(r.dtype, r.shape, Array.from(r.data, (i) => pool[i]!)) : r);
   }
 
   /** Runs the handler on a scratch graph of constants and evaluates it on the host: its outputs are known. */
@@ -280,21 +328,28 @@ class Importer {
     attributes: readonly onnxTypes.IAttributeProto[],
     inputNames: readonly string[],
     outputNames: readonly string[],
+    knownOf: (name: string) => KnownValue = (name) => this.slot(name).known!,
   ): HandlerOutput[] {
     const scratch = new Graph(`fold ${nodeName}`);
     const constants = new Map<string, Tensor>();
     const lookup: ValueLookup = {
       tensor: (name) => {
-        if (!constants.has(name)) constants.set(name, constantOf(scratch, this.slot(name).known!, `value '${name}'`));
+        if (!constants.has(name)) constants.set(name, constantOf(scratch, knownOf(name), `value '${name}'`));
         return constants.get(name)!;
       },
-      known: (name) => this.slot(name).known,
+      known: knownOf,
+      dims: () => undefined,
       modelInputsBehind: () => [],
+      dimsBehind: () => [],
     };
     const results = this.run(new NodeContext(scratch, opType, nodeName, opset, attributes, inputNames, outputNames, lookup, this.budget));
     // Folding evaluates on the host: sizes that came from the file are bounded before anything is allocated.
-    for (const node of scratch.nodes) checkDims(`${opType} node '${nodeName}' (opset ${opset}): folding %${node.id} (${node.op}) at import`, node.shape);
-    this.budget.spend(`${opType} node '${nodeName}' (opset ${opset})`, scratch.nodes.reduce((total, node) => total + sizeOf(node.shape), 0));
+    const where = `${opType} node '${nodeName}' (opset ${opset})`;
+    const shapes = scratch.nodes.map((node) => {
+      if (!isStaticShape(node.shape)) throw new OnnxError(`${where}: folding %${node.id} (${node.op}) at import gives the symbolic shape [${node.shape.join(',')}]; a value known at import has a static shape.`);
+      return checkDims(`${where}: folding %${node.id} (${node.op}) at import`, node.shape);
+    });
+    this.budget.spend(where, shapes.reduce((total, size) => total + size, 0));
     const tensors = results.filter(isTensor);
     const values = evaluate(tensors);
     return results.map((r) => (isTensor(r) ? knownFromHost(values[tensors.indexOf(r)]!) : r));
@@ -330,11 +385,11 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   const importer = new Importer(options.name ?? (graphProto.name || 'onnx'), opsets, options);
   importer.addInitializers(graphProto);
   for (const info of graphProto.input ?? []) importer.addInput(info);
-  importer.checkDimsUsed();
+  importer.dims.checkUsed();
   const unknownConstants = Object.keys(options.constants ?? {}).filter((name) => !(graphProto.input ?? []).some((i) => i.name === name));
   if (unknownConstants.length > 0) throw new ArgumentError(`importOnnx: constants ${unknownConstants.map((n) => `'${n}'`).join(', ')} name no input of the model.`);
   (graphProto.node ?? []).forEach((node, index) => importer.convertNode(node, index));
   const outputs: Record<string, Tensor> = {};
   for (const info of graphProto.output ?? []) outputs[info.name ?? ''] = importer.addOutput(info);
-  return { graph: importer.graph, inputs: importer.inputs, outputs, params: importer.params, opsets };
+  return { graph: importer.graph, inputs: importer.inputs, outputs, params: importer.params, opsets, symbolicDims: { ...importer.dims.symbolic } };
 }

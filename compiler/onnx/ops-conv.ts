@@ -52,14 +52,16 @@ function addBias(n: NodeContext, y: Tensor, index: number): Tensor {
   return bias ? y.add(bias.reshape([bias.size, ...y.shape.slice(2).map(() => 1)])) : y;
 }
 
+const SPATIAL = 'convolutions and pools need static spatial sizes and kernels (only the batch may be symbolic)';
+
 function conv(n: NodeContext): Tensor {
   const x = n.input(0);
   const w = n.input(1);
   const rank = requireSpatialRank(n, x, [1, 2]);
-  const kernel = w.shape.slice(2);
+  const kernel = n.staticShape(w.shape.slice(2), SPATIAL);
   const stride = perAxis(n, 'strides', rank, 1);
   const dilation = perAxis(n, 'dilations', rank, 1);
-  const options = { stride, dilation, padding: padsOf(n, x.shape.slice(2), kernel, stride, dilation), groups: n.int('group', 1) };
+  const options = { stride, dilation, padding: padsOf(n, n.staticShape(x.shape.slice(2), SPATIAL), kernel, stride, dilation), groups: n.int('group', 1) };
   return addBias(n, rank === 1 ? x.conv1d(w, options) : x.conv2d(w, options), 2);
 }
 
@@ -72,8 +74,8 @@ function convTranspose(n: NodeContext): Tensor {
   const x = n.input(0);
   const w = n.input(1);
   const rank = requireSpatialRank(n, x, [1, 2]);
-  const input = x.shape.slice(2);
-  const kernel = w.shape.slice(2);
+  const input = n.staticShape(x.shape.slice(2), SPATIAL);
+  const kernel = n.staticShape(w.shape.slice(2), SPATIAL);
   const stride = perAxis(n, 'strides', rank, 1);
   const dilation = perAxis(n, 'dilations', rank, 1);
   let outputPadding = perAxis(n, 'output_padding', rank, 0);
@@ -105,7 +107,7 @@ function poolOptions(n: NodeContext, x: Tensor) {
   if (!kernel || kernel.length !== rank) throw n.invalid(`kernel_shape must hold ${rank} values`);
   if (perAxis(n, 'dilations', rank, 1).some((d) => d !== 1)) throw n.unsupported('dilations other than 1');
   const stride = perAxis(n, 'strides', rank, 1);
-  const padding = padsOf(n, x.shape.slice(2), kernel, stride, kernel.map(() => 1));
+  const padding = padsOf(n, n.staticShape(x.shape.slice(2), SPATIAL), kernel, stride, kernel.map(() => 1));
   return { rank, padding, options: { kernelSize: kernel, stride, padding, ceilMode: n.int('ceil_mode', 0) === 1 } };
 }
 

@@ -9,6 +9,8 @@
  * [batch, left, summed] × [batch, summed, right]; a pair with none is a broadcast mul.
  */
 
+import type { Dim } from '../dims.js';
+import { dimProduct } from '../dims.js';
 import * as k from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { NodeContext } from './handler.js';
@@ -20,7 +22,6 @@ interface Labeled {
   readonly labels: readonly string[];
 }
 
-const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 const ELLIPSIS = '...';
 
 /** A term's letters, with '...' kept as one entry; anything else is an error. */
@@ -48,7 +49,7 @@ function expandEllipsis(labels: readonly string[], covered: number, width: numbe
 
 /** The diagonal of axes p and q (equal sizes): moves them last and gathers every (n+1)-th of their n·n values. */
 function diagonal(n: NodeContext, x: Tensor, p: number, q: number): Tensor {
-  const size = x.shape[p]!;
+  const size = n.staticDim(x.shape[p]!, 'a repeated label takes a diagonal');
   const rest = x.shape.map((_, a) => a).filter((a) => a !== p && a !== q);
   const merged = x.transpose([...rest, p, q]).reshape([...rest.map((a) => x.shape[a]!), size * size]);
   const indices = n.graph.constant(Array.from({ length: size }, (_, i) => i * (size + 1)), { dtype: 'i32', shape: [size] });
@@ -56,7 +57,7 @@ function diagonal(n: NodeContext, x: Tensor, p: number, q: number): Tensor {
 }
 
 /** Takes every repeated label's diagonal, broadcasts '...' dims to their full size, and sums the labels in `needed` none. */
-function prepare(n: NodeContext, operand: Labeled, sizes: ReadonlyMap<string, number>, needed: (label: string) => boolean, equation: string): Labeled {
+function prepare(n: NodeContext, operand: Labeled, sizes: ReadonlyMap<string, Dim>, needed: (label: string) => boolean, equation: string): Labeled {
   let { t, labels } = operand;
   for (let p = 0; p < labels.length; p++) {
     const q = labels.indexOf(labels[p]!, p + 1);
@@ -91,8 +92,8 @@ function contract(a: Labeled, b: Labeled, keep: (label: string) => boolean): Lab
   const right = b.labels.filter((l) => !shared.includes(l));
   const labels = [...batch, ...left, ...right];
   if (summed.length === 0) return { t: arrange(a, labels).mul(arrange(b, labels)), labels };
-  const size = (x: Labeled, l: string): number => x.t.shape[x.labels.indexOf(l)]!;
-  const dims = (x: Labeled, ls: readonly string[]): number => product(ls.map((l) => size(x, l)));
+  const size = (x: Labeled, l: string): Dim => x.t.shape[x.labels.indexOf(l)]!;
+  const dims = (x: Labeled, ls: readonly string[]): Dim => dimProduct(ls.map((l) => size(x, l)));
   const lhs = arrange(a, [...batch, ...left, ...summed]).reshape([dims(a, batch), dims(a, left), dims(a, summed)]);
   const rhs = arrange(b, [...batch, ...summed, ...right]).reshape([dims(b, batch), dims(b, summed), dims(b, right)]);
   const shape = [...batch.map((l) => size(a, l)), ...left.map((l) => size(a, l)), ...right.map((l) => size(b, l))];
@@ -125,13 +126,13 @@ function einsum(n: NodeContext): Tensor {
   } else {
     output = expandEllipsis(parseTerm(n, rhs, equation), width, width);
   }
-  const sizes = new Map<string, number>();
+  const sizes = new Map<string, Dim>();
   for (const { t, labels } of inputs) {
     labels.forEach((l, a) => {
       const [known, dim] = [sizes.get(l), t.shape[a]!];
       const broadcasts = l.startsWith(ELLIPSIS) && (known === 1 || dim === 1);
       if (known !== undefined && known !== dim && !broadcasts) throw n.invalid(`equation '${equation}': label '${l}' has sizes ${known} and ${dim}`);
-      sizes.set(l, Math.max(known ?? dim, dim));
+      sizes.set(l, known === undefined || known === 1 ? dim : known);
     });
   }
   for (const l of output) {

@@ -15,12 +15,12 @@ const LOSS_ATTRIBUTES = ['reduction', 'ignore_index'];
 function negativeLogLikelihood(n: NodeContext, logProbabilities: Tensor): Tensor {
   const rawLabels = n.input(1);
   const labels = rawLabels.dtype === 'i32' ? rawLabels : rawLabels.cast('i32');
-  const classes = logProbabilities.shape[1]!;
+  const classes = n.staticDim(logProbabilities.shape[1]!, 'the classes axis clips the labels');
   const ignoreIndex = n.int('ignore_index');
   const kept = ignoreIndex === undefined ? undefined : labels.notEqual(ignoreIndex);
   // Ignored labels may lie outside [0, C): read class 0 for them, then zero them out.
   const safeLabels = kept ? labels.where(kept, 0) : labels;
-  const picked = gatherAlongAxis(logProbabilities, safeLabels.unsqueeze(1), 1).reshape(labels.shape).neg();
+  const picked = gatherAlongAxis(n, logProbabilities, safeLabels.unsqueeze(1), 1).reshape(labels.shape).neg();
   const classWeights = n.optionalInput(2);
   let weights = classWeights?.gather(safeLabels.clip(0, classes - 1), 0);
   if (kept) weights = weights ? weights.where(kept, 0) : kept.cast('f32');

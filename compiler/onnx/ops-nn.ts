@@ -5,35 +5,35 @@
  * MeanVarianceNormalization, LRN) and Dropout (the identity at inference).
  */
 
+import { dimProduct } from '../dims.js';
 import * as k from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
 import type { NodeContext, OpHandler } from './handler.js';
 import { registerHandlers } from './handler.js';
 import { axisOf } from './ops-shape.js';
 
-const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /**
  * Softmax-like ops. From opset 13 they act on one axis (default -1); before it, on the
  * input flattened to [outer, inner] at `axis` (default 1), each row of `inner` values.
  */
-function rowwise(apply: (x: Tensor, axis: number) => Tensor): OpHandler {
+function rowwise(apply: (x: Tensor, axis: number, n: NodeContext) => Tensor): OpHandler {
   return {
     attributes: ['axis'],
     convert: (n) => {
       const x = n.input(0);
-      if (n.opset >= 13) return apply(x, axisOf(n, n.int('axis', -1), x.rank));
+      if (n.opset >= 13) return apply(x, axisOf(n, n.int('axis', -1), x.rank), n);
       const axis = n.int('axis', 1);
       const a = axis < 0 ? axis + x.rank : axis;
       if (a < 0 || a > x.rank) throw n.invalid(`axis ${axis} is out of range for rank ${x.rank}`);
-      return apply(x.reshape([product(x.shape.slice(0, a)), product(x.shape.slice(a))]), 1).reshape(x.shape);
+      return apply(x.reshape([dimProduct(x.shape.slice(0, a)), dimProduct(x.shape.slice(a))]), 1, n).reshape(x.shape);
     },
   };
 }
 
 /** 1 at the first maximum of each slice along `axis`, 0 elsewhere. */
-function hardmax(x: Tensor, axis: number): Tensor {
-  return x.argmax(axis, false).oneHot(x.shape[axis]!, { axis, dtype: x.dtype });
+function hardmax(x: Tensor, axis: number, n: NodeContext): Tensor {
+  return x.argmax(axis, false).oneHot(n.staticDim(x.shape[axis]!, 'Hardmax one-hot encodes along its axis'), { axis, dtype: x.dtype });
 }
 
 function gemm(n: NodeContext): Tensor {
@@ -100,7 +100,7 @@ function lrn(n: NodeContext): Tensor {
   const x = n.input(0);
   const size = n.int('size', 0);
   const [alpha, beta, bias] = [n.float('alpha', 1e-4), n.float('beta', 0.75), n.float('bias', 1)];
-  const channels = x.shape[1]!;
+  const channels = n.staticDim(x.shape[1]!, 'LRN slides a window along the channels');
   const below = Math.floor((size - 1) / 2);
   const padded = x.square().pad(x.shape.map((_, a): [number, number] => (a === 1 ? [below, size - 1 - below] : [0, 0])));
   const windows = Array.from({ length: size }, (_, i) => padded.slice(x.shape.map((_, a) => (a === 1 ? [i, i + channels] : null))));

@@ -36,7 +36,7 @@ function argReduction(reduce: typeof k.argmax): OpHandler {
       if (n.int('select_last_index', 0) === 0) return reduce(x, axis, keepdims);
       // The last extremum is the first one of the reversed axis, counted back from the end.
       const reversed = x.slice(x.shape.map((_, a) => (a === axis ? [null, null, -1] : null)));
-      return k.sub(x.shape[axis]! - 1, reduce(reversed, axis, keepdims));
+      return k.sub(n.staticDim(x.shape[axis]!, 'the last index counts back from the end of the axis') - 1, reduce(reversed, axis, keepdims));
     },
   };
 }
@@ -55,7 +55,7 @@ function topK(n: NodeContext): Tensor[] {
   const axis = axisOf(n, n.int('axis', -1), x.rank);
   const count = n.opset < 10 ? n.int('k') : n.optionalScalar(1, 'k');
   if (count === undefined) throw n.invalid('k is required');
-  const size = x.shape[axis]!;
+  const size = n.staticDim(x.shape[axis]!, 'TopK numbers the positions of its axis');
   if (!Number.isInteger(count) || count < 0 || count > size) throw n.invalid(`k = ${count} is outside [0, ${size}] (the size of axis ${axis})`);
   if (count === 0) throw n.unsupported('k = 0 gives empty outputs, which kiln does not hold');
   if (count > MAX_TOP_K) throw n.unsupported(`k = ${count}: kiln unrolls one selection round per k, up to ${MAX_TOP_K}`);

@@ -54,35 +54,36 @@ function givenValues(n: NodeContext, k: number, what: string): number[] | undefi
 /** Per axis of the input: the output length, the scale and the region of interest. */
 function axesPlan(n: NodeContext, x: Tensor, scales: readonly number[] | undefined, sizes: readonly number[] | undefined): AxisResize[] {
   const rank = x.rank;
-  const axes = (n.ints('axes') ?? x.shape.map((_, a) => a)).map((a) => axisOf(n, a, rank));
+  const shape = n.staticShape(x.shape, 'Resize computes its taps at import');
+  const axes = (n.ints('axes') ?? shape.map((_, a) => a)).map((a) => axisOf(n, a, rank));
   if (new Set(axes).size !== axes.length) throw n.invalid(`axes [${axes.join(',')}] repeat an axis`);
   if ((scales === undefined) === (sizes === undefined)) throw n.invalid('exactly one of scales and sizes must be given');
   const given = (scales ?? sizes)!;
   if (given.length !== axes.length) throw n.invalid(`${scales ? 'scales' : 'sizes'} holds ${given.length} values for ${axes.length} axes`);
-  const scale = x.shape.map(() => 1);
-  const output = [...x.shape];
+  const scale = shape.map(() => 1);
+  const output = [...shape];
   if (scales) {
     axes.forEach((a, i) => {
       if (!(scales[i]! > 0)) throw n.invalid(`scale ${scales[i]} of axis ${a} is not positive`);
       scale[a] = scales[i]!;
-      output[a] = Math.floor(scales[i]! * x.shape[a]!);
+      output[a] = Math.floor(scales[i]! * shape[a]!);
     });
   } else {
     axes.forEach((a, i) => {
       if (!Number.isInteger(sizes![i]) || sizes![i]! < 0) throw n.invalid(`size ${sizes![i]} of axis ${a} is not a non-negative integer`);
-      scale[a] = sizes![i]! / x.shape[a]!;
+      scale[a] = sizes![i]! / shape[a]!;
       output[a] = sizes![i]!;
     });
     const policy = choice(n, 'keep_aspect_ratio_policy', 'stretch', ASPECT_POLICIES);
     if (policy !== 'stretch') {
       const ratios = axes.map((a) => scale[a]!);
       const kept = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
-      for (const a of axes) [scale[a], output[a]] = [kept, Math.floor(kept * x.shape[a]! + 0.5)];
+      for (const a of axes) [scale[a], output[a]] = [kept, Math.floor(kept * shape[a]! + 0.5)];
     }
   }
   checkDims(n.describe('the output'), output);
   const roi = regionsOf(n, axes, rank);
-  return x.shape.map((inputSize, a) => ({ inputSize, outputSize: output[a]!, scale: scale[a]!, roi: roi[a]! }));
+  return shape.map((inputSize, a) => ({ inputSize, outputSize: output[a]!, scale: scale[a]!, roi: roi[a]! }));
 }
 
 /** tf_crop_and_resize's region per axis ([start, end], in [0, 1] of the input); [0, 1] for the other modes, which ignore roi. */

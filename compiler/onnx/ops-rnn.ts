@@ -62,7 +62,7 @@ function direction(t: Tensor, d: number): Tensor {
 }
 
 function checkShape(n: NodeContext, t: Tensor, expected: readonly number[], what: string): void {
-  if (t.shape.join() !== expected.join()) throw n.invalid(`${what} has shape [${t.shape.join(',')}], expected [${expected.join(',')}]`);
+  if (n.staticShape(t.shape, `${what} is a weight or state of the recurrence`).join() !== expected.join()) throw n.invalid(`${what} has shape [${t.shape.join(',')}], expected [${expected.join(',')}]`);
 }
 
 /** Clip (when given) bounds a gate's input before its activation. */
@@ -127,11 +127,11 @@ function recurrent(cell: Cell): OpHandler {
       const given = n.input(0);
       if (given.rank !== 3) throw n.invalid(`X has rank ${given.rank}; it is [seq_length, batch_size, input_size] (layout 0) or [batch_size, seq_length, input_size] (layout 1)`);
       const x = layout === 1 ? given.transpose([1, 0, 2]) : given;
-      const [steps, batch, inputSize] = x.shape as [number, number, number];
+      const [steps, batch, inputSize] = n.staticShape(x.shape, 'kiln unrolls a recurrence with the sizes known at import') as [number, number, number];
       if (steps === 0) throw n.unsupported('an empty sequence (seq_length 0)');
       const w = n.input(1);
       const r = n.input(2);
-      const hidden = n.int('hidden_size') ?? r.shape[r.rank - 1]!;
+      const hidden = n.int('hidden_size') ?? n.staticDim(r.shape[r.rank - 1]!, 'R is a weight of the recurrence');
       const rows = cell.gates * hidden;
       checkShape(n, w, [directions, rows, inputSize], 'W');
       checkShape(n, r, [directions, rows, hidden], 'R');

@@ -17,6 +17,9 @@ import { axisOf } from './ops-shape.js';
 /** The most elements a scatter's one-hot composition may build (64 MiB of f32). */
 const SCATTER_LIMIT = 2 ** 24;
 
+/** Why these ops need static shapes. */
+const WHY = 'kiln composes it from row offsets and one-hot matrices computed at import';
+
 const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /**
@@ -33,23 +36,26 @@ function rowOf(n: NodeContext, indices: Tensor, dims: readonly number[]): Tensor
 function gatherND(n: NodeContext): Tensor {
   const data = n.input(0);
   const indices = n.input(1);
+  const ds = n.staticShape(data.shape, WHY);
+  const is = n.staticShape(indices.shape, WHY);
   const batchDims = n.int('batch_dims', 0);
-  const depth = indices.shape[indices.rank - 1] ?? 0;
-  if (indices.rank < 1 || batchDims < 0 || batchDims >= Math.min(data.rank, indices.rank) || depth > data.rank - batchDims) {
-    throw n.invalid(`indices of shape [${indices.shape.join(',')}] with batch_dims ${batchDims} do not index data of shape [${data.shape.join(',')}]`);
+  const depth = is[is.length - 1] ?? 0;
+  if (is.length < 1 || batchDims < 0 || batchDims >= Math.min(ds.length, is.length) || depth > ds.length - batchDims) {
+    throw n.invalid(`indices of shape [${is.join(',')}] with batch_dims ${batchDims} do not index data of shape [${ds.join(',')}]`);
   }
-  if (indices.shape.slice(0, batchDims).some((d, a) => d !== data.shape[a])) throw n.invalid(`the first ${batchDims} (batch) dims of data and indices differ`);
-  const indexed = data.shape.slice(batchDims, batchDims + depth);
+  if (is.slice(0, batchDims).some((d, a) => d !== ds[a])) throw n.invalid(`the first ${batchDims} (batch) dims of data and indices differ`);
+  const indexed = ds.slice(batchDims, batchDims + depth);
   const rows = product(indexed);
-  const batches = product(data.shape.slice(0, batchDims));
+  const batches = product(ds.slice(0, batchDims));
   const within = rowOf(n, indices, indexed);
   // Each index tuple reads within its own batch: its batch's first row, as a constant.
-  const perBatch = within.size / batches;
+  const withinSize = product(n.staticShape(within.shape, WHY));
+  const perBatch = withinSize / batches;
   const batchRow = n.graph.constant(
-    Array.from({ length: within.size }, (_, p) => Math.floor(p / perBatch) * rows),
+    Array.from({ length: withinSize }, (_, p) => Math.floor(p / perBatch) * rows),
     { dtype: 'i32', shape: within.shape },
   );
-  return data.reshape([batches * rows, ...data.shape.slice(batchDims + depth)]).gather(within.add(batchRow), 0);
+  return data.reshape([batches * rows, ...ds.slice(batchDims + depth)]).gather(within.add(batchRow), 0);
 }
 
 type Reduction = 'none' | 'add' | 'mul' | 'max' | 'min';
@@ -66,8 +72,8 @@ function reductionOf(n: NodeContext): Reduction {
  * one matmul with the one-hot [M, N]; 'mul', 'max' and 'min' combine over [M, N, S].
  */
 function scatterRows(n: NodeContext, data: Tensor, targets: Tensor, updates: Tensor, reduction: Reduction): Tensor {
-  const [rows, slice] = data.shape as [number, number];
-  const count = targets.size;
+  const [rows, slice] = n.staticShape(data.shape, WHY) as [number, number];
+  const count = product(n.staticShape(targets.shape, WHY));
   if (count === 0) return data;
   const elements = count * rows * (reduction === 'none' || reduction === 'add' ? 1 : slice);
   if (elements > SCATTER_LIMIT) {
@@ -90,23 +96,29 @@ function scatterRows(n: NodeContext, data: Tensor, targets: Tensor, updates: Ten
 
 function scatterND(n: NodeContext): Tensor {
   const [data, indices, updates] = [n.input(0), n.input(1), n.input(2)];
-  const depth = indices.shape[indices.rank - 1] ?? 0;
-  const expected = [...indices.shape.slice(0, -1), ...data.shape.slice(depth)];
-  if (indices.rank < 1 || depth > data.rank || updates.shape.join() !== expected.join()) {
-    throw n.invalid(`updates of shape [${updates.shape.join(',')}] and indices of shape [${indices.shape.join(',')}] do not fit data of shape [${data.shape.join(',')}] (updates must be [${expected.join(',')}])`);
+  const ds = n.staticShape(data.shape, WHY);
+  const is = n.staticShape(indices.shape, WHY);
+  const us = n.staticShape(updates.shape, WHY);
+  const depth = is[is.length - 1] ?? 0;
+  const expected = [...is.slice(0, -1), ...ds.slice(depth)];
+  if (is.length < 1 || depth > ds.length || us.join() !== expected.join()) {
+    throw n.invalid(`updates of shape [${us.join(',')}] and indices of shape [${is.join(',')}] do not fit data of shape [${ds.join(',')}] (updates must be [${expected.join(',')}])`);
   }
-  const slice = product(data.shape.slice(depth));
-  const targets = rowOf(n, indices, data.shape.slice(0, depth)).reshape([product(indices.shape.slice(0, -1))]);
-  const rows = product(data.shape.slice(0, depth));
-  return scatterRows(n, data.reshape([rows, slice]), targets, updates.reshape([targets.size, slice]), reductionOf(n)).reshape(data.shape);
+  const slice = product(ds.slice(depth));
+  const targets = rowOf(n, indices, ds.slice(0, depth)).reshape([product(is.slice(0, -1))]);
+  const rows = product(ds.slice(0, depth));
+  return scatterRows(n, data.reshape([rows, slice]), targets, updates.reshape([product(n.staticShape(targets.shape, WHY)), slice]), reductionOf(n)).reshape(ds);
 }
 
 function scatterElements(n: NodeContext): Tensor {
   const [data, indices, updates] = [n.input(0), n.input(1), n.input(2)];
+  const ds = n.staticShape(data.shape, WHY);
+  const is = n.staticShape(indices.shape, WHY);
+  const us = n.staticShape(updates.shape, WHY);
   checkElementIndices(n, data, indices);
-  if (updates.shape.join() !== indices.shape.join()) throw n.invalid(`updates of shape [${updates.shape.join(',')}] differ from indices of shape [${indices.shape.join(',')}]`);
-  const targets = flatIndicesAlongAxis(data, indices, axisOf(n, n.int('axis', 0), data.rank)).reshape([indices.size]);
-  return scatterRows(n, data.reshape([data.size, 1]), targets, updates.reshape([updates.size, 1]), reductionOf(n)).reshape(data.shape);
+  if (us.join() !== is.join()) throw n.invalid(`updates of shape [${us.join(',')}] differ from indices of shape [${is.join(',')}]`);
+  const targets = flatIndicesAlongAxis(n, data, indices, axisOf(n, n.int('axis', 0), ds.length)).reshape([product(is)]);
+  return scatterRows(n, data.reshape([product(ds), 1]), targets, updates.reshape([product(us), 1]), reductionOf(n)).reshape(ds);
 }
 
 registerHandlers({

@@ -2,14 +2,18 @@
  * ONNX layout ops: Reshape, Flatten, Squeeze/Unsqueeze, Transpose, Concat, Split, Slice,
  * Expand, Tile, DepthToSpace/SpaceToDepth, and the shape computations that are folded at
  * import (Shape, Size, Constant, ConstantOfShape, Range, EyeLike). Shape-like inputs
- * (Reshape's shape, Slice's starts, axes) must be known at import: kiln's shapes are static.
+ * (Reshape's shape, Slice's starts, axes) must be known at import; a shape (Reshape's,
+ * Expand's, ConstantOfShape's) may hold symbolic sizes (shape-values.ts).
  */
 
+import type { Dim } from '../dims.js';
+import { dimMul, dimProduct, dimSub, isSymbolic } from '../dims.js';
 import * as k from '../ops/index.js';
-import { broadcastShapes } from '../shape.js';
+import { broadcastShapes, isStaticShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import type { NodeContext } from './handler.js';
+import type { HandlerOutput, NodeContext } from './handler.js';
 import { registerHandlers } from './handler.js';
+import { valueOfDims } from './shape-values.js';
 import type { KnownValue } from './tensor-proto.js';
 import { checkDims, requireDType } from './tensor-proto.js';
 
@@ -33,13 +37,13 @@ function known(dtype: KnownValue['dtype'], shape: readonly number[], data: Array
 
 function reshapeHandler(n: NodeContext): Tensor {
   const x = n.input(0);
-  const requested = n.optionalInts(1, 'shape') ?? [];
+  const requested = n.optionalDims(1, 'shape') ?? [];
   const allowZero = n.int('allowzero', 0) === 1;
-  const shape = requested.map((d, i) => (d === 0 && !allowZero ? x.shape[i]! : d));
+  const shape: Dim[] = requested.map((d, i) => (d === 0 && !allowZero ? x.shape[i]! : d));
   // kiln's reshape infers a -1 and reports a bad shape as written ([-1, -1], not a computed
   // [-12, -1]); only the -1 beside a zero-size dimension is decided here, 0 as ONNX has it.
   const inferred = shape.indexOf(-1);
-  if (inferred >= 0 && shape.lastIndexOf(-1) === inferred && product(shape.filter((_, i) => i !== inferred)) === 0) shape[inferred] = 0;
+  if (inferred >= 0 && shape.lastIndexOf(-1) === inferred && dimProduct(shape.filter((_, i) => i !== inferred)) === 0) shape[inferred] = 0;
   return x.reshape(shape);
 }
 
@@ -48,7 +52,7 @@ function flatten(n: NodeContext): Tensor {
   const axis = n.int('axis', 1);
   const a = axis < 0 ? axis + x.rank : axis;
   if (a < 0 || a > x.rank) throw n.invalid(`axis ${axis} is out of range for rank ${x.rank}`);
-  return x.reshape([product(x.shape.slice(0, a)), product(x.shape.slice(a))]);
+  return x.reshape([dimProduct(x.shape.slice(0, a)), dimProduct(x.shape.slice(a))]);
 }
 
 function unsqueezeHandler(n: NodeContext): Tensor {
@@ -60,7 +64,7 @@ function unsqueezeHandler(n: NodeContext): Tensor {
 function split(n: NodeContext): Tensor[] {
   const x = n.input(0);
   const axis = axisOf(n, n.int('axis', 0), x.rank);
-  const size = x.shape[axis]!;
+  const size = n.staticDim(x.shape[axis]!, 'Split needs the size of the axis it splits');
   let sizes = n.opset >= 13 ? n.optionalInts(1, 'split') : n.ints('split');
   if (!sizes) {
     const parts = n.opset >= 18 ? n.int('num_outputs', n.outputCount) : n.outputCount;
@@ -82,9 +86,10 @@ function sliceHandler(n: NodeContext): Tensor {
   const spec: k.SliceAxis[] = x.shape.map(() => null);
   axes.forEach((axis, i) => {
     const a = axisOf(n, axis, x.rank);
-    const dim = x.shape[a]!;
     const step = steps?.[i] ?? 1;
     if (step === 0) throw n.invalid('a step is 0');
+    if (wholeAxis(x.shape[a]!, starts[i]!, ends[i]!, step)) return;
+    const dim = n.staticDim(x.shape[a]!, `Slice [${starts[i]}:${ends[i]}:${step}] needs the size of axis ${a} (only a whole symbolic axis is sliced without it)`);
     const clamp = (v: number, low: number, high: number): number => Math.min(Math.max(v < 0 ? v + dim : v, low), high);
     const start = step > 0 ? clamp(starts[i]!, 0, dim) : clamp(starts[i]!, 0, dim - 1);
     const end = step > 0 ? clamp(ends[i]!, 0, dim) : clamp(ends[i]!, -1, dim - 1);
@@ -93,9 +98,15 @@ function sliceHandler(n: NodeContext): Tensor {
   return x.slice(spec);
 }
 
+/** Whether a slice takes a whole axis of size `dim` (0 to the end, forward): for a symbolic dim, the one slice kiln decides without its size. */
+function wholeAxis(dim: Dim, start: number, end: number, step: number): boolean {
+  return isSymbolic(dim) && step === 1 && start === 0 && end >= 2 ** 31 - 1;
+}
+
 /** Edge and reflect padding of one axis, by concatenating slices of the operand. */
-function padAxis(x: Tensor, axis: number, before: number, after: number, mode: string): Tensor {
-  const dim = x.shape[axis]!;
+function padAxis(n: NodeContext, x: Tensor, axis: number, before: number, after: number, mode: string): Tensor {
+  if (before === 0 && after === 0) return x;
+  const dim = n.staticDim(x.shape[axis]!, `${mode} padding reads the far end of axis ${axis}`);
   const take = (index: number): Tensor => {
     const spec: k.SliceAxis[] = x.shape.map(() => null);
     spec[axis] = { start: index, end: index + 1 };
@@ -125,15 +136,15 @@ function padHandler(n: NodeContext): Tensor {
   });
   // Negative pads crop: slice them off first, then pad with what is left.
   if ([...before, ...after].some((p) => p < 0)) {
-    x = x.slice(x.shape.map((d, a) => ({ start: Math.max(0, -before[a]!), end: d - Math.max(0, -after[a]!) })));
+    x = x.slice(x.shape.map((d, a) => (before[a]! >= 0 && after[a]! >= 0 ? null : { start: Math.max(0, -before[a]!), end: n.staticDim(dimSub(d, Math.max(0, -after[a]!)), 'a negative pad crops') })));
   }
   const [b, e] = [before.map((p) => Math.max(0, p)), after.map((p) => Math.max(0, p))];
   if (mode === 'constant') return x.pad(b.map((p, a) => [p, e[a]!] as const), value);
   if (mode !== 'edge' && mode !== 'reflect') throw n.unsupported(`mode '${mode}'`);
-  if (mode === 'reflect' && x.shape.some((d, a) => (b[a]! > 0 || e[a]! > 0) && Math.max(b[a]!, e[a]!) >= d)) {
+  if (mode === 'reflect' && x.shape.some((d, a) => (b[a]! > 0 || e[a]! > 0) && Math.max(b[a]!, e[a]!) >= n.staticDim(d, 'reflect padding reads the far end of the axis'))) {
     throw n.invalid('reflect padding must be smaller than the padded axis');
   }
-  return x.shape.reduce((y, _, a) => padAxis(y, a, b[a]!, e[a]!, mode), x);
+  return x.shape.reduce((y, _, a) => padAxis(n, y, a, b[a]!, e[a]!, mode), x);
 }
 
 function tile(n: NodeContext): Tensor {
@@ -143,14 +154,15 @@ function tile(n: NodeContext): Tensor {
   // [a, b] tiled [r, s]: view as [1, a, 1, b], broadcast to [r, a, s, b], merge pairs.
   const interleaved = x.shape.flatMap((d) => [1, d]);
   const target = x.shape.flatMap((d, a) => [repeats[a]!, d]);
-  return x.reshape(interleaved).broadcastTo(target).reshape(x.shape.map((d, a) => d * repeats[a]!));
+  return x.reshape(interleaved).broadcastTo(target).reshape(x.shape.map((d, a) => dimMul(d, repeats[a]!)));
 }
 
 function depthToSpace(n: NodeContext): Tensor {
   const x = n.input(0);
   if (x.rank !== 4) throw n.invalid('the input must be [N, C, H, W]');
   const block = n.int('blocksize', 0);
-  const [batch, channels, height, width] = x.shape as [number, number, number, number];
+  const [batch, ...rest] = x.shape as [Dim, Dim, Dim, Dim];
+  const [channels, height, width] = n.staticShape(rest, 'DepthToSpace rearranges channels and space') as [number, number, number];
   const c = channels / (block * block);
   const crd = n.string('mode', 'DCR') === 'CRD';
   const split = crd ? [batch, c, block, block, height, width] : [batch, block, block, c, height, width];
@@ -162,7 +174,8 @@ function spaceToDepth(n: NodeContext): Tensor {
   const x = n.input(0);
   if (x.rank !== 4) throw n.invalid('the input must be [N, C, H, W]');
   const block = n.int('blocksize', 0);
-  const [batch, channels, height, width] = x.shape as [number, number, number, number];
+  const [batch, ...rest] = x.shape as [Dim, Dim, Dim, Dim];
+  const [channels, height, width] = n.staticShape(rest, 'SpaceToDepth rearranges channels and space') as [number, number, number];
   return x
     .reshape([batch, channels, height / block, block, width / block, block])
     .transpose([0, 3, 5, 1, 2, 4])
@@ -212,7 +225,7 @@ registerHandlers({
   Expand: {
     convert: (n) => {
       const x = n.input(0);
-      return x.broadcastTo(broadcastShapes('Expand', [x.node, { shape: n.optionalInts(1, 'shape') ?? [], dtype: x.dtype }]));
+      return x.broadcastTo(broadcastShapes('Expand', [x.node, { shape: n.optionalDims(1, 'shape') ?? [], dtype: x.dtype }]));
     },
   },
   Tile: { convert: tile },
@@ -224,19 +237,21 @@ registerHandlers({
       const shape = n.input(0).shape;
       const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + shape.length : v, 0), shape.length);
       const dims = shape.slice(clamp(n.int('start', 0)), clamp(n.int('end', shape.length)));
-      return known('i32', [dims.length], dims);
+      return valueOfDims('i32', [dims.length], dims);
     },
   },
-  Size: { convert: (n) => known('i32', [], [n.input(0).size]) },
+  Size: { convert: (n) => valueOfDims('i32', [], [sizeOf(n.input(0).shape)]) },
   Constant: { attributes: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'], convert: constantHandler },
   ConstantOfShape: {
     attributes: ['value'],
-    convert: (n) => {
-      const shape = n.optionalInts(0, 'shape') ?? [];
+    convert: (n): HandlerOutput => {
+      const shape = n.optionalDims(0, 'shape') ?? [];
+      const fill = n.tensor('value') ?? known('f32', [1], [0]);
+      // A symbolic shape: the values are computed at run time, a splat of the fill.
+      if (!isStaticShape(shape)) return n.graph.constant(fill.data[0]!, { dtype: fill.dtype }).broadcastTo(shape);
       // The shape comes from the file: bound it before allocating the values.
       checkDims(n.describe('the output'), shape);
       n.compute(product(shape));
-      const fill = n.tensor('value') ?? known('f32', [1], [0]);
       return known(fill.dtype, shape, new Float64Array(product(shape)).fill(fill.data[0]!));
     },
   },
@@ -245,7 +260,7 @@ registerHandlers({
     attributes: ['dtype', 'k'],
     convert: (n) => {
       const x = n.input(0);
-      const [rows, cols] = x.shape as [number, number];
+      const [rows, cols] = n.staticShape(x.shape, 'EyeLike computes its values at import') as [number, number];
       checkDims(n.describe('the output'), [rows, cols]);
       n.compute(rows * cols);
       const diagonal = n.int('k', 0);
