@@ -1,0 +1,33 @@
+import { Graph } from '../../compiler/graph.js';
+import { grad } from '../../compiler/autodiff.js';
+import { conv2d } from '../../compiler/ops/conv.js';
+import { testData } from '../helpers.js';
+import { checkLayerAtSizes } from './symbolic-layer-check.js';
+
+/**
+ * A conv + pool layer at a symbolic batch through compile and a Session: the conv, the
+ * max and average pools, and the gradients (the pools' gradients, the conv's input
+ * gradient as a gathered convTranspose, its weight gradient, whose sums over the batch
+ * split across invocations by a count a static plan sizes to its batch).
+ */
+
+function convPool(batch: number | string): Graph {
+  const g = new Graph('conv_pool', { seed: 5 });
+  const x = g.input('x', [batch, 2, 9, 9]);
+  const w = g.param('w', [4, 2, 3, 3]);
+  const h = conv2d(x, w, { padding: 1 }).relu();
+  const pooled = h.maxPool2d({ kernelSize: 2 });
+  const averaged = h.avgPool2d({ kernelSize: 3, stride: 2, padding: 1 });
+  g.output('pooled', pooled);
+  g.output('averaged', averaged);
+  const [dx, dw] = grad(pooled.mul(pooled).sum().add(averaged.sum()), [x, w]);
+  g.output('dx', dx!);
+  g.output('dw', dw!);
+  return g;
+}
+
+describe('conv and pool at a symbolic batch (compile + Session)', () => {
+  it('conv, max/avg pools and their gradients at batch 1, 3, 67 equal the static plan and the reference', async () => {
+    await checkLayerAtSizes({ build: convPool, feedsAt: (n) => ({ x: testData(n * 162, n) }), reordered: ['dw'], atol: 1e-4 });
+  });
+});
