@@ -9,9 +9,11 @@ import { checkTuningTable } from './codegen/tuning.js';
 import { ArgumentError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { checkKeys } from './ops/args.js';
+import { Graph, graphDims } from './graph.js';
+import { checkDimSizes } from './passes/bind-dims.js';
 import { requireProgramSource } from './passes/program.js';
 
-const OPTION_KEYS = ['fuse', 'simplify', 'memory', 'limits', 'tuning', 'check'];
+const OPTION_KEYS = ['fuse', 'simplify', 'memory', 'limits', 'tuning', 'check', 'dims', 'maxDims'];
 const FLAGS = ['fuse', 'simplify', 'memory', 'check'];
 const KERNEL_LIMIT_KEYS = Object.keys(DEFAULT_LIMITS);
 
@@ -68,4 +70,17 @@ export function checkCompileCall(where: string, source: unknown, options: unknow
   }
   if (given['limits'] !== undefined) checkLimits(where, given['limits']);
   if (given['tuning'] !== undefined) checkTuningTable(given['tuning']);
+  checkDimOptions(where, source instanceof Graph ? source : source.graph, given['dims'], given['maxDims']);
+}
+
+/** `dims` binds dims of the graph; `maxDims` bounds those left symbolic (a dim `dims` binds has no maximum to give). */
+function checkDimOptions(where: string, graph: Graph, dims: unknown, maxDims: unknown): void {
+  const all = graphDims(graph);
+  const bound = dims === undefined ? {} : checkDimSizes(where, dims, all, 'dims');
+  if (maxDims === undefined) return;
+  const open = all.filter((name) => !(name in bound));
+  const named = Object.keys(checkDimSizes(where, maxDims, all, 'maxDims')).find((name) => !open.includes(name));
+  if (named !== undefined) {
+    throw new ArgumentError(`${where}: maxDims names '${named}', which dims binds to ${bound[named]}; a bound dim is static. Fix: leave it out of one of them.`);
+  }
 }

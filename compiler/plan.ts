@@ -27,6 +27,7 @@ import { verify } from './verify.js';
 import { checkStage } from './stage-checks.js';
 import { checkCompileCall } from './compile-options.js';
 import { ArgumentError } from './errors.js';
+import { bindSourceDims } from './passes/bind-dims.js';
 
 export interface CompileOptions {
   /** Fuse kernels (default true). `false` gives one kernel per op: the reference for fused results. */
@@ -47,6 +48,16 @@ export interface CompileOptions {
    * table saved from it). Default: every kernel's default variant.
    */
   tuning?: TuningTable;
+  /**
+   * Sizes for symbolic dims, bound before compiling (`{batch: 32}`): the plan is static in
+   * them, as if the graph had been built with those sizes. Dims not named stay symbolic.
+   */
+  dims?: Readonly<Record<string, number>>;
+  /**
+   * The largest size of each symbolic dim the plan will be run with (`{batch: 256}`),
+   * recorded as `plan.maxDims`: the runtime refuses larger runs. Default: no maximum.
+   */
+  maxDims?: Readonly<Record<string, number>>;
   /**
    * Verify every stage as it is made (the graph's invariants after each graph stage,
    * fusion's partition, the plan's structure and memory after the later ones), so a bug
@@ -108,7 +119,9 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   checkCompileCall('compileStages', source, options);
   const limits = kernelLimits(options.limits);
   const resolved = { simplify: options.simplify !== false, fuse: options.fuse !== false, memory: options.memory !== false, limits };
-  const userGraph = source instanceof Graph ? source : source.graph;
+  // Bound first: every stage, the user's graph as verified included, has the static sizes.
+  const bound = options.dims === undefined ? source : bindSourceDims(source, options.dims);
+  const userGraph = bound instanceof Graph ? bound : bound.graph;
   const check = options.check === true ? checkStage : () => undefined;
   const timed = <T>(stage: StageName, make: () => T): T => {
     if (!timer) return make();
@@ -120,7 +133,7 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   const written = timed('written', () => {
     // The user's graph is verified as written, so its errors name the user's nodes.
     verify(userGraph);
-    return programOf(source);
+    return programOf(bound);
   });
   const specialized = timed('specialized', () => specializeModes(written));
   check({ stage: 'specialized', program: specialized });
@@ -133,7 +146,8 @@ export function compileStages(source: Graph | TrainingProgram, options: CompileO
   // The memory stage is the planner's decisions (and their report); the plan is the kernel stage with them applied.
   const { plan, memory } = timed('memory', () => {
     const planned = resolved.memory ? planMemory(kernels) : kernels;
-    return { plan: planned, memory: memoryStage(planned) };
+    const limited = options.maxDims === undefined ? planned : { ...planned, maxDims: { ...options.maxDims } };
+    return { plan: limited, memory: memoryStage(limited) };
   });
   check({ stage: 'plan', plan });
   return { options: resolved, written, specialized, simplified, fusion, kernels, memory, plan };
@@ -163,7 +177,8 @@ function memoryStage(plan: Plan): MemoryStage {
   const planned = plan.allocations !== undefined;
   return {
     planned,
-    allocations: plan.allocations ?? plan.buffers.map((b) => ({ bytes: b.bytes })),
+    // Unplanned, each buffer is its own allocation; a symbolic buffer's bytes come at run time (the static part is 0).
+    allocations: plan.allocations ?? plan.buffers.map((b) => ({ bytes: typeof b.bytes === 'number' ? b.bytes : 0 })),
     allocationOf: plan.buffers.map((b) => (planned ? b.allocation! : b.id)),
     inPlace: Object.fromEntries(Object.entries(plan.entries).map(([name, entry]) => [name, entry.inPlace ?? []])),
     report: memoryReport(plan),

@@ -19,6 +19,7 @@ import { getOp } from '../ops/op.js';
 import type { ConstAttrs } from '../ops/source.js';
 import { constant } from '../ops/source.js';
 import type { Tensor } from '../tensor.js';
+import type { TrainingProgram } from '../train.js';
 
 /** Sizes for dim names: each a positive integer (a dim is at least 1 at run time). */
 export type DimSizes = Readonly<Record<string, number>>;
@@ -54,6 +55,24 @@ export function bindDims<Outputs extends string>(graph: Graph<Outputs>, sizes: D
   for (const [target, value] of graph.assignments) bound.assign(tensors[target]!, tensors[value]!);
   for (const [id, range] of graph.ranges) bound.declareRange(tensors[id]!, range.min, range.max, range.reason);
   return bound;
+}
+
+/** A graph or training program with its dims bound (`compile(source, {dims})`): the program's entries and tensors name the same nodes of the bound graph. */
+export function bindSourceDims(source: Graph | TrainingProgram, sizes: DimSizes): Graph | TrainingProgram {
+  if (source instanceof Graph) return bindDims(source, sizes);
+  const graph = bindDims(source.graph, sizes);
+  const same = (t: Tensor): Tensor => graph.tensor(t.id);
+  return {
+    graph,
+    // As trainingProgram's: the graph's outputs when read.
+    get forward() {
+      return { ...source.forward, outputs: Object.fromEntries(graph.outputs) };
+    },
+    trainStep: source.trainStep,
+    loss: same(source.loss),
+    params: source.params.map(same),
+    gradients: source.gradients.map(same),
+  };
 }
 
 /** `node` rebuilt in `graph` with `bind` applied to its shape and attributes (its inputs already rebuilt in `tensors`). */
