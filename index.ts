@@ -7,12 +7,16 @@
  * ...) in the emitted declarations, so they never become `any` in a consumer.
  */
 
-export { Graph, roleOf } from './compiler/graph.js';
-export type { Node, Role, GraphJSON, GraphOptions, PersistentOptions, NestedNumbers, ValueRange } from './compiler/graph.js';
+export { Graph, graphDims, roleOf } from './compiler/graph.js';
+export type { Node, Role, GraphJSON, NodeJSON, GraphOptions, PersistentOptions, NestedNumbers, ValueRange } from './compiler/graph.js';
+export { SymDim, symbol, isSymbolic, dimAdd, dimSub, dimMul, dimProduct, dimDivide, evaluateDim, substituteDim } from './compiler/dims.js';
+export type { Dim, DimJson } from './compiler/dims.js';
+export { bindDims } from './compiler/passes/bind-dims.js';
+export type { DimSizes } from './compiler/passes/bind-dims.js';
 export { Tensor } from './compiler/tensor.js';
 export type { TensorLike } from './compiler/tensor.js';
 export type { DType, Precision } from './compiler/dtype.js';
-export type { Shape, TensorType } from './compiler/shape.js';
+export type { DimLike, Shape, StaticShape, TensorType } from './compiler/shape.js';
 export type { InitKind, InitSpec } from './compiler/init.js';
 export type { HostArray, OpDef, Attrs, AttrValue, VjpArgs, VjpRule } from './compiler/ops/op.js';
 export { registeredOps } from './compiler/ops/op.js';
