@@ -15,7 +15,7 @@ import { symbol } from '../../../compiler/dims.js';
 import { meanReducer, sumReducer } from '../../../compiler/ops/reduce.js';
 import { reduceKernel } from '../../../shaders/reduce.js';
 import '../../../compiler/ops/index.js';
-import { symbolicForward } from './symbolic-graphs.js';
+import { symbolicForward, symbolicMovement } from './symbolic-graphs.js';
 
 const reading = (plan: Plan): PlanKernel[] => plan.kernels.filter((k) => k.readsDims);
 
@@ -79,6 +79,14 @@ describe('symbolic sizes in code generation', () => {
       expect(k.workgroups.every((n) => typeof n === 'number'), k.name).to.equal(true);
     }
     for (const b of plan.buffers) expect(typeof b.bytes, b.name).to.equal('number');
+  });
+
+  it('compiles a graph with its dims bound (compile {dims}) to exactly the kernels of the static graph', () => {
+    for (const build of [symbolicForward, symbolicMovement]) {
+      const bound = compile(build('batch'), { dims: { batch: 7 } });
+      expect(bound.dims).to.equal(undefined);
+      expect(bound.kernels).to.deep.equal(compile(build(7)).kernels);
+    }
   });
 
   it('reduces a symbolic group with the tree and a symbolic output count with a per-run grid', () => {
