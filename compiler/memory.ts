@@ -13,7 +13,11 @@
  *    their own.
  *
  * The plan records one allocation (one GPUBuffer) per block and each buffer's allocation;
- * a buffer binds its allocation's first `bytes`. One GPUBuffer per block rather than
+ * a buffer binds its allocation's first `bytes`. With symbolic dims, sharing by liveness
+ * holds at every size (liveness does not depend on sizes): an allocation's `bytes` covers
+ * its static buffers, and the runtime takes the max with its symbolic buffers' bytes at a
+ * run's dims. Only best-fit's order evaluates symbolic sizes, at a planning hint
+ * (`planningDims`): a decision about which buffers share, never about correctness. One GPUBuffer per block rather than
  * offsets in one arena: no alignment padding (minStorageBufferOffsetAlignment), no arena
  * past maxBufferSize, and copies and read-backs stay whole-buffer.
  */
@@ -21,7 +25,7 @@
 import { BEFORE_PASS, liveIntervals } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
-import { requirePlan } from './plan-format.js';
+import { evaluatePlanSize, requirePlan } from './plan-format.js';
 
 export { checkMemoryPlan } from './liveness.js';
 
@@ -33,6 +37,21 @@ export interface MemoryReport {
   readonly peakTransientBytes: number;
   /** Transient memory the plan allocates (in-place updates live in their param's memory and count for nothing). */
   readonly allocationBytes: number;
+  /** For a plan with symbolic dims: the sizes these bytes were counted at (given, or `planningDims`). */
+  readonly atDims?: Readonly<Record<string, number>>;
+}
+
+/** The size each dim of a symbolic plan is taken at when sizes must be compared or reported without a run. */
+export const PLANNING_DIM_SIZE = 64;
+
+/** The sizes a symbolic plan is planned and reported at: its maxDims, else 64 per dim. */
+export function planningDims(plan: Plan): Record<string, number> {
+  return Object.fromEntries((plan.dims ?? []).map((name) => [name, plan.maxDims?.[name] ?? PLANNING_DIM_SIZE]));
+}
+
+/** A buffer's bytes at `dims` (at least 4, as the runtime allocates). */
+function bytesAtDims(b: PlanBuffer, dims: Readonly<Record<string, number>>): number {
+  return typeof b.bytes === 'number' ? b.bytes : Math.max(4, evaluatePlanSize(b.bytes, dims));
 }
 
 interface Update {
@@ -125,7 +144,10 @@ function bufferUses(kernels: readonly PlanKernel[], entry: PlanEntry): { touches
  * (they never overlap: a buffer joins only when it overlaps none of them).
  */
 interface Block {
+  /** Its first (largest) buffer's bytes at the planning dims: best-fit's order. */
   readonly bytes: number;
+  /** The most bytes of its static buffers (at least 4): the allocation's recorded bytes. */
+  staticBytes: number;
   readonly members: number[];
   readonly busy: LiveInterval[][];
 }
@@ -153,8 +175,11 @@ function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: P
   const lives = Object.values(plan.entries).map((entry) => liveIntervals(plan, entry));
   const updateTarget = new Map(Object.values(plan.entries).flatMap((entry) => (entry.inPlace ?? []).map(({ from, to }) => [from, to] as const)));
   const blockOf = new Map<number, Block>();
-  const newBlock = (bytes: number, members: number[]): Block => ({ bytes, members, busy: lives.map(() => []) });
-  for (const b of plan.buffers) if (b.role !== 'transient') blockOf.set(b.id, newBlock(b.bytes, [b.id]));
+  const hint = planningDims(plan);
+  const bytesOf = (b: PlanBuffer): number => bytesAtDims(b, hint);
+  const staticOf = (b: PlanBuffer): number => (typeof b.bytes === 'number' ? b.bytes : 4);
+  const newBlock = (b: PlanBuffer, members: number[]): Block => ({ bytes: bytesOf(b), staticBytes: staticOf(b), members, busy: lives.map(() => []) });
+  for (const b of plan.buffers) if (b.role !== 'transient') blockOf.set(b.id, newBlock(b, [b.id]));
   for (const [from, to] of updateTarget) {
     blockOf.get(to)!.members.push(from);
     blockOf.set(from, blockOf.get(to)!);
@@ -167,12 +192,13 @@ function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: P
   // Blocks in the order they were made, which is largest first (buffers come largest first).
   const shared: Block[] = [];
   const transients = plan.buffers.filter((b) => b.role === 'transient' && !updateTarget.has(b.id));
-  for (const b of transients.sort((x, y) => y.bytes - x.bytes || x.id - y.id)) {
+  for (const b of transients.sort((x, y) => bytesOf(y) - bytesOf(x) || x.id - y.id)) {
     // Best fit among blocks free for all of b's life: the smallest, the first made of those as small.
     let best: Block | undefined;
     for (let k = shared.length - 1; k >= 0 && !(best && shared[k]!.bytes > best.bytes); k--) if (disjoint(shared[k]!, b.id)) best = shared[k]!;
-    if (!best) shared.push((best = newBlock(b.bytes, [])));
+    if (!best) shared.push((best = newBlock(b, [])));
     best.members.push(b.id);
+    best.staticBytes = Math.max(best.staticBytes, staticOf(b));
     lives.forEach((live, e) => {
       const mine = live.get(b.id);
       if (mine) occupy(best!.busy[e]!, mine);
@@ -185,20 +211,27 @@ function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: P
     const block = blockOf.get(b.id)!;
     if (!index.has(block)) {
       index.set(block, allocations.length);
-      allocations.push({ bytes: block.bytes });
+      allocations.push({ bytes: block.staticBytes });
     }
     return index.get(block)!;
   });
   return { allocationOf, allocations };
 }
 
-/** The plan's transient memory: naive sum, peak in use, and allocated (see MemoryReport). */
-export function memoryReport(plan: Plan): MemoryReport {
+/**
+ * The plan's transient memory: naive sum, peak in use, and allocated (see MemoryReport). A
+ * plan with symbolic dims is counted at `dims` (default `planningDims`: maxDims, else 64
+ * per dim), as the runtime would allocate for a run of those sizes; `atDims` says which.
+ */
+export function memoryReport(plan: Plan, dims: Readonly<Record<string, number>> = planningDims(plan)): MemoryReport {
   requirePlan('memoryReport', plan);
   const transients = plan.buffers.filter((b) => b.role === 'transient');
   // A transient's memory: its allocation (unplanned: its own), unless that holds a param or state (in place).
   const blockOf = (b: PlanBuffer): number => (plan.allocations ? b.allocation! : b.id);
-  const bytesOf = (block: number): number => (plan.allocations ? plan.allocations[block]!.bytes : plan.buffers[block]!.bytes);
+  // An allocation holds at least its static part and each of its buffers at `dims`.
+  const blockBytes = new Map<number, number>();
+  for (const b of plan.buffers) blockBytes.set(blockOf(b), Math.max(blockBytes.get(blockOf(b)) ?? (plan.allocations?.[blockOf(b)]!.bytes ?? 4), bytesAtDims(b, dims)));
+  const bytesOf = (block: number): number => blockBytes.get(block)!;
   const persistentBlocks = new Set(plan.buffers.filter((b) => b.role !== 'transient').map(blockOf));
   const owned = transients.filter((b) => !persistentBlocks.has(blockOf(b)));
   const blocks = [...new Set(owned.map(blockOf))];
@@ -226,9 +259,10 @@ export function memoryReport(plan: Plan): MemoryReport {
     for (const delta of change) peak = Math.max(peak, (inUse += delta));
   }
   return {
-    naiveTransientBytes: sum(transients.map((b) => b.bytes)),
+    naiveTransientBytes: sum(transients.map((b) => bytesAtDims(b, dims))),
     peakTransientBytes: peak,
     allocationBytes: sum(blocks.map(bytesOf)),
+    ...((plan.dims ?? []).length > 0 ? { atDims: { ...dims } } : {}),
   };
 }
 

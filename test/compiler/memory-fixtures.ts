@@ -26,7 +26,7 @@ export function handPlan(buffers: readonly BufferRow[], kernels: readonly Kernel
   const entry = (row: EntryRow): PlanEntry => ({ inputs: {}, outputs: {}, copies: [], ...row });
   return {
     format: 'kiln-plan',
-    version: 2,
+    version: 3,
     limits: { ...DEFAULT_LIMITS },
     name: 'hand',
     buffers: buffers.map(([name, role, bytes], id) => ({
