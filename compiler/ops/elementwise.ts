@@ -10,7 +10,7 @@ import { DTypeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
 import { broadcastShapes, broadcastStrides, forEachOffset } from '../shape.js';
 import type { EvalContext, HostArray } from './op.js';
-import { emptyLike } from './op.js';
+import { emptyLike, evalShape } from './op.js';
 
 /** Which operand dtypes an elementwise op takes. */
 export type DTypeClass = 'float' | 'numeric' | 'bool' | 'any';
@@ -66,9 +66,10 @@ export function evaluateElementwise(
   fn: (values: readonly number[]) => number,
 ): HostArray {
   const result = emptyLike(out, ctx);
-  const strides = inputs.map((x) => broadcastStrides(x.shape, out.shape));
+  const shape = evalShape('evaluate', out.shape);
+  const strides = inputs.map((x) => broadcastStrides(x.shape, shape));
   const args = new Array<number>(inputs.length);
-  forEachOffset(out.shape, strides, (i, offsets) => {
+  forEachOffset(shape, strides, (i, offsets) => {
     for (let k = 0; k < inputs.length; k++) args[k] = inputs[k]!.data[offsets[k]!]!;
     result.data[i] = fn(args);
   });

@@ -11,17 +11,19 @@
  */
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
+import type { Dim } from '../dims.js';
+import { SymDim } from '../dims.js';
 import type { TensorType } from '../shape.js';
 import { formatShape, normalizeAxis, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { requireInteger } from './args.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import { requireTensor } from './lift.js';
 import { gatherKernel, scatterAddKernel } from '../../shaders/gather.js';
 
 type GatherAttrs = { axis: number };
-/** `size` is the length of the axis the result gets (the gathered-from tensor's). */
-type ScatterAddAttrs = { axis: number; size: number };
+/** `size` is the length of the axis the result gets (the gathered-from tensor's; symbolic for a gradient of a symbolic axis). */
+type ScatterAddAttrs = { axis: number; size: Dim };
 
 function requireI32Indices(op: string, inputs: readonly TensorType[]): void {
   if (inputs[1]!.dtype !== 'i32') {
@@ -87,7 +89,7 @@ export const scatterAddOp = defineOp<ScatterAddAttrs>({
     if (updates.dtype !== 'f32' && updates.dtype !== 'i32') {
       throw opError(DTypeError, 'scatterAdd', inputs, `updates must be f32 or i32, got ${updates.dtype}`, "cast them with .cast('f32')");
     }
-    if (!Number.isInteger(size) || size < 0) {
+    if (!(size instanceof SymDim) && (!Number.isInteger(size) || size < 0)) {
       throw opError(ArgumentError, 'scatterAdd', inputs, `size must be a non-negative integer, got ${String(size)}`, 'pass the length of the axis scattered into');
     }
     const rank = indices.shape.length;
@@ -107,10 +109,12 @@ export const scatterAddOp = defineOp<ScatterAddAttrs>({
     }
     return { shape: [...updates.shape.slice(0, axis), size, ...updates.shape.slice(axis + rank)], dtype: updates.dtype };
   },
-  evaluate(inputs, { axis, size }, out, ctx) {
+  evaluate(inputs, { axis }, out, ctx) {
     const [updates, indices] = [inputs[0]!, inputs[1]!];
-    const outer = sizeOf(out.shape.slice(0, axis));
-    const inner = sizeOf(out.shape.slice(axis + 1));
+    const shape = evalShape('scatterAdd', out.shape);
+    const size = shape[axis]!;
+    const outer = sizeOf(shape.slice(0, axis));
+    const inner = sizeOf(shape.slice(axis + 1));
     const count = indices.data.length;
     const result = emptyLike(out, ctx);
     const wrap = out.dtype === 'i32';
@@ -152,11 +156,11 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
  * the end) is an axis of the result. Indices count from the end when negative;
  * out-of-range ones are skipped. f32 or i32.
  */
-export function scatterAdd(updates: Tensor, indices: Tensor, axis: number, size: number): Tensor {
+export function scatterAdd(updates: Tensor, indices: Tensor, axis: number, size: Dim): Tensor {
   requireTensor('scatterAdd', updates, 'updates');
   requireTensor('scatterAdd', indices, 'indices');
   const requested = requireInteger('scatterAdd', 'axis', axis);
-  requireInteger('scatterAdd', 'size', size);
+  if (!(size instanceof SymDim)) requireInteger('scatterAdd', 'size', size);
   const outRank = updates.rank - indices.rank + 1;
   // With too few update axes there is no axis to normalize against: the shape rule says why.
   const canonical = outRank < 1 ? requested : normalizeAxis('scatterAdd', [updates.node, indices.node], requested, outRank);

@@ -31,8 +31,9 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   }
   const vocab = table.shape[0]!;
   // The ids' declared range goes with the lookup if gather refuses it (tables of two graphs).
+  // A symbolic vocabulary (a table fed as an input) has no range to declare until a run.
   return ids.graph.atomically(() => {
-    if (vocab > 0) ids.graph.declareRange(ids, -vocab, vocab - 1, `token ids of embedding over a vocabulary of ${vocab}`);
+    if (typeof vocab === 'number' && vocab > 0) ids.graph.declareRange(ids, -vocab, vocab - 1, `token ids of embedding over a vocabulary of ${vocab}`);
     return gather(table, ids, 0);
   });
 }

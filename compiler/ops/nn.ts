@@ -8,7 +8,7 @@
 
 import type { DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
-import { normalizeAxis, sameShape, sizeOf } from '../shape.js';
+import { normalizeAxis, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { TensorType } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub, where } from './binary.js';
@@ -285,7 +285,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, options: Los
       'labels are class indices (one i32 per example), not one-hot rows; pass argmax of one-hot labels, or squeeze a trailing 1',
     );
   }
-  const classes = logits.shape[logits.rank - 1]!;
+  const classes = staticDim('softmaxCrossEntropy', logits.shape[logits.rank - 1]!, 'the class axis is the depth of the labels\' one-hot rows');
   return labels.graph.atomically(() => {
     if (classes > 0) labels.graph.declareRange(labels, 0, classes - 1, `class labels of softmaxCrossEntropy over ${classes} classes`);
     const picked = where(oneHot(labels, classes, { dtype: 'bool' }), logSoftmax(logits), 0);

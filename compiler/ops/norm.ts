@@ -16,10 +16,13 @@ import type { Graph } from '../graph.js';
 import { requireGraph } from '../graph.js';
 import { checkName } from '../names.js';
 import { checkKeys, checkNumber } from './args.js';
+import type { Dim } from '../dims.js';
+import { dimProduct } from '../dims.js';
 import type { TensorType } from '../shape.js';
-import { formatShape, formatType, normalizeAxes, normalizeAxis, sameShape } from '../shape.js';
+import { formatShape, formatType, normalizeAxes, normalizeAxis, sameShape, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, mul, sub } from './binary.js';
+import { add, div, mul, sub } from './binary.js';
+import { dimSize } from './dim-size.js';
 import { requireTensor } from './lift.js';
 import { modeSelect } from './mode.js';
 import { mean } from './reduce.js';
@@ -77,7 +80,10 @@ function normalizedAxes(op: string, x: Tensor, axes: LayerNormOptions['axes']): 
   if (list.length === 0) {
     throw opError(ArgumentError, op, [x.node], 'axes is empty, so there is nothing to normalize over', 'name at least one axis (the default is the last)');
   }
-  return normalizeAxes(op, [x.node], list as number[], x.rank);
+  const normalized = normalizeAxes(op, [x.node], list as number[], x.rank);
+  // Normalized axes are what gamma and beta (params, always static) span: a symbolic one is refused by name.
+  for (const a of normalized) staticDim(op, x.shape[a]!, `axis ${a} is normalized over, and normalized axes must be static (they are the shape of gamma and beta)`);
+  return normalized;
 }
 
 /** Checks x and the options shared by layerNorm and rmsNorm; returns the normalized axes. */
@@ -191,8 +197,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
     throw new ArgumentError(`batchNorm: runningMean and runningVar are the same state '${runningMean.name}'; give each its own.`);
   }
   const axes = x.shape.map((_, i) => i).filter((i) => i !== channelAxis);
-  const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-  if (count < 2) {
+  const count = dimProduct(axes.map((a) => x.shape[a]!));
+  // A symbolic count (a symbolic batch) is checked by no rule here: at a run of one value per channel the variance is 0/0.
+  if (typeof count === 'number' && count < 2) {
     const problem = `each channel has ${count} value(s) per batch (axes ${formatShape(axes)} of ${formatType(x.node)}), but training needs at least 2 for a variance`;
     throw opError(ShapeError, 'batchNorm', [x.node], problem, 'use a batch of at least 2 (or more positions per channel)');
   }
@@ -207,9 +214,19 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
     const channels = [x.shape[channelAxis]!];
     const blend = (old: Tensor, batch: Tensor): Tensor => add(mul(old, 1 - momentum), mul(reshape(batch, channels), momentum));
     x.graph.assign(runningMean, blend(runningMean, batchMean));
-    x.graph.assign(runningVar, blend(runningVar, mul(batchVar, count / (count - 1))));
+    x.graph.assign(runningVar, blend(runningVar, mul(batchVar, besselFactor(x.graph, count))));
     return y;
   });
+}
+
+/**
+ * n/(n−1), the factor that makes a batch's variance unbiased (PyTorch's running variance):
+ * a literal for a static count, graph ops over the run's size for a symbolic one.
+ */
+function besselFactor(graph: Graph, count: Dim): number | Tensor {
+  if (typeof count === 'number') return count / (count - 1);
+  const n = dimSize(graph, count);
+  return div(n, sub(n, 1));
 }
 
 export type BatchNormLayerOptions = Pick<BatchNormOptions, 'momentum' | 'epsilon' | 'axis'>;

@@ -23,7 +23,8 @@ import type { Graph } from '../graph.js';
 import { hashName, philox4x32, toUnitFloat } from '../random.js';
 import { checkKeys, checkNumber } from './args.js';
 import { stepCounter } from './step-counter.js';
-import type { TensorType } from '../shape.js';
+import type { Dim } from '../dims.js';
+import type { DimLike, TensorType } from '../shape.js';
 import { checkShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { where } from './binary.js';
@@ -35,7 +36,7 @@ import { randomUniformKernel } from '../../shaders/random.js';
 /** The counter word that separates per-step draws from parameter initializers (which use 0). */
 const RANDOM_OP_DOMAIN = 1;
 
-export type RandomUniformAttrs = { shape: number[]; stream: string; seed: number };
+export type RandomUniformAttrs = { shape: Dim[]; stream: string; seed: number };
 
 /** The Philox key of a stream: the graph's seed and the hash of the stream's name. */
 function streamKey(attrs: { readonly stream: string; readonly seed: number }): [number, number] {
@@ -98,7 +99,7 @@ export interface RandomUniformOptions {
  * at the counter's value: the same seed, stream and counter give the same values on the
  * CPU reference and on the GPU, bit for bit; another counter value gives fresh ones.
  */
-export function randomUniform(graph: Graph, shape: readonly number[], options: RandomUniformOptions): Tensor {
+export function randomUniform(graph: Graph, shape: readonly DimLike[], options: RandomUniformOptions): Tensor {
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(`randomUniform: options {stream, counter?} are required, got ${String(options)}.`);
   }

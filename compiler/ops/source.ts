@@ -8,6 +8,7 @@ import type { DType } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import type { InitSpec } from '../init.js';
 import type { Shape, TensorType } from '../shape.js';
+import { sizeOf, staticShape } from '../shape.js';
 import { defineOp } from './op.js';
 import type { HostArray } from './op.js';
 import { allocate } from '../dtype.js';
@@ -18,6 +19,12 @@ export type ConstAttrs = SourceAttrs & { value: readonly number[] };
 
 const typeFromAttrs = (_: readonly TensorType[], attrs: SourceAttrs): TensorType => ({
   shape: attrs.shape,
+  dtype: attrs.dtype,
+});
+
+/** Params and state live across runs in buffers allocated once: their sizes never depend on a run's dims. */
+const persistentType = (op: string) => (_: readonly TensorType[], attrs: SourceAttrs): TensorType => ({
+  shape: staticShape(op, attrs.shape, `${op}s keep their buffers across runs, so their sizes are fixed when the graph is built`),
   dtype: attrs.dtype,
 });
 
@@ -35,14 +42,14 @@ export const input = defineOp<SourceAttrs>({
 export const param = defineOp<PersistentAttrs>({
   name: 'param',
   arity: 0,
-  infer: typeFromAttrs,
+  infer: persistentType('param'),
   evaluate: fedByInterpreter('param'),
 });
 
 export const state = defineOp<PersistentAttrs>({
   name: 'state',
   arity: 0,
-  infer: typeFromAttrs,
+  infer: persistentType('state'),
   evaluate: fedByInterpreter('state'),
 });
 
@@ -50,21 +57,22 @@ export const constant = defineOp<ConstAttrs>({
   name: 'const',
   arity: 0,
   infer(_, attrs) {
-    const size = attrs.shape.reduce((a, b) => a * b, 1);
+    const shape = staticShape('const', attrs.shape, 'a constant holds its values, one per element');
+    const size = sizeOf(shape);
     if (attrs.value.length !== size && attrs.value.length !== 1) {
       throw new GraphError(
         `const: ${attrs.value.length} values do not fill shape [${attrs.shape.join(',')}] (${size} elements)`,
       );
     }
-    return { shape: attrs.shape, dtype: attrs.dtype };
+    return { shape, dtype: attrs.dtype };
   },
   evaluate(_, attrs, out, ctx) {
-    const size = out.shape.reduce((a, b) => a * b, 1);
-    const data = allocate(out.dtype, size, ctx.precision);
+    const shape = staticShape('const', out.shape);
+    const data = allocate(out.dtype, sizeOf(shape), ctx.precision);
     // A single value fills the whole shape (a splat), so large constant fills stay small.
     if (attrs.value.length === 1) data.fill(attrs.value[0]!);
     else data.set(attrs.value);
-    return { shape: out.shape, dtype: out.dtype, data };
+    return { shape, dtype: out.dtype, data };
   },
 });
 
