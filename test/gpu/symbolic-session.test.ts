@@ -1,11 +1,16 @@
 import { expect } from 'chai';
 import { ArgumentError, DeviceLimitError, FeedError } from '../../compiler/errors.js';
+import { Graph } from '../../compiler/graph.js';
 import { planMemory } from '../../compiler/memory.js';
+import * as nn from '../../compiler/nn/index.js';
+import { compile } from '../../compiler/plan.js';
+import type { HostValue } from '../../compiler/reference.js';
+import { interpret } from '../../compiler/reference.js';
 import type { Plan } from '../../compiler/plan-format.js';
 import { NumericsError } from '../../runtime/numerics.js';
 import { Session } from '../../runtime/session.js';
 import { symbolicForward, symbolicPlan } from '../symbolic-plan.js';
-import { expectClose } from '../helpers.js';
+import { expectClose, testData } from '../helpers.js';
 import { gpu } from './harness.js';
 import { rejectionOf } from './runtime-fixtures.js';
 
@@ -162,6 +167,49 @@ describe('Session with symbolic dims (GPU, hand-written v3 plan)', () => {
       await rejects(session.forward({ x }, { checkFeeds: true }), FeedError, /element 13 is NaN/);
       await rejects(session.run('score', { x: rows(2), labels: [0, 4] }, { checkFeeds: true }), FeedError, /element 1 is 4, outside \[0, 3\]/);
       await session.forward({ x: rows(40) }, { checkNumerics: true });
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+describe('Session with symbolic dims (GPU, a compiled MLP)', () => {
+  const mlp = (): Graph => {
+    const g = new Graph('mlp', { seed: 3 });
+    const images = g.input('images', ['batch', 784]);
+    const logits = nn.sequential(nn.linear(g, 'fc1', 784, 128), nn.relu, nn.linear(g, 'fc2', 128, 10))(images);
+    g.output('logits', logits);
+    g.output('probs', logits.softmax(-1));
+    return g;
+  };
+
+  it('runs forward at batch 1, 7, 100 and 64 in one session (one plan, weights never copied): equal to a static plan compiled for each and the reference', async function () {
+    this.timeout(120000);
+    const { device, limits } = await gpu();
+    const graph = mlp();
+    const session = await Session.create(device, compile(graph, { limits }));
+    try {
+      const params = await session.getParams();
+      for (const n of [1, 7, 100, 64]) {
+        const images = testData(n * 784, n, 0, 1);
+        const out = await session.forward({ images: { shape: [n, 784], dtype: 'f32', data: Float32Array.from(images) } });
+        const fixed = await Session.create(device, compile(graph, { limits, dims: { batch: n } }));
+        try {
+          await fixed.setParams(params);
+          const expected = await fixed.forward({ images });
+          const reference = interpret(graph, { feeds: { images: { shape: [n, 784], dtype: 'f32', data: Float32Array.from(images) } } as Record<string, HostValue>, params: params as Record<string, HostValue> });
+          for (const name of ['logits', 'probs'] as const) {
+            expect(out[name]!.shape, `${name} at batch ${n}`).to.deep.equal([n, 10]);
+            expectClose(out[name]!.data, expected[name]!.data, 1e-5, 1e-6);
+            expectClose(out[name]!.data, reference[name]!.data, 1e-4, 1e-5);
+          }
+        } finally {
+          fixed.destroy();
+        }
+      }
+      // The same weights throughout: no run moved or rewrote them.
+      const after = await session.getParams();
+      for (const [name, value] of Object.entries(params)) expect(after[name]!.data, name).to.deep.equal(value.data);
     } finally {
       session.destroy();
     }
