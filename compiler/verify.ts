@@ -8,7 +8,7 @@ import { requireGraph, roleOf } from './graph.js';
 import { isDType } from './dtype.js';
 import { GraphError, KilnError } from './errors.js';
 import { getOp } from './ops/op.js';
-import { sameShape } from './shape.js';
+import { isStaticShape, sameShape } from './shape.js';
 import { requireListedOutputs } from './graph-options.js';
 
 export function verify(graph: Graph): void {
@@ -60,6 +60,7 @@ export function verify(graph: Graph): void {
       );
     }
     const role = roleOf(node);
+    if ((role === 'param' || role === 'state' || role === 'const') && !isStaticShape(node.shape)) fail(`${where} has the symbolic shape [${node.shape.join(',')}]; a ${role} is always static`);
     if (role === 'input' || role === 'param' || role === 'state') {
       if (typeof node.name !== 'string' || node.name === '') fail(`${where} has no name`);
       const other = names.get(node.name!);
