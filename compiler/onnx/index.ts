@@ -19,6 +19,6 @@ import './ops-resize.js';
 
 export { importOnnx, MAX_OPSET } from './import.js';
 export type { OnnxImportOptions, OnnxModel } from './import.js';
-export { StaticValueError, supportedOnnxOps } from './handler.js';
+export { StaticValueError, SymbolicValueError, supportedOnnxOps } from './handler.js';
 export { knownFromTensor, onnx } from './tensor-proto.js';
 export type { KnownValue, TensorProto } from './tensor-proto.js';

@@ -45,8 +45,11 @@ describe('importOnnx', () => {
     expect(Object.keys(importOnnx(bytes).inputs)).to.deep.equal(['x']);
   });
 
-  it('asks for a dynamic dimension by name, and rejects dims that name none', () => {
-    expect(() => importOnnx(addRelu())).to.throw(OnnxError, "importOnnx: input 'x' has the dynamic dimension 'batch' (axis 0); bind it with importOnnx(bytes, {dims: {'batch': size}}).");
+  it('imports a dynamic dimension as a symbolic dim unless dims binds it, and rejects dims that name none', () => {
+    const model = importOnnx(addRelu());
+    expect(String(model.inputs['x']!.shape)).to.equal('batch,3');
+    expect(model.symbolicDims).to.deep.equal({ batch: "dim_param 'batch'" });
+    expect(importOnnx(addRelu(), { dims: { batch: 2 } }).symbolicDims).to.deep.equal({});
     expect(() => importOnnx(addRelu(), { dims: { batch: 2, batsh: 3 } })).to.throw(ArgumentError, "importOnnx: dims 'batsh' name no dynamic dimension of the model's inputs.");
   });
 

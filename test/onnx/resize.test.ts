@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Shape } from '../../compiler/shape.js';
 import { grad } from '../../compiler/autodiff.js';
 import { OnnxError, OnnxUnsupportedError } from '../../compiler/errors.js';
 import { StaticValueError, importOnnx, onnx } from '../../compiler/onnx/index.js';
@@ -82,7 +83,7 @@ describe('ONNX Resize and Upsample (composed from gathers and weighted sums)', (
   it('resizes only the given axes (opset 18), keeping the aspect ratio when asked', () => {
     const last = run({ shape: [1, 3], out: [1, 6], scales: [2], attributes: { axes: [-1], coordinate_transformation_mode: 'asymmetric' }, opset: 18 }, [1, 2, 3]);
     expect(Array.from(last.data)).to.deep.equal([1, 1, 2, 2, 3, 3]);
-    const shape = (policy: string): readonly number[] =>
+    const shape = (policy: string): Shape =>
       importOnnx(resizeModel({ shape: [1, 1, 2, 4], out: [1, 1, 3, 6], sizes: [3, 4], attributes: { axes: [2, 3], keep_aspect_ratio_policy: policy }, opset: 18 })).outputs['y']!.shape;
     expect(shape('not_smaller')).to.deep.equal([1, 1, 3, 6]);
     expect(shape('not_larger')).to.deep.equal([1, 1, 2, 4]);

@@ -5,7 +5,9 @@
  */
 
 import type { onnx as onnxTypes } from 'onnx-proto';
+import type { Dim } from '../../dims.js';
 import type { DType } from '../../dtype.js';
+import type { Shape } from '../../shape.js';
 import { OnnxExportError } from '../../errors.js';
 import { onnx } from '../tensor-proto.js';
 
@@ -26,9 +28,15 @@ export function elementTypeOf(dtype: DType): number {
   return { f32: ELEMENT_TYPE.FLOAT, i32: ELEMENT_TYPE.INT32, bool: ELEMENT_TYPE.BOOL }[dtype];
 }
 
+/** A dim as ONNX declares it: a size, a symbolic dim's name (`dim_param`), or neither for a polynomial (`784*batch`), which ONNX cannot name. */
+function dimProto(d: Dim): onnxTypes.TensorShapeProto.IDimension {
+  if (typeof d === 'number') return { dimValue: d };
+  return d.terms.length === 1 && d.terms[0]!.coefficient === 1 && d.terms[0]!.names.length === 1 ? { dimParam: d.names[0]! } : {};
+}
+
 /** A tensor's type as ONNX value info declares it. */
-export function valueInfo(name: string, dtype: DType, shape: readonly number[]): onnxTypes.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: elementTypeOf(dtype), shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+export function valueInfo(name: string, dtype: DType, shape: Shape): onnxTypes.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: elementTypeOf(dtype), shape: { dim: shape.map(dimProto) } } } };
 }
 
 /** Row-major values as a TensorProto with raw little-endian bytes (bool one byte each). */
@@ -76,7 +84,7 @@ export class OnnxGraphBuilder {
   }
 
   /** A graph input under its reserved name. */
-  addInput(name: string, dtype: DType, shape: readonly number[]): void {
+  addInput(name: string, dtype: DType, shape: Shape): void {
     this.declared.add(name);
     this.inputs.push(valueInfo(name, dtype, shape));
   }
@@ -109,15 +117,15 @@ export class OnnxGraphBuilder {
     return outputs;
   }
 
-  /** Value info for an intermediate value (once per name; graph inputs and initializers are declared already). */
-  declare(name: string, dtype: DType, shape: readonly number[]): void {
-    if (this.declared.has(name)) return;
+  /** Value info for an intermediate value (once per name; graph inputs and initializers are declared already; none for a polynomial size, which ONNX cannot name). */
+  declare(name: string, dtype: DType, shape: Shape): void {
+    if (this.declared.has(name) || shape.some((d) => typeof d !== 'number' && !('dimParam' in dimProto(d)))) return;
     this.declared.add(name);
     this.valueInfo.push(valueInfo(name, dtype, shape));
   }
 
   /** A graph output under its reserved name, holding `value` (through an Identity). */
-  addOutput(name: string, value: string, dtype: DType, shape: readonly number[]): void {
+  addOutput(name: string, value: string, dtype: DType, shape: Shape): void {
     this.nodes.push({ name: this.freshName(`Identity(${name})`), opType: 'Identity', input: [value], output: [name] });
     this.outputs.push(valueInfo(name, dtype, shape));
   }

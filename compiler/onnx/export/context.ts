@@ -9,8 +9,10 @@
 import type { DType } from '../../dtype.js';
 import { OnnxExportError } from '../../errors.js';
 import type { Graph, Node } from '../../graph.js';
-import type { TensorType } from '../../shape.js';
+import type { Shape, TensorType } from '../../shape.js';
+import { isStaticShape } from '../../shape.js';
 import type { OnnxAttributes, OnnxGraphBuilder } from './builder.js';
+import type { SymbolSizes } from './sizes.js';
 
 export class ExportContext {
   constructor(
@@ -24,6 +26,7 @@ export class ExportContext {
     /** The kiln values this exporter reads: the node's inputs, or a pattern's operands. */
     readonly reads: readonly number[],
     private readonly nameOf: (id: number) => string,
+    private readonly sizes: SymbolSizes,
   ) {}
 
   /** The ONNX value holding read `i`. */
@@ -44,6 +47,17 @@ export class ExportContext {
   /** A 1-D int64 constant (shapes, axes, pads, starts). */
   int64s(values: readonly number[]): string {
     return this.builder.int64s(values);
+  }
+
+  /** A 1-D int64 value holding `shape`: a constant, or computed from the graph inputs' sizes where it is symbolic (sizes.ts). */
+  shape(shape: Shape): string {
+    return isStaticShape(shape) ? this.builder.int64s(shape) : this.sizes.shape(shape, `%${this.node.id}`);
+  }
+
+  /** `shape` as numbers, or a refusal saying `why` this export needs them. */
+  staticShape(shape: Shape, why: string): number[] {
+    if (isStaticShape(shape)) return [...shape];
+    throw this.refuse(`its shape [${shape.join(',')}] is symbolic, but ${why}; bind the dims (bindDims) before exporting`);
   }
 
   /** An int64 scalar (CumSum's axis). */

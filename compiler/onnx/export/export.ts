@@ -21,6 +21,7 @@ import { programOf, requireProgramSource } from '../../passes/program.js';
 import { specializeModes } from '../../passes/specialize-modes.js';
 import { initialParams } from '../../reference.js';
 import type { TrainingProgram } from '../../train.js';
+import { staticShape } from '../../shape.js';
 import { verify } from '../../verify.js';
 import { MAX_OPSET } from '../import.js';
 import { onnx } from '../tensor-proto.js';
@@ -29,6 +30,7 @@ import { checkOnnxModel } from './check.js';
 import { ExportContext, exporterFor, refusal } from './context.js';
 import type { PatternMatch } from './patterns.js';
 import { PATTERNS } from './patterns.js';
+import { SymbolSizes } from './sizes.js';
 import type { ExportParams } from './params.js';
 import { checkParamNames, paramValues } from './params.js';
 import './ops-elementwise.js';
@@ -93,12 +95,18 @@ class Exporter {
   private readonly plans = new Map<number, PatternMatch>();
   private readonly sources: Node[] = [];
   private initial: ReturnType<typeof initialParams> | undefined;
+  /** Symbolic sizes read from the graph inputs: an input used this way joins the model's inputs. */
+  private readonly sizes: SymbolSizes;
 
   constructor(
     private readonly graph: Graph,
     private readonly opset: number,
     private readonly params: ExportParams | undefined,
   ) {
+    this.sizes = new SymbolSizes(this.builder, graph, (input) => {
+      if (!this.names.has(input.id)) this.names.set(input.id, this.writeSource(input));
+      return this.names.get(input.id)!;
+    });
     for (const node of graph.nodes) if (node.op === 'input' || node.op === 'param' || node.op === 'state') this.builder.reserve(node.name!, `the ${node.op}`);
   }
 
@@ -124,7 +132,7 @@ class Exporter {
         continue;
       }
       stack.pop();
-      const value = plan.emit(new ExportContext(this.builder, this.opset, this.graph, node, plan.reads, (read) => this.names.get(read)!));
+      const value = plan.emit(new ExportContext(this.builder, this.opset, this.graph, node, plan.reads, (read) => this.names.get(read)!, this.sizes));
       this.builder.declare(value, node.dtype, node.shape);
       this.names.set(id, value);
     }
@@ -158,13 +166,13 @@ class Exporter {
     if (node.op === 'const') {
       const value = node.attrs['value'] as readonly number[];
       const splat = value.length === 1 && node.shape.some((d) => d !== 1);
-      if (!splat) return builder.addInitializer(`%${node.id}`, node.dtype, node.shape, value);
+      if (!splat) return builder.addInitializer(`%${node.id}`, node.dtype, staticShape(`exportOnnx: const %${node.id}`, node.shape, 'a constant holds its values'), value);
       // A splat (one value filling a shape) stays one number in the file.
       const scalar = builder.addInitializer(`%${node.id}:fill`, node.dtype, [], value);
-      return builder.addNode('Expand', [scalar, builder.int64s(node.shape)], {}, `%${node.id}`)[0]!;
+      return builder.addNode('Expand', [scalar, this.sizes.shape(node.shape, `%${node.id}`)], {}, `%${node.id}`)[0]!;
     }
     const values = paramValues(node, this.params, () => (this.initial ??= initialParams(this.graph)));
-    return builder.addInitializer(node.name!, node.dtype, node.shape, values, true);
+    return builder.addInitializer(node.name!, node.dtype, staticShape(`exportOnnx: ${node.op} '${node.name}'`, node.shape, 'params and state are static'), values, true);
   }
 }
 

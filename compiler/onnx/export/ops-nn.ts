@@ -36,7 +36,10 @@ const LOWEST_F32 = -3.4028234663852886e38;
  */
 function attentionWeights(ctx: ExportContext, maskRead: number | undefined): string {
   const { scale, causal } = ctx.node.attrs as { scale: number; causal: boolean };
-  const [queries, keys] = [ctx.type(0).shape.at(-2)!, ctx.type(1).shape.at(-2)!];
+  // Only a causal mask needs the sizes (without one, a mask's rows may be empty whatever they are).
+  const [queries, keys] = causal
+    ? ctx.staticShape([ctx.type(0).shape.at(-2)!, ctx.type(1).shape.at(-2)!], 'a causal mask is written as a constant')
+    : [0, 0];
   const scores = ctx.op('Mul', [ctx.op('MatMul', [ctx.input(0), transposed(ctx, 1)]), ctx.constant(scale, 'f32')]);
   let allowed: string | undefined;
   if (causal) {
@@ -58,7 +61,7 @@ function pads(before: readonly number[], after: readonly number[]): OnnxAttribut
 function conv(ctx: ExportContext): string {
   const { stride, padding, dilation, groups } = ctx.node.attrs as { stride: number[]; padding: number[][]; dilation: number[]; groups: number };
   return ctx.op('Conv', [ctx.input(0), ctx.input(1)], {
-    kernel_shape: { ints: ctx.type(1).shape.slice(2) },
+    kernel_shape: { ints: ctx.staticShape(ctx.type(1).shape.slice(2), 'kernel_shape is an attribute') },
     strides: { ints: stride },
     dilations: { ints: dilation },
     group: { int: groups },
@@ -75,7 +78,7 @@ function convTranspose(ctx: ExportContext): string {
     outputPadding: number[];
   };
   return ctx.op('ConvTranspose', [ctx.input(0), ctx.input(1)], {
-    kernel_shape: { ints: ctx.type(1).shape.slice(2) },
+    kernel_shape: { ints: ctx.staticShape(ctx.type(1).shape.slice(2), 'kernel_shape is an attribute') },
     strides: { ints: stride },
     dilations: { ints: dilation },
     group: { int: groups },

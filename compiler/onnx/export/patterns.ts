@@ -7,6 +7,7 @@
  */
 
 import type { Graph, Node } from '../../graph.js';
+import type { Shape } from '../../shape.js';
 import { sameShape } from '../../shape.js';
 import type { OpExporter } from './context.js';
 
@@ -48,7 +49,7 @@ function standardized(graph: Graph, node: Node | undefined): { x: number; axes: 
 }
 
 /** `spread(x, p, axes)` in norm.ts: a reshape of p (or p itself) that broadcasts against x; the node p is read. */
-function spreadOperand(graph: Graph, id: number, wanted: readonly number[]): number | undefined {
+function spreadOperand(graph: Graph, id: number, wanted: Shape): number | undefined {
   const node = graph.node(id);
   const source = node.op === 'reshape' ? graph.node(node.inputs[0]!) : node;
   return sameShape(source.shape, wanted) && source.dtype === 'f32' ? source.id : undefined;
@@ -86,7 +87,7 @@ const layerNormalization: Pattern = (graph, node, opset) => {
   return {
     reads,
     emit: (ctx) => {
-      const gamma = scale === undefined ? ctx.constant(1, 'f32', normalized) : ctx.input(1);
+      const gamma = scale === undefined ? ctx.constant(1, 'f32', ctx.staticShape(normalized, 'LayerNormalization without a scale gets a constant one of the normalized shape')) : ctx.input(1);
       const inputs = [ctx.input(0), gamma, ...(bias === undefined ? [] : [ctx.input(reads.length - 1)])];
       return ctx.op('LayerNormalization', inputs, { axis: { int: rank - axes.length }, epsilon: { float: epsilon } });
     },
