@@ -289,8 +289,9 @@ export class Graph<Outputs extends string = string> {
     if (def.arity !== 'variadic' && inputs.length !== def.arity) {
       throw new GraphError(`${def.name}: takes ${def.arity} input(s), got ${inputs.length}`);
     }
+    const declared = source.SOURCE_OPS.has(def.name) && def.name !== 'input' ? (attrs as Partial<source.SourceAttrs>).shape : undefined;
+    if (declared !== undefined && !isStaticShape(declared)) refuseSymbolic(def.name, name, declared);
     const type = def.infer(inputs.map((t) => this.node(t.id)), attrs);
-    if (source.SOURCE_OPS.has(def.name) && def.name !== 'input' && !isStaticShape(type.shape)) refuseSymbolic(def.name, name, type.shape);
     const node: Node = {
       id: this.nodeList.length,
       op: def.name,
