@@ -6,6 +6,7 @@
  * ONNX op (layer norm → LayerNormalization): its exporter reads the group's inputs.
  */
 
+import type { Dim } from '../../dims.js';
 import type { DType } from '../../dtype.js';
 import { OnnxExportError } from '../../errors.js';
 import type { Graph, Node } from '../../graph.js';
@@ -52,6 +53,11 @@ export class ExportContext {
   /** A 1-D int64 value holding `shape`: a constant, or computed from the graph inputs' sizes where it is symbolic (sizes.ts). */
   shape(shape: Shape): string {
     return isStaticShape(shape) ? this.builder.int64s(shape) : this.sizes.shape(shape, `%${this.node.id}`);
+  }
+
+  /** A [1] int64 value holding the size `d`, read from the graph inputs' sizes where it is symbolic. */
+  size(d: Dim): string {
+    return this.sizes.size(d, `%${this.node.id}`);
   }
 
   /** `shape` as numbers, or a refusal saying `why` this export needs them. */

@@ -95,7 +95,15 @@ function oneHot(ctx: ExportContext): string {
   return ctx.node.dtype === 'bool' ? hot : ctx.op('Cast', [hot], { to: { int: elementTypeOf(ctx.node.dtype) } });
 }
 
+/** A size as a scalar value (dimSize): read from the inputs' shapes, cast from int64 to the node's dtype. */
+function dimSize(ctx: ExportContext): string {
+  const { size } = ctx.node.attrs as { size: Dim };
+  const scalar = ctx.op('Reshape', [ctx.size(size), ctx.int64s([])]);
+  return ctx.op('Cast', [scalar], { to: { int: elementTypeOf(ctx.node.dtype) } });
+}
+
 registerExporters({
+  dimSize,
   reshape: (ctx) => reshapeTo(ctx, ctx.input(0), ctx.node.shape, ctx.type(0).shape),
   transpose: (ctx) => ctx.op('Transpose', [ctx.input(0)], { perm: { ints: ctx.node.attrs['perm'] as number[] } }),
   broadcastTo: expandTo,
