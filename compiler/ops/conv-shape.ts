@@ -14,7 +14,7 @@
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Shape, TensorType } from '../shape.js';
-import { formatShape } from '../shape.js';
+import { formatShape, staticDim } from '../shape.js';
 import type { ConvGeometry } from '../../shaders/conv.js';
 
 /** Spatial axes: 1 for the 1-D ops ([N, C, L]), 2 for the 2-D ops ([N, C, H, W]). */
@@ -179,7 +179,19 @@ export function checkOperands(op: string, inputs: readonly TensorType[], rank: S
         `reshape ${names[k]} to ${layouts[k]}${batchHint}`,
       );
     }
+    staticTail(op, t, names[k]!);
   });
+}
+
+/**
+ * An operand's channel and spatial sizes ([C, ...S], or a weight's [C_out, C_in/groups, ...K]
+ * past its first axis), which must be static: the kernels specialise on them. Only the
+ * leading axis (the batch N of an image) may be symbolic: a ShapeError names the op and dim.
+ */
+export function staticTail(op: string, t: { readonly shape: Shape }, name = 'the operand'): number[] {
+  return t.shape.slice(1).map((d, i) =>
+    staticDim(op, d, `axis ${i + 1} of ${name} is a channel or spatial axis, and only the batch axis N of a convolution or pooling may be symbolic (the kernel specialises on the others)`),
+  );
 }
 
 /** `groups` divides a channel count, or a ShapeError naming `what`. */
@@ -235,13 +247,15 @@ const lift = (values: readonly number[], fill: number): [number, number] => (val
 
 /** The geometry relating an image shape and a response shape ([N, C, ...spatial]) through `kernel`. */
 export function convGeometry(image: Shape, response: Shape, kernel: readonly number[], attrs: ConvAttrs): ConvGeometry {
+  const [imageChannels, ...imageSize] = staticTail('conv', { shape: image }, 'the image');
+  const [responseChannels, ...responseSize] = staticTail('conv', { shape: response }, 'the response');
   return {
     batch: image[0]!,
-    imageChannels: image[1]!,
-    responseChannels: response[1]!,
+    imageChannels: imageChannels!,
+    responseChannels: responseChannels!,
     groups: attrs.groups,
-    image: lift(image.slice(2), 1),
-    response: lift(response.slice(2), 1),
+    image: lift(imageSize, 1),
+    response: lift(responseSize, 1),
     kernel: lift(kernel, 1),
     stride: lift(attrs.stride, 1),
     dilation: lift(attrs.dilation, 1),

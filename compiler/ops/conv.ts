@@ -14,7 +14,7 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { TensorType } from '../shape.js';
-import { formatShape, sameShape, sizeOf } from '../shape.js';
+import { formatShape, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { ConvAttrs, ConvOptions, ConvTransposeAttrs, ConvTransposeOptions, ConvWeightGradAttrs, ConvWeightGradOptions, SpatialRank } from './conv-shape.js';
 import {
@@ -30,10 +30,11 @@ import {
   resolvePadding,
   responseSize,
   spatialIntegers,
+  staticTail,
 } from './conv-shape.js';
 import { requireTensor } from './lift.js';
 import type { EvalContext, HostArray, Lowering, OpDef } from './op.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import type { ConvGeometry } from '../../shaders/conv.js';
 import { directConvKernel } from '../../shaders/conv.js';
 import { weightGradKernel } from '../../shaders/conv-weight-grad.js';
@@ -48,12 +49,13 @@ const RANKS = [1, 2] as const;
  * contributes zeros, so it is skipped). All three references are sums over these triples.
  */
 function forEachTap(g: ConvGeometry, visit: (image: number, response: number, weight: number) => void): void {
+  const batch = staticDim('conv', g.batch, 'the reference interpreter evaluates only bound graphs (bindDims first)');
   const [height, width] = g.image;
   const [outHeight, outWidth] = g.response;
   const [kernelHeight, kernelWidth] = g.kernel;
   const imagePerGroup = g.imageChannels / g.groups;
   const responsePerGroup = g.responseChannels / g.groups;
-  for (let n = 0; n < g.batch; n++) {
+  for (let n = 0; n < batch; n++) {
     for (let co = 0; co < g.responseChannels; co++) {
       const group = Math.floor(co / responsePerGroup);
       for (let local = 0; local < imagePerGroup; local++) {
@@ -82,7 +84,7 @@ function forEachTap(g: ConvGeometry, visit: (image: number, response: number, we
 
 /** Sums products into a double-precision accumulator and rounds once, as the GPU's f32 sums approximate. */
 function accumulate(out: TensorType, ctx: EvalContext, sum: (acc: Float64Array) => void): HostArray {
-  const acc = new Float64Array(sizeOf(out.shape));
+  const acc = new Float64Array(sizeOf(evalShape('conv', out.shape)));
   sum(acc);
   const result = emptyLike(out, ctx);
   result.data.set(acc);
@@ -94,7 +96,7 @@ const shared = (attrs: ConvAttrs): ConvAttrs => ({ stride: attrs.stride, padding
 
 /** convTranspose's output padding that gives back an image the size of `image`'s spatial axes. */
 const outputPaddingOf = (image: Tensor, kernel: readonly number[], attrs: ConvAttrs): number[] =>
-  image.shape.slice(2).map((size, axis) => outputPaddingFor(size, kernel[axis]!, attrs.stride[axis]!, attrs.dilation[axis]!, attrs.padding[axis]!));
+  staticTail('convTranspose', image).slice(1).map((size, axis) => outputPaddingFor(size, kernel[axis]!, attrs.stride[axis]!, attrs.dilation[axis]!, attrs.padding[axis]!));
 
 const opName = (kind: 'conv' | 'convTranspose' | 'convWeightGrad', rank: SpatialRank): string => `${kind}${rank}d`;
 
@@ -104,20 +106,21 @@ function inferConv(op: string, rank: SpatialRank, inputs: readonly TensorType[],
   checkOperands(op, inputs, rank, ['x', 'w'], [imageLayout(rank, 'C_in'), layout(rank, ['C_out', 'C_in/groups'], true)]);
   const checked = checkConvAttrs(op, inputs, rank, attrs);
   const [x, w] = [inputs[0]!, inputs[1]!];
-  const [inChannels, outChannels, perGroup] = [x.shape[1]!, w.shape[0]!, w.shape[1]!];
+  // Only N may be symbolic (checkOperands refused the rest by name); a weight's first axis is its C_out.
+  const [inChannels, ...image] = staticTail(op, x, 'x');
+  const [perGroup, ...kernel] = staticTail(op, w, 'w');
+  const outChannels = staticDim(op, w.shape[0]!, 'axis 0 of w is its output channels C_out');
   const groups = checked.groups;
-  checkDivides(op, inputs, groups, inChannels, 'C_in (x.shape[1])');
+  checkDivides(op, inputs, groups, inChannels!, 'C_in (x.shape[1])');
   checkDivides(op, inputs, groups, outChannels, 'C_out (w.shape[0])');
-  if (perGroup * groups !== inChannels) {
-    const asGroups = perGroup > 0 && inChannels % perGroup === 0 ? inChannels / perGroup : undefined;
-    const kernelDims = w.shape.slice(2).join(', ');
+  if (perGroup! * groups !== inChannels) {
+    const asGroups = perGroup! > 0 && inChannels! % perGroup! === 0 ? inChannels! / perGroup! : undefined;
+    const kernelDims = kernel.join(', ');
     const fix =
-      `give w C_in/groups = ${inChannels / groups} input channels: [${outChannels}, ${inChannels / groups}, ${kernelDims}]` +
+      `give w C_in/groups = ${inChannels! / groups} input channels: [${outChannels}, ${inChannels! / groups}, ${kernelDims}]` +
       (asGroups !== undefined && outChannels % asGroups === 0 ? `, or pass groups: ${asGroups}` : '');
-    throw opError(ShapeError, op, inputs, `x has C_in = ${inChannels} channels but w has ${perGroup} per group × ${groups} group${groups === 1 ? '' : 's'} = ${perGroup * groups}`, fix);
+    throw opError(ShapeError, op, inputs, `x has C_in = ${inChannels} channels but w has ${perGroup} per group × ${groups} group${groups === 1 ? '' : 's'} = ${perGroup! * groups}`, fix);
   }
-  const kernel = w.shape.slice(2);
-  const image = x.shape.slice(2);
   checkKernelFits(op, inputs, rank, image, kernel, checked);
   return { shape: [x.shape[0]!, outChannels, ...responseSize(image, kernel, checked)], dtype: 'f32' };
 }
@@ -136,7 +139,9 @@ function inferConvTranspose(op: string, rank: SpatialRank, inputs: readonly Tens
     );
   }
   const [x, w] = [inputs[0]!, inputs[1]!];
-  if (x.shape[1] !== w.shape[0]) {
+  const [inChannels, ...image] = staticTail(op, x, 'x');
+  const [outPerGroup, ...kernel] = staticTail(op, w, 'w');
+  if (inChannels !== w.shape[0]) {
     throw opError(
       ShapeError,
       op,
@@ -145,14 +150,13 @@ function inferConvTranspose(op: string, rank: SpatialRank, inputs: readonly Tens
       `pass w as ${layout(rank, ['C_in', 'C_out/groups'], true)} (PyTorch's ConvTranspose layout, which is the weight of the convolution this transposes)`,
     );
   }
-  checkDivides(op, inputs, checked.groups, x.shape[1]!, 'C_in (x.shape[1])');
-  const kernel = w.shape.slice(2);
-  const size = x.shape.slice(2).map((length, axis) => {
+  checkDivides(op, inputs, checked.groups, inChannels!, 'C_in (x.shape[1])');
+  const size = image.map((length, axis) => {
     const [before, after] = checked.padding[axis] as [number, number];
     const span = kernelSpan(kernel[axis]!, checked.dilation[axis]!);
     return (length - 1) * checked.stride[axis]! - before - after + span + outputPadding[axis]!;
   });
-  if (x.shape.slice(2).some((length) => length === 0) || size.some((length) => length < 1)) {
+  if (image.some((length) => length === 0) || size.some((length) => length < 1)) {
     throw opError(
       ShapeError,
       op,
@@ -161,7 +165,7 @@ function inferConvTranspose(op: string, rank: SpatialRank, inputs: readonly Tens
       'use less padding, or a non-empty input',
     );
   }
-  return { shape: [x.shape[0]!, w.shape[1]! * checked.groups, ...size], dtype: 'f32' };
+  return { shape: [x.shape[0]!, outPerGroup! * checked.groups, ...size], dtype: 'f32' };
 }
 
 function inferWeightGrad(op: string, rank: SpatialRank, inputs: readonly TensorType[], attrs: ConvWeightGradAttrs): TensorType {
@@ -172,11 +176,13 @@ function inferWeightGrad(op: string, rank: SpatialRank, inputs: readonly TensorT
   if (x.shape[0] !== dy.shape[0]) {
     throw opError(ShapeError, op, inputs, `x has batch ${x.shape[0]} but dy has ${dy.shape[0]}`, "pass the convolution's input and its output's cotangent");
   }
-  checkDivides(op, inputs, checked.groups, x.shape[1]!, 'C_in (x.shape[1])');
-  checkDivides(op, inputs, checked.groups, dy.shape[1]!, 'C_out (dy.shape[1])');
-  checkKernelFits(op, inputs, rank, x.shape.slice(2), kernel, checked);
-  const expected = responseSize(x.shape.slice(2), kernel, checked);
-  if (!sameShape(expected, dy.shape.slice(2))) {
+  const [inChannels, ...image] = staticTail(op, x, 'x');
+  const [outChannels, ...response] = staticTail(op, dy, 'dy');
+  checkDivides(op, inputs, checked.groups, inChannels!, 'C_in (x.shape[1])');
+  checkDivides(op, inputs, checked.groups, outChannels!, 'C_out (dy.shape[1])');
+  checkKernelFits(op, inputs, rank, image, kernel, checked);
+  const expected = responseSize(image, kernel, checked);
+  if (!sameShape(expected, response)) {
     throw opError(
       ShapeError,
       op,
@@ -185,7 +191,7 @@ function inferWeightGrad(op: string, rank: SpatialRank, inputs: readonly TensorT
       "pass the cotangent of that convolution's output, and the same options",
     );
   }
-  return { shape: [dy.shape[1]!, x.shape[1]! / checked.groups, ...kernel], dtype: 'f32' };
+  return { shape: [outChannels!, inChannels! / checked.groups, ...kernel], dtype: 'f32' };
 }
 
 function defineConv(rank: SpatialRank): OpDef<ConvAttrs> {
@@ -195,13 +201,13 @@ function defineConv(rank: SpatialRank): OpDef<ConvAttrs> {
     arity: 2,
     infer: (inputs, attrs) => inferConv(name, rank, inputs, attrs),
     evaluate([x, w], attrs, out, ctx) {
-      const g = convGeometry(x!.shape, out.shape, w!.shape.slice(2), attrs);
+      const g = convGeometry(x!.shape, out.shape, staticTail(name, w!).slice(1), attrs);
       return accumulate(out, ctx, (acc) => forEachTap(g, (i, r, k) => (acc[r] += x!.data[i]! * w!.data[k]!)));
     },
     // dx: the transpose, sized back to x; dw: the weight gradient.
     vjp: ({ inputs: [x, w], attrs, cotangent: g }) => [
-      addConvTranspose(rank, g, w!, { ...shared(attrs), outputPadding: outputPaddingOf(x!, w!.shape.slice(2), attrs) }),
-      addWeightGrad(rank, x!, g, { ...shared(attrs), kernel: w!.shape.slice(2) }),
+      addConvTranspose(rank, g, w!, { ...shared(attrs), outputPadding: outputPaddingOf(x!, staticTail(name, w!).slice(1), attrs) }),
+      addWeightGrad(rank, x!, g, { ...shared(attrs), kernel: staticTail(name, w!).slice(1) }),
     ],
     lower: directLowering(false),
   });
@@ -216,14 +222,15 @@ function directLowering<A extends ConvAttrs>(transposed: boolean): Lowering<A> {
   return {
     kind: 'kernel',
     acceptsEpilogue: true,
-    emit: ({ node, inputs: [x, w], attrs, name, header, limits, epilogue }) => {
+    emit: ({ node, inputs: [x, w], attrs, name, header, limits, epilogue, dims }) => {
       const [image, response] = transposed ? [node.shape, x!.shape] : [x!.shape, node.shape];
       return directConvKernel({
         name,
         header,
         limits,
-        geometry: convGeometry(image, response, w!.shape.slice(2), attrs),
+        geometry: convGeometry(image, response, staticTail(name, w!).slice(1), attrs),
         transposed,
+        dims,
         ids: [x!.id, w!.id, node.id],
         ...(epilogue ? { epilogue } : {}),
       });
@@ -238,14 +245,14 @@ function defineConvTranspose(rank: SpatialRank): OpDef<ConvTransposeAttrs> {
     arity: 2,
     infer: (inputs, attrs) => inferConvTranspose(name, rank, inputs, attrs),
     evaluate([x, w], attrs, out, ctx) {
-      const g = convGeometry(out.shape, x!.shape, w!.shape.slice(2), attrs);
+      const g = convGeometry(out.shape, x!.shape, staticTail(name, w!).slice(1), attrs);
       // Scattered from each input element (the definition), where the GPU gathers per output element.
       return accumulate(out, ctx, (acc) => forEachTap(g, (i, r, k) => (acc[i] += x!.data[r]! * w!.data[k]!)));
     },
     // Its input is a convolution's response: dx convolves g back; dw treats g as the image.
     vjp: ({ inputs: [x, w], attrs, cotangent: g }) => [
       addConv(rank, g, w!, shared(attrs)),
-      addWeightGrad(rank, g, x!, { ...shared(attrs), kernel: w!.shape.slice(2) }),
+      addWeightGrad(rank, g, x!, { ...shared(attrs), kernel: staticTail(name, w!).slice(1) }),
     ],
     lower: directLowering(true),
   });
@@ -269,12 +276,13 @@ function defineWeightGrad(rank: SpatialRank): OpDef<ConvWeightGradAttrs> {
     lower: {
       kind: 'kernel',
       acceptsEpilogue: true,
-      emit: ({ inputs: [x, dy], node, attrs, name: kernel, header, limits, epilogue }) =>
+      emit: ({ inputs: [x, dy], node, attrs, name: kernel, header, limits, epilogue, dims }) =>
         weightGradKernel({
           name: kernel,
           header,
           limits,
           geometry: convGeometry(x!.shape, dy!.shape, attrs.kernel, attrs),
+          dims,
           ids: [x!.id, dy!.id, node.id],
           ...(epilogue ? { epilogue } : {}),
         }),
@@ -319,7 +327,7 @@ function convolve(rank: SpatialRank, x: Tensor, w: Tensor, options: ConvOptions)
   const op = opName('conv', rank);
   const layouts = [imageLayout(rank, 'C_in'), layout(rank, ['C_out', 'C_in/groups'], true)] as const;
   const { stride, dilation, groups, shown } = commonOptions(op, rank, [x, w], ['x', 'w'], layouts, options);
-  const padding = resolvePadding(op, shown, options.padding, rank, { input: x.shape.slice(2), kernel: w.shape.slice(2), stride, dilation });
+  const padding = resolvePadding(op, shown, options.padding, rank, { input: staticTail(op, x).slice(1), kernel: staticTail(op, w).slice(1), stride, dilation });
   return addConv(rank, x, w, { stride, padding, dilation, groups });
 }
 
@@ -337,7 +345,7 @@ function weightGradient(rank: SpatialRank, x: Tensor, dy: Tensor, options: ConvW
   const layouts = [imageLayout(rank, 'C_in'), imageLayout(rank, 'C_out')] as const;
   const { stride, dilation, groups, shown } = commonOptions(op, rank, [x, dy], ['x', 'dy'], layouts, options);
   const kernel = spatialIntegers(op, shown, 'kernelSize', options.kernelSize, rank, 1);
-  const padding = resolvePadding(op, shown, options.padding, rank, { input: x.shape.slice(2), kernel, stride, dilation });
+  const padding = resolvePadding(op, shown, options.padding, rank, { input: staticTail(op, x).slice(1), kernel, stride, dilation });
   return addWeightGrad(rank, x, dy, { stride, padding, dilation, groups, kernel });
 }
 
