@@ -150,7 +150,7 @@ export class Tensor {
   pad(pads: readonly (readonly [number, number])[], value?: number): Tensor { return pad(this, pads, value); }
   gather(indices: Tensor, axis?: number): Tensor { return gather(this, indices, axis); }
   /** Adds these updates into zeros of length `size` along `axis`, at `indices` (the transpose of gather). */
-  scatterAdd(indices: Tensor, axis: number, size: number): Tensor { return scatterAdd(this, indices, axis, size); }
+  scatterAdd(indices: Tensor, axis: number, size: Dim): Tensor { return scatterAdd(this, indices, axis, size); }
 
   // neural-network composites
   softmax(axis?: number): Tensor { return nn.softmax(this, axis); }
