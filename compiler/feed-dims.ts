@@ -90,7 +90,7 @@ function solve({ declared, size, from, node }: Constraint, known: ReadonlyMap<st
   const offset = rest.terms.find((t) => t.names.length === 0)?.coefficient ?? 0;
   const value = (size - offset) / coefficient;
   if (!Number.isInteger(value) || value < 1) {
-    throw new FeedError(`${from}: that makes the dim '${name}' ${value} (${String(declared)} = ${size}), but a dim's size is a positive integer. Fix: feed a whole number of rows of ${formatType(node)}.`);
+    throw new FeedError(`${from}: ${String(declared)} = ${size} gives no size for the dim '${name}' (a size is a whole number, at least 1). Fix: feed a whole, non-empty number of rows of ${formatType(node)}.`);
   }
   return [name!, value];
 }
