@@ -6,9 +6,9 @@
  */
 
 import { memoryReport } from './memory.js';
-import type { BufferRole, Plan, PlanBuffer, PlanNumber } from './plan-format.js';
+import type { BufferRole, Plan, PlanBuffer, PlanNumber, PlanSize, PlanWorkgroupCount } from './plan-format.js';
 import { printableName } from './print.js';
-import { requirePlan } from './plan-format.js';
+import { parsePlanSize, requirePlan } from './plan-format.js';
 
 const ROLES: readonly BufferRole[] = ['input', 'param', 'state', 'const', 'transient'];
 const WRAP = 100;
@@ -19,6 +19,7 @@ export function printPlan(plan: Plan): string {
   const entryNames = Object.keys(plan.entries);
   const lines = [
     `plan ${printableName(plan.name)} (${plan.format} v${plan.version}): ${plan.buffers.length} buffers, ${plan.kernels.length} kernels, entries ${entryNames.join(', ') || 'none'}`,
+    ...((plan.dims ?? []).length > 0 ? [`dims ${plan.dims!.map((name) => (plan.maxDims?.[name] === undefined ? name : `${name} ≤ ${plan.maxDims[name]}`)).join(', ')} (size block: one u32 each)`] : []),
     '',
     'buffers',
     ...table(
@@ -32,7 +33,7 @@ export function printPlan(plan: Plan): string {
         `[${i}]`,
         k.name,
         k.ops.map((op, j) => `${op} %${k.nodes[j]}`).join(', '),
-        `workgroups ${k.workgroups.join('×')}`,
+        `workgroups ${k.workgroups.map(describeCount).join('×')}${k.foldX ? ' (x folds into y)' : ''}`,
         `bindings ${k.bindings.map(({ buffer }) => bufferLabel(plan, buffer)).join(', ')}`,
       ]),
     ),
@@ -40,7 +41,7 @@ export function printPlan(plan: Plan): string {
     'entries',
   ];
   for (const [name, entry] of Object.entries(plan.entries)) {
-    const io = (ids: Readonly<Record<string, number>>, shapes?: Readonly<Record<string, readonly number[]>>) =>
+    const io = (ids: Readonly<Record<string, number>>, shapes?: Readonly<Record<string, readonly PlanSize[]>>) =>
       Object.entries(ids).map(([label, id]) => {
         const b = plan.buffers[id]!;
         const view = shapes?.[label];
@@ -76,14 +77,15 @@ function memoryLines(plan: Plan): string[] {
   const held = allocations.map((): string[] => []);
   for (const b of plan.buffers) held[b.allocation ?? 0]?.push(bufferLabel(plan, b.id));
   const shared = allocations.flatMap(({ bytes }, a) => (held[a]!.length > 1 ? [{ a, bytes, labels: held[a]! }] : []));
-  const { naiveTransientBytes, peakTransientBytes, allocationBytes } = memoryReport(plan);
+  const { naiveTransientBytes, peakTransientBytes, allocationBytes, atDims } = memoryReport(plan);
   const percent = naiveTransientBytes > 0 ? ` (${((100 * allocationBytes) / naiveTransientBytes).toFixed(1)}% of naive)` : '';
+  const at = atDims ? ` at ${Object.entries(atDims).map(([name, size]) => `${name}=${size}`).join(', ')}` : '';
   return [
     `memory: ${allocations.length} allocations for ${plan.buffers.length} buffers; shared:`,
     ...shared.flatMap(({ a, bytes, labels }) =>
       labelled(`@${a} ${bytes} B`, wrap(labels.map((label, i) => (i < labels.length - 1 ? `${label},` : label)))).map((line) => line.slice(2)),
     ),
-    `  transient bytes: naive ${naiveTransientBytes}, peak ${peakTransientBytes}, allocated ${allocationBytes}${percent}`,
+    `  transient bytes${at}: naive ${naiveTransientBytes}, peak ${peakTransientBytes}, allocated ${allocationBytes}${percent}`,
   ];
 }
 
@@ -129,6 +131,22 @@ function wrap(names: readonly string[]): string[] {
   return lines;
 }
 
-function sum(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0);
+/** `12`, or `⌈784*batch/64⌉` for a count computed per run. */
+function describeCount(count: PlanWorkgroupCount): string {
+  return typeof count === 'number' ? String(count) : `⌈${count.size}/${count.per}⌉`;
+}
+
+/** The sum of sizes, symbolic ones collected by term (`3200*batch + 31400`). */
+function sum(values: readonly PlanSize[]): PlanSize {
+  const coefficients = new Map<string, number>([['', 0]]);
+  for (const value of values) {
+    for (const { coefficient, names } of typeof value === 'number' ? [{ coefficient: value, names: [] }] : parsePlanSize(value)) {
+      const key = [...names].sort().join('*');
+      coefficients.set(key, (coefficients.get(key) ?? 0) + coefficient);
+    }
+  }
+  const terms = [...coefficients].filter(([key, c]) => key !== '' && c !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  const constant = coefficients.get('')!;
+  if (terms.length === 0) return constant;
+  return [...terms.map(([key, c]) => (c === 1 ? key : `${c}*${key}`)), ...(constant !== 0 ? [String(constant)] : [])].join(' + ');
 }

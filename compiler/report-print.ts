@@ -66,7 +66,7 @@ function kernelLines(k: KernelReport, width: number, nameWidth: number, kindWidt
   const size = ` of ${k.workgroupSize.filter((n, i) => i === 0 || n > 1).join('×')}`;
   const margin = ' '.repeat(width + 4);
   return [
-    `  ${String(k.position).padStart(width)}  ${k.name.padEnd(nameWidth)}  ${k.kind.padEnd(kindWidth)}  workgroups ${k.workgroups.join('×')}${size}`,
+    `  ${String(k.position).padStart(width)}  ${k.name.padEnd(nameWidth)}  ${k.kind.padEnd(kindWidth)}  workgroups ${k.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`)).join('×')}${size}`,
     `${margin}why    ${printableText(k.reason)}`,
     `${margin}ops    ${k.ops.map(({ op, node }) => `${op} %${node}`).join(', ')}`,
     ...k.bindings.map((b, i) => `${margin}${i === 0 ? 'binds' : ''.padEnd(5)}  ${bindingText(b)}`),

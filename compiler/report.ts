@@ -12,7 +12,7 @@ import { liveIntervals } from './liveness.js';
 import type { MemoryReport } from './memory.js';
 import { compileStages, requireStages } from './plan.js';
 import type { CompileOptions, CompileStages } from './plan.js';
-import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel } from './plan-format.js';
+import type { BufferRole, KernelKind, Plan, PlanDType, PlanEntry, PlanKernel, PlanSize, PlanWorkgroupCount } from './plan-format.js';
 import type { TrainingProgram } from './train.js';
 import { checkCompileCall } from './compile-options.js';
 
@@ -24,7 +24,8 @@ export interface BindingReport {
   readonly buffer: number;
   readonly name: string;
   readonly role: BufferRole;
-  readonly bytes: number;
+  /** Bytes, or a symbolic size in the plan's dims (`"3136*batch"`). */
+  readonly bytes: PlanSize;
   /** `var<storage, read>` or `var<storage, read_write>`, as the kernel declares it. */
   readonly access: 'read' | 'read_write';
 }
@@ -42,7 +43,8 @@ export interface KernelReport {
   /** The graph nodes it implements (ids in the simplified graph), with their ops. */
   readonly ops: readonly { readonly op: string; readonly node: number }[];
   readonly wgsl: string;
-  readonly workgroups: readonly [number, number, number];
+  /** Workgroups per axis; a count computed per run is `{size, per}` (ceil(size / per)). */
+  readonly workgroups: readonly [PlanWorkgroupCount, PlanWorkgroupCount, PlanWorkgroupCount];
   /** `@workgroup_size` as the WGSL declares it. */
   readonly workgroupSize: readonly [number, number, number];
   readonly bindings: readonly BindingReport[];
@@ -58,8 +60,8 @@ export interface BufferLifetime {
   readonly name: string;
   readonly role: BufferRole;
   readonly dtype: PlanDType;
-  readonly shape: readonly number[];
-  readonly bytes: number;
+  readonly shape: readonly PlanSize[];
+  readonly bytes: PlanSize;
   /** The memory block it shares (planned memory only). */
   readonly allocation?: number;
   readonly first: number;

@@ -68,7 +68,7 @@ function printMemory(stages: CompileStages): string {
   const { memory, plan } = stages;
   const lines = [
     memory.planned ? `memory planned: ${plan.buffers.length} buffers in ${memory.allocations.length} allocations` : 'memory not planned: one allocation per buffer',
-    `transient bytes: naive ${memory.report.naiveTransientBytes}, peak in use ${memory.report.peakTransientBytes}, allocated ${memory.report.allocationBytes}`,
+    `transient bytes${memory.report.atDims ? ` at ${Object.entries(memory.report.atDims).map(([name, size]) => `${name}=${size}`).join(', ')}` : ''}: naive ${memory.report.naiveTransientBytes}, peak in use ${memory.report.peakTransientBytes}, allocated ${memory.report.allocationBytes}`,
     '',
     'allocations',
   ];

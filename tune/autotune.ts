@@ -64,7 +64,9 @@ export interface AutotuneOptions {
 }
 
 /** A kernel to time: its WGSL, dispatch, workgroup size and workgroup storage, how it uses each binding and the size of each buffer it binds (in binding order). */
-export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroups' | 'workgroupSize' | 'workgroupStorageBytes'> & {
+export type TimedKernel = Pick<PlanKernel, 'name' | 'wgsl' | 'workgroupSize' | 'workgroupStorageBytes'> & {
+  /** Representative shapes are static: so are their dispatches. */
+  readonly workgroups: readonly [number, number, number];
   readonly bindings: readonly { readonly access: PlanAccess }[];
   readonly bindingBytes: readonly number[];
 };
@@ -163,6 +165,7 @@ export function representativeMatmul(shapeClass: MatmulShapeClass, variant: Matm
     limits,
     dtype: 'f32',
     ids: [0, 1, 2],
+    dims: [],
     batch: [],
     m,
     k,
@@ -174,7 +177,7 @@ export function representativeMatmul(shapeClass: MatmulShapeClass, variant: Matm
     variant,
     ...(weightGradient ? { epilogue: STORING_EPILOGUE, onesRow: true } : {}),
   });
-  return { ...spec!, bindingBytes: [m * k * 4, k * n * 4, rows * n * 4], flops: 2 * rows * k * n };
+  return { ...spec!, workgroups: staticCounts(spec!.workgroups), bindingBytes: [m * k * 4, k * n * 4, rows * n * 4], flops: 2 * rows * k * n };
 }
 
 /** A sum over a reduction class's representative rows, with the given strategy. */
@@ -191,7 +194,13 @@ export function representativeReduction(shapeClass: ReduceShapeClass, strategy: 
     axes: [1],
     strategy,
   });
-  return { ...spec!, bindingBytes: [outputs * group * 4, outputs * 4], bytes: outputs * group * 4 };
+  return { ...spec!, workgroups: staticCounts(spec!.workgroups), bindingBytes: [outputs * group * 4, outputs * 4], bytes: outputs * group * 4 };
+}
+
+/** The workgroup counts of a kernel emitted for static shapes (each a number). */
+function staticCounts(counts: readonly unknown[]): [number, number, number] {
+  if (!counts.every((n): n is number => typeof n === 'number')) throw new Error(`autotune: a representative kernel has a symbolic workgroup count ${JSON.stringify(counts)}; its shapes must be static.`);
+  return counts as [number, number, number];
 }
 
 const cache = new Map<string, Promise<TuningTable>>();

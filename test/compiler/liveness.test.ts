@@ -28,7 +28,7 @@ function allocated(plan: Plan, allocationOf: readonly number[], bytes?: readonly
     ...plan,
     buffers: plan.buffers.map((b): PlanBuffer => ({ ...b, allocation: allocationOf[b.id]! })),
     allocations: Array.from({ length: count }, (_, a) => ({
-      bytes: bytes?.[a] ?? Math.max(...plan.buffers.filter((b) => allocationOf[b.id] === a).map((b) => b.bytes)),
+      bytes: bytes?.[a] ?? Math.max(...plan.buffers.filter((b) => allocationOf[b.id] === a).map((b) => b.bytes as number)),
     })),
   };
 }

@@ -343,7 +343,7 @@ describe('planMemory on random plans', () => {
       if (!pair) continue;
       const [a, b] = pair;
       const merged = { ...plan, buffers: plan.buffers.map((buffer) => (buffer.id === b.id ? { ...buffer, allocation: a.allocation! } : buffer)) };
-      const big = Math.max(a.bytes, b.bytes);
+      const big = Math.max(a.bytes as number, b.bytes as number);
       const allocations = plan.allocations!.map((allocation, i) => (i === a.allocation ? { bytes: Math.max(allocation.bytes, big) } : allocation));
       const stillUsed = new Set(merged.buffers.map((buffer) => buffer.allocation));
       if (!stillUsed.has(b.allocation)) continue; // b's allocation would hold nothing: a different error
