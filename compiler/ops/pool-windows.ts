@@ -14,8 +14,9 @@
  */
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
-import type { Shape, TensorType } from '../shape.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
 import { sizeOf, stridesOf } from '../shape.js';
+import { staticTail } from './conv-shape.js';
 import type { PoolWindows } from '../../shaders/pool.js';
 
 /** Canonical pooling attributes: one entry per spatial axis in every array. */
@@ -114,7 +115,7 @@ export function pooledSize(op: string, operands: readonly TensorType[], x: Tenso
     throw opError(ArgumentError, op, operands, `ceilMode must be a boolean, got ${String(attrs.ceilMode)}`, 'pass true or false');
   }
   requirePoolInput(op, operands, x, spatialRank);
-  return x.shape.slice(2).map((size, a) => {
+  return spatialOf(op, x).map((size, a) => {
     const k = kernel[a]!;
     const [before, after] = [padBefore[a]!, padAfter[a]!];
     const where = axisName(a, spatialRank);
@@ -174,8 +175,13 @@ export function poolAttrs(op: string, x: TensorType, spatialRank: number, option
   return attrs;
 }
 
+/** The spatial sizes of a pooling's [N, C, ...spatial] operand: static (only N may be symbolic), else a ShapeError naming the dim. */
+export function spatialOf(op: string, x: { readonly shape: Shape }): number[] {
+  return staticTail(op, x, 'the input').slice(1);
+}
+
 /** The windows of a pooling with these attributes over planes of `inputSize`. */
-export function windowsOf(inputSize: Shape, attrs: PoolAttrs): PoolWindows {
+export function windowsOf(inputSize: StaticShape, attrs: PoolAttrs): PoolWindows {
   const { kernel, stride, padBefore, padAfter, ceilMode } = attrs;
   const outputSize = inputSize.map((size, a) => windowCount(size, kernel[a]!, stride[a]!, padBefore[a]!, padAfter[a]!, ceilMode));
   return { inputSize, outputSize, kernel, stride, padBefore, padAfter };

@@ -18,7 +18,7 @@
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
-import type { Shape, TensorType } from '../shape.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
 import { formatShape, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
@@ -27,7 +27,7 @@ import { requireObject } from './args.js';
 import type { EvalContext, HostArray } from './op.js';
 import { defineOp, emptyLike } from './op.js';
 import type { AvgPoolAttrs, AvgPoolOptions, PoolAttrs, PoolOptions } from './pool-windows.js';
-import { forEachInWindow, planeSizes, poolAttrs, pooledSize, requirePoolInput, windowDivisor, windowsOf } from './pool-windows.js';
+import { forEachInWindow, planeSizes, poolAttrs, pooledSize, requirePoolInput, spatialOf, windowDivisor, windowsOf } from './pool-windows.js';
 import { argmaxReducer, max, mean } from './reduce.js';
 import type { PoolWindows } from '../../shaders/pool.js';
 import { pooledKernel, poolGradKernel } from '../../shaders/pool.js';
@@ -60,7 +60,7 @@ function requireCountIncludePad(op: string, operands: readonly TensorType[], val
  * plane's first input offset, its flat window index within the plane, and its flat
  * output index.
  */
-function forEachWindow(xShape: Shape, w: PoolWindows, visit: (base: number, window: number, out: number) => void): void {
+function forEachWindow(xShape: StaticShape, w: PoolWindows, visit: (base: number, window: number, out: number) => void): void {
   const planes = xShape[0]! * xShape[1]!;
   const sizes = planeSizes(w);
   for (let plane = 0; plane < planes; plane++) {
@@ -88,7 +88,7 @@ function windowArgmax(x: TypedArray, base: number, w: PoolWindows, window: numbe
 /** A pooled output whose every element is `value(base, window)`. */
 function evaluatePooled(x: HostArray, attrs: PoolAttrs, out: TensorType, ctx: EvalContext, value: (w: PoolWindows, base: number, window: number) => number): HostArray {
   const result = emptyLike(out, ctx);
-  const w = windowsOf(x.shape.slice(2), attrs);
+  const w = windowsOf(spatialOf('pool', x), attrs);
   forEachWindow(x.shape, w, (base, window, at) => {
     result.data[at] = value(w, base, window);
   });
@@ -101,7 +101,7 @@ export const maxPoolOp = defineOp<PoolAttrs>({
   vjp: ({ inputs: [x], attrs, cotangent }) => [maxPoolGrad(x!, cotangent, attrs)],
   infer: (inputs, attrs) => pooledType('maxPool', inputs, inputs[0]!, attrs),
   evaluate: ([x], attrs, out, ctx) => evaluatePooled(x!, attrs, out, ctx, (w, base, window) => x!.data[windowArgmax(x!.data, base, w, window)]!),
-  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), MAX_WINDOW) },
+  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(spatialOf(ctx.name, ctx.inputs[0]!), ctx.attrs), MAX_WINDOW) },
 });
 
 export const maxPoolGatherOp = defineOp<PoolAttrs>({
@@ -116,7 +116,7 @@ export const maxPoolGatherOp = defineOp<PoolAttrs>({
   },
   evaluate: ([x, values], attrs, out, ctx) =>
     evaluatePooled(x!, attrs, out, ctx, (w, base, window) => values!.data[windowArgmax(x!.data, base, w, window)]!),
-  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), { ...MAX_WINDOW, kind: 'maxGather' }) },
+  lower: { kind: 'kernel', emit: (ctx) => pooledKernel(ctx, windowsOf(spatialOf(ctx.name, ctx.inputs[0]!), ctx.attrs), { ...MAX_WINDOW, kind: 'maxGather' }) },
 });
 
 export const maxPoolGradOp = defineOp<PoolAttrs>({
@@ -131,19 +131,19 @@ export const maxPoolGradOp = defineOp<PoolAttrs>({
   },
   evaluate([x, dy], attrs, out, ctx) {
     const result = emptyLike(out, ctx);
-    const w = windowsOf(x!.shape.slice(2), attrs);
+    const w = windowsOf(spatialOf('pool', x!), attrs);
     forEachWindow(x!.shape, w, (base, window, at) => {
       result.data[windowArgmax(x!.data, base, w, window)] += dy!.data[at]!;
     });
     return result;
   },
-  lower: { kind: 'kernel', emit: (ctx) => poolGradKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), MAX_WINDOW) },
+  lower: { kind: 'kernel', emit: (ctx) => poolGradKernel(ctx, windowsOf(spatialOf(ctx.name, ctx.inputs[0]!), ctx.attrs), MAX_WINDOW) },
 });
 
 export const avgPoolOp = defineOp<AvgPoolAttrs>({
   name: 'avgPool',
   arity: 1,
-  vjp: ({ inputs: [x], attrs, cotangent }) => [avgPoolGrad(cotangent, { ...attrs, inputSize: x!.shape.slice(2) })],
+  vjp: ({ inputs: [x], attrs, cotangent }) => [avgPoolGrad(cotangent, { ...attrs, inputSize: spatialOf('avgPool', x!) })],
   infer(inputs, attrs) {
     requireCountIncludePad('avgPool', inputs, attrs.countIncludePad);
     return pooledType('avgPool', inputs, inputs[0]!, attrs);
@@ -158,7 +158,7 @@ export const avgPoolOp = defineOp<AvgPoolAttrs>({
     }),
   lower: {
     kind: 'kernel',
-    emit: (ctx) => pooledKernel(ctx, windowsOf(ctx.inputs[0]!.shape.slice(2), ctx.attrs), { kind: ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg' }),
+    emit: (ctx) => pooledKernel(ctx, windowsOf(spatialOf(ctx.name, ctx.inputs[0]!), ctx.attrs), { kind: ctx.attrs.countIncludePad ? 'avgIncludePad' : 'avg' }),
   },
 });
 
@@ -189,7 +189,7 @@ export const avgPoolGradOp = defineOp<AvgPoolGradAttrs>({
   evaluate([dy], attrs, out, ctx) {
     const result = emptyLike(out, ctx);
     const w = windowsOf(attrs.inputSize, attrs);
-    forEachWindow(out.shape, w, (base, window, at) => {
+    forEachWindow(result.shape, w, (base, window, at) => {
       const share = dy!.data[at]! / windowDivisor(w, window, attrs.countIncludePad);
       forEachInWindow(w, window, (offset) => {
         result.data[base + offset] += share;
