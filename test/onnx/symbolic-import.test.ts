@@ -99,6 +99,26 @@ describe('importOnnx: dynamic dims as symbolic dims', () => {
     }
   });
 
+  it("folds PyTorch's expand pattern (Where(Equal(shape, -1), 1, shape)) on symbolic sizes", async () => {
+    const bytes = modelBytes({
+      nodes: [
+        node('Shape', ['y'], ['shape']),
+        node('Equal', ['shape', 'minusOne'], ['unknown']),
+        node('Where', ['unknown', 'ones', 'shape'], ['target']),
+        node('Expand', ['x', 'target'], ['big']),
+        node('Add', ['big', 'y'], ['out']),
+      ],
+      inputs: [value('x', ['batch', 1]), value('y', ['batch', 3])],
+      outputs: [value('out', ['batch', 3])],
+      initializers: [tensor('minusOne', [2], [-1, -1], INT64), tensor('ones', [2], [1, 1], INT64)],
+    });
+    const model = importOnnx(bytes);
+    expect(formatType(model.outputs['out']!.node)).to.equal('f32[batch,3]');
+    const [x, y] = [Float32Array.from([1, 2, 3]), Float32Array.from({ length: 9 }, (_, i) => i)];
+    const ort = await runInOrt(bytes, { x: { shape: [3, 1], dtype: 'f32', data: x }, y: { shape: [3, 3], dtype: 'f32', data: y } });
+    expect(Array.from(interpret(model.graph, { feeds: { x, y } })['out']!.data)).to.deep.equal(ort['out']!.data);
+  });
+
   it('names dims: a dim_param made an identifier, one with no name unk_N; the ONNX name or the kiln name binds it', () => {
     const bytes = modelBytes({
       nodes: [node('Add', ['x', 'x'], ['y'])],
