@@ -17,15 +17,17 @@
  */
 
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
+import type { Dim } from '../dims.js';
+import { dimMul } from '../dims.js';
 import type { Shape, TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset, formatShape } from '../shape.js';
+import { broadcastStrides, forEachOffset, formatShape, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
 import { checkKeys, requireArray, requireObject } from './args.js';
 import { matmul } from './matmul.js';
 import type { EvalContext, HostArray, LoweringContext } from './op.js';
-import { defineOp, emptyLike } from './op.js';
+import { defineOp, emptyLike, evalShape } from './op.js';
 import { sum } from './reduce.js';
 import type { AttentionKernelParams, AttentionLayout, AttentionStrides } from '../../shaders/attention.js';
 import { attentionKernel, attentionWeightsKernel } from '../../shaders/attention.js';
@@ -34,16 +36,16 @@ export type AttentionAttrs = { scale: number; causal: boolean };
 
 
 /** Broadcasts the batch dims of the operands, with a message naming attention's operands. */
-function broadcastBatch(op: string, inputs: readonly TensorType[], operands: readonly TensorType[]): number[] {
+function broadcastBatch(op: string, inputs: readonly TensorType[], operands: readonly TensorType[]): Dim[] {
   const batches = operands.map((t) => t.shape.slice(0, -2));
   const rank = Math.max(...batches.map((b) => b.length));
-  const out = new Array<number>(rank).fill(1);
+  const out = new Array<Dim>(rank).fill(1);
   for (const batch of batches) {
     batch.forEach((size, i) => {
       const j = i + rank - batch.length;
       if (out[j] === 1) out[j] = size;
       else if (size !== 1 && size !== out[j]) {
-        const problem = `the leading (batch) dims ${batches.map(formatShape).join(', ')} cannot be broadcast (${out[j]} vs ${size})`;
+        const problem = `the leading (batch) dims ${batches.map(formatShape).join(', ')} cannot be broadcast (${String(out[j])} vs ${String(size)})`;
         throw opError(ShapeError, op, inputs, problem, 'give q, k and v the same batch and head dims, or 1 where one is shared');
       }
     });
@@ -84,17 +86,20 @@ export function attentionLayout(op: string, inputs: readonly TensorType[], attrs
     throw opError(ArgumentError, op, inputs, `causal must be a boolean, got ${String(attrs.causal)}`, 'pass true or false');
   }
   const [q, k, v] = operands as [TensorType, TensorType, TensorType | undefined];
-  const [queries, depth] = q.shape.slice(-2) as [number, number];
-  const [keys, keyDepth] = k.shape.slice(-2) as [number, number];
+  // Sequence lengths may be symbolic; feature sizes are static (the kernels keep a row of d in registers).
+  const featureSize = (t: TensorType, name: string): number =>
+    staticDim(op, t.shape[t.shape.length - 1]!, `the last axis of ${name} is its feature size, which must be static (only batch, head and sequence dims may be symbolic)`);
+  const [queries, keys] = [q.shape[q.shape.length - 2]!, k.shape[k.shape.length - 2]!];
+  const [depth, keyDepth] = [featureSize(q, 'q'), featureSize(k, 'k')];
   if (keyDepth !== depth) {
     const problem = `q's feature size ${depth} (its last dim) differs from k's ${keyDepth}`;
     throw opError(ShapeError, op, inputs, problem, 'project queries and keys to the same size d: q [..., Tq, d], k [..., Tk, d]');
   }
   let valueDepth = 0;
   if (v) {
-    const [values, size] = v.shape.slice(-2) as [number, number];
+    const [values, size] = [v.shape[v.shape.length - 2]!, featureSize(v, 'v')];
     if (values !== keys) {
-      const problem = `k has ${keys} keys (its second-last dim) but v has ${values} values`;
+      const problem = `k has ${String(keys)} keys (its second-last dim) but v has ${String(values)} values`;
       throw opError(ShapeError, op, inputs, problem, 'give v one row per key: v [..., Tk, dv] with the Tk of k [..., Tk, d]');
     }
     valueDepth = size;
@@ -117,14 +122,14 @@ export function attentionStrides(layout: AttentionLayout, shapes: readonly Shape
   requireObject('attentionStrides', 'layout', layout, 'an attention layout (attentionLayout)');
   requireArray('attentionStrides', 'shapes', shapes, 'an array of operand shapes');
   const { batch, queries, keys, depth, valueDepth } = layout;
-  const matrixStrides = (shape: Shape | undefined, size: number): number[] =>
-    shape ? broadcastStrides(shape.slice(0, -2), batch).map((s) => s * size) : batch.map(() => 0);
+  const matrixStrides = (shape: Shape | undefined, size: Dim): Dim[] =>
+    shape ? broadcastStrides(shape.slice(0, -2), batch).map((s) => dimMul(s, size)) : batch.map(() => 0);
   const maskShape = shapes[withValues ? 3 : 2];
   const scores = [...batch, queries, keys];
   return {
-    q: matrixStrides(shapes[0], queries * depth),
-    k: matrixStrides(shapes[1], keys * depth),
-    v: matrixStrides(withValues ? shapes[2] : undefined, keys * valueDepth),
+    q: matrixStrides(shapes[0], dimMul(queries, depth)),
+    k: matrixStrides(shapes[1], dimMul(keys, depth)),
+    v: matrixStrides(withValues ? shapes[2] : undefined, dimMul(keys, valueDepth)),
     mask: maskShape ? broadcastStrides(maskShape, scores) : scores.map(() => 0),
   };
 }
@@ -142,8 +147,11 @@ function forEachWeightRow(
   visit: (matrix: number, row: number, weights: Float64Array, valueBase: number) => void,
 ): void {
   const layout = attentionLayout(op, inputs, attrs, withValues);
-  const { batch, queries, keys, depth } = layout;
-  const strides = attentionStrides(layout, inputs.map((t) => t.shape), withValues);
+  const { depth } = layout;
+  // The interpreter evaluates bound graphs: every size below is a number.
+  const [queries, keys, ...batch] = evalShape(op, [layout.queries, layout.keys, ...layout.batch]) as [number, number, ...number[]];
+  const symbolic = attentionStrides(layout, inputs.map((t) => t.shape), withValues);
+  const strides = { q: evalShape(op, symbolic.q), k: evalShape(op, symbolic.k), v: evalShape(op, symbolic.v), mask: evalShape(op, symbolic.mask) };
   const [q, k] = inputs as [HostArray, HostArray];
   const mask = inputs[withValues ? 3 : 2];
   const [maskRow, maskKey] = strides.mask.slice(-2) as [number, number];
@@ -178,7 +186,7 @@ function forEachWeightRow(
 function evaluateAttention(inputs: readonly HostArray[], attrs: AttentionAttrs, out: TensorType, ctx: EvalContext): HostArray {
   const result = emptyLike(out, ctx);
   const v = inputs[2]!;
-  const [queries, valueDepth] = out.shape.slice(-2) as [number, number];
+  const [queries, valueDepth] = result.shape.slice(-2) as [number, number];
   const keys = v.shape[v.shape.length - 2]!;
   const row = new Float64Array(valueDepth);
   forEachWeightRow('attention', inputs, attrs, true, (matrix, query, weights, vBase) => {
@@ -194,7 +202,7 @@ function evaluateAttention(inputs: readonly HostArray[], attrs: AttentionAttrs, 
 
 function evaluateWeights(inputs: readonly HostArray[], attrs: AttentionAttrs, out: TensorType, ctx: EvalContext): HostArray {
   const result = emptyLike(out, ctx);
-  const [queries, keys] = out.shape.slice(-2) as [number, number];
+  const [queries, keys] = result.shape.slice(-2) as [number, number];
   forEachWeightRow('attentionWeights', inputs, attrs, false, (matrix, query, weights) => result.data.set(weights, (matrix * queries + query) * keys));
   return result;
 }
@@ -221,6 +229,7 @@ function kernelParams(op: string, ctx: LoweringContext<AttentionAttrs>, withValu
     layout,
     strides: attentionStrides(layout, shapes, withValues),
     masked: shapes.length === (withValues ? 4 : 3),
+    dims: ctx.dims,
     ...ctx.attrs,
   };
 }
@@ -279,7 +288,7 @@ function attentionInputs(op: string, tensors: readonly Tensor[], options: Attent
   if (typeof causal !== 'boolean') throw new ArgumentError(`${op}: causal must be a boolean, got ${String(causal)}.`);
   const q = tensors[0]!;
   // With a rank < 2 q the shape rule reports the problem; √d is then only a placeholder.
-  const depth = q.rank >= 2 ? q.shape[q.rank - 1]! : 1;
+  const depth = q.rank >= 2 ? staticDim(op, q.shape[q.rank - 1]!, 'the feature size d of q sets the default scale 1/√d (pass scale to choose it yourself)') : 1;
   const scale = options.scale ?? 1 / Math.sqrt(Math.max(depth, 1));
   return { inputs: [...tensors, ...(options.mask ? [options.mask] : [])], attrs: { scale, causal } };
 }
