@@ -13,7 +13,7 @@ import { broadcastShapes, isStaticShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { HandlerOutput, NodeContext } from './handler.js';
 import { registerHandlers } from './handler.js';
-import { valueOfDims } from './shape-values.js';
+import { valueOfDims } from './dims-value.js';
 import type { KnownValue } from './tensor-proto.js';
 import { checkDims, requireDType } from './tensor-proto.js';
 
