@@ -19,7 +19,9 @@ export function valuesFor(graph: Graph, roles: readonly string[], seed = 7): Rec
   const values: Record<string, number[]> = {};
   for (const node of graph.nodes) {
     if (!roles.includes(roleOf(node))) continue;
-    const raw = testData(sizeOf(node.shape), seed + node.id, -2, 2);
+    const size = sizeOf(node.shape);
+    if (typeof size !== 'number') throw new Error(`valuesFor: ${node.name} has the symbolic shape [${node.shape.join(',')}]; pass feeds of a size.`);
+    const raw = testData(size, seed + node.id, -2, 2);
     values[node.name!] =
       node.dtype === 'f32' ? raw : node.dtype === 'i32' ? raw.map((v) => Math.floor(v + 2)) : raw.map((v) => Number(v > 0));
   }
