@@ -13,7 +13,7 @@ describe('printPlan', () => {
   const lines = text.split('\n');
 
   it('starts with a summary line', () => {
-    expect(lines[0]).to.equal('plan scale (kiln-plan v2): 6 buffers, 2 kernels, entries init, forward, trainStep');
+    expect(lines[0]).to.equal('plan scale (kiln-plan v3): 6 buffers, 2 kernels, entries init, forward, trainStep');
   });
 
   it('lists every buffer with id, name, role, type and bytes (right-aligned), and const values', () => {
@@ -65,7 +65,7 @@ describe('printPlan', () => {
     // Unplanned, the new momentum is copied into its state: the param update reads it too, so it
     // cannot be written in place (the param's own update is, so it has no copy to print).
     const printed = printPlan(compile(program, { fuse: false, memory: false }));
-    expect(printed).to.match(/^plan printed \(kiln-plan v2\): \d+ buffers, \d+ kernels, entries init, forward, trainStep$/m);
+    expect(printed).to.match(/^plan printed \(kiln-plan v3\): \d+ buffers, \d+ kernels, entries init, forward, trainStep$/m);
     expect(printed).to.match(/^ {2}#\d+ +w +param +f32\[3\] +12 B$/m);
     expect(printed).to.match(/^ {4}copies {12}#\d+ %\d+ → #\d+ w\.momentum$/m);
   });
