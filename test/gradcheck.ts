@@ -10,12 +10,15 @@ import { Graph } from '../compiler/graph.js';
 import { mul } from '../compiler/ops/binary.js';
 import { sum } from '../compiler/ops/reduce.js';
 import { evaluateNodes } from '../compiler/reference.js';
-import { sizeOf } from '../compiler/shape.js';
+import { evaluateDim } from '../compiler/dims.js';
+import type { DimLike } from '../compiler/shape.js';
+import { checkShape, isStaticShape, sizeOf } from '../compiler/shape.js';
 import type { Tensor } from '../compiler/tensor.js';
 import { testData } from './helpers.js';
 
 export interface GradInput {
-  shape: number[];
+  /** Sizes, or dim names (`['batch', 3]`) sized by `GradCheck.dims`. */
+  shape: readonly DimLike[];
   dtype?: DType;
   /** Values (row-major); default: deterministic random in [lo, hi). */
   data?: number[];
@@ -30,6 +33,11 @@ export interface GradCheck {
   eps?: number;
   rtol?: number;
   atol?: number;
+  /**
+   * Sizes of the dims the input shapes name: the graph and its gradients are built
+   * symbolic, and the interpreter binds the dims from the feeds (sized by these).
+   */
+  dims?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -42,14 +50,18 @@ export function checkGradients(check: GradCheck): Graph {
   const g = new Graph('gradcheck');
   const inputs = check.inputs.map((spec, i) => g.input(`x${i}`, spec.shape, spec.dtype ?? 'f32'));
   const out = check.build(inputs, g);
-  const weights = g.constant(testData(out.size, 99, 0.5, 1.5), { shape: out.shape });
+  const dims = check.dims ?? {};
+  const count = (shape: readonly DimLike[]): number => evaluateDim(sizeOf(checkShape('gradcheck', shape)), dims);
+  const weightData = testData(count(out.shape), 99, 0.5, 1.5);
+  // A symbolic output's weights are fed (a constant is always static); a static one's are a constant, as before.
+  const weights = isStaticShape(out.shape) ? g.constant(weightData, { shape: out.shape }) : g.input('weights', out.shape);
   const loss = sum(mul(out, weights));
   const floatInputs = inputs.filter((t) => t.dtype === 'f32');
   const grads = grad(loss, floatInputs);
 
-  const feeds: Record<string, number[]> = {};
+  const feeds: Record<string, number[]> = isStaticShape(out.shape) ? {} : { weights: weightData };
   check.inputs.forEach((spec, i) => {
-    feeds[`x${i}`] = spec.data ?? testData(sizeOf(spec.shape), 7 + i, spec.lo ?? -1, spec.hi ?? 1);
+    feeds[`x${i}`] = spec.data ?? testData(count(spec.shape), 7 + i, spec.lo ?? -1, spec.hi ?? 1);
   });
   const evalLoss = (f: Record<string, number[]>): number =>
     evaluateNodes(g, [loss.id], { feeds: f, precision: 'f64' })[0]!.data[0]!;

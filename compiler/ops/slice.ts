@@ -44,8 +44,8 @@ export function provablyNonNegative(d: Dim): boolean {
   return d.terms.every((t) => t.names.length === 0 || t.coefficient >= 0) && d.terms.reduce((sum, t) => sum + t.coefficient, 0) >= 0;
 }
 
-/** The first symbolic dim among `dims`, for messages (`batch`). */
-const firstSymbolic = (...dims: readonly Dim[]): string => String(dims.find(isSymbolic) ?? dims[0]);
+/** The first dim name among `dims`, for messages and fixes (`batch`). */
+const firstSymbolic = (...dims: readonly Dim[]): string => dims.find(isSymbolic)?.names[0] ?? String(dims[0]);
 
 /**
  * One axis of a slice. Any field may be omitted: `start`/`end` default to the whole
