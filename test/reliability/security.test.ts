@@ -129,7 +129,7 @@ describe('hostile names', function () {
     }
     expect(texts.graph).to.include(String.raw`"w\n@compute @workgroup_size(1) fn evil() {}":f32[5,4]`);
     expect(texts.plan).to.include(String.raw`"b\u2028@compute @workgroup_size(1) fn evil2() {}"`);
-    expect(texts.plan.split('\n')[0]).to.match(/^plan <img src=x onerror=alert\(1\)> \(kiln-plan v2\)/);
+    expect(texts.plan.split('\n')[0]).to.match(/^plan <img src=x onerror=alert\(1\)> \(kiln-plan v3\)/);
     expect(texts.report).to.include(String.raw`"scale\u202e}{ lave" #`);
   });
 
