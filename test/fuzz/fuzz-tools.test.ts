@@ -11,6 +11,8 @@ import { evaluateNodes, initialParams } from '../../compiler/reference.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { verify } from '../../compiler/verify.js';
 import { testData } from '../helpers.js';
+import { sizeOf } from '../../compiler/shape.js';
+import { shapeOf } from './random-value.js';
 import { errorScales } from './error-scale.js';
 import { minimizeGraph } from './minimize.js';
 import { planDataflowProblems } from './plan-dataflow.js';
@@ -128,7 +130,7 @@ describe('fuzzer tools', () => {
         const inputs = shapes.map((shape, i) => g.input(`x${i}`, shape));
         const operands = inputs.map((x, i) => (exact.includes(i) ? x : x.neg()));
         const y = build(operands);
-        const feeds = Object.fromEntries(inputs.map((x, i) => [x.name!, testData(x.size, 10 + i, -2, 2)]));
+        const feeds = Object.fromEntries(inputs.map((x, i) => [x.name!, testData(sizeOf(shapeOf(x)), 10 + i, -2, 2)]));
         const ids = g.nodes.map((n) => n.id);
         const values = new Map(evaluateNodes(g, ids, { feeds }).map((v, i) => [ids[i]!, v] as const));
         const scales = errorScales(g, values);

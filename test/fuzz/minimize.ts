@@ -6,9 +6,11 @@
  * which `stillFails` holds, until none is left to make.
  */
 
+import { shapeOf } from './random-value.js';
 import type { DType } from '../../compiler/dtype.js';
 import type { Node } from '../../compiler/graph.js';
 import { Graph, ancestorsOf, roleOf } from '../../compiler/graph.js';
+import { encodeNode } from '../../compiler/graph-json.js';
 import { sizeOf } from '../../compiler/shape.js';
 import { Random } from './random.js';
 
@@ -40,7 +42,7 @@ export function feedsFor(graph: Graph): Record<string, Float32Array | Int32Array
   return Object.fromEntries(
     graph.nodesOfRole('input').map((node, i) => {
       const rng = new Random(1000 + i);
-      const n = sizeOf(node.shape);
+      const n = sizeOf(shapeOf(node));
       const data = node.dtype === 'f32' ? rng.floats(n, -2, 2) : Int32Array.from({ length: n }, () => rng.int(node.dtype === 'bool' ? 2 : 3));
       return [node.name!, data];
     }),
@@ -66,7 +68,7 @@ function* candidates(graph: Graph, freshName: () => string): Generator<Draft> {
       yield { nodes: replaceNode(nodes, asInput(node, freshName())), outputs };
       for (const input of new Set(node.inputs)) {
         const source = graph.node(input);
-        if (source.dtype === node.dtype && source.shape.join(',') === node.shape.join(',')) yield bypass(nodes, outputs, node.id, input);
+        if (source.dtype === node.dtype && shapeOf(source).join(',') === shapeOf(node).join(',')) yield bypass(nodes, outputs, node.id, input);
       }
     } else if (roleOf(node) !== 'input') {
       yield { nodes: replaceNode(nodes, asInput(node, node.op === 'const' ? freshName() : node.name!)), outputs };
@@ -75,7 +77,7 @@ function* candidates(graph: Graph, freshName: () => string): Generator<Draft> {
 }
 
 function asInput(node: Node, name: string): Node {
-  return { id: node.id, op: 'input', inputs: [], shape: node.shape, dtype: node.dtype, attrs: { shape: [...node.shape], dtype: node.dtype as DType }, name };
+  return { id: node.id, op: 'input', inputs: [], shape: shapeOf(node), dtype: node.dtype, attrs: { shape: [...shapeOf(node)], dtype: node.dtype as DType }, name };
 }
 
 function replaceNode(nodes: readonly Node[], replacement: Node): Node[] {
@@ -100,7 +102,7 @@ function build(like: Graph, draft: Draft): Graph | undefined {
     return Graph.fromJSON({
       name: like.name,
       seed: like.seed,
-      nodes: kept.map((n) => ({ ...n, id: renumber.get(n.id)!, inputs: n.inputs.map((i) => renumber.get(i)!) })),
+      nodes: kept.map((n) => encodeNode({ ...n, id: renumber.get(n.id)!, inputs: n.inputs.map((i) => renumber.get(i)!) })),
       outputs: Object.fromEntries(Object.entries(draft.outputs).map(([name, id]) => [name, renumber.get(id)!])),
     });
   } catch {

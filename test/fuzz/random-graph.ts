@@ -15,11 +15,12 @@
  * values only see values computed without rounding, so devices cannot disagree on them.
  */
 
+import { shapeOf } from './random-value.js';
 import { grad } from '../../compiler/autodiff.js';
 import { Graph } from '../../compiler/graph.js';
 import { sub } from '../../compiler/ops/binary.js';
 import { evaluate } from '../../compiler/reference.js';
-import type { Shape } from '../../compiler/shape.js';
+import type { StaticShape as Shape } from '../../compiler/shape.js';
 import { sizeOf } from '../../compiler/shape.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import { Random } from './random.js';
@@ -107,7 +108,7 @@ class Builder implements StepContext {
   /** Outputs the gradients of Σ_y sum(y · w_y), random constant weights w_y, w.r.t. every input and param. */
   private addGradients(outputs: readonly Tensor[]): void {
     const { graph, rng } = this;
-    const terms = outputs.map((y) => y.mul(graph.constant(roundAll(rng.floats(y.size, -1, 1)), { shape: y.shape })).sum());
+    const terms = outputs.map((y) => y.mul(graph.constant(roundAll(rng.floats(sizeOf(shapeOf(y)), -1, 1)), { shape: shapeOf(y) })).sum());
     const projection = terms.reduce((a, b) => a.add(b));
     const wrt = [...graph.nodesOfRole('input'), ...graph.nodesOfRole('param')].map((n) => graph.tensor(n.id));
     grad(projection, wrt).forEach((g, i) => graph.output(`d_${wrt[i]!.name}`, g));
@@ -156,7 +157,7 @@ class Builder implements StepContext {
   }
 
   private binary(v: Value): Built {
-    const w = this.partner(v.tensor.shape);
+    const w = this.partner(shapeOf(v.tensor));
     if (!w) return undefined;
     const [a, b] = this.rng.chance(0.5) ? [v, w] : [w, v];
     switch (this.rng.pick(['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow'] as const)) {
@@ -186,14 +187,14 @@ class Builder implements StepContext {
     // Two computed values may be equal in exact arithmetic (x and log(1 + expm1(x))), and
     // then rounding decides their comparison: only exact values are compared with each
     // other. Others meet constants that no op here yields from a 0 (0, 0.5, 1, log 2).
-    const partner = v.exact && rng.chance(0.6) ? this.partner(x.shape) : undefined;
+    const partner = v.exact && rng.chance(0.6) ? this.partner(shapeOf(x)) : undefined;
     const other = partner?.exact ? partner : undefined;
     const compare = rng.pick(v.exact ? (['less', 'lessEqual', 'greater', 'greaterEqual', 'equal', 'notEqual'] as const) : (['less', 'lessEqual', 'greater', 'greaterEqual'] as const));
     let condition = x[compare](other?.tensor ?? rng.pick([-0.7, 0.3, 1.3]));
     if (rng.chance(0.2)) condition = condition.logicalNot();
     if (rng.chance(0.15)) condition = condition.logicalOr(x.greater(1.3));
     // Partners of the condition's shape, so that all three operands broadcast together.
-    const otherwise = rng.chance(0.5) ? this.partner(condition.shape) : undefined;
+    const otherwise = rng.chance(0.5) ? this.partner(shapeOf(condition)) : undefined;
     const chosen = other && rng.chance(0.5) ? other : v;
     return {
       tensor: chosen.tensor.where(condition, otherwise?.tensor ?? rng.pick([0, 1.5])),
@@ -224,8 +225,8 @@ class Builder implements StepContext {
       return { tensor: (rng.chance(0.5) ? x.argmax(axis, keepdims) : x.argmin(axis, keepdims)).cast('f32'), exact: true };
     }
     const all = rng.chance(0.2);
-    const axes = all ? [...x.shape.keys()] : rng.shuffle([...x.shape.keys()]).slice(0, rng.between(1, x.rank));
-    const count = sizeOf(axes.map((a) => x.shape[a]!));
+    const axes = all ? [...shapeOf(x).keys()] : rng.shuffle([...shapeOf(x).keys()]).slice(0, rng.between(1, x.rank));
+    const count = sizeOf(axes.map((a) => shapeOf(x)[a]!));
     // Negative axes count from the end; `undefined` reduces every axis.
     const given = all && rng.chance(0.5) ? undefined : axes.map((a) => (rng.chance(0.3) ? a - x.rank : a));
     const op = rng.pick(['sum', 'sum', 'mean', 'max', 'min', 'logsumexp', 'prod'] as const);
@@ -240,21 +241,21 @@ class Builder implements StepContext {
     if (a.rank >= 2 && rng.chance(0.15)) {
       // a·aᵀ or aᵀ·a: both operands are one value.
       const transposeA = rng.chance(0.5);
-      const d = a.shape[a.rank - (transposeA ? 1 : 2)]!;
-      return this.sized([...a.shape.slice(0, -2), d, d], () => a.matmul(a, transposeA ? { transposeA } : { transposeB: true }));
+      const d = shapeOf(a)[a.rank - (transposeA ? 1 : 2)]!;
+      return this.sized([...shapeOf(a).slice(0, -2), d, d], () => a.matmul(a, transposeA ? { transposeA } : { transposeB: true }));
     }
     const transposeA = a.rank >= 2 && rng.chance(0.25);
-    const k = a.shape[a.rank - (transposeA ? 2 : 1)]!;
-    const m = a.rank >= 2 ? a.shape[a.rank - (transposeA ? 1 : 2)]! : 1;
+    const k = shapeOf(a)[a.rank - (transposeA ? 2 : 1)]!;
+    const m = a.rank >= 2 ? shapeOf(a)[a.rank - (transposeA ? 1 : 2)]! : 1;
     if (rng.chance(0.1)) {
       // A vector b: the product drops its dim.
       const b = this.valueOfShape([k]);
-      return this.sized([...a.shape.slice(0, -2), m], () => a.matmul(b.tensor, { transposeA }));
+      return this.sized([...shapeOf(a).slice(0, -2), m], () => a.matmul(b.tensor, { transposeA }));
     }
     const n = rng.pick(DIMS);
-    const batch = this.partnerShape(a.shape.slice(0, -2), MAX_RANK - 2);
+    const batch = this.partnerShape(shapeOf(a).slice(0, -2), MAX_RANK - 2);
     const transposeB = rng.chance(0.3);
-    const outBatch = broadcast(a.shape.slice(0, -2), batch);
+    const outBatch = broadcast(shapeOf(a).slice(0, -2), batch);
     if (sizeOf([...outBatch, m, n]) > MAX_ELEMENTS) return undefined;
     const b = this.valueOfShape([...batch, ...(transposeB ? [n, k] : [k, n])]);
     return this.sized([...outBatch, m, n], () => a.matmul(b.tensor, { transposeA, transposeB }));
@@ -262,7 +263,7 @@ class Builder implements StepContext {
 
   private reshape(v: Value): Built {
     const { rng } = this;
-    const shape = [...v.tensor.shape];
+    const shape = [...shapeOf(v.tensor)];
     const i = rng.int(Math.max(1, shape.length));
     const d = shape[i] ?? 1;
     const factor = WIDE_DIMS.find((f) => f < d && d % f === 0 && rng.chance(0.7));
@@ -281,11 +282,11 @@ class Builder implements StepContext {
   private transpose(v: Value): Built {
     const x = v.tensor;
     if (x.rank < 2) return undefined;
-    return { tensor: this.rng.chance(0.3) ? x.transpose() : x.transpose(this.rng.shuffle([...x.shape.keys()])), exact: v.exact };
+    return { tensor: this.rng.chance(0.3) ? x.transpose() : x.transpose(this.rng.shuffle([...shapeOf(x).keys()])), exact: v.exact };
   }
 
   private broadcast(v: Value): Built {
-    const shape = v.tensor.shape;
+    const shape = shapeOf(v.tensor);
     const target = shape.map((d) => (d === 1 && this.rng.chance(0.7) ? this.rng.pick(WIDE_DIMS) : d));
     if (target.length < MAX_RANK && this.rng.chance(0.4)) target.unshift(this.rng.pick(WIDE_DIMS));
     if (sizeOf(target) > MAX_ELEMENTS || sizeOf(target) === sizeOf(shape)) return undefined;
@@ -324,7 +325,7 @@ class Builder implements StepContext {
 
   /** A value of exactly `shape`: an existing one when there is one (half the time), else a new leaf. */
   valueOfShape(shape: Shape): Value {
-    const existing = this.pool.filter((v) => v.tensor.shape.length === shape.length && v.tensor.shape.every((d, i) => d === shape[i]));
+    const existing = this.pool.filter((v) => shapeOf(v.tensor).length === shape.length && shapeOf(v.tensor).every((d, i) => d === shape[i]));
     return existing.length > 0 && this.rng.chance(0.5) ? this.rng.pick(existing) : this.leaf(shape);
   }
 

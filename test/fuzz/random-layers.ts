@@ -8,8 +8,9 @@
  * included), and nodes are built only once their sizes are known to fit.
  */
 
+import { shapeOf } from './random-value.js';
 import { windowCount } from '../../compiler/ops/pool-windows.js';
-import type { Shape } from '../../compiler/shape.js';
+import type { StaticShape as Shape } from '../../compiler/shape.js';
 import { sizeOf } from '../../compiler/shape.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import type { Random } from './random.js';
@@ -57,7 +58,7 @@ function pool({ rng }: StepContext, v: Value): Built {
   const x = v.tensor;
   if (x.rank === 0) return undefined;
   const spatialRank = x.rank === 4 ? 2 : rng.pick([1, 2]);
-  const shape = padRank(x.shape, spatialRank + 2);
+  const shape = padRank(shapeOf(x), spatialRank + 2);
   const input = (): Tensor => (shape.length === x.rank ? x : x.reshape(shape));
   if (rng.chance(0.15)) return { tensor: input().globalAvgPool(), exact: false };
   const spatial = shape.slice(2);
@@ -101,7 +102,7 @@ function attention(ctx: StepContext, v: Value): Built {
   const { rng, graph } = ctx;
   const x = v.tensor;
   if (x.rank === 0) return undefined;
-  const queryShape = x.rank === 1 ? [1, x.size] : x.shape;
+  const queryShape = x.rank === 1 ? [1, sizeOf(shapeOf(x))] : shapeOf(x);
   const batch = queryShape.slice(0, -2);
   const [queries, depth] = queryShape.slice(-2) as [number, number];
   const self = rng.chance(0.2);
@@ -114,7 +115,7 @@ function attention(ctx: StepContext, v: Value): Built {
   const valueShape = [...valueBatch, keyCount, valueDepth];
   // The output, and the [..., Tq, Tk] weights a gradient recomputes, stay small too.
   const shapes = [keyShape, valueShape, [...outBatch, queries, valueDepth], [...outBatch, queries, keyCount]];
-  if (Math.max(...shapes.map(sizeOf)) > MAX_ELEMENTS) return undefined;
+  if (Math.max(...shapes.map((s) => sizeOf(s))) > MAX_ELEMENTS) return undefined;
   const q = x.rank === 1 ? x.reshape(queryShape) : x;
   const [keys, values] = self ? [q, q] : [ctx.valueOfShape(keyShape).tensor, ctx.valueOfShape(valueShape).tensor];
   const causal = rng.chance(0.4);
@@ -133,7 +134,7 @@ function norm(ctx: StepContext, v: Value): Built {
   const x = v.tensor;
   if (x.rank === 0) return undefined;
   const axes = rng.chance(0.5) ? undefined : x.rank >= 2 && rng.chance(0.4) ? [-2, -1] : [rng.int(x.rank)];
-  const normalized = (axes ?? [-1]).map((a) => x.shape[a < 0 ? a + x.rank : a]!);
+  const normalized = (axes ?? [-1]).map((a) => shapeOf(x)[a < 0 ? a + x.rank : a]!);
   const affine = (): Tensor | undefined => (rng.chance(0.5) ? ctx.valueOfShape(normalized).tensor : undefined);
   const gamma = affine();
   const options = { ...(axes ? { axes } : {}), ...(gamma ? { gamma } : {}), ...(rng.chance(0.3) ? { epsilon: rng.pick([1e-3, 0.1]) } : {}) };
@@ -175,7 +176,7 @@ function conv(ctx: StepContext, v: Value): Built {
   const x = v.tensor;
   if (x.rank === 0) return undefined;
   const spatialRank = x.rank === 4 ? 2 : rng.pick([1, 2]);
-  const shape = padRank(x.shape, spatialRank + 2);
+  const shape = padRank(shapeOf(x), spatialRank + 2);
   const [batch, channels] = shape as [number, number];
   const transposed = rng.chance(0.35);
   const groups = channels > 1 && rng.chance(0.3) ? rng.pick(WIDE_DIMS.filter((g) => channels % g === 0).concat(channels)) : 1;

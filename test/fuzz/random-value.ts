@@ -5,7 +5,7 @@
 
 import type { Graph } from '../../compiler/graph.js';
 import type { Shape } from '../../compiler/shape.js';
-import { broadcastShapes } from '../../compiler/shape.js';
+import { broadcastShapes, staticShape } from '../../compiler/shape.js';
 import type { Tensor } from '../../compiler/tensor.js';
 import type { Random } from './random.js';
 
@@ -43,8 +43,13 @@ export interface StepContext {
 
 /** The shape `a` and `b` broadcast to (NumPy's rule). */
 export function broadcast(a: Shape, b: Shape): number[] {
-  return broadcastShapes('fuzz', [
+  return staticShape('fuzz', broadcastShapes('fuzz', [
     { shape: a, dtype: 'f32' },
     { shape: b, dtype: 'f32' },
-  ]);
+  ]));
+}
+
+/** The sizes of a node or tensor of a fuzzed graph: the generator builds static graphs only. */
+export function shapeOf(t: { readonly shape: Shape }): number[] {
+  return staticShape('fuzz', t.shape);
 }

@@ -8,6 +8,7 @@ import { reshape } from '../../../compiler/ops/shape.js';
 import { concat } from '../../../compiler/ops/slice.js';
 import type { Tensor } from '../../../compiler/tensor.js';
 import { testData } from '../../helpers.js';
+import { sizeOf, staticShape } from '../../../compiler/shape.js';
 
 type Build = (inputs: Tensor[], graph: Graph) => Tensor;
 
@@ -19,7 +20,7 @@ type Build = (inputs: Tensor[], graph: Graph) => Tensor;
 export function gradientOf(f: Build): Build {
   return (inputs, graph) => {
     const out = f(inputs, graph);
-    const weights = graph.constant(testData(out.size, 5, 0.5, 1.5), { shape: out.shape });
+    const weights = graph.constant(testData(sizeOf(staticShape('test', out.shape)), 5, 0.5, 1.5), { shape: out.shape });
     const grads = grad(sum(mul(out, weights)), inputs.filter((t) => t.dtype === 'f32'));
     return concat(grads.map((d) => reshape(d, [-1])), 0);
   };
