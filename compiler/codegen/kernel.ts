@@ -8,9 +8,11 @@
 import type { Attrs } from '../attrs.js';
 import type { DType } from '../dtype.js';
 import type { KernelLimits } from '../limits.js';
-import type { Shape } from '../shape.js';
+import type { Dim, Shape } from '../shape.js';
 import type { TuningTable } from './tuning.js';
-import type { WorkgroupCount } from './wgsl.js';
+
+/** A workgroup count: a number, or ceil(size / per) for a symbolic size, computed by the runtime per run. */
+export type WorkgroupCount = number | { readonly size: Dim; readonly per: number };
 
 /** What a kernel template is given to lower one node. */
 export interface LoweringContext<A extends Attrs = Attrs> {

@@ -14,7 +14,9 @@ import { stridesOf } from '../shape.js';
 import { isSymbolic } from '../dims.js';
 import type { KernelLimits } from '../limits.js';
 import { workgroupVariableBytes } from '../kernel-fit.js';
-import type { BindingAccess, KernelBinding } from './kernel.js';
+import type { BindingAccess, KernelBinding, WorkgroupCount } from './kernel.js';
+
+export type { WorkgroupCount } from './kernel.js';
 
 /** The uniform holding a run's symbolic sizes (one u32 per dim of the plan). */
 export const DIMS_VAR = 'kiln_dims';
@@ -210,8 +212,6 @@ export { DEFAULT_LIMITS, kernelLimits } from '../limits.js';
 
 export const WORKGROUP_SIZE = 64;
 
-/** A workgroup count: a number, or ceil(size / per) for a symbolic size, computed by the runtime per run. */
-export type WorkgroupCount = number | { readonly size: Dim; readonly per: number };
 
 /** A 1-D iteration space folded into a 2-D grid when it needs more workgroups than one dimension allows. */
 export interface Grid {
