@@ -13,7 +13,8 @@ export type { DeviceOptions, DeviceInfo, KilnDevice } from './runtime/device.js'
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';
 export type { Checkpoint } from './runtime/safetensors.js';
 export { validatePlan, checkPlanFitsDevice } from './compiler/plan-check.js';
-export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType } from './compiler/plan-format.js';
+export type { Plan, PlanBuffer, PlanKernel, PlanEntry, BufferRole, PlanDType, PlanSize, PlanWorkgroupCount } from './compiler/plan-format.js';
+export { evaluatePlanSize } from './compiler/plan-format.js';
 export * from './compiler/errors.js';
 export { NumericsError } from './runtime/numerics.js';
 export type { NumericsCheckOptions, NonFiniteReport, NonFiniteKind } from './runtime/numerics.js';

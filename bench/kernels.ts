@@ -20,6 +20,7 @@ import { logsumexpReducer, maxReducer, meanReducer, sumReducer } from '../compil
 import { reduceKernel } from '../shaders/reduce.js';
 import { compile } from '../compiler/plan.js';
 import type { Plan, PlanKernel } from '../compiler/plan-format.js';
+import { evaluatePlanSize } from '../compiler/plan-format.js';
 import type { TuningTable } from '../compiler/codegen/tuning.js';
 import { matmulShapeClass } from '../compiler/codegen/tuning.js';
 import { requestDevice } from '../runtime/device.js';
@@ -49,10 +50,19 @@ function printTable(header: readonly string[], rows: readonly (readonly string[]
   console.log('');
 }
 
+/** A static kernel's workgroup counts (every benchmark here is compiled with static sizes). */
+function staticWorkgroups(workgroups: readonly (number | { readonly size: unknown })[]): [number, number, number] {
+  const counts = workgroups.map((count) => {
+    if (typeof count !== 'number') throw new Error('bench/kernels: a kernel with a per-run workgroup count; compile the benchmark with static sizes.');
+    return count;
+  });
+  return [counts[0]!, counts[1]!, counts[2]!];
+}
+
 /** The plan's one matmul kernel as a timed kernel, its buffers sized from the plan. */
 function matmulOf(plan: Plan): TimedKernel {
   const kernel = plan.kernels.find((k: PlanKernel) => k.ops.includes('matmul'))!;
-  return { ...kernel, bindingBytes: kernel.bindings.map(({ buffer }) => plan.buffers[buffer]!.bytes) };
+  return { ...kernel, workgroups: staticWorkgroups(kernel.workgroups), bindingBytes: kernel.bindings.map(({ buffer }) => evaluatePlanSize(plan.buffers[buffer]!.bytes, {})) };
 }
 
 interface MatmulCase {
@@ -120,7 +130,7 @@ for (const c of reduceCases) {
   const outputBytes = Math.max(4, (inputBytes / 4 / c.axes.reduce((p, a) => p * c.shape[a]!, 1)) * 4);
   const kernels = (['perOutput', 'tree'] as const).map((strategy): TimedKernel => {
     const [spec] = reduceKernel({ name: `bench_${strategy}`, header: [c.label], limits, reducer: c.reducer, ids: [0, 1], shape: c.shape, dtype: 'f32', axes: c.axes, strategy });
-    return { ...spec!, bindingBytes: [inputBytes, outputBytes] };
+    return { ...spec!, workgroups: staticWorkgroups(spec!.workgroups), bindingBytes: [inputBytes, outputBytes] };
   });
   const times = await timeKernels(gpu.device, kernels, { repeats: REPEATS });
   const rate = (ms: number): string => (inputBytes / ms / 1e6).toPrecision(3);

@@ -51,6 +51,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** `1.2 KB`, `3.4 MB`: bytes for people. */
+/** A plan size in bytes as the page shows it: `3.1 KB`, or the symbolic size (`3136*batch B`). */
+export function formatPlanBytes(bytes: number | string): string {
+  return typeof bytes === 'number' ? formatBytes(bytes) : `${bytes} B`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB'];

@@ -5,7 +5,7 @@
  */
 
 import type { BindingReport, EntryReport, KernelReport } from '../index.js';
-import { el, formatBytes } from './dom.js';
+import { el, formatPlanBytes } from './dom.js';
 
 export class KernelsView {
   private readonly table: HTMLTableSectionElement;
@@ -65,7 +65,7 @@ function bindingChip(binding: BindingReport): HTMLElement {
   const access = binding.access === 'read_write' ? 'w' : 'r';
   return el(
     'span',
-    { class: `chip role-${binding.role}`, title: `@binding(${binding.binding}) ${binding.access} #${binding.buffer} ${binding.name}: ${binding.role}, ${formatBytes(binding.bytes)}` },
+    { class: `chip role-${binding.role}`, title: `@binding(${binding.binding}) ${binding.access} #${binding.buffer} ${binding.name}: ${binding.role}, ${formatPlanBytes(binding.bytes)}` },
     `${access} ${binding.name}`,
   );
 }

@@ -7,7 +7,8 @@
  */
 
 import type { BufferLifetime, CompileReport, EntryReport } from '../index.js';
-import { el, formatBytes, svg } from './dom.js';
+import { evaluatePlanSize } from '../index.js';
+import { el, formatBytes, formatPlanBytes, svg } from './dom.js';
 
 const LABEL_WIDTH = 120;
 const ROW_HEIGHT = 15;
@@ -20,6 +21,7 @@ export class MemoryView {
   private bands: SVGRectElement[] = [];
   private shown: { entry: EntryReport; selected: number | undefined } | undefined;
   private drawnWidth = 0;
+  private bytesOf: (b: BufferLifetime) => number = (b) => evaluatePlanSize(b.bytes, {});
 
   constructor(root: HTMLElement, private readonly onSelect: (position: number) => void) {
     this.summary = el('p', { class: 'memory-summary', id: 'memory-summary' });
@@ -34,12 +36,15 @@ export class MemoryView {
   render(entry: EntryReport, memory: CompileReport['memory']): void {
     const { naiveTransientBytes: naive, peakTransientBytes: peak, allocationBytes } = memory;
     const persistent = entry.buffers.filter((b) => PERSISTENT_ROLES.has(b.role));
+    // A symbolic plan is drawn at the sizes its memory report was counted at (\`atDims\`).
+    const dims = memory.atDims ?? {};
+    this.bytesOf = (b) => evaluatePlanSize(b.bytes, dims);
     const share = naive > 0 ? ` (${((100 * allocationBytes) / naive).toFixed(1)}% of naive)` : '';
     this.summary.replaceChildren(
       el('b', {}, 'transient '),
       `peak ${formatBytes(peak)} · allocated ${formatBytes(allocationBytes)} · naive ${formatBytes(naive)}${share}`,
       el('br'),
-      `${memory.buffers} buffers in ${memory.allocations} allocations; this entry also holds ${persistent.length} params, state and constants (${formatBytes(persistent.reduce((sum, b) => sum + b.bytes, 0))}) throughout.`,
+      `${memory.buffers} buffers in ${memory.allocations} allocations; this entry also holds ${persistent.length} params, state and constants (${formatBytes(persistent.reduce((sum, b) => sum + this.bytesOf(b), 0))}) throughout.`,
     );
     this.shown = { entry, selected: undefined };
     this.redraw();
@@ -80,7 +85,7 @@ export class MemoryView {
     root.append(...this.bands);
 
     // Bytes live at each step, as bars scaled to the largest.
-    const live = Array.from({ length: steps }, (_, i) => buffers.filter((b) => b.role === 'transient' && b.first <= i - 1 && i - 1 <= b.last).reduce((sum, b) => sum + b.bytes, 0));
+    const live = Array.from({ length: steps }, (_, i) => buffers.filter((b) => b.role === 'transient' && b.first <= i - 1 && i - 1 <= b.last).reduce((sum, b) => sum + this.bytesOf(b), 0));
     const most = Math.max(1, ...live);
     live.forEach((bytes, i) => {
       const h = (USAGE_HEIGHT - 12) * (bytes / most);
@@ -101,7 +106,7 @@ export class MemoryView {
       root.append(svg('text', { x: 4, y: y + 11, class: 'chart-label' }, `${key} ${label.length > 16 ? `${label.slice(0, 15)}…` : label}`));
       for (const b of members) {
         const bar = svg('rect', { x: x(b.first) + 1, y: y + 2, width: Math.max((b.last - b.first + 1) * column - 2, 2), height: ROW_HEIGHT - 4, rx: 2, class: `life role-${b.role}` });
-        bar.append(svg('title', {}, `#${b.buffer} ${b.name}: ${b.role} ${b.dtype}[${b.shape.join(',')}], ${formatBytes(b.bytes)}, live ${b.first < 0 ? 'before' : b.first} … ${b.last >= steps - 2 ? 'after' : b.last}`));
+        bar.append(svg('title', {}, `#${b.buffer} ${b.name}: ${b.role} ${b.dtype}[${b.shape.join(',')}], ${formatPlanBytes(b.bytes)}, live ${b.first < 0 ? 'before' : b.first} … ${b.last >= steps - 2 ? 'after' : b.last}`));
         root.append(bar);
       }
     });

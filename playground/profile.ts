@@ -14,6 +14,9 @@ const NANOSECONDS_PER_MICROSECOND = 1000;
 export async function timeEntryKernels(device: GPUDevice, plan: Plan, entryName: string, repeats = 5): Promise<number[]> {
   const entry = plan.entries[entryName];
   if (!entry) throw new Error(`timeEntryKernels: the plan has no entry '${entryName}'.`);
+  if ((plan.dims ?? []).length > 0) {
+    throw new Error(`timeEntryKernels: the plan has symbolic dims (${plan.dims!.join(', ')}); time a plan compiled with them bound (compile(graph, {dims: {...}})).`);
+  }
   const kernels = entry.dispatches.map((k) => plan.kernels[k]!);
   if (kernels.length === 0) return [];
   const pipelines = await createPipelines(device, kernels);
@@ -21,7 +24,7 @@ export async function timeEntryKernels(device: GPUDevice, plan: Plan, entryName:
   const bufferOf = (id: number): GPUBuffer => {
     let buffer = scratch.get(id);
     if (!buffer) {
-      buffer = device.createBuffer({ label: `scratch #${id}`, size: plan.buffers[id]!.bytes, usage: GPUBufferUsage.STORAGE });
+      buffer = device.createBuffer({ label: `scratch #${id}`, size: Number(plan.buffers[id]!.bytes), usage: GPUBufferUsage.STORAGE });
       scratch.set(id, buffer);
     }
     return buffer;
@@ -41,7 +44,7 @@ export async function timeEntryKernels(device: GPUDevice, plan: Plan, entryName:
         const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
         pass.setPipeline(pipelines[i]!);
         pass.setBindGroup(0, bindGroups[i]!);
-        pass.dispatchWorkgroups(...kernel.workgroups);
+        pass.dispatchWorkgroups(...(kernel.workgroups as readonly [number, number, number]));
         pass.end();
       });
       encoder.resolveQuerySet(querySet, 0, count, resolved, 0);

@@ -77,7 +77,7 @@ export function stridedCopyKernel(ctx: LoweringContext, read: { base: Dim; strid
  */
 export function padKernel(
   ctx: LoweringContext,
-  attrs: { before: readonly number[]; after: readonly number[]; interior: readonly number[]; value: number },
+  attrs: { before: readonly Dim[]; after: readonly Dim[]; interior: readonly number[]; value: number },
 ): KernelSpec[] {
   const out = ctx.node;
   const x = ctx.inputs[0]!;
@@ -103,10 +103,11 @@ export function padKernel(
   const sourceCoords = x.shape.map((n, a) => {
     const [before, gap, after] = [attrs.before[a]!, attrs.interior[a]! + 1, attrs.after[a]!];
     let position = `c${a}`;
-    if (before > 0) {
-      conditions.push(`c${a} >= ${before}u`);
+    // A symbolic width (a slice's gradient over a symbolic axis) may be positive: it is checked.
+    if (isSymbolic(before) || before > 0) {
+      conditions.push(`c${a} >= ${wgslSize(before)}`);
       // Wraps when c < before; the condition above (&& short-circuits) discards that case.
-      lines.push(`let p${a} = c${a} - ${before}u;`);
+      lines.push(`let p${a} = c${a} - ${wgslSize(before)};`);
       position = `p${a}`;
     }
     let coord = position;
@@ -116,7 +117,7 @@ export function padKernel(
       coord = `src${a}`;
     }
     // Without after-padding the coordinate cannot run past the operand's last element.
-    if (after > 0) conditions.push(`${coord} < ${wgslSize(n)}`);
+    if (isSymbolic(after) || after > 0) conditions.push(`${coord} < ${wgslSize(n)}`);
     return coord;
   });
   const read = `x[${signedOffset(0, sourceCoords, stridesOf(x.shape))}]`;

@@ -4,7 +4,7 @@
  * are params, set from the shared data, so they stay on the GPU as in the peers.
  */
 
-import { Graph, Session, compile, nn, requestDevice } from '../../index.js';
+import { Graph, Session, compile, evaluatePlanSize, nn, requestDevice } from '../../index.js';
 import type { CompileOptions, Plan, Tensor } from '../../index.js';
 import { leNet } from '../../examples/models/lenet.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
@@ -17,7 +17,7 @@ import { LENET, MLP_BATCH, MLP_LAYERS, MLP_LR, MLP_MOMENTUM, WORKLOADS } from '.
 
 /** The device memory a plan allocates: params, state, constants and (memory-planned) intermediates. */
 function planBytes(plan: Plan): number {
-  return (plan.allocations ?? plan.buffers).reduce((sum, block) => sum + block.bytes, 0);
+  return (plan.allocations ?? plan.buffers).reduce((sum, block) => sum + evaluatePlanSize(block.bytes, {}), 0);
 }
 
 /** The seed MLP's forward pass alone, with the training graph's param names. */

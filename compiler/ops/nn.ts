@@ -97,8 +97,8 @@ function defineSoftmax(name: string, row: NormalizeRule, vjp: VjpRule<AxisAttrs>
       }),
     lower: {
       kind: 'kernel',
-      emit: ({ node, inputs: [x], attrs: { axis }, name: kernel, header, limits }) =>
-        softmaxKernel({ name: kernel, header, limits, ids: [x!.id, node.id], shape: x!.shape, axis, reducer: row.reducer, element: row.element }),
+      emit: ({ node, inputs: [x], attrs: { axis }, name: kernel, header, limits, dims }) =>
+        softmaxKernel({ name: kernel, header, limits, ids: [x!.id, node.id], shape: x!.shape, axis, reducer: row.reducer, element: row.element, dims }),
     },
   });
 }
@@ -196,8 +196,8 @@ export const oneHotOp = defineOp<OneHotAttrs>({
   },
   lower: {
     kind: 'kernel',
-    emit: ({ node, inputs: [indices], attrs: { depth, dtype, axis }, name, header, limits }) =>
-      oneHotKernel({ name, header, limits, ids: [indices!.id, node.id], indices: indices!.shape, depth, axis, dtype }),
+    emit: ({ node, inputs: [indices], attrs: { depth, dtype, axis }, name, header, limits, dims }) =>
+      oneHotKernel({ name, header, limits, ids: [indices!.id, node.id], indices: indices!.shape, depth, axis, dtype, dims }),
   },
 });
 

@@ -154,6 +154,7 @@ function lowerReduction<A extends Attrs>(ctx: LoweringContext<A>, reducer: Reduc
     ...(ctx.epilogue ? { epilogue: ctx.epilogue } : {}),
     ...(ctx.prologue ? { prologue: ctx.prologue } : {}),
     ...(ctx.tuning ? { tuning: ctx.tuning } : {}),
+    dims: ctx.dims,
   });
 }
 

@@ -70,8 +70,8 @@ export const cumsumOp = defineOp<CumsumAttrs>({
   },
   lower: {
     kind: 'kernel',
-    emit: ({ node, inputs: [x], attrs, name, header, limits }) =>
-      scanKernel({ name, header, limits, ids: [x!.id, node.id], shape: x!.shape, dtype: node.dtype, ...attrs }),
+    emit: ({ node, inputs: [x], attrs, name, header, limits, dims }) =>
+      scanKernel({ name, header, limits, ids: [x!.id, node.id], shape: x!.shape, dtype: node.dtype, ...attrs, dims }),
   },
 });
 

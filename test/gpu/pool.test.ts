@@ -1,3 +1,4 @@
+import { staticDim } from '../../compiler/shape.js';
 import { grad } from '../../compiler/autodiff.js';
 import { Graph } from '../../compiler/graph.js';
 import { mul } from '../../compiler/ops/binary.js';
@@ -35,7 +36,7 @@ async function checkPooling(shape: number[], options: PoolOptions): Promise<void
   };
   for (const [name, y] of Object.entries(outputs)) {
     g.output(name, y);
-    const weights = g.constant(testData(y.size, 5, 0.5, 1.5), { shape: y.shape });
+    const weights = g.constant(testData(staticDim('pool test', y.size), 5, 0.5, 1.5), { shape: y.shape });
     g.output(`${name}Grad`, grad(sum(mul(y, weights)), [x])[0]!);
   }
   await expectGpuMatchesReference(g, { x: withTies(shape) }, TOLERANCE);

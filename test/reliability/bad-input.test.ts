@@ -13,7 +13,7 @@ import { embedding } from '../../compiler/ops/layers.js';
 import { sgd } from '../../compiler/optim.js';
 import { compile } from '../../compiler/plan.js';
 import { trainingProgram } from '../../compiler/train.js';
-import type { PlanBuffer } from '../../compiler/plan-format.js';
+import type { SizedBuffer } from '../../runtime/host-tensor.js';
 import { interpret } from '../../compiler/reference.js';
 import { importOnnx } from '../../compiler/onnx/index.js';
 import { feedBytes } from '../../runtime/host-tensor.js';
@@ -110,11 +110,11 @@ describe('bad input (CPU)', () => {
   });
 
   describe('checked feeds (feedBytes, as Session.run with {checkFeeds: true} calls it)', () => {
-    const labels: PlanBuffer = {
+    const labels: SizedBuffer = {
       id: 0, name: 'labels', role: 'input', dtype: 'i32', shape: [4], bytes: 16,
       valueRange: { min: 0, max: 9, reason: 'class labels of softmaxCrossEntropy over 10 classes' },
     };
-    const images: PlanBuffer = { id: 1, name: 'images', role: 'input', dtype: 'f32', shape: [3], bytes: 12 };
+    const images: SizedBuffer = { id: 1, name: 'images', role: 'input', dtype: 'f32', shape: [3], bytes: 12 };
 
     it('rejects a label outside the declared range, naming it, the range and who needs it', () => {
       expect(() => feedBytes("Session.trainStep: input 'labels'", labels, [0, 3, 10, 1], true)).to.throw(
