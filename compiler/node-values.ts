@@ -16,6 +16,16 @@ export function splatValue(node: Node): number | undefined {
   return values.length === 1 ? values[0] : undefined;
 }
 
+/**
+ * Whether elementwise code reads `node` by recomputing it where it is read instead of
+ * loading it from memory: a splat const (a literal), or an elementwise op with no inputs
+ * (`dimSize`: a size from the plan's size block), whose value costs nothing to recompute.
+ */
+export function recomputedWhereRead(node: Node): boolean {
+  if (splatValue(node) !== undefined) return true;
+  return roleOf(node) === 'computed' && node.inputs.length === 0 && getOp(node.op).lower?.kind === 'elementwise';
+}
+
 /** Whether the node's output is just its input's buffer. */
 export function isAlias(node: Node): boolean {
   return getOp(node.op).lower?.kind === 'alias';

@@ -7,6 +7,7 @@
  * bindings, memory).
  */
 
+import { inlinedValuesOf } from './passes/fusion/index.js';
 import { CompileError } from './errors.js';
 import { ancestorsOf, roleOf } from './graph.js';
 import type { FusionGroup } from './passes/fusion/group.js';
@@ -64,8 +65,10 @@ function checkFusion(program: GraphProgram, fusion: Readonly<Record<string, read
         groupOf.set(id, position);
       }
     });
+    // Inputless elementwise values every reader recomputes (a dimSize) belong to no group.
+    const inlined = inlinedValuesOf(graph, { needed, outputs: Object.values(entry.outputs), assignments: entry.assignments });
     for (const node of graph.nodes) {
-      if (!needed.has(node.id) || roleOf(node) !== 'computed' || isAlias(node)) continue;
+      if (!needed.has(node.id) || roleOf(node) !== 'computed' || isAlias(node) || inlined.has(node.id)) continue;
       if (!groupOf.has(node.id)) throw new CompileError(`entry '${name}': node %${node.id} (${node.op}) is needed but in no group`);
     }
     groups.forEach((group, position) => {

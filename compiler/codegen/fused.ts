@@ -16,7 +16,7 @@ import { GraphError } from '../errors.js';
 import type { FusionGroup } from '../passes/fusion/group.js';
 import { broadcastStrides, formatType, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { splatValue } from '../node-values.js';
+import { recomputedWhereRead, splatValue } from '../node-values.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
 import { finalizeWgsl, foldPasses, reducerHelpers } from './reducer.js';
@@ -63,6 +63,20 @@ interface ElementSpec {
   readonly prefix: string;
 }
 
+/**
+ * The WGSL expression of a value elementwise code recomputes where it reads it
+ * (`recomputedWhereRead`): a splat's literal, or an inputless op's expression; else undefined.
+ */
+function recomputedValue(node: Node, helpers: string[]): string | undefined {
+  const splat = splatValue(node);
+  if (splat !== undefined) return literal(splat, node.dtype);
+  if (!recomputedWhereRead(node)) return undefined;
+  const lowering = getOp(node.op).lower as Extract<Lowering, { kind: 'elementwise' }>;
+  const expr = lowering.expr([], node.attrs, { inputs: [], output: node.dtype });
+  helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
+  return expr;
+}
+
 function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   const { writeInto, shape } = spec;
   const members = new Set(spec.nodes);
@@ -95,8 +109,8 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   const coords = shape.map((_, axis) => `c${axis}`);
   const read = (input: Node): string => {
     if (members.has(input.id)) return `v${input.id}`;
-    const splat = splatValue(input);
-    if (splat !== undefined) return literal(splat, input.dtype);
+    const recomputed = recomputedValue(input, helpers);
+    if (recomputed !== undefined) return recomputed;
     const name = bind(input.id, 'read');
     if (sameShape(input.shape, shape)) return load(name, 'i', input.dtype);
     needsCoords = true;
@@ -304,8 +318,8 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
   const operand = (id: number, c?: string): string => {
     const node = graph.node(id);
     if (members.has(id)) return isFull(id) ? `v${id}[${c!}]` : `v${id}`;
-    const splat = splatValue(node);
-    if (splat !== undefined) return literal(splat, node.dtype);
+    const recomputed = recomputedValue(node, helpers);
+    if (recomputed !== undefined) return recomputed;
     const [rowStride, columnStride] = broadcastStrides(node.shape, [rows!, length]);
     const terms = [...(rowStride !== 0 ? [rowStride === 1 ? 'row' : `row * ${wgslSize(rowStride!)}`] : []), ...(columnStride !== 0 && c ? [columnStride === 1 ? c : `${c} * ${wgslSize(columnStride!)}`] : [])];
     return load(binding(id), terms.join(' + ') || '0u', node.dtype);

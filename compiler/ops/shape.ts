@@ -138,8 +138,10 @@ export const broadcastToOp = defineOp<ShapeAttrs>({
     const x = inputs[0]!;
     return gatherByStrides(x, out, broadcastStrides(x.shape, evalShape('broadcastTo', out.shape)), ctx);
   },
-  // Elementwise consumers broadcast their operands themselves; a materialized broadcastTo is a copy with stride 0 on repeated axes.
-  lower: { kind: 'kernel', emit: (ctx) => stridedCopyKernel(ctx, { base: 0, strides: broadcastStrides(ctx.inputs[0]!.shape, ctx.node.shape) }) },
+  // Elementwise code reads an operand of another shape at broadcast strides, so a
+  // broadcastTo is the identity at its output's index and fuses like any elementwise op
+  // (a scalar's cotangent broadcast over a symbolic batch joins the loop that uses it).
+  lower: { kind: 'elementwise', expr: ([x]) => x! },
 });
 
 /**

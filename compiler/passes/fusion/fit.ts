@@ -6,7 +6,7 @@
  * be read before it is written.
  */
 
-import { splatValue } from '../../node-values.js';
+import { recomputedWhereRead } from '../../node-values.js';
 import type { Graph } from '../../graph.js';
 import type { Building, Candidate, Fusion } from './building.js';
 import { neededOutside, nodesOfGroup } from './building.js';
@@ -57,7 +57,7 @@ export function createsCycleFrom(fusion: Fusion, inside: (id: number) => boolean
 export function readsOf(graph: Graph, nodes: Iterable<number>, inside: (id: number) => boolean): Set<number> {
   const reads = new Set<number>();
   for (const id of nodes) {
-    for (const input of graph.node(id).inputs) if (!inside(input) && splatValue(graph.node(input)) === undefined) reads.add(input);
+    for (const input of graph.node(id).inputs) if (!inside(input) && !recomputedWhereRead(graph.node(input))) reads.add(input);
   }
   return reads;
 }

@@ -16,10 +16,11 @@
  */
 
 import { roleOf } from '../../graph.js';
-import type { Graph } from '../../graph.js';
-import { aliasRoot, isAlias } from '../../node-values.js';
+import type { Graph, Node } from '../../graph.js';
+import { aliasRoot, isAlias, recomputedWhereRead } from '../../node-values.js';
 import type { KernelLimits } from '../../limits.js';
 import type { Building, Fusion } from './building.js';
+import { isElementwise } from './building.js';
 import { formGroups } from './form.js';
 import type { FusionGroup } from './group.js';
 import type { EntryUpdates } from './in-place.js';
@@ -45,6 +46,42 @@ export interface FusionOptions {
  * (alias nodes excepted: they are views, not work) partitioned into groups. Each entry
  * is fused on its own: a forward pass never runs (or writes) training work.
  */
+/** Each needed node's computed consumers among `needed`. */
+function consumersIn(graph: Graph, needed: ReadonlySet<number>): Map<number, number[]> {
+  const consumers = new Map<number, number[]>();
+  for (const node of graph.nodes) {
+    if (!needed.has(node.id) || roleOf(node) !== 'computed') continue;
+    for (const input of node.inputs) {
+      const readers = consumers.get(input) ?? [];
+      readers.push(node.id);
+      consumers.set(input, readers);
+    }
+  }
+  return consumers;
+}
+
+/**
+ * The nodes of `work` no kernel computes: inputless elementwise values (`dimSize`) whose
+ * every consumer is elementwise code, which recomputes them where it reads them
+ * (`recomputedWhereRead`), and that nothing reads after the entry. A size needs no
+ * dispatch of its own, nor a buffer.
+ */
+export function inlinedValues(graph: Graph, work: readonly Node[], consumers: ReadonlyMap<number, readonly number[]>, externallyRead: ReadonlySet<number>): Set<number> {
+  return new Set(
+    work
+      .filter((node) => node.op !== 'const' && recomputedWhereRead(node) && !externallyRead.has(node.id))
+      .filter((node) => (consumers.get(node.id) ?? []).every((c) => isElementwise(graph.node(c))))
+      .map((node) => node.id),
+  );
+}
+
+/** The nodes an entry needs that no kernel computes (see `inlinedValues`), for the stage checks. */
+export function inlinedValuesOf(graph: Graph, entry: Pick<EntryUpdates, 'needed' | 'outputs' | 'assignments'>): Set<number> {
+  const work = graph.nodes.filter((n) => entry.needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n));
+  const externallyRead = new Set([...entry.outputs, ...entry.assignments.map(([, value]) => value)].map((id) => aliasRoot(graph, id)));
+  return inlinedValues(graph, work, consumersIn(graph, entry.needed), externallyRead);
+}
+
 export function fuseEntry(graph: Graph, entry: EntryUpdates, options: FusionOptions): FusionGroup[] {
   const rootOf = (id: number): number => aliasRoot(graph, id);
   const work = graph.nodes.filter((n) => entry.needed.has(n.id) && roleOf(n) === 'computed' && !isAlias(n));
@@ -53,24 +90,21 @@ export function fuseEntry(graph: Graph, entry: EntryUpdates, options: FusionOpti
     const groups = work.map((node) => singleNodeGroup(graph, node.id, `${node.op}: unfused`));
     return withinBindingLimit(graph, decideInPlace(graph, groups, entry, rootOf), maxBindings);
   }
-  const consumers = new Map<number, number[]>();
-  for (const node of graph.nodes) {
-    if (!entry.needed.has(node.id) || roleOf(node) !== 'computed') continue;
-    for (const input of node.inputs) {
-      const readers = consumers.get(input) ?? [];
-      readers.push(node.id);
-      consumers.set(input, readers);
-    }
-  }
+  const consumers = consumersIn(graph, entry.needed);
+  const externallyRead = new Set([...entry.outputs, ...entry.assignments.map(([, value]) => value)].map(rootOf));
+  const inlined = inlinedValues(graph, work, consumers, externallyRead);
   const fusion: Fusion = {
     graph,
     consumers,
-    externallyRead: new Set([...entry.outputs, ...entry.assignments.map(([, value]) => value)].map(rootOf)),
+    externallyRead,
     updates: new Map(entry.assignments.map(([target, value]) => [value, target])),
     maxBindings,
     groupOf: new Map<number, Building>(),
   };
-  formGroups(fusion, work);
+  formGroups(
+    fusion,
+    work.filter((node) => !inlined.has(node.id)),
+  );
   fuseColumnSums(fusion, [...new Set(fusion.groupOf.values())]);
   fuseRows(fusion);
   sinkIntoConsumers(fusion);

@@ -8,7 +8,7 @@
  * fitsCandidate's, exactly: it counts the same things, kept instead of recounted.
  */
 
-import { splatValue } from '../../node-values.js';
+import { recomputedWhereRead } from '../../node-values.js';
 import type { Building, Fusion, Prologue } from './building.js';
 import { createsCycleFrom, readsOf } from './fit.js';
 
@@ -191,7 +191,7 @@ class GroupSummary {
         if (members.has(input) && !added.has(input)) {
           this.bump(this.outside, input, -1);
           touched.add(input);
-        } else if (!members.has(input) && id !== anchor && splatValue(graph.node(input)) === undefined) {
+        } else if (!members.has(input) && id !== anchor && !recomputedWhereRead(graph.node(input))) {
           if (!this.reads.has(input)) changedReads.add(input);
           this.bump(this.reads, input, 1);
         }
