@@ -12,8 +12,12 @@ import { appBundle, measureEntries } from '../scripts/bundle-sizes.mjs';
 import { registeredOps } from '../index.js';
 import { modelBytes, node, value } from './onnx/model-builder.js';
 
-/** The runtime-only entry's budget in an app's minified, gzipped browser bundle. */
-const RUNTIME_GZIP_BUDGET = 20 * 1024;
+/**
+ * The runtime-only entry's budget in an app's minified, gzipped browser bundle: 20 KB
+ * until symbolic dims (solving a run's sizes from its feeds, growing memory, checking a v3
+ * plan's size expressions) added about 4.5 KB; 25 KB keeps that and little else.
+ */
+const RUNTIME_GZIP_BUDGET = 25 * 1024;
 
 /** A static or dynamic import of Dawn or a Node built-in, or a CommonJS require: what a browser bundler trips on. */
 const NODE_IMPORT = /\bfrom\s*["'](webgpu|node:[\w/]+)["']|\bimport\s*\(\s*(\/\*.*?\*\/\s*)*["'](webgpu|node:[\w/]+)["']|\brequire\(\s*["']/;

@@ -1,7 +1,8 @@
 /**
  * The model: an MLP for 28×28 images (784→128→ReLU→64→ReLU→10) with softmax
  * cross-entropy and Adam, built with kiln's layers (`nn`) and compiled in the page for the
- * page's GPU. One plan serves training (`trainStep`) and classifying (`forward`).
+ * page's GPU. One plan serves training (`trainStep`, 64 images a step) and classifying
+ * (`forward`, one image): the batch is the symbolic dim `batch`.
  */
 
 import { Graph, Session, adam, compile, nn, requestDevice, trainingProgram } from 'kiln-webgpu';
@@ -9,7 +10,7 @@ import type { KilnDevice, Tensor } from 'kiln-webgpu';
 import type { Batch } from './data.js';
 import { PIXELS } from './data.js';
 
-/** Examples per step; `forward` takes the same number, so one image is fed as a padded batch. */
+/** Examples per training step; `forward` takes any number (one drawn image, or a batch of test images). */
 export const BATCH = 64;
 
 export interface Classifier {
@@ -20,8 +21,8 @@ export interface Classifier {
 
 function mlp(): { graph: Graph<'logits'>; loss: Tensor } {
   const g = new Graph('fashion_mlp', { outputs: ['logits'] });
-  const images = g.input('images', [BATCH, PIXELS]);
-  const labels = g.input('labels', [BATCH], 'i32');
+  const images = g.input('images', ['batch', PIXELS]);
+  const labels = g.input('labels', ['batch'], 'i32');
   // PyTorch's nn.Linear(784, 128) … with its initialization; params fc1.kernel, fc1.bias, ...
   const model = nn.sequential(nn.linear(g, 'fc1', PIXELS, 128), nn.relu, nn.linear(g, 'fc2', 128, 64), nn.relu, nn.linear(g, 'fc3', 64, 10));
   const logits = model(images);
@@ -45,9 +46,8 @@ export async function trainStep(classifier: Classifier, batch: Batch): Promise<n
 
 /** Class probabilities for one 28×28 image (784 values in [0, 1]). */
 export async function classify(classifier: Classifier, pixels: Float32Array): Promise<number[]> {
-  const images = new Float32Array(BATCH * PIXELS);
-  images.set(pixels);
-  const { logits } = await classifier.session.forward({ images }, { outputs: ['logits'] });
+  // One image is a batch of one: the session that trains at 64 runs it as it is.
+  const { logits } = await classifier.session.forward({ images: pixels }, { outputs: ['logits'] });
   const row = Array.from(logits.data.subarray(0, 10));
   const max = Math.max(...row);
   const exps = row.map((value) => Math.exp(value - max));

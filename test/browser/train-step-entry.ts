@@ -10,12 +10,16 @@ import { requestDevice } from '../../runtime/device.js';
 import { Session } from '../../runtime/session.js';
 
 export type TrainStepsResult =
-  | { readonly ok: true; readonly losses: number[]; readonly backend: string }
+  | { readonly ok: true; readonly losses: number[]; readonly backend: string; readonly logits: { shape: number[]; data: number[] }[] }
   | { readonly ok: false; readonly name: string; readonly message: string };
 
 declare global {
   interface Window {
-    kilnTrainSteps(steps: readonly Record<string, number[]>[]): Promise<TrainStepsResult>;
+    /**
+     * Trains the plan at `planPath` from the checkpoint, one step per `steps` entry, then
+     * runs `forward` on each of `forwards` (of any batch size, for a symbolic plan).
+     */
+    kilnTrainSteps(steps: readonly Record<string, number[]>[], planPath?: string, forwards?: readonly Record<string, number[]>[]): Promise<TrainStepsResult>;
   }
 }
 
@@ -25,18 +29,23 @@ async function fetchOk(path: string): Promise<Response> {
   return response;
 }
 
-window.kilnTrainSteps = async (steps) => {
+window.kilnTrainSteps = async (steps, planPath = 'plan.json', forwards = []) => {
   try {
-    const plan = (await (await fetchOk('plan.json')).json()) as Plan;
+    const plan = (await (await fetchOk(planPath)).json()) as Plan;
     const checkpoint = new Uint8Array(await (await fetchOk('init.safetensors')).arrayBuffer());
     const gpu = await requestDevice();
     const session = await Session.create(gpu.device, plan);
     await session.loadCheckpoint(checkpoint);
     const losses: number[] = [];
     for (const feeds of steps) losses.push((await session.trainStep(feeds, { outputs: ['loss'] }))['loss']!.data[0]!);
+    const logits: { shape: number[]; data: number[] }[] = [];
+    for (const feeds of forwards) {
+      const out = (await session.forward(feeds, { outputs: ['logits'] }))['logits']!;
+      logits.push({ shape: [...out.shape], data: Array.from(out.data) });
+    }
     session.destroy();
     gpu.destroy();
-    return { ok: true, losses, backend: gpu.info.backend };
+    return { ok: true, losses, backend: gpu.info.backend, logits };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     return { ok: false, name, message };

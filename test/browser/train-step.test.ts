@@ -25,8 +25,8 @@ import { RUNTIME_MAY_IMPORT } from '../import-graph.js';
 const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>kiln train step</title><script type="module" src="entry.js"></script>';
 const ENTRY = 'test/browser/train-step-entry.ts';
 
-/** A small MLP classifier (20 → 16 → ReLU → 5, softmax cross-entropy), trained by SGD with momentum. */
-function mlp(batch: number): TrainingProgram {
+/** A small MLP classifier (20 → 16 → ReLU → 5, softmax cross-entropy), trained by SGD with momentum; `batch` a size or a dim name. */
+function mlp(batch: number | string): TrainingProgram {
   const g = new Graph('browser_mlp', { seed: 9 });
   const x = g.input('x', [batch, 20]);
   const labels = g.input('labels', [batch], 'i32');
@@ -49,6 +49,8 @@ describe('a training step in headless Chromium, on a plan compiled ahead of time
   this.timeout(120000);
   let bundle: esbuild.BuildResult<{ write: false; metafile: true }>;
   let plan: Plan;
+  let symbolicPlan: Plan;
+  let symbolicReference: ReferenceSession;
   let checkpoint: Uint8Array;
   let reference: ReferenceSession;
   let server: StaticServer;
@@ -61,10 +63,19 @@ describe('a training step in headless Chromium, on a plan compiled ahead of time
     // WebGPU's guaranteed limits: a plan shipped to browsers must run on any device.
     plan = compile(program);
     reference = new ReferenceSession(program);
+    const symbolicProgram = mlp('batch');
+    symbolicPlan = compile(symbolicProgram);
+    symbolicReference = new ReferenceSession(symbolicProgram);
     checkpoint = encodeSafetensors(reference.params as Record<string, HostTensor>);
     bundle = await esbuild.build({ ...browserBundleOptions(ENTRY), write: false, metafile: true });
     server = await startStaticServer({
-      files: { '/index.html': PAGE, '/entry.js': bundle.outputFiles[0]!.text, '/plan.json': JSON.stringify(plan), '/init.safetensors': checkpoint },
+      files: {
+        '/index.html': PAGE,
+        '/entry.js': bundle.outputFiles[0]!.text,
+        '/plan.json': JSON.stringify(plan),
+        '/symbolic-plan.json': JSON.stringify(symbolicPlan),
+        '/init.safetensors': checkpoint,
+      },
     });
     chromium = await launchChromium();
     page = await chromium.browser.newPage();
@@ -117,5 +128,26 @@ describe('a training step in headless Chromium, on a plan compiled ahead of time
     });
     // The second step runs on the weights the first one updated, so a missing update would show.
     expect(result.losses[1]).to.not.equal(result.losses[0]);
+  });
+
+  it('runs a plan with a symbolic batch, compiled once in Node, at batch 7, 1 and 13 in one session as the CPU reference does', async () => {
+    await page.goto(server.url);
+    await page.waitForFunction(() => typeof window.kilnTrainSteps === 'function');
+    const forwards = [1, 13].map((rows, i) => ({ x: testData(rows * 20, 70 + i, -2, 2) }));
+    const result: TrainStepsResult = await page.evaluate((s, f) => window.kilnTrainSteps(s, 'symbolic-plan.json', f), steps, forwards);
+    if (!result.ok) expect.fail(`${result.name}: ${result.message}`);
+    expect(symbolicPlan.dims).to.deep.equal(['batch']);
+
+    const referenceLosses = steps.map((feeds) => symbolicReference.trainStep(feeds)['loss']!.data[0]!);
+    steps.forEach((_, i) => {
+      const [browser, cpu] = [result.losses[i]!, referenceLosses[i]!];
+      expect(Math.abs(browser - cpu), `step ${i}: browser ${browser}, reference ${cpu}`).to.be.at.most(1e-4 * Math.abs(cpu));
+    });
+    forwards.forEach((feeds, i) => {
+      const expected = symbolicReference.forward(feeds)['logits']!;
+      const got = result.logits[i]!;
+      expect(got.shape, `forward ${i}`).to.deep.equal([...expected.shape]);
+      got.data.forEach((value, k) => expect(Math.abs(value - expected.data[k]!), `forward ${i} logit ${k}`).to.be.at.most(1e-4 * (1 + Math.abs(expected.data[k]!))));
+    });
   });
 });

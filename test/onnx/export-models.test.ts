@@ -50,7 +50,7 @@ describe('exportOnnx: the example models run in ONNX Runtime as in kiln', () => 
     this.timeout(120000);
     const [vocab, batch, context] = [11, 2, 8];
     const tokens = { shape: [batch, context], dtype: 'i32' as const, data: Int32Array.from(testData(batch * context, 3, 0, vocab), Math.floor) };
-    const targets = { shape: [batch * context], dtype: 'i32' as const, data: Int32Array.from(testData(batch * context, 4, 0, vocab), Math.floor) };
+    const targets = { shape: [batch, context], dtype: 'i32' as const, data: Int32Array.from(testData(batch * context, 4, 0, vocab), Math.floor) };
     const program = charTransformer({ vocab, batch, context, width: 16, heads: 2, layers: 2 });
     const difference = await exportedDifference(program, tokens, targets, 2);
     console.log(`      char transformer: max |ORT − kiln| = ${difference.toExponential(2)}`);
