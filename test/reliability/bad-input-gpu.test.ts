@@ -12,6 +12,7 @@ import { embedding } from '../../compiler/ops/layers.js';
 import { sgd } from '../../compiler/optim.js';
 import { compile } from '../../compiler/plan.js';
 import type { Plan } from '../../compiler/plan-format.js';
+import { PLAN_VERSION } from '../../compiler/plan-format.js';
 import { ReferenceSession } from '../../compiler/reference-session.js';
 import type { TrainingProgram } from '../../compiler/train.js';
 import { trainingProgram } from '../../compiler/train.js';
@@ -116,7 +117,7 @@ describe('bad input to a GPU session', function () {
       (p) => ({ ...p, kernels: p.kernels.map((k, i) => (i === p.kernels.length - 1 ? { ...k, wgsl: k.wgsl.replace(/@group\(0\) @binding\(0\)[^\n]*\n/, '') } : k)) }),
       '.bindings[0]: buffer #',
     ],
-    ['a version from the future', (p) => ({ ...p, version: 3 }), 'invalid plan: version: expected 2, got 3.'],
+    ['a version from the future', (p) => ({ ...p, version: PLAN_VERSION + 1 }), `invalid plan: version: expected ${PLAN_VERSION}, got ${PLAN_VERSION + 1}.`],
     ['a dispatch of a kernel that does not exist', (p) => ({ ...p, entries: { ...p.entries, forward: { ...p.entries['forward']!, dispatches: [999] } } }), 'entries.forward.dispatches[0]: kernel 999 does not exist'],
     ['a value range on a param', (p) => ({ ...p, buffers: p.buffers.map((b) => (b.role === 'param' ? { ...b, valueRange: { min: 0, max: 1, reason: 'r' } } : b)) }), 'valueRange: only input buffers carry a value range'],
   ];

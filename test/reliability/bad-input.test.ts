@@ -34,9 +34,9 @@ function workingGraph(): Graph {
 describe('bad input (CPU)', () => {
   describe('graph construction: a typed error at the call, and the graph is left as it was', () => {
     const cases: readonly (readonly [string, (g: Graph) => unknown, ErrorClass, string])[] = [
-      ['a NaN dimension', (g) => g.input('n', [NaN]), ArgumentError, "input 'n': shape [NaN] has a bad dimension NaN; dimensions must be non-negative integers."],
-      ['an infinite dimension', (g) => g.param('p', [Infinity]), ArgumentError, "param 'p': shape [Infinity] has a bad dimension Infinity; dimensions must be non-negative integers."],
-      ['a shape that is not an array', (g) => g.input('n', 3 as unknown as number[]), ArgumentError, "input 'n': shape must be an array of non-negative integers, got 3."],
+      ['a NaN dimension', (g) => g.input('n', [NaN]), ArgumentError, "input 'n': shape [NaN] has a bad dimension NaN; dimensions must be non-negative integers or dim names such as 'batch'."],
+      ['an infinite dimension', (g) => g.param('p', [Infinity]), ArgumentError, "param 'p': shape [Infinity] has a bad dimension Infinity; dimensions must be non-negative integers or dim names such as 'batch'."],
+      ['a shape that is not an array', (g) => g.input('n', 3 as unknown as number[]), ArgumentError, "input 'n': shape must be an array of sizes and dim names (e.g. ['batch', 784]), got 3."],
       [
         "an input named '__proto__' (a feed by that name would be lost)",
         (g) => g.input('__proto__', [2]),
@@ -177,7 +177,7 @@ describe('bad input (CPU)', () => {
       ['a param with the name of an input', edited((p) => (p.buffers[1].name = 'x')), "buffers[1].name: 'x' is also the name of buffer #0 (input); inputs, params and state need unique names"],
       ['WGSL that declares fewer bindings than the kernel binds', edited((p) => (p.kernels[1].wgsl = p.kernels[1].wgsl.split('\n').slice(0, -1).join('\n'))), 'kernels[1] (k2_mul).bindings[3]: buffer #2 (%2) is bound at @binding(3), which the WGSL does not declare'],
       ['WGSL that declares a binding twice', edited((p) => (p.kernels[1].wgsl = p.kernels[1].wgsl.replace('@binding(3)', '@binding(2)'))), 'kernels[1] (k2_mul).wgsl: declares @binding(2) twice (b2 and b3)'],
-      ['WGSL that uses another bind group', edited((p) => (p.kernels[0].wgsl = p.kernels[0].wgsl.replace('@group(0)', '@group(1)'))), 'kernels[0] (init_1_w).wgsl: declares @group(1) @binding(0) var b0; kernels use group 0 only'],
+      ['WGSL that uses another bind group', edited((p) => (p.kernels[0].wgsl = p.kernels[0].wgsl.replace('@group(0)', '@group(1)'))), 'kernels[0] (init_1_w).wgsl: declares @group(1) @binding(0) var b0; kernels use group 0, and group 1 only for the size block (@group(1) @binding(0) var<uniform> kiln_dims)'],
       ['WGSL that is not a string', edited((p) => (p.kernels[0].wgsl = ['fn main() {}'])), 'kernels[0] (init_1_w).wgsl: must be a string'],
       ['an unknown kernel kind', edited((p) => (p.kernels[1].kind = 'magic')), 'kernels[1] (k2_mul).kind: unknown kind "magic" (loop, input, epilogue, sibling, row, single, init)'],
       ['a kernel reason that is not a string', edited((p) => (p.kernels[1].reason = 5)), 'kernels[1] (k2_mul).reason: must be a string'],

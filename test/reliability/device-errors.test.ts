@@ -172,7 +172,7 @@ describe('device errors reach the caller: a plan the device rejects fails with a
       await session.forward({ x: X });
       // Sabotage behind the session's back: its submit now uses a destroyed buffer.
       const y = session.plan.entries['forward']!.outputs['y']!;
-      (session as unknown as { buffers: GPUBuffer[] }).buffers[y]!.destroy();
+      (session as unknown as { memory: { buffers: GPUBuffer[] } }).memory.buffers[y]!.destroy();
       const error = await rejectionOf(session.forward({ x: X }));
       expect(error).to.be.instanceOf(DeviceError);
       expect(error.message).to.include("Session 'affine' forward: the GPU device rejected the run with a validation error, so it returns no values;");

@@ -44,7 +44,7 @@ describe('input kiln refuses instead of ignoring', () => {
       "interpret: params names 'W', but graph 'doubled' has no param or state by that name (it would have kept its initial value). Params and state: w.",
     ],
     ['a precision kiln does not compute in', () => interpret(doubled(), { feeds: { x: [0, 0] }, precision: 'f16' as never }), ArgumentError, "interpret: precision must be 'f32' or 'f64', got 'f16'."],
-    ['precision given to compile, which has no such option', () => compile(doubled(), { precision: 'f16' } as never), ArgumentError, "compile: unknown option 'precision'. Options: fuse, simplify, memory, limits, tuning, check."],
+    ['precision given to compile, which has no such option', () => compile(doubled(), { precision: 'f16' } as never), ArgumentError, "compile: unknown option 'precision'. Options: fuse, simplify, memory, limits, tuning, check, dims, maxDims."],
     ['a NaN limit', () => compile(doubled(), { limits: { maxBufferSize: NaN } }), ArgumentError, 'compile: limits.maxBufferSize must be a positive integer, got NaN.'],
     ['a limit given as a string', () => compile(doubled(), { limits: { maxStorageBufferBindingSize: '65536' as never } }), ArgumentError, "compile: limits.maxStorageBufferBindingSize must be a positive integer, got the string '65536'."],
     ['a misspelled limit', () => compile(doubled(), { limits: { maxBuferSize: 1 } as never }), ArgumentError, "compile: limits has an unknown key 'maxBuferSize'. Limits kiln uses:"],
