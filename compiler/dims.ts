@@ -86,30 +86,69 @@ export function isDimName(name: string): boolean {
   return NAME.test(name);
 }
 
+/** Returns `name` if it may name a dim, else throws an ArgumentError naming `where`. */
+export function checkDimName(where: string, name: unknown): string {
+  if (typeof name !== 'string') throw new ArgumentError(`${where}: the name must be a string such as 'batch', got ${describe(name)}.`);
+  if (!isDimName(name)) {
+    throw new ArgumentError(`${where}: dim name '${name}' is not an identifier; name a dim with letters, digits and '_' (not starting with a digit), e.g. 'batch'.`);
+  }
+  return name;
+}
+
 /** The symbolic size named `name` (`g.dim('batch')`, or `'batch'` in a shape). */
 export function symbol(name: string): SymDim {
-  if (!isDimName(name)) {
-    throw new ArgumentError(`dim name '${name}' is not an identifier; name a dim with letters, digits and '_' (not starting with a digit), e.g. 'batch'.`);
+  return SymDim.of([{ coefficient: 1, names: [checkDimName('symbol', name)] }]) as SymDim;
+}
+
+/**
+ * Returns `d` if it is a Dim (an integer or a SymDim), else throws an ArgumentError naming
+ * `where`: the exported arithmetic is public API, so a wrong argument is refused here rather
+ * than failing inside as a TypeError or computing NaN.
+ */
+function checkDim(where: string, d: unknown): Dim {
+  if (d instanceof SymDim || Number.isInteger(d)) return d as Dim;
+  throw new ArgumentError(`${where}: expected a size (an integer, or a symbolic size such as g.dim('batch')), got ${describe(d)}.`);
+}
+
+/** Checks that `sizes` maps dim names to integers (what evaluateDim and substituteDim take). */
+function checkSizes(where: string, sizes: unknown): Readonly<Record<string, number>> {
+  if (sizes === null || typeof sizes !== 'object' || Array.isArray(sizes)) {
+    throw new ArgumentError(`${where}: sizes must be an object of dim name → size, e.g. {batch: 32}; got ${describe(sizes)}.`);
   }
-  return SymDim.of([{ coefficient: 1, names: [name] }]) as SymDim;
+  for (const [name, size] of Object.entries(sizes)) {
+    if (!Number.isInteger(size)) throw new ArgumentError(`${where}: sizes.${name} must be an integer, got ${describe(size)}.`);
+  }
+  return sizes as Readonly<Record<string, number>>;
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value === 'number') return String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 export function isSymbolic(d: Dim): d is SymDim {
-  return typeof d !== 'number';
+  return typeof checkDim('isSymbolic', d) !== 'number';
 }
 
 const termsOf = (d: Dim): readonly DimTerm[] => (typeof d === 'number' ? [{ coefficient: d, names: [] }] : d.terms);
 
 export function dimAdd(a: Dim, b: Dim): Dim {
+  checkDim('dimAdd', a);
+  checkDim('dimAdd', b);
   return typeof a === 'number' && typeof b === 'number' ? a + b : SymDim.of([...termsOf(a), ...termsOf(b)]);
 }
 
 export function dimSub(a: Dim, b: Dim): Dim {
+  checkDim('dimSub', a);
+  checkDim('dimSub', b);
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return SymDim.of([...termsOf(a), ...termsOf(b).map((t) => ({ coefficient: -t.coefficient, names: t.names }))]);
 }
 
 export function dimMul(a: Dim, b: Dim): Dim {
+  checkDim('dimMul', a);
+  checkDim('dimMul', b);
   if (typeof a === 'number' && typeof b === 'number') return a * b;
   const terms: DimTerm[] = [];
   for (const x of termsOf(a)) for (const y of termsOf(b)) terms.push({ coefficient: x.coefficient * y.coefficient, names: [...x.names, ...y.names] });
@@ -118,8 +157,9 @@ export function dimMul(a: Dim, b: Dim): Dim {
 
 /** The product of `dims` (1 for none). */
 export function dimProduct(dims: readonly Dim[]): Dim {
+  if (!Array.isArray(dims)) throw new ArgumentError(`dimProduct: expected an array of sizes, got ${describe(dims)}.`);
   let product: Dim = 1;
-  for (const d of dims) product = dimMul(product, d);
+  for (const d of dims) product = dimMul(product, checkDim('dimProduct', d));
   return product;
 }
 
@@ -140,6 +180,8 @@ function divideNames(names: readonly string[], divisor: readonly string[]): stri
  * a multiple of itself.
  */
 export function dimDivide(a: Dim, b: Dim): Dim | undefined {
+  checkDim('dimDivide', a);
+  checkDim('dimDivide', b);
   if (b === 0) return undefined;
   if (typeof a === 'number' && typeof b === 'number') return a % b === 0 ? a / b : undefined;
   if (a === b) return 1;
@@ -165,13 +207,15 @@ export function dimDivide(a: Dim, b: Dim): Dim | undefined {
 
 /** The value of `d` when each name has the size `sizes[name]`; throws when a name is missing. */
 export function evaluateDim(d: Dim, sizes: Readonly<Record<string, number>>): number {
+  checkDim('evaluateDim', d);
+  checkSizes('evaluateDim', sizes);
   if (typeof d === 'number') return d;
   let total = 0;
   for (const t of d.terms) {
     let value = t.coefficient;
     for (const name of t.names) {
       const size = sizes[name];
-      if (size === undefined) throw new ArgumentError(`the size of dim '${name}' is not known here; bind it (dims: {${name}: …}) or feed an input that has it.`);
+      if (size === undefined) throw new ArgumentError(`evaluateDim: the size of dim '${name}' is not known here; bind it (dims: {${name}: …}) or feed an input that has it.`);
       value *= size;
     }
     total += value;
@@ -181,6 +225,8 @@ export function evaluateDim(d: Dim, sizes: Readonly<Record<string, number>>): nu
 
 /** `d` with the names in `sizes` replaced by their sizes (others stay symbolic). */
 export function substituteDim(d: Dim, sizes: Readonly<Record<string, number>>): Dim {
+  checkDim('substituteDim', d);
+  checkSizes('substituteDim', sizes);
   if (typeof d === 'number') return d;
   return SymDim.of(
     d.terms.map((t) => {

@@ -10,7 +10,7 @@ import { isDType } from './dtype.js';
 import { ArgumentError, GraphError } from './errors.js';
 import { attrDims } from './attrs.js';
 import type { SymDim } from './dims.js';
-import { dimNames, symbol } from './dims.js';
+import { checkDimName, dimNames, symbol } from './dims.js';
 import { normalizeInit } from './init.js';
 import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
@@ -200,8 +200,7 @@ export class Graph<Outputs extends string = string> {
 
   /** The symbolic dim `name` (`g.dim('batch')`), to use in shapes and size arithmetic; the same object for the same name. */
   dim(name: string): SymDim {
-    if (typeof name !== 'string') throw new ArgumentError(`dim: the name must be a string such as 'batch', got ${describeValue(name)}.`);
-    return symbol(name);
+    return symbol(checkDimName('dim', name));
   }
 
   /** Declares a persistent, trainable parameter. */
@@ -399,7 +398,7 @@ export class Graph<Outputs extends string = string> {
 
 /** The names of the symbolic dims in `graph`'s shapes and attributes, sorted (a plan's size block lists them in this order). */
 export function graphDims(graph: Graph): string[] {
-  return dimNames(graph.nodes.flatMap((node) => [...node.shape, ...attrDims(node.attrs)]));
+  return dimNames(requireGraph('graphDims', graph).nodes.flatMap((node) => [...node.shape, ...attrDims(node.attrs)]));
 }
 
 /** Returns `value` if it is a Graph, else throws an ArgumentError naming `where` (a graph is the first argument of many builders). */

@@ -22,6 +22,7 @@
  * past maxBufferSize, and copies and read-backs stay whole-buffer.
  */
 
+import { ArgumentError } from './errors.js';
 import { BEFORE_PASS, liveIntervals } from './liveness.js';
 import type { LiveInterval } from './liveness.js';
 import type { Plan, PlanAllocation, PlanBuffer, PlanEntry, PlanKernel } from './plan-format.js';
@@ -223,8 +224,13 @@ function assignAllocations(plan: Plan): { allocationOf: number[]; allocations: P
  * plan with symbolic dims is counted at `dims` (default `planningDims`: maxDims, else 64
  * per dim), as the runtime would allocate for a run of those sizes; `atDims` says which.
  */
-export function memoryReport(plan: Plan, dims: Readonly<Record<string, number>> = planningDims(plan)): MemoryReport {
+export function memoryReport(plan: Plan, sizes?: Readonly<Record<string, number>>): MemoryReport {
+  // The plan is checked before the default sizes read it.
   requirePlan('memoryReport', plan);
+  if (sizes !== undefined && (sizes === null || typeof sizes !== 'object' || Array.isArray(sizes))) {
+    throw new ArgumentError(`memoryReport: dims must be an object of dim name → size, e.g. {batch: 32}; got ${sizes === null ? 'null' : Array.isArray(sizes) ? 'an array' : typeof sizes}.`);
+  }
+  const dims = sizes ?? planningDims(plan);
   const transients = plan.buffers.filter((b) => b.role === 'transient');
   // A transient's memory: its allocation (unplanned: its own), unless that holds a param or state (in place).
   const blockOf = (b: PlanBuffer): number => (plan.allocations ? b.allocation! : b.id);

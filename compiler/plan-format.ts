@@ -7,7 +7,7 @@
  * test/architecture.test.ts holds that list.
  */
 
-import { PlanError } from './errors.js';
+import { ArgumentError, PlanError } from './errors.js';
 import type { KernelLimits } from './limits.js';
 
 /** Element types as stored in device buffers. `bool` is stored as u32 (0/1). */
@@ -75,6 +75,9 @@ export function parsePlanSize(text: string): PlanSizeTerm[] {
 
 /** The value of a plan size for a run's dims (`{batch: 32}`); a PlanError names a dim the run did not size. */
 export function evaluatePlanSize(size: PlanSize, dims: Readonly<Record<string, number>>): number {
+  if (!dims || typeof dims !== 'object' || (typeof size !== 'number' && typeof size !== 'string')) {
+    throw new ArgumentError(`evaluatePlanSize: expected a plan size (a number or a string such as "784*batch") and dim sizes such as {batch: 32}, got ${JSON.stringify(size)} and ${JSON.stringify(dims)}.`);
+  }
   if (typeof size === 'number') return size;
   let total = 0;
   for (const term of parsePlanSize(size)) {

@@ -3,7 +3,7 @@
 import type { DType, TypedArray } from './dtype.js';
 import { ArgumentError, ShapeError, opError } from './errors.js';
 import type { Dim } from './dims.js';
-import { SymDim, dimMul, dimProduct, isSymbolic, symbol } from './dims.js';
+import { SymDim, dimMul, dimProduct, isDimName, isSymbolic, symbol } from './dims.js';
 
 export type { Dim } from './dims.js';
 
@@ -103,11 +103,10 @@ export function checkShape(op: string, shape: unknown, what = 'shape'): Dim[] {
   return shape.map((d: unknown) => {
     if (d instanceof SymDim) return d;
     if (typeof d === 'string') {
-      try {
-        return symbol(d);
-      } catch (error) {
-        throw new ArgumentError(`${op}: ${what} [${shape.join(',')}] has a bad dim name '${d}'; ${(error as Error).message}`);
+      if (!isDimName(d)) {
+        throw new ArgumentError(`${op}: ${what} [${shape.join(',')}] has a bad dim name '${d}'; name a dim with letters, digits and '_' (not starting with a digit), e.g. 'batch'.`);
       }
+      return symbol(d);
     }
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new ArgumentError(

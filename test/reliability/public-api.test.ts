@@ -23,6 +23,8 @@ type Bad = readonly [string, unknown];
 const NOT_AN_OBJECT_OF_OURS: readonly Bad[] = [NULL, NUMBER, STRING, EMPTY];
 /** Where an options object belongs: anything but one, and one with a key misspelled. */
 const NOT_OPTIONS: readonly Bad[] = [NULL, NUMBER, STRING, ['a misspelled key', { fusee: true }]];
+/** Where a size (an integer or a SymDim) belongs. */
+const NOT_A_DIM: readonly Bad[] = [NULL, STRING, EMPTY, ['a fraction', 1.5]];
 
 interface Row {
   /** The call, as a reader would write it, with `_` for the bad argument. */
@@ -42,7 +44,9 @@ function fixtures() {
   const program = kiln.trainingProgram(g, { loss, optimizer: kiln.sgd({ lr: 0.1 }) });
   const plan = kiln.compile(g);
   const stages = kiln.compileStages(g);
-  return { g, x, w, loss, program, plan, stages, report: kiln.compileReport(g).report };
+  const symbolic = new kiln.Graph('symbolic');
+  symbolic.output('y', symbolic.input('x', ['batch', 3]).relu());
+  return { g, x, w, loss, program, plan, stages, report: kiln.compileReport(g).report, symbolic };
 }
 
 const UNARY = ['abs', 'ceil', 'cos', 'exp', 'expm1', 'floor', 'log', 'log1p', 'neg', 'reciprocal', 'relu', 'round', 'rsqrt', 'sigmoid', 'sign', 'sin', 'atan', 'softplus', 'sqrt', 'square', 'tanh', 'stopGradient', 'globalAvgPool', 'globalMaxPool', 'layerNorm', 'rmsNorm', 'gelu', 'elu', 'leakyRelu', 'tril', 'triu', 'logSoftmax', 'softmax', 'logicalNot'] as const;
@@ -52,7 +56,8 @@ const SHAPED = ['reshape', 'broadcastTo', 'expand', 'permute', 'transpose', 'squ
 const POOLS = ['maxPool1d', 'maxPool2d', 'maxPool3d', 'avgPool1d', 'avgPool2d', 'avgPool3d'] as const;
 
 function rows(f: ReturnType<typeof fixtures>): Row[] {
-  const { g, x, w, loss, program, plan, stages, report } = f;
+  const { g, x, w, loss, program, plan, stages, report, symbolic } = f;
+  const batch = kiln.symbol('batch');
   const fn = kiln as unknown as Record<string, (...args: unknown[]) => unknown>;
   const anyBad = (call: string, names: string, bad: readonly Bad[], run: (b: unknown) => unknown): Row => ({ call, names, bad, run: run as (bad: never) => unknown });
   const tensorFirst = (name: string, ...rest: unknown[]) => anyBad(`${name}(_)`, name, NOT_AN_OBJECT_OF_OURS, (b) => fn[name]!(b, ...rest));
@@ -74,6 +79,27 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     anyBad('graph.atomically(_)', 'atomically', NOT_AN_OBJECT_OF_OURS, (b) => g.atomically(b as () => unknown)),
     anyBad('Graph.fromJSON(_)', 'Graph.fromJSON', [NULL, NUMBER, STRING, EMPTY, ['nodes: 7', { name: 'g', seed: 0, nodes: 7, outputs: {} }]], (b) => kiln.Graph.fromJSON(b as never)),
     anyBad('roleOf(_)', 'roleOf', [NULL, NUMBER], (b) => kiln.roleOf(b as never)),
+    // Symbolic dims: names, size arithmetic, binding.
+    anyBad('symbol(_)', 'symbol', [NULL, NUMBER, EMPTY, ['a name that is no identifier', '2b']], (b) => kiln.symbol(b as string)),
+    anyBad('isSymbolic(_)', 'isSymbolic', [NULL, STRING, EMPTY, ['a fraction', 1.5]], (b) => kiln.isSymbolic(b as never)),
+    ...(['dimAdd', 'dimSub', 'dimMul', 'dimDivide'] as const).flatMap((name) => [
+      anyBad(`${name}(_, batch)`, name, [...NOT_A_DIM, ['NaN', NaN]], (b) => kiln[name](b as never, batch)),
+      anyBad(`${name}(batch, _)`, name, NOT_A_DIM, (b) => kiln[name](batch, b as never)),
+    ]),
+    anyBad('dimProduct(_)', 'dimProduct', [NULL, NUMBER, STRING, EMPTY, ['a list holding null', [batch, null]]], (b) => kiln.dimProduct(b as never)),
+    ...(['evaluateDim', 'substituteDim'] as const).flatMap((name) => [
+      anyBad(`${name}(_, {batch: 2})`, name, NOT_A_DIM, (b) => kiln[name](b as never, { batch: 2 })),
+      anyBad(`${name}(batch, _)`, name, [NULL, NUMBER, STRING, ['a size that is no integer', { batch: '2' }]], (b) => kiln[name](batch, b as never)),
+    ]),
+    anyBad('evaluateDim(batch, {})', 'evaluateDim', [['no size for batch', {}]], (b) => kiln.evaluateDim(batch, b as never)),
+    anyBad('evaluatePlanSize(_, {batch: 2})', 'evaluatePlanSize', [NULL, EMPTY], (b) => kiln.evaluatePlanSize(b as never, { batch: 2 })),
+    anyBad("evaluatePlanSize('784*batch', _)", 'evaluatePlanSize', [NULL, NUMBER, STRING], (b) => kiln.evaluatePlanSize('784*batch', b as never)),
+    anyBad('graphDims(_)', 'graphDims', NOT_AN_OBJECT_OF_OURS, (b) => kiln.graphDims(b as Graph)),
+    anyBad('bindDims(_, {batch: 2})', 'bindDims', NOT_AN_OBJECT_OF_OURS, (b) => kiln.bindDims(b as Graph, { batch: 2 })),
+    anyBad('bindDims(symbolicGraph, _)', 'bindDims', [NULL, NUMBER, STRING, ['an unknown dim', { seq: 2 }], ['a size of 0', { batch: 0 }], ['a fraction', { batch: 1.5 }]], (b) => kiln.bindDims(symbolic, b as never)),
+    anyBad('dimSize(_, batch)', 'dimSize', NOT_AN_OBJECT_OF_OURS, (b) => kiln.dimSize(b as Graph, batch)),
+    anyBad('dimSize(graph, _)', 'dimSize', [NULL, STRING, EMPTY, ['-1', -1], ['a fraction', 1.5]], (b) => kiln.dimSize(g, b as never)),
+    anyBad('dimSize(graph, batch, _)', 'dimSize', [NULL, NUMBER, ['bool', 'bool']], (b) => kiln.dimSize(g, batch, b as never)),
     // Ops: a Tensor where one belongs, and options that are options.
     ...UNARY.map((name) => tensorFirst(name)),
     ...BINARY.map((name) => anyBad(`${name}(x, _)`, name, [NULL, STRING, EMPTY], (b) => fn[name]!(x, b))),
@@ -203,8 +229,8 @@ describe('the public API refuses arguments it does not take with typed errors', 
       .filter(([name, value]) => typeof value === 'function' && !(value.prototype instanceof Error) && name !== 'KilnError')
       .map(([name]) => name)
       .filter((name) => !new RegExp(`\\b${name}\\b`).test(called));
-    // Taking no arguments (or only an error message), they have nothing to refuse.
-    expect(notCalled.sort()).to.deep.equal(['Tensor', 'erf', 'opError', 'registeredOps', 'supportedOnnxOps']);
+    // Taking no arguments (or only an error message), they have nothing to refuse; Tensor and SymDim are classes whose objects kiln makes (ops, symbol()), not the user.
+    expect(notCalled.sort()).to.deep.equal(['SymDim', 'Tensor', 'erf', 'opError', 'registeredOps', 'supportedOnnxOps']);
   });
 });
 
