@@ -29,7 +29,7 @@ const PROTOBUF = 'invalid wire type';
  * A call that registers something at load (an op's definition, a family of ONNX handlers):
  * a file holding one must not be dropped by a bundler even when none of its exports is used.
  */
-const REGISTERS = /\bdefineOp\b|^registerHandlers\(/m;
+const REGISTERS = /\bdefineOp\b|^register(Handlers|Exporters)\(/m;
 
 const ENTRIES = ['kiln-webgpu', 'kiln-webgpu/runtime', 'kiln-webgpu/onnx'] as const;
 
@@ -104,6 +104,12 @@ describe('the package as an app installs it (npm run build, staged in node_modul
     expect(model.graph).to.be.instanceOf(main.Graph);
     expect(Array.from(main.interpret(model.graph, { feeds: { x: [-1, 2, -3, 4] } })['y']!.data)).to.deep.equal([0, 2, 0, 4]);
     expect(Object.keys(main.compile(model.graph).entries)).to.include('forward');
+    // Exporters register on load too: a graph of elementwise, reduction and shape ops exports from the package.
+    const g = new main.Graph('exported');
+    const x = g.input('x', ['batch', 3]);
+    g.output('y', x.relu().add(1).reshape([-1]).sum());
+    const back = onnx.importOnnx(onnx.exportOnnx(g));
+    expect(Array.from(main.interpret(back.graph, { feeds: { x: [-1, 2, -3, 4, 0, 5] } })['y']!.data)).to.deep.equal([17]);
   });
 
   it('loads with require() from CommonJS (Node 20.19+ and 22.12+ load an ES module graph without top-level await)', async () => {
