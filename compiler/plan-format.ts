@@ -47,7 +47,19 @@ export interface PlanSizeTerm {
 const TERM = /^(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*))$/;
 
 /** The terms of a symbolic plan size (`"784*batch + 3"` → 784·batch, 3); a PlanError names a malformed one. */
-export function parsePlanSize(text: string): PlanSizeTerm[] {
+export function parsePlanSize(text: string): readonly PlanSizeTerm[] {
+  // A run evaluates its plan's sizes each step: each distinct text is parsed once.
+  let terms = parsedSizes.get(text);
+  if (terms === undefined) {
+    terms = parseSizeText(text);
+    parsedSizes.set(text, terms);
+  }
+  return terms;
+}
+
+const parsedSizes = new Map<string, readonly PlanSizeTerm[]>();
+
+function parseSizeText(text: string): PlanSizeTerm[] {
   const terms: PlanSizeTerm[] = [];
   const parts = text.trim().split(/\s*([+-])\s*/);
   // split with a capture group alternates term, sign, term, …; a leading '-' gives an empty first part.

@@ -62,6 +62,8 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private readonly maxDims: RunDims;
   /** Workgroup counts of each entry's dispatches, by entry and dims. */
   private readonly workgroups = new Map<string, (readonly [number, number, number])[]>();
+  /** Entry and dims of the runs already checked to fit the device and sized in memory (memory only grows, so they stay so). */
+  private readonly sizedRuns = new Set<string>();
   /** Counts the times memory grew, so per-size caches (numerics checks) know their bind groups are stale. */
   private generation = 0;
   private readonly staging = new Map<number, GPUBuffer>();
@@ -253,7 +255,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
     const unfed = step.inputs.find(({ name }) => (Object.hasOwn(feeds, name) ? feeds[name] : undefined) === undefined);
     if (unfed) throw new FeedError(`${what}: input '${unfed.name}' (${describeBuffer(unfed.buffer)}) was not fed.`);
     const dims = step.dims.length === 0 && options.dims === undefined ? {} : bindRunDims(what, this.plan, step.inputs, feeds, options.dims, step.dims, this.maxDims);
-    checkRunFits(what, this.plan, entry, dims, this.device.limits);
+    if (!this.sizedRuns.has(`${entryName} ${dimsKey(dims)}`)) checkRunFits(what, this.plan, entry, dims, this.device.limits);
     const writes: Write[] = step.inputs.map(({ name, id, buffer }) => ({ id, bytes: feedBytes(`${what}: input '${name}'`, bufferAt(buffer, dims), feeds[name]!, options.checkFeeds === true) }));
     return { step, writes, dims, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
   }
@@ -261,6 +263,11 @@ export class Session<Forward extends string = string, TrainStep extends string =
   /** Grows memory the run's dims need (rebuilding the bind groups of the kernels that bind it) and sets its dispatches' workgroup counts. */
   private async sizeFor(step: EntryRun, dims: RunDims): Promise<void> {
     if (step.dims.length === 0) return;
+    const key = `${step.name} ${dimsKey(dims)}`;
+    if (this.sizedRuns.has(key)) {
+      step.dispatches.forEach((dispatch, i) => (dispatch.workgroups = this.workgroups.get(key)![i]!));
+      return;
+    }
     const moved = await this.memory.grow(`Session '${this.plan.name}' ${step.name}`, step.buffers, dims);
     if (moved.size > 0) {
       this.generation++;
@@ -268,13 +275,13 @@ export class Session<Forward extends string = string, TrainStep extends string =
       const bindGroups = await createBindGroups(this.device, this.plan, this.memory.buffers, this.pipelines, kernels);
       kernels.forEach((k, i) => (this.dispatches[k]!.bindGroup = bindGroups[i]!));
     }
-    const key = `${step.name} ${dimsKey(dims)}`;
-    let counts = this.workgroups.get(key);
-    if (!counts) {
-      counts = step.dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
-      if (this.workgroups.size >= 64) this.workgroups.clear();
-      this.workgroups.set(key, counts);
+    const counts = step.dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
+    if (this.workgroups.size >= 64) {
+      this.workgroups.clear();
+      this.sizedRuns.clear();
     }
+    this.workgroups.set(key, counts);
+    this.sizedRuns.add(key);
     step.dispatches.forEach((dispatch, i) => (dispatch.workgroups = counts[i]!));
   }
 

@@ -14,8 +14,8 @@
  * as zero gradient) what an earlier one covers, so every product is counted once.
  */
 
-import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, maxWorkgroupWidth } from '../compiler/codegen/wgsl.js';
-import { dimMul, isSymbolic } from '../compiler/dims.js';
+import { WORKGROUP_SIZE, KernelBindings, grid, workgroupKernelSource, maxWorkgroupWidth, sizeForChoices } from '../compiler/codegen/wgsl.js';
+import { dimMul } from '../compiler/dims.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
@@ -89,14 +89,15 @@ export function weightGradKernel(p: ConvProblem): KernelSpec[] {
   const columnCount = Math.min(COLUMN_BLOCK, outWidth);
   const columnBlocks = Math.ceil(outWidth / columnCount);
   // Invocations: a power of two within the limits, with a partial sum per tap each in workgroup
-  // memory. A symbolic batch is sized as a large one (the most invocations), whatever its value.
+  // memory. A symbolic batch is sized at sizeForChoices (the loop runs to the run's rows).
+  const choiceRows = sizeForChoices(rows);
   const size = Math.min(
     MAX_THREADS,
-    isSymbolic(rows) ? MAX_THREADS : floorPow2((rows * columnBlocks) / MIN_BLOCKS_PER_THREAD),
+    floorPow2((choiceRows * columnBlocks) / MIN_BLOCKS_PER_THREAD),
     floorPow2(maxWorkgroupWidth(p.limits)),
     floorPow2(storage / (4 * tileTaps)),
   );
-  const rowThreads = isSymbolic(rows) ? size : Math.min(size, floorPow2(rows));
+  const rowThreads = Math.min(size, floorPow2(choiceRows));
   const columnThreads = Math.min(size / rowThreads, floorPow2(columnBlocks));
   const threads = rowThreads * columnThreads;
   const dispatch = grid(workgroupCount * WORKGROUP_SIZE, p.limits).workgroups;

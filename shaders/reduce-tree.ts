@@ -17,7 +17,7 @@ import type { KernelLimits } from '../compiler/codegen/wgsl.js';
 import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { WorkgroupArray } from '../compiler/codegen/wgsl.js';
 import type { WorkgroupCount } from '../compiler/codegen/wgsl.js';
-import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, maxWorkgroupWidth, specialFloatHelpers, storageType, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
+import { WORKGROUP_SIZE, grid, workgroupKernelSource, workgroupStorageBytes, maxWorkgroupWidth, sizeForChoices, specialFloatHelpers, storageType, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
 import { FEW_OUTPUTS } from '../compiler/codegen/tuning.js';
 import type { FoldReducer, Reducer } from '../compiler/codegen/reducer.js';
 import { combineStatement, finalizeWgsl, foldStart } from '../compiler/codegen/reducer.js';
@@ -85,10 +85,11 @@ export function treeShape(r: Pick<TreeReduction, 'limits' | 'reducer' | 'keptRun
   const size = treeWorkgroupSize(r.limits, r.reducer);
   // Neighbouring outputs share a workgroup only when they sit next to each other in memory and the group does not.
   const outputsAdjacent = r.keptRuns[r.keptRuns.length - 1]?.stride === 1 && r.reducedRuns[r.reducedRuns.length - 1]?.stride !== 1;
-  const outSize = isSymbolic(r.outSize) ? Infinity : r.outSize;
+  // A symbolic size is taken at sizeForChoices: the kernel loops to the run's size either way.
+  const outSize = sizeForChoices(r.outSize);
   const outputs = outputsAdjacent ? Math.min(MAX_OUTPUTS_PER_WORKGROUP, ceilPow2(outSize), size) : 1;
   const cap = outSize >= FEW_OUTPUTS ? THREADS_PER_OUTPUT_WHEN_MANY : size;
-  const threads = Math.min(size / outputs, cap, isSymbolic(r.groupSize) ? size : floorPow2(r.groupSize / MIN_ELEMENTS_PER_THREAD));
+  const threads = Math.max(1, Math.min(size / outputs, cap, floorPow2(sizeForChoices(r.groupSize) / MIN_ELEMENTS_PER_THREAD)));
   return { outputs, threads };
 }
 

@@ -17,20 +17,20 @@
 
 import type { DType } from '../compiler/dtype.js';
 import type { KernelLimits } from '../compiler/codegen/wgsl.js';
-import { KernelBindings, literal, load, perElementKernel, store, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
+import { KernelBindings, literal, load, perElementKernel, sizeForChoices, store, unravel, wgslSize } from '../compiler/codegen/wgsl.js';
 import type { Epilogue, KernelSpec, Prologue } from '../compiler/codegen/kernel.js';
 import type { Reducer } from '../compiler/codegen/reducer.js';
 import { emptyValue, finalizeWgsl, foldPasses, reducerHelpers } from '../compiler/codegen/reducer.js';
 import type { Shape } from '../compiler/shape.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 import type { Dim } from '../compiler/dims.js';
-import { dimMul, dimProduct, isSymbolic } from '../compiler/dims.js';
+import { dimMul, dimProduct } from '../compiler/dims.js';
 import type { Run } from './reduce-tree.js';
 import { treeReduceKernel, treeWorkgroupSize } from './reduce-tree.js';
 // Declared in reduce-tree.ts, which this module imports (so the two do not import each other).
 export type { Run } from './reduce-tree.js';
 import type { ReduceStrategy, TuningTable } from '../compiler/codegen/tuning.js';
-import { FEW_OUTPUTS, reduceStrategyFor } from '../compiler/codegen/tuning.js';
+import { reduceStrategyFor } from '../compiler/codegen/tuning.js';
 
 
 /** A kernel writing `value` to every element of node `id`'s buffer (nothing when it is empty). */
@@ -104,12 +104,11 @@ export interface ReduceProblem {
 
 /**
  * Tree or one invocation per output, by shape class and tuning. A symbolic size is
- * unknown until a run: a symbolic group takes the tree (it serves any length, where one
- * invocation would walk a whole batch alone), a symbolic output count counts as many.
+ * unknown until a run: the choice is made at `sizeForChoices` (both kernels loop to the
+ * run's size), so a plan for any batch chooses as the static plan for 64 does.
  */
 function strategyFor(tuning: TuningTable | undefined, groupSize: Dim, outSize: Dim): ReduceStrategy {
-  if (isSymbolic(groupSize)) return 'tree';
-  return reduceStrategyFor(tuning, groupSize, isSymbolic(outSize) ? FEW_OUTPUTS : outSize);
+  return reduceStrategyFor(tuning, sizeForChoices(groupSize), sizeForChoices(outSize));
 }
 
 /**

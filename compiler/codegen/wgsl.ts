@@ -11,7 +11,7 @@ import type { DType } from '../dtype.js';
 import { DeviceLimitError, KernelError } from '../errors.js';
 import type { Dim, Shape } from '../shape.js';
 import { stridesOf } from '../shape.js';
-import { isSymbolic } from '../dims.js';
+import { evaluateDim, isSymbolic } from '../dims.js';
 import type { KernelLimits } from '../limits.js';
 import { workgroupVariableBytes } from '../kernel-fit.js';
 import type { BindingAccess, KernelBinding, WorkgroupCount } from './kernel.js';
@@ -56,6 +56,20 @@ export function wgslSize(d: Dim): string {
   const ordered = [...terms.filter((t) => !t.negative), ...terms.filter((t) => t.negative)];
   const text = ordered.map((t, i) => (i === 0 ? t.text : `${t.negative ? '-' : '+'} ${t.text}`)).join(' ');
   return ordered.length === 1 && d.terms[0]!.names.length === 1 && Math.abs(d.terms[0]!.coefficient) === 1 ? text : `(${text})`;
+}
+
+/**
+ * The size a symbolic dim is taken to have where a template chooses by size only for speed
+ * (tree or loop, threads, tiles): 64, as the memory planner assumes. The kernel still loops
+ * to the run's size, so the choice is right at 64 (the static plan's, bit for bit) and
+ * correct at every size.
+ */
+export const SIZE_FOR_CHOICES = 64;
+
+/** `d` for a size-based choice: itself when static, else its value with every dim at SIZE_FOR_CHOICES (at least 1). */
+export function sizeForChoices(d: Dim): number {
+  if (!isSymbolic(d)) return d;
+  return Math.max(1, evaluateDim(d, Object.fromEntries(d.names.map((name) => [name, SIZE_FOR_CHOICES]))));
 }
 
 /** A size as a WGSL f32 expression (`f32(kiln_dims.batch)`, `784.0f`), e.g. to divide a sum by its count. */
