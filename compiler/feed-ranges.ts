@@ -5,13 +5,15 @@
  */
 
 import type { Graph } from './graph.js';
+import { aliasRoot } from './node-values.js';
 import type { PlanBuffer } from './plan-format.js';
 
 /** `buffers` with `valueRange` set on each input buffer whose input has a declared range (matched by name: input names are unique). */
 export function withValueRanges(graph: Graph, buffers: readonly PlanBuffer[]): PlanBuffer[] {
   const rangeOfInput = new Map<string, PlanBuffer['valueRange']>();
   for (const [id, { min, max, reason }] of graph.ranges) {
-    const node = graph.node(id);
+    // A range declared on a view of an input (labels reshaped to match the logits' rows) is the input's.
+    const node = graph.node(aliasRoot(graph, id));
     if (node.op === 'input') rangeOfInput.set(node.name!, { min, max, reason });
   }
   return buffers.map((buffer) => {

@@ -158,6 +158,15 @@ describe('bad input (CPU)', () => {
         targets: { min: 0, max: 3, reason: 'class labels of softmaxCrossEntropy over 4 classes' },
       });
     });
+
+    it('carries a range declared on a view of an input (labels reshaped to the logits rows) to the input', () => {
+      const g = new Graph('viewed_labels');
+      const logits = g.input('logits', ['batch', 3, 4]);
+      const labels = g.input('labels', ['batch', 3], 'i32');
+      g.output('loss', logits.reshape([-1, 4]).softmaxCrossEntropy(labels.reshape([-1])));
+      const labelsBuffer = compile(g).buffers.find((b) => b.name === 'labels')!;
+      expect(labelsBuffer.valueRange).to.deep.equal({ min: 0, max: 3, reason: 'class labels of softmaxCrossEntropy over 4 classes' });
+    });
   });
 
   describe('plans: fields the schema check added for issue 10', () => {
