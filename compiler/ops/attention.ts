@@ -19,8 +19,8 @@
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Dim } from '../dims.js';
 import { dimMul } from '../dims.js';
-import type { Shape, TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset, formatShape, staticDim } from '../shape.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
+import { broadcastStrides, forEachOffset, formatShape, sizeOf, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
@@ -234,9 +234,16 @@ function kernelParams(op: string, ctx: LoweringContext<AttentionAttrs>, withValu
   };
 }
 
+/**
+ * The products' arithmetic, 2·d per score for q·kᵀ (and 2·dv more for ·v): every score
+ * counts, masked or causal ones too, as FlashAttention's figures do for a dense mask.
+ */
+const scoreFlops = (scores: number, q: StaticShape, v?: StaticShape): number => 2 * scores * (q[q.length - 1]! + (v ? v[v.length - 1]! : 0));
+
 export const attentionWeightsOp = defineOp<AttentionAttrs>({
   name: 'attentionWeights',
   arity: 'variadic',
+  flops: ([q], out) => scoreFlops(sizeOf(out), q!),
   vjp: ({ inputs: [q, k, mask], attrs: { scale }, output: weights, cotangent: g }) => [
     // rowDot = Σⱼ gᵢⱼ·Pᵢⱼ, the softmax Jacobian's shared term.
     ...scoreGradients(q!, k!, weights, g, sum(mul(g, weights), -1, true), scale),
@@ -253,6 +260,8 @@ export const attentionWeightsOp = defineOp<AttentionAttrs>({
 export const attentionOp = defineOp<AttentionAttrs>({
   name: 'attention',
   arity: 'variadic',
+  // The output is [..., Tq, dv]: its rows times Tk are the scores.
+  flops: ([q, k, v], out) => scoreFlops(sizeOf(out.slice(0, -1)) * k![k!.length - 2]!, q!, v!),
   // The weights P are recomputed (the forward kernel never stores them). With O = P·v,
   // Σⱼ dPᵢⱼ·Pᵢⱼ = Σ_c gᵢc·Oᵢc, so the softmax's shared term comes from the output (as FlashAttention's D).
   vjp: ({ inputs: [q, k, v, mask], attrs, output, cotangent: g }) => {
