@@ -30,7 +30,10 @@ import type { EvalContext, HostArray, LoweringContext } from './op.js';
 import { defineOp, emptyLike, evalShape } from './op.js';
 import { sum } from './reduce.js';
 import type { AttentionKernelParams, AttentionLayout, AttentionStrides } from '../../shaders/attention.js';
-import { attentionKernel, attentionWeightsKernel } from '../../shaders/attention.js';
+import { attentionKernel } from '../../shaders/attention.js';
+import { attentionRowsKernel, rowsVariantFits } from '../../shaders/attention-rows.js';
+import { attentionWeightsKernel } from '../../shaders/attention-weights.js';
+import { attentionVariantFor, variantRows } from '../codegen/attention-tuning.js';
 
 export type AttentionAttrs = { scale: number; causal: boolean };
 
@@ -275,7 +278,15 @@ export const attentionOp = defineOp<AttentionAttrs>({
     return { shape: [...batch, queries, valueDepth], dtype: 'f32' };
   },
   evaluate: (inputs, attrs, out, ctx) => evaluateAttention(inputs, attrs, out, ctx),
-  lower: { kind: 'kernel', emit: (ctx) => attentionKernel(kernelParams('attention', ctx, true)) },
+  lower: {
+    kind: 'kernel',
+    // The adapter's variant (tiled, or barrier-free rows) when the heads fit in registers; otherwise tiled.
+    emit: (ctx) => {
+      const params = kernelParams('attention', ctx, true);
+      const rows = variantRows(attentionVariantFor(ctx.tuning));
+      return rows !== undefined && rowsVariantFits(params.layout) ? attentionRowsKernel(params, rows) : attentionKernel(params);
+    },
+  },
 });
 
 export interface AttentionOptions {
