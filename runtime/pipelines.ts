@@ -32,7 +32,10 @@ class PipelineFailure extends Error {
  */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
-/** Bind group layouts (group 0) made on a device, by binding accesses, with what the device said when it made each. */
+/**
+ * Bind group layouts (group 0) made on a device, by binding accesses, with what the device
+ * said when it made each (a rejected one stays: the device rejects the same descriptor again).
+ */
 const layoutCache = new WeakMap<GPUDevice, Map<string, { layout: GPUBindGroupLayout; report: Promise<DeviceReport | undefined> }>>();
 
 const dimsLayouts = new WeakMap<GPUDevice, GPUBindGroupLayout>();
@@ -75,9 +78,6 @@ function cachedLayout(device: GPUDevice, kernel: PlanKernel): { layout: GPUBindG
     );
     made = { layout, report };
     byAccesses.set(key, made);
-    // A rejected layout is not kept: the next session asks the device again.
-    const cache = byAccesses;
-    void report.then((rejected) => rejected && cache.delete(key));
   }
   return made;
 }
@@ -127,21 +127,20 @@ export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[
 }
 
 async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPUComputePipeline> {
-  const { layout: group0, report: layoutReport } = cachedLayout(device, kernel);
+  const group0 = cachedLayout(device, kernel).layout;
   // The scopes keep a bad shader or layout from also surfacing as an uncaptured device error.
   const { result: module, report: moduleReport } = withErrorScopes(device, () => device.createShaderModule({ label: kernel.name, code: kernel.wgsl }));
   const { result: layout, report: pipelineLayoutReport } = withErrorScopes(device, () =>
     device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: kernel.readsDims ? [group0, dimsBindGroupLayout(device)] : [group0] }),
   );
-  // Compiling starts now, in call order; a bad module or layout fails it too, and is the error to report.
+  // Compiling starts now, in call order; a bad module or layout (a rejected group 0 makes it one) fails it too, and is the error to report.
   const pipeline = device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
   pipeline.catch(() => undefined);
-  const [info, moduleRejected, groupRejected, layoutRejectedReport] = await Promise.all([module.getCompilationInfo(), moduleReport, layoutReport, pipelineLayoutReport]);
+  const [info, moduleRejected, layoutReport] = await Promise.all([module.getCompilationInfo(), moduleReport, pipelineLayoutReport]);
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) throw new PipelineFailure((user) => `WGSL does not compile:\n  ${compileErrors(kernel.wgsl, user.wgsl, errors)}`);
   if (moduleRejected) throw new PipelineFailure(() => `the device rejected its shader module with ${describeReport(moduleRejected)}: ${moduleRejected.message.trim()}`);
-  const rejectedLayout = groupRejected ?? layoutRejectedReport;
-  if (rejectedLayout) throw new PipelineFailure(() => layoutRejected(rejectedLayout));
+  if (layoutReport) throw new PipelineFailure(() => layoutRejected(layoutReport));
   try {
     return await pipeline;
   } catch (error) {
@@ -149,16 +148,14 @@ async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPU
   }
 }
 
-/** Compile errors in `compiled` as lines of `own` (the same code, perhaps with other comments), each with its line's text. */
+/** Compile errors in `compiled` as lines of `own` (the same code, perhaps with other comment lines), each with its line's text. */
 function compileErrors(compiled: string, own: string, errors: readonly GPUCompilationMessage[]): string {
-  const ownLines = own.split('\n');
-  const ownCode = ownLines.flatMap((line, i) => (COMMENT_LINE.test(line) ? [] : [i + 1]));
-  const compiledLines = compiled.split('\n');
   // The n-th code line of one is the n-th of the other: only whole comment lines differ.
-  const codeIndex = (lineNum: number): number => compiledLines.slice(0, lineNum - 1).filter((line) => !COMMENT_LINE.test(line)).length;
+  const codeLines = (wgsl: string): number[] => wgsl.split('\n').flatMap((line, i) => (COMMENT_LINE.test(line) ? [] : [i + 1]));
+  const [compiledCode, ownCode, ownLines] = [codeLines(compiled), codeLines(own), own.split('\n')];
   return errors
     .map((m) => {
-      const lineNum = COMMENT_LINE.test(compiledLines[m.lineNum - 1] ?? '') ? m.lineNum : (ownCode[codeIndex(m.lineNum)] ?? m.lineNum);
+      const lineNum = ownCode[compiledCode.indexOf(m.lineNum)] ?? m.lineNum;
       return `line ${lineNum}: ${m.message}\n    ${ownLines[lineNum - 1]?.trim() ?? ''}`;
     })
     .join('\n  ');

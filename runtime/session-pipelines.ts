@@ -64,29 +64,12 @@ export class SessionPipelines {
 
 /**
  * Calls `onProgress` as each pipeline is made (the last call says `ready === total`; a plan
- * without kernels gets one call, `{ready: 0, total: 0}`). A callback that throws is reported
- * as an uncaught exception, like an event listener's, and does not stop the pipelines.
+ * without kernels gets one call, `{ready: 0, total: 0}`). A callback that throws does not
+ * stop the pipelines: its error is an unhandled rejection, which the host reports.
  */
 function reportProgress(pipelines: readonly Promise<GPUComputePipeline>[], onProgress: (progress: PipelineProgress) => void): void {
   const total = pipelines.length;
   let ready = 0;
-  const report = (): void => {
-    try {
-      onProgress({ ready, total });
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
-  };
-  if (total === 0) report();
-  for (const pipeline of pipelines) {
-    pipeline.then(
-      () => {
-        ready++;
-        report();
-      },
-      () => undefined,
-    );
-  }
+  if (total === 0) onProgress({ ready, total });
+  for (const pipeline of pipelines) pipeline.then(() => onProgress({ ready: ++ready, total }), () => undefined);
 }
