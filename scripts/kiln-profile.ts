@@ -22,6 +22,8 @@ export interface ProfileOptions {
   readonly forward?: boolean;
   /** Sizes of the plan's symbolic dims; default its planning sizes (maxDims, else 64). */
   readonly dims?: Readonly<Record<string, number>>;
+  /** Timed dispatches per kernel, after an untimed one (default 5): the figure is their median. */
+  readonly runs?: number;
   /** Time pipeline creation instead of dispatches. */
   readonly compile?: boolean;
   /** Compile options (`{fuse: false}` for --unfused); the device's limits are added. */
@@ -40,7 +42,7 @@ export async function profile(source: Graph | TrainingProgram, options: ProfileO
     if (unknown.length > 0) throw new Error(`--dims: plan '${plan.name}' has no dim ${unknown.join(', ')} (its dims: ${plan.dims?.join(', ') || 'none, it is static'})`);
     const dims = { ...planningDims(plan), ...options.dims };
     const entry = options.forward || source instanceof Graph ? 'forward' : 'trainStep';
-    const timings = await profileEntry(gpu.device, plan, entry, 5, dims);
+    const timings = await profileEntry(gpu.device, plan, entry, options.runs ?? 5, dims);
     const at = Object.keys(dims).length > 0 ? ` at ${Object.entries(dims).map(([name, size]) => `${name}=${size}`).join(', ')}` : '';
     return `${adapter}: ${plan.name} ${entry}${at}\n${printProfile(timings, entryCosts(plan, stages.simplified.graph, entry, dims))}`;
   } finally {
