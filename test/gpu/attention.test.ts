@@ -9,8 +9,11 @@ import type { CompileOptions } from '../../compiler/plan.js';
 import type { TuningTable } from '../../compiler/codegen/tuning.js';
 import type { AttentionTuning, AttentionVariant } from '../../compiler/codegen/attention-tuning.js';
 import { ATTENTION_VARIANTS, DEFAULT_ATTENTION_VARIANT } from '../../compiler/codegen/attention-tuning.js';
+import { ArgumentError } from '../../compiler/errors.js';
+import { compile } from '../../compiler/plan.js';
+import { autotuneAttention } from '../../tune/attention.js';
 import { testData } from '../helpers.js';
-import { expectPlanMatchesReference } from './harness.js';
+import { expectPlanMatchesReference, gpu } from './harness.js';
 
 /** A tuning table choosing only the attention variant. */
 const tuned = (attention: AttentionVariant): TuningTable & AttentionTuning => ({ format: 'kiln-tuning', version: 1, adapter: 'test', matmul: {}, attention });
@@ -138,5 +141,15 @@ describe('attention on the GPU', () => {
     g.output('dv', dv!);
     const feeds = { q: Float32Array.from(testData(60, 1, -2, 2)), k: Float32Array.from(testData(90, 2, -2, 2)), v: Float32Array.from(testData(54, 3, -2, 2)) };
     await expectPlanMatchesReference(g, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('autotuneAttention times every variant and records the fastest; compile refuses an unknown one', async () => {
+    const table = await autotuneAttention(await gpu(), { format: 'kiln-tuning', version: 1, adapter: 'test', matmul: {} }, { repeats: 1, runMs: 1 });
+    expect(ATTENTION_VARIANTS).to.include(table.attention);
+    expect(Object.keys(table.measured!.attention!).sort()).to.deep.equal([...ATTENTION_VARIANTS].sort());
+    const g = new Graph('unknown');
+    g.output('out', attention(g.input('q', [3, 4]), g.input('k', [3, 4]), g.input('v', [3, 4])));
+    const bad = { ...tuned('rows1'), attention: 'rows3' as AttentionVariant };
+    expect(() => compile(g, { tuning: bad })).to.throw(ArgumentError, /attention variant 'rows3' is not one of tiled, rows1, rows2, rows4/);
   });
 });
