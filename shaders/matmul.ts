@@ -19,6 +19,9 @@
  * A weight gradient xᵀ·g with its bias gradient fused (`onesRow`) reads xᵀ as vec4 along
  * m like any transposed a: with m a multiple of 4, the row of ones starts a vec4 of its
  * own, selected per vec4 instead of per element.
+ *
+ * The block is written out, or handed to a fused epilogue, from one loop over its outputs
+ * (shaders/matmul-store.ts): the epilogue is inlined once, not once per output.
  */
 
 import type { KernelLimits, WorkgroupCount } from '../compiler/codegen/wgsl.js';
@@ -31,6 +34,7 @@ import { sizeOf } from '../compiler/shape.js';
 import { dimAdd, dimDivide, dimMul, dimProduct, dimSub, isSymbolic } from '../compiler/dims.js';
 import { DeviceLimitError, KernelError } from '../compiler/errors.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
+import { matmulStores } from './matmul-store.js';
 
 const LANES = ['x', 'y', 'z', 'w'] as const;
 
@@ -367,27 +371,18 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     : [...(k < 4 ? [] : loop(u(k - (k % 4)))), ...upTo(k % 4).flatMap((d) => ['{', ...step(k - (k % 4) + d, 1).map((l) => `  ${l}`), '}'])];
 
   const outBase = batchSize === 1 ? '0u' : times('batch', dimMul(rows, n));
-  const guard = (conds: readonly string[], line: string): string => {
-    const cond = conds.filter((x) => x !== '').join(' && ');
-    return cond === '' ? line : `if (${cond}) { ${line} }`;
-  };
-  const stores = blockRowRange.flatMap((ii) => {
-    const r = ii === 0 ? 'row0' : `row0 + ${u(ii)}`;
-    const rowOk = rowEdge && ii > 0 ? `${r} < ${u(rows)}` : '';
-    if (loads.out === 'n4') {
-      return vecRange.map((v) => {
-        const c = add('col0', u(4 * v));
-        const colOk = colEdge && v > 0 ? `${c} < ${u(n)}` : '';
-        return guard([rowOk, colOk], `out[${over(add(outBase, add(times(r, n), c)), 4)}] = ${acc(ii, v)};`);
-      });
-    }
-    return blockColRange.map((jj) => {
-      const c = jj === 0 ? 'col0' : `col0 + ${u(jj)}`;
-      const colOk = colEdge && jj > 0 ? `${c} < ${u(n)}` : '';
-      const at = add(outBase, add(times(r, n), c));
-      const value = `${acc(ii, Math.floor(jj / 4))}.${LANES[jj % 4]}`;
-      return guard([rowOk, colOk], p.epilogue ? `kiln_epilogue(${at}, ${value});` : `out[${at}] = ${value};`);
-    });
+  const stores = matmulStores({
+    blockRows,
+    blockCols,
+    accumulators: blockRowRange.flatMap((ii) => vecRange.map((v) => acc(ii, v))),
+    vec,
+    rows,
+    n,
+    outBase,
+    rowEdge,
+    colEdge,
+    out: loads.out,
+    epilogue: p.epilogue !== undefined,
   });
 
   const described = (mode: string): string =>

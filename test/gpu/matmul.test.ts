@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { Graph } from '../../compiler/graph.js';
 import { matmul } from '../../compiler/ops/matmul.js';
 import { sum } from '../../compiler/ops/reduce.js';
+import { add } from '../../compiler/ops/binary.js';
+import { relu } from '../../compiler/ops/unary.js';
 import { compile } from '../../compiler/plan.js';
 import { interpret } from '../../compiler/reference.js';
 import { Session } from '../../runtime/session.js';
@@ -105,6 +107,22 @@ describe('matmul on the GPU', () => {
       g.output('db', sum(dy, 0));
       await expectGpuMatchesReference(g, { x: testData(k * m, 1), dy: testData(k * n, 2) }, tolerance(k));
       expect(compile(g).kernels.map((kernel) => kernel.name)).to.deep.equal([kernel]);
+    });
+  }
+
+  // The epilogue is inlined at each call site, so a block's outputs go through one call in a
+  // loop (pipeline creation grew ~5× with 64 call sites), guarded at the block's edges.
+  for (const [m, k, n, kernel] of [
+    [130, 36, 70, 'k2_matmul_ak4_bs_b8x8_w64_epilogue'],
+    [96, 20, 128, 'k2_matmul_ak4_bn4_b8x8_w64_epilogue'],
+  ] as const) {
+    it(`runs a fused bias and relu over each 8×8 block from one call site: [${m},${k}]·[${k},${n}] (${kernel})`, async () => {
+      const g = new Graph('layer');
+      g.output('y', relu(add(matmul(g.input('x', [m, k]), g.input('w', [k, n])), g.input('bias', [n]))));
+      await expectGpuMatchesReference(g, { x: testData(m * k, 1), w: testData(k * n, 2), bias: testData(n, 3) }, tolerance(k));
+      const [compiled] = compile(g).kernels;
+      expect(compiled!.name).to.equal(kernel);
+      expect(compiled!.wgsl.split('kiln_epilogue(').length - 1, 'call sites and the declaration').to.equal(2);
     });
   }
 
