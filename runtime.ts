@@ -7,7 +7,7 @@
  */
 
 export { Session } from './runtime/session.js';
-export type { HostTensor, Feed, RunOptions, RunOptionsFor, SessionOptions, LoadCheckpointOptions } from './runtime/session.js';
+export type { HostTensor, Feed, RunOptions, RunOptionsFor, SessionOptions, LoadCheckpointOptions, PipelineProgress } from './runtime/session.js';
 export { requestDevice } from './runtime/device.js';
 export type { DeviceOptions, DeviceInfo, KilnDevice } from './runtime/device.js';
 export { encodeSafetensors, decodeSafetensors } from './runtime/safetensors.js';

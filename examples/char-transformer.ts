@@ -74,9 +74,21 @@ async function main(): Promise<void> {
   const started = performance.now();
   const program = charTransformer({ vocab, batch: 'batch', context: CONTEXT, lr: options.lr, seed: options.seed });
   const plan = compile(program, { limits: gpu.limits });
-  const session = await Session.create(gpu.device, plan);
+  const tty = process.stdout.isTTY === true;
+  let pipelines = { ready: 0, total: 0 };
+  let creating = true;
+  const session = await Session.create(gpu.device, plan, {
+    onProgress: (progress) => {
+      pipelines = progress;
+      // One line, rewritten while the session is made; pipelines init does not need keep compiling after.
+      if (creating && tty) process.stdout.write(`\rcreating the session: pipelines ${progress.ready}/${progress.total}`);
+    },
+  });
+  creating = false;
+  if (tty) process.stdout.write('\r\x1b[2K');
   console.log(
-    `compiled ${plan.kernels.length} kernels in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+    `compiled ${plan.kernels.length} kernels in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
+      `(${pipelines.ready} of ${pipelines.total} pipelines made; the first step waits for its own); ` +
       `trainStep: ${plan.entries['trainStep']!.dispatches.length} dispatches, 1 submit`,
   );
 

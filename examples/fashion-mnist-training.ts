@@ -103,15 +103,26 @@ export async function trainFashionMnist(model: (options: ModelOptions) => Traini
   const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.ceil(train.count / options.batch));
   const program = model({ ...options, batch: 'batch', totalSteps: stepsPerEpoch * options.epochs });
   const plan = compile(program, { limits: gpu.limits });
-  const session = await Session.create(gpu.device, plan);
+  const tty = process.stdout.isTTY === true;
+  let pipelines = { ready: 0, total: 0 };
+  let creating = true;
+  const session = await Session.create(gpu.device, plan, {
+    onProgress: (progress) => {
+      pipelines = progress;
+      // One line, rewritten while the session is made; pipelines init does not need keep compiling after.
+      if (creating && tty) process.stdout.write(`\rcreating the session: pipelines ${progress.ready}/${progress.total}`);
+    },
+  });
+  creating = false;
+  if (tty) process.stdout.write('\r\x1b[2K');
   const trainStep = plan.entries['trainStep']!;
   console.log(
-    `compiled ${plan.kernels.length} kernels in ${((performance.now() - compileStart) / 1000).toFixed(1)} s; ` +
+    `compiled ${plan.kernels.length} kernels in ${((performance.now() - compileStart) / 1000).toFixed(1)} s ` +
+      `(${pipelines.ready} of ${pipelines.total} pipelines made; the first step waits for its own); ` +
       `trainStep: ${trainStep.dispatches.length} dispatches, ${trainStep.copies.length} parameter/state copies, 1 submit; one plan for every batch size`,
   );
 
   const testLimit = Math.min(options.testLimit ?? test.count, test.count);
-  const tty = process.stdout.isTTY === true;
   let stepTimes = 0;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const order = shuffledOrder(train.count, options.seed + epoch);

@@ -139,9 +139,29 @@ class Playground {
       this.setStatus(`${summary} · no WebGPU here, so nothing runs (see the Adapter tab)`);
       return;
     }
-    this.setStatus(`${summary} · compiling pipelines…`);
+    // Pipelines N/M while they compile: Session.create waits for init's, the rest compile while the session runs.
+    let progress = { ready: 0, total: -1 };
+    let created = false;
+    const text = (): string => {
+      const pipelines = progress.total < 0 ? 'compiling pipelines…' : `pipelines ${progress.ready}/${progress.total}`;
+      if (!created) return `${summary} · ${pipelines}`;
+      return progress.ready === progress.total ? `${summary} · ready` : `${summary} · ready · ${pipelines}`;
+    };
+    let shown = text();
+    this.setStatus(shown);
+    // Only over its own text: a training status written meanwhile stays.
+    const show = (): void => {
+      if (generation !== this.generation || byId('status').textContent !== shown) return;
+      shown = text();
+      this.setStatus(shown);
+    };
     try {
-      const session = await Session.create(gpu.device, compiled.plan);
+      const session = await Session.create(gpu.device, compiled.plan, {
+        onProgress: (latest) => {
+          progress = latest;
+          show();
+        },
+      });
       if (generation !== this.generation) {
         session.destroy();
         return;
@@ -151,7 +171,8 @@ class Playground {
       if (generation === this.generation) this.showError(error);
       return;
     }
-    this.setStatus(`${summary} · ready`);
+    created = true;
+    show();
     this.setRunnable(true);
   }
 

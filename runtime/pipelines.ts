@@ -1,24 +1,54 @@
 /**
- * Compiling a plan's kernels into compute pipelines: every distinct WGSL once, all in
- * parallel and asynchronously (no first-run stall). Each pipeline's bind group layout is
- * made from the kernel's recorded bindings (`read` → read-only storage, `read_write` →
- * storage), which `validatePlan` has checked against the WGSL; a kernel that reads the
- * plan's size block (`readsDims`) has a second group, one uniform buffer. A kernel that does not
- * compile is reported by its name, the graph nodes it implements and the offending WGSL line.
+ * Compiling a plan's kernels into compute pipelines: every distinct kernel once per device,
+ * asynchronously. Kernels that differ only in their comments (the header names the graph
+ * nodes a kernel implements, so two layers' identical kernels differ there) share one
+ * pipeline. Each pipeline's bind group layout is made from the kernel's recorded bindings
+ * (`read` → read-only storage, `read_write` → storage), which `validatePlan` has checked
+ * against the WGSL, and is shared by every kernel with the same accesses, so bind groups
+ * are made before (and without) the pipelines; a kernel that reads the plan's size block
+ * (`readsDims`) has a second group, one uniform buffer. A kernel that does not compile is
+ * reported by its name, the graph nodes it implements and the offending WGSL line.
  */
 
 import { KernelError } from '../compiler/errors.js';
 import type { PlanKernel } from '../compiler/plan-format.js';
+import type { DeviceReport } from './device-errors.js';
 import { describeKernel, describeReport, withErrorScopes } from './device-errors.js';
 
 /**
- * Pipelines already made on a device, by binding accesses and WGSL: a second session of a plan (a rebuilt
+ * Why a shared pipeline failed, worded for each kernel that uses it: a compile error's line
+ * numbers are those of the kernel's own WGSL, whose comments may be longer or shorter.
+ */
+class PipelineFailure extends Error {
+  constructor(readonly detail: (kernel: PlanKernel) => string) {
+    super('pipeline failed');
+  }
+}
+
+/**
+ * Pipelines already made on a device, by `pipelineKey`: a second session of a plan (a rebuilt
  * session, another batch size sharing kernels, a test) reuses them instead of compiling
  * the same shaders again. Weakly keyed, so a lost or dropped device takes its cache along.
  */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
+/**
+ * Bind group layouts (group 0) made on a device, by binding accesses, with what the device
+ * said when it made each (a rejected one stays: the device rejects the same descriptor again).
+ */
+const layoutCache = new WeakMap<GPUDevice, Map<string, { layout: GPUBindGroupLayout; report: Promise<DeviceReport | undefined> }>>();
+
 const dimsLayouts = new WeakMap<GPUDevice, GPUBindGroupLayout>();
+
+const COMMENT_LINE = /^[ \t]*\/\/.*$/;
+
+/** What decides a kernel's pipeline: its binding accesses, whether it reads the size block, and its WGSL without comment lines. */
+export function pipelineKey(kernel: PlanKernel): string {
+  const code = kernel.wgsl.split('\n').filter((line) => !COMMENT_LINE.test(line));
+  return `${accessesOf(kernel)}${kernel.readsDims ? ',dims' : ''}\n${code.join('\n')}`;
+}
+
+const accessesOf = (kernel: PlanKernel): string => kernel.bindings.map(({ access }) => access).join(',');
 
 /** The layout of group 1, the size block (one uniform buffer): one per device, so one bind group serves every kernel that reads it. */
 export function dimsBindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
@@ -30,62 +60,103 @@ export function dimsBindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
   return layout;
 }
 
-/** Pipelines in kernel order; kernels with the same WGSL share one (per device). */
-export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUComputePipeline[]> {
-  let byWgsl = pipelineCache.get(device);
-  if (!byWgsl) {
-    byWgsl = new Map();
-    pipelineCache.set(device, byWgsl);
+/** The kernel's group-0 layout, shared on the device by every kernel with the same binding accesses. */
+function cachedLayout(device: GPUDevice, kernel: PlanKernel): { layout: GPUBindGroupLayout; report: Promise<DeviceReport | undefined> } {
+  let byAccesses = layoutCache.get(device);
+  if (!byAccesses) {
+    byAccesses = new Map();
+    layoutCache.set(device, byAccesses);
   }
-  const cache = byWgsl;
-  return Promise.all(
-    kernels.map((kernel) => {
-      const key = `${kernel.bindings.map(({ access }) => access).join(',')}${kernel.readsDims ? ',dims' : ''}\n${kernel.wgsl}`;
-      let pipeline = cache.get(key);
-      if (!pipeline) {
-        pipeline = compileKernel(device, kernel);
-        cache.set(key, pipeline);
-        // A shader that failed is not kept: the error is reported to each caller that makes it.
-        pipeline.catch(() => cache.delete(key));
-      }
-      return pipeline;
-    }),
-  );
+  const key = accessesOf(kernel);
+  let made = byAccesses.get(key);
+  if (!made) {
+    const { result: layout, report } = withErrorScopes(device, () =>
+      device.createBindGroupLayout({
+        label: key,
+        entries: kernel.bindings.map(({ access }, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' } })),
+      }),
+    );
+    made = { layout, report };
+    byAccesses.set(key, made);
+  }
+  return made;
+}
+
+/**
+ * The group-0 layout of each kernel, for its bind groups and pipeline; rejects with a
+ * KernelError naming the first kernel whose layout the device rejected.
+ */
+export async function bindGroupLayouts(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUBindGroupLayout[]> {
+  const made = kernels.map((kernel) => cachedLayout(device, kernel));
+  const reports = await Promise.all(made.map(({ report }) => report));
+  const k = reports.findIndex((report) => report !== undefined);
+  if (k >= 0) throw new KernelError(`${describeKernel(kernels[k]!)}: ${layoutRejected(reports[k]!)}`);
+  return made.map(({ layout }) => layout);
+}
+
+const layoutRejected = (report: DeviceReport): string => `the device rejected its bind group layout with ${describeReport(report)}: ${report.message.trim()}`;
+
+/**
+ * The kernel's pipeline, made once per device for every kernel with its `pipelineKey`.
+ * Compiling starts at once (in call order), so calling this in the order pipelines are
+ * needed makes the first needed the first done. Rejects with a KernelError naming `kernel`.
+ */
+export function pipelineFor(device: GPUDevice, kernel: PlanKernel): Promise<GPUComputePipeline> {
+  let byKey = pipelineCache.get(device);
+  if (!byKey) {
+    byKey = new Map();
+    pipelineCache.set(device, byKey);
+  }
+  const cache = byKey;
+  const key = pipelineKey(kernel);
+  let pipeline = cache.get(key);
+  if (!pipeline) {
+    pipeline = compileKernel(device, kernel);
+    cache.set(key, pipeline);
+    // A shader that failed is not kept: the error is reported to each caller that makes it.
+    pipeline.catch(() => cache.delete(key));
+  }
+  return pipeline.catch((error: unknown) => {
+    throw error instanceof PipelineFailure ? new KernelError(`${describeKernel(kernel)}: ${error.detail(kernel)}`) : error;
+  });
+}
+
+/** Pipelines in kernel order (kernels differing only in comments share one, per device). */
+export function createPipelines(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<GPUComputePipeline[]> {
+  return Promise.all(kernels.map((kernel) => pipelineFor(device, kernel)));
 }
 
 async function compileKernel(device: GPUDevice, kernel: PlanKernel): Promise<GPUComputePipeline> {
-  const where = describeKernel(kernel);
+  const group0 = cachedLayout(device, kernel).layout;
   // The scopes keep a bad shader or layout from also surfacing as an uncaptured device error.
   const { result: module, report: moduleReport } = withErrorScopes(device, () => device.createShaderModule({ label: kernel.name, code: kernel.wgsl }));
-  const [info, moduleRejected] = await Promise.all([module.getCompilationInfo(), moduleReport]);
-  const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length > 0) {
-    const lines = kernel.wgsl.split('\n');
-    const detail = errors.map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n  ');
-    throw new KernelError(`${where}: WGSL does not compile:\n  ${detail}`);
-  }
-  if (moduleRejected) throw new KernelError(`${where}: the device rejected its shader module with ${describeReport(moduleRejected)}: ${moduleRejected.message.trim()}`);
-  const { result: layout, report: layoutReport } = withErrorScopes(device, () => {
-    const bindGroupLayout = device.createBindGroupLayout({
-      label: kernel.name,
-      entries: kernel.bindings.map(({ access }, binding) => ({
-        binding,
-        visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' },
-      })),
-    });
-    return device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: kernel.readsDims ? [bindGroupLayout, dimsBindGroupLayout(device)] : [bindGroupLayout] });
-  });
-  // Compiling starts at once; a rejected layout fails the pipeline too, and is the error to report.
+  const { result: layout, report: pipelineLayoutReport } = withErrorScopes(device, () =>
+    device.createPipelineLayout({ label: kernel.name, bindGroupLayouts: kernel.readsDims ? [group0, dimsBindGroupLayout(device)] : [group0] }),
+  );
+  // Compiling starts now, in call order; a bad module or layout (a rejected group 0 makes it one) fails it too, and is the error to report.
   const pipeline = device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
-  const layoutRejected = await layoutReport;
-  if (layoutRejected) {
-    pipeline.catch(() => undefined);
-    throw new KernelError(`${where}: the device rejected its bind group layout with ${describeReport(layoutRejected)}: ${layoutRejected.message.trim()}`);
-  }
+  pipeline.catch(() => undefined);
+  const [info, moduleRejected, layoutReport] = await Promise.all([module.getCompilationInfo(), moduleReport, pipelineLayoutReport]);
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) throw new PipelineFailure((user) => `WGSL does not compile:\n  ${compileErrors(kernel.wgsl, user.wgsl, errors)}`);
+  if (moduleRejected) throw new PipelineFailure(() => `the device rejected its shader module with ${describeReport(moduleRejected)}: ${moduleRejected.message.trim()}`);
+  if (layoutReport) throw new PipelineFailure(() => layoutRejected(layoutReport));
   try {
     return await pipeline;
   } catch (error) {
-    throw new KernelError(`${where}: pipeline creation failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PipelineFailure(() => `pipeline creation failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** Compile errors in `compiled` as lines of `own` (the same code, perhaps with other comment lines), each with its line's text. */
+function compileErrors(compiled: string, own: string, errors: readonly GPUCompilationMessage[]): string {
+  // The n-th code line of one is the n-th of the other: only whole comment lines differ.
+  const codeLines = (wgsl: string): number[] => wgsl.split('\n').flatMap((line, i) => (COMMENT_LINE.test(line) ? [] : [i + 1]));
+  const [compiledCode, ownCode, ownLines] = [codeLines(compiled), codeLines(own), own.split('\n')];
+  return errors
+    .map((m) => {
+      const lineNum = ownCode[compiledCode.indexOf(m.lineNum)] ?? m.lineNum;
+      return `line ${lineNum}: ${m.message}\n    ${ownLines[lineNum - 1]?.trim() ?? ''}`;
+    })
+    .join('\n  ');
 }

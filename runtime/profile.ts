@@ -4,7 +4,8 @@
  * are optional in WebGPU and absent on software adapters). Buffers are allocated one per
  * plan buffer, zero-filled, so the figures show where a step's time goes — not a step's
  * exact total (each kernel pays one submit's overhead here). A plan with symbolic dims is
- * profiled at the sizes `dims` gives (`{batch: 64}`).
+ * profiled at the sizes `dims` gives (`{batch: 64}`). `profileCompile` times each kernel's
+ * pipeline creation instead. scripts/kiln-profile.ts prints both (`kiln profile`).
  */
 
 import type { Plan, PlanBuffer, PlanKernel } from '../compiler/plan-format.js';
@@ -66,14 +67,38 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
   }
 }
 
-/** The timings as a table, slowest first, with each kernel's share of the total. */
-export function printProfile(timings: readonly KernelTiming[]): string {
-  const total = timings.reduce((sum, t) => sum + t.ms, 0);
-  const rows = [...timings].sort((a, b) => b.ms - a.ms);
-  const lines = rows.map(({ kernel, ms }) => {
-    const share = ((100 * ms) / total).toFixed(1).padStart(5);
-    const counts = kernel.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`));
-    return `${ms.toFixed(3).padStart(10)} ms ${share}%  ${kernel.name.padEnd(36)} [${counts.join('×')}] ${kernel.ops.join(' ')}`;
-  });
-  return `${lines.join('\n')}\n${total.toFixed(3).padStart(10)} ms total over ${timings.length} kernels\n`;
+/** How long one kernel's pipeline took to make, alone on the device. */
+export interface CompileTiming {
+  readonly kernel: PlanKernel;
+  /** `createShaderModule` until its compilation info: parsing and validating the WGSL. */
+  readonly moduleMs: number;
+  /** `createComputePipelineAsync` until it resolves: the backend's compile (SPIR-V, the driver or SwiftShader's JIT). */
+  readonly pipelineMs: number;
+}
+
+/**
+ * Makes each kernel's pipeline alone, one after another, and times both halves. Each
+ * WGSL gets a comment unique to this call, so neither kiln's pipeline cache nor Dawn's
+ * (keyed by the source) hands back one made before: every figure is a fresh compile.
+ */
+export async function profileCompile(device: GPUDevice, kernels: readonly PlanKernel[]): Promise<CompileTiming[]> {
+  const nonce = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  // A first pipeline pays the backend's one-time start-up: an empty kernel takes it, so no kernel of the plan does.
+  const empty = device.createShaderModule({ code: `// ${nonce}\n@compute @workgroup_size(1) fn main() {}` });
+  await device.createComputePipelineAsync({ layout: 'auto', compute: { module: empty, entryPoint: 'main' } });
+  const timings: CompileTiming[] = [];
+  for (const [i, kernel] of kernels.entries()) {
+    const start = performance.now();
+    const module = device.createShaderModule({ label: kernel.name, code: `// kiln profile --compile ${nonce} ${i}\n${kernel.wgsl}` });
+    const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) throw new Error(`profileCompile: kernel ${kernel.name} does not compile: ${errors.map((m) => m.message).join('; ')}`);
+    const compiled = performance.now();
+    const group = device.createBindGroupLayout({
+      entries: kernel.bindings.map(({ access }, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: access === 'read' ? 'read-only-storage' : 'storage' } })),
+    });
+    const layout = device.createPipelineLayout({ bindGroupLayouts: kernel.readsDims ? [group, dimsBindGroupLayout(device)] : [group] });
+    await device.createComputePipelineAsync({ label: kernel.name, layout, compute: { module, entryPoint: 'main' } });
+    timings.push({ kernel, moduleMs: compiled - start, pipelineMs: performance.now() - compiled });
+  }
+  return timings;
 }

@@ -7,6 +7,7 @@ import { ArgumentError } from '../compiler/errors.js';
 import type { Plan } from '../compiler/plan-format.js';
 import type { NumericsCheckOptions } from './numerics.js';
 import type { RunDims } from './run-dims.js';
+import type { PipelineProgress } from './session-pipelines.js';
 
 export interface RunOptions {
   /** Names of the entry's outputs to read back; default all. `[]` reads nothing back. */
@@ -40,6 +41,13 @@ export interface SessionOptions {
    * memory is allocated for them at once, so no run grows it, and a larger run is refused.
    */
   maxDims?: Readonly<Record<string, number>>;
+  /**
+   * Hears pipeline creation, for a progress bar: called with `{ready, total}` (distinct
+   * pipelines made, of the plan's) as each is made, the last time with `ready === total`.
+   * Session.create resolves once the `init` entry's pipelines are made and it has run; the
+   * others keep compiling in the background (`session.ready` resolves when all are made).
+   */
+  onProgress?: (progress: PipelineProgress) => void;
 }
 
 export interface LoadCheckpointOptions {
@@ -65,4 +73,10 @@ export function sessionMaxDims(plan: Plan, given: Readonly<Record<string, number
     limits[name] = Math.min(size, limits[name] ?? size);
   }
   return limits;
+}
+
+/** The session's progress callback, if any: a function. */
+export function checkOnProgress(onProgress: unknown): ((progress: PipelineProgress) => void) | undefined {
+  if (onProgress === undefined || typeof onProgress === 'function') return onProgress as ((progress: PipelineProgress) => void) | undefined;
+  throw new ArgumentError(`Session.create: onProgress must be a function ({ready, total}) => void, got ${onProgress === null ? 'null' : typeof onProgress}.`);
 }

@@ -1,8 +1,9 @@
 /**
  * A session's GPU objects, made once at Session.create: its memory (one GPUBuffer per
  * allocation of a memory-planned plan, else per buffer) with the constants uploaded,
- * one bind group per kernel, and what each entry's runs read from the plan. Each is made inside error scopes, so a device that rejects
- * one fails Session.create with a typed error naming it, never a session that computes zeros.
+ * one bind group per kernel, and what each entry's runs read from the plan; and each
+ * kernel's dispatch, made once its pipeline is. Each is made inside error scopes, so a
+ * device that rejects one fails with a typed error naming it, never a session that computes zeros.
  */
 
 import { DeviceError, DeviceLimitError } from '../compiler/errors.js';
@@ -11,6 +12,7 @@ import type { KernelDispatch } from './device-errors.js';
 import { describeKernel, describeReport, withErrorScopes } from './device-errors.js';
 import { planSizeNames } from '../compiler/plan-format.js';
 import { constantBytes } from './host-tensor.js';
+import type { SessionPipelines } from './session-pipelines.js';
 import type { RunDims } from './run-dims.js';
 import { bufferAt, bytesAt, entryBuffers, entryDimNames } from './run-dims.js';
 
@@ -79,19 +81,20 @@ export function blockLabel(plan: Plan, members: readonly number[]): string {
 }
 
 /**
- * The bind groups (group 0) of `kernels` (indices, default all), labelled with their names;
- * rejects with a DeviceError naming the first kernel whose bind group the device refused.
- * A static buffer binds its own bytes of its allocation (which may be larger: shared
- * memory); a symbolic one binds its whole allocation, so the bind group serves every run
- * until that memory grows.
+ * The bind groups (group 0) of `kernels` (indices, default all), labelled with their names,
+ * on each kernel's layout (`layouts`, by kernel index: made from its bindings, so no
+ * pipeline is needed); rejects with a DeviceError naming the first kernel whose bind group
+ * the device refused. A static buffer binds its own bytes of its allocation (which may be
+ * larger: shared memory); a symbolic one binds its whole allocation, so the bind group
+ * serves every run until that memory grows.
  */
-export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: readonly GPUBuffer[], pipelines: readonly GPUComputePipeline[], kernels: readonly number[] = plan.kernels.map((_, k) => k)): Promise<GPUBindGroup[]> {
+export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: readonly GPUBuffer[], layouts: readonly GPUBindGroupLayout[], kernels: readonly number[] = plan.kernels.map((_, k) => k)): Promise<GPUBindGroup[]> {
   const bindingLimit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const made = kernels.map((k) =>
     withErrorScopes(device, () =>
       device.createBindGroup({
         label: plan.kernels[k]!.name,
-        layout: pipelines[k]!.getBindGroupLayout(0),
+        layout: layouts[k]!,
         entries: plan.kernels[k]!.bindings.map(({ buffer }, binding) => {
           const bytes = plan.buffers[buffer]!.bytes;
           return { binding, resource: { buffer: buffers[buffer]!, size: typeof bytes === 'number' ? bytes : Math.min(buffers[buffer]!.size, bindingLimit) } };
@@ -108,6 +111,59 @@ export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: r
   return made.map(({ result }) => result);
 }
 
+/**
+ * Each kernel's dispatch (pipeline, bind groups, the workgroups of a static plan), made when
+ * the first entry that dispatches it is about to run, once that entry's pipelines are made:
+ * one object per kernel, shared by every entry that dispatches it (a kernel dispatched twice
+ * appears twice as the same object).
+ */
+export class KernelDispatches {
+  private readonly made: (KernelDispatch | undefined)[] = [];
+  private readonly entries = new Map<string, readonly KernelDispatch[]>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly plan: Plan,
+    private readonly pipelines: SessionPipelines,
+    private readonly layouts: readonly GPUBindGroupLayout[],
+    private readonly bindGroups: GPUBindGroup[],
+    private readonly dimsBindGroup: GPUBindGroup | undefined,
+  ) {}
+
+  /** The entry's dispatches in order, once its own pipelines are made (rejects with the KernelError of one that failed). */
+  async of(entryName: string): Promise<readonly KernelDispatch[]> {
+    const ready = this.entries.get(entryName);
+    if (ready) return ready;
+    const pipelines = await this.pipelines.entry(entryName);
+    const dispatches = this.plan.entries[entryName]!.dispatches.map((k, i) => (this.made[k] ??= this.dispatchOf(k, pipelines[i]!)));
+    this.entries.set(entryName, dispatches);
+    return dispatches;
+  }
+
+  /** Rebuilds the bind groups of the kernels that bind a plan buffer in `moved` (its memory grew). */
+  async rebind(buffers: readonly GPUBuffer[], moved: ReadonlySet<number>): Promise<void> {
+    const kernels = this.plan.kernels.flatMap((kernel, k) => (kernel.bindings.some(({ buffer }) => moved.has(buffer)) ? [k] : []));
+    const bindGroups = await createBindGroups(this.device, this.plan, buffers, this.layouts, kernels);
+    kernels.forEach((k, i) => {
+      this.bindGroups[k] = bindGroups[i]!;
+      const dispatch = this.made[k];
+      if (dispatch) dispatch.bindGroup = bindGroups[i]!;
+    });
+  }
+
+  private dispatchOf(k: number, pipeline: GPUComputePipeline): KernelDispatch {
+    const kernel = this.plan.kernels[k]!;
+    return {
+      kernel,
+      pipeline,
+      bindGroup: this.bindGroups[k]!,
+      ...(kernel.readsDims && this.dimsBindGroup ? { dimsBindGroup: this.dimsBindGroup } : {}),
+      // Symbolic counts are set per run, at the run's dims.
+      workgroups: kernel.workgroups.map((count) => (typeof count === 'number' ? count : 0)) as [number, number, number],
+    };
+  }
+}
+
 /** What a run of one entry needs from the plan, gathered once at Session.create. */
 export interface EntryRun {
   readonly name: string;
@@ -116,28 +172,14 @@ export interface EntryRun {
   readonly inputs: readonly { readonly name: string; readonly id: number; readonly buffer: PlanBuffer }[];
   /** Every output, the default `outputs` of a run. */
   readonly outputNames: readonly string[];
-  /** Its dispatches in order: one object per kernel, so a kernel dispatched twice appears twice as the same object. */
-  readonly dispatches: readonly KernelDispatch[];
   /** The dims a run must bind (none for a static plan). */
   readonly dims: readonly string[];
   /** The plan buffers it touches. */
   readonly buffers: readonly number[];
 }
 
-/** Each kernel's dispatch (pipeline, bind groups, the workgroups of a static plan), shared by every entry that dispatches it. */
-export function kernelDispatches(plan: Plan, pipelines: readonly GPUComputePipeline[], bindGroups: readonly GPUBindGroup[], dimsBindGroup: GPUBindGroup | undefined): KernelDispatch[] {
-  return plan.kernels.map((kernel, k) => ({
-    kernel,
-    pipeline: pipelines[k]!,
-    bindGroup: bindGroups[k]!,
-    ...(kernel.readsDims && dimsBindGroup ? { dimsBindGroup } : {}),
-    // Symbolic counts are set per run, at the run's dims.
-    workgroups: kernel.workgroups.map((count) => (typeof count === 'number' ? count : 0)) as [number, number, number],
-  }));
-}
-
 /** Each entry's run, by name: a step then reads its inputs, outputs and dispatches without walking the plan. */
-export function entryRuns(plan: Plan, dispatches: readonly KernelDispatch[]): Map<string, EntryRun> {
+export function entryRuns(plan: Plan): Map<string, EntryRun> {
   return new Map(
     Object.entries(plan.entries).map(([name, entry]): [string, EntryRun] => [
       name,
@@ -146,7 +188,6 @@ export function entryRuns(plan: Plan, dispatches: readonly KernelDispatch[]): Ma
         entry,
         inputs: Object.entries(entry.inputs).map(([input, id]) => ({ name: input, id, buffer: plan.buffers[id]! })),
         outputNames: Object.keys(entry.outputs),
-        dispatches: entry.dispatches.map((k) => dispatches[k]!),
         dims: entryDimNames(plan, entry),
         buffers: [...entryBuffers(plan, entry)],
       },

@@ -1,7 +1,8 @@
 /**
  * The runtime: a Session runs a compiled plan on a GPUDevice. Pipelines are created once
- * (in parallel, asynchronously, deduplicated by WGSL), every buffer is allocated once and
- * every bind group built once. A step writes the fed inputs, encodes every dispatch in one
+ * per device (asynchronously, in the order the first steps need them, kernels identical up
+ * to their comments sharing one), every buffer is allocated once and every bind group
+ * built once. A step writes the fed inputs, encodes every dispatch in one
  * compute pass, applies parameter updates by buffer copies, submits once, and reads back
  * only the outputs asked for. Parameters and optimizer state stay on the GPU unless read
  * (`getParams`, `saveCheckpoint`).
@@ -19,15 +20,16 @@ import type { RunDims } from './run-dims.js';
 import { bindRunDims, bufferAt, bytesAt, checkRunFits, dimsKey, shapeAt, workgroupsAt } from './run-dims.js';
 import { SessionMemory } from './session-memory.js';
 import type { LoadCheckpointOptions, RunOptions, RunOptionsFor, SessionOptions } from './session-options.js';
-import { sessionMaxDims } from './session-options.js';
+import { checkOnProgress, sessionMaxDims } from './session-options.js';
 import type { EntryCheck } from './numerics.js';
 import { checkNumericsOptions, NumericsMonitor } from './numerics.js';
-import { createPipelines } from './pipelines.js';
+import { bindGroupLayouts } from './pipelines.js';
+import { SessionPipelines } from './session-pipelines.js';
 import { DeviceGuard } from './device-guard.js';
 import type { DeviceReport, KernelDispatch, UncapturedErrors } from './device-errors.js';
 import { describeReport, encodeDispatch, rejectedRunError, uncapturedErrorsOf, unlessRejected, withErrorScopes } from './device-errors.js';
 import type { EntryRun } from './session-setup.js';
-import { createBindGroups, entryRuns, kernelDispatches } from './session-setup.js';
+import { createBindGroups, entryRuns, KernelDispatches } from './session-setup.js';
 import { checkPlanFitsDevice, validatePlan } from '../compiler/plan-check.js';
 import { checkKeys } from '../compiler/ops/args.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -36,11 +38,11 @@ import { checkpointWrites, paramWrites, persistentBuffers, quoteList } from './p
 
 export type { Feed, HostTensor } from './host-tensor.js';
 export type { LoadCheckpointOptions, RunOptions, RunOptionsFor, SessionOptions } from './session-options.js';
+export type { PipelineProgress } from './session-pipelines.js';
 
 const USAGE_COPY_DST = 0x08;
 const USAGE_MAP_READ = 0x01;
 const MAP_MODE_READ = 0x01;
-
 
 /**
  * `Forward` and `TrainStep` name the outputs of the plan's `forward` and `trainStep`
@@ -52,12 +54,17 @@ export class Session<Forward extends string = string, TrainStep extends string =
   readonly device: GPUDevice;
   /** Resolves when the device is lost (or destroyed); every call after that rejects with a DeviceError. */
   readonly lost: Promise<GPUDeviceLostInfo>;
+  /**
+   * Resolves once every pipeline of the plan is made (Session.create waits only for
+   * `init`'s); rejects with the KernelError of the first kernel the device does not
+   * compile, which also fails every run of an entry that dispatches it.
+   */
+  readonly ready: Promise<void>;
   /** The session's memory: the GPUBuffer of each plan buffer (buffers sharing an allocation share one), grown for larger runs. */
   private readonly memory: SessionMemory;
-  /** Each kernel's dispatch, by kernel index; each entry's inputs, outputs and dispatches, by entry name. */
-  private readonly dispatches: KernelDispatch[];
+  /** Each kernel's dispatch, made once its pipeline is; each entry's inputs and outputs, by entry name. */
+  private readonly dispatches: KernelDispatches;
   private readonly entryRuns: ReadonlyMap<string, EntryRun>;
-  private readonly pipelines: GPUComputePipeline[];
   /** Largest size of each dim (the plan's and the session's maxDims, the smaller of the two). */
   private readonly maxDims: RunDims;
   /** Workgroup counts of each entry's dispatches, by entry and dims. */
@@ -77,17 +84,17 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private readonly ranClean = new Set<string>();
   private readonly numerics: NumericsMonitor;
 
-  private constructor(plan: Plan<Forward, TrainStep>, device: GPUDevice, memory: SessionMemory, pipelines: GPUComputePipeline[], bindGroups: GPUBindGroup[], numerics: NumericsMonitor, maxDims: RunDims) {
+  private constructor(plan: Plan<Forward, TrainStep>, device: GPUDevice, memory: SessionMemory, dispatches: KernelDispatches, ready: Promise<void>, numerics: NumericsMonitor, maxDims: RunDims) {
     this.plan = plan;
     this.loss = new DeviceGuard(plan.name);
     this.numerics = numerics;
     this.device = device;
     this.lost = device.lost;
     this.memory = memory;
-    this.pipelines = pipelines;
+    this.ready = ready;
     this.maxDims = maxDims;
-    this.dispatches = kernelDispatches(plan, pipelines, bindGroups, memory.dimsBindGroup);
-    this.entryRuns = entryRuns(plan, this.dispatches);
+    this.dispatches = dispatches;
+    this.entryRuns = entryRuns(plan);
     this.uncaptured = uncapturedErrorsOf(device);
     this.uncaptured.add(this.loss);
     // Weakly held: a device outlives many sessions, and its pending `lost` must not keep them alive.
@@ -96,28 +103,37 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /**
-   * Creates a session: checks the plan (and that it fits this device's limits), allocates
-   * its memory (one GPUBuffer per allocation of a memory-planned plan, else per buffer),
-   * uploads constants, compiles every kernel and runs the plan's `init` entry (params and
-   * state get their initial values). On failure nothing stays allocated: a PlanError or
-   * DeviceLimitError before anything reaches the GPU, a KernelError for a kernel the device
-   * does not compile, a DeviceError (naming the kernel) for anything else it rejects.
+   * Creates a session: checks the plan (and that it fits this device's limits), starts
+   * compiling its kernels (`init`'s first, then `trainStep`'s and `forward`'s in dispatch
+   * order), allocates its memory (one GPUBuffer per allocation of a memory-planned plan,
+   * else per buffer), uploads constants and runs the plan's `init` entry (params and state
+   * get their initial values); it resolves then, the other pipelines still compiling
+   * (`ready`, `options.onProgress`): a run waits for its own entry's only. On failure
+   * nothing stays allocated: a PlanError or DeviceLimitError before anything reaches the
+   * GPU, a KernelError for an `init` kernel the device does not compile (another entry's
+   * fails that entry's runs, and `ready`), a DeviceError (naming the kernel) for anything
+   * else it rejects.
    */
   static async create<Forward extends string, TrainStep extends string>(device: GPUDevice, plan: Plan<Forward, TrainStep>, options: SessionOptions = {}): Promise<Session<Forward, TrainStep>> {
     if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
       throw new ArgumentError(`Session.create: expected a GPUDevice ((await requestDevice()).device), got ${device === null ? 'null' : typeof device}.`);
     }
-    checkKeys('Session.create', options, ['checkNumerics', 'maxDims']);
+    checkKeys('Session.create', options, ['checkNumerics', 'maxDims', 'onProgress']);
     const numericsSchedule = checkNumericsOptions(options.checkNumerics);
+    const onProgress = checkOnProgress(options.onProgress);
     validatePlan(plan);
     checkPlanFitsDevice(plan, device.limits);
     const maxDims = sessionMaxDims(plan, options.maxDims);
+    // Compiling starts first: it takes longest, and a failure later leaves only cached pipelines behind.
+    const pipelines = new SessionPipelines(device, plan, onProgress);
     const memory = await SessionMemory.create(device, plan, options.maxDims ?? {});
     let session: Session<Forward, TrainStep> | undefined;
     try {
       const numerics = new NumericsMonitor(device, plan, numericsSchedule);
-      const pipelines = await createPipelines(device, plan.kernels);
-      session = new Session(plan, device, memory, pipelines, await createBindGroups(device, plan, memory.buffers, pipelines), numerics, maxDims);
+      const layouts = await bindGroupLayouts(device, plan.kernels);
+      const bindGroups = await createBindGroups(device, plan, memory.buffers, layouts);
+      const dispatches = new KernelDispatches(device, plan, pipelines, layouts, bindGroups, memory.dimsBindGroup);
+      session = new Session(plan, device, memory, dispatches, pipelines.ready, numerics, maxDims);
       await session.run('init', {}, { outputs: [] });
       return session;
     } catch (error) {
@@ -261,44 +277,44 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /** Grows memory the run's dims need (rebuilding the bind groups of the kernels that bind it) and sets its dispatches' workgroup counts. */
-  private async sizeFor(step: EntryRun, dims: RunDims): Promise<void> {
+  private async sizeFor(step: EntryRun, dispatches: readonly KernelDispatch[], dims: RunDims): Promise<void> {
     if (step.dims.length === 0) return;
     const key = `${step.name} ${dimsKey(dims)}`;
     if (this.sizedRuns.has(key)) {
-      step.dispatches.forEach((dispatch, i) => (dispatch.workgroups = this.workgroups.get(key)![i]!));
+      dispatches.forEach((dispatch, i) => (dispatch.workgroups = this.workgroups.get(key)![i]!));
       return;
     }
     const moved = await this.memory.grow(`Session '${this.plan.name}' ${step.name}`, step.buffers, dims);
     if (moved.size > 0) {
       this.generation++;
-      const kernels = this.plan.kernels.flatMap((kernel, k) => (kernel.bindings.some(({ buffer }) => moved.has(buffer)) ? [k] : []));
-      const bindGroups = await createBindGroups(this.device, this.plan, this.memory.buffers, this.pipelines, kernels);
-      kernels.forEach((k, i) => (this.dispatches[k]!.bindGroup = bindGroups[i]!));
+      await this.dispatches.rebind(this.memory.buffers, moved);
     }
-    const counts = step.dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
+    const counts = dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
     if (this.workgroups.size >= 64) {
       this.workgroups.clear();
       this.sizedRuns.clear();
     }
     this.workgroups.set(key, counts);
     this.sizedRuns.add(key);
-    step.dispatches.forEach((dispatch, i) => (dispatch.workgroups = counts[i]!));
+    dispatches.forEach((dispatch, i) => (dispatch.workgroups = counts[i]!));
   }
 
   private async executeStep(step: EntryRun, dims: RunDims, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
     const { name: label, entry } = step;
-    await this.sizeFor(step, dims);
+    // This entry's pipelines only: one still compiling for another entry never delays it.
+    const dispatches = await this.loss.untilDone(() => this.dispatches.of(label));
+    await this.sizeFor(step, dispatches, dims);
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
     const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.memory.buffers, dims, this.generation));
     // Outputs that view one buffer (an input and its reshape, say) share one copy and one read.
     const readIds = [...new Set(reads.map(({ id }) => id))];
     const run = check ? `${label} checked` : label;
-    const explain = (report: DeviceReport) => this.runError(step, report);
+    const explain = (report: DeviceReport) => this.runError(step, dispatches, report);
     const [bytes, nonFinite] = await this.loss.untilDone(() => {
       // A run's first time, or one that makes a readback buffer, is scoped; a later one rests on the uncaptured-error listener.
       const sizes = readIds.map((id) => bytesAt(this.plan.buffers[id]!, dims));
       const fresh = !this.ranClean.has(run) || readIds.some((id, i) => (this.staging.get(id)?.size ?? 0) < sizes[i]!);
-      const submitted = this.submit(fresh, () => this.encodeStep(step, dims, writes, readIds, sizes, check));
+      const submitted = this.submit(fresh, () => this.encodeStep(step, dispatches, dims, writes, readIds, sizes, check));
       // One wait for the outputs and, in a checked run, its flags (or for the work alone when neither is read).
       const readBack = Promise.all(readIds.map((id, i) => this.readStaging(id, sizes[i]!)));
       const flags = check ? check.read(checkedRun!) : readIds.length === 0 ? this.device.queue.onSubmittedWorkDone().then(() => undefined) : undefined;
@@ -320,7 +336,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /** Writes the feeds and encodes and submits the step: one compute pass, the output copies, the updates. */
-  private encodeStep({ name: label, entry, dispatches }: EntryRun, dims: RunDims, writes: readonly Write[], readIds: readonly number[], sizes: readonly number[], check: EntryCheck | undefined): void {
+  private encodeStep({ name: label, entry }: EntryRun, dispatches: readonly KernelDispatch[], dims: RunDims, writes: readonly Write[], readIds: readonly number[], sizes: readonly number[], check: EntryCheck | undefined): void {
     this.memory.writeDims(dims);
     this.write(writes);
     const encoder = this.device.createCommandEncoder({ label });
@@ -351,8 +367,8 @@ export class Session<Forward extends string = string, TrainStep extends string =
   }
 
   /** The DeviceError of a run the device rejected, naming the first of its kernels that the device rejects alone. */
-  private runError(step: EntryRun, report: DeviceReport): Promise<DeviceError> {
-    return rejectedRunError(this.device, `Session '${this.plan.name}' ${step.name}`, [...new Set(step.dispatches)], report);
+  private runError(step: EntryRun, dispatches: readonly KernelDispatch[], report: DeviceReport): Promise<DeviceError> {
+    return rejectedRunError(this.device, `Session '${this.plan.name}' ${step.name}`, [...new Set(dispatches)], report);
   }
 
   private async read(wanted: readonly PlanBuffer[]): Promise<Record<string, HostTensor>> {

@@ -1,7 +1,8 @@
 /**
  * The `kiln` command line (bin/kiln.mjs runs it). `kiln inspect <example>` compiles an
  * example and prints its compile report: kernels with their fusion kinds and reasons,
- * bindings, buffer lifetimes, peak memory, the simplified graph.
+ * bindings, buffer lifetimes, peak memory, the simplified graph. `kiln profile` runs it
+ * on this machine's adapter (scripts/kiln-profile.ts).
  */
 
 import { resolve } from 'node:path';
@@ -14,14 +15,13 @@ import { seedMlp } from '../examples/models/seed-mlp.js';
 import { leNet } from '../examples/models/lenet.js';
 import { charTransformer } from '../examples/models/char-transformer.js';
 import { loadCharCorpus } from '../examples/data/text-corpus.js';
-import { STAGE_NAMES, compile, compileStages } from '../compiler/plan.js';
+import { STAGE_NAMES, compileStages } from '../compiler/plan.js';
 import type { StageName } from '../compiler/plan.js';
 import { printStage } from '../compiler/stages-print.js';
-import { requestDevice } from '../runtime/device.js';
-import { printProfile, profileEntry } from '../runtime/profile.js';
+import { parseDims, profile } from './kiln-profile.js';
 
 export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused] [--stage <stage>]
-       kiln profile <example> [--forward] [--unfused]
+       kiln profile <example> [--forward] [--unfused] [--dims <name=size,...>] [--compile]
 
   <example>   seed-mlp           the seed MLP's training program (batch 128)
               seed-mlp-forward   its forward graph only
@@ -37,7 +37,10 @@ export const USAGE = `usage: kiln inspect <example> [--wgsl] [--json] [--unfused
               ${STAGE_NAMES.join(', ')}
 
   profile     compiles for this machine's adapter and times every kernel of the
-              trainStep entry (or forward, with --forward) dispatched alone
+              trainStep entry (or forward, with --forward) dispatched alone, slowest
+              first, with its FLOPs and bytes and the GFLOP/s and GB/s achieved
+  --dims      sizes of a symbolic plan's dims (batch=64); default its planning sizes
+  --compile   time each kernel's pipeline creation alone instead, with its WGSL's size
 `;
 
 type Source = Graph | TrainingProgram;
@@ -60,23 +63,15 @@ interface Output {
 /** Runs the command line `args` (without `node` and the script); returns the exit status. */
 export async function main(args: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   try {
-    const { command, target, flags, stage } = parseArgs(args);
+    const { command, target, flags, stage, dims } = parseArgs(args);
     if (target === undefined) {
       out.write(USAGE);
       return 0;
     }
     const options = flags.has('--unfused') ? { fuse: false } : {};
     if (command === 'profile') {
-      const gpu = await requestDevice();
-      try {
-        const source = await loadSource(target);
-        const plan = compile(source, { ...options, limits: gpu.limits });
-        const entry = flags.has('--forward') || source instanceof Graph ? 'forward' : 'trainStep';
-        out.write(`${gpu.info.description || gpu.info.vendor}: ${plan.name} ${entry}\n`);
-        out.write(printProfile(await profileEntry(gpu.device, plan, entry)));
-      } finally {
-        gpu.destroy();
-      }
+      const source = await loadSource(target);
+      out.write(await profile(source, { forward: flags.has('--forward'), compile: flags.has('--compile'), compileOptions: options, ...(dims ? { dims } : {}) }));
       return 0;
     }
     if (stage !== undefined) {
@@ -98,16 +93,37 @@ export async function main(args: readonly string[], out: Output = process.stdout
 
 const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
   inspect: ['--wgsl', '--json', '--unfused', '--stage'],
-  profile: ['--forward', '--unfused'],
+  profile: ['--forward', '--unfused', '--dims', '--compile'],
 };
 
-function parseArgs(args: readonly string[]): { command: string | undefined; target: string | undefined; flags: Set<string>; stage?: StageName } {
-  const at = args.indexOf('--stage');
-  const stage = at < 0 ? undefined : args[at + 1];
-  if (at >= 0 && !STAGE_NAMES.includes(stage as StageName)) {
+interface Args {
+  command: string | undefined;
+  target: string | undefined;
+  flags: Set<string>;
+  stage?: StageName;
+  dims?: Record<string, number>;
+}
+
+/** The value after option `name` (`--stage fusion`), and the arguments without it. */
+function optionValue(args: readonly string[], name: string): { value: string | undefined; rest: readonly string[] } {
+  const at = args.indexOf(name);
+  return at < 0 ? { value: undefined, rest: args } : { value: args[at + 1], rest: [...args.slice(0, at + 1), ...args.slice(at + 2)] };
+}
+
+function parseArgs(args: readonly string[]): Args {
+  const { value: stage, rest: withoutStage } = optionValue(args, '--stage');
+  if (args.includes('--stage') && !STAGE_NAMES.includes(stage as StageName)) {
     throw new UsageError(`--stage takes one of ${STAGE_NAMES.join(', ')}${stage === undefined ? '' : `, got '${stage}'`}`);
   }
-  const rest = at < 0 ? args : [...args.slice(0, at + 1), ...args.slice(at + 2)];
+  const { value: dimsText, rest } = optionValue(withoutStage, '--dims');
+  let dims: Record<string, number> | undefined;
+  if (withoutStage.includes('--dims')) {
+    try {
+      dims = parseDims(dimsText ?? '');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
   const flags = new Set(rest.filter((arg) => arg.startsWith('--')));
   const words = rest.filter((arg) => !arg.startsWith('--'));
   const command = words[0];
@@ -117,7 +133,7 @@ function parseArgs(args: readonly string[]): { command: string | undefined; targ
   const unknown = [...flags].filter((flag) => !allowed.includes(flag));
   if (unknown.length > 0) throw new UsageError(`unknown option ${unknown.join(', ')}`);
   if (words.length !== 2) throw new UsageError(`${command} takes one example: a name or a module path`);
-  return { command, target: words[1], flags, ...(stage === undefined ? {} : { stage: stage as StageName }) };
+  return { command, target: words[1], flags, ...(stage === undefined ? {} : { stage: stage as StageName }), ...(dims ? { dims } : {}) };
 }
 
 async function loadSource(target: string): Promise<Source> {

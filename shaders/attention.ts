@@ -11,9 +11,9 @@
  * is ≤ 0, so scores of ±1e4 cannot overflow, and the [Tq, Tk] weights are never stored.
  * With `causal`, a block stops at the key of its last query.
  *
- * `attentionWeightsKernel` writes the weights themselves (for the backward pass), one
- * invocation per query row in three passes: scores and their max, exp(score − max) and
- * their sum, then the division.
+ * attention-rows.ts has the barrier-free variant of the forward pass (one invocation per
+ * few queries, for adapters where barriers are costly), attention-weights.ts the kernel
+ * writing the weights themselves (for the backward pass).
  */
 
 import { DeviceLimitError } from '../compiler/errors.js';
@@ -26,7 +26,6 @@ import {
   workgroupStorageBytes,
   literal,
   offsetExpr,
-  perElementKernel,
   unravel,
   wgslSize,
 } from '../compiler/codegen/wgsl.js';
@@ -85,13 +84,13 @@ const MAX_KEY_TILE = 64;
  * WGSL guarantees 8 KiB of function-address-space memory per function; an invocation keeps
  * its query row and its output row there (plus a few scalars).
  */
-const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
+export const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
 
 /** A size as WGSL: a literal (`64u`), or read from the size block when symbolic. */
-const u = (x: Dim): string => wgslSize(x);
+export const u = (x: Dim): string => wgslSize(x);
 
 /** Statements defining the element offsets of matrix `matrix` in each operand (batch dims broadcast). */
-function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
+export function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
   const { batch } = p.layout;
   const coords = batch.map((_, axis) => `b${axis}`);
   const lines = batch.length > 0 ? [unravel('matrix', batch, 'b')] : [];
@@ -102,7 +101,7 @@ function matrixBases(p: AttentionKernelParams, withValues: boolean): string[] {
 }
 
 /** Whether query `row` may attend key `key`: the causal rule and the mask. */
-function allowed(p: AttentionKernelParams): string {
+export function allowed(p: AttentionKernelParams): string {
   const terms = [
     ...(p.causal ? ['key <= row'] : []),
     ...(p.masked ? [`mask[${offsetExpr(['mask_base', 'row', 'key'], [1, ...p.strides.mask.slice(-2)])}] != 0u`] : []),
@@ -111,14 +110,14 @@ function allowed(p: AttentionKernelParams): string {
 }
 
 /** Binding declarations of `p.ids`: q, k, (v,) (mask,) then out. */
-function declarations(p: AttentionKernelParams, withValues: boolean): { decls: string[]; bindings: KernelBindings } {
+export function declarations(p: AttentionKernelParams, withValues: boolean): { decls: string[]; bindings: KernelBindings } {
   const names = ['q', 'k', ...(withValues ? ['v'] : []), ...(p.masked ? ['mask'] : [])];
   const bindings = new KernelBindings();
   const decls = names.map((name, i) => bindings.storage(p.ids[i]!, name, name === 'mask' ? 'bool' : 'f32', 'read'));
   return { decls: [...decls, bindings.storage(p.ids[names.length]!, 'out', 'f32', 'read_write')], bindings };
 }
 
-function describe(p: AttentionKernelParams): string {
+export function describe(p: AttentionKernelParams): string {
   const { batch, queries, keys, depth, valueDepth } = p.layout;
   const masks = [...(p.causal ? ['causal'] : []), ...(p.masked ? ['masked'] : [])];
   const sizes = `${sizeOf(batch)} matrices ${formatShape(batch)} of ${queries} queries × ${keys} keys, d=${depth}, dv=${valueDepth}`;
@@ -129,7 +128,7 @@ function describe(p: AttentionKernelParams): string {
  * The softmax's max and exp keep NaN (a NaN or +∞ score makes its query's row NaN, as
  * softmax does in the reference and in PyTorch): WGSL's max and exp do not promise to.
  */
-const NAN_AWARE_HELPERS: readonly string[] = [...MAXIMUM, ...EXP];
+export const NAN_AWARE_HELPERS: readonly string[] = [...MAXIMUM, ...EXP];
 
 /**
  * The workgroups of the fused kernel, one per block of QUERY_BLOCK queries of one matrix,
@@ -139,7 +138,12 @@ const NAN_AWARE_HELPERS: readonly string[] = [...MAXIMUM, ...EXP];
  * num_workgroups when the batch is symbolic); with a symbolic query count x runs over
  * blocks and y over matrices.
  */
-function queryBlocks(p: AttentionKernelParams, matrices: Dim, queries: Dim): { workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount]; foldX?: boolean; setup: string[] } {
+export function queryBlocks(
+  p: AttentionKernelParams,
+  matrices: Dim,
+  queries: Dim,
+  perGroup = QUERY_BLOCK,
+): { workgroups: readonly [WorkgroupCount, WorkgroupCount, WorkgroupCount]; foldX?: boolean; setup: string[] } {
   if (isSymbolic(queries)) {
     if (!isSymbolic(matrices) && matrices > p.limits.maxComputeWorkgroupsPerDimension) {
       throw new DeviceLimitError(
@@ -148,11 +152,11 @@ function queryBlocks(p: AttentionKernelParams, matrices: Dim, queries: Dim): { w
       );
     }
     return {
-      workgroups: [{ size: queries, per: QUERY_BLOCK }, isSymbolic(matrices) ? { size: matrices, per: 1 } : matrices, 1],
+      workgroups: [{ size: queries, per: perGroup }, isSymbolic(matrices) ? { size: matrices, per: 1 } : matrices, 1],
       setup: ['let matrix = wid.y;', 'let block = wid.x;'],
     };
   }
-  const blocks = Math.ceil(queries / QUERY_BLOCK);
+  const blocks = Math.ceil(queries / perGroup);
   const g = grid(dimMul(matrices, blocks * WORKGROUP_SIZE), p.limits);
   const width = isSymbolic(matrices) ? 'nwg.x' : u(Math.min(blocks * matrices, p.limits.maxComputeWorkgroupsPerDimension));
   return {
@@ -254,54 +258,4 @@ export function attentionKernel(p: AttentionKernelParams): KernelSpec[] {
     dims: p.dims,
   });
   return [{ name: p.name, ...source, workgroups: groups.workgroups, ...(groups.foldX ? { foldX: true } : {}), bindings: bindings.list }];
-}
-
-/** The weights softmax(scale·q·kᵀ, masked), one invocation per query row; disallowed keys get 0. */
-export function attentionWeightsKernel(p: AttentionKernelParams): KernelSpec[] {
-  const { batch, queries, keys, depth } = p.layout;
-  const rows = dimMul(sizeOf(batch), queries);
-  if (dimMul(rows, keys) === 0) return [];
-  const at = 'out[out_base + key]';
-  const body = [
-    `let matrix = i / ${u(queries)};`,
-    `let row = i % ${u(queries)};`,
-    ...matrixBases(p, false),
-    `let out_base = i * ${u(keys)};`,
-    'var row_max = 0.0f;',
-    'var seen = false;',
-    `for (var key = 0u; key < ${u(keys)}; key++) {`,
-    `  if (${allowed(p)}) {`,
-    '    var dot = 0.0f;',
-    `    for (var c = 0u; c < ${u(depth)}; c++) { dot += q[q_base + row * ${u(depth)} + c] * k[k_base + key * ${u(depth)} + c]; }`,
-    `    let score = dot * ${literal(p.scale, 'f32')};`,
-    `    ${at} = score;`,
-    '    row_max = select(score, kiln_maximum(row_max, score), seen);',
-    '    seen = true;',
-    '  }',
-    '}',
-    'var total = 0.0f;',
-    `for (var key = 0u; key < ${u(keys)}; key++) {`,
-    `  if (${allowed(p)}) {`,
-    `    let weight = kiln_exp(${at} - row_max);`,
-    `    ${at} = weight;`,
-    '    total += weight;',
-    '  } else {',
-    `    ${at} = 0.0f;`,
-    '  }',
-    '}',
-    // A row with no allowed key is already all zeros.
-    `if (seen) { for (var key = 0u; key < ${u(keys)}; key++) { ${at} = ${at} / total; } }`,
-  ];
-  const { decls, bindings } = declarations(p, false);
-  const kernel = perElementKernel({
-    name: p.name,
-    header: [...p.header, `attention weights of ${describe(p)}: one invocation per query row`],
-    limits: p.limits,
-    decls,
-    invocations: rows,
-    body,
-    helpers: NAN_AWARE_HELPERS,
-    dims: p.dims,
-  });
-  return [{ name: p.name, ...kernel, bindings: bindings.list }];
 }

@@ -20,10 +20,19 @@ import type { KernelSpec } from '../compiler/codegen/kernel.js';
 import type { ConvProblem } from './conv.js';
 import { plus, range, scaled, splitIndex, u, zeros } from './conv.js';
 
-/** Most kernel taps one workgroup accumulates (registers per invocation). */
-const MAX_TAPS_PER_WORKGROUP = 16;
-/** Tiles shrink until there are this many workgroups (busy cores), or one tap per workgroup. */
-const TARGET_WORKGROUPS = 64;
+/**
+ * Most kernel taps one workgroup accumulates (registers per invocation): a whole 5×5
+ * kernel, so no tap rows are recomputed by a shifted tile (SwiftShader, LeNet's second
+ * layer: 0.63× the time of tiles of 3×5).
+ */
+const MAX_TAPS_PER_WORKGROUP = 25;
+/**
+ * Tiles shrink until there are this many workgroups (busy cores), or one tap per
+ * workgroup. Smaller tiles read more per product (1×2 taps: 9 loads per 8 products), so
+ * this stays low (SwiftShader, LeNet's first layer, 6 (C_out, C_in) pairs: tiles of 2×5
+ * over 18 workgroups took 0.45× the time of 1×2 over 90).
+ */
+const TARGET_WORKGROUPS = 16;
 /** Invocations per workgroup, at most. */
 const MAX_THREADS = 64;
 /**

@@ -81,6 +81,13 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
  * Cost: (output elements × index count) index reads, plus one read per update actually
  * added. That is fine for embedding gradients with modest tables and batches; a large
  * table × many indices wants a sort-based two-pass scheme (which needs scratch buffers).
+ *
+ * Where the row (`inner`) is static and has a divisor from 2 to 16, an invocation owns
+ * that many neighbouring elements of one output row instead of one, so each index read
+ * and comparison serves all of them: the char transformer's embedding gradient (76 rows
+ * of 64, 1024 indices) reads 16× fewer indices. The invocations of a row are neighbours,
+ * so they take the same branches. Each invocation still walks every index in order, so
+ * a GPU's longest invocation is no longer than before and the sums are the same.
  */
 export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; size: Dim }): KernelSpec[] {
   const out = ctx.node;
@@ -106,6 +113,8 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     });
     return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
   }
+  const chunk = typeof inner === 'number' ? largestDivisor(inner, MAX_ROW_CHUNK) : 1;
+  if (chunk > 1) return chunkedScatterAdd(ctx, { outer, size, inner: inner as number, count, chunk });
   const body = [
     ...splitBlock(outer, size, inner, ['o', 'row', 't']),
     `var sum = ${zero};`,
@@ -129,6 +138,57 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
       bindings.storage(out.id, 'out', out.dtype, 'read_write'),
     ],
     invocations: total,
+    body,
+    dims: ctx.dims,
+  });
+  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
+}
+
+/** Most neighbouring output elements one scatterAdd invocation sums (registers). */
+const MAX_ROW_CHUNK = 16;
+
+/** The largest divisor of `n` up to `most` (1 when n is 0). */
+function largestDivisor(n: number, most: number): number {
+  for (let d = Math.min(n, most); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** scatterAdd with `chunk` neighbouring elements of an output row per invocation (see scatterAddKernel). */
+function chunkedScatterAdd(ctx: LoweringContext, s: { outer: Dim; size: Dim; inner: number; count: Dim; chunk: number }): KernelSpec[] {
+  const out = ctx.node;
+  const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const { outer, size, inner, count, chunk } = s;
+  const chunks = inner / chunk;
+  const zero = storedLiteral(0, out.dtype);
+  const elements = Array.from({ length: chunk }, (_, k) => k);
+  const rows = chunks === 1 ? 'i' : `(i / ${chunks}u)`;
+  const body = [
+    ...(chunks === 1 ? ['let t0 = 0u;'] : [`let t0 = (i % ${chunks}u) * ${chunk}u;`]),
+    ...(outer === 1 ? [] : [`let o = ${rows} / ${wgslSize(size)};`]),
+    `let row = ${outer === 1 ? rows : `${rows} % ${wgslSize(size)}`};`,
+    ...elements.map((k) => `var sum${k} = ${zero};`),
+    `for (var j = 0u; j < ${wgslSize(count)}; j += 1u) {`,
+    '  let raw = indices[j];',
+    // Out-of-range indices resolve outside [0, size) and so never match a row: skipped.
+    `  if (select(raw, raw + ${sizeI32(size)}, raw < 0i) == i32(row)) {`,
+    `    let at = ${blockOffset(outer, count, inner, 'j', ['o', 't0'])};`,
+    ...elements.map((k) => `    sum${k} += updates[${k === 0 ? 'at' : `at + ${k}u`}];`),
+    '  }',
+    '}',
+    `let to = ${blockOffset(outer, size, inner, 'row', ['o', 't0'])};`,
+    ...elements.map((k) => `out[${k === 0 ? 'to' : `to + ${k}u`}] = sum${k};`),
+  ];
+  const bindings = new KernelBindings();
+  const kernel = perElementKernel({
+    limits: ctx.limits,
+    name: ctx.name,
+    header: [...ctx.header, `${chunk} neighbouring elements of a row per invocation`],
+    decls: [
+      bindings.storage(updates.id, 'updates', updates.dtype, 'read'),
+      bindings.storage(indices.id, 'indices', 'i32', 'read'),
+      bindings.storage(out.id, 'out', out.dtype, 'read_write'),
+    ],
+    invocations: dimMul(dimMul(outer, size), chunks),
     body,
     dims: ctx.dims,
   });

@@ -9,11 +9,19 @@
  *
  * Measured on SwiftShader (2 CPU cores, f32, through compile + Session): 512³ 1.9–2.2
  * GFLOP/s and 128×784×128 1.6–1.9 with vec4 loads (`_ak4_bn4`), 511³ 1.7 with scalar
- * loads; a standalone kernel with one output per invocation runs 0.26. On SwiftShader
- * the autotuner keeps the 4×4, 64-invocation default for the training shapes (no other
- * variant beats it by its 10% margin in bench/kernels.ts); the others are for GPUs.
- * Tiling through workgroup memory is left for real GPUs, where it pays; on SwiftShader
- * it only adds barriers.
+ * loads; a standalone kernel with one output per invocation runs 0.26. SwiftShader
+ * (Subzero) runs 4 invocations per SIMD group and reads every component of a load as a
+ * per-lane gather, so what counts there is multiply-adds per value loaded: large
+ * products default to 8×8 blocks (compiler/codegen/tuning.ts). Tiling through workgroup
+ * memory is left for real GPUs, where it pays; on SwiftShader its loads are gathers too
+ * and it adds barriers.
+ *
+ * A weight gradient xᵀ·g with its bias gradient fused (`onesRow`) reads xᵀ as vec4 along
+ * m like any transposed a: with m a multiple of 4, the row of ones starts a vec4 of its
+ * own, selected per vec4 instead of per element.
+ *
+ * The block is written out, or handed to a fused epilogue, from one loop over its outputs
+ * (shaders/matmul-store.ts): the epilogue is inlined once, not once per output.
  */
 
 import type { KernelLimits, WorkgroupCount } from '../compiler/codegen/wgsl.js';
@@ -26,6 +34,7 @@ import { sizeOf } from '../compiler/shape.js';
 import { dimAdd, dimDivide, dimMul, dimProduct, dimSub, isSymbolic } from '../compiler/dims.js';
 import { DeviceLimitError, KernelError } from '../compiler/errors.js';
 import { epilogueOfConstant, fillKernel } from './reduce.js';
+import { matmulStores } from './matmul-store.js';
 
 const LANES = ['x', 'y', 'z', 'w'] as const;
 
@@ -81,7 +90,7 @@ type LoadB = 'k4' | 'n4' | 's';
 function chooseLoads(p: MatmulProblem, blockRows: number): { a: LoadA; b: LoadB; out: 'n4' | 's' } {
   const { m, k, n } = p;
   return {
-    a: !p.transposeA && divides(k, 4) ? 'k4' : p.transposeA && divides(m, 4) && blockRows % 4 === 0 ? 'm4' : 's',
+    a: !p.transposeA && divides(k, 4) ? 'k4' : p.transposeA && divides(m, 4) && m !== 0 && blockRows % 4 === 0 ? 'm4' : 's',
     b: !p.transposeB && divides(n, 4) ? 'n4' : p.transposeB && divides(k, 4) ? 'k4' : 's',
     out: divides(n, 4) ? 'n4' : 's',
   };
@@ -233,8 +242,7 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
   const vecsPerRow = blockCols / 4;
   // An epilogue consumes elements one at a time, so the output is never stored as vec4.
   const chosen = chooseLoads(p, blockRows);
-  // The row of ones is selected per row as a is read, so a is read as scalars then.
-  const loads = p.epilogue ? { ...chosen, a: p.onesRow ? ('s' as const) : chosen.a, out: 's' as const } : chosen;
+  const loads = p.epilogue ? { ...chosen, out: 's' as const } : chosen;
   const layoutName = loads.a === 's' && loads.b === 's' && loads.out === 's' ? `${p.name}_scalar` : `${p.name}_a${loads.a}_b${loads.b}`;
   const name = sameVariant(variant, DEFAULT_MATMUL_VARIANT) ? layoutName : `${layoutName}_${variantName(variant)}`;
   const vec = `vec4<${dtype}>`;
@@ -276,7 +284,20 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     q === 0 ? first : edge ? `min(${first} + ${u(4 * q)}, ${u(dimSub(last, 3))})` : `${first} + ${u(4 * q)}`;
   const rowVecs = upTo(blockRows / 4);
   if (loads.a === 'k4') setup.push(...blockRowRange.map((ii) => `let a_row${ii} = (a_base + row${ii} * ${u(k)}) / 4u;`));
-  else if (loads.a === 'm4') setup.push(...rowVecs.map((q) => `let ${nth('a_rows', q, rowVecs.length)} = (a_base + ${firstOf4('row0', q, rowEdge, dimSub(rows, 1))}) / 4u;`));
+  else if (loads.a === 'm4' && p.onesRow) {
+    // m is a multiple of 4, so the row of ones (row m) starts a vec4 of its own: a vec4 at
+    // or past it is all ones (its other lanes are past the output, never stored). Its
+    // address is clamped to a's last vec4, in bounds and aligned; the select happens per vec4.
+    setup.push(
+      ...rowVecs.flatMap((q) => {
+        const first = q === 0 ? 'row0' : `row0 + ${u(4 * q)}`;
+        return [
+          `let ${nth('a_rows', q, rowVecs.length)} = (a_base + min(${first}, ${u(dimSub(m, 4))})) / 4u;`,
+          `let ${nth('a_ones', q, rowVecs.length)} = ${first} >= ${u(m)};`,
+        ];
+      }),
+    );
+  } else if (loads.a === 'm4') setup.push(...rowVecs.map((q) => `let ${nth('a_rows', q, rowVecs.length)} = (a_base + ${firstOf4('row0', q, rowEdge, dimSub(rows, 1))}) / 4u;`));
   else {
     // The row of ones has no storage: its address is clamped into a, its value selected below.
     const row = (ii: number): string => (p.onesRow ? `min(row${ii}, ${u(dimSub(m, 1))})` : `row${ii}`);
@@ -303,7 +324,11 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
       aAt = (ii, d) => `a${ii}.${LANES[d]}`;
     } else if (loads.a === 'm4') {
       const name = (d: number, q: number): string => nth(`a_k${d}`, q, rowVecs.length);
-      lines.push(...chunk.flatMap((d) => rowVecs.map((q) => `let ${name(d, q)} = a[${add(nth('a_rows', q, rowVecs.length), kTimes(d, quarter(m)))}];`)));
+      const read = (d: number, q: number): string => {
+        const value = `a[${add(nth('a_rows', q, rowVecs.length), kTimes(d, quarter(m)))}]`;
+        return p.onesRow ? `select(${value}, ${vec}(${dtype === 'i32' ? '1i' : '1.0f'}), ${nth('a_ones', q, rowVecs.length)})` : value;
+      };
+      lines.push(...chunk.flatMap((d) => rowVecs.map((q) => `let ${name(d, q)} = ${read(d, q)};`)));
       aAt = (ii, d) => `${name(d, Math.floor(ii / 4))}.${LANES[ii % 4]}`;
     } else {
       const at = (d: number): string => (p.transposeA ? kTimes(d, m) : kk(d));
@@ -346,27 +371,18 @@ export function matmulKernel(p: MatmulProblem): KernelSpec[] {
     : [...(k < 4 ? [] : loop(u(k - (k % 4)))), ...upTo(k % 4).flatMap((d) => ['{', ...step(k - (k % 4) + d, 1).map((l) => `  ${l}`), '}'])];
 
   const outBase = batchSize === 1 ? '0u' : times('batch', dimMul(rows, n));
-  const guard = (conds: readonly string[], line: string): string => {
-    const cond = conds.filter((x) => x !== '').join(' && ');
-    return cond === '' ? line : `if (${cond}) { ${line} }`;
-  };
-  const stores = blockRowRange.flatMap((ii) => {
-    const r = ii === 0 ? 'row0' : `row0 + ${u(ii)}`;
-    const rowOk = rowEdge && ii > 0 ? `${r} < ${u(rows)}` : '';
-    if (loads.out === 'n4') {
-      return vecRange.map((v) => {
-        const c = add('col0', u(4 * v));
-        const colOk = colEdge && v > 0 ? `${c} < ${u(n)}` : '';
-        return guard([rowOk, colOk], `out[${over(add(outBase, add(times(r, n), c)), 4)}] = ${acc(ii, v)};`);
-      });
-    }
-    return blockColRange.map((jj) => {
-      const c = jj === 0 ? 'col0' : `col0 + ${u(jj)}`;
-      const colOk = colEdge && jj > 0 ? `${c} < ${u(n)}` : '';
-      const at = add(outBase, add(times(r, n), c));
-      const value = `${acc(ii, Math.floor(jj / 4))}.${LANES[jj % 4]}`;
-      return guard([rowOk, colOk], p.epilogue ? `kiln_epilogue(${at}, ${value});` : `out[${at}] = ${value};`);
-    });
+  const stores = matmulStores({
+    blockRows,
+    blockCols,
+    accumulators: blockRowRange.flatMap((ii) => vecRange.map((v) => acc(ii, v))),
+    vec,
+    rows,
+    n,
+    outBase,
+    rowEdge,
+    colEdge,
+    out: loads.out,
+    epilogue: p.epilogue !== undefined,
   });
 
   const described = (mode: string): string =>

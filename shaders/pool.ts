@@ -5,9 +5,11 @@
  * so arg-max ties and sums come out as in the reference interpreter.
  *
  * - `pooledKernel`: one invocation per output element (maxPool, maxPoolGather, avgPool).
- * - `poolGradKernel`: one invocation per input element, summing the cotangents of the
- *   windows that hold it. The sum is gathered, not scattered (WGSL has no float atomics),
- *   so it is deterministic and adds in the reference's order. A max-pool gradient finds
+ * - `poolGradKernel`: where windows tile the input (stride = kernel, the common case), one
+ *   invocation per window (pool-windows-unrolled.ts); otherwise one invocation per input
+ *   element, summing the cotangents of the windows that hold it. The sum is gathered, not
+ *   scattered (WGSL has no float atomics), so it is deterministic and adds in the
+ *   reference's order. A max-pool gradient finds
  *   each such window's arg-max again: about (k/s)^d windows × k^d reads per element
  *   (3×3 windows, stride 2: 4 × 9), and no scratch buffer of arg-max indices.
  */
@@ -16,16 +18,10 @@ import type { KernelSpec, LoweringContext } from '../compiler/codegen/kernel.js'
 import { KernelBindings, offsetExpr, perElementKernel, unravel } from '../compiler/codegen/wgsl.js';
 import { sizeOf, stridesOf } from '../compiler/shape.js';
 import type { IndexReducer } from '../compiler/codegen/reducer.js';
+import type { PoolWindows } from './pool-windows-unrolled.js';
+import { MAX_UNROLLED_TAPS, tiledPoolGradKernel, windowsTile } from './pool-windows-unrolled.js';
 
-/** The windows of one pooling over one [spatial…] plane (one image, one channel). */
-export interface PoolWindows {
-  readonly inputSize: readonly number[];
-  readonly outputSize: readonly number[];
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-}
+export type { PoolWindows } from './pool-windows-unrolled.js';
 
 /**
  * What a pooling computes over each window: its arg-max's element (`max`), or the element
@@ -161,6 +157,9 @@ export function poolGradKernel(ctx: LoweringContext, w: PoolWindows, reduction: 
   const total = sizeOf(out.shape);
   if (total === 0) return [];
   const isMax = reduction.kind === 'max';
+  if (windowsTile(w) && sizeOf(w.kernel) <= MAX_UNROLLED_TAPS) {
+    return tiledPoolGradKernel(ctx, w, 'better' in reduction ? { kind: 'max', better: reduction.better } : { kind: 'avg', divisor: divisorHelper(w, reduction.kind === 'avgIncludePad') });
+  }
   const reads = isMax ? [ctx.inputs[0]!, ctx.inputs[1]!] : [ctx.inputs[0]!];
   const names = isMax ? ['x', 'dy'] : ['dy'];
   const cotangent = `dy[plane * ${sizeOf(w.outputSize)}u + ${outputOffset(w)}]`;

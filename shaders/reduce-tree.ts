@@ -2,8 +2,9 @@
  * Tree reductions for long groups (or too few outputs to keep a GPU busy): a workgroup
  * reduces a few output elements at once, `threads` invocations per output each folding a
  * strided slice of its group (positions t, t + threads, …), then the partial results meet
- * in workgroup memory, halving each step. Only the first invocation of each output runs
- * the epilogue (or stores). The one-invocation-per-output kernel in reduce.ts stays the
+ * in workgroup memory, up to 16 at a time, so a tree of 256 has two levels (two barriers,
+ * where halving took nine). Only the first invocation of each output runs the epilogue
+ * (or stores). The one-invocation-per-output kernel in reduce.ts stays the
  * choice for short groups and many outputs, where it needs no barriers (which reductions
  * take the tree: compiler/codegen/tuning.ts, `reduceStrategyFor`).
  *
@@ -43,6 +44,8 @@ const MAX_WORKGROUP = 256;
  * context switches: 256 per row made 1024 rows of 1024 6× slower than 64 on SwiftShader).
  */
 const THREADS_PER_OUTPUT_WHEN_MANY = 64;
+/** The most partial results one invocation combines per tree level: 256 take two levels. */
+const MAX_FAN_IN = 16;
 
 /** The reduction as reduce.ts has prepared it: runs, reads and where results go. */
 export interface TreeReduction {
@@ -117,6 +120,19 @@ function offsetOf(runs: readonly Run[], position: string): string[] {
   return [coords, `let at = base + ${runs.map((r, j) => (r.stride === 1 ? `r${j}` : `r${j} * ${wgslSize(r.stride)}`)).join(' + ')};`];
 }
 
+/**
+ * The fan-in of each level of the tree over `threads` partial results (a power of two):
+ * as few levels as MAX_FAN_IN allows, the bits split evenly (256 = 16·16, 64 = 8·8,
+ * 16 = 16). Every level costs a barrier, and a barrier costs a CPU adapter a context
+ * switch per few invocations; reading 16 partial results in a row costs a GPU little more
+ * than a halving step.
+ */
+function treeLevels(threads: number): number[] {
+  const bits = Math.round(Math.log2(threads));
+  const count = Math.ceil(bits / Math.log2(MAX_FAN_IN));
+  return Array.from({ length: count }, (_, level) => 2 ** (Math.floor(bits / count) + (level < bits % count ? 1 : 0)));
+}
+
 /** Emits the tree kernel's WGSL and dispatch size. */
 export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'workgroups' | 'foldX' | 'readsDims' | 'workgroupSize' | 'workgroupStorageBytes'> {
   const { reducer, dtype, groupSize, outSize } = r;
@@ -152,17 +168,26 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
     ...visit.map((l) => `  ${l}`),
     '}',
   ];
-  // Partial results meet pairwise: slot t takes slot t + width, for width = threads/2, …, 1.
-  const tree = (combine: string[]): string[] => [
-    'workgroupBarrier();',
-    `for (var width = ${u(Math.floor(threads / 2))}; width > 0u; width >>= 1u) {`,
-    '  if (thread < width) {',
-    `    let other = lid + width * ${u(outputs)};`,
-    ...combine.map((l) => `    ${l}`),
-    '  }',
-    '  workgroupBarrier();',
-    '}',
-  ];
+  // Partial results meet in a tree of at most MAX_FAN_IN per level (see treeLevels); the
+  // last level's invocation delivers, so a barrier follows it only when every invocation
+  // reads the result back (`everyoneReads`: the shift of logsumexp).
+  const tree = (combine: string[], everyoneReads = false): string[] => {
+    const lines = ['workgroupBarrier();'];
+    let width = threads;
+    treeLevels(threads).forEach((fanIn, level, levels) => {
+      width /= fanIn;
+      lines.push(
+        `if (thread < ${u(width)}) {`,
+        `  for (var j = 1u; j < ${u(fanIn)}; j++) {`,
+        `    let other = lid + j * ${u(width * outputs)};`,
+        ...combine.map((l) => `    ${l}`),
+        '  }',
+        '}',
+      );
+      if (level < levels.length - 1 || everyoneReads) lines.push('workgroupBarrier();');
+    });
+    return lines;
+  };
 
   const body: string[] = [
     `let group = ${groupIndex};`,
@@ -178,13 +203,13 @@ export function treeReduceKernel(r: TreeReduction): Pick<KernelSpec, 'wgsl' | 'w
   let result: string;
   if (reducer.kind === 'fold') {
     // One pass: each invocation folds its slice into `acc`, then the partial results meet as a tree.
-    const pass = (fold: FoldReducer, acc: string, value: string): void => {
+    const pass = (fold: FoldReducer, acc: string, value: string, everyoneReads = false): void => {
       body.push(`var ${acc} = ${foldStart(fold, first, dtype)};`, ...slice([combineStatement(fold.combine.wgsl, acc, value, dtype)]));
-      body.push(`partial[lid] = ${acc};`, ...tree([combineStatement(fold.combine.wgsl, 'partial[lid]', 'partial[other]', dtype)]));
+      body.push(`partial[lid] = ${acc};`, ...tree([combineStatement(fold.combine.wgsl, 'partial[lid]', 'partial[other]', dtype)], everyoneReads));
     };
     if (reducer.shift) {
       // Two trees: the group's shift (max), read back by every invocation, then the shifted fold.
-      pass(reducer.shift.reducer, 'acc', 'v');
+      pass(reducer.shift.reducer, 'acc', 'v', true);
       body.push(`let group_max = partial[lid % ${u(outputs)}];`, 'workgroupBarrier();');
       pass(reducer, 'total', reducer.shift.wgsl('v', 'group_max'));
     } else {

@@ -31,6 +31,7 @@ import {
   TUNING_FORMAT,
   TUNING_VERSION,
   adapterKey,
+  defaultVariantFor,
   sameVariant,
   variantFits,
   variantName,
@@ -48,7 +49,7 @@ import { checkKeys } from '../compiler/ops/args.js';
 export interface AutotuneOptions {
   /** The shape classes to tune (default: small, skinny and large, each as nn, nt and tn). */
   readonly classes?: readonly MatmulShapeClass[];
-  /** The variants to time (default MATMUL_CANDIDATES); the default variant is always among them. */
+  /** The variants to time (default MATMUL_CANDIDATES); each class's default variant is always among them. */
   readonly candidates?: readonly MatmulVariant[];
   /** The reduction classes whose strategy (tree or one invocation per output) is timed (default: all four). */
   readonly reduceClasses?: readonly ReduceShapeClass[];
@@ -285,9 +286,12 @@ async function measure(
   const matmul: Partial<Record<MatmulShapeClass, string>> = {};
   const measuredMatmul: Partial<Record<MatmulShapeClass, Record<string, number>>> = {};
   for (const shapeClass of what.classes) {
-    const kernels = what.candidates.map((variant) => representativeMatmul(shapeClass, variant, limits));
+    // The class's default first: it is the one a challenger must beat.
+    const fallback = defaultVariantFor(shapeClass);
+    const variants = [fallback, ...what.candidates.filter((v) => !sameVariant(v, fallback))].filter((v) => variantFits(v, limits));
+    const kernels = variants.map((variant) => representativeMatmul(shapeClass, variant, limits));
     // GFLOP/s: flops per ms / 1e6.
-    const { winner, rates } = await race(device, kernels, what.candidates.map(variantName), (i) => kernels[i]!.flops / 1e6, timing, margin);
+    const { winner, rates } = await race(device, kernels, variants.map(variantName), (i) => kernels[i]!.flops / 1e6, timing, margin);
     matmul[shapeClass] = winner;
     measuredMatmul[shapeClass] = rates;
   }

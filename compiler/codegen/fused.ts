@@ -105,10 +105,13 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
     if (target !== undefined) bind(target, 'read_write');
   }
 
+  // Locals are named by position (v0, v1, … in computing order), never by node id, so a
+  // repeated layer's kernels are the same code up to their header and share one pipeline.
+  const local = new Map(spec.nodes.map((id, k) => [id, `v${k}`] as const));
   let needsCoords = false;
   const coords = shape.map((_, axis) => `c${axis}`);
   const read = (input: Node): string => {
-    if (members.has(input.id)) return `v${input.id}`;
+    if (members.has(input.id)) return local.get(input.id)!;
     const recomputed = recomputedValue(input, helpers);
     if (recomputed !== undefined) return recomputed;
     const name = bind(input.id, 'read');
@@ -122,22 +125,22 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   for (const id of group.nodes) {
     const node = graph.node(id);
     if (id === group.anchor) {
-      statements.push(`let v${id} = value;`);
+      statements.push(`let ${local.get(id)!} = value;`);
       continue;
     }
     const lowering = getOp(node.op).lower as Extract<Lowering, { kind: 'elementwise' }>;
     const args = node.inputs.map((input) => read(graph.node(input)));
     const expr = lowering.expr(args, node.attrs, { inputs: node.inputs.map((input) => graph.node(input).dtype), output: node.dtype });
     helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
-    statements.push(`let v${id}: ${valueType(node.dtype)} = ${expr};`);
+    statements.push(`let ${local.get(id)!}: ${valueType(node.dtype)} = ${expr};`);
   }
   for (const id of group.outputs) {
     const node = graph.node(id);
     const target = writeInto.get(id);
     const name = bind(target ?? id, 'read_write');
-    statements.push(`${name}[i] = ${store(`v${id}`, node.dtype)};`);
+    statements.push(`${name}[i] = ${store(local.get(id)!, node.dtype)};`);
   }
-  if (spec.returns !== undefined) statements.push(`return v${spec.returns};`);
+  if (spec.returns !== undefined) statements.push(`return ${local.get(spec.returns)!};`);
   const body = [...(needsCoords && shape.length > 0 ? [unravel('i', shape, 'c')] : []), ...statements];
   // Declared and recorded by one KernelBindings, so the records match any first binding's declarations.
   const declare = (firstBinding: number): { decls: string[]; bindings: readonly KernelBinding[] } => {
@@ -301,6 +304,9 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
   const [rows, rowLength] = group.shape;
   const length = staticDim(`row kernel k${group.nodes[0]}_rows`, rowLength!, 'a row kernel holds its rows in private arrays of static length');
   const members = new Set(group.nodes);
+  // Named by position in the row kernel (v0, acc1, …), never by node id: see elementCode.
+  const position = new Map(group.nodes.map((id, k) => [id, k] as const));
+  const local = (id: number): string => `v${position.get(id)!}`;
   const isFull = (id: number): boolean => {
     const s = graph.node(id).shape;
     return s.length === 2 && s[1] === length && length !== 1;
@@ -317,7 +323,7 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
   /** Operand `id` at column `c` (a WGSL expression), or for the whole row when `c` is undefined. */
   const operand = (id: number, c?: string): string => {
     const node = graph.node(id);
-    if (members.has(id)) return isFull(id) ? `v${id}[${c!}]` : `v${id}`;
+    if (members.has(id)) return isFull(id) ? `${local(id)}[${c!}]` : local(id);
     const recomputed = recomputedValue(node, helpers);
     if (recomputed !== undefined) return recomputed;
     const [rowStride, columnStride] = broadcastStrides(node.shape, [rows!, length]);
@@ -336,8 +342,8 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
       const args = node.inputs.map((input) => operand(input, full ? 'c' : undefined));
       const expr = lowering.expr(args, node.attrs, { inputs: node.inputs.map((input) => graph.node(input).dtype), output: node.dtype });
       helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
-      if (full) body.push(`var v${id}: array<${type}, ${length}>;`, ...loop([`v${id}[c] = ${expr};`]));
-      else body.push(`let v${id}: ${type} = ${expr};`);
+      if (full) body.push(`var ${local(id)}: array<${type}, ${length}>;`, ...loop([`${local(id)}[c] = ${expr};`]));
+      else body.push(`let ${local(id)}: ${type} = ${expr};`);
     } else {
       const rule = rowRuleOf(node);
       if (!rule) throw new GraphError(`row kernel ${group.nodes[0]}: ${describeNode(graph, node)} has no row rule, so fusion should not have put it in a row group`);
@@ -346,15 +352,15 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
       const dtype = graph.node(node.inputs[0]!).dtype;
       if (rule.kind === 'normalize') {
         // softmax, logSoftmax: the row's fold, then every element from it.
-        const fold = { total: `row_sum${id}`, shift: `row_max${id}` };
+        const fold = { total: `row_sum${position.get(id)!}`, shift: `row_max${position.get(id)!}` };
         body.push(...foldPasses(rule.reducer, { acc: fold.total, shift: fold.shift }, x('0u'), dtype, rowLoop));
-        body.push(`var v${id}: array<f32, ${length}>;`, ...loop([`v${id}[c] = ${rule.element.wgsl(x('c'), fold)};`]));
+        body.push(`var ${local(id)}: array<f32, ${length}>;`, ...loop([`${local(id)}[c] = ${rule.element.wgsl(x('c'), fold)};`]));
         helpers.push(...reducerHelpers(rule.reducer, dtype, false), ...rule.element.helpers);
       } else {
         // A reduction along the row (sum, mean, max, min, logsumexp).
-        const names = { acc: `acc${id}`, shift: `acc${id}_max` };
+        const names = { acc: `acc${position.get(id)!}`, shift: `acc${position.get(id)!}_max` };
         body.push(...foldPasses(rule.reducer, names, x('0u'), dtype, rowLoop));
-        body.push(`let v${id}: ${type} = ${finalizeWgsl(rule.reducer, names.acc, { count: length, shift: names.shift })};`);
+        body.push(`let ${local(id)}: ${type} = ${finalizeWgsl(rule.reducer, names.acc, { count: length, shift: names.shift })};`);
         helpers.push(...reducerHelpers(rule.reducer, dtype));
       }
     }
@@ -362,7 +368,7 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
   for (const id of group.outputs) {
     const node = graph.node(id);
     const name = binding(id);
-    body.push(...(isFull(id) ? loop([`${name}[row * ${length}u + c] = ${store(`v${id}[c]`, node.dtype)};`]) : [`${name}[row] = ${store(`v${id}`, node.dtype)};`]));
+    body.push(...(isFull(id) ? loop([`${name}[row * ${length}u + c] = ${store(`${local(id)}[c]`, node.dtype)};`]) : [`${name}[row] = ${store(local(id), node.dtype)};`]));
   }
   const name = `k${group.nodes[0]}_rows`;
   const bindings = new KernelBindings();

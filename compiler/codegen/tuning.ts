@@ -4,7 +4,8 @@
  * on the user's adapter once per shape class (`autotune` in tune/autotune.ts) and
  * records the winners in a `TuningTable`: plain JSON the user can save and pass back to
  * `compile(program, { tuning })`. Without a table every kernel uses its default: the
- * 4×4 matmul, and the workgroup tree for long reductions or few outputs.
+ * 8×8 matmul for large products and the 4×4 one for the rest, and the workgroup tree
+ * for long reductions or few outputs.
  *
  * Measured on SwiftShader (bench/kernels.ts), the two can differ by 50×: a tree over
  * 1024 rows of 1024 spends its time in barriers, which a CPU runs as context switches.
@@ -24,8 +25,19 @@ export interface MatmulVariant {
   readonly workgroupSize: 64 | 128 | 256;
 }
 
-/** Today's kernel: 4×4 outputs per invocation, 64 invocations. Its kernels carry no variant suffix. */
+/** The base kernel: 4×4 outputs per invocation, 64 invocations. Its kernels carry no variant suffix. */
 export const DEFAULT_MATMUL_VARIANT: MatmulVariant = { rows: 4, cols: 4, workgroupSize: 64 };
+
+/**
+ * What a large product runs without a tuning table: 8×8 outputs per invocation load 16
+ * values per step of k for 64 multiply-adds (4×4: 8 for 16). On SwiftShader, where every
+ * load an invocation makes is a per-lane gather, that is 1.3–1.5× the 4×4 throughput
+ * (1024³, the MLP's fc1 forward and weight gradient; bench/kernels.ts); a large product
+ * still has ≥ 256 invocations, enough for a GPU too. Small and skinny products keep 4×4
+ * blocks, which give a GPU more invocations; 16×16 blocks spill their accumulators and
+ * lose to 8×8 on SwiftShader.
+ */
+export const LARGE_MATMUL_VARIANT: MatmulVariant = { rows: 8, cols: 8, workgroupSize: 64 };
 
 /**
  * The variants the autotuner times: smaller blocks (more invocations for small outputs),
@@ -198,15 +210,21 @@ export function checkTuningTable(value: unknown): TuningTable {
   return table as TuningTable;
 }
 
+/** The variant a shape class runs without a tuning table (and the one a tuned variant must beat). */
+export function defaultVariantFor(shapeClass: MatmulShapeClass): MatmulVariant {
+  return shapeClass.startsWith('large-') ? LARGE_MATMUL_VARIANT : DEFAULT_MATMUL_VARIANT;
+}
+
 /**
  * The variant a matmul of this shape uses: the table's choice for its class, if any and
- * if it fits the device; otherwise the default.
+ * if it fits the device; otherwise its class's default.
  */
 export function matmulVariantFor(tuning: TuningTable | undefined, shape: MatmulShape, limits: KernelLimits): MatmulVariant {
-  const name = tuning ? checkTuningTable(tuning).matmul[matmulShapeClass(shape)] : undefined;
-  if (name === undefined) return DEFAULT_MATMUL_VARIANT;
+  const shapeClass = matmulShapeClass(shape);
+  const name = tuning ? checkTuningTable(tuning).matmul[shapeClass] : undefined;
+  if (name === undefined) return defaultVariantFor(shapeClass);
   const variant = parseVariant(name);
-  return variantFits(variant, limits) ? variant : DEFAULT_MATMUL_VARIANT;
+  return variantFits(variant, limits) ? variant : defaultVariantFor(shapeClass);
 }
 
 /** How a reduction of `outSize` groups of `groupSize` elements runs: the table's choice for its class, or the default. */

@@ -19,8 +19,8 @@
 import { ArgumentError, DTypeError, ShapeError, opError } from '../errors.js';
 import type { Dim } from '../dims.js';
 import { dimMul } from '../dims.js';
-import type { Shape, TensorType } from '../shape.js';
-import { broadcastStrides, forEachOffset, formatShape, staticDim } from '../shape.js';
+import type { Shape, StaticShape, TensorType } from '../shape.js';
+import { broadcastStrides, forEachOffset, formatShape, sizeOf, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './binary.js';
 import { requireTensor } from './lift.js';
@@ -30,7 +30,10 @@ import type { EvalContext, HostArray, LoweringContext } from './op.js';
 import { defineOp, emptyLike, evalShape } from './op.js';
 import { sum } from './reduce.js';
 import type { AttentionKernelParams, AttentionLayout, AttentionStrides } from '../../shaders/attention.js';
-import { attentionKernel, attentionWeightsKernel } from '../../shaders/attention.js';
+import { attentionKernel } from '../../shaders/attention.js';
+import { attentionRowsKernel, rowsVariantFits } from '../../shaders/attention-rows.js';
+import { attentionWeightsKernel } from '../../shaders/attention-weights.js';
+import { attentionVariantFor, variantRows } from '../codegen/attention-tuning.js';
 
 export type AttentionAttrs = { scale: number; causal: boolean };
 
@@ -234,9 +237,16 @@ function kernelParams(op: string, ctx: LoweringContext<AttentionAttrs>, withValu
   };
 }
 
+/**
+ * The products' arithmetic, 2·d per score for q·kᵀ (and 2·dv more for ·v): every score
+ * counts, masked or causal ones too, as FlashAttention's figures do for a dense mask.
+ */
+const scoreFlops = (scores: number, q: StaticShape, v?: StaticShape): number => 2 * scores * (q[q.length - 1]! + (v ? v[v.length - 1]! : 0));
+
 export const attentionWeightsOp = defineOp<AttentionAttrs>({
   name: 'attentionWeights',
   arity: 'variadic',
+  flops: ([q], out) => scoreFlops(sizeOf(out), q!),
   vjp: ({ inputs: [q, k, mask], attrs: { scale }, output: weights, cotangent: g }) => [
     // rowDot = Σⱼ gᵢⱼ·Pᵢⱼ, the softmax Jacobian's shared term.
     ...scoreGradients(q!, k!, weights, g, sum(mul(g, weights), -1, true), scale),
@@ -253,6 +263,8 @@ export const attentionWeightsOp = defineOp<AttentionAttrs>({
 export const attentionOp = defineOp<AttentionAttrs>({
   name: 'attention',
   arity: 'variadic',
+  // The output is [..., Tq, dv]: its rows times Tk are the scores.
+  flops: ([q, k, v], out) => scoreFlops(sizeOf(out.slice(0, -1)) * k![k!.length - 2]!, q!, v!),
   // The weights P are recomputed (the forward kernel never stores them). With O = P·v,
   // Σⱼ dPᵢⱼ·Pᵢⱼ = Σ_c gᵢc·Oᵢc, so the softmax's shared term comes from the output (as FlashAttention's D).
   vjp: ({ inputs: [q, k, v, mask], attrs, output, cotangent: g }) => {
@@ -266,7 +278,15 @@ export const attentionOp = defineOp<AttentionAttrs>({
     return { shape: [...batch, queries, valueDepth], dtype: 'f32' };
   },
   evaluate: (inputs, attrs, out, ctx) => evaluateAttention(inputs, attrs, out, ctx),
-  lower: { kind: 'kernel', emit: (ctx) => attentionKernel(kernelParams('attention', ctx, true)) },
+  lower: {
+    kind: 'kernel',
+    // The adapter's variant (tiled, or barrier-free rows) when the heads fit in registers; otherwise tiled.
+    emit: (ctx) => {
+      const params = kernelParams('attention', ctx, true);
+      const rows = variantRows(attentionVariantFor(ctx.tuning));
+      return rows !== undefined && rowsVariantFits(params.layout) ? attentionRowsKernel(params, rows) : attentionKernel(params);
+    },
+  },
 });
 
 export interface AttentionOptions {

@@ -13,7 +13,7 @@
  */
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
-import type { TensorType } from '../shape.js';
+import type { StaticShape, TensorType } from '../shape.js';
 import { formatShape, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { ConvAttrs, ConvOptions, ConvTransposeAttrs, ConvTransposeOptions, ConvWeightGradAttrs, ConvWeightGradOptions, SpatialRank } from './conv-shape.js';
@@ -194,12 +194,22 @@ function inferWeightGrad(op: string, rank: SpatialRank, inputs: readonly TensorT
   return { shape: [outChannels!, inChannels! / checked.groups, ...kernel], dtype: 'f32' };
 }
 
+/**
+ * The three ops' arithmetic: a multiply and an add per tap of each response element, a
+ * window being one group's input channels times the kernel (the weight's elements per
+ * output channel). Taps on padding count too: they are the op's nominal work.
+ */
+function convFlops(response: StaticShape, weight: StaticShape): number {
+  return (2 * sizeOf(response) * sizeOf(weight)) / weight[0]!;
+}
+
 function defineConv(rank: SpatialRank): OpDef<ConvAttrs> {
   const name = opName('conv', rank);
   return defineOp<ConvAttrs>({
     name,
     arity: 2,
     infer: (inputs, attrs) => inferConv(name, rank, inputs, attrs),
+    flops: ([, w], out) => convFlops(out, w!),
     evaluate([x, w], attrs, out, ctx) {
       const g = convGeometry(x!.shape, out.shape, staticTail(name, w!).slice(1), attrs);
       return accumulate(out, ctx, (acc) => forEachTap(g, (i, r, k) => (acc[r] += x!.data[i]! * w!.data[k]!)));
@@ -244,6 +254,7 @@ function defineConvTranspose(rank: SpatialRank): OpDef<ConvTransposeAttrs> {
     name,
     arity: 2,
     infer: (inputs, attrs) => inferConvTranspose(name, rank, inputs, attrs),
+    flops: ([x, w]) => convFlops(x!, w!),
     evaluate([x, w], attrs, out, ctx) {
       const g = convGeometry(out.shape, x!.shape, staticTail(name, w!).slice(1), attrs);
       // Scattered from each input element (the definition), where the GPU gathers per output element.
@@ -264,6 +275,7 @@ function defineWeightGrad(rank: SpatialRank): OpDef<ConvWeightGradAttrs> {
     name,
     arity: 2,
     infer: (inputs, attrs) => inferWeightGrad(name, rank, inputs, attrs),
+    flops: ([, dy], out) => convFlops(dy!, out),
     evaluate([x, dy], attrs, out, ctx) {
       const g = convGeometry(x!.shape, dy!.shape, attrs.kernel, attrs);
       return accumulate(out, ctx, (acc) => forEachTap(g, (i, r, k) => (acc[k] += x!.data[i]! * dy!.data[r]!)));

@@ -40,6 +40,7 @@ function resolveIndex(raw: number, n: number): number | undefined {
 export const gatherOp = defineOp<GatherAttrs>({
   name: 'gather',
   arity: 2,
+  flops: () => 0,
   // Each read element's cotangent goes back to the row it was read from; repeats add up.
   vjp: ({ inputs: [x, indices], attrs: { axis }, cotangent }) => [scatterAdd(cotangent, indices!, axis, x!.shape[axis]!), null],
   infer(inputs, attrs) {
@@ -81,6 +82,8 @@ const SHAPED_AS_GATHER = "shape updates as gather's result: x.shape[:axis] + ind
 export const scatterAddOp = defineOp<ScatterAddAttrs>({
   name: 'scatterAdd',
   arity: 2,
+  // One add per update element, however the kernel finds each output's updates.
+  flops: ([updates]) => sizeOf(updates!),
   // The transpose of a sum into rows is reading those rows back.
   vjp: ({ inputs: [, indices], attrs: { axis }, cotangent }) => [gather(cotangent, indices!, axis), null],
   infer(inputs, { axis, size }) {

@@ -106,6 +106,8 @@ export const matmulOp = defineOp<MatmulAttrs>({
   name: 'matmul',
   arity: 2,
   vjp: matmulVjp,
+  // 2·m·n·k: a multiply and an add for each of k terms of each output element.
+  flops: ([a], out, { transposeA }) => 2 * sizeOf(out) * a![a!.length - (transposeA ? 2 : 1)]!,
   lower: {
     kind: 'kernel',
     acceptsEpilogue: true,

@@ -130,6 +130,13 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly reduction?: Reduction<A>;
   /** Present on ops a row kernel can compute along its rows (codegen/fused.ts, row fusion). */
   readonly row?: RowRule<A>;
+  /**
+   * Arithmetic operations of one evaluation at these sizes, for the profiler's achieved
+   * GFLOP/s (compiler/kernel-cost.ts): a matmul's 2·m·n·k, 0 for an op that only moves
+   * data. Absent: a reduction does one per input element, an alias none, any other op one
+   * per output element.
+   */
+  flops?(inputs: readonly StaticShape[], output: StaticShape, attrs: A): number;
 }
 
 const registry = new Map<string, OpDef>();

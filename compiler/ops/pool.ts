@@ -19,7 +19,7 @@
 
 import { ArgumentError, ShapeError, opError } from '../errors.js';
 import type { Shape, StaticShape, TensorType } from '../shape.js';
-import { formatShape, sameShape } from '../shape.js';
+import { formatShape, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { requireTensor } from './lift.js';
@@ -95,9 +95,13 @@ function evaluatePooled(x: HostArray, attrs: PoolAttrs, out: TensorType, ctx: Ev
   return result;
 }
 
+/** A comparison or an add per element of each window: the pooled (output-sized) elements times the window. */
+const poolFlops = (pooled: StaticShape, { kernel }: PoolAttrs): number => sizeOf(pooled) * kernel.reduce((a, b) => a * b, 1);
+
 export const maxPoolOp = defineOp<PoolAttrs>({
   name: 'maxPool',
   arity: 1,
+  flops: (_, out, attrs) => poolFlops(out, attrs),
   vjp: ({ inputs: [x], attrs, cotangent }) => [maxPoolGrad(x!, cotangent, attrs)],
   infer: (inputs, attrs) => pooledType('maxPool', inputs, inputs[0]!, attrs),
   evaluate: ([x], attrs, out, ctx) => evaluatePooled(x!, attrs, out, ctx, (w, base, window) => x!.data[windowArgmax(x!.data, base, w, window)]!),
@@ -107,6 +111,7 @@ export const maxPoolOp = defineOp<PoolAttrs>({
 export const maxPoolGatherOp = defineOp<PoolAttrs>({
   name: 'maxPoolGather',
   arity: 2,
+  flops: (_, out, attrs) => poolFlops(out, attrs),
   vjp: ({ inputs: [x], attrs, cotangent }) => [null, maxPoolGrad(x!, cotangent, attrs)],
   infer(inputs, attrs) {
     const [x, values] = [inputs[0]!, inputs[1]!];
@@ -122,6 +127,7 @@ export const maxPoolGatherOp = defineOp<PoolAttrs>({
 export const maxPoolGradOp = defineOp<PoolAttrs>({
   name: 'maxPoolGrad',
   arity: 2,
+  flops: ([, dy], _, attrs) => poolFlops(dy!, attrs),
   vjp: ({ inputs: [x], attrs, cotangent }) => [null, maxPoolGather(x!, cotangent, attrs)],
   infer(inputs, attrs) {
     const [x, dy] = [inputs[0]!, inputs[1]!];
@@ -143,6 +149,7 @@ export const maxPoolGradOp = defineOp<PoolAttrs>({
 export const avgPoolOp = defineOp<AvgPoolAttrs>({
   name: 'avgPool',
   arity: 1,
+  flops: (_, out, attrs) => poolFlops(out, attrs),
   vjp: ({ inputs: [x], attrs, cotangent }) => [avgPoolGrad(cotangent, { ...attrs, inputSize: spatialOf('avgPool', x!) })],
   infer(inputs, attrs) {
     requireCountIncludePad('avgPool', inputs, attrs.countIncludePad);
@@ -177,6 +184,7 @@ function avgPoolInputType(op: string, dy: TensorType, attrs: AvgPoolGradAttrs): 
 export const avgPoolGradOp = defineOp<AvgPoolGradAttrs>({
   name: 'avgPoolGrad',
   arity: 1,
+  flops: ([dy], _, attrs) => poolFlops(dy!, attrs),
   vjp: ({ attrs: { inputSize: _inputSize, ...attrs }, cotangent }) => [avgPool(cotangent, attrs)],
   infer(inputs, attrs) {
     const dy = inputs[0]!;

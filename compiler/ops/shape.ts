@@ -60,6 +60,7 @@ export const reshapeOp = defineOp<ShapeAttrs>({
 export const transposeOp = defineOp<PermAttrs>({
   name: 'transpose',
   arity: 1,
+  flops: () => 0,
   infer(inputs, attrs) {
     const x = inputs[0]!;
     const perm = attrs.perm;
@@ -105,6 +106,7 @@ export const transposeOp = defineOp<PermAttrs>({
 export const broadcastToOp = defineOp<ShapeAttrs>({
   name: 'broadcastTo',
   arity: 1,
+  flops: () => 0,
   infer(inputs, attrs) {
     const x = inputs[0]!;
     const shape = checkShape('broadcastTo', attrs.shape, 'target shape');

@@ -38,10 +38,10 @@ type AxisAttrs = { axis: number };
 type PadAttrs = { before: readonly Dim[]; after: readonly Dim[]; interior: readonly number[]; value: number };
 
 
-
 export const sliceOp = defineOp<SliceAttrs>({
   name: 'slice',
   arity: 1,
+  flops: () => 0,
   vjp: ({ inputs: [x], attrs, cotangent }) => [sliceTranspose(cotangent, x!.shape, attrs)],
   infer(inputs, attrs) {
     const x = inputs[0]!;
@@ -107,6 +107,7 @@ export const sliceOp = defineOp<SliceAttrs>({
 export const concatOp = defineOp<AxisAttrs>({
   name: 'concat',
   arity: 'variadic',
+  flops: () => 0,
   // Each operand's cotangent is its own stretch of the output's along the axis.
   vjp: ({ inputs, attrs: { axis }, cotangent }) => {
     let start: Dim = 0;
@@ -178,6 +179,7 @@ function paddedSize(n: Dim, before: Dim, interior: number, after: Dim): Dim {
 export const padOp = defineOp<PadAttrs>({
   name: 'pad',
   arity: 1,
+  flops: () => 0,
   // The cotangent of the operand is read back from where its elements were placed: a strided slice.
   vjp: ({ inputs: [x], attrs: { before, interior }, cotangent }) => [
     sliceNode(cotangent, before, interior.map((i) => i + 1), x!.shape),

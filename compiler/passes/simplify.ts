@@ -13,6 +13,7 @@ import { eliminateDeadCode } from './dead-code.js';
 import { foldConstants } from './fold-constants.js';
 import { rewriteLogSoftmax } from './log-softmax.js';
 import { expandOneHots } from './one-hot.js';
+import { mergeReductions } from './merge-reductions.js';
 import { maskFromRelu } from './relu-mask.js';
 import type { GraphProgram, Pass } from './program.js';
 import { requireProgram } from './program.js';
@@ -23,6 +24,7 @@ export const SIMPLIFY_PASSES: readonly Pass[] = [
   cleanupBroadcastReduce,
   foldConstants,
   simplifyAlgebra,
+  mergeReductions,
   foldTransposesIntoMatmul,
   rewriteLogSoftmax,
   expandOneHots,

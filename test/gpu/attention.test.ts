@@ -6,8 +6,17 @@ import { attention, attentionWeights } from '../../compiler/ops/attention.js';
 import { mul } from '../../compiler/ops/binary.js';
 import { sum } from '../../compiler/ops/reduce.js';
 import type { CompileOptions } from '../../compiler/plan.js';
+import type { TuningTable } from '../../compiler/codegen/tuning.js';
+import type { AttentionTuning, AttentionVariant } from '../../compiler/codegen/attention-tuning.js';
+import { ATTENTION_VARIANTS, DEFAULT_ATTENTION_VARIANT } from '../../compiler/codegen/attention-tuning.js';
+import { ArgumentError } from '../../compiler/errors.js';
+import { compile } from '../../compiler/plan.js';
+import { autotuneAttention } from '../../tune/attention.js';
 import { testData } from '../helpers.js';
-import { expectPlanMatchesReference } from './harness.js';
+import { expectPlanMatchesReference, gpu } from './harness.js';
+
+/** A tuning table choosing only the attention variant. */
+const tuned = (attention: AttentionVariant): TuningTable & AttentionTuning => ({ format: 'kiln-tuning', version: 1, adapter: 'test', matmul: {}, attention });
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -26,14 +35,23 @@ interface Case {
   compile?: CompileOptions;
 }
 
-/** attention's forward pass on the GPU against the reference; returns the plan to inspect. */
+/**
+ * attention's forward pass on the GPU against the reference, with every variant (tiled,
+ * and 1, 2 or 4 queries per invocation), which must also agree bit for bit: they do the
+ * same arithmetic per query in the same order. Returns the default variant's plan.
+ */
 async function checkForward({ q, k, v, options, compile }: Case) {
   const g = new Graph('attention');
   const [qi, ki, vi] = [g.input('q', q), g.input('k', k), g.input('v', v)];
   g.output('out', attention(qi, ki, vi, options?.(g)));
   const feeds = { q: Float32Array.from(testData(size(q), 1, -2, 2)), k: Float32Array.from(testData(size(k), 2, -2, 2)), v: Float32Array.from(testData(size(v), 3, -2, 2)) };
-  const { plan } = await expectPlanMatchesReference(g, feeds, { ...TOLERANCE, ...(compile ? { compile } : {}) });
-  return plan;
+  const runs = new Map<AttentionVariant, Awaited<ReturnType<typeof expectPlanMatchesReference>>>();
+  for (const variant of ATTENTION_VARIANTS) {
+    runs.set(variant, await expectPlanMatchesReference(g, feeds, { ...TOLERANCE, compile: { ...compile, tuning: tuned(variant) } }));
+  }
+  const tiled = Array.from(runs.get('tiled')!.outputs['out']!.data);
+  for (const variant of ATTENTION_VARIANTS) expect(Array.from(runs.get(variant)!.outputs['out']!.data), variant).to.deep.equal(tiled);
+  return runs.get(DEFAULT_ATTENTION_VARIANT)!.plan;
 }
 
 describe('attention on the GPU', () => {
@@ -69,6 +87,29 @@ describe('attention on the GPU', () => {
     expect(plan.kernels[0]!.wgsl).to.not.include('var<workgroup>');
   });
 
+  it('runs vec4 rows, query counts no variant block divides, batch 1, and a mask per query', async () => {
+    const keep = Array.from({ length: 19 * 23 }, (_, i) => (i % 7 === 3 || i % 23 === 0 ? 0 : 1));
+    await checkForward({ q: [1, 2, 19, 8], k: [1, 2, 23, 8], v: [1, 2, 23, 4], options: (g) => ({ causal: true, mask: g.constant(keep, { dtype: 'bool', shape: [19, 23] }) }) });
+    await checkForward({ q: [3, 130, 4], k: [3, 7, 4], v: [3, 7, 12] });
+  });
+
+  it('runs the rows variants without workgroup memory or barriers, and heads too wide for registers tiled', async () => {
+    const g = new Graph('variants');
+    const [q, k, v] = [g.input('q', [6, 8]), g.input('k', [6, 8]), g.input('v', [6, 4])];
+    g.output('out', attention(q, k, v, { causal: true }));
+    const feeds = { q: Float32Array.from(testData(48, 1)), k: Float32Array.from(testData(48, 2)), v: Float32Array.from(testData(24, 3)) };
+    const { plan } = await expectPlanMatchesReference(g, feeds, { ...TOLERANCE, compile: { tuning: tuned('rows2') } });
+    expect(plan.kernels[0]!.wgsl).to.not.match(/var<workgroup>|workgroupBarrier/);
+    expect(plan.kernels[0]!.wgsl).to.include('2 queries per invocation');
+    await checkForward({ q: [5, 100], k: [6, 100], v: [6, 40], options: () => ({ causal: true }) });
+    const wide = new Graph('wide');
+    const [wq, wk, wv] = [wide.input('q', [5, 100]), wide.input('k', [6, 100]), wide.input('v', [6, 40])];
+    wide.output('out', attention(wq, wk, wv));
+    const wideFeeds = { q: Float32Array.from(testData(500, 1)), k: Float32Array.from(testData(600, 2)), v: Float32Array.from(testData(240, 3)) };
+    const { plan: widePlan } = await expectPlanMatchesReference(wide, wideFeeds, { ...TOLERANCE, compile: { tuning: tuned('rows1') } });
+    expect(widePlan.kernels[0]!.wgsl).to.include('var<workgroup>');
+  });
+
   it('stays finite and exact at scores of ±1e4, and gives zeros for a query with no allowed key', async () => {
     const g = new Graph('extreme');
     const q = g.input('q', [3, 2]);
@@ -100,5 +141,15 @@ describe('attention on the GPU', () => {
     g.output('dv', dv!);
     const feeds = { q: Float32Array.from(testData(60, 1, -2, 2)), k: Float32Array.from(testData(90, 2, -2, 2)), v: Float32Array.from(testData(54, 3, -2, 2)) };
     await expectPlanMatchesReference(g, feeds, { rtol: 1e-4, atol: 1e-5 });
+  });
+
+  it('autotuneAttention times every variant and records the fastest; compile refuses an unknown one', async () => {
+    const table = await autotuneAttention(await gpu(), { format: 'kiln-tuning', version: 1, adapter: 'test', matmul: {} }, { repeats: 1, runMs: 1 });
+    expect(ATTENTION_VARIANTS).to.include(table.attention);
+    expect(Object.keys(table.measured!.attention!).sort()).to.deep.equal([...ATTENTION_VARIANTS].sort());
+    const g = new Graph('unknown');
+    g.output('out', attention(g.input('q', [3, 4]), g.input('k', [3, 4]), g.input('v', [3, 4])));
+    const bad = { ...tuned('rows1'), attention: 'rows3' as AttentionVariant };
+    expect(() => compile(g, { tuning: bad })).to.throw(ArgumentError, /attention variant 'rows3' is not one of tiled, rows1, rows2, rows4/);
   });
 });

@@ -27,7 +27,7 @@ function graphOf(shapes: Record<string, number[]>, build: (t: Record<string, Ten
 describe('convolutions on the GPU', () => {
   it('conv2d and conv1d equal the reference on odd sizes with stride, padding, dilation, groups, depthwise and wide kernels', async () => {
     const { graph, feeds } = graphOf(
-      { x: [2, 3, 9, 7], w: [5, 3, 3, 2], x2: [1, 4, 11, 10], w2: [6, 2, 3, 3], wd: [3, 1, 3, 3], xw: [1, 2, 3, 10], wide: [3, 2, 1, 17], x1: [3, 4, 13], w1: [6, 2, 3] },
+      { x: [2, 3, 9, 7], w: [5, 3, 3, 2], x2: [1, 4, 11, 10], w2: [6, 2, 3, 3], wd: [3, 1, 3, 3], xw: [1, 2, 3, 10], wide: [3, 2, 1, 17], x1: [3, 4, 13], w1: [6, 2, 3], xr: [1, 2, 5, 18], wr: [5, 2, 3, 3] },
       (t) => ({
         // 5 channels: a channel block of 4 and a clamped one; 7 columns: a shifted column block.
         strided: conv2d(t['x']!, t['w']!, { stride: [2, 1], padding: [[1, 2], [0, 1]] }),
@@ -35,6 +35,8 @@ describe('convolutions on the GPU', () => {
         depthwise: conv2d(t['x']!, t['wd']!, { groups: 3, stride: 2, padding: 1 }),
         // A kernel wider than the column blocking takes: one column per invocation.
         wide: conv2d(t['xw']!, t['wide']!, { padding: [[0, 0], [4, 5]] }),
+        // A 16-wide row in one block: 5 channels in blocks of 2 (32 accumulators), the last block recomputing one.
+        rowOf16: conv2d(t['xr']!, t['wr']!, { padding: [[1, 0], 0] }),
         oneD: conv1d(t['x1']!, t['w1']!, { stride: 2, padding: [[2, 1]], dilation: 2, groups: 2 }),
       }),
     );
@@ -42,19 +44,21 @@ describe('convolutions on the GPU', () => {
   });
 
   it('convTranspose2d and convTranspose1d equal the reference: strided with outputPadding and groups, and stride 1 with dilation', async () => {
-    const { graph, feeds } = graphOf({ x: [2, 6, 4, 5], w: [6, 2, 3, 3], y: [1, 5, 5, 6], v: [5, 3, 2, 3], s: [2, 4, 7], k: [4, 3, 4] }, (t) => ({
+    const { graph, feeds } = graphOf({ x: [2, 6, 4, 5], w: [6, 2, 3, 3], y: [1, 5, 5, 6], v: [5, 3, 2, 3], s: [2, 4, 7], k: [4, 3, 4], r: [2, 3, 3, 19], rv: [3, 5, 2, 5] }, (t) => ({
       strided: convTranspose2d(t['x']!, t['w']!, { stride: 2, padding: 1, outputPadding: 1, groups: 3 }),
       dilated: convTranspose2d(t['y']!, t['v']!, { dilation: [2, 1], padding: [0, 1] }),
+      // A row wider than 16: blocks of 8 columns, the last shifted back, edge blocks reading padding.
+      wideRow: convTranspose2d(t['r']!, t['rv']!, { padding: [0, 2] }),
       oneD: convTranspose1d(t['s']!, t['k']!, { stride: 3, padding: [[2, 0]], outputPadding: 2 }),
     }));
     await expectPlanMatchesReference(graph, feeds, tolerance);
   });
 
   it('weight gradients equal the reference: padding, stride, groups, tiles of taps that do not divide the kernel, long sums', async () => {
-    const { graph, feeds } = graphOf({ x: [3, 4, 9, 10], dy: [3, 6, 5, 5], s: [2, 3, 40], ds: [2, 6, 27], l: [16, 2, 14, 13], dl: [16, 3, 10, 9] }, (t) => ({
+    const { graph, feeds } = graphOf({ x: [3, 4, 9, 10], dy: [3, 6, 5, 5], s: [2, 3, 40], ds: [2, 6, 19], l: [16, 2, 14, 13], dl: [16, 3, 10, 9] }, (t) => ({
       padded: convWeightGrad2d(t['x']!, t['dy']!, { kernelSize: 3, stride: 2, padding: 1, groups: 2 }),
-      // 19 taps in tiles that do not divide it (the last one shifted back), with padding.
-      wide: convWeightGrad1d(t['s']!, t['ds']!, { kernelSize: 19, padding: [[2, 3]], groups: 1 }),
+      // 27 taps in tiles that do not divide it (the last one shifted back), with padding.
+      wide: convWeightGrad1d(t['s']!, t['ds']!, { kernelSize: 27, padding: [[2, 3]], groups: 1 }),
       // 16·10·9 products per weight, split over a workgroup's invocations.
       long: convWeightGrad2d(t['l']!, t['dl']!, { kernelSize: 5 }),
     }));
@@ -73,7 +77,7 @@ describe('convolutions on the GPU', () => {
 
   it('folds dispatches past the workgroup limit into 2-D grids', async () => {
     const { device } = await gpu();
-    const { graph, feeds } = graphOf({ x: [4, 3, 30, 29], w: [5, 3, 3, 2], dy: [4, 5, 28, 28] }, (t) => ({
+    const { graph, feeds } = graphOf({ x: [8, 3, 30, 29], w: [5, 3, 3, 2], dy: [8, 5, 28, 28] }, (t) => ({
       y: conv2d(t['x']!, t['w']!),
       dx: convTranspose2d(t['dy']!, t['w']!),
       dw: convWeightGrad2d(t['x']!, t['dy']!, { kernelSize: [3, 2] }),

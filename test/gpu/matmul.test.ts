@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { Graph } from '../../compiler/graph.js';
 import { matmul } from '../../compiler/ops/matmul.js';
+import { sum } from '../../compiler/ops/reduce.js';
+import { add } from '../../compiler/ops/binary.js';
+import { relu } from '../../compiler/ops/unary.js';
 import { compile } from '../../compiler/plan.js';
 import { interpret } from '../../compiler/reference.js';
 import { Session } from '../../runtime/session.js';
@@ -86,6 +89,42 @@ describe('matmul on the GPU', () => {
     const names = await check([11, 12], [11, 16], { transposeA: true });
     expect(names).to.deep.equal(['k2_matmul_am4_bn4']);
   });
+
+  // A weight gradient xᵀ·g with its bias gradient (g's column sums) fused as a row of ones
+  // appended to xᵀ: vec4 reads along m when 4 divides m, in 4×4 blocks (small) or 8×8 (large).
+  for (const { k, m, n, kernel } of [
+    { k: 5, m: 12, n: 7, kernel: 'k2_matmul_am4_bs_epilogue' },
+    { k: 1, m: 8, n: 8, kernel: 'k2_matmul_am4_bn4_epilogue' },
+    { k: 3, m: 10, n: 8, kernel: 'k2_matmul_as_bn4_epilogue' },
+    { k: 9, m: 132, n: 68, kernel: 'k2_matmul_am4_bn4_b8x8_w64_epilogue' },
+    { k: 2, m: 100, n: 100, kernel: 'k2_matmul_am4_bn4_b8x8_w64_epilogue' },
+  ]) {
+    it(`fuses the bias gradient into the weight gradient xᵀ·g as a row of ones: k=${k}, m=${m}, n=${n} (${kernel})`, async () => {
+      const g = new Graph('weight_gradient');
+      const x = g.input('x', [k, m]);
+      const dy = g.input('dy', [k, n]);
+      g.output('dw', matmul(x, dy, { transposeA: true }));
+      g.output('db', sum(dy, 0));
+      await expectGpuMatchesReference(g, { x: testData(k * m, 1), dy: testData(k * n, 2) }, tolerance(k));
+      expect(compile(g).kernels.map((kernel) => kernel.name)).to.deep.equal([kernel]);
+    });
+  }
+
+  // The epilogue is inlined at each call site, so a block's outputs go through one call in a
+  // loop (pipeline creation grew ~5× with 64 call sites), guarded at the block's edges.
+  for (const [m, k, n, kernel] of [
+    [130, 36, 70, 'k2_matmul_ak4_bs_b8x8_w64_epilogue'],
+    [96, 20, 128, 'k2_matmul_ak4_bn4_b8x8_w64_epilogue'],
+  ] as const) {
+    it(`runs a fused bias and relu over each 8×8 block from one call site: [${m},${k}]·[${k},${n}] (${kernel})`, async () => {
+      const g = new Graph('layer');
+      g.output('y', relu(add(matmul(g.input('x', [m, k]), g.input('w', [k, n])), g.input('bias', [n]))));
+      await expectGpuMatchesReference(g, { x: testData(m * k, 1), w: testData(k * n, 2), bias: testData(n, 3) }, tolerance(k));
+      const [compiled] = compile(g).kernels;
+      expect(compiled!.name).to.equal(kernel);
+      expect(compiled!.wgsl.split('kiln_epilogue(').length - 1, 'call sites and the declaration').to.equal(2);
+    });
+  }
 
   it('multiplies 1-D operands as NumPy does (the functional form reshapes around the node)', async () => {
     const g = new Graph('vectors');

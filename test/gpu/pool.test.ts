@@ -56,6 +56,15 @@ describe('pooling on the GPU', () => {
     await checkPooling([1, 2, 10], { kernelSize: 2, stride: 3 });
   });
 
+  it('pools windows that tile the input (stride = kernel): exact, past the end in ceil mode, padded; one invocation per window', async () => {
+    await checkPooling([2, 3, 8, 6], { kernelSize: 2 });
+    await checkPooling([1, 2, 9, 7], { kernelSize: 2, ceilMode: true });
+    await checkPooling([1, 2, 7, 8], { kernelSize: [3, 2], padding: [1, 0] });
+    await checkPooling([3, 2, 12], { kernelSize: 3, padding: 1, ceilMode: true });
+    // Windows that miss the last row: the per-element kernel zeroes what no window holds.
+    await checkPooling([1, 2, 9, 8], { kernelSize: 2 });
+  });
+
   it('pools 3-D volumes', async () => {
     const g = new Graph('pool3d');
     const x = g.input('x', [1, 2, 4, 5, 3]);
@@ -88,5 +97,14 @@ describe('pooling on the GPU', () => {
     g.output('max', y);
     g.output('dx', grad(sum(y), [x])[0]!);
     await expectGpuMatchesReference(g, { x: [1, NaN, 3, NaN, NaN, -Infinity, -Infinity, 2] }, TOLERANCE);
+  });
+
+  it('routes a tiling max-pool gradient to the first NaN or the first maximum of each window, padding never chosen', async () => {
+    const g = new Graph('poolNaNTiled');
+    const x = g.input('x', [1, 1, 11]);
+    const y = maxPool1d(x, { kernelSize: 3, padding: 1 });
+    g.output('max', y);
+    g.output('dx', grad(sum(mul(y, g.constant([1, 2, 3, 4], { shape: [1, 1, 4] }))), [x])[0]!);
+    await expectGpuMatchesReference(g, { x: [-Infinity, 2, NaN, 1, NaN, 3, 3, 1, -Infinity, NaN, -Infinity] }, TOLERANCE);
   });
 });

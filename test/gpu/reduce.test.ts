@@ -8,6 +8,7 @@ import { expectGpuMatchesReference, expectPlanMatchesReference, gpu } from './ha
 import { interpret } from '../../compiler/reference.js';
 import { Session } from '../../runtime/session.js';
 import { expectClose } from '../helpers.js';
+import { runPlanAt } from './symbolic-plan-runner.js';
 
 type Reduce = (x: Tensor, axes?: number | readonly number[], keepdims?: boolean) => Tensor;
 const FLOAT_REDUCTIONS: Record<string, Reduce> = { sum, mean, max, min, prod, logsumexp };
@@ -223,6 +224,48 @@ describe('reductions on the GPU', () => {
       const x = Float32Array.from({ length: 600 }, (_, i) => (i < 300 ? -Infinity : i === 450 ? 1e4 : -1e4));
       const out = await expectGpuMatchesReference(g, { n: ints, x }, { rtol: 1e-6, atol: 0 });
       expect([...out['lse']!.data]).to.deep.equal([-Infinity, 1e4]);
+    });
+
+    it('combine partial results up to 16 at a time: 16 to 256 invocations per output in one or two levels', async () => {
+      for (const group of [64, 128, 256, 512, 1024]) await checkAll([3, group], 1);
+      const g = new Graph('levels');
+      const x = g.input('x', [3, 1024]);
+      g.output('sum', sum(x, 1));
+      g.output('argmax', argmax(x, 1));
+      // 256 invocations: the partial results written, then 16 of 16 (a barrier), then 16 by the first.
+      expect(compile(g).kernels.map((k) => k.wgsl.split('workgroupBarrier()').length - 1)).to.deep.equal([2, 2]);
+      // A tie met in the last level, the later position in the earlier slot: 259 (slot 3) and 4 (slot 4).
+      const values = new Float32Array(3072).fill(0);
+      values[259] = 7;
+      values[4] = 7;
+      values[1024 + 1023] = 9;
+      values[2048 + 16] = -1;
+      const out = await expectGpuMatchesReference(g, { x: values }, { rtol: 0, atol: 0 });
+      expect([...out['argmax']!.data]).to.deep.equal([4, 1023, 0]);
+    });
+
+    it('reduce a conv bias gradient (a sum over H, W, then the batch) as one reduction, for every reducer that merges', async () => {
+      const g = new Graph('merged');
+      const x = g.input('x', [5, 3, 24, 24]);
+      for (const [name, reduce] of Object.entries(FLOAT_REDUCTIONS)) g.output(name, reduce(reduce(x, [2, 3], true), 0));
+      const { plan } = await expectPlanMatchesReference(g, { x: testData(5 * 3 * 576, 15, 0.5, 1.5) }, TOLERANCE);
+      expect(plan.kernels.map((k) => k.name.replace(/^k\d+_/, ''))).to.deep.equal(['sum_tree', 'mean_tree', 'max_tree', 'min_tree', 'prod_tree', 'logsumexp_tree']);
+    });
+
+    it('reduce the merged conv bias gradient at a symbolic batch as the reference does', async () => {
+      const build = (batch: number | string): Graph => {
+        const g = new Graph('merged-batch');
+        g.output('y', sum(sum(g.input('x', [batch, 3, 7, 9]), [2, 3], true), 0));
+        return g;
+      };
+      const symbolic = compile(build('batch'), { memory: false });
+      expect(symbolic.kernels.map((k) => k.name)).to.deep.equal(['k2_sum_tree']);
+      for (const n of [1, 3, 67]) {
+        const feeds = { x: testData(n * 189, n, -2, 2) };
+        const got = await runPlanAt(symbolic, 'forward', feeds, { batch: n });
+        const want = interpret(build(n), { feeds });
+        expectClose(got['y']!, want['y']!.data, 1e-5, 1e-5);
+      }
     });
 
     it('fit the workgroup to a small workgroup-storage limit', async () => {

@@ -115,7 +115,11 @@ describe('Session (GPU runtime)', function () {
     expect(broken).to.not.equal(kernel.wgsl);
     const line = broken.split('\n').findIndex((l) => l.includes('undefined_weight')) + 1;
     const kernels = plan.kernels.map((k, i) => (i === index ? { ...k, wgsl: broken } : k));
-    const error = await rejectionOf(Session.create(device, { ...plan, kernels }));
+    // Session.create waits for init's pipelines only: the broken forward kernel fails the first forward.
+    expect(plan.entries['forward']!.dispatches).to.include(index);
+    const session = await Session.create(device, { ...plan, kernels });
+    const error = await rejectionOf(session.forward(goodFeeds));
+    session.destroy();
     expect(error).to.be.instanceOf(KernelError);
     expect(error.message).to.include(`kernel ${kernel.name} (mul %${kernel.nodes[0]}): WGSL does not compile:`);
     expect(error.message).to.include(`line ${line}: `);

@@ -4,7 +4,9 @@ import { dimMul, evaluateDim, substituteDim, symbol } from '../../compiler/dims.
 import { kernelLimits } from '../../compiler/limits.js';
 import type { KernelSpec } from '../../compiler/codegen/kernel.js';
 import type { AttentionKernelParams } from '../../shaders/attention.js';
-import { attentionKernel, attentionWeightsKernel } from '../../shaders/attention.js';
+import { attentionKernel } from '../../shaders/attention.js';
+import { attentionWeightsKernel } from '../../shaders/attention-weights.js';
+import { attentionRowsKernel } from '../../shaders/attention-rows.js';
 import type { ConvGeometry } from '../../shaders/conv.js';
 import { directConvKernel } from '../../shaders/conv.js';
 import { weightGradKernel } from '../../shaders/conv-weight-grad.js';
@@ -111,6 +113,14 @@ describe('conv and attention templates with symbolic sizes (kernels run directly
     const l = await limits();
     const qk = (at: (d: Dim) => number): number => at(dimMul(dimMul(batch, seq), 8));
     await compare((at, dims) => attentionKernel(attentionParams(l, at, dims, true)), (at) => [qk(at), qk(at), at(dimMul(dimMul(batch, seq), 6)), at(dimMul(dimMul(batch, seq), 6))], SEQUENCES);
+  });
+
+  it('barrier-free attention (1, 2 and 4 queries per invocation) over a symbolic batch and sequence length equals the static kernel', async () => {
+    const l = await limits();
+    const qk = (at: (d: Dim) => number): number => at(dimMul(dimMul(batch, seq), 8));
+    for (const rows of [1, 2, 4] as const) {
+      await compare((at, dims) => attentionRowsKernel(attentionParams(l, at, dims, true), rows), (at) => [qk(at), qk(at), at(dimMul(dimMul(batch, seq), 6)), at(dimMul(dimMul(batch, seq), 6))], SEQUENCES);
+    }
   });
 
   it('the attention weights over a symbolic batch and sequence length equal the static kernel', async () => {

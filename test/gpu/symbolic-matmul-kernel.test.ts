@@ -6,6 +6,7 @@ import { kernelLimits } from '../../compiler/limits.js';
 import { broadcastStrides, sizeOf } from '../../compiler/shape.js';
 import type { Shape } from '../../compiler/shape.js';
 import type { MatmulProblem } from '../../shaders/matmul.js';
+import type { MatmulVariant } from '../../compiler/codegen/tuning.js';
 import { matmulKernel } from '../../shaders/matmul.js';
 import { expectClose, testData } from '../helpers.js';
 import { gpu } from './harness.js';
@@ -33,6 +34,8 @@ interface Case {
   readonly batchB?: Shape;
   /** A weight gradient's fused bias gradient: a row of ones appended to aᵀ (the epilogue stores). */
   readonly onesRow?: boolean;
+  /** Block and workgroup sizes (default 4×4, 64). */
+  readonly variant?: MatmulVariant;
 }
 
 /** An epilogue that only stores, as fusion builds for a weight gradient with its bias gradient. */
@@ -65,6 +68,7 @@ async function problemAt(c: Case, sizes: Record<string, number> | undefined): Pr
     batchStridesA: broadcastStrides(batchA, batchDims).map((s) => dimProduct([s, m, k])),
     batchStridesB: broadcastStrides(batchB, batchDims).map((s) => dimProduct([s, k, n])),
     ...(c.onesRow ? { epilogue: storeEpilogue(2, true), onesRow: true } : {}),
+    ...(c.variant ? { variant: c.variant } : {}),
     dims,
   };
 }
@@ -140,6 +144,25 @@ describe('matmul template with a symbolic batch (kernels run directly)', () => {
 
   it('a weight gradient with its bias gradient fused: the row of ones over k = batch', async () => {
     await check({ batchDims: [], m: 9, k: batch, n: 6, transposeA: true, onesRow: true });
+  });
+
+  it('a weight gradient with its bias gradient, m a multiple of 4: the row of ones read as a vec4 of its own', async () => {
+    expect(await check({ batchDims: [], m: 12, k: batch, n: 6, transposeA: true, onesRow: true })).to.deep.equal(['k3_matmul_am4_bs_epilogue']);
+    expect(await check({ batchDims: [], m: 8, k: batch, n: 8, transposeA: true, onesRow: true })).to.deep.equal(['k3_matmul_am4_bn4_epilogue']);
+  });
+
+  it('a weight gradient with its bias gradient in 8×8 blocks: the row of ones in the second vec4 of an edge block', async () => {
+    const variant = { rows: 8, cols: 8, workgroupSize: 64 } as const;
+    expect(await check({ batchDims: [], m: 12, k: batch, n: 20, transposeA: true, onesRow: true, variant })).to.deep.equal([
+      'k3_matmul_am4_bn4_b8x8_w64_epilogue',
+    ]);
+    expect(await check({ batchDims: [], m: 16, k: dimMul(4, batch), n: 8, transposeA: true, onesRow: true, variant })).to.deep.equal([
+      'k3_matmul_am4_bn4_b8x8_w64_epilogue',
+    ]);
+  });
+
+  it('a forward layer in 8×8 blocks with odd sizes: x[batch,7]·W[7,13]', async () => {
+    await check({ batchDims: [], m: batch, k: 7, n: 13, variant: { rows: 8, cols: 8, workgroupSize: 64 } });
   });
 
   it('an input gradient dy·Wᵀ: dy[batch,12]·W[20,12]ᵀ', async () => {

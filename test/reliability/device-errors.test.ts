@@ -125,23 +125,40 @@ describe('device errors reach the caller: a plan the device rejects fails with a
       expect(error.message).to.include('4096 bytes');
     });
 
-    it('rejects Session.create with a KernelError naming the kernel when its WGSL does not compile', async () => {
+    // Session.create waits for init's pipelines only: a forward kernel that does not compile fails
+    // every forward and `session.ready`, never with values; init's fails Session.create itself.
+    it('rejects every forward and session.ready with a KernelError naming the kernel when its WGSL does not compile', async () => {
       const { device } = await gpu();
       const { plan, kernel } = editKernel(await affinePlan(), 'matmul', (k) => ({ ...k, wgsl: k.wgsl.replace(/}\s*$/, '  let unused_value: f32 = not_declared_anywhere;\n}\n') }));
       expect(() => validatePlan(plan)).not.to.throw();
-      const error = await rejectionOf(Session.create(device, plan));
-      expect(error).to.be.instanceOf(KernelError);
-      expect(error.message).to.match(new RegExp(`^kernel ${kernel.name} \\(matmul %\\d+, .*\\): WGSL does not compile:\\n  line \\d+: .*not_declared_anywhere`));
+      const session = await Session.create(device, plan);
+      const message = new RegExp(`^kernel ${kernel.name} \\(matmul %\\d+, .*\\): WGSL does not compile:\\n  line \\d+: .*not_declared_anywhere`);
+      for (const error of [await rejectionOf(session.forward({ x: X })), await rejectionOf(session.forward({ x: X }, { outputs: ['y2'] })), await rejectionOf(session.ready)]) {
+        expect(error).to.be.instanceOf(KernelError);
+        expect(error.message).to.match(message);
+      }
+      session.destroy();
     });
 
-    it('rejects Session.create with a KernelError naming the kernel when its pipeline fails (a workgroup size over the device limit, set by an override)', async () => {
+    it('rejects Session.create with a KernelError naming the init kernel when its WGSL does not compile', async () => {
+      const { device } = await gpu();
+      const { plan, kernel } = editKernel(await affinePlan(), 'param', (k) => ({ ...k, wgsl: k.wgsl.replace(/}\s*$/, '  let unused_value: f32 = not_declared_anywhere;\n}\n') }));
+      const error = await rejectionOf(Session.create(device, plan));
+      expect(error).to.be.instanceOf(KernelError);
+      expect(error.message).to.match(new RegExp(`^kernel ${kernel.name} \\(param %\\d+.*\\): WGSL does not compile:\\n  line \\d+: .*not_declared_anywhere`));
+    });
+
+    it('rejects the first forward with a KernelError naming the kernel when its pipeline fails (a workgroup size over the device limit, set by an override)', async () => {
       const { device } = await gpu();
       const { plan, kernel } = editKernel(await affinePlan(), 'matmul', (k) => ({ ...k, wgsl: `override size: u32 = 4096u;\n${k.wgsl.replace(/@workgroup_size\([^)]*\)/, '@workgroup_size(size)')}` }));
       expect(() => validatePlan(plan)).not.to.throw();
-      const error = await rejectionOf(Session.create(device, plan));
+      const session = await Session.create(device, plan);
+      const error = await rejectionOf(session.forward({ x: X }));
       expect(error).to.be.instanceOf(KernelError);
       expect(error.message).to.match(new RegExp(`^kernel ${kernel.name} \\(matmul %\\d+.*\\): pipeline creation failed: .*workgroup_size\\(4096, 1, 1\\)`));
       expect(error.message).to.include(`[ComputePipeline "${kernel.name}"]`);
+      expect(await rejectionOf(session.ready)).to.equal(error);
+      session.destroy();
     });
 
     it('rejects a dispatch past maxComputeWorkgroupsPerDimension with a DeviceLimitError naming the kernel, before anything reaches the GPU', async () => {

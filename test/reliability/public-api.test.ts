@@ -197,6 +197,7 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     anyBad('requestDevice(_)', 'requestDevice', NOT_OPTIONS, (b) => kiln.requestDevice(b as never)),
     anyBad('Session.create(_, plan)', 'Session.create', NOT_AN_OBJECT_OF_OURS, (b) => kiln.Session.create(b as never, plan)),
     anyBad('autotune(_)', 'autotune', NOT_AN_OBJECT_OF_OURS, (b) => kiln.autotune(b as never)),
+    anyBad('autotuneAttention(_, {})', 'autotuneAttention', NOT_AN_OBJECT_OF_OURS, (b) => kiln.autotuneAttention(b as never, {} as never)),
     anyBad('timeKernels(_, [])', 'timeKernels', NOT_AN_OBJECT_OF_OURS, (b) => kiln.timeKernels(b as never, [])),
   ];
 }

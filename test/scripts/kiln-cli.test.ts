@@ -69,20 +69,6 @@ describe('kiln CLI', () => {
     expect(out).to.match(/^  0  k\d+_fused\s+loop\s+workgroups 1×1×1 of \d+$/m);
   });
 
-  it('times every kernel of a step with `kiln profile`, slowest first, with a total', async function () {
-    this.timeout(60_000);
-    const { status, out } = await cli('profile', 'seed-mlp');
-    expect(status).to.equal(0);
-    const lines = out.trim().split('\n');
-    expect(lines[0]).to.match(/: seed_mlp trainStep$/);
-    const rows = lines.slice(1, -1).map((line) => /^\s*(\d+\.\d{3}) ms\s+\d+\.\d% {2}(k\d+_\w+)/.exec(line));
-    expect(rows).to.have.length(10);
-    const times = rows.map((row) => Number(row![1]));
-    expect(times).to.deep.equal([...times].sort((a, b) => b - a));
-    expect(lines.at(-1)).to.match(/^\s*\d+\.\d{3} ms total over 10 kernels$/);
-    expect((await cli('profile', 'seed-mlp-forward', '--wgsl')).err).to.match(/^kiln: unknown option --wgsl/);
-  });
-
   it('prints the usage with no arguments or --help', async () => {
     expect(await cli()).to.deep.equal({ status: 0, out: USAGE, err: '' });
     expect((await cli('inspect', 'seed-mlp', '--help')).out).to.equal(USAGE);

@@ -6,8 +6,10 @@ import type { MatmulShape, TuningTable } from '../../../compiler/codegen/tuning.
 import {
   DEFAULT_MATMUL_VARIANT,
   DEFAULT_TUNED_CLASSES,
+  LARGE_MATMUL_VARIANT,
   MATMUL_CANDIDATES,
   checkTuningTable,
+  defaultVariantFor,
   matmulShapeClass,
   matmulVariantFor,
   parseVariant,
@@ -69,22 +71,26 @@ describe('matmul tuning', () => {
     expect(checkTuningTable(JSON.parse(JSON.stringify(good)))).to.deep.equal(good);
   });
 
-  it("picks the table's variant for the class, the default for other classes, and the default where the variant does not fit the device", () => {
+  it("picks the table's variant for the class, the class default for other classes, and the class default where the variant does not fit the device", () => {
     const tuning = table({ 'large-nn': 'b4x4_w256' });
-    expect(matmulVariantFor(undefined, shape(256, 256, 256), DEFAULT_LIMITS)).to.deep.equal(DEFAULT_MATMUL_VARIANT);
+    expect(matmulVariantFor(undefined, shape(256, 256, 256), DEFAULT_LIMITS)).to.deep.equal(LARGE_MATMUL_VARIANT);
+    expect(matmulVariantFor(undefined, shape(64, 256, 64), DEFAULT_LIMITS)).to.deep.equal(DEFAULT_MATMUL_VARIANT);
+    expect(matmulVariantFor(undefined, shape(2048, 256, 8), DEFAULT_LIMITS)).to.deep.equal(DEFAULT_MATMUL_VARIANT);
     expect(matmulVariantFor(tuning, shape(256, 256, 256), DEFAULT_LIMITS)).to.deep.equal({ rows: 4, cols: 4, workgroupSize: 256 });
-    expect(matmulVariantFor(tuning, shape(256, 256, 256, 'tn'), DEFAULT_LIMITS)).to.deep.equal(DEFAULT_MATMUL_VARIANT);
+    expect(matmulVariantFor(tuning, shape(256, 256, 256, 'tn'), DEFAULT_LIMITS)).to.deep.equal(LARGE_MATMUL_VARIANT);
     const small = { ...DEFAULT_LIMITS, maxComputeInvocationsPerWorkgroup: 128 };
-    expect(matmulVariantFor(tuning, shape(256, 256, 256), small)).to.deep.equal(DEFAULT_MATMUL_VARIANT);
+    expect(matmulVariantFor(tuning, shape(256, 256, 256), small)).to.deep.equal(LARGE_MATMUL_VARIANT);
+    expect(defaultVariantFor('large-tn')).to.deep.equal(LARGE_MATMUL_VARIANT);
+    expect(defaultVariantFor('small-tn')).to.deep.equal(DEFAULT_MATMUL_VARIANT);
   });
 
   it('compiles the tuned variant into the plan, its name recording the variant', () => {
-    expect(kernelNames([128, 784], [784, 128], {})).to.deep.equal(['k2_matmul_ak4_bn4']);
+    expect(kernelNames([128, 784], [784, 128], {})).to.deep.equal(['k2_matmul_ak4_bn4_b8x8_w64']);
     const tuning = table({ 'large-nn': 'b8x4_w64', 'large-tn': 'b2x4_w128' });
     expect(kernelNames([128, 784], [784, 128], {}, tuning)).to.deep.equal(['k2_matmul_ak4_bn4_b8x4_w64']);
     // Two rows per block cannot read a transposed a four rows at a time, so a is read as scalars.
     expect(kernelNames([128, 784], [128, 128], { transposeA: true }, tuning)).to.deep.equal(['k2_matmul_as_bn4_b2x4_w128']);
-    // A class the table leaves out, or the default variant, keeps today's kernel and name.
+    // A class the table leaves out keeps its default kernel and name; the 4×4 variant has no suffix.
     expect(kernelNames([8, 8], [8, 8], {}, tuning)).to.deep.equal(['k2_matmul_ak4_bn4']);
     expect(kernelNames([128, 784], [784, 128], {}, table({ 'large-nn': 'b4x4_w64' }))).to.deep.equal(['k2_matmul_ak4_bn4']);
   });
