@@ -16,14 +16,33 @@ export function splatValue(node: Node): number | undefined {
   return values.length === 1 ? values[0] : undefined;
 }
 
+/** The most ops a recomputed value may hold (its expression is repeated wherever it is read). */
+const MAX_RECOMPUTED_OPS = 8;
+
 /**
  * Whether elementwise code reads `node` by recomputing it where it is read instead of
- * loading it from memory: a splat const (a literal), or an elementwise op with no inputs
- * (`dimSize`: a size from the plan's size block), whose value costs nothing to recompute.
+ * loading it from memory: a value that is the same at every element and cheap — a splat
+ * const (a literal), an elementwise op with no inputs (`dimSize`: a size from the plan's
+ * size block), or a short elementwise chain (at most MAX_RECOMPUTED_OPS ops) over such
+ * values, views of them included (a symbolic batch's −1/batch, broadcast over the batch).
  */
-export function recomputedWhereRead(node: Node): boolean {
-  if (splatValue(node) !== undefined) return true;
-  return roleOf(node) === 'computed' && node.inputs.length === 0 && getOp(node.op).lower?.kind === 'elementwise';
+export function recomputedWhereRead(graph: Graph, node: Node): boolean {
+  return recomputedOps(graph, node, MAX_RECOMPUTED_OPS) !== undefined;
+}
+
+/** The ops recomputing `node` takes (0 for a splat), or undefined when it is not recomputed or takes more than `budget`. */
+function recomputedOps(graph: Graph, node: Node, budget: number): number | undefined {
+  if (splatValue(node) !== undefined) return 0;
+  if (roleOf(node) !== 'computed') return undefined;
+  if (isAlias(node)) return recomputedOps(graph, graph.node(node.inputs[0]!), budget);
+  if (getOp(node.op).lower?.kind !== 'elementwise' || budget < 1) return undefined;
+  let used = 1;
+  for (const input of node.inputs) {
+    const ops = recomputedOps(graph, graph.node(input), budget - used);
+    if (ops === undefined) return undefined;
+    used += ops;
+  }
+  return used <= budget ? used : undefined;
 }
 
 /** Whether the node's output is just its input's buffer. */

@@ -16,7 +16,7 @@ import { GraphError } from '../errors.js';
 import type { FusionGroup } from '../passes/fusion/group.js';
 import { broadcastStrides, formatType, sameShape, sizeOf, staticDim } from '../shape.js';
 import type { Shape } from '../shape.js';
-import { recomputedWhereRead, splatValue } from '../node-values.js';
+import { isAlias, recomputedWhereRead, splatValue } from '../node-values.js';
 import type { KernelLimits } from './wgsl.js';
 import type { TuningTable } from './tuning.js';
 import { finalizeWgsl, foldPasses, reducerHelpers } from './reducer.js';
@@ -65,16 +65,23 @@ interface ElementSpec {
 
 /**
  * The WGSL expression of a value elementwise code recomputes where it reads it
- * (`recomputedWhereRead`): a splat's literal, or an inputless op's expression; else undefined.
+ * (`recomputedWhereRead`): a splat's literal, or its ops' expressions over those of its
+ * inputs (views seen through); else undefined.
  */
-function recomputedValue(node: Node, helpers: string[]): string | undefined {
+function recomputedValue(graph: Graph, node: Node, helpers: string[]): string | undefined {
+  if (!recomputedWhereRead(graph, node)) return undefined;
   const splat = splatValue(node);
   if (splat !== undefined) return literal(splat, node.dtype);
-  if (!recomputedWhereRead(node)) return undefined;
+  if (isAlias(node)) return recomputedValue(graph, graph.node(node.inputs[0]!), helpers);
   const lowering = getOp(node.op).lower as Extract<Lowering, { kind: 'elementwise' }>;
-  const expr = lowering.expr([], node.attrs, { inputs: [], output: node.dtype });
+  const inputs = node.inputs.map((id) => graph.node(id));
+  const expr = lowering.expr(
+    inputs.map((input) => recomputedValue(graph, input, helpers)!),
+    node.attrs,
+    { inputs: inputs.map((input) => input.dtype), output: node.dtype },
+  );
   helpers.push(...(lowering.helpers ?? []), ...specialFloatHelpers(expr));
-  return expr;
+  return `(${expr})`;
 }
 
 function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
@@ -112,7 +119,7 @@ function elementCode(graph: Graph, spec: ElementSpec): ElementCode {
   const coords = shape.map((_, axis) => `c${axis}`);
   const read = (input: Node): string => {
     if (members.has(input.id)) return local.get(input.id)!;
-    const recomputed = recomputedValue(input, helpers);
+    const recomputed = recomputedValue(graph, input, helpers);
     if (recomputed !== undefined) return recomputed;
     const name = bind(input.id, 'read');
     if (sameShape(input.shape, shape)) return load(name, 'i', input.dtype);
@@ -324,7 +331,7 @@ function rowKernel(graph: Graph, group: FusionGroup, limits: KernelLimits, dims:
   const operand = (id: number, c?: string): string => {
     const node = graph.node(id);
     if (members.has(id)) return isFull(id) ? `${local(id)}[${c!}]` : local(id);
-    const recomputed = recomputedValue(node, helpers);
+    const recomputed = recomputedValue(graph, node, helpers);
     if (recomputed !== undefined) return recomputed;
     const [rowStride, columnStride] = broadcastStrides(node.shape, [rows!, length]);
     const terms = [...(rowStride !== 0 ? [rowStride === 1 ? 'row' : `row * ${wgslSize(rowStride!)}`] : []), ...(columnStride !== 0 && c ? [columnStride === 1 ? c : `${c} * ${wgslSize(columnStride!)}`] : [])];

@@ -57,7 +57,7 @@ export function createsCycleFrom(fusion: Fusion, inside: (id: number) => boolean
 export function readsOf(graph: Graph, nodes: Iterable<number>, inside: (id: number) => boolean): Set<number> {
   const reads = new Set<number>();
   for (const id of nodes) {
-    for (const input of graph.node(id).inputs) if (!inside(input) && !recomputedWhereRead(graph.node(input))) reads.add(input);
+    for (const input of graph.node(id).inputs) if (!inside(input) && !recomputedWhereRead(graph, graph.node(input))) reads.add(input);
   }
   return reads;
 }

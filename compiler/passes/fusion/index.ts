@@ -61,16 +61,17 @@ function consumersIn(graph: Graph, needed: ReadonlySet<number>): Map<number, num
 }
 
 /**
- * The nodes of `work` no kernel computes: inputless elementwise values (`dimSize`) whose
- * every consumer is elementwise code, which recomputes them where it reads them
- * (`recomputedWhereRead`), and that nothing reads after the entry. A size needs no
- * dispatch of its own, nor a buffer.
+ * The nodes of `work` no kernel computes: values elementwise code recomputes where it reads
+ * them (`recomputedWhereRead`: a dimSize, a short chain over sizes and splats) when every
+ * reader, seen through views, is elementwise code and nothing reads them after the entry.
+ * Such a value needs no dispatch of its own, nor a buffer.
  */
 export function inlinedValues(graph: Graph, work: readonly Node[], consumers: ReadonlyMap<number, readonly number[]>, externallyRead: ReadonlySet<number>): Set<number> {
+  const readers = (id: number): number[] => (consumers.get(id) ?? []).flatMap((c) => (isAlias(graph.node(c)) ? readers(c) : [c]));
   return new Set(
     work
-      .filter((node) => node.op !== 'const' && recomputedWhereRead(node) && !externallyRead.has(node.id))
-      .filter((node) => (consumers.get(node.id) ?? []).every((c) => isElementwise(graph.node(c))))
+      .filter((node) => node.op !== 'const' && !externallyRead.has(node.id) && recomputedWhereRead(graph, node))
+      .filter((node) => readers(node.id).every((c) => isElementwise(graph.node(c))))
       .map((node) => node.id),
   );
 }

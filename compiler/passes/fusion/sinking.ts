@@ -28,7 +28,7 @@ export function sinkIntoConsumers(fusion: Fusion): void {
     const target = [...targets][0]!;
     if ((target.kind !== 'loop' && target.kind !== 'epilogue') || target.columnSums || !sameShape(target.shape, node.shape)) continue;
     if (users.some((c) => target.prologue?.nodes.has(c))) continue;
-    if (!node.inputs.every((input) => recomputedWhereRead(graph.node(input)) || inMemory(input, group))) continue;
+    if (!node.inputs.every((input) => recomputedWhereRead(graph, graph.node(input)) || inMemory(input, group))) continue;
     // No cycle check: the kernels are acyclic, every input of the node comes from `group` or a
     // kernel before it, `group` runs before `target` (it feeds it), and every reader of the
     // node is in `target`; so a path out of `target` leads to kernels after it, never back.

@@ -191,7 +191,7 @@ class GroupSummary {
         if (members.has(input) && !added.has(input)) {
           this.bump(this.outside, input, -1);
           touched.add(input);
-        } else if (!members.has(input) && id !== anchor && !recomputedWhereRead(graph.node(input))) {
+        } else if (!members.has(input) && id !== anchor && !recomputedWhereRead(graph, graph.node(input))) {
           if (!this.reads.has(input)) changedReads.add(input);
           this.bump(this.reads, input, 1);
         }
