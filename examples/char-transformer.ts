@@ -10,7 +10,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { Session, compile, requestDevice } from '../index.js';
+import { compile, requestDevice } from '../index.js';
+import { createSessionWithProgress } from './session-progress.js';
 import type { HostTensor } from '../index.js';
 import { loadCharCorpus, splitCorpus, textBatch, unigramEntropy } from './data/text-corpus.js';
 import { seededRandom } from './data/seeded-random.js';
@@ -74,18 +75,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const program = charTransformer({ vocab, batch: 'batch', context: CONTEXT, lr: options.lr, seed: options.seed });
   const plan = compile(program, { limits: gpu.limits });
-  const tty = process.stdout.isTTY === true;
-  let pipelines = { ready: 0, total: 0 };
-  let creating = true;
-  const session = await Session.create(gpu.device, plan, {
-    onProgress: (progress) => {
-      pipelines = progress;
-      // One line, rewritten while the session is made; pipelines init does not need keep compiling after.
-      if (creating && tty) process.stdout.write(`\rcreating the session: pipelines ${progress.ready}/${progress.total}`);
-    },
-  });
-  creating = false;
-  if (tty) process.stdout.write('\r\x1b[2K');
+  const { session, pipelines } = await createSessionWithProgress(gpu, plan);
   console.log(
     `compiled ${plan.kernels.length} kernels in ${((performance.now() - started) / 1000).toFixed(1)} s ` +
       `(${pipelines.ready} of ${pipelines.total} pipelines made; the first step waits for its own); ` +

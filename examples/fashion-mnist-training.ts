@@ -8,8 +8,9 @@
  */
 
 import { parseArgs } from 'node:util';
-import { Session, compile, requestDevice } from '../index.js';
-import type { TrainingProgram } from '../index.js';
+import { compile, requestDevice } from '../index.js';
+import type { Session, TrainingProgram } from '../index.js';
+import { createSessionWithProgress } from './session-progress.js';
 import type { FashionMnistSplit } from './data/fashion-mnist.js';
 import { batchAt, loadFashionMnist } from './data/fashion-mnist.js';
 import { shuffledOrder } from './data/seeded-random.js';
@@ -103,18 +104,8 @@ export async function trainFashionMnist(model: (options: ModelOptions) => Traini
   const stepsPerEpoch = Math.min(options.steps ?? Infinity, Math.ceil(train.count / options.batch));
   const program = model({ ...options, batch: 'batch', totalSteps: stepsPerEpoch * options.epochs });
   const plan = compile(program, { limits: gpu.limits });
+  const { session, pipelines } = await createSessionWithProgress(gpu, plan);
   const tty = process.stdout.isTTY === true;
-  let pipelines = { ready: 0, total: 0 };
-  let creating = true;
-  const session = await Session.create(gpu.device, plan, {
-    onProgress: (progress) => {
-      pipelines = progress;
-      // One line, rewritten while the session is made; pipelines init does not need keep compiling after.
-      if (creating && tty) process.stdout.write(`\rcreating the session: pipelines ${progress.ready}/${progress.total}`);
-    },
-  });
-  creating = false;
-  if (tty) process.stdout.write('\r\x1b[2K');
   const trainStep = plan.entries['trainStep']!;
   console.log(
     `compiled ${plan.kernels.length} kernels in ${((performance.now() - compileStart) / 1000).toFixed(1)} s ` +

@@ -22,8 +22,11 @@ export function dispatchAt(counts: readonly WorkgroupCount[], sizes: Readonly<Re
   return [width, y * Math.ceil(x / width), z];
 }
 
+/** What a pipeline is made from: a template's KernelSpec or a plan's kernel. */
+type PipelineSource = Pick<KernelSpec, 'name' | 'wgsl' | 'readsDims'> & { readonly bindings: readonly { readonly access: 'read' | 'read_write' }[] };
+
 /** Compiles `kernel` with an explicit layout (group 1 = the size block when it reads one); rejects with the WGSL's errors. */
-export async function pipelineFor(kernel: KernelSpec): Promise<GPUComputePipeline> {
+export async function pipelineFor(kernel: PipelineSource): Promise<GPUComputePipeline> {
   const { device } = await gpu();
   const module = device.createShaderModule({ label: kernel.name, code: kernel.wgsl });
   const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');

@@ -8,41 +8,20 @@
  * Session runs symbolic plans.
  */
 
-import type { Plan, PlanKernel, PlanWorkgroupCount } from '../../compiler/plan-format.js';
+import type { Plan } from '../../compiler/plan-format.js';
 import { evaluatePlanSize, fromPlanNumber } from '../../compiler/plan-format.js';
+import { workgroupsAt } from '../../runtime/run-dims.js';
 import { gpu } from './harness.js';
+import { pipelineFor } from './symbolic-kernel-runner.js';
+
+/** Creates a plan kernel's pipeline with an explicit layout (the template runner's); rejects with the WGSL's compile errors. */
+export const planPipeline = pipelineFor;
 
 export type HostData = Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
 
 /** An array of `length` elements as a buffer of `dtype` stores them (bool as u32). */
 const typed = (dtype: string, length: number): HostData =>
   dtype === 'f32' ? new Float32Array(length) : dtype === 'i32' ? new Int32Array(length) : new Uint32Array(length);
-
-/** The dispatch of `kernel` at `sizes`: x folded into y past `max` where the kernel allows it. */
-export function dispatchOf(kernel: PlanKernel, sizes: Readonly<Record<string, number>>, max: number): [number, number, number] {
-  const count = (c: PlanWorkgroupCount): number => (typeof c === 'number' ? c : Math.ceil(evaluatePlanSize(c.size, sizes) / c.per));
-  const [x, y, z] = [count(kernel.workgroups[0]), count(kernel.workgroups[1]), count(kernel.workgroups[2])];
-  if (!kernel.foldX || x <= max) return [x, y, z];
-  return [max, Math.ceil(x / max), z];
-}
-
-/** Creates `kernel`'s pipeline with an explicit layout; rejects with the WGSL's compile errors. */
-export async function planPipeline(kernel: PlanKernel): Promise<GPUComputePipeline> {
-  const { device } = await gpu();
-  const module = device.createShaderModule({ label: kernel.name, code: kernel.wgsl });
-  const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-  if (errors.length > 0) throw new Error(`${kernel.name}: WGSL does not compile:\n${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('\n')}\n${kernel.wgsl}`);
-  const storage = device.createBindGroupLayout({
-    entries: kernel.bindings.map(({ access }, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
-    })),
-  });
-  const layouts = [storage];
-  if (kernel.readsDims) layouts.push(device.createBindGroupLayout({ entries: [{ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } }] }));
-  return device.createComputePipelineAsync({ label: kernel.name, layout: device.createPipelineLayout({ bindGroupLayouts: layouts }), compute: { module, entryPoint: 'main' } });
-}
 
 /**
  * Runs the plan's `init` entry, then `entry` with `feeds`, at dim values `sizes`; returns
@@ -92,7 +71,7 @@ export async function runPlanAt(
     const entries = kernel.bindings.map(({ buffer }, binding) => ({ binding, resource: { buffer: buffers[buffer]! } }));
     pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
     if (kernel.readsDims) pass.setBindGroup(1, device.createBindGroup({ layout: pipeline.getBindGroupLayout(1), entries: [{ binding: 0, resource: { buffer: uniform } }] }));
-    pass.dispatchWorkgroups(...dispatchOf(kernel, sizes, max));
+    pass.dispatchWorkgroups(...workgroupsAt(kernel, sizes, max));
     pass.end();
   }
   for (const { from, to } of steps.copies) encoder.copyBufferToBuffer(buffers[from]!, 0, buffers[to]!, 0, Math.min(buffers[from]!.size, buffers[to]!.size));
