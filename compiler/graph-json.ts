@@ -8,8 +8,8 @@ import type { DType } from './dtype.js';
 import { GraphError } from './errors.js';
 import type { DimJson } from './dims.js';
 import { SymDim, dimFromJson, dimToJson } from './dims.js';
-import type { Shape } from './shape.js';
 import type { AttrValue, Attrs } from './attrs.js';
+import type { Node } from './node.js';
 
 /** An attribute value as JSON: a symbolic size is tagged `{"dim": "784*batch"}`, so it cannot be read back as a string. */
 export type AttrJson = number | string | boolean | null | AttrJson[] | { [key: string]: AttrJson };
@@ -51,19 +51,8 @@ function encodeAttrs(attrs: Attrs): { [key: string]: AttrJson } {
   return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, encodeAttr(v)]));
 }
 
-/** The parts of a graph node its JSON holds (a `Node`; named here structurally, as graph.ts imports this file). */
-interface NodeFields {
-  readonly id: number;
-  readonly op: string;
-  readonly inputs: readonly number[];
-  readonly shape: Shape;
-  readonly dtype: DType;
-  readonly attrs: Attrs;
-  readonly name?: string;
-}
-
 /** A node as JSON (symbolic sizes tagged in its attrs, printed in its shape). */
-export function encodeNode(node: NodeFields): NodeJSON {
+export function encodeNode(node: Node): NodeJSON {
   return {
     id: node.id,
     op: node.op,

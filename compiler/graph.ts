@@ -25,18 +25,10 @@ import type { NestedNumbers } from './nested-numbers.js';
 import type { GraphJSON, ValueRange } from './graph-json.js';
 import { checkGraphJSON, decodeAttrs, encodeNode } from './graph-json.js';
 import { printGraph } from './print.js';
+import type { Node } from './node.js';
 import { Tensor } from './tensor.js';
 
-export interface Node {
-  readonly id: number;
-  readonly op: string;
-  readonly inputs: readonly number[];
-  readonly shape: Shape;
-  readonly dtype: DType;
-  readonly attrs: Attrs;
-  /** The user's name: required for inputs, params and state; an optional label otherwise. */
-  readonly name?: string;
-}
+export type { Node } from './node.js';
 
 /** Where a node's values come from at run time. */
 export type Role = 'input' | 'param' | 'state' | 'const' | 'computed';
