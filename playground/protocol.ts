@@ -1,0 +1,89 @@
+/**
+ * What the page and its worker say to each other. The worker (playground/worker/) runs the
+ * user's code, compiles, lays out graphs, serves feeds and computes values, so no long task
+ * ever runs on the page's thread; the page (main.ts and the views) draws and runs the GPU
+ * session. Every call is `method(args) → result`, typed by `WorkerApi`; the worker may send
+ * progress for a call while it runs. Everything crossing is structured-clonable plain data.
+ *
+ * One lane, one entry: each feature adds its method here and its handler in
+ * playground/worker/, keeping the worker's dispatch (worker/main.ts) a table.
+ */
+
+import type { CompileReport, Plan } from '../index.js';
+import type { DagModel } from './graph-model.js';
+
+/** Where a compile's graph comes from: the editor's code, or an .onnx file dropped on the page. */
+export type CompileSource =
+  | { readonly kind: 'code'; readonly code: string }
+  | { readonly kind: 'onnx'; readonly fileName: string; readonly bytes: ArrayBuffer; readonly dims?: Readonly<Record<string, number>> };
+
+export interface CompileArgs {
+  readonly source: CompileSource;
+  /** false: compile without fusion (one kernel per op), for the fused/unfused comparison. */
+  readonly fuse: boolean;
+}
+
+/** A compile's results, as the page shows them. */
+export interface Compiled {
+  readonly plan: Plan;
+  readonly report: CompileReport;
+  /** The simplified graph (the one the kernels' node ids name), sorted into parts, with each node's line and scope. */
+  readonly model: DagModel;
+  /** The graph as written (with gradients and updates), printed. */
+  readonly writtenText: string;
+  /** Whether the code gave `feeds` (Forward and Train need them). */
+  readonly hasFeeds: boolean;
+  /** Milliseconds the worker spent per stage: `run code`, `compile`, … (shown, and read by the benchmarks). */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+/** An error from the worker, rebuilt on the page with its name, message and the user's line. */
+export interface WorkerError {
+  readonly name: string;
+  readonly message: string;
+  /** The editor line (1-based) the error came from, when known. */
+  readonly line?: number;
+}
+
+/** A typed array crossing the boundary (its buffer is transferred). */
+export interface TensorData {
+  readonly dtype: 'f32' | 'i32' | 'u32' | 'bool';
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Int32Array | Uint32Array | Uint8Array;
+}
+
+/**
+ * Every worker method: its arguments and its result. Lanes add their entries here (layout,
+ * values, stages, …) with the handler in playground/worker/.
+ */
+export interface WorkerApi {
+  /** Runs the code (or imports the ONNX file) and compiles it; later calls work on the last compile. */
+  compile: { args: CompileArgs; result: Compiled };
+  /** Step `step`'s feeds for `entry`, from the last compile's code. */
+  feeds: { args: { readonly entry: string; readonly step: number }; result: Readonly<Record<string, TensorData>> };
+}
+
+export type Method = keyof WorkerApi;
+
+/** Page → worker. */
+export interface CallMessage<M extends Method = Method> {
+  readonly type: 'call';
+  readonly id: number;
+  readonly method: M;
+  readonly args: WorkerApi[M]['args'];
+}
+
+/** Progress while a call runs: `stage` names what is happening, `fraction` how far (0..1) when known. */
+export interface ProgressMessage {
+  readonly type: 'progress';
+  /** The call it belongs to. */
+  readonly id: number;
+  readonly stage: string;
+  readonly fraction?: number;
+}
+
+/** Worker → page. */
+export type ReplyMessage =
+  | { readonly type: 'result'; readonly id: number; readonly result: unknown }
+  | { readonly type: 'error'; readonly id: number; readonly error: WorkerError }
+  | ProgressMessage;
