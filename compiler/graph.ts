@@ -16,11 +16,12 @@ import type { Attrs, OpDef } from './ops/op.js';
 import { getOp } from './ops/op.js';
 import * as source from './ops/source.js';
 import type { DimLike, Shape } from './shape.js';
-import { checkShape, formatType, isStaticShape, sameShape, sizeOf } from './shape.js';
+import { checkShape, formatType, isStaticShape, sameShape } from './shape.js';
+import { currentOrigin, openScope } from './origin.js';
 import { checkName, checkPersistentName } from './names.js';
 import { checkGraphOptions, checkListedOutput, checkPersistentOptions, refuseSymbolic } from './graph-options.js';
 import type { GraphOptions, PersistentOptions } from './graph-options.js';
-import { flattenNested } from './nested-numbers.js';
+import { constantLiteral } from './nested-numbers.js';
 import type { NestedNumbers } from './nested-numbers.js';
 import type { GraphJSON, ValueRange } from './graph-json.js';
 import { checkGraphJSON, decodeAttrs, encodeNode } from './graph-json.js';
@@ -210,29 +211,17 @@ export class Graph<Outputs extends string = string> {
    * array, or a flat array with `shape`. Floats default to f32.
    */
   constant(value: NestedNumbers | ArrayLike<number>, options: { dtype?: DType; shape?: readonly DimLike[] } = {}): Tensor {
-    const dtype = options.dtype ?? 'f32';
-    if (!isDType(dtype)) throw new ArgumentError(`const: unknown dtype '${String(dtype)}'. Use f32, i32 or bool.`);
-    let shape: Shape;
-    let values: number[];
-    if (typeof value === 'number') {
-      shape = options.shape ? checkShape('const', options.shape) : [];
-      values = [value];
-    } else if (options.shape) {
-      shape = checkShape('const', options.shape);
-      values = Array.from(value as ArrayLike<number>);
-    } else {
-      ({ shape, values } = flattenNested(value as NestedNumbers));
-    }
-    if (values.some((v) => typeof v !== 'number')) {
-      throw new ArgumentError('const: every value must be a number.');
-    }
-    if (dtype !== 'f32' && values.some((v) => !Number.isInteger(v))) {
-      throw new ArgumentError(`const: ${dtype} constants must hold integers; got a fraction. Use dtype 'f32'.`);
-    }
-    if (values.length === sizeOf(shape) && values.length > 1 && values.every((v) => v === values[0])) {
-      values = [values[0]!];
-    }
-    return this.addNode(source.constant, [], { shape, dtype, value: values });
+    return this.addNode(source.constant, [], constantLiteral(value, options));
+  }
+
+  /**
+   * Runs `build` with the name scope `name` open and returns what it returns: the nodes it
+   * builds record the open scopes as their origin's scope (`node.origin.scope`, `block0/attn`
+   * when nested), and nn layers built in it name their params under it (`block0.attn.q.kernel`).
+   * `name` is a non-empty string without `/` or `.`; `build` must be synchronous.
+   */
+  scope<T>(name: string, build: () => T): T {
+    return openScope(this, 'scope', name, build);
   }
 
   /** Marks a tensor as a named output of the graph (one of those `new Graph(name, {outputs})` lists, if it lists them). */
@@ -283,6 +272,7 @@ export class Graph<Outputs extends string = string> {
     const declared = source.SOURCE_OPS.has(def.name) && def.name !== 'input' ? (attrs as Partial<source.SourceAttrs>).shape : undefined;
     if (declared !== undefined && !isStaticShape(declared)) refuseSymbolic(def.name, name, declared);
     const type = def.infer(inputs.map((t) => this.node(t.id)), attrs);
+    const origin = currentOrigin(this);
     const node: Node = {
       id: this.nodeList.length,
       op: def.name,
@@ -291,6 +281,7 @@ export class Graph<Outputs extends string = string> {
       dtype: type.dtype,
       attrs,
       ...(name === undefined ? {} : { name }),
+      ...(origin === undefined ? {} : { origin }),
     };
     this.nodeList.push(node);
     return new Tensor(this, node.id);

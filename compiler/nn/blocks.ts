@@ -16,7 +16,7 @@ import { dropout as drop } from '../ops/random.js';
 import { requireTensor } from '../ops/lift.js';
 import type { Layer, Linear } from './layers.js';
 import { layerName, linear } from './layers.js';
-import { scope } from './scope.js';
+import { inLayer, scope } from './scope.js';
 
 export interface BatchNorm extends Layer {
   /** `[C]`, ones: `name.weight` (the scale γ). */
@@ -37,14 +37,16 @@ export interface BatchNorm extends Layer {
 export function batchNorm(graph: Graph, name: string, channels: number, options: BatchNormLayerOptions = {}): BatchNorm {
   const path = layerName('nn.batchNorm', graph, name, { channels });
   checkKeys('nn.batchNorm', options, ['momentum', 'epsilon', 'axis']);
-  const params = graph.atomically(() => ({
-    weight: graph.param(`${path}.weight`, [channels], { init: 'ones' }),
-    bias: graph.param(`${path}.bias`, [channels]),
-    runningMean: graph.state(`${path}.running_mean`, [channels]),
-    runningVar: graph.state(`${path}.running_var`, [channels], { init: 'ones' }),
-  }));
+  const params = inLayer(graph, path, () =>
+    graph.atomically(() => ({
+      weight: graph.param(`${path}.weight`, [channels], { init: 'ones' }),
+      bias: graph.param(`${path}.bias`, [channels]),
+      runningMean: graph.state(`${path}.running_mean`, [channels]),
+      runningVar: graph.state(`${path}.running_var`, [channels], { init: 'ones' }),
+    })),
+  );
   const { weight: gamma, bias: beta, runningMean, runningVar } = params;
-  return Object.assign((x: Tensor) => normalizeBatch(x, { gamma, beta, runningMean, runningVar, ...options }), params);
+  return Object.assign((x: Tensor) => inLayer(graph, path, () => normalizeBatch(x, { gamma, beta, runningMean, runningVar, ...options })), params);
 }
 
 export interface NormOptions {
@@ -75,14 +77,17 @@ function norm(kind: 'layerNorm' | 'rmsNorm', graph: Graph, name: string, shape: 
   const dims = normShape(where, shape);
   const affine = options.elementwiseAffine ?? true;
   if (typeof affine !== 'boolean') throw new ArgumentError(`${where}: elementwiseAffine must be a boolean, got ${String(affine)}.`);
-  const { weight, bias } = graph.atomically(() => ({
-    weight: affine ? graph.param(`${path}.weight`, dims, { init: 'ones' }) : undefined,
-    bias: affine && kind === 'layerNorm' ? graph.param(`${path}.bias`, dims) : undefined,
-  }));
+  const { weight, bias } = inLayer(graph, path, () =>
+    graph.atomically(() => ({
+      weight: affine ? graph.param(`${path}.weight`, dims, { init: 'ones' }) : undefined,
+      bias: affine && kind === 'layerNorm' ? graph.param(`${path}.bias`, dims) : undefined,
+    })),
+  );
   const params = { ...(weight ? { weight } : {}), ...(bias ? { bias } : {}) };
   const axes = dims.map((_, i) => i - dims.length);
   const common = { axes, ...(options.epsilon === undefined ? {} : { epsilon: options.epsilon }), ...(weight ? { gamma: weight } : {}) };
-  const apply = (x: Tensor): Tensor => (kind === 'layerNorm' ? normalizeLayer(x, { ...common, ...(bias ? { beta: bias } : {}) }) : normalizeRms(x, common));
+  const apply = (x: Tensor): Tensor =>
+    inLayer(graph, path, () => (kind === 'layerNorm' ? normalizeLayer(x, { ...common, ...(bias ? { beta: bias } : {}) }) : normalizeRms(x, common)));
   return Object.assign(apply, params);
 }
 
@@ -138,11 +143,13 @@ export function multiHeadAttention(graph: Graph, name: string, dim: number, head
   const apply = (x: Tensor, context?: Tensor): Tensor => {
     requireTensor(`nn.multiHeadAttention '${path}'`, x);
     if (x.rank !== 3) throw new ArgumentError(`nn.multiHeadAttention '${path}': x must be [batch, length, dim], got ${x.toString()}.`);
-    const source = context ?? x;
-    const queries = rows(x);
-    const keys = context === undefined ? queries : rows(source);
-    const y = attention(split(q(queries), x), split(k(keys), source), split(v(keys), source), { causal });
-    return out(rows(y.transpose([0, 2, 1, 3]))).reshape(x.shape);
+    return inLayer(graph, path, () => {
+      const source = context ?? x;
+      const queries = rows(x);
+      const keys = context === undefined ? queries : rows(source);
+      const y = attention(split(q(queries), x), split(k(keys), source), split(v(keys), source), { causal });
+      return out(rows(y.transpose([0, 2, 1, 3]))).reshape(x.shape);
+    });
   };
   return Object.assign(apply, { q, k, v, out });
 }

@@ -24,7 +24,7 @@ import type { ConvOptions } from '../ops/conv-shape.js';
 import { conv1d as convolve1d, conv2d as convolve2d } from '../ops/conv.js';
 import { embedding as lookup } from '../ops/layers.js';
 import { requireTensor } from '../ops/lift.js';
-import { checkScopeName, scopedName } from './scope.js';
+import { checkScopeName, inLayer, scopedName } from './scope.js';
 
 /** A layer: a function of one tensor. Layers made by `nn` also carry their params as fields. */
 export type Layer = (x: Tensor) => Tensor;
@@ -64,17 +64,21 @@ export function linear(graph: Graph, name: string, inFeatures: number, outFeatur
   const path = layerName('nn.linear', graph, name, { inFeatures, outFeatures });
   checkKeys('nn.linear', options, ['bias']);
   const withBias = flag('nn.linear', 'bias', options.bias);
-  const { kernel, bias } = graph.atomically(() => ({
-    kernel: graph.param(`${path}.kernel`, [inFeatures, outFeatures], { init: 'linearDefault' }),
-    bias: withBias ? graph.param(`${path}.bias`, [outFeatures], { init: { kind: 'linearDefault', fanIn: inFeatures } }) : undefined,
-  }));
+  const { kernel, bias } = inLayer(graph, path, () =>
+    graph.atomically(() => ({
+      kernel: graph.param(`${path}.kernel`, [inFeatures, outFeatures], { init: 'linearDefault' }),
+      bias: withBias ? graph.param(`${path}.bias`, [outFeatures], { init: { kind: 'linearDefault', fanIn: inFeatures } }) : undefined,
+    })),
+  );
   const apply = (x: Tensor): Tensor => {
     requireTensor(`nn.linear '${path}'`, x);
-    // A 2-D product keeps the weight gradient one matrix product (and its bias gradient beside it).
-    const rows = x.rank > 2 ? x.reshape([-1, x.shape[x.rank - 1]!]) : x;
-    const product = rows.matmul(kernel);
-    const y = bias ? product.add(bias) : product;
-    return x.rank > 2 ? y.reshape([...x.shape.slice(0, -1), outFeatures]) : y;
+    return inLayer(graph, path, () => {
+      // A 2-D product keeps the weight gradient one matrix product (and its bias gradient beside it).
+      const rows = x.rank > 2 ? x.reshape([-1, x.shape[x.rank - 1]!]) : x;
+      const product = rows.matmul(kernel);
+      const y = bias ? product.add(bias) : product;
+      return x.rank > 2 ? y.reshape([...x.shape.slice(0, -1), outFeatures]) : y;
+    });
   };
   return Object.assign(apply, { kernel, ...(bias ? { bias } : {}) });
 }
@@ -104,15 +108,18 @@ function conv(rank: 1 | 2, graph: Graph, name: string, inChannels: number, outCh
   delete (convOptions as LinearOptions).bias;
   const sizes = kernel as number[];
   const fanIn = (inChannels / groups) * sizes.reduce((a, b) => a * b, 1);
-  const { weight, bias } = graph.atomically(() => ({
-    weight: graph.param(`${path}.weight`, [outChannels, inChannels / groups, ...sizes], { init: 'linearDefault' }),
-    // [C, 1, 1] broadcasts over NCHW as stored: a reshape of a [C] bias would keep its optimizer update out of the gradient's kernel.
-    bias: withBias ? graph.param(`${path}.bias`, [outChannels, ...new Array<number>(rank).fill(1)], { init: { kind: 'linearDefault', fanIn } }) : undefined,
-  }));
-  const apply = (x: Tensor): Tensor => {
-    const y = (rank === 1 ? convolve1d : convolve2d)(x, weight, convOptions);
-    return bias ? y.add(bias) : y;
-  };
+  const { weight, bias } = inLayer(graph, path, () =>
+    graph.atomically(() => ({
+      weight: graph.param(`${path}.weight`, [outChannels, inChannels / groups, ...sizes], { init: 'linearDefault' }),
+      // [C, 1, 1] broadcasts over NCHW as stored: a reshape of a [C] bias would keep its optimizer update out of the gradient's kernel.
+      bias: withBias ? graph.param(`${path}.bias`, [outChannels, ...new Array<number>(rank).fill(1)], { init: { kind: 'linearDefault', fanIn } }) : undefined,
+    })),
+  );
+  const apply = (x: Tensor): Tensor =>
+    inLayer(graph, path, () => {
+      const y = (rank === 1 ? convolve1d : convolve2d)(x, weight, convOptions);
+      return bias ? y.add(bias) : y;
+    });
   return Object.assign(apply, { weight, ...(bias ? { bias } : {}) });
 }
 
@@ -141,6 +148,6 @@ export function embedding(graph: Graph, name: string, vocab: number, dim: number
   const path = layerName('nn.embedding', graph, name, { vocab, dim });
   checkKeys('nn.embedding', options, ['std']);
   const std = checkNumber('nn.embedding', 'std', options.std ?? 1, { min: 0, minExclusive: true });
-  const weight = graph.param(`${path}.weight`, [vocab, dim], { init: { kind: 'normal', std } });
-  return Object.assign((ids: Tensor) => lookup(weight, ids), { weight });
+  const weight = inLayer(graph, path, () => graph.param(`${path}.weight`, [vocab, dim], { init: { kind: 'normal', std } }));
+  return Object.assign((ids: Tensor) => inLayer(graph, path, () => lookup(weight, ids)), { weight });
 }

@@ -1,45 +1,38 @@
 /**
- * Name scopes: layers built inside `scope(graph, 'block0', ...)` name their params
- * `block0.<layer>.<param>`, as PyTorch's module paths do (`block0.attn.q.kernel`). The
- * open scopes are per graph, so two graphs built side by side do not see each other's.
+ * Name scopes for layers: layers built inside `graph.scope('block0', ...)` (or its alias
+ * `nn.scope(graph, 'block0', ...)`) name their params `block0.<layer>.<param>`, as PyTorch's
+ * module paths do (`block0.attn.q.kernel`), and the nodes a layer builds record its path
+ * (`block0/attn/q`) as their origin's scope, wherever the layer is applied. The open scopes
+ * are per graph (compiler/origin.ts), so two graphs built side by side do not see each other's.
  */
 
-import { ArgumentError } from '../errors.js';
 import type { Graph } from '../graph.js';
 import { requireGraph } from '../graph.js';
-import { checkName } from '../names.js';
+import { openScope, openScopes, withScopes } from '../origin.js';
 
-const openScopes = new WeakMap<Graph, string[]>();
+export { checkScopeName } from '../origin.js';
 
 /**
- * Runs `build` with `name` appended to the graph's scope, and returns what it returns.
- * The scope closes when `build` returns or throws. Scopes nest:
- * `scope(g, 'block0', () => scope(g, 'attn', () => linear(g, 'q', 64, 64)))` names the
- * kernel `block0.attn.q.kernel`.
+ * `graph.scope(name, build)`, for code written against nn: runs `build` with `name` appended
+ * to the graph's scopes and returns what it returns. The scope closes when `build` returns or
+ * throws. Scopes nest: `scope(g, 'block0', () => scope(g, 'attn', () => linear(g, 'q', 64, 64)))`
+ * names the kernel `block0.attn.q.kernel`.
  */
 export function scope<T>(graph: Graph, name: string, build: () => T): T {
   requireGraph('nn.scope', graph);
-  checkScopeName('nn.scope', name);
-  if (typeof build !== 'function') throw new ArgumentError(`nn.scope: build must be a function that creates the layers, got ${typeof build}.`);
-  const stack = openScopes.get(graph) ?? [];
-  openScopes.set(graph, stack);
-  stack.push(name);
-  try {
-    return build();
-  } finally {
-    stack.pop();
-  }
+  return openScope(graph, 'nn.scope', name, build);
 }
 
-/** `name` under the graph's open scopes: `block0.attn.q`. */
+/** `name` under the graph's open scopes: `block0.attn.q` (names hold no dot, so the path splits back into scopes). */
 export function scopedName(graph: Graph, name: string): string {
-  return [...(openScopes.get(graph) ?? []), name].join('.');
+  return [...openScopes(graph), name].join('.');
 }
 
-/** Layer and scope names: non-empty, and without a dot (the dot joins scopes, so `a.b` would read as two). */
-export function checkScopeName(where: string, name: unknown): asserts name is string {
-  checkName(where, name);
-  if (name.includes('.')) {
-    throw new ArgumentError(`${where}: the name '${name}' contains a dot, which joins scope names; nest a scope instead (nn.scope(graph, '${name.split('.')[0]}', ...)).`);
-  }
+/**
+ * Runs `build` (a layer creating its params, or applying itself) with the layer's `path` as the
+ * open scopes, so its nodes record the layer's path even when it is applied outside the scope
+ * it was made in.
+ */
+export function inLayer<T>(graph: Graph, path: string, build: () => T): T {
+  return withScopes(graph, path.split('.'), `layer '${path}'`, build);
 }
