@@ -1,6 +1,9 @@
 /**
- * The code editor: CodeMirror 6 with JavaScript highlighting, and errors marked on the
- * line they came from (a lint diagnostic, with the message on hover and in the gutter).
+ * The code editor: CodeMirror 6 with JavaScript highlighting, errors marked on the line
+ * they came from (a lint diagnostic, with the message on hover and in the gutter), and
+ * source links: hovering or clicking a line tells the page (which lights the nodes,
+ * kernels and WGSL it made), and lines the page links to something hovered elsewhere are
+ * marked (`.cm-linked-line`, `.cm-selected-line`).
  */
 
 import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
@@ -8,8 +11,9 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { javascript } from '@codemirror/lang-javascript';
 import { HighlightStyle, bracketMatching, ensureSyntaxTree, indentOnInput, syntaxHighlighting, syntaxTree } from '@codemirror/language';
 import { lintGutter, setDiagnostics } from '@codemirror/lint';
-import { EditorState } from '@codemirror/state';
-import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
+import { EditorState, StateEffect, StateField } from '@codemirror/state';
+import type { Range } from '@codemirror/state';
+import { Decoration, EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 
 /** A dark theme matching the page (CodeMirror's default style is for light backgrounds). */
@@ -23,6 +27,8 @@ const darkTheme = EditorView.theme(
     '.cm-activeLine': { backgroundColor: '#1d2230' },
     '.cm-activeLineGutter': { backgroundColor: '#1d2230', color: '#8b93a7' },
     '.cm-matchingBracket': { backgroundColor: '#33415c', outline: 'none' },
+    '.cm-linked-line': { backgroundColor: '#3a3320', boxShadow: 'inset 3px 0 0 #f5a524' },
+    '.cm-selected-line': { backgroundColor: '#2c3a2a', boxShadow: 'inset 3px 0 0 #86efac' },
   },
   { dark: true },
 );
@@ -38,6 +44,31 @@ const darkHighlight = HighlightStyle.define([
   { tag: tags.invalid, color: '#ff6b6b' },
 ]);
 
+/** How a marked line is drawn: lit by a hover elsewhere, or linked to the selection. */
+export type LineMark = 'linked' | 'selected';
+
+const setMarks = StateEffect.define<{ readonly kind: LineMark; readonly lines: readonly number[] }>();
+
+/** The marked lines, kept on their text while it is edited (decorations map through changes). */
+const lineMarks = StateField.define({
+  create: () => ({ linked: Decoration.none, selected: Decoration.none }),
+  update(marks, transaction) {
+    let next = { linked: marks.linked.map(transaction.changes), selected: marks.selected.map(transaction.changes) };
+    for (const effect of transaction.effects) {
+      if (!effect.is(setMarks)) continue;
+      const { doc } = transaction.state;
+      const decoration = Decoration.line({ class: `cm-${effect.value.kind}-line` });
+      const ranges: Range<Decoration>[] = [...new Set(effect.value.lines)]
+        .filter((line) => line >= 1 && line <= doc.lines)
+        .sort((a, b) => a - b)
+        .map((line) => decoration.range(doc.line(line).from));
+      next = { ...next, [effect.value.kind]: Decoration.set(ranges) };
+    }
+    return next;
+  },
+  provide: (field) => [EditorView.decorations.from(field, (marks) => marks.linked), EditorView.decorations.from(field, (marks) => marks.selected)],
+});
+
 export interface CodeEditorOptions {
   /** Ctrl/Cmd+Enter (and Ctrl/Cmd+S). */
   onRun(): void;
@@ -47,6 +78,9 @@ export interface CodeEditorOptions {
 
 export class CodeEditor {
   private readonly view: EditorView;
+  private readonly hoverListeners = new Set<(line: number | undefined) => void>();
+  private readonly clickListeners = new Set<(line: number) => void>();
+  private hovered: number | undefined;
 
   constructor(parent: HTMLElement, code: string, options: CodeEditorOptions) {
     const run = (): boolean => {
@@ -82,6 +116,15 @@ export class CodeEditor {
           EditorView.updateListener.of((update) => {
             if (update.docChanged) options.onChange(update.state.doc.toString());
           }),
+          lineMarks,
+          EditorView.domEventHandlers({
+            mousemove: (event) => this.hover(this.lineAt(event)),
+            mouseleave: () => this.hover(undefined),
+            click: (event) => {
+              const line = this.lineAt(event);
+              if (line !== undefined) for (const listener of this.clickListeners) listener(line);
+            },
+          }),
         ],
       }),
     });
@@ -93,6 +136,49 @@ export class CodeEditor {
 
   set code(text: string) {
     this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text } });
+  }
+
+  /** Calls `listener` with the line (1-based) under the pointer when it changes, `undefined` when it leaves the text. */
+  onLineHover(listener: (line: number | undefined) => void): () => void {
+    this.hoverListeners.add(listener);
+    return () => this.hoverListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the line (1-based) clicked. */
+  onLineClick(listener: (line: number) => void): () => void {
+    this.clickListeners.add(listener);
+    return () => this.clickListeners.delete(listener);
+  }
+
+  /** Marks `lines` (1-based; out-of-range ones ignored) as `kind`, replacing that kind's marks; `reveal` scrolls the first into view. */
+  markLines(kind: LineMark, lines: readonly number[], reveal = false): void {
+    const { doc } = this.view.state;
+    const first = lines.find((line) => line >= 1 && line <= doc.lines);
+    this.view.dispatch({
+      effects: [setMarks.of({ kind, lines }), ...(reveal && first !== undefined ? [EditorView.scrollIntoView(doc.line(first).from, { y: 'nearest' })] : [])],
+    });
+  }
+
+  /** The lines marked as `kind` (1-based, in order). */
+  markedLines(kind: LineMark): number[] {
+    const lines: number[] = [];
+    const { doc } = this.view.state;
+    this.view.state.field(lineMarks)[kind].between(0, doc.length, (from) => void lines.push(doc.lineAt(from).number));
+    return lines;
+  }
+
+  private lineAt(event: MouseEvent): number | undefined {
+    const position = this.view.posAtCoords({ x: event.clientX, y: event.clientY }, false);
+    // posAtCoords snaps to the nearest line: below the last line is no line.
+    const block = position === null ? undefined : this.view.lineBlockAt(position);
+    if (position === null || !block || event.clientY > this.view.documentTop + block.bottom) return undefined;
+    return this.view.state.doc.lineAt(position).number;
+  }
+
+  private hover(line: number | undefined): void {
+    if (line === this.hovered) return;
+    this.hovered = line;
+    for (const listener of this.hoverListeners) listener(line);
   }
 
   /** Marks `line` (1-based; the first syntax error's line when undefined and there is one) with `message`. */

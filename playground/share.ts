@@ -1,28 +1,90 @@
 /**
  * Sharing: the editor's code travels in the URL's hash (`#code=…`: UTF-8, deflated,
  * base64url), so a link opens the page with the same graph; `#example=…` names a
- * built-in example. The hash never reaches a server.
+ * built-in example. The view travels beside it (`&entry=trainStep&kernel=3&node=27&
+ * stage=fused&fused=0`), so the link reopens what was selected and shown. The hash never
+ * reaches a server.
  */
 
-/** The hash for `code` (with its leading `#`). */
-export async function hashOfCode(code: string): Promise<string> {
-  const deflated = await transform(new TextEncoder().encode(code), new CompressionStream('deflate-raw'));
-  return `#code=${toBase64Url(deflated)}`;
+/** What a link reopens besides the code: the entry, its selected kernel and node, the stage shown, fused or unfused kernels. */
+export interface ShareView {
+  readonly entry?: string;
+  /** The selected kernel's position in the entry. */
+  readonly kernel?: number;
+  /** The selected node's id in the simplified graph. */
+  readonly node?: number;
+  /** The Stages tab's stage. */
+  readonly stage?: string;
+  /** false: the kernels pane shows the unfused plan. */
+  readonly fused?: boolean;
 }
 
-/** What a hash holds: code, an example's id, or nothing usable. */
-export async function readHash(hash: string): Promise<{ code: string } | { example: string } | undefined> {
+/** What a hash holds: code or an example's id (and the view, when it names one), or nothing usable. */
+export type SharedHash = ({ readonly code: string } | { readonly example: string }) & { readonly view?: ShareView };
+
+/** The hash for `code` (with its leading `#`), and `view` when given. */
+export async function hashOfCode(code: string, view: ShareView = {}): Promise<string> {
+  const deflated = await transform(new TextEncoder().encode(code), new CompressionStream('deflate-raw'));
+  return `#code=${toBase64Url(deflated)}${viewParams(view)}`;
+}
+
+/** The hash for a built-in example (with its leading `#`), and `view` when given. */
+export function hashOfExample(id: string, view: ShareView = {}): string {
+  return `#example=${encodeURIComponent(id)}${viewParams(view)}`;
+}
+
+/** `hash` (code or example) with its view replaced by `view`: the code is kept as it is, not re-encoded. */
+export function withView(hash: string, view: ShareView): string {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const source = params.has('code') ? `code=${params.get('code')}` : params.has('example') ? `example=${encodeURIComponent(params.get('example')!)}` : undefined;
+  return source === undefined ? hash : `#${source}${viewParams(view)}`;
+}
+
+/** What a hash holds: code, an example's id, or nothing usable; with the view it names. */
+export async function readHash(hash: string): Promise<SharedHash | undefined> {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const view = readView(params);
+  const withShared = <T extends object>(source: T): T & { view?: ShareView } => (Object.keys(view).length > 0 ? { ...source, view } : source);
   const example = params.get('example');
-  if (example) return { example };
+  if (example) return withShared({ example });
   const encoded = params.get('code');
   if (!encoded) return undefined;
   try {
-    return { code: new TextDecoder('utf-8', { fatal: true }).decode(await transform(fromBase64Url(encoded), new DecompressionStream('deflate-raw'))) };
+    return withShared({ code: new TextDecoder('utf-8', { fatal: true }).decode(await transform(fromBase64Url(encoded), new DecompressionStream('deflate-raw'))) });
   } catch {
     // A truncated or hand-edited link: the page falls back to the default example.
     return undefined;
   }
+}
+
+function viewParams(view: ShareView): string {
+  const parts: string[] = [];
+  if (view.entry !== undefined) parts.push(`entry=${encodeURIComponent(view.entry)}`);
+  if (view.kernel !== undefined) parts.push(`kernel=${view.kernel}`);
+  if (view.node !== undefined) parts.push(`node=${view.node}`);
+  if (view.stage !== undefined) parts.push(`stage=${encodeURIComponent(view.stage)}`);
+  if (view.fused === false) parts.push('fused=0');
+  return parts.map((part) => `&${part}`).join('');
+}
+
+/** The view a hash names; a malformed number is left out rather than guessed. */
+function readView(params: URLSearchParams): ShareView {
+  const count = (name: string): number | undefined => {
+    const text = params.get(name);
+    return text !== null && /^\d+$/.test(text) ? Number(text) : undefined;
+  };
+  const entry = params.get('entry') || undefined;
+  const stage = params.get('stage') || undefined;
+  const kernel = count('kernel');
+  const node = count('node');
+  const fused = params.get('fused');
+  return {
+    ...(entry === undefined ? {} : { entry }),
+    ...(kernel === undefined ? {} : { kernel }),
+    ...(node === undefined ? {} : { node }),
+    ...(stage === undefined ? {} : { stage }),
+    ...(fused === '0' ? { fused: false } : {}),
+  };
 }
 
 async function transform(bytes: Uint8Array<ArrayBuffer>, stream: CompressionStream | DecompressionStream): Promise<Uint8Array<ArrayBuffer>> {

@@ -1,7 +1,9 @@
 /**
  * The WGSL of the selected kernel: syntax-highlighted by a small tokenizer (WGSL has no
  * CodeMirror mode here, and a read-only view needs none), with line numbers, a copy
- * button, and the line a compile error points at marked.
+ * button, a soft-wrap toggle (remembered), the line a compile error points at marked, and
+ * source links: the lines computing what is hovered elsewhere lit (`.hl`), and the line
+ * under the pointer reported so the page can mark the editor line that made it.
  */
 
 import type { KernelReport } from '../index.js';
@@ -34,31 +36,91 @@ function wordKind(word: string, line: string, end: number): string | undefined {
   return /^\s*\(/.test(line.slice(end)) ? 'call' : undefined;
 }
 
+const WRAP_KEY = 'kiln.playground.wgsl-wrap';
+
 export class WgslView {
   private readonly title: HTMLElement;
   private readonly code: HTMLElement;
   private readonly copyButton: HTMLButtonElement;
+  private readonly wrapToggle: HTMLButtonElement;
+  private readonly hoverListeners = new Set<(line: number | undefined) => void>();
   private source = '';
+  private shown: KernelReport | undefined;
+  private lines: HTMLElement[] = [];
+  private hovered: number | undefined;
+  private wrap = readWrap();
 
   constructor(root: HTMLElement) {
     this.title = el('span', { class: 'pane-note' }, 'select a kernel');
     this.copyButton = el('button', { class: 'small', title: 'Copy this WGSL', disabled: true, onclick: () => void this.copy() }, 'Copy');
+    this.wrapToggle = el('button', { class: 'small', id: 'wrap-toggle', title: 'Wrap long lines to the pane’s width', onclick: () => this.setWrap(!this.wrap) }, 'Wrap');
     this.code = el('pre', { class: 'code wgsl', id: 'wgsl-code' });
-    root.append(el('div', { class: 'pane-bar' }, this.title, this.copyButton), this.code);
+    root.append(el('div', { class: 'pane-bar' }, this.title, this.wrapToggle, this.copyButton), this.code);
+    this.setWrap(this.wrap);
+    this.code.addEventListener('mouseover', (event) => {
+      const line = (event.target as Element | null)?.closest<HTMLElement>('.code-line');
+      this.hover(line ? Number(line.dataset['line']) : undefined);
+    });
+    this.code.addEventListener('mouseleave', () => this.hover(undefined));
+  }
+
+  /** The kernel whose WGSL is shown. */
+  get kernel(): KernelReport | undefined {
+    return this.shown;
+  }
+
+  /** Whether long lines wrap. */
+  get wrapped(): boolean {
+    return this.wrap;
+  }
+
+  setWrap(wrap: boolean): void {
+    this.wrap = wrap;
+    this.wrapToggle.setAttribute('aria-pressed', String(wrap));
+    this.wrapToggle.classList.toggle('active', wrap);
+    for (const line of this.lines) styleWrap(line, wrap);
+    try {
+      localStorage.setItem(WRAP_KEY, wrap ? '1' : '0');
+    } catch {
+      // Storage may be off (private mode): the toggle still works for this page.
+    }
+  }
+
+  /** Calls `listener` with the WGSL line (1-based) under the pointer when it changes, `undefined` when it leaves. */
+  onLineHover(listener: (line: number | undefined) => void): () => void {
+    this.hoverListeners.add(listener);
+    return () => this.hoverListeners.delete(listener);
+  }
+
+  /** Lights `lines` (1-based), unlighting the others; `reveal` scrolls the first into view. */
+  markLines(lines: readonly number[], reveal = false): void {
+    const lit = new Set(lines);
+    this.lines.forEach((line, index) => line.classList.toggle('hl', lit.has(index + 1)));
+    const first = lines.length > 0 ? this.lines[Math.min(...lines) - 1] : undefined;
+    if (reveal && first) scrollWithin(this.code, first);
   }
 
   /** Shows a kernel's WGSL (nothing for undefined), marking `errorLine` (1-based) if given. */
   show(kernel: KernelReport | undefined, errorLine?: number): void {
     this.source = kernel?.wgsl ?? '';
+    this.shown = kernel;
     this.copyButton.disabled = kernel === undefined;
     this.title.textContent = kernel ? `${kernel.name} · ${kernel.kind} · ${kernel.wgsl.split('\n').length} lines` : 'select a kernel';
-    this.code.replaceChildren(...highlightWgsl(this.source));
+    this.lines = highlightWgsl(this.source);
+    for (const line of this.lines) styleWrap(line, this.wrap);
+    this.code.replaceChildren(...this.lines);
     this.code.scrollTop = 0;
     if (errorLine !== undefined) {
       const line = this.code.querySelector(`[data-line="${errorLine}"]`);
       line?.classList.add('error-line');
       line?.scrollIntoView({ block: 'center' });
     }
+  }
+
+  private hover(line: number | undefined): void {
+    if (line === this.hovered) return;
+    this.hovered = line;
+    for (const listener of this.hoverListeners) listener(line);
   }
 
   private async copy(): Promise<void> {
@@ -71,5 +133,27 @@ export class WgslView {
       this.copyButton.textContent = 'Selected';
     }
     setTimeout(() => (this.copyButton.textContent = 'Copy'), 1200);
+  }
+}
+
+function readWrap(): boolean {
+  try {
+    return localStorage.getItem(WRAP_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** Wrapped lines break anywhere (WGSL has long unbroken expressions) and indent their continuation under the text, past the line number. */
+function styleWrap(line: HTMLElement, wrap: boolean): void {
+  line.style.whiteSpace = wrap ? 'pre-wrap' : '';
+  line.style.overflowWrap = wrap ? 'anywhere' : '';
+}
+
+/** Scrolls `container` so `child` shows, without scrolling the page (scrollIntoView would move every scrolled ancestor). */
+function scrollWithin(container: HTMLElement, child: HTMLElement): void {
+  const top = child.getBoundingClientRect().top - container.getBoundingClientRect().top + container.scrollTop;
+  if (top < container.scrollTop || top + child.offsetHeight > container.scrollTop + container.clientHeight) {
+    container.scrollTop = Math.max(0, top - container.clientHeight / 3);
   }
 }
