@@ -1,7 +1,8 @@
 /**
  * Data for models in the page, as user code sees it (`data`): Fashion-MNIST fetched from
- * the playground's own site (`data/fashion-mnist/*.gz`, put there by the build) and
- * gunzipped with DecompressionStream, shuffled batches of it, and a seeded generator for
+ * the playground's own site (`data/fashion-mnist/*.gz`, put there by the build) when its
+ * first batch is needed, the body streamed so the page shows the bytes arriving, and
+ * gunzipped with DecompressionStream; shuffled batches of it, and a seeded generator for
  * synthetic data. Parsing and batching are the Node example's own (fashion-mnist-format.ts).
  */
 
@@ -18,23 +19,73 @@ export const FASHION_MNIST_FILES: Readonly<Record<'train' | 'test', { images: st
   test: { images: 't10k-images-idx3-ubyte.gz', labels: 't10k-labels-idx1-ubyte.gz' },
 };
 
+/** How a download is going, for the page's status: what (`Fashion-MNIST train: 3.1 of 26.4 MB`) and how far (0..1) when the size is known. */
+export type DatasetProgress = (stage: string, fraction?: number) => void;
+
+let progressSink: DatasetProgress | undefined;
+
+/**
+ * Where downloads report their progress from now on: the worker points it at the call that
+ * is waiting for data (feeds), so the page shows the bytes arriving; `undefined` stops it.
+ */
+export function reportDatasetProgressTo(sink: DatasetProgress | undefined): void {
+  progressSink = sink;
+}
+
+/** Progress reports at most this often (a 26 MB file arrives in hundreds of chunks). */
+const PROGRESS_INTERVAL_MS = 100;
+
 const splits = new Map<string, Promise<FashionMnistSplit>>();
 
-/** The training (60 000) or test (10 000) split, fetched once per page. */
-function fashionMnist(split: 'train' | 'test' = 'train'): Promise<FashionMnistSplit> {
+/**
+ * The training (60 000) or test (10 000) split, fetched once per page, and only when first
+ * awaited: `data.fashionMnist('train')` at compile costs nothing, `data.batches` awaits it
+ * when the first feeds are asked for, so a graph shows before its data downloads.
+ */
+function fashionMnist(split: 'train' | 'test' = 'train'): PromiseLike<FashionMnistSplit> {
   if (split !== 'train' && split !== 'test') throw new Error(`data.fashionMnist: split must be 'train' or 'test', got ${String(split)}.`);
+  return { then: (onLoaded, onFailed) => loadSplit(split).then(onLoaded, onFailed) };
+}
+
+function loadSplit(split: 'train' | 'test'): Promise<FashionMnistSplit> {
   let loaded = splits.get(split);
   if (!loaded) {
     const files = FASHION_MNIST_FILES[split];
-    loaded = Promise.all([fetchIdx(files.images), fetchIdx(files.labels)]).then(([images, labels]) => fashionMnistSplit(images, labels, split));
-    // A failed fetch is not cached: the next compile tries again.
+    const progress = new DownloadProgress(`Fashion-MNIST ${split}`);
+    loaded = Promise.all([fetchIdx(files.images, progress), fetchIdx(files.labels, progress)]).then(([images, labels]) => fashionMnistSplit(images, labels, split));
+    // A failed fetch is not cached: the next request tries again.
     loaded.catch(() => splits.delete(split));
     splits.set(split, loaded);
   }
   return loaded;
 }
 
-async function fetchIdx(file: string): Promise<IdxArray> {
+/** The bytes of a split's files so far, of their total (from Content-Length, when the server sends it). */
+class DownloadProgress {
+  private readonly loaded = new Map<string, number>();
+  private readonly totals = new Map<string, number | undefined>();
+  private lastReport = -Infinity;
+
+  constructor(private readonly what: string) {}
+
+  update(file: string, loaded: number, total: number | undefined, done = false): void {
+    this.loaded.set(file, loaded);
+    this.totals.set(file, total);
+    const now = performance.now();
+    if (!done && now - this.lastReport < PROGRESS_INTERVAL_MS) return;
+    this.lastReport = now;
+    const bytes = [...this.loaded.values()].reduce((a, b) => a + b, 0);
+    const sizes = [...this.totals.values()];
+    const all = sizes.every((size) => size !== undefined) ? sizes.reduce((a, b) => a! + b!, 0)! : undefined;
+    progressSink?.(`${this.what}: ${megabytes(bytes)}${all === undefined ? '' : ` of ${megabytes(all)}`} MB`, all ? Math.min(bytes / all, 1) : undefined);
+  }
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+async function fetchIdx(file: string, progress: DownloadProgress): Promise<IdxArray> {
   const url = FASHION_MNIST_PATH + file;
   const response = await fetch(url);
   if (!response.ok) {
@@ -43,7 +94,7 @@ async function fetchIdx(file: string): Promise<IdxArray> {
         `('apt-get install dataset-fashion-mnist', or set FASHION_MNIST_DIR) so the build copies it next to the page.`,
     );
   }
-  let bytes = new Uint8Array(await response.arrayBuffer());
+  let bytes = await streamedBody(response, file, progress);
   // A host that sends .gz with Content-Encoding: gzip has had the browser unzip it already.
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
@@ -52,12 +103,38 @@ async function fetchIdx(file: string): Promise<IdxArray> {
   return parseIdx(bytes, url);
 }
 
+/** The response's body read chunk by chunk, reporting the bytes so far. */
+async function streamedBody(response: Response, file: string, progress: DownloadProgress): Promise<Uint8Array> {
+  // Content-Length counts the bytes sent; with Content-Encoding the body read is larger, so there is no total.
+  const length = response.headers.get('content-encoding') ? null : response.headers.get('content-length');
+  const total = length === null ? undefined : Number(length);
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    progress.update(file, loaded, total);
+  }
+  progress.update(file, loaded, total, true);
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
 /**
  * Feeds for step 0, 1, …: `{images, labels}` batches of `size` examples, a fresh shuffle
- * of the split each epoch (seeded, so runs repeat), full batches only. The split may still
- * be loading: the first step waits for it, so the page shows the compiled graph first.
+ * of the split each epoch (seeded, so runs repeat), full batches only. The split is
+ * awaited at the first step, which starts its download: compiling never waits for data.
  */
-function batches(split: FashionMnistSplit | Promise<FashionMnistSplit>, size: number, seed = 0): (step: number) => Promise<Batch> {
+function batches(split: FashionMnistSplit | PromiseLike<FashionMnistSplit>, size: number, seed = 0): (step: number) => Promise<Batch> {
   let epoch = -1;
   let order: Uint32Array = new Uint32Array(0);
   return async (step) => {
