@@ -4,8 +4,8 @@
  * inspecting still work: only running needs a device). Also acquires that device.
  */
 
-import type { KilnDevice } from '../index.js';
-import { requestDevice } from '../index.js';
+import type { KilnDevice } from '../runtime.js';
+import { requestDevice } from '../runtime.js';
 import { limitsRecord } from '../runtime/device.js';
 import { el } from './dom.js';
 

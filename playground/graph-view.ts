@@ -1,22 +1,16 @@
 /**
  * The graph, twice: as SSA text (the simplified graph the kernels refer to, or the graph
- * as written) and as a DAG laid out by elkjs, with forward, gradient and update nodes in
+ * as written) and as a DAG laid out in the worker (worker/layout.ts), with forward, gradient and update nodes in
  * their own colours and each assigned value marked with the param or state it replaces.
  * Selecting a kernel highlights its nodes in both; clicking a node or a line asks for the
  * kernel that computes it. The DAG pans (drag) and zooms (wheel).
  */
 
-import elkBundled from 'elkjs/lib/elk.bundled.js';
-import type { ELK as ElkLayouter, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { el, svg } from './dom.js';
-import type { DagModel, DagNode, NodePart } from './graph-model.js';
+import type { DagModel, NodePart } from './graph-model.js';
+import { nodeText } from './graph-shapes.js';
+import type { GraphLayout } from './graph-shapes.js';
 
-// elkjs is CommonJS typed as an ES module: bundled, the default import is the constructor itself.
-type ElkConstructor = new () => ElkLayouter;
-const ELK = ((elkBundled as unknown as { default?: ElkConstructor }).default ?? elkBundled) as unknown as ElkConstructor;
-const elk = new ELK();
-const NODE_HEIGHT = 30;
-const CHAR_WIDTH = 6.2;
 /** The scale at which node labels read comfortably. */
 const READABLE_SCALE = 0.9;
 /** The smallest scale a graph is first shown at: below it, the nodes are specks. */
@@ -55,22 +49,9 @@ export class GraphView {
     }).observe(this.canvas);
   }
 
-  /** Lays out and draws `model`, and shows `ssa` (the same graph's text) beside it. */
-  async render(model: DagModel, ssa: string): Promise<void> {
+  /** Draws `model` at `layout`'s positions (laid out in the worker), and shows `ssa` (the same graph's text) beside it. */
+  render(model: DagModel, ssa: string, layout: GraphLayout): void {
     this.renderText(model, ssa);
-    const layout = await elk.layout({
-      id: 'graph',
-      layoutOptions: {
-        'elk.algorithm': 'layered',
-        'elk.direction': 'RIGHT',
-        'elk.spacing.nodeNode': '10',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '26',
-        'elk.layered.spacing.edgeNodeBetweenLayers': '10',
-        'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-      },
-      children: model.nodes.map((node) => ({ id: String(node.id), width: nodeWidth(node), height: NODE_HEIGHT })),
-      edges: model.edges.map((edge, i): ElkExtendedEdge => ({ id: `e${i}`, sources: [String(edge.from)], targets: [String(edge.to)] })),
-    });
     this.draw(model, layout);
     this.fit(OVERVIEW_SCALE);
   }
@@ -102,20 +83,18 @@ export class GraphView {
     this.text.replaceChildren(...this.textLines.map(({ line }) => line));
   }
 
-  private draw(model: DagModel, layout: ElkNode): void {
-    const byId = new Map(model.nodes.map((node) => [String(node.id), node]));
-    this.size = { width: layout.width ?? 1, height: layout.height ?? 1 };
+  private draw(model: DagModel, layout: GraphLayout): void {
+    const byId = new Map(model.nodes.map((node) => [node.id, node]));
+    this.size = { width: layout.width, height: layout.height };
     this.nodeShapes = new Map();
     this.boxes = new Map();
-    const edges = (layout.edges ?? []).map((edge, i) => {
-      const points = (edge as ElkExtendedEdge).sections?.flatMap((s) => [s.startPoint, ...(s.bendPoints ?? []), s.endPoint]) ?? [];
+    const edges = layout.edges.map(({ points }, i) => {
       const path = svg('path', { d: points.map((p, j) => `${j === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' '), class: 'edge', 'marker-end': 'url(#arrow)' });
       return { ...model.edges[i]!, path };
     });
     this.edgeShapes = edges;
-    const nodes = (layout.children ?? []).map((child) => {
-      const node = byId.get(child.id)!;
-      const box = { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 };
+    const nodes = layout.nodes.map((box) => {
+      const node = byId.get(box.id)!;
       this.boxes.set(node.id, box);
       const [title, detail] = nodeText(node);
       const shape = svg(
@@ -198,18 +177,6 @@ export class GraphView {
       window.addEventListener('pointerup', up);
     });
   }
-}
-
-/** Two lines: a leaf's name and type, or a computed node's id and op, and its type (and what it replaces). */
-function nodeText(node: DagNode): [string, string] {
-  const isLeaf = node.part === 'input' || node.part === 'param' || node.part === 'state' || node.part === 'const';
-  const title = isLeaf && node.op !== 'const' ? node.label : `${node.label} ${node.op}`;
-  return [title, node.assigns ? `${node.type} → ${node.assigns}` : node.type];
-}
-
-function nodeWidth(node: DagNode): number {
-  const [title, detail] = nodeText(node);
-  return Math.ceil(Math.max(title.length, detail.length) * CHAR_WIDTH + 12);
 }
 
 /**

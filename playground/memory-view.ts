@@ -7,7 +7,7 @@
  */
 
 import type { BufferLifetime, CompileReport, EntryReport } from '../index.js';
-import { evaluatePlanSize } from '../index.js';
+import { evaluatePlanSize } from '../runtime.js';
 import { el, formatBytes, formatPlanBytes, svg } from './dom.js';
 
 const LABEL_WIDTH = 120;

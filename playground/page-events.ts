@@ -7,6 +7,8 @@ import type { Session } from '../runtime.js';
 import type { Compiled } from './protocol.js';
 
 export interface PageEvents {
+  /** A compile started (the `generation`-th): training stops, Forward and Train wait for its session. */
+  compiling: { readonly generation: number };
   /** A compile succeeded and the page now shows it. */
   compiled: { readonly compiled: Compiled; readonly entry: string };
   /** A compile failed: the views still show the last successful one. */

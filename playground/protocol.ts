@@ -11,6 +11,7 @@
 
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
+import type { GraphLayout } from './graph-shapes.js';
 
 /** Where a compile's graph comes from: the editor's code, or an .onnx file dropped on the page. */
 export type CompileSource =
@@ -21,6 +22,8 @@ export interface CompileArgs {
   readonly source: CompileSource;
   /** false: compile without fusion (one kernel per op), for the fused/unfused comparison. */
   readonly fuse: boolean;
+  /** The page's device's limits (`limitsRecord(device.limits)`), so kernels fit it; WebGPU's defaults without a device. */
+  readonly limits?: Readonly<Record<string, number>>;
 }
 
 /** A compile's results, as the page shows them. */
@@ -45,11 +48,15 @@ export interface WorkerError {
   readonly line?: number;
 }
 
-/** A typed array crossing the boundary (its buffer is transferred). */
+/**
+ * A typed array crossing the boundary (its buffer is transferred). `dtype` is the buffer's
+ * it feeds; plain numbers from the code cross as a Float64Array, exactly as given, so the
+ * page's Session checks them (integers, 0/1) as it checked them before.
+ */
 export interface TensorData {
   readonly dtype: 'f32' | 'i32' | 'u32' | 'bool';
   readonly shape: readonly number[];
-  readonly data: Float32Array | Int32Array | Uint32Array | Uint8Array;
+  readonly data: Float32Array | Int32Array | Uint32Array | Uint8Array | Float64Array;
 }
 
 /**
@@ -61,6 +68,8 @@ export interface WorkerApi {
   compile: { args: CompileArgs; result: Compiled };
   /** Step `step`'s feeds for `entry`, from the last compile's code. */
   feeds: { args: { readonly entry: string; readonly step: number }; result: Readonly<Record<string, TensorData>> };
+  /** Positions for the nodes and edges of a graph model (worker/layout.ts). */
+  layout: { args: { readonly model: DagModel }; result: GraphLayout };
 }
 
 export type Method = keyof WorkerApi;

@@ -1,6 +1,7 @@
 /**
- * `npm run playground`: builds the playground (playground/ bundled by esbuild, the page,
- * and the Fashion-MNIST files its examples fetch) into playground/build/, serves that
+ * `npm run playground`: builds the playground (the page's main.js and its worker.js bundled
+ * by esbuild, sharing chunks/, the page, and the Fashion-MNIST files its examples fetch)
+ * into playground/build/, serves that
  * folder alone on 127.0.0.1 and prints the URL.
  *
  *   npm run playground                     build and serve (a free port)
@@ -38,11 +39,16 @@ export interface PlaygroundBuild {
 /** Writes the static site to `dir` (emptied first, except the dataset files, which are copied only when changed). */
 export async function buildPlayground(dir: string = PLAYGROUND_BUILD_DIR, options: PlaygroundBuildOptions = {}): Promise<PlaygroundBuild> {
   const out = resolve(dir);
-  for (const name of ['index.html', 'main.js', 'main.js.map', 'main.css', 'main.css.map']) await rm(join(out, name), { force: true });
+  for (const name of ['index.html', 'main.js', 'main.js.map', 'main.css', 'main.css.map', 'worker.js', 'worker.js.map', 'chunks']) await rm(join(out, name), { recursive: true, force: true });
   await esbuild.build({
-    ...browserBundleOptions('playground/main.ts'),
+    ...browserBundleOptions(''),
+    // The page (DOM, editor, GPU session: the runtime alone) and its worker (the user's code, the
+    // compiler, the layout); code both use goes to chunks/ once, loaded by whichever needs it.
+    entryPoints: { main: 'playground/main.ts', worker: 'playground/worker/main.ts' },
+    splitting: true,
     outdir: out,
     entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
     minify: true,
     // Error classes name themselves, but stack traces and the inspector read better with names.
     keepNames: true,

@@ -1,0 +1,86 @@
+/**
+ * Which code the editor holds: the example menu, a link's code, the Share button, and the
+ * address bar kept as a link to the code being edited. Switching away from edited code
+ * asks first, as the edits would be lost.
+ */
+
+import { byId, el } from './dom.js';
+import { DEFAULT_EXAMPLE, EXAMPLES } from './examples.js';
+import type { PageContext } from './page-context.js';
+import { hashOfCode, readHash } from './share.js';
+
+export interface ExampleMenu {
+  /** Shows which example the editor holds; `undefined` for code from a link. */
+  showInMenu(id: string | undefined): void;
+  /** Keeps the URL's hash holding `code` (a moment after typing stops), so the address is always a link to it. */
+  rememberInUrl(code: string): void;
+}
+
+/** How long typing pauses before the address bar catches up. */
+const HASH_DELAY_MS = 300;
+
+/** `loaded` is the code the editor starts with, unedited. */
+export function installExampleMenu(context: PageContext, loaded: string): ExampleMenu {
+  const select = byId<HTMLSelectElement>('example-select');
+  select.append(...EXAMPLES.map((example) => el('option', { value: example.id }, example.title)));
+  let unedited = loaded;
+  let shownId = select.value;
+  let hashTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const showInMenu = (id: string | undefined): void => {
+    if (id === undefined && !select.querySelector('option[value=""]')) select.prepend(el('option', { value: '', disabled: true }, 'Shared code'));
+    select.value = id ?? '';
+    shownId = select.value;
+  };
+  /** Whether the editor's code may be replaced: unedited, or the user agrees to drop the edits. */
+  const mayReplace = (what: string): boolean =>
+    context.editor.code === unedited || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);
+  const replaceCode = (code: string): void => {
+    unedited = code;
+    context.editor.code = code;
+    void context.compile();
+  };
+  const loadExample = (id: string): void => {
+    const example = EXAMPLES.find((e) => e.id === id) ?? DEFAULT_EXAMPLE;
+    if (!mayReplace(`the example “${example.title}”`)) {
+      select.value = shownId;
+      return;
+    }
+    showInMenu(example.id);
+    clearTimeout(hashTimer);
+    history.replaceState(null, '', `#example=${example.id}`);
+    replaceCode(example.code);
+  };
+  const loadCode = (code: string): void => {
+    if (!mayReplace('the code from the link')) return;
+    showInMenu(undefined);
+    replaceCode(code);
+  };
+
+  select.addEventListener('change', () => loadExample(select.value));
+  // A link pasted into the address bar of an open playground.
+  window.addEventListener('hashchange', () => {
+    void readHash(location.hash).then((next) => {
+      if (next && 'example' in next) loadExample(next.example);
+      else if (next) loadCode(next.code);
+    });
+  });
+  byId('share-button').addEventListener('click', () => {
+    void (async () => {
+      history.replaceState(null, '', await hashOfCode(context.editor.code));
+      try {
+        await navigator.clipboard.writeText(location.href);
+        context.setStatus('link copied: it holds this code');
+      } catch {
+        context.setStatus('the address bar now holds a link to this code');
+      }
+    })();
+  });
+  return {
+    showInMenu,
+    rememberInUrl: (code) => {
+      clearTimeout(hashTimer);
+      hashTimer = setTimeout(() => void hashOfCode(code).then((hash) => history.replaceState(null, '', hash)), HASH_DELAY_MS);
+    },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * The page's shell: what it shows and what is selected. A compile goes to the worker (the
+ * user's code, the compiler and the layout run there); the result is drawn here, the
+ * views follow it through the bus, and a session is readied on the device. Implements the
+ * PageContext the features are installed with.
+ */
+
+import type { EntryReport } from '../index.js';
+import type { Session } from '../runtime.js';
+import { limitsRecord } from '../runtime/device.js';
+import type { Device } from './adapter-view.js';
+import { byId, el } from './dom.js';
+import type { CodeEditor } from './editor.js';
+import { GraphView } from './graph-view.js';
+import { KernelsView } from './kernels-view.js';
+import { MemoryView } from './memory-view.js';
+import type { PageContext, PageSelection, SelectOptions } from './page-context.js';
+import type { PageBus } from './page-events.js';
+import { kernelSummary, readySession } from './page-session.js';
+import type { Compiled } from './protocol.js';
+import { WgslView } from './wgsl-view.js';
+import { WorkerCallError } from './worker-client.js';
+import type { WorkerClient } from './worker-client.js';
+
+export class PageShell implements PageContext {
+  readonly graph = new GraphView(byId('dag-root'), byId('ssa-root'), (id) => this.selectNode(id));
+  readonly kernels: KernelsView;
+  private readonly memory = new MemoryView(byId('memory-root'), (position) => this.selectKernel(position, { zoom: true }));
+  private readonly wgsl = new WgslView(byId('wgsl-root'));
+  private shown: Compiled | undefined;
+  private currentSession: Session | undefined;
+  private shownEntry = 'trainStep';
+  private selected: { kernel?: number; node?: number } = {};
+  /** GPU µs per kernel, by entry, once measured (Time kernels) for the compile shown. */
+  private readonly kernelTimes = new Map<string, readonly number[]>();
+  /** Counts compiles, so a slow one that a newer one overtook drops its results. */
+  private generation = 0;
+
+  constructor(
+    readonly bus: PageBus,
+    readonly client: WorkerClient,
+    readonly editor: CodeEditor,
+    readonly device: Promise<Device>,
+    onTimeKernels: () => void,
+  ) {
+    this.kernels = new KernelsView(byId('kernels-root'), (position) => this.selectKernel(position, { zoom: true }), onTimeKernels);
+    byId('compile-button').addEventListener('click', () => void this.compile());
+    byId('ssa-select').addEventListener('change', () => this.showSsa());
+  }
+
+  compiled(): Compiled | undefined {
+    return this.shown;
+  }
+
+  entry(): string {
+    return this.shownEntry;
+  }
+
+  entryReport(): EntryReport | undefined {
+    return this.shown?.report.entries.find((e) => e.name === this.shownEntry);
+  }
+
+  selection(): PageSelection {
+    return { entry: this.shownEntry, ...this.selected };
+  }
+
+  session(): Session | undefined {
+    return this.currentSession;
+  }
+
+  /** Runs the code and compiles it in the worker, shows every stage, then readies a session on the device. */
+  async compile(): Promise<void> {
+    const generation = ++this.generation;
+    const current = (): boolean => generation === this.generation;
+    this.bus.emit('compiling', { generation });
+    this.clearError();
+    this.setStatus('running the code…');
+    let compiled: Compiled;
+    try {
+      const { gpu } = await this.device;
+      compiled = await this.client.call(
+        'compile',
+        { source: { kind: 'code', code: this.editor.code }, fuse: true, ...(gpu ? { limits: limitsRecord(gpu.device.limits) } : {}) },
+        { onProgress: ({ stage }) => current() && this.setStatus(`${stage}…`) },
+      );
+    } catch (error) {
+      if (current()) this.fail(error);
+      return;
+    }
+    if (!current()) return;
+    this.setStatus(`${kernelSummary(compiled.report)} · laying out the graph…`);
+    let layout;
+    try {
+      layout = await this.client.call('layout', { model: compiled.model });
+    } catch (error) {
+      if (current()) this.fail(error);
+      return;
+    }
+    if (!current()) return;
+    this.show(compiled);
+    this.graph.render(compiled.model, compiled.report.graph, layout);
+    this.selectKernel(0);
+    this.bus.emit('compiled', { compiled, entry: this.shownEntry });
+    await this.startSession(compiled, current);
+  }
+
+  /** Makes `compiled` the compile shown: its entry tabs, text and kernels. */
+  private show(compiled: Compiled): void {
+    this.shown = compiled;
+    this.kernelTimes.clear();
+    this.shownEntry = compiled.plan.entries['trainStep'] ? 'trainStep' : 'forward';
+    this.selected = {};
+    this.renderEntryTabs();
+    this.showSsa();
+    this.showEntry();
+  }
+
+  private async startSession(compiled: Compiled, current: () => boolean): Promise<void> {
+    this.currentSession?.destroy();
+    this.currentSession = undefined;
+    this.bus.emit('session', { session: undefined });
+    const session = await readySession(this, compiled, current);
+    if (!session) return;
+    this.currentSession = session;
+    this.bus.emit('session', { session });
+  }
+
+  private renderEntryTabs(): void {
+    const names = Object.keys(this.shown?.plan.entries ?? {});
+    byId('entry-tabs').replaceChildren(
+      ...names.map((name) => el('button', { class: name === this.shownEntry ? 'active' : undefined, 'data-entry': name, onclick: () => this.switchEntry(name) }, name)),
+    );
+  }
+
+  switchEntry(name: string, position = 0): void {
+    this.shownEntry = name;
+    this.renderEntryTabs();
+    this.showEntry();
+    this.selectKernel(position);
+  }
+
+  /** Records `entry`'s measured kernel times and shows them if it is the entry shown. */
+  setKernelTimes(compiled: Compiled, entry: string, times: readonly number[]): void {
+    if (compiled !== this.shown) return;
+    this.kernelTimes.set(entry, times);
+    if (entry !== this.shownEntry) return;
+    this.showEntry();
+    this.selectKernel(this.selected.kernel);
+  }
+
+  /** Draws the shown entry's kernels (with their times, when measured) and memory. */
+  private showEntry(): void {
+    const entry = this.entryReport();
+    if (!entry || !this.shown) return;
+    this.kernels.render(entry, this.kernelTimes.get(entry.name));
+    this.memory.render(entry, this.shown.report.memory);
+  }
+
+  /** The SSA text pane shows the simplified graph (linked to the kernels) or the graph as written. */
+  private showSsa(): void {
+    const written = byId<HTMLSelectElement>('ssa-select').value === 'written';
+    byId('ssa-root').hidden = written;
+    byId('ssa-written').hidden = !written;
+    if (this.shown) byId('ssa-written').replaceChildren(...this.shown.writtenText.split('\n').map((line) => el('div', { class: 'code-line' }, line || '\n')));
+  }
+
+  selectKernel(position: number | undefined, options: SelectOptions = {}): void {
+    const { focusNode, errorLine, zoom = false } = options;
+    const kernel = position === undefined ? undefined : this.entryReport()?.kernels[position];
+    this.selected = { ...(kernel ? { kernel: position } : {}), ...(focusNode === undefined ? {} : { node: focusNode }) };
+    this.kernels.highlight(this.selected.kernel);
+    this.memory.highlight(this.selected.kernel);
+    // The note first: the DAG's pane sizes itself around it before zooming.
+    byId('graph-note').textContent = kernel ? `${kernel.name}: ${kernel.reason}` : focusNode === undefined ? '' : `%${focusNode} is computed by no kernel of ${this.shownEntry} (a view of another buffer, or not needed here)`;
+    this.graph.highlight(new Set(kernel?.ops.map(({ node }) => node) ?? (focusNode === undefined ? [] : [focusNode])), focusNode, zoom);
+    this.wgsl.show(kernel, errorLine);
+    this.bus.emit('selection', this.selection());
+  }
+
+  selectNode(id: number): void {
+    const entries = this.shown?.report.entries ?? [];
+    const ordered = [...entries.filter((e) => e.name === this.shownEntry), ...entries.filter((e) => e.name !== this.shownEntry)];
+    for (const entry of ordered) {
+      const position = entry.kernels.findIndex((k) => k.ops.some(({ node }) => node === id));
+      if (position < 0) continue;
+      if (entry.name !== this.shownEntry) this.switchEntry(entry.name, position);
+      this.selectKernel(position, { focusNode: id });
+      return;
+    }
+    this.selectKernel(undefined, { focusNode: id });
+  }
+
+  setStatus(text: string): void {
+    const status = byId('status');
+    status.textContent = text;
+    status.classList.remove('error');
+  }
+
+  status(): string {
+    return byId('status').textContent ?? '';
+  }
+
+  private clearError(): void {
+    byId('error-box').hidden = true;
+    this.editor.clearError();
+  }
+
+  /** A compile failed: the error is shown, and the views keep the last successful compile. */
+  private fail(error: unknown): void {
+    this.showError(error);
+    this.bus.emit('failed', { error: error instanceof Error ? error : new Error(String(error)) });
+  }
+
+  showError(error: unknown): void {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    const line = this.editor.showError(error instanceof WorkerCallError ? error.line : undefined, `${name}: ${message}`);
+    const box = byId('error-box');
+    box.replaceChildren(el('b', {}, name), line === undefined ? '' : ` at line ${line}`, `: ${message}`);
+    box.hidden = false;
+    const status = byId('status');
+    status.textContent = `${name}${line === undefined ? '' : ` at line ${line}`}`;
+    status.classList.add('error');
+    this.showKernelOfError(message);
+  }
+
+  /** A kernel that failed to compile is named in the message (`kernel k3_add (…): WGSL does not compile: line 12: …`). */
+  private showKernelOfError(message: string): void {
+    const name = /kernel (\w+) \(/.exec(message)?.[1];
+    if (!name || !this.shown) return;
+    const errorLine = Number(/line (\d+):/.exec(message)?.[1]) || undefined;
+    for (const entry of this.shown.report.entries) {
+      const position = entry.kernels.findIndex((k) => k.name === name);
+      if (position < 0) continue;
+      if (entry.name !== this.shownEntry) this.switchEntry(entry.name, position);
+      this.selectKernel(position, { errorLine, zoom: true });
+      return;
+    }
+  }
+}

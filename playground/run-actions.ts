@@ -1,0 +1,118 @@
+/**
+ * Forward, Train, Stop and Time kernels: the page runs the shown compile's plan on its
+ * device, with each step's feeds from the worker (the user's `feeds(step)` runs there).
+ */
+
+import type { Feed } from '../runtime.js';
+import { timeEntryKernels } from './profile.js';
+import { byId } from './dom.js';
+import type { PageShell } from './page-shell.js';
+import type { Compiled, TensorData } from './protocol.js';
+import { RunView } from './run-view.js';
+
+/** How often the loss curve and the status redraw while training. */
+const REDRAW_MS = 100;
+
+export function installRunActions(page: PageShell): { timeKernels(): Promise<void> } {
+  const run = new RunView(byId('run-root'));
+  let training = false;
+  let stopRequested = false;
+
+  const setRunnable = (ready: boolean): void => {
+    const trainable = ready && page.compiled()?.plan.entries['trainStep'] !== undefined;
+    byId<HTMLButtonElement>('forward-button').disabled = !ready;
+    byId<HTMLButtonElement>('train-button').disabled = !trainable;
+  };
+  const feedsOf = async (entry: string, step: number): Promise<Record<string, Feed>> => {
+    const tensors = await page.client.call('feeds', { entry, step });
+    // The values alone: the worker checked a tensor's shape, the Session checks the rest against the plan.
+    return Object.fromEntries(Object.entries(tensors).map(([name, tensor]: [string, TensorData]) => [name, tensor.data]));
+  };
+
+  page.bus.on('compiling', () => {
+    stopRequested = true;
+    setRunnable(false);
+  });
+  page.bus.on('compiled', ({ compiled }) => {
+    run.reset(compiled.plan.entries['trainStep'] ? 'Train to see the loss.' : 'This graph has no trainStep (no trainingProgram): Forward runs it.');
+  });
+  page.bus.on('session', ({ session }) => setRunnable(session !== undefined));
+
+  const forward = async (): Promise<void> => {
+    const session = page.session();
+    if (!session) return;
+    try {
+      const outputs = await session.forward(await feedsOf('forward', 0));
+      run.showOutputs(outputs, 'forward on step 0’s inputs');
+      page.bus.emit('forward', { step: 0 });
+    } catch (error) {
+      page.showError(error);
+    }
+  };
+
+  const train = async (): Promise<void> => {
+    const session = page.session();
+    const compiled = page.compiled();
+    if (!session || !compiled || training) return;
+    if (!compiled.plan.entries['trainStep']) return page.showError(new Error('This graph has no trainStep: return trainingProgram(graph, {loss, optimizer}) as the model to train it.'));
+    const steps = Math.max(1, Math.floor(Number(byId<HTMLInputElement>('train-steps-input').value) || 1));
+    training = true;
+    stopRequested = false;
+    setRunnable(false);
+    byId<HTMLButtonElement>('stop-button').disabled = false;
+    page.setStatus('training: the first step waits for its data');
+    let started = 0;
+    let lastDraw = 0;
+    let done = 0;
+    const rate = (): number => (1000 * done) / Math.max(performance.now() - started, 1);
+    try {
+      while (done < steps && !stopRequested) {
+        const feeds = await feedsOf('trainStep', run.stepCount);
+        // The clock starts once the first batch is at hand: a dataset's download is not training time.
+        if (done === 0) started = performance.now();
+        const { loss } = await session.trainStep(feeds, { outputs: ['loss'] });
+        run.record(loss!.data[0]!);
+        done++;
+        if (performance.now() - lastDraw > REDRAW_MS) {
+          lastDraw = performance.now();
+          run.draw(rate());
+          page.setStatus(`training: step ${done} of ${steps}`);
+        }
+      }
+      if (done > 0) run.draw(rate());
+      if (page.session() === session) page.setStatus(`trained ${run.stepCount} steps`);
+    } catch (error) {
+      page.showError(error);
+    } finally {
+      training = false;
+      byId<HTMLButtonElement>('stop-button').disabled = true;
+      if (page.session() === session) setRunnable(true);
+    }
+  };
+
+  const timeKernels = async (): Promise<void> => {
+    const { gpu, timestamps } = await page.device;
+    const compiled: Compiled | undefined = page.compiled();
+    if (!gpu || !compiled) return;
+    if (!timestamps) {
+      page.kernels.setNote('This adapter does not support timestamp-query, so per-kernel GPU times are not available here.');
+      return;
+    }
+    const entry = page.entry();
+    page.kernels.setNote(`timing ${entry}'s kernels…`);
+    let times: number[];
+    try {
+      times = await timeEntryKernels(gpu.device, compiled.plan, entry);
+    } catch (error) {
+      page.showError(error);
+      return;
+    }
+    page.kernels.setNote(`GPU µs per dispatch: timestamp queries around each kernel, best of 5 runs on scratch buffers.`);
+    page.setKernelTimes(compiled, entry, times);
+  };
+
+  byId('forward-button').addEventListener('click', () => void forward());
+  byId('train-button').addEventListener('click', () => void train());
+  byId('stop-button').addEventListener('click', () => (stopRequested = true));
+  return { timeKernels };
+}

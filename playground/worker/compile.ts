@@ -1,0 +1,53 @@
+/**
+ * The worker's `compile`: runs the editor's code (with `kiln` and `data`, as the page did
+ * before) and compiles what it returns, keeping every stage for the calls that follow
+ * (worker/state.ts). The page gets plain data: the plan, the report, the simplified
+ * graph's model, the written graph's text and how long each stage took.
+ */
+
+import * as kiln from '../../index.js';
+import { Graph, compileStages, reportOfStages } from '../../index.js';
+import { playgroundData } from '../datasets.js';
+import { graphModel } from '../graph-model.js';
+import type { CompileArgs, Compiled, WorkerError } from '../protocol.js';
+import { UserCodeError, runUserCode } from '../user-code.js';
+import type { UserModel } from '../user-code.js';
+import type { Handled, HandlerContext } from './host.js';
+import { rememberCompile } from './state.js';
+
+export async function compile(args: CompileArgs, context: HandlerContext): Promise<Handled<Compiled>> {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: string, make: () => T | Promise<T>): Promise<T> => {
+    context.progress(stage);
+    const start = performance.now();
+    const made = await make();
+    timings[stage] = performance.now() - start;
+    return made;
+  };
+  const user = await timed('run code', () => userModelOf(args));
+  const stages = await timed('compile', () =>
+    compileStages(user.model, { fuse: args.fuse, ...(args.limits ? { limits: args.limits } : {}) }, (stage, milliseconds) => (timings[`compile: ${stage}`] = milliseconds)),
+  );
+  const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified), writtenText: writtenText(user) }));
+  rememberCompile({ user, stages, plan: stages.plan, fuse: args.fuse, limits: args.limits });
+  return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings } };
+}
+
+async function userModelOf(args: CompileArgs): Promise<UserModel> {
+  const { source } = args;
+  if (source.kind === 'code') return runUserCode(source.code, { kiln, data: playgroundData });
+  throw new Error(`Opening ${source.fileName}: the playground cannot import .onnx files yet.`);
+}
+
+/** The graph as written (with gradients and updates for a training program), printed. */
+function writtenText(user: UserModel): string {
+  return (user.model instanceof Graph ? user.model : user.model.graph).toString();
+}
+
+/** What the page shows for an error thrown in the worker: the user's error and its editor line. */
+export function describeError(error: unknown): WorkerError {
+  const original = error instanceof UserCodeError ? error.original : error;
+  const { name, message } = original instanceof Error ? original : new Error(String(original));
+  const line = error instanceof UserCodeError ? error.line : undefined;
+  return { name, message, ...(line === undefined ? {} : { line }) };
+}
