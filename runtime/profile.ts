@@ -1,7 +1,9 @@
 /**
  * Per-kernel timing of one entry of a plan: each kernel is dispatched alone, `runs`
  * times, and timed from submit to `onSubmittedWorkDone` (wall clock: timestamp queries
- * are optional in WebGPU and absent on software adapters). Buffers are allocated one per
+ * are optional in WebGPU and absent on some adapters), or, with the `'timestamps'` clock on
+ * a device that has `timestamp-query`, by the GPU's own timestamps at the start and end of
+ * its compute pass (no submit overhead: what the playground's Time kernels shows). Buffers are allocated one per
  * plan buffer, zero-filled, so the figures show where a step's time goes — not a step's
  * exact total (each kernel pays one submit's overhead here). A plan with symbolic dims is
  * profiled at the sizes `dims` gives (`{batch: 64}`). `profileCompile` times each kernel's
@@ -20,7 +22,13 @@ export interface KernelTiming {
   readonly ms: number;
 }
 
-export async function profileEntry(device: GPUDevice, plan: Plan, entryName: string, runs = 5, dims: RunDims = {}): Promise<KernelTiming[]> {
+/** How a dispatch is timed: the wall clock around its submit, or GPU timestamps around its pass. */
+export type ProfileClock = 'wall' | 'timestamps';
+
+export async function profileEntry(device: GPUDevice, plan: Plan, entryName: string, runs = 5, dims: RunDims = {}, clock: ProfileClock = 'wall'): Promise<KernelTiming[]> {
+  if (clock === 'timestamps' && !device.features.has('timestamp-query')) {
+    throw new Error(`profileEntry: the 'timestamps' clock needs a device made with the 'timestamp-query' feature (requiredFeatures: ['timestamp-query']); this one has none. Use the 'wall' clock.`);
+  }
   const entry = plan.entries[entryName];
   if (!entry) throw new Error(`profileEntry: plan '${plan.name}' has no entry '${entryName}' (entries: ${Object.keys(plan.entries).join(', ')}).`);
   const unsized = entryDimNames(plan, entry).filter((name) => dims[name] === undefined);
@@ -32,6 +40,7 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
   const dimsBuffer = plan.dims?.length ? device.createBuffer({ size: Math.ceil(plan.dims.length / 4) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }) : undefined;
   if (dimsBuffer) device.queue.writeBuffer(dimsBuffer, 0, Uint32Array.from(plan.dims!.map((name) => dims[name] ?? 1)));
   const dimsBindGroup = dimsBuffer && device.createBindGroup({ layout: dimsBindGroupLayout(device), entries: [{ binding: 0, resource: { buffer: dimsBuffer } }] });
+  const stamps = clock === 'timestamps' ? passTimestamps(device) : undefined;
   try {
     const kernels = entry.dispatches.map((k) => plan.kernels[k]!);
     const pipelines = await createPipelines(device, kernels);
@@ -44,27 +53,76 @@ export async function profileEntry(device: GPUDevice, plan: Plan, entryName: str
       });
       const once = async (): Promise<number> => {
         const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
+        const pass = encoder.beginComputePass(stamps ? { timestampWrites: stamps.writes } : {});
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bindGroup);
         if (kernel.readsDims) pass.setBindGroup(1, dimsBindGroup!);
         pass.dispatchWorkgroups(...workgroupsAt(kernel, dims, device.limits.maxComputeWorkgroupsPerDimension));
         pass.end();
+        stamps?.resolve(encoder);
         const start = performance.now();
         device.queue.submit([encoder.finish()]);
+        if (stamps) return stamps.read();
         await device.queue.onSubmittedWorkDone();
         return performance.now() - start;
       };
       await once();
       const samples = [];
       for (let r = 0; r < runs; r++) samples.push(await once());
-      samples.sort((a, b) => a - b);
-      timings.push({ kernel, ms: samples[Math.floor(samples.length / 2)]! });
+      // An implementation that quantizes timestamps can read a short pass as zero (or wrapped): keep the runs that measured something.
+      const measured = samples.filter((ms) => ms > 0).sort((a, b) => a - b);
+      timings.push({ kernel, ms: measured.length === 0 ? 0 : measured[Math.floor(measured.length / 2)]! });
     }
     return timings;
   } finally {
     for (const buffer of [...buffers, ...(dimsBuffer ? [dimsBuffer] : [])]) buffer.destroy();
+    stamps?.destroy();
   }
+}
+
+const NANOSECONDS_PER_MILLISECOND = 1e6;
+
+/** A pass's start and end timestamps: written by the pass, resolved into a buffer, read back as milliseconds. */
+function passTimestamps(device: GPUDevice) {
+  const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
+  const resolved = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const readback = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  return {
+    writes: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } satisfies GPUComputePassTimestampWrites,
+    resolve(encoder: GPUCommandEncoder): void {
+      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
+    },
+    async read(): Promise<number> {
+      await readback.mapAsync(GPUMapMode.READ);
+      const [start, end] = new BigInt64Array(readback.getMappedRange().slice(0));
+      readback.unmap();
+      return Number(end! - start!) / NANOSECONDS_PER_MILLISECOND;
+    },
+    destroy(): void {
+      querySet.destroy();
+      resolved.destroy();
+      readback.destroy();
+    },
+  };
+}
+
+/** 1234567 → `1.23M`: three significant digits and an SI prefix (`kiln profile`'s and the playground's FLOPs and bytes). */
+export function formatCount(n: number): string {
+  const prefixes = ['', 'K', 'M', 'G', 'T'];
+  let i = 0;
+  while (Math.abs(n) >= 999.5 && i < prefixes.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${i === 0 ? String(Math.round(n)) : n.toPrecision(3)}${prefixes[i]}`;
+}
+
+/** A rate per second of `amount` done in `ms`, in giga-units (GFLOP/s, GB/s; — for none). */
+export function formatRate(amount: number, ms: number): string {
+  if (amount === 0 || ms <= 0) return '—';
+  const giga = amount / (ms * 1e6);
+  return giga >= 100 ? giga.toFixed(0) : giga >= 1 ? giga.toPrecision(3) : giga.toFixed(3);
 }
 
 /** How long one kernel's pipeline took to make, alone on the device. */

@@ -15,7 +15,9 @@ import { Graph } from '../compiler/graph.js';
 import type { TrainingProgram } from '../compiler/train.js';
 import { requestDevice } from '../runtime/device.js';
 import type { CompileTiming, KernelTiming } from '../runtime/profile.js';
-import { profileCompile, profileEntry } from '../runtime/profile.js';
+import { formatCount, formatRate as rate, profileCompile, profileEntry } from '../runtime/profile.js';
+
+export { formatCount };
 
 export interface ProfileOptions {
   /** Profile the forward entry (a graph has only that one); default a training program's trainStep. */
@@ -59,24 +61,6 @@ export function parseDims(text: string): Record<string, number> {
     dims[match[1]!] = Number(match[2]);
   }
   return dims;
-}
-
-/** 1234567 → `1.23M`: three significant digits and an SI prefix. */
-export function formatCount(n: number): string {
-  const prefixes = ['', 'K', 'M', 'G', 'T'];
-  let i = 0;
-  while (Math.abs(n) >= 999.5 && i < prefixes.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${i === 0 ? String(Math.round(n)) : n.toPrecision(3)}${prefixes[i]}`;
-}
-
-/** A rate per second from an amount in `ms`, in giga-units (— for none). */
-function rate(amount: number, ms: number): string {
-  if (amount === 0 || ms <= 0) return '—';
-  const giga = amount / (ms * 1e6);
-  return giga >= 100 ? giga.toFixed(0) : giga >= 1 ? giga.toPrecision(3) : giga.toFixed(3);
 }
 
 /**
