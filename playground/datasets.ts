@@ -51,7 +51,7 @@ function loadSplit(split: 'train' | 'test'): Promise<FashionMnistSplit> {
   let loaded = splits.get(split);
   if (!loaded) {
     const files = FASHION_MNIST_FILES[split];
-    const progress = new DownloadProgress(`Fashion-MNIST ${split}`);
+    const progress = new DownloadProgress(`downloading Fashion-MNIST ${split}`);
     loaded = Promise.all([fetchIdx(files.images, progress), fetchIdx(files.labels, progress)]).then(([images, labels]) => fashionMnistSplit(images, labels, split));
     // A failed fetch is not cached: the next request tries again.
     loaded.catch(() => splits.delete(split));

@@ -17,6 +17,7 @@ import { installExampleMenu } from './example-menu.js';
 import type { ExampleMenu } from './example-menu.js';
 import { DEFAULT_EXAMPLE, EXAMPLES } from './examples.js';
 import { PageBus } from './page-events.js';
+import { installOnnxDrop } from './onnx-drop.js';
 import { PageShell } from './page-shell.js';
 import { installRunActions } from './run-actions.js';
 import { readHash } from './share.js';
@@ -45,6 +46,7 @@ async function start(): Promise<void> {
   const editor = new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) });
   const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void actions?.timeKernels());
   actions = installRunActions(page);
+  installOnnxDrop(page);
   menu = installExampleMenu(page, code);
   menu.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
   Array.from(document.querySelectorAll<HTMLElement>('.tabs')).forEach(enableTabs);

@@ -11,7 +11,7 @@ import type { Device } from './adapter-view.js';
 import type { CodeEditor } from './editor.js';
 import type { GraphView } from './graph-view.js';
 import type { PageBus } from './page-events.js';
-import type { Compiled } from './protocol.js';
+import type { CompileSource, Compiled } from './protocol.js';
 import type { WorkerClient } from './worker-client.js';
 
 /** How a kernel is selected: the node clicked, a WGSL line to mark, and whether the graph zooms to it. */
@@ -56,6 +56,11 @@ export interface PageContext {
   switchEntry(name: string, position?: number): void;
   /** Compiles the editor's code (in the worker) and shows it. */
   compile(): Promise<void>;
+  /**
+   * What Compile compiles instead of the editor's code: `source()` is asked at each compile
+   * (an opened .onnx file, while the editor shows its note); undefined from it: the code.
+   */
+  setSource(source: () => CompileSource | undefined): void;
   /** Writes the status line (clearing an error shown there). */
   setStatus(text: string): void;
   /** The status line's text. */

@@ -17,7 +17,7 @@ import { MemoryView } from './memory-view.js';
 import type { PageContext, PageSelection, SelectOptions } from './page-context.js';
 import type { PageBus } from './page-events.js';
 import { kernelSummary, readySession } from './page-session.js';
-import type { Compiled } from './protocol.js';
+import type { CompileSource, Compiled } from './protocol.js';
 import { WgslView } from './wgsl-view.js';
 import { WorkerCallError } from './worker-client.js';
 import type { WorkerClient } from './worker-client.js';
@@ -35,6 +35,7 @@ export class PageShell implements PageContext {
   private readonly kernelTimes = new Map<string, readonly number[]>();
   /** Counts compiles, so a slow one that a newer one overtook drops its results. */
   private generation = 0;
+  private sourceOverride: () => CompileSource | undefined = () => undefined;
 
   constructor(
     readonly bus: PageBus,
@@ -46,6 +47,10 @@ export class PageShell implements PageContext {
     this.kernels = new KernelsView(byId('kernels-root'), (position) => this.selectKernel(position, { zoom: true }), onTimeKernels);
     byId('compile-button').addEventListener('click', () => void this.compile());
     byId('ssa-select').addEventListener('change', () => this.showSsa());
+  }
+
+  setSource(source: () => CompileSource | undefined): void {
+    this.sourceOverride = source;
   }
 
   compiled(): Compiled | undefined {
@@ -80,7 +85,7 @@ export class PageShell implements PageContext {
       const { gpu } = await this.device;
       compiled = await this.client.call(
         'compile',
-        { source: { kind: 'code', code: this.editor.code }, fuse: true, ...(gpu ? { limits: limitsRecord(gpu.device.limits) } : {}) },
+        { source: this.sourceOverride() ?? { kind: 'code', code: this.editor.code }, fuse: true, ...(gpu ? { limits: limitsRecord(gpu.device.limits) } : {}) },
         { onProgress: ({ stage }) => current() && this.setStatus(`${stage}…`) },
       );
     } catch (error) {

@@ -12,6 +12,10 @@
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { GraphLayout } from './graph-shapes.js';
+import type { DynamicDim } from './worker/onnx-source.js';
+
+/** A dynamic dim of an .onnx file's inputs, which the page asks a size for. */
+export type OnnxDim = DynamicDim;
 
 /** Where a compile's graph comes from: the editor's code, or an .onnx file dropped on the page. */
 export type CompileSource =
@@ -38,6 +42,8 @@ export interface Compiled {
   readonly hasFeeds: boolean;
   /** Milliseconds the worker spent per stage: `run code`, `compile`, … (shown, and read by the benchmarks). */
   readonly timings: Readonly<Record<string, number>>;
+  /** Values for the params that the session loads before it runs (an .onnx file's weights: a plan carries none). */
+  readonly params?: Readonly<Record<string, Float32Array>>;
 }
 
 /** An error from the worker, rebuilt on the page with its name, message and the user's line. */
@@ -70,6 +76,8 @@ export interface WorkerApi {
   feeds: { args: { readonly entry: string; readonly step: number }; result: Readonly<Record<string, TensorData>> };
   /** Positions for the nodes and edges of a graph model (worker/layout.ts). */
   layout: { args: { readonly model: DagModel }; result: GraphLayout };
+  /** An .onnx file's dynamic dims, read before it is imported (worker/onnx-source.ts), so the page can ask their sizes. */
+  onnxDims: { args: { readonly bytes: ArrayBuffer; readonly fileName: string }; result: readonly OnnxDim[] };
 }
 
 export type Method = keyof WorkerApi;

@@ -24,7 +24,12 @@ export function installRunActions(page: PageShell): { timeKernels(): Promise<voi
     byId<HTMLButtonElement>('train-button').disabled = !trainable;
   };
   const feedsOf = async (entry: string, step: number): Promise<Record<string, Feed>> => {
-    const tensors = await page.client.call('feeds', { entry, step });
+    // A dataset downloading for them shows its bytes in the status, which returns to what it said once they are here.
+    const before = page.status();
+    let shown: string | undefined;
+    const onProgress = ({ stage }: { stage: string }): void => page.setStatus((shown = stage));
+    const tensors = await page.client.call('feeds', { entry, step }, { onProgress });
+    if (shown !== undefined && page.status() === shown) page.setStatus(before);
     // The values alone: the worker checked a tensor's shape, the Session checks the rest against the plan.
     return Object.fromEntries(Object.entries(tensors).map(([name, tensor]: [string, TensorData]) => [name, tensor.data]));
   };

@@ -13,6 +13,8 @@ import type { CompileArgs, Compiled, WorkerError } from '../protocol.js';
 import { UserCodeError, runUserCode } from '../user-code.js';
 import type { UserModel } from '../user-code.js';
 import type { Handled, HandlerContext } from './host.js';
+import { modelOfOnnx } from './onnx-source.js';
+import type { OnnxSource } from './onnx-source.js';
 import { rememberCompile } from './state.js';
 
 export async function compile(args: CompileArgs, context: HandlerContext): Promise<Handled<Compiled>> {
@@ -30,13 +32,14 @@ export async function compile(args: CompileArgs, context: HandlerContext): Promi
   );
   const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified), writtenText: writtenText(user) }));
   rememberCompile({ user, stages, plan: stages.plan, fuse: args.fuse, limits: args.limits });
-  return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings } };
+  const params = 'params' in user ? { params: user.params } : {};
+  return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings, ...params } };
 }
 
-async function userModelOf(args: CompileArgs): Promise<UserModel> {
+async function userModelOf(args: CompileArgs): Promise<UserModel | OnnxSource> {
   const { source } = args;
   if (source.kind === 'code') return runUserCode(source.code, { kiln, data: playgroundData });
-  throw new Error(`Opening ${source.fileName}: the playground cannot import .onnx files yet.`);
+  return modelOfOnnx(new Uint8Array(source.bytes), source.dims ?? {}, source.fileName);
 }
 
 /** The graph as written (with gradients and updates for a training program), printed. */

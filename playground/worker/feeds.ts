@@ -7,16 +7,19 @@
 import { FeedError } from '../../index.js';
 import type { Feed, PlanBuffer } from '../../index.js';
 import { isHostTensor } from '../../runtime/host-tensor.js';
+import { reportDatasetProgressTo } from '../datasets.js';
 import type { TensorData } from '../protocol.js';
 import { entryFeeds } from '../user-code.js';
-import type { Handled } from './host.js';
+import type { Handled, HandlerContext } from './host.js';
 import { lastCompile } from './state.js';
 
-export async function feeds(args: { readonly entry: string; readonly step: number }): Promise<Handled<Readonly<Record<string, TensorData>>>> {
+export async function feeds(args: { readonly entry: string; readonly step: number }, context: HandlerContext): Promise<Handled<Readonly<Record<string, TensorData>>>> {
   const { user, plan } = lastCompile('feeds');
   const entry = plan.entries[args.entry];
   if (!entry) throw new Error(`feeds: the plan has no entry '${args.entry}' (it has ${Object.keys(plan.entries).join(', ')}).`);
-  const given = await entryFeeds(user, entry, args.step);
+  // A dataset that downloads for these feeds reports its bytes to this call (the page's status shows them).
+  reportDatasetProgressTo(context.progress);
+  const given = await entryFeeds(user, entry, args.step).finally(() => reportDatasetProgressTo(undefined));
   const result: Record<string, TensorData> = {};
   for (const [name, feed] of Object.entries(given)) {
     result[name] = tensorData(`feeds(${args.step}).${name}`, plan.buffers[entry.inputs[name]!]!, feed);

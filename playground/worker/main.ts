@@ -8,12 +8,14 @@ import { compile, describeError } from './compile.js';
 import { feeds } from './feeds.js';
 import { serve } from './host.js';
 import { layout } from './layout.js';
+import { onnxDims } from './onnx-source.js';
 
 serve(
   {
     compile,
     feeds,
     layout,
+    onnxDims,
   },
   describeError,
 );

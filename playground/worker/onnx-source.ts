@@ -18,6 +18,7 @@ import { int64, knownFromTensor } from '../../compiler/onnx/tensor-proto.js';
 import { seededRandom } from '../../examples/data/seeded-random.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
 import type { Feeds } from '../user-code.js';
+import type { Handled } from './host.js';
 
 /** A dynamic dim of a model's inputs: the name `dims` binds it by, and where it comes from (`dim_param 'batch size'`). */
 export interface DynamicDim {
@@ -69,6 +70,11 @@ export function dynamicDims(bytes: Uint8Array, fileName = 'the file'): DynamicDi
   const dims = new InputDims();
   for (const info of fedInputs(graph)) (info.type?.tensorType?.shape?.dim ?? []).forEach((dim, axis) => dims.dimension(info.name ?? '', axis, dim));
   return Object.entries(dims.symbolic).map(([name, where]) => ({ name, where }));
+}
+
+/** The worker's `onnxDims`: the dims the page asks a size for before it compiles the file. */
+export function onnxDims(args: { readonly bytes: ArrayBuffer; readonly fileName: string }): Handled<readonly DynamicDim[]> {
+  return { result: dynamicDims(new Uint8Array(args.bytes), args.fileName) };
 }
 
 /** Imports `bytes` with each dynamic dim bound by `dims` (every one: see dynamicDims), with feeds and, given a `loss` output, training. */

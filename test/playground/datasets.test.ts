@@ -57,8 +57,8 @@ describe('playground datasets: loaded when the first batch needs them', () => {
     expect(first.images.length).to.equal(4 * 784);
     expect(requested.sort()).to.deep.equal([`${FASHION_MNIST_PATH}t10k-images-idx3-ubyte.gz`, `${FASHION_MNIST_PATH}t10k-labels-idx1-ubyte.gz`]);
     expect(reports.length, 'progress while the body streams').to.be.at.least(2);
-    expect(reports.at(-1)).to.deep.equal({ stage: 'Fashion-MNIST test: 4.4 of 4.4 MB', fraction: 1 });
-    expect(reports.every(({ stage }) => /^Fashion-MNIST test: \d+\.\d( of \d+\.\d)? MB$/.test(stage))).to.equal(true);
+    expect(reports.at(-1)).to.deep.equal({ stage: 'downloading Fashion-MNIST test: 4.4 of 4.4 MB', fraction: 1 });
+    expect(reports.every(({ stage }) => /^downloading Fashion-MNIST test: \d+\.\d( of \d+\.\d)? MB$/.test(stage))).to.equal(true);
     const fractions = reports.flatMap(({ fraction }) => (fraction === undefined ? [] : [fraction]));
     expect(fractions.some((f) => f > 0 && f < 1), 'a report part way').to.equal(true);
     await playgroundData.batches(playgroundData.fashionMnist('test'), 2)(5);
