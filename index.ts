@@ -9,6 +9,8 @@
 
 export { Graph, graphDims, roleOf } from './compiler/graph.js';
 export type { Node, Role, GraphJSON, NodeJSON, GraphOptions, PersistentOptions, NestedNumbers, ValueRange } from './compiler/graph.js';
+export { traceNodeLines } from './compiler/origin.js';
+export type { Origin, LineSource } from './compiler/origin.js';
 export { SymDim, symbol, isSymbolic, dimAdd, dimSub, dimMul, dimProduct, dimDivide, evaluateDim, substituteDim } from './compiler/dims.js';
 export type { Dim, DimJson } from './compiler/dims.js';
 export { bindDims } from './compiler/passes/bind-dims.js';

@@ -13,6 +13,7 @@ import { requireArray } from './ops/args.js';
 import { add } from './ops/binary.js';
 import { requireTensor } from './ops/lift.js';
 import { getOp } from './ops/op.js';
+import { withOrigin } from './origin.js';
 import { sumToShape } from './ops/reduce.js';
 import { isStaticShape, sameShape, formatType } from './shape.js';
 import { SOURCE_OPS } from './ops/source.js';
@@ -87,19 +88,22 @@ function backward(graph: Graph, outputs: readonly Tensor[], cotangents: readonly
     if (!def.vjp) {
       throw new GraphError(`grad: op '${node.op}' (node %${id}, ${formatType(node)}) has no gradient rule.`);
     }
-    const contributions = def.vjp({
-      inputs: node.inputs.map((input) => graph.tensor(input)),
-      output: graph.tensor(id),
-      attrs: node.attrs,
-      cotangent,
-    });
-    node.inputs.forEach((input, k) => {
-      const contribution = contributions[k];
-      if (!wanted[k] || !contribution) return;
-      accumulate(input, sumToShape(contribution, graph.node(input).shape));
+    // The nodes of a node's gradient point where the node does (its scope, its line), as the forward node.
+    withOrigin(graph, node.origin, () => {
+      const contributions = def.vjp!({
+        inputs: node.inputs.map((input) => graph.tensor(input)),
+        output: graph.tensor(id),
+        attrs: node.attrs,
+        cotangent,
+      });
+      node.inputs.forEach((input, k) => {
+        const contribution = contributions[k];
+        if (!wanted[k] || !contribution) return;
+        accumulate(input, sumToShape(contribution, graph.node(input).shape));
+      });
     });
   }
-  return wrt.map((w) => accumulated.get(w.id) ?? zerosLike(w));
+  return wrt.map((w) => accumulated.get(w.id) ?? withOrigin(graph, w.node.origin, () => zerosLike(w)));
 }
 
 /** Zeros of `t`'s shape: a constant, broadcast when the shape is symbolic (constants are static). */
@@ -121,5 +125,6 @@ export function grad(output: Tensor, wrt: readonly Tensor[]): Tensor[] {
       `grad: the output must be a scalar f32 (a loss), got ${output.toString()}. Reduce it first (e.g. .sum() or .mean()), or use vjp with a cotangent.`,
     );
   }
-  return output.graph.atomically(() => vjp([output], [output.graph.constant(1)], wrt));
+  const graph = output.graph;
+  return graph.atomically(() => vjp([output], [withOrigin(graph, output.node.origin, () => graph.constant(1))], wrt));
 }

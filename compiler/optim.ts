@@ -18,6 +18,7 @@ import { sameShape } from './shape.js';
 import type { LearningRate } from './schedule.js';
 import { checkKeys, checkNumber, requireArray } from './ops/args.js';
 import { stepCounter } from './ops/step-counter.js';
+import { withOrigin } from './origin.js';
 import { checkLearningRate, scheduledRate } from './schedule.js';
 import { Tensor } from './tensor.js';
 
@@ -181,7 +182,7 @@ export function sgd(options: SgdOptions): Optimizer {
     name: 'sgd',
     apply: atomicUpdate('sgd', (graph, params, gradients) => {
       const update = prepareUpdate('sgd', graph, params, gradients, lr, maxNorm);
-      params.forEach((p, i) => {
+      params.forEach((p, i) => withOrigin(graph, p.node.origin, () => {
         let g = update.gradients[i]!;
         if (weightDecay !== 0) g = g.add(p.mul(weightDecay));
         if (momentum !== 0) {
@@ -193,7 +194,7 @@ export function sgd(options: SgdOptions): Optimizer {
           g = nesterov ? g.add(velocity.mul(momentum)) : velocity;
         }
         graph.assign(p, p.sub(g.mul(update.lr)));
-      });
+      }));
     }),
   };
 }
@@ -216,7 +217,7 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
       const stepSize = update.lr.div(complement(graph.constant(beta1).pow(t)));
       const correction2Sqrt = complement(graph.constant(beta2).pow(t)).sqrt();
       const decay = decoupled && weightDecay !== 0 ? complement(update.lr.mul(weightDecay)) : null;
-      params.forEach((p, i) => {
+      params.forEach((p, i) => withOrigin(graph, p.node.origin, () => {
         let g = update.gradients[i]!;
         if (!decoupled && weightDecay !== 0) g = g.add(p.mul(weightDecay));
         const m = graph.state(`${p.name}.adam.m`, p.shape);
@@ -229,7 +230,7 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boo
         const denominator = vNext.sqrt().div(correction2Sqrt).add(eps);
         const base = decay ? p.mul(decay) : p;
         graph.assign(p, base.sub(mNext.div(denominator).mul(stepSize)));
-      });
+      }));
     }),
   };
 }

@@ -2,10 +2,11 @@
  * Runs the editor's code: plain JavaScript (the page has no TypeScript compiler), the body
  * of an async function that receives `kiln` (the public API) and `data` (datasets) and
  * returns `{ model, feeds }`. Errors come back with the line of the user's code they were
- * thrown from, so the editor can mark it.
+ * thrown from, so the editor can mark it. While the code runs, every node it builds records
+ * the editor line that built it (`node.origin.line`), read from the stack the same way.
  */
 
-import { Graph } from '../index.js';
+import { Graph, traceNodeLines } from '../index.js';
 import type { Feed, PlanEntry, TrainingProgram } from '../index.js';
 
 export type Feeds = Readonly<Record<string, Feed>>;
@@ -48,24 +49,45 @@ export async function runUserCode(code: string, scope: Readonly<Record<string, u
     throw new UserCodeError(error, undefined);
   }
   let result: unknown;
-  // An error thrown deep in kiln (a layer inside a transactional builder call) is more than
-  // the engine's default 10 frames from the user's line: keep enough frames to reach it.
-  const frames = Error.stackTraceLimit;
-  Error.stackTraceLimit = Math.max(frames, USER_FRAME_DEPTH);
+  const offset = bodyLineOffset(names);
+  startTracing(offset);
   try {
     result = await body(...Object.values(scope));
   } catch (error) {
-    throw new UserCodeError(error, userLine(error, names));
+    throw new UserCodeError(error, userLine(error, offset));
   } finally {
-    Error.stackTraceLimit = frames;
+    stopTracing();
   }
   return checkResult(result);
 }
 
 /** The editor line of the innermost frame of the user's code in `error`'s stack. */
-function userLine(error: unknown, names: readonly string[]): number | undefined {
+function userLine(error: unknown, offset: number): number | undefined {
   const match = error instanceof Error ? FRAME.exec(error.stack ?? '') : null;
-  return match ? Number(match[1]) - bodyLineOffset(names) : undefined;
+  return match ? Number(match[1]) - offset : undefined;
+}
+
+/**
+ * Runs of user code in progress. Two can overlap across their awaits, so what a run changes
+ * stays until the last one ends: the line source (the body offset is the engine's header, the
+ * same for both) and the stack depth.
+ */
+let tracingRuns = 0;
+let savedFrames = Error.stackTraceLimit;
+
+function startTracing(offset: number): void {
+  if (tracingRuns++ > 0) return;
+  // An error thrown deep in kiln (a layer inside a transactional builder call), or a node built
+  // there, is more than the engine's default 10 frames from the user's line: keep enough to reach it.
+  savedFrames = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(savedFrames, USER_FRAME_DEPTH);
+  traceNodeLines(() => userLine(new Error(), offset));
+}
+
+function stopTracing(): void {
+  if (--tracingRuns > 0) return;
+  traceNodeLines(undefined);
+  Error.stackTraceLimit = savedFrames;
 }
 
 /** How many lines the engine puts before the body of a function built from source (`function anonymous(a,b\n) {\n`). */

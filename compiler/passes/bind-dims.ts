@@ -16,6 +16,7 @@ import type { Node } from '../graph.js';
 import { Graph, graphDims, requireGraph, roleOf } from '../graph.js';
 import type { InitSpec } from '../init.js';
 import { getOp } from '../ops/op.js';
+import { withOrigin } from '../origin.js';
 import type { ConstAttrs } from '../ops/source.js';
 import { constant } from '../ops/source.js';
 import type { Tensor } from '../tensor.js';
@@ -50,7 +51,7 @@ export function bindDims<Outputs extends string>(graph: Graph<Outputs>, sizes: D
   checkDimSizes('bindDims', sizes, graphDims(graph), 'sizes');
   const bound = new Graph<Outputs>(graph.name, { seed: graph.seed, ...(graph.listedOutputs ? { outputs: graph.listedOutputs } : {}) });
   const tensors: Tensor[] = [];
-  for (const node of graph.nodes) tensors.push(bindNode(node, tensors, bound, (d) => substituteDim(d, sizes)));
+  for (const node of graph.nodes) tensors.push(withOrigin(bound, node.origin, () => bindNode(node, tensors, bound, (d) => substituteDim(d, sizes))));
   for (const [name, id] of graph.outputs) bound.output(name as Outputs, tensors[id]!);
   for (const [target, value] of graph.assignments) bound.assign(tensors[target]!, tensors[value]!);
   for (const [id, range] of graph.ranges) bound.declareRange(tensors[id]!, range.min, range.max, range.reason);

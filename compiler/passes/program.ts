@@ -11,6 +11,7 @@ import { requireListedOutputs } from '../graph-options.js';
 import type { InitSpec } from '../init.js';
 import type { Attrs } from '../ops/op.js';
 import { getOp } from '../ops/op.js';
+import { withOrigin } from '../origin.js';
 import { formatType, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TrainingProgram } from '../train.js';
@@ -88,9 +89,13 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
     if (source) map.set(node.id, source);
     else if (keep === undefined || keep.has(node.id)) {
       const inputs = node.inputs.map((id) => map.get(id)!);
-      const rewritten = rewrite(node, inputs, graph);
-      if (rewritten !== undefined) checkRewrite(node, rewritten, graph);
-      map.set(node.id, rewritten ?? graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name));
+      // What the rewrite builds in the node's place (or the node re-applied) keeps its origin; a node it returns from earlier keeps its own.
+      const built = withOrigin(graph, node.origin, () => {
+        const rewritten = rewrite(node, inputs, graph);
+        if (rewritten !== undefined) checkRewrite(node, rewritten, graph);
+        return rewritten ?? graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name);
+      });
+      map.set(node.id, built);
     }
   }
   const idOf = (id: number): number => map.get(id)!.id;
@@ -109,13 +114,15 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
   return { graph, entries };
 }
 
-/** An input, param or state copied into `graph` under its name (params keep their initializers); undefined for other nodes. */
+/** An input, param or state copied into `graph` under its name (params keep their initializers, all their origins); undefined for other nodes. */
 export function copySource(node: Node, graph: Graph): Tensor | undefined {
   const role = roleOf(node);
-  if (role === 'input') return graph.input(node.name!, node.shape, node.dtype);
-  if (role !== 'param' && role !== 'state') return undefined;
-  const options = { init: node.attrs['init'] as InitSpec, dtype: node.dtype };
-  return role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options);
+  if (role !== 'input' && role !== 'param' && role !== 'state') return undefined;
+  return withOrigin(graph, node.origin, () => {
+    if (role === 'input') return graph.input(node.name!, node.shape, node.dtype);
+    const options = { init: node.attrs['init'] as InitSpec, dtype: node.dtype };
+    return role === 'param' ? graph.param(node.name!, node.shape, options) : graph.state(node.name!, node.shape, options);
+  });
 }
 
 /** A rewrite that changed a node's type would silently change every consumer's: caught where it happens. */

@@ -11,6 +11,7 @@ import { roleOf } from '../graph.js';
 import type { Graph } from '../graph.js';
 import { aliasRoot } from '../node-values.js';
 import { broadcastTo } from '../ops/shape.js';
+import { withOrigin } from '../origin.js';
 import type { GraphProgram } from './program.js';
 import { rebuild } from './program.js';
 
@@ -37,7 +38,7 @@ export function snapshotUpdatedOutputs(program: GraphProgram): GraphProgram {
           if (!updated.has(persistentRoot(graph, id) ?? -1)) return [out, id];
           // broadcastTo its own shape: a materialized copy of any dtype, which no later pass removes.
           const source = graph.tensor(id);
-          return [out, broadcastTo(source, source.shape).id];
+          return [out, withOrigin(graph, source.node.origin, () => broadcastTo(source, source.shape)).id];
         }),
       );
       return [name, { ...entry, outputs }];

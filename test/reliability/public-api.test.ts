@@ -193,6 +193,9 @@ function rows(f: ReturnType<typeof fixtures>): Row[] {
     anyBad("nn.multiHeadAttention(g, 'a', 6, _)", 'nn.multiHeadAttention', [NULL, STRING, ['four (6 is no multiple)', 4]], (b) => kiln.nn.multiHeadAttention(g, 'a', 6, b as number)),
     anyBad('nn.sequential(_)', 'nn.sequential', [NULL, NUMBER, EMPTY], (b) => kiln.nn.sequential(b as never)),
     anyBad("nn.scope(g, 'b', _)", 'nn.scope', [NULL, NUMBER, EMPTY], (b) => kiln.nn.scope(g, 'b', b as never)),
+    anyBad('g.scope(_, build)', 'scope', [NULL, NUMBER, EMPTY, ['a name with a slash', 'a/b']], (b) => g.scope(b as string, () => 0)),
+    anyBad("g.scope('s', _)", 'scope', [NULL, NUMBER, EMPTY], (b) => g.scope('s', b as never)),
+    anyBad('traceNodeLines(_)', 'traceNodeLines', [NULL, NUMBER, STRING], (b) => kiln.traceNodeLines(b as never)),
     // The device side, before any device is touched.
     anyBad('requestDevice(_)', 'requestDevice', NOT_OPTIONS, (b) => kiln.requestDevice(b as never)),
     anyBad('Session.create(_, plan)', 'Session.create', NOT_AN_OBJECT_OF_OURS, (b) => kiln.Session.create(b as never, plan)),
