@@ -11,6 +11,7 @@
 
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
+import type { StageView } from './stage-view.js';
 import type { GraphLayout } from './graph-shapes.js';
 import type { DynamicDim } from './worker/onnx-source.js';
 
@@ -78,6 +79,10 @@ export interface WorkerApi {
   layout: { args: { readonly model: DagModel }; result: GraphLayout };
   /** An .onnx file's dynamic dims, read before it is imported (worker/onnx-source.ts), so the page can ask their sizes. */
   onnxDims: { args: { readonly bytes: ArrayBuffer; readonly fileName: string }; result: readonly OnnxDim[] };
+  /** A stage of the last compile as text (worker/stages.ts); `unfused` compiles it without fusion, once. */
+  stages: { args: { readonly stage: StageView }; result: { readonly text: string } };
+  /** The last compile's report without fusion (one kernel per op), for the kernels pane's fused/unfused toggle. */
+  unfusedReport: { args: Record<string, never>; result: CompileReport };
 }
 
 export type Method = keyof WorkerApi;

@@ -22,8 +22,16 @@ export interface ShareView {
 /** What a hash holds: code or an example's id (and the view, when it names one), or nothing usable. */
 export type SharedHash = ({ readonly code: string } | { readonly example: string }) & { readonly view?: ShareView };
 
-/** The hash for `code` (with its leading `#`), and `view` when given. */
-export async function hashOfCode(code: string, view: ShareView = {}): Promise<string> {
+/** Gives the page's view now, for links made without one (the Share button's, the address bar's). */
+let currentView: () => ShareView = () => ({});
+
+/** Makes links made without a view (`hashOfCode(code)`) keep `source()`'s: the page's selection and view. */
+export function provideShareView(source: () => ShareView): void {
+  currentView = source;
+}
+
+/** The hash for `code` (with its leading `#`), and `view` (by default the page's, see `provideShareView`). */
+export async function hashOfCode(code: string, view: ShareView = currentView()): Promise<string> {
   const deflated = await transform(new TextEncoder().encode(code), new CompressionStream('deflate-raw'));
   return `#code=${toBase64Url(deflated)}${viewParams(view)}`;
 }
@@ -43,7 +51,7 @@ export function withView(hash: string, view: ShareView): string {
 /** What a hash holds: code, an example's id, or nothing usable; with the view it names. */
 export async function readHash(hash: string): Promise<SharedHash | undefined> {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const view = readView(params);
+  const view = viewOfHash(hash);
   const withShared = <T extends object>(source: T): T & { view?: ShareView } => (Object.keys(view).length > 0 ? { ...source, view } : source);
   const example = params.get('example');
   if (example) return withShared({ example });
@@ -68,7 +76,8 @@ function viewParams(view: ShareView): string {
 }
 
 /** The view a hash names; a malformed number is left out rather than guessed. */
-function readView(params: URLSearchParams): ShareView {
+export function viewOfHash(hash: string): ShareView {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
   const count = (name: string): number | undefined => {
     const text = params.get(name);
     return text !== null && /^\d+$/.test(text) ? Number(text) : undefined;

@@ -37,6 +37,8 @@ function wordKind(word: string, line: string, end: number): string | undefined {
 }
 
 const WRAP_KEY = 'kiln.playground.wgsl-wrap';
+/** Each view by its root, so features installed on the page reach the one the page shell made. */
+const VIEWS = new WeakMap<HTMLElement, WgslView>();
 
 export class WgslView {
   private readonly title: HTMLElement;
@@ -62,6 +64,14 @@ export class WgslView {
       this.hover(line ? Number(line.dataset['line']) : undefined);
     });
     this.code.addEventListener('mouseleave', () => this.hover(undefined));
+    VIEWS.set(root, this);
+  }
+
+  /** The view drawn in `root`; throws when none is. */
+  static of(root: HTMLElement): WgslView {
+    const view = VIEWS.get(root);
+    if (!view) throw new Error(`WgslView.of: no WGSL view in #${root.id}. Fix: install source links after the page shell made its views.`);
+    return view;
   }
 
   /** The kernel whose WGSL is shown. */

@@ -9,6 +9,7 @@ import { feeds } from './feeds.js';
 import { serve } from './host.js';
 import { layout } from './layout.js';
 import { onnxDims } from './onnx-source.js';
+import { stages, unfusedReport } from './stages.js';
 
 serve(
   {
@@ -16,6 +17,8 @@ serve(
     feeds,
     layout,
     onnxDims,
+    stages,
+    unfusedReport,
   },
   describeError,
 );

@@ -1,0 +1,100 @@
+/**
+ * The Stages tab (was "SSA text"): the compiler's own stages of the shown compile, as
+ * `kiln inspect --stage` prints them: the graph as written (with gradients and updates),
+ * with modes specialized (train/eval), simplified (the graph the kernels compute, linked
+ * to them by GraphView), the fusion groups, the fused kernels, and the kernels without
+ * fusion (one per op). The worker prints a stage when it is first shown (`stages`), once
+ * per compile.
+ */
+
+import { byId, el } from './dom.js';
+import type { PageContext } from './page-context.js';
+
+export const STAGE_VIEWS = [
+  { stage: 'written', label: 'as written, with gradients and updates' },
+  { stage: 'specialized', label: 'modes specialized (train / eval)' },
+  { stage: 'simplified', label: 'simplified: the graph the kernels compute' },
+  { stage: 'fusion', label: 'fusion groups, with the rule of each' },
+  { stage: 'fused', label: 'fused kernels' },
+  { stage: 'unfused', label: 'unfused kernels: one per op' },
+] as const;
+
+export type StageView = (typeof STAGE_VIEWS)[number]['stage'];
+
+export function isStageView(text: string | undefined): text is StageView {
+  return STAGE_VIEWS.some(({ stage }) => stage === text);
+}
+
+export interface StagesTab {
+  /** The stage shown. */
+  stage(): StageView;
+  /** Shows `stage` (fetching its text if needed). */
+  show(stage: StageView): Promise<void>;
+  /** Calls `listener` after the stage shown changes. */
+  onChange(listener: (stage: StageView) => void): void;
+}
+
+/**
+ * Replaces the SSA tab's select (`#ssa-select`, kept hidden on "simplified" for the page
+ * shell, which still reads it) with `#stage-select`, and adds `#stage-text` beside the
+ * linked simplified text (`#ssa-root`).
+ */
+export function installStageView(context: PageContext): StagesTab {
+  const pane = byId('ssa-pane');
+  const oldSelect = document.getElementById('ssa-select') as HTMLSelectElement | null;
+  if (oldSelect) {
+    oldSelect.value = 'simplified';
+    oldSelect.hidden = true;
+  }
+  const tab = document.querySelector<HTMLElement>('[data-tab="ssa-pane"]');
+  if (tab) tab.textContent = 'Stages';
+  const select = el('select', { id: 'stage-select', title: 'The compiler’s stage to show' }, ...STAGE_VIEWS.map(({ stage, label }) => el('option', { value: stage }, label)));
+  const note = el('span', { class: 'pane-note', id: 'stage-note' });
+  const text = el('pre', { class: 'code ssa', id: 'stage-text', hidden: true });
+  const bar = pane.querySelector('.pane-bar') ?? pane.insertBefore(el('div', { class: 'pane-bar' }), pane.firstChild);
+  bar.append(select, note);
+  pane.append(text);
+  select.value = 'simplified';
+  const texts = new Map<StageView, string>();
+  const listeners = new Set<(stage: StageView) => void>();
+  /** Counts requests, so a slow stage that a newer choice overtook does not replace it. */
+  let request = 0;
+
+  const show = async (stage: StageView): Promise<void> => {
+    select.value = stage;
+    const mine = ++request;
+    const linked = stage === 'simplified';
+    byId('ssa-root').hidden = !linked;
+    const written = document.getElementById('ssa-written');
+    if (written) written.hidden = true;
+    text.hidden = linked;
+    note.textContent = '';
+    for (const listener of listeners) listener(stage);
+    if (linked || !context.compiled()) return;
+    let shown = texts.get(stage);
+    if (shown === undefined) {
+      note.textContent = 'printing…';
+      try {
+        shown = (await context.client.call('stages', { stage })).text;
+      } catch (error) {
+        if (mine === request) note.textContent = error instanceof Error ? error.message : String(error);
+        return;
+      }
+      texts.set(stage, shown);
+    }
+    if (mine !== request) return;
+    note.textContent = `${shown.split('\n').length} lines`;
+    text.replaceChildren(...shown.split('\n').map((line) => el('div', { class: 'code-line' }, line || '\n')));
+  };
+
+  select.addEventListener('change', () => void show(select.value as StageView));
+  context.bus.on('compiled', () => {
+    texts.clear();
+    void show(select.value as StageView);
+  });
+  return {
+    stage: () => select.value as StageView,
+    show,
+    onChange: (listener) => void listeners.add(listener),
+  };
+}
