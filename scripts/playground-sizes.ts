@@ -1,0 +1,95 @@
+/**
+ * `npm run playground:sizes`: what the playground's static site weighs. Builds it into a
+ * temporary folder (scripts/playground.ts, as `npm run playground -- --build` does) and
+ * prints each script and style sheet, raw and gzip (zlib's default level, as a static host
+ * compresses them), then the whole site without the dataset, the source maps, and the
+ * dataset (fetched only when an example's first batch needs it).
+ *
+ *   npm run playground:sizes                the table, in Markdown
+ *   npm run playground:sizes -- --json      the same figures as JSON
+ */
+
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { FASHION_MNIST_PATH } from '../playground/datasets.js';
+import { buildPlayground } from './playground.js';
+
+export interface SiteFile {
+  /** Path in the site, with '/' separators (`main.js`, `chunks/elk-….js`). */
+  readonly path: string;
+  readonly raw: number;
+  readonly gzip: number;
+}
+
+export interface SiteSizes {
+  /** Scripts and style sheets, largest first. */
+  readonly code: readonly SiteFile[];
+  /** Everything but the dataset and the source maps. */
+  readonly site: { readonly raw: number; readonly gzip: number };
+  readonly sourceMaps: number;
+  /** The dataset's files (already gzip files: served as they are). */
+  readonly data: number;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/'));
+}
+
+/** The sizes of the site built in `dir`. */
+export async function siteSizes(dir: string): Promise<SiteSizes> {
+  const code: SiteFile[] = [];
+  const site = { raw: 0, gzip: 0 };
+  let sourceMaps = 0;
+  let data = 0;
+  for (const path of await filesUnder(dir)) {
+    const bytes = await readFile(join(dir, path));
+    if (path.startsWith(FASHION_MNIST_PATH)) {
+      data += bytes.length;
+      continue;
+    }
+    if (path.endsWith('.map')) {
+      sourceMaps += bytes.length;
+      continue;
+    }
+    const gzip = gzipSync(bytes).length;
+    site.raw += bytes.length;
+    site.gzip += gzip;
+    if (/\.(js|css)$/.test(path)) code.push({ path, raw: bytes.length, gzip });
+  }
+  code.sort((a, b) => b.raw - a.raw);
+  return { code, site, sourceMaps, data };
+}
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+
+/** The sizes as a Markdown table and a line of totals. */
+export function sizesTable(sizes: SiteSizes): string {
+  const rows = sizes.code.map(({ path, raw, gzip }) => `| \`${path}\` | ${kb(raw)} | ${kb(gzip)} |`);
+  return [
+    '| file | raw | gzip |',
+    '|---|---:|---:|',
+    ...rows,
+    `| site without the dataset and source maps | ${kb(sizes.site.raw)} | ${kb(sizes.site.gzip)} |`,
+    '',
+    `Source maps ${mb(sizes.sourceMaps)}; the dataset ${mb(sizes.data)} (gzip files, fetched when a batch is first needed); ` +
+      `the whole site with both ${mb(sizes.site.raw + sizes.sourceMaps + sizes.data)}.`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-playground-sizes-'));
+  try {
+    await buildPlayground(dir);
+    const sizes = await siteSizes(dir);
+    console.log(process.argv.includes('--json') ? JSON.stringify(sizes, null, 2) : sizesTable(sizes));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
