@@ -19,6 +19,7 @@ import { DEFAULT_EXAMPLE, EXAMPLES } from './examples.js';
 import { PageBus } from './page-events.js';
 import { installOnnxDrop } from './onnx-drop.js';
 import { PageShell } from './page-shell.js';
+import { installLayout } from './panes.js';
 import { installRunActions } from './run-actions.js';
 import { readHash } from './share.js';
 import { WorkerClient } from './worker-client.js';
@@ -45,6 +46,7 @@ async function start(): Promise<void> {
   let actions: ReturnType<typeof installRunActions> | undefined;
   const editor = new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) });
   const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void actions?.timeKernels());
+  installLayout(page);
   actions = installRunActions(page);
   installOnnxDrop(page);
   menu = installExampleMenu(page, code);
