@@ -1,6 +1,6 @@
 /**
  * What the DAG's boxes say and how big they are, shared by the page (which draws them) and
- * the worker (which lays them out), and the laid-out graph that crosses between them.
+ * the worker (which lays them out).
  * Pure, no DOM and no layout engine, so neither bundle pulls in the other's code.
  */
 
@@ -8,15 +8,6 @@ import type { DagNode } from './graph-model.js';
 
 export const NODE_HEIGHT = 30;
 const CHAR_WIDTH = 6.2;
-
-/** A laid-out graph: every node's box and every edge's polyline, in the layout's units. */
-export interface GraphLayout {
-  readonly width: number;
-  readonly height: number;
-  readonly nodes: readonly { readonly id: number; readonly x: number; readonly y: number; readonly width: number; readonly height: number }[];
-  /** In the order of the model's edges. */
-  readonly edges: readonly { readonly points: readonly { readonly x: number; readonly y: number }[] }[];
-}
 
 /** Two lines: a leaf's name and type, or a computed node's id and op, and its type (and what it replaces). */
 export function nodeText(node: DagNode): [string, string] {

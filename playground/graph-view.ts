@@ -1,75 +1,317 @@
 /**
- * The graph, twice: as SSA text (the simplified graph the kernels refer to, or the graph
- * as written) and as a DAG laid out in the worker (worker/layout.ts), with forward, gradient and update nodes in
- * their own colours and each assigned value marked with the param or state it replaces.
- * Selecting a kernel highlights its nodes in both; clicking a node or a line asks for the
- * kernel that computes it. The DAG pans (drag) and zooms (wheel).
+ * The graph, twice: as SSA text (the simplified graph the kernels refer to) and as a DAG,
+ * laid out in the worker (graph-layout.ts), readable at any size: nodes grouped by name scope
+ * (or by kernel), the groups of a large graph collapsed into one box each until clicked,
+ * the selected kernel's groups opened and zoomed to at a size that reads. Forward, gradient
+ * and update nodes have their own colours; a minimap, a node search and a side panel with
+ * the selected node's facts (and its values, which the values view puts there) sit beside.
+ * The DAG pans (drag) and zooms (wheel). Only what is drawn is built: a collapsed group is
+ * one box, so drawing never holds the page up.
  */
 
+import './graph-view.css';
+import type { EntryReport } from '../index.js';
 import { el, svg } from './dom.js';
-import type { DagModel, NodePart } from './graph-model.js';
-import { nodeText } from './graph-shapes.js';
-import type { GraphLayout } from './graph-shapes.js';
+import { arrowMarker, edgeShape, frameShape, groupShape, heatColour, nodeShape } from './graph-draw.js';
+import { defaultExpanded, groupNodes, groupPath, groupsShowing, nodesOfGroup } from './graph-groups.js';
+import type { DagGrouping, GroupBy, KernelNodes } from './graph-groups.js';
+import type { Box, LayoutView, PositionedGraph } from './graph-layout.js';
+import type { DagModel, DagNode, NodePart } from './graph-model.js';
+import { GraphSearch, matchNodes } from './graph-search.js';
+import { Minimap } from './minimap.js';
+import { Viewport } from './graph-viewport.js';
+import { NodePanel } from './node-panel.js';
+import type { PageContext } from './page-context.js';
+import { lineNodes } from './ssa-lines.js';
 
-/** The scale at which node labels read comfortably. */
-const READABLE_SCALE = 0.9;
 /** The smallest scale a graph is first shown at: below it, the nodes are specks. */
 const OVERVIEW_SCALE = 0.3;
+/** Layouts kept for views shown before (the groups a kernel opens, revisited). */
+const CACHED_LAYOUTS = 32;
 const LEGEND: readonly NodePart[] = ['input', 'param', 'state', 'const', 'forward', 'gradient', 'update'];
 
-interface View {
-  x: number;
-  y: number;
-  scale: number;
+/** Asks the worker to lay out `model` as `view` shows it. */
+export type Layouter = (model: DagModel, view: LayoutView) => Promise<PositionedGraph>;
+
+interface Drawn {
+  readonly key: string;
+  readonly layout: PositionedGraph;
+  readonly nodes: Map<number, SVGGElement>;
+  readonly groups: Map<string, SVGGElement>;
+  readonly boxes: Map<string, Box>;
+  readonly edges: { from: string; to: string; path: SVGPathElement }[];
 }
 
 export class GraphView {
+  readonly panel: NodePanel;
   private readonly canvas: SVGSVGElement;
   private readonly layer: SVGGElement;
   private readonly text: HTMLElement;
-  private nodeShapes = new Map<number, SVGGElement>();
-  private edgeShapes: { from: number; to: number; path: SVGPathElement }[] = [];
+  private readonly minimap: Minimap;
+  private readonly search: GraphSearch;
+  private readonly groupBy: HTMLSelectElement;
+  private readonly heatLabel: HTMLElement;
+  private layouter: Layouter | undefined;
+  private model: DagModel = { nodes: [], edges: [] };
+  private byId = new Map<number, DagNode>();
+  private grouping: DagGrouping = groupNodes(this.model, 'scope');
+  private kernels: readonly KernelNodes[] = [];
+  /** Groups the user opened (or all, for a small graph); and those the selection needs open. */
+  private opened = new Set<string>();
+  private needed = new Set<string>();
+  private drawn: Drawn | undefined;
+  private readonly layouts = new Map<string, PositionedGraph>();
+  private requesting = false;
+  private selection: { ids: ReadonlySet<number>; focus: number | undefined; zoom: boolean } = { ids: new Set(), focus: undefined, zoom: false };
+  /** The view still to bring the selection close (set by render: a new graph opens on its selected kernel). */
+  private zoomPending = false;
+  private heat: ReadonlyMap<number, number> | undefined;
   private textLines: { ids: number[]; line: HTMLElement }[] = [];
-  private boxes = new Map<number, { x: number; y: number; width: number; height: number }>();
-  private view: View = { x: 0, y: 0, scale: 1 };
-  private size = { width: 1, height: 1 };
-  /** A fit asked for while the DAG's tab was hidden (no size to fit to): done when it shows. */
-  private fitPending = false;
+  private readonly viewport: Viewport;
+  /** Called once the view wanted is drawn (or could not be laid out). */
+  private waiters: (() => void)[] = [];
+  /** A view whose layout failed, not asked for again, and why. */
+  private failedKey: string | undefined;
+  private failure: unknown;
 
   constructor(dagRoot: HTMLElement, textRoot: HTMLElement, private readonly onNode: (id: number) => void) {
     this.layer = svg('g');
     this.canvas = svg('svg', { class: 'dag', id: 'dag' }, this.layer);
-    const legend = el('div', { class: 'legend' }, ...LEGEND.map((part) => el('span', { class: `legend-item part-${part}` }, part)));
-    const fit = el('button', { class: 'small', title: 'Fit the whole graph in view', onclick: () => this.fit(0) }, 'Fit');
-    dagRoot.append(el('div', { class: 'dag-bar' }, legend, fit), this.canvas);
     this.text = textRoot;
-    this.enablePanAndZoom();
-    new ResizeObserver(() => {
-      if (this.fitPending) this.fit(OVERVIEW_SCALE);
-    }).observe(this.canvas);
+    this.panel = new NodePanel(() => this.canvas.focus());
+    this.viewport = new Viewport(this.canvas, this.layer, (box) => this.minimap.setViewport(box));
+    this.minimap = new Minimap((x, y) => this.viewport.centreOn(x, y, this.viewport.view.scale));
+    this.search = new GraphSearch((query) => matchNodes(this.model, query), (id) => this.onNode(id));
+    this.groupBy = el('select', { id: 'group-by', title: 'Group the nodes by their name scope or by the kernel that computes them' }, el('option', { value: 'scope' }, 'group: scope'), el('option', { value: 'kernel' }, 'group: kernel'));
+    this.groupBy.addEventListener('change', () => this.regroup());
+    this.heatLabel = el('span', { class: 'heat-label', id: 'heat-label', hidden: true });
+    const legend = el('div', { class: 'legend' }, ...LEGEND.map((part) => el('span', { class: `legend-item part-${part}` }, part)));
+    const fit = el('button', { class: 'small', title: 'Fit the whole graph in view', onclick: () => this.viewport.fit(0) }, 'Fit');
+    const bar = el('div', { class: 'dag-bar' }, legend, this.heatLabel, ...this.search.elements(), this.groupBy, fit);
+    dagRoot.append(bar, el('div', { class: 'dag-body' }, this.canvas, this.minimap.element, this.panel.element));
   }
 
-  /** Draws `model` at `layout`'s positions (laid out in the worker), and shows `ssa` (the same graph's text) beside it. */
-  render(model: DagModel, ssa: string, layout: GraphLayout): void {
-    this.renderText(model, ssa);
-    this.draw(model, layout);
-    this.fit(OVERVIEW_SCALE);
+  /** Where layouts come from (the worker); set once by the page. */
+  setLayouter(layouter: Layouter): void {
+    this.layouter = layouter;
+  }
+
+  /** The shown entry's kernels: for grouping by kernel, and the side panel's kernel. */
+  setKernels(kernels: readonly KernelNodes[]): void {
+    this.kernels = kernels;
+    const { focus } = this.selection;
+    if (this.panel.node !== undefined) this.panel.show(this.byId.get(this.panel.node), { group: this.groupName(focus), kernel: this.kernelName(focus) });
+    if (this.grouping.by === 'kernel') this.regroup();
   }
 
   /**
-   * Marks `ids` (a kernel's nodes) in the DAG and the text and brings them into view
-   * (`zoom`: close enough to read); `focus` gets a stronger mark.
+   * Shows `model` and `ssa` (the same graph's text); resolves once its first layout is
+   * drawn. The next highlight brings its nodes close at a readable scale.
+   */
+  async render(model: DagModel, ssa: string): Promise<void> {
+    this.model = model;
+    this.byId = new Map(model.nodes.map((node) => [node.id, node]));
+    this.layouts.clear();
+    this.failedKey = undefined;
+    this.drawn = undefined;
+    this.selection = { ids: new Set(), focus: undefined, zoom: false };
+    this.panel.show(undefined);
+    this.renderText(model, ssa);
+    this.search.update();
+    this.regroup(false);
+    this.zoomPending = true;
+    if (!this.layouter) throw new Error('GraphView.render: no layouter. Fix: call installGraphView(context) first (it lays graphs out in the worker).');
+    await new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      this.relayout();
+    });
+    if (!this.drawn) throw this.failure;
+  }
+
+  /**
+   * Marks `ids` (a kernel's nodes) in the DAG and the text, opening the groups they are in,
+   * and brings them into view (`zoom`: close enough to read); `focus` gets a stronger mark
+   * and the side panel.
    */
   highlight(ids: ReadonlySet<number>, focus?: number, zoom = false): void {
+    this.selection = { ids, focus, zoom: zoom || this.zoomPending };
+    this.zoomPending = false;
+    this.needed = groupsShowing(this.grouping, focus === undefined ? ids : [...ids, focus]);
+    this.panel.show(focus === undefined ? undefined : this.byId.get(focus), { group: this.groupName(focus), kernel: this.kernelName(focus) });
+    for (const { ids: lineIds, line } of this.textLines) line.classList.toggle('hl', lineIds.some((id) => ids.has(id)));
+    this.text.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
+    this.relayout();
+  }
+
+  /** Colours nodes by `values` (0..1 per node id; a collapsed group by its hottest node), labelled `label`; undefined clears it. */
+  setHeat(values: ReadonlyMap<number, number> | undefined, label: string): void {
+    this.heat = values;
+    this.heatLabel.hidden = values === undefined;
+    this.heatLabel.textContent = values === undefined ? '' : `heat: ${label}`;
+    this.paintHeat();
+  }
+
+  private regroup(draw = true): void {
+    const by = this.groupBy.value as GroupBy;
+    this.grouping = groupNodes(this.model, by, by === 'kernel' ? this.kernels : []);
+    this.opened = defaultExpanded(this.model, this.grouping);
+    this.needed = groupsShowing(this.grouping, this.selection.focus === undefined ? this.selection.ids : [this.selection.focus]);
+    if (draw) this.relayout();
+  }
+
+  private viewOf(): LayoutView {
+    const expanded = [...new Set([...this.opened, ...this.needed])].sort();
+    return { by: this.grouping.by, ...(this.grouping.by === 'kernel' ? { kernels: this.kernels } : {}), expanded };
+  }
+
+  private keyOf(view: LayoutView): string {
+    return `${view.by}|${view.by === 'kernel' ? this.kernels.map((k) => k.name).join(',') : ''}|${view.expanded.join(',')}`;
+  }
+
+  /**
+   * Draws the view the groups opened call for: at once when laid out before, else once the
+   * worker lays it out (one request at a time; the latest wanted view wins). `#dag` is
+   * aria-busy meanwhile.
+   */
+  private relayout(): void {
+    const view = this.viewOf();
+    const key = this.keyOf(view);
+    const cached = this.layouts.get(key);
+    if (this.drawn?.key === key || cached || key === this.failedKey) {
+      if (cached && this.drawn?.key !== key) this.draw(key, cached);
+      this.showSelection();
+      this.canvas.removeAttribute('aria-busy');
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const done of waiters) done();
+      return;
+    }
+    this.canvas.setAttribute('aria-busy', 'true');
+    if (this.requesting || !this.layouter) return;
+    this.requesting = true;
+    const model = this.model;
+    this.layouter(model, view)
+      .then((layout) => {
+        if (model !== this.model) return;
+        this.layouts.set(key, layout);
+        if (this.layouts.size > CACHED_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value!);
+      })
+      .catch((error: unknown) => {
+        this.failedKey = key;
+        this.failure = error;
+        if (this.drawn) console.error('playground: the graph could not be laid out:', error);
+      })
+      .finally(() => {
+        this.requesting = false;
+        this.relayout();
+      });
+  }
+
+  private draw(key: string, layout: PositionedGraph): void {
+    const nodes = new Map<number, SVGGElement>();
+    const groups = new Map<string, SVGGElement>();
+    const boxes = new Map<string, Box>();
+    const frames: SVGGElement[] = [];
+    for (const box of layout.groups) {
+      const group = this.grouping.groups.get(box.id);
+      if (!group) continue;
+      boxes.set(box.id, box);
+      if (box.expanded) {
+        const frame = frameShape(group, box);
+        frame.querySelector('.frame-title')!.addEventListener('click', () => this.toggleGroup(group.id, false));
+        frames.push(frame);
+      } else {
+        const shape = groupShape(group, box, this.dominantPart(group.id));
+        shape.addEventListener('click', () => this.toggleGroup(group.id, true));
+        groups.set(group.id, shape);
+      }
+    }
+    for (const box of layout.nodes) {
+      const node = this.byId.get(box.id);
+      if (!node) continue;
+      boxes.set(String(box.id), box);
+      const shape = nodeShape(node, box);
+      shape.addEventListener('click', () => this.onNode(node.id));
+      nodes.set(node.id, shape);
+    }
+    const edges = layout.edges.map(({ from, to, count, points }) => ({ from, to, path: edgeShape(points, count) }));
+    this.layer.replaceChildren(arrowMarker(), ...frames, ...edges.map((e) => e.path), ...groups.values(), ...nodes.values());
+    this.drawn = { key, layout, nodes, groups, boxes, edges };
+    this.minimap.draw(layout);
+    this.paintHeat();
+    this.viewport.content = { width: layout.width, height: layout.height };
+    this.viewport.setView(this.viewport.view);
+  }
+
+  /** Marks the selection on what is drawn, and brings it into view if asked. */
+  private showSelection(): void {
+    const drawn = this.drawn;
+    if (!drawn) return;
+    const { ids, focus, zoom } = this.selection;
     this.canvas.classList.toggle('has-selection', ids.size > 0);
-    for (const [id, shape] of this.nodeShapes) {
+    for (const [id, shape] of drawn.nodes) {
       shape.classList.toggle('hl', ids.has(id));
       shape.classList.toggle('focus', id === focus);
     }
-    for (const { from, to, path } of this.edgeShapes) path.classList.toggle('hl', ids.has(from) && ids.has(to));
-    for (const { ids: lineIds, line } of this.textLines) line.classList.toggle('hl', lineIds.some((id) => ids.has(id)));
-    this.text.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
-    this.bringIntoView(ids, zoom);
+    const litGroups = new Set([...ids].flatMap((id) => (this.grouping.groupOf.has(id) ? groupPath(this.grouping, this.grouping.groupOf.get(id)!) : [])));
+    for (const [id, shape] of drawn.groups) shape.classList.toggle('hl', litGroups.has(id));
+    const lit = (end: string): boolean => ids.has(Number(end)) || litGroups.has(end);
+    for (const { from, to, path } of drawn.edges) path.classList.toggle('hl', lit(from) && lit(to));
+    const shown = [...ids, ...(focus === undefined ? [] : [focus])].flatMap((id) => drawn.boxes.get(String(id)) ?? []);
+    if (shown.length > 0) this.viewport.bringIntoView(shown, zoom);
+    else if (zoom) this.viewport.fit(OVERVIEW_SCALE);
+    this.selection = { ...this.selection, zoom: false };
+  }
+
+  /** Opens (or closes) a group by the user's click, keeping it in view. */
+  private toggleGroup(id: string, open: boolean): void {
+    if (open) this.opened.add(id);
+    else {
+      for (const inner of [id, ...[...this.opened].filter((g) => groupPath(this.grouping, g).includes(id))]) {
+        this.opened.delete(inner);
+        this.needed.delete(inner);
+      }
+    }
+    const before = this.drawn?.boxes.get(id);
+    this.relayoutThen(() => {
+      const after = this.drawn?.boxes.get(id);
+      const { x, y, scale } = this.viewport.view;
+      if (before && after) this.viewport.setView({ scale, x: x + (before.x - after.x) * scale, y: y + (before.y - after.y) * scale });
+    });
+  }
+
+  private relayoutThen(done: () => void): void {
+    const key = this.keyOf(this.viewOf());
+    this.waiters.push(() => this.drawn?.key === key && done());
+    this.relayout();
+  }
+
+  private paintHeat(): void {
+    if (!this.drawn) return;
+    const { nodes, groups } = this.drawn;
+    for (const [id, shape] of nodes) paint(shape, this.heat?.get(id));
+    for (const [id, shape] of groups) {
+      const values = this.heat ? nodesOfGroup(this.grouping, id).flatMap((n) => this.heat!.get(n) ?? []) : [];
+      paint(shape, values.length > 0 ? Math.max(...values) : undefined);
+    }
+  }
+
+  private dominantPart(id: string): NodePart {
+    const counts = new Map<NodePart, number>();
+    for (const node of nodesOfGroup(this.grouping, id)) {
+      const part = this.byId.get(node)?.part;
+      if (part) counts.set(part, (counts.get(part) ?? 0) + 1);
+    }
+    return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'forward';
+  }
+
+  private groupName(id: number | undefined): string | undefined {
+    const group = id === undefined ? undefined : this.grouping.groupOf.get(id);
+    return group === undefined ? undefined : groupPath(this.grouping, group).map((g) => this.grouping.groups.get(g)!.label).join(' / ');
+  }
+
+  private kernelName(id: number | undefined): string | undefined {
+    return id === undefined ? undefined : this.kernels.find((kernel) => kernel.nodes.includes(id))?.name;
   }
 
   private renderText(model: DagModel, ssa: string): void {
@@ -83,119 +325,28 @@ export class GraphView {
     this.text.replaceChildren(...this.textLines.map(({ line }) => line));
   }
 
-  private draw(model: DagModel, layout: GraphLayout): void {
-    const byId = new Map(model.nodes.map((node) => [node.id, node]));
-    this.size = { width: layout.width, height: layout.height };
-    this.nodeShapes = new Map();
-    this.boxes = new Map();
-    const edges = layout.edges.map(({ points }, i) => {
-      const path = svg('path', { d: points.map((p, j) => `${j === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' '), class: 'edge', 'marker-end': 'url(#arrow)' });
-      return { ...model.edges[i]!, path };
-    });
-    this.edgeShapes = edges;
-    const nodes = layout.nodes.map((box) => {
-      const node = byId.get(box.id)!;
-      this.boxes.set(node.id, box);
-      const [title, detail] = nodeText(node);
-      const shape = svg(
-        'g',
-        { class: `node part-${node.part}`, transform: `translate(${box.x},${box.y})`, 'data-node': node.id },
-        svg('rect', { width: box.width, height: box.height, rx: 4 }),
-        svg('text', { x: 6, y: 12, class: 'node-title' }, title),
-        svg('text', { x: 6, y: 24, class: 'node-detail' }, detail),
-        svg('title', {}, `${node.label} = ${node.op}: ${node.type} (${node.part})${node.assigns ? `, assigned to ${node.assigns}` : ''}`),
-      );
-      shape.addEventListener('click', () => this.onNode(node.id));
-      this.nodeShapes.set(node.id, shape);
-      return shape;
-    });
-    const arrow = svg('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 8, refY: 4, markerWidth: 6, markerHeight: 6, orient: 'auto' }, svg('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrow' }));
-    this.layer.replaceChildren(svg('defs', {}, arrow), ...edges.map((e) => e.path), ...nodes);
-  }
+}
 
-  /**
-   * Fits the whole graph in view; a graph too large to read at `minScale` or more is shown
-   * at `minScale` from its start (its inputs) instead.
-   */
-  private fit(minScale: number): void {
-    const { width, height } = this.canvas.getBoundingClientRect();
-    this.fitPending = width === 0 || height === 0;
-    if (this.fitPending) return;
-    const whole = Math.min(width / (this.size.width + 20), height / (this.size.height + 20), 1.5);
-    const scale = Math.max(whole, minScale);
-    const x = scale === whole ? (width - this.size.width * scale) / 2 : 10;
-    this.setView({ scale, x, y: (height - this.size.height * scale) / 2 });
-  }
-
-  /**
-   * Pans so the nodes are in view if any is outside it; with `zoom`, also scales up to
-   * READABLE_SCALE, or as close as lets them all fit.
-   */
-  private bringIntoView(ids: ReadonlySet<number>, zoom: boolean): void {
-    const boxes = [...ids].flatMap((id) => this.boxes.get(id) ?? []);
-    if (boxes.length === 0) return;
-    const { width, height } = this.canvas.getBoundingClientRect();
-    const left = Math.min(...boxes.map((b) => b.x));
-    const top = Math.min(...boxes.map((b) => b.y));
-    const right = Math.max(...boxes.map((b) => b.x + b.width));
-    const bottom = Math.max(...boxes.map((b) => b.y + b.height));
-    let { x, y, scale } = this.view;
-    const visible = left * scale + x >= 0 && right * scale + x <= width && top * scale + y >= 0 && bottom * scale + y <= height;
-    if (visible && (!zoom || scale >= READABLE_SCALE)) return;
-    if (zoom) scale = Math.max(scale, Math.min(READABLE_SCALE, (0.9 * width) / (right - left), (0.9 * height) / (bottom - top)));
-    x = width / 2 - ((left + right) / 2) * scale;
-    y = height / 2 - ((top + bottom) / 2) * scale;
-    this.setView({ scale, x, y });
-  }
-
-  private setView(view: View): void {
-    this.view = view;
-    this.layer.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.scale})`);
-  }
-
-  private enablePanAndZoom(): void {
-    this.canvas.addEventListener(
-      'wheel',
-      (event) => {
-        event.preventDefault();
-        const bounds = this.canvas.getBoundingClientRect();
-        const [px, py] = [event.clientX - bounds.left, event.clientY - bounds.top];
-        const scale = Math.min(4, Math.max(0.05, this.view.scale * Math.exp(-event.deltaY * 0.0015)));
-        const ratio = scale / this.view.scale;
-        this.setView({ scale, x: px - (px - this.view.x) * ratio, y: py - (py - this.view.y) * ratio });
-      },
-      { passive: false },
-    );
-    this.canvas.addEventListener('pointerdown', (event) => {
-      const start = { px: event.clientX, py: event.clientY, ...this.view };
-      const move = (e: PointerEvent): void => this.setView({ scale: start.scale, x: start.x + e.clientX - start.px, y: start.y + e.clientY - start.py });
-      const up = (): void => {
-        window.removeEventListener('pointermove', move);
-        window.removeEventListener('pointerup', up);
-      };
-      window.addEventListener('pointermove', move);
-      window.addEventListener('pointerup', up);
-    });
-  }
+function paint(shape: SVGGElement, value: number | undefined): void {
+  const rect = shape.querySelector('rect')!;
+  rect.style.fill = value === undefined ? '' : heatColour(value);
+  shape.classList.toggle('heated', value !== undefined);
 }
 
 /**
- * The node ids an SSA line declares: `%12:f32[…] = …`, `param fc1.kernel:…`, every name of the
- * `in` line, and the value of an `assign` line.
+ * Wires the graph view into the page: layouts come from the worker, and the side panel and
+ * the kernel grouping follow the shown entry's kernels.
  */
-function lineNodes(line: string, idOfLabel: ReadonlyMap<string, number>): number[] {
-  const trimmed = line.trim();
-  const assign = /^assign \S+ <- (\S+)$/.exec(trimmed);
-  if (assign) return idsOf([assign[1]!], idOfLabel);
-  const declared = /^(?:let\s+)?(%\d+):/.exec(trimmed) ?? /^(?:param|state)\s+([^:\s]+):/.exec(trimmed);
-  if (declared) return idsOf([declared[1]!], idOfLabel);
-  if (trimmed.startsWith('in ')) return idsOf([...trimmed.slice(3).matchAll(/([^\s:]+):/g)].map((m) => m[1]!), idOfLabel);
-  return [];
-}
-
-function idsOf(labels: readonly string[], idOfLabel: ReadonlyMap<string, number>): number[] {
-  return labels.flatMap((label) => {
-    const id = idOfLabel.get(label);
-    return id === undefined ? [] : [id];
-  });
+export function installGraphView(context: PageContext): void {
+  const { graph, client, bus } = context;
+  graph.setLayouter((model, view) => client.call('layout', { model, view }));
+  let shown: EntryReport | undefined;
+  const follow = (): void => {
+    const entry = context.entryReport();
+    if (entry === shown) return;
+    shown = entry;
+    graph.setKernels(entry?.kernels.map((kernel) => ({ name: kernel.name, nodes: kernel.ops.map(({ node }) => node) })) ?? []);
+  };
+  bus.on('compiled', follow);
+  bus.on('selection', follow);
 }

@@ -12,7 +12,7 @@
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { StageView } from './stage-view.js';
-import type { GraphLayout } from './graph-shapes.js';
+import type { LayoutView, PositionedGraph } from './graph-layout.js';
 import type { DynamicDim } from './worker/onnx-source.js';
 
 /** A dynamic dim of an .onnx file's inputs, which the page asks a size for. */
@@ -75,8 +75,8 @@ export interface WorkerApi {
   compile: { args: CompileArgs; result: Compiled };
   /** Step `step`'s feeds for `entry`, from the last compile's code. */
   feeds: { args: { readonly entry: string; readonly step: number }; result: Readonly<Record<string, TensorData>> };
-  /** Positions for the nodes and edges of a graph model (worker/layout.ts). */
-  layout: { args: { readonly model: DagModel }; result: GraphLayout };
+  /** Positions for a graph model's groups, nodes and edges as `view` shows them (worker/layout.ts, graph-layout.ts). */
+  layout: { args: { readonly model: DagModel; readonly view: LayoutView }; result: PositionedGraph };
   /** An .onnx file's dynamic dims, read before it is imported (worker/onnx-source.ts), so the page can ask their sizes. */
   onnxDims: { args: { readonly bytes: ArrayBuffer; readonly fileName: string }; result: readonly OnnxDim[] };
   /** A stage of the last compile as text (worker/stages.ts); `unfused` compiles it without fusion, once. */

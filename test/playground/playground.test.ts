@@ -44,12 +44,20 @@ async function highlightMismatches(page: Page): Promise<string[]> {
   for (const entry of entries.filter((name) => name !== 'init')) {
     await page.click(`#entry-tabs button[data-entry="${entry}"]`);
     problems.push(
-      ...(await page.evaluate((entryName) => {
+      ...(await page.evaluate(async (entryName) => {
         const found: string[] = [];
         const rows = Array.from(document.querySelectorAll<HTMLElement>('#kernels-table tbody tr[data-position]'));
         if (rows.length === 0) found.push(`${entryName}: no kernels listed`);
         for (const row of rows) {
           row.click();
+          // A kernel inside a collapsed group opens it: the worker lays the graph out again (#dag is aria-busy meanwhile).
+          await new Promise<void>((resolve) => {
+            const timer = setInterval(() => {
+              if (document.querySelector('#dag[aria-busy="true"]') !== null) return;
+              clearInterval(timer);
+              resolve();
+            }, 10);
+          });
           const where = `${entryName} kernel ${row.getAttribute('data-position')}`;
           const expected = new Map(Array.from(row.querySelector('.ops')!.textContent!.matchAll(/(\w+) %(\d+)/g), (m) => [m[2]!, m[1]!]));
           const lit = Array.from(document.querySelectorAll('#dag .node.hl'));

@@ -1,0 +1,110 @@
+/**
+ * The DAG's viewport: pan (drag), zoom (wheel), fit, and bringing boxes into view at a
+ * scale that reads. Coordinates are the layout's; the layer carries the transform.
+ */
+
+import type { Box } from './graph-layout.js';
+
+/** The scale at which node labels read comfortably (10 px titles: 9 px on screen). */
+export const READABLE_SCALE = 0.9;
+
+export interface View {
+  readonly x: number;
+  readonly y: number;
+  readonly scale: number;
+}
+
+export class Viewport {
+  view: View = { x: 0, y: 0, scale: 1 };
+  /** The layout's size. */
+  content = { width: 1, height: 1 };
+  /** A fit asked for while the DAG's tab was hidden (no size to fit to): done when it shows. */
+  private fitPending = false;
+  private pendingScale = 0;
+
+  /** `onChange(box)`: the part of the layout now in view. */
+  constructor(
+    private readonly canvas: SVGSVGElement,
+    private readonly layer: SVGGElement,
+    private readonly onChange: (box: Box) => void,
+  ) {
+    this.enablePanAndZoom();
+    new ResizeObserver(() => {
+      if (this.fitPending) this.fit(this.pendingScale);
+    }).observe(this.canvas);
+  }
+
+  /**
+   * Fits the whole graph in view; a graph too large to read at `minScale` or more is shown
+   * at `minScale` from its start (its inputs) instead.
+   */
+  fit(minScale: number): void {
+    const { width, height } = this.canvas.getBoundingClientRect();
+    this.fitPending = width === 0 || height === 0;
+    this.pendingScale = minScale;
+    if (this.fitPending) return;
+    const size = this.content;
+    const whole = Math.min(width / (size.width + 20), height / (size.height + 20), 1.5);
+    const scale = Math.max(whole, minScale);
+    const x = scale === whole ? (width - size.width * scale) / 2 : 10;
+    this.setView({ scale, x, y: (height - size.height * scale) / 2 });
+  }
+
+  /**
+   * Pans so the boxes are in view if any is outside it; with `zoom`, also scales up to
+   * READABLE_SCALE, or as close as lets them all fit.
+   */
+  bringIntoView(boxes: readonly Box[], zoom: boolean): void {
+    const { width, height } = this.canvas.getBoundingClientRect();
+    if (width === 0 || height === 0) return;
+    const left = Math.min(...boxes.map((b) => b.x));
+    const top = Math.min(...boxes.map((b) => b.y));
+    const right = Math.max(...boxes.map((b) => b.x + b.width));
+    const bottom = Math.max(...boxes.map((b) => b.y + b.height));
+    let { scale } = this.view;
+    const { x, y } = this.view;
+    const visible = left * scale + x >= 0 && right * scale + x <= width && top * scale + y >= 0 && bottom * scale + y <= height;
+    if (visible && (!zoom || scale >= READABLE_SCALE)) return;
+    if (zoom) scale = Math.max(scale, Math.min(READABLE_SCALE, (0.9 * width) / (right - left), (0.9 * height) / (bottom - top)));
+    // A kernel too wide to fit at a readable scale is still shown readable, centred.
+    if (zoom && scale < READABLE_SCALE) scale = READABLE_SCALE;
+    this.centreOn((left + right) / 2, (top + bottom) / 2, scale);
+  }
+
+  centreOn(cx: number, cy: number, scale: number): void {
+    const { width, height } = this.canvas.getBoundingClientRect();
+    this.setView({ scale, x: width / 2 - cx * scale, y: height / 2 - cy * scale });
+  }
+
+  setView(view: View): void {
+    this.view = view;
+    this.layer.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.scale})`);
+    const { width, height } = this.canvas.getBoundingClientRect();
+    this.onChange({ x: -view.x / view.scale, y: -view.y / view.scale, width: width / view.scale, height: height / view.scale });
+  }
+
+  private enablePanAndZoom(): void {
+    this.canvas.addEventListener(
+      'wheel',
+      (event) => {
+        event.preventDefault();
+        const bounds = this.canvas.getBoundingClientRect();
+        const [px, py] = [event.clientX - bounds.left, event.clientY - bounds.top];
+        const scale = Math.min(4, Math.max(0.05, this.view.scale * Math.exp(-event.deltaY * 0.0015)));
+        const ratio = scale / this.view.scale;
+        this.setView({ scale, x: px - (px - this.view.x) * ratio, y: py - (py - this.view.y) * ratio });
+      },
+      { passive: false },
+    );
+    this.canvas.addEventListener('pointerdown', (event) => {
+      const start = { px: event.clientX, py: event.clientY, ...this.view };
+      const move = (e: PointerEvent): void => this.setView({ scale: start.scale, x: start.x + e.clientX - start.px, y: start.y + e.clientY - start.py });
+      const up = (): void => {
+        window.removeEventListener('pointermove', move);
+        window.removeEventListener('pointerup', up);
+      };
+      window.addEventListener('pointermove', move);
+      window.addEventListener('pointerup', up);
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Page } from 'puppeteer-core';
+import type { ChromiumSession } from '../../scripts/chromium.js';
+import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
+import { buildPlayground, servePlayground } from '../../scripts/playground.js';
+import { VIEWPORT, waitUntilReady } from '../../scripts/playground-screenshot.js';
+import type { StaticServer } from '../../scripts/static-server.js';
+
+/** Waits until the graph has drawn the view it wants (a layout in the worker may be on its way). */
+async function graphSettled(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('#dag[aria-busy="true"]') === null, { timeout: 30000 });
+}
+
+/** Where the view's layer is: its transform, which panning changes. */
+function layerTransform(page: Page): Promise<string> {
+  return page.$eval('#dag > g', (layer) => layer.getAttribute('transform')!);
+}
+
+describe('the playground’s graph, in headless Chromium', function () {
+  this.timeout(120000);
+  let dir: string;
+  let server: StaticServer;
+  let chromium: ChromiumSession;
+  let page: Page;
+  let log: string[];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-graph-view-'));
+    await buildPlayground(dir, { dataDir: false });
+    server = await servePlayground(dir);
+    chromium = await launchChromium();
+    page = await chromium.browser.newPage();
+    log = recordPageLog(page);
+    await page.setViewport(VIEWPORT);
+    await page.goto(`${server.url}#example=transformer-block`);
+    await waitUntilReady(page);
+    await graphSettled(page);
+  });
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
+  });
+
+  it('opens the transformer with its groups collapsed, zoomed to the selected kernel at a scale that reads', async () => {
+    const shown = await page.evaluate(() => {
+      const canvas = document.getElementById('dag')!.getBoundingClientRect();
+      const lit = Array.from(document.querySelectorAll<SVGGElement>('#dag .node.hl'));
+      const title = lit[0]?.querySelector<SVGTextElement>('.node-title');
+      const inView = lit.filter((shape) => {
+        const box = shape.getBoundingClientRect();
+        return box.left >= canvas.left - 1 && box.right <= canvas.right + 1 && box.top >= canvas.top - 1 && box.bottom <= canvas.bottom + 1;
+      });
+      return {
+        groups: document.querySelectorAll('#dag .group').length,
+        nodes: document.querySelectorAll('#dag .node').length,
+        lit: lit.length,
+        inView: inView.length,
+        // The title's font size in CSS pixels on screen: its size times the layer's scale.
+        fontPx: title ? parseFloat(getComputedStyle(title).fontSize) * title.getScreenCTM()!.a : 0,
+        selected: document.querySelectorAll('#kernels-table tbody tr.selected').length,
+      };
+    });
+    expect(shown.groups, 'collapsed groups').to.be.greaterThan(5);
+    // 550 nodes in all: most are inside collapsed groups.
+    expect(shown.nodes).to.be.greaterThan(0).and.lessThan(300);
+    expect(shown.selected).to.equal(1);
+    expect(shown.lit).to.be.greaterThan(0);
+    expect(shown.inView, 'the selected kernel’s nodes in view').to.equal(shown.lit);
+    expect(shown.fontPx).to.be.at.least(8);
+    expect(await page.$$eval('#minimap rect', (rects) => rects.length)).to.be.greaterThan(5);
+  });
+
+  it('opens a group on click, drawing its nodes inside its frame, and closes it again', async () => {
+    const group = await page.$eval('#dag .group:not(.hl)', (shape) => ({ id: shape.getAttribute('data-group')!, size: Number(/(\d+) nodes/.exec(shape.textContent!)![1]) }));
+    const before = await page.$$eval('#dag .node', (nodes) => nodes.length);
+    await page.$eval(`#dag .group[data-group="${group.id}"]`, (shape) => shape.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    await graphSettled(page);
+    const opened = await page.evaluate((id) => {
+      const frame = document.querySelector(`#dag .frame[data-frame="${id}"] rect`)!.getBoundingClientRect();
+      const inside = Array.from(document.querySelectorAll('#dag .node')).filter((node) => {
+        const box = node.getBoundingClientRect();
+        return box.left >= frame.left && box.right <= frame.right && box.top >= frame.top && box.bottom <= frame.bottom;
+      });
+      return { nodes: document.querySelectorAll('#dag .node').length, inside: inside.length, collapsed: document.querySelector(`#dag .group[data-group="${id}"]`) !== null };
+    }, group.id);
+    expect(opened.collapsed).to.equal(false);
+    expect(opened.inside).to.be.at.least(2);
+    expect(opened.nodes).to.be.greaterThan(before);
+    await page.$eval(`#dag .frame[data-frame="${group.id}"] .frame-title`, (title) => title.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    await graphSettled(page);
+    expect(await page.$$eval(`#dag .group[data-group="${group.id}"]`, (shapes) => shapes.length)).to.equal(1);
+    expect(await page.$$eval('#dag .node', (nodes) => nodes.length)).to.equal(before);
+  });
+
+  it('finds a node by its op (attention: the op and the weights’ op), selects it on Enter and shows its facts in the side panel', async () => {
+    await page.click('#graph-search');
+    await page.type('#graph-search', 'attention');
+    const count = await page.$eval('#graph-search-count', (node) => node.textContent!);
+    const total = Number(/^(\d+) found$/.exec(count)?.[1]);
+    expect(total, count).to.be.greaterThan(0);
+    await page.keyboard.press('Enter');
+    await graphSettled(page);
+    expect(await page.$eval('#graph-search-count', (node) => node.textContent)).to.equal(`1 of ${total}`);
+    const focused = await page.$eval('#dag .node.focus', (shape) => ({
+      id: shape.getAttribute('data-node')!,
+      title: shape.querySelector('.node-title')!.textContent!,
+      type: shape.querySelector('.node-detail')!.textContent!.split(' ')[0]!,
+    }));
+    const facts = await page.$eval('#node-panel', (panel) => ({
+      hidden: (panel as HTMLElement).hidden,
+      title: panel.querySelector('.node-panel-title')!.textContent,
+      facts: Object.fromEntries(Array.from(panel.querySelectorAll('dd'), (dd) => [dd.getAttribute('data-fact'), dd.textContent])),
+    }));
+    expect(facts.hidden).to.equal(false);
+    expect(focused.title).to.match(/ attention$/);
+    expect(facts.title).to.equal(`%${focused.id}`);
+    expect(facts.facts['op']).to.equal('attention');
+    expect(facts.facts['type']).to.equal(focused.type);
+    expect(facts.facts['scope']).to.equal('attn');
+    expect(facts.facts['kernel']).to.match(/^k\d+_attention/);
+    expect(Number(facts.facts['line'])).to.be.greaterThan(0);
+  });
+
+  it('pans the view by a click and a drag on the minimap', async () => {
+    const before = await layerTransform(page);
+    const box = (await (await page.$('#minimap'))!.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.1, box.y + box.height * 0.5);
+    const clicked = await layerTransform(page);
+    expect(clicked).to.not.equal(before);
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 4 });
+    await page.mouse.up();
+    const dragged = await layerTransform(page);
+    const x = (transform: string): number => Number(/translate\(([-\d.e]+),/.exec(transform)![1]);
+    // Moving the view right over the layout moves the layer left.
+    expect(x(dragged)).to.be.lessThan(x(clicked));
+    const view = await page.$eval('#minimap .minimap-view', (rect) => Number(rect.getAttribute('x')));
+    expect(view).to.be.greaterThan(0);
+  });
+});
