@@ -17,14 +17,10 @@ import { InputDims } from '../../compiler/onnx/input-dims.js';
 import { int64, knownFromTensor } from '../../compiler/onnx/tensor-proto.js';
 import { seededRandom } from '../../examples/data/seeded-random.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
+import type { OnnxDim } from '../protocol.js';
 import type { Feeds } from '../user-code.js';
 import type { Handled } from './host.js';
 
-/** A dynamic dim of a model's inputs: the name `dims` binds it by, and where it comes from (`dim_param 'batch size'`). */
-export interface DynamicDim {
-  readonly name: string;
-  readonly where: string;
-}
 
 /** What an opened file compiles as: the model, feeds for every step, and the params' imported values (for `session.setParams`). */
 export interface OnnxSource {
@@ -64,7 +60,7 @@ function fedInputs(graph: onnxTypes.IGraphProto): onnxTypes.IValueInfoProto[] {
 }
 
 /** The dynamic dims of the model's inputs, named as `modelOfOnnx`'s `dims` (and importOnnx's) take them, in input order. */
-export function dynamicDims(bytes: Uint8Array, fileName = 'the file'): DynamicDim[] {
+export function dynamicDims(bytes: Uint8Array, fileName = 'the file'): OnnxDim[] {
   const graph = decode(bytes, fileName).graph!;
   // The importer's own naming, so the names are exactly those its `dims` option binds.
   const dims = new InputDims();
@@ -73,7 +69,7 @@ export function dynamicDims(bytes: Uint8Array, fileName = 'the file'): DynamicDi
 }
 
 /** The worker's `onnxDims`: the dims the page asks a size for before it compiles the file. */
-export function onnxDims(args: { readonly bytes: ArrayBuffer; readonly fileName: string }): Handled<readonly DynamicDim[]> {
+export function onnxDims(args: { readonly bytes: ArrayBuffer; readonly fileName: string }): Handled<readonly OnnxDim[]> {
   return { result: dynamicDims(new Uint8Array(args.bytes), args.fileName) };
 }
 
