@@ -13,10 +13,12 @@ import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { StageView } from './stage-view.js';
 import type { LayoutView, PositionedGraph } from './graph-layout.js';
-import type { DynamicDim } from './worker/onnx-source.js';
 
-/** A dynamic dim of an .onnx file's inputs, which the page asks a size for. */
-export type OnnxDim = DynamicDim;
+/** A dynamic dim of an .onnx file's inputs, which the page asks a size for: the name `dims` binds it by, and where it comes from (`dim_param 'batch size'`). */
+export interface OnnxDim {
+  readonly name: string;
+  readonly where: string;
+}
 
 /** Where a compile's graph comes from: the editor's code, or an .onnx file dropped on the page. */
 export type CompileSource =
