@@ -21,6 +21,7 @@ import { installOnnxDrop } from './onnx-drop.js';
 import { PageShell } from './page-shell.js';
 import { installLayout } from './panes.js';
 import { installRunActions } from './run-actions.js';
+import { installSourceLinks } from './source-linking.js';
 import { readHash } from './share.js';
 import { WorkerClient } from './worker-client.js';
 
@@ -50,6 +51,7 @@ async function start(): Promise<void> {
   actions = installRunActions(page);
   installOnnxDrop(page);
   menu = installExampleMenu(page, code);
+  installSourceLinks(page);
   menu.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
   Array.from(document.querySelectorAll<HTMLElement>('.tabs')).forEach(enableTabs);
   void device.then((found) => showDevice(page, found));

@@ -1,4 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import type { Page } from 'puppeteer-core';
+import type { ChromiumSession } from '../../scripts/chromium.js';
+import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
+import { buildPlayground, servePlayground } from '../../scripts/playground.js';
+import { VIEWPORT, waitUntilReady } from '../../scripts/playground-screenshot.js';
+import type { StaticServer } from '../../scripts/static-server.js';
 import * as kiln from '../../index.js';
 import { compileStages, reportOfStages } from '../../index.js';
 import type { EntryReport } from '../../index.js';
@@ -161,5 +170,149 @@ describe('playground/worker/stages', function () {
     const ids = new Set(compiled.model.nodes.map((n) => n.id));
     expect(unfusedKernels.flatMap((k) => k.ops.map((op) => op.node)).filter((id) => !ids.has(id))).to.deep.equal([]);
     expect(() => stages({ stage: 'memory' as never })).to.throw("Stages: unknown stage 'memory'");
+  });
+});
+
+/** Moves the pointer onto the middle of `selector`'s element that `text` matches (trimmed, exactly). */
+async function hoverText(page: Page, selector: string, text: string): Promise<void> {
+  const box = await page.$$eval(
+    selector,
+    (elements, wanted) => {
+      const found = elements.find((element) => element.textContent!.trim() === wanted);
+      if (!found) return undefined;
+      found.scrollIntoView({ block: 'center' });
+      const { left, top, width, height } = found.getBoundingClientRect();
+      return { x: left + Math.min(width / 2, 40), y: top + height / 2 };
+    },
+    text,
+  );
+  if (!box) throw new Error(`no ${selector} reads ${text}`);
+  await page.mouse.move(box.x, box.y);
+}
+
+describe('the playground’s source links, stages and shared view, in headless Chromium', function () {
+  this.timeout(180000);
+  let dir: string;
+  let server: StaticServer;
+  let chromium: ChromiumSession;
+  let page: Page;
+  let log: string[];
+
+  async function open(hash: string): Promise<void> {
+    if (page && !page.isClosed()) await page.close();
+    page = await chromium.browser.newPage();
+    log = recordPageLog(page);
+    await page.setViewport(VIEWPORT);
+    await page.goto(`${server.url}${hash}`);
+    await waitUntilReady(page);
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-source-links-'));
+    await buildPlayground(dir, { dataDir: false });
+    server = await servePlayground(dir);
+    chromium = await launchChromium();
+    await open('#example=seed-mlp');
+  });
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
+  });
+
+  it('lights a hovered editor line’s nodes, kernel rows and WGSL lines, and marks the editor line of a hovered WGSL line', async () => {
+    await hoverText(page, '.cm-line', 'const logits = mlp(images);');
+    const lit = await page.evaluate(() => ({
+      nodes: Array.from(document.querySelectorAll('#dag .node.hl .node-title'), (title) => title.textContent!.split(' ').pop()),
+      rows: Array.from(document.querySelectorAll('#kernels-table tr.linked'), (row) => Number(row.getAttribute('data-position'))),
+      wgsl: Array.from(document.querySelectorAll('#wgsl-code .code-line.hl'), (line) => line.textContent!.trim()),
+    }));
+    expect(lit.nodes.filter((op) => op === 'matmul').length).to.be.at.least(3);
+    expect(lit.rows).to.include(0);
+    expect(lit.wgsl).to.include.members(['let v1: f32 = v0 + in0[c1];', 'out[i] = v2;']);
+    // The loss line lights the loss's row kernel, not the layers'.
+    await hoverText(page, '.cm-line', 'loss: logits.softmaxCrossEntropy(labels),');
+    const rowKernel = await page.$eval('#kernels-table tr:has(.kind-row)', (row) => Number(row.getAttribute('data-position')));
+    expect(await page.$$eval('#kernels-table tr.linked', (rows) => rows.map((row) => Number(row.getAttribute('data-position'))))).to.include(rowKernel).and.not.include(0);
+    // And back: a WGSL line of the first kernel marks the line that built its node.
+    await hoverText(page, '#wgsl-code .code-line', 'let v1: f32 = v0 + in0[c1];');
+    expect(await page.$$eval('.cm-linked-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['const logits = mlp(images);']);
+    await page.mouse.move(1, 1);
+  });
+
+  it('marks the editor line of a hovered node and kernel row, and the selection’s lines', async () => {
+    const rowKernel = await page.$eval('#kernels-table tr:has(.kind-row)', (row) => Number(row.getAttribute('data-position')));
+    await page.click(`#kernels-table tr[data-position="${rowKernel}"]`);
+    expect(await page.$$eval('.cm-selected-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['loss: logits.softmaxCrossEntropy(labels),']);
+    await page.hover('#kernels-table tr[data-position="0"] td:nth-child(2)');
+    expect(await page.$$eval('.cm-linked-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['const logits = mlp(images);']);
+    // A node of the selected (row) kernel, which the graph brought into view.
+    const point = await page.$$eval('#dag .node.hl', (shapes) => {
+      const canvas = document.getElementById('dag')!.getBoundingClientRect();
+      const boxes = shapes.map((shape) => shape.getBoundingClientRect());
+      const inside = boxes.find((box) => box.left >= canvas.left && box.right <= canvas.right && box.top >= canvas.top && box.bottom <= canvas.bottom)!;
+      return { x: inside.left + inside.width / 2, y: inside.top + inside.height / 2 };
+    });
+    await page.mouse.move(point.x, point.y);
+    expect(await page.$$eval('.cm-linked-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['loss: logits.softmaxCrossEntropy(labels),']);
+    await page.mouse.move(1, 1);
+  });
+
+  it('shows each stage’s text in the Stages tab, and the unfused plan’s kernels in the kernels pane', async () => {
+    await page.click('[data-tab="ssa-pane"]');
+    expect(await page.$eval('[data-tab="ssa-pane"]', (tab) => tab.textContent)).to.equal('Stages');
+    const stageText = async (stage: string): Promise<string> => {
+      await page.select('#stage-select', stage);
+      await page.waitForFunction(() => !document.getElementById('stage-text')!.hidden && /lines$/.test(document.getElementById('stage-note')!.textContent!), { timeout: 60000 });
+      return page.$eval('#stage-text', (node) => node.textContent!);
+    };
+    expect(await stageText('written')).to.match(/^graph seed_mlp \{/);
+    expect(await stageText('specialized')).to.contain('entry trainStep');
+    expect(await stageText('fusion')).to.match(/entry trainStep: \d+ groups/);
+    const kernelsOf = (text: string): number => Number(/, (\d+) kernels, entries/.exec(text)![1]);
+    const fused = kernelsOf(await stageText('fused'));
+    expect(kernelsOf(await stageText('unfused'))).to.be.greaterThan(fused);
+    await page.select('#stage-select', 'simplified');
+    expect(await page.$eval('#ssa-root', (node) => (node as HTMLElement).hidden)).to.equal(false);
+    expect(await page.$eval('#stage-text', (node) => (node as HTMLElement).hidden)).to.equal(true);
+
+    const fusedRows = await page.$$eval('#kernels-table tbody tr[data-position]', (rows) => rows.length);
+    await page.select('#fused-select', 'unfused');
+    await page.waitForFunction((n) => document.querySelectorAll('#kernels-table tbody tr[data-position]').length > n, { timeout: 60000 }, fusedRows);
+    await page.click('#kernels-table tbody tr[data-position="2"]');
+    const selected = await page.$eval('#kernels-table tbody tr.selected', (row) => ({ position: row.getAttribute('data-position'), ops: row.querySelector('.ops')!.textContent! }));
+    expect(selected.position).to.equal('2');
+    // One op per unfused kernel, lit in the graph, its WGSL shown.
+    const node = /%(\d+)/.exec(selected.ops)![1];
+    expect(await page.$$eval('#dag .node.hl', (shapes) => shapes.map((shape) => shape.getAttribute('data-node')))).to.deep.equal([node]);
+    expect(await page.$eval('#wgsl-code', (code) => code.textContent)).to.contain(`%${node}:`);
+    expect(await page.evaluate(() => location.hash)).to.equal('#example=seed-mlp&entry=trainStep&kernel=2&fused=0');
+    await page.select('#fused-select', 'fused');
+    expect(await page.$$eval('#kernels-table tbody tr[data-position]', (rows) => rows.length)).to.equal(fusedRows);
+  });
+
+  it('wraps long WGSL lines on a toggle', async () => {
+    const width = (): Promise<{ scroll: number; client: number }> => page.$eval('#wgsl-code', (code) => ({ scroll: code.scrollWidth, client: code.clientWidth }));
+    const before = await width();
+    expect(before.scroll, 'some WGSL line is wider than the pane').to.be.greaterThan(before.client);
+    await page.click('#wrap-toggle');
+    const after = await width();
+    expect(after.scroll).to.be.at.most(after.client + 1);
+    expect(await page.$eval('#wrap-toggle', (button) => button.getAttribute('aria-pressed'))).to.equal('true');
+    await page.click('#wrap-toggle');
+  });
+
+  it('reopens a shared link with its entry, kernel and stage selected', async () => {
+    await open('#example=seed-mlp&entry=trainStep&kernel=3&stage=fusion');
+    await page.waitForFunction(() => document.querySelector('#kernels-table tbody tr.selected')?.getAttribute('data-position') === '3', { timeout: 30000 });
+    expect(await page.$eval('#stage-select', (select) => (select as HTMLSelectElement).value)).to.equal('fusion');
+    expect(await page.$eval('#entry-tabs button.active', (button) => button.getAttribute('data-entry'))).to.equal('trainStep');
+    expect(await page.evaluate(() => location.hash)).to.equal('#example=seed-mlp&entry=trainStep&kernel=3&stage=fusion');
+    await open('#example=seed-mlp&entry=forward&kernel=1&fused=0');
+    await page.waitForFunction(() => (document.getElementById('fused-select') as HTMLSelectElement).value === 'unfused' && document.querySelector('#kernels-table tbody tr.selected')?.getAttribute('data-position') === '1', { timeout: 60000 });
+    expect(await page.$eval('#entry-tabs button.active', (button) => button.getAttribute('data-entry'))).to.equal('forward');
   });
 });
