@@ -20,6 +20,7 @@ import type { DagModel, DagNode, NodePart } from './graph-model.js';
 import { GraphSearch, matchNodes } from './graph-search.js';
 import { Minimap } from './minimap.js';
 import { Viewport } from './graph-viewport.js';
+import { measured } from './next-task.js';
 import { NodePanel } from './node-panel.js';
 import type { PageContext } from './page-context.js';
 import { lineNodes } from './ssa-lines.js';
@@ -81,7 +82,14 @@ export class GraphView {
     this.panel = new NodePanel(() => this.canvas.focus());
     this.viewport = new Viewport(this.canvas, this.layer, (box) => this.minimap.setViewport(box));
     this.minimap = new Minimap((x, y) => this.viewport.centreOn(x, y, this.viewport.view.scale));
-    this.search = new GraphSearch((query) => matchNodes(this.model, query), (id) => this.onNode(id));
+    this.search = new GraphSearch(
+      (query) => matchNodes(this.model, query),
+      (id) => {
+        // A node found is brought close enough to read.
+        this.zoomPending = true;
+        this.onNode(id);
+      },
+    );
     this.groupBy = el('select', { id: 'group-by', title: 'Group the nodes by their name scope or by the kernel that computes them' }, el('option', { value: 'scope' }, 'group: scope'), el('option', { value: 'kernel' }, 'group: kernel'));
     this.groupBy.addEventListener('change', () => this.regroup());
     this.heatLabel = el('span', { class: 'heat-label', id: 'heat-label', hidden: true });
@@ -116,7 +124,7 @@ export class GraphView {
     this.drawn = undefined;
     this.selection = { ids: new Set(), focus: undefined, zoom: false };
     this.panel.show(undefined);
-    this.renderText(model, ssa);
+    measured('write the graph’s text', () => this.renderText(model, ssa));
     this.search.update();
     this.regroup(false);
     this.zoomPending = true;
@@ -178,8 +186,8 @@ export class GraphView {
     const key = this.keyOf(view);
     const cached = this.layouts.get(key);
     if (this.drawn?.key === key || cached || key === this.failedKey) {
-      if (cached && this.drawn?.key !== key) this.draw(key, cached);
-      this.showSelection();
+      if (cached && this.drawn?.key !== key) measured('draw the graph', () => this.draw(key, cached));
+      measured('show the selection in the graph', () => this.showSelection());
       this.canvas.removeAttribute('aria-busy');
       const waiters = this.waiters;
       this.waiters = [];
@@ -257,7 +265,9 @@ export class GraphView {
     for (const [id, shape] of drawn.groups) shape.classList.toggle('hl', litGroups.has(id));
     const lit = (end: string): boolean => ids.has(Number(end)) || litGroups.has(end);
     for (const { from, to, path } of drawn.edges) path.classList.toggle('hl', lit(from) && lit(to));
-    const shown = [...ids, ...(focus === undefined ? [] : [focus])].flatMap((id) => drawn.boxes.get(String(id)) ?? []);
+    // Zooming to a node found brings that node close; otherwise the kernel's nodes with it.
+    const targets = zoom && focus !== undefined ? [focus] : [...ids, ...(focus === undefined ? [] : [focus])];
+    const shown = targets.flatMap((id) => drawn.boxes.get(String(id)) ?? []);
     if (shown.length > 0) this.viewport.bringIntoView(shown, zoom);
     else if (zoom) this.viewport.fit(OVERVIEW_SCALE);
     this.selection = { ...this.selection, zoom: false };

@@ -109,6 +109,9 @@ describe('the playground’s graph, in headless Chromium', function () {
     await graphSettled(page);
     expect(await page.$eval('#graph-search-count', (node) => node.textContent)).to.equal(`1 of ${total}`);
     const focused = await page.$eval('#dag .node.focus', (shape) => ({
+      // Brought into view, readable: its title's font size on screen, and whether it is inside the canvas.
+      fontPx: parseFloat(getComputedStyle(shape.querySelector('.node-title')!).fontSize) * (shape as SVGGElement).getScreenCTM()!.a,
+      inView: ((box, canvas) => box.left >= canvas.left && box.right <= canvas.right && box.top >= canvas.top && box.bottom <= canvas.bottom)(shape.getBoundingClientRect(), document.getElementById('dag')!.getBoundingClientRect()),
       id: shape.getAttribute('data-node')!,
       title: shape.querySelector('.node-title')!.textContent!,
       type: shape.querySelector('.node-detail')!.textContent!.split(' ')[0]!,
@@ -120,6 +123,8 @@ describe('the playground’s graph, in headless Chromium', function () {
     }));
     expect(facts.hidden).to.equal(false);
     expect(focused.title).to.match(/ attention$/);
+    expect(focused.fontPx).to.be.at.least(8);
+    expect(focused.inView).to.equal(true);
     expect(facts.title).to.equal(`%${focused.id}`);
     expect(facts.facts['op']).to.equal('attention');
     expect(facts.facts['type']).to.equal(focused.type);
