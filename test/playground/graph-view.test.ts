@@ -133,6 +133,39 @@ describe('the playground’s graph, in headless Chromium', function () {
     expect(Number(facts.facts['line'])).to.be.greaterThan(0);
   });
 
+  it('groups by kernel on request: a box per kernel, the selected one open around exactly its nodes', async () => {
+    await page.click('#kernels-table tbody tr[data-position="2"]');
+    await graphSettled(page);
+    await page.select('#group-by', 'kernel');
+    await graphSettled(page);
+    const shown = await page.evaluate(() => {
+      const row = document.querySelector('#kernels-table tbody tr.selected')!;
+      const frame = document.querySelector('#dag .frame[data-frame="g:k:2"]');
+      const box = frame?.querySelector('rect')!.getBoundingClientRect();
+      const inside = Array.from(document.querySelectorAll('#dag .node')).filter((node) => {
+        const b = node.getBoundingClientRect();
+        return box !== undefined && b.left >= box.left && b.right <= box.right && b.top >= box.top && b.bottom <= box.bottom;
+      });
+      return {
+        // The name cell holds the kernel's name, then its ops.
+        kernel: row.querySelector('.ops')!.parentElement!.textContent!.replace(row.querySelector('.ops')!.textContent!, ''),
+        ops: row.querySelector('.ops')!.textContent!.match(/%\d+/g)!.map((id) => id.slice(1)).sort(),
+        frame: frame?.querySelector('.frame-title')!.textContent,
+        inside: inside.map((node) => node.getAttribute('data-node')!).sort(),
+        lit: Array.from(document.querySelectorAll('#dag .node.hl'), (node) => node.getAttribute('data-node')!).sort(),
+        groups: Array.from(document.querySelectorAll('#dag .group .group-title'), (title) => title.textContent!),
+      };
+    });
+    expect(shown.frame).to.equal(`▾ ${shown.kernel}`);
+    expect(shown.inside).to.deep.equal(shown.ops);
+    expect(shown.lit).to.deep.equal(shown.ops);
+    expect(shown.groups.length).to.be.greaterThan(5);
+    for (const title of shown.groups) expect(title).to.match(/^k\d+_/);
+    await page.select('#group-by', 'scope');
+    await graphSettled(page);
+    expect(await page.$$eval('#dag .group[data-group^="g:k:"]', (groups) => groups.length)).to.equal(0);
+  });
+
   it('pans the view by a click and a drag on the minimap', async () => {
     const before = await layerTransform(page);
     const box = (await (await page.$('#minimap'))!.boundingBox())!;
