@@ -34,7 +34,7 @@ export function installSourceLinks(page: LinkedPage): void {
   const plans = installKernelPlans(page, page.kernels, wgsl);
   const stages = installStageView(page);
   const links = linkIndex(page, plans);
-  const { editor, graph } = page;
+  const { editor } = page;
 
   /** The nodes selected: the selected kernel's (fused or unfused), or the node clicked. */
   const selectedNodes = (): number[] => {
@@ -49,11 +49,8 @@ export function installSourceLinks(page: LinkedPage): void {
   };
   /** The kernel the WGSL pane shows, when it is one of the kernels listed (so the index knows its lines). */
   const shownKernel = (): KernelReport | undefined => (wgsl.kernel && plans.kernels().includes(wgsl.kernel) ? wgsl.kernel : undefined);
-  /** Back to the selection's highlight, as the page shell draws it: the kernel's ops, or the node clicked. */
   const endHover = (): void => {
-    const { node } = page.selection();
-    const kernel = plans.selected();
-    graph.highlight(new Set(kernel ? kernel.ops.map((op) => op.node) : node === undefined ? [] : [node]), node);
+    lightNodes(undefined);
     markRows([]);
     wgsl.markLines([]);
   };
@@ -63,7 +60,7 @@ export function installSourceLinks(page: LinkedPage): void {
     const index = links();
     const nodes = line === undefined || !index ? [] : index.nodesOfLine(line);
     if (nodes.length === 0) return endHover();
-    graph.highlight(new Set(nodes));
+    lightNodes(new Set(nodes));
     markRows(index!.kernelsOfNodes(nodes));
     const kernel = shownKernel();
     wgsl.markLines(kernel ? index!.wgslLinesOfNodes(kernel.position, nodes) : [], true);
@@ -88,9 +85,33 @@ export function installSourceLinks(page: LinkedPage): void {
     markEditor(position === undefined ? [] : [...(links()?.nodesOfKernel(position) ?? [])]);
   });
 
-  page.bus.on('selection', markSelection);
-  plans.onChange(markSelection);
+  // A new selection redraws the graph's highlight: a hover ending after it has nothing to restore.
+  const selectionChanged = (): void => {
+    litBeforeHover = undefined;
+    markSelection();
+  };
+  page.bus.on('selection', selectionChanged);
+  plans.onChange(selectionChanged);
   keepViewInLink(page, plans, stages);
+}
+
+/** The graph's node shapes lit before a hover, restored when it ends; undefined while nothing is hovered. */
+let litBeforeHover: ReadonlySet<Element> | undefined;
+
+/**
+ * Lights the drawn nodes in `ids` (undefined: back to what was lit before the hover). Classes
+ * only, not GraphView.highlight: a hover must not move the view, open groups or lay out.
+ */
+function lightNodes(ids: ReadonlySet<number> | undefined): void {
+  const shapes = Array.from(document.querySelectorAll<SVGGElement>('#dag .node[data-node]'));
+  if (ids === undefined) {
+    const before = litBeforeHover;
+    litBeforeHover = undefined;
+    if (before) for (const shape of shapes) shape.classList.toggle('hl', before.has(shape));
+    return;
+  }
+  litBeforeHover ??= new Set(shapes.filter((shape) => shape.classList.contains('hl')));
+  for (const shape of shapes) shape.classList.toggle('hl', ids.has(Number(shape.dataset['node'])));
 }
 
 /** The index over the shown compile's nodes and the kernels listed, rebuilt when either changes. */

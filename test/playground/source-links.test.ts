@@ -243,13 +243,18 @@ describe('the playground’s source links, stages and shared view, in headless C
     await page.mouse.move(1, 1);
   });
 
-  it('marks the editor line of a hovered node and kernel row, and the selection’s lines', async () => {
+  it('selects a clicked line’s kernel, and marks the selection’s lines and the editor line of a hovered node or kernel row', async () => {
+    // Clicking the loss line selects the first kernel computing it: the loss's row kernel.
     const rowKernel = await page.$eval('#kernels-table tr:has(.kind-row)', (row) => Number(row.getAttribute('data-position')));
-    await page.click(`#kernels-table tr[data-position="${rowKernel}"]`);
+    await hoverText(page, '.cm-line', 'loss: logits.softmaxCrossEntropy(labels),');
+    await page.mouse.down();
+    await page.mouse.up();
+    expect(await page.$eval('#kernels-table tr.selected', (row) => Number(row.getAttribute('data-position')))).to.equal(rowKernel);
     expect(await page.$$eval('.cm-selected-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['loss: logits.softmaxCrossEntropy(labels),']);
     await page.hover('#kernels-table tr[data-position="0"] td:nth-child(2)');
     expect(await page.$$eval('.cm-linked-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['const logits = mlp(images);']);
     // A node of the selected (row) kernel, which the graph brought into view.
+    await page.waitForFunction(() => document.querySelector('#dag[aria-busy="true"]') === null, { timeout: 30000 });
     const point = await page.$$eval('#dag .node.hl', (shapes) => {
       const canvas = document.getElementById('dag')!.getBoundingClientRect();
       const boxes = shapes.map((shape) => shape.getBoundingClientRect());
