@@ -10,7 +10,6 @@
  */
 
 import './graph-view.css';
-import type { EntryReport } from '../index.js';
 import { el, svg } from './dom.js';
 import { arrowMarker, edgeShape, frameShape, groupShape, heatColour, nodeShape } from './graph-draw.js';
 import { defaultExpanded, groupNodes, groupPath, groupsShowing, nodesOfGroup } from './graph-groups.js';
@@ -22,7 +21,6 @@ import { Minimap } from './minimap.js';
 import { Viewport } from './graph-viewport.js';
 import { measured } from './next-task.js';
 import { NodePanel } from './node-panel.js';
-import type { PageContext } from './page-context.js';
 import { lineNodes } from './ssa-lines.js';
 
 /** The smallest scale a graph is first shown at: below it, the nodes are specks. */
@@ -341,22 +339,4 @@ function paint(shape: SVGGElement, value: number | undefined): void {
   const rect = shape.querySelector('rect')!;
   rect.style.fill = value === undefined ? '' : heatColour(value);
   shape.classList.toggle('heated', value !== undefined);
-}
-
-/**
- * Wires the graph view into the page: layouts come from the worker, and the side panel and
- * the kernel grouping follow the shown entry's kernels.
- */
-export function installGraphView(context: PageContext): void {
-  const { graph, client, bus } = context;
-  graph.setLayouter((model, view) => client.call('layout', { model, view }));
-  let shown: EntryReport | undefined;
-  const follow = (): void => {
-    const entry = context.entryReport();
-    if (entry === shown) return;
-    shown = entry;
-    graph.setKernels(entry?.kernels.map((kernel) => ({ name: kernel.name, nodes: kernel.ops.map(({ node }) => node) })) ?? []);
-  };
-  bus.on('compiled', follow);
-  bus.on('selection', follow);
 }
