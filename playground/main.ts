@@ -16,6 +16,7 @@ import { CodeEditor } from './editor.js';
 import { installExampleMenu } from './example-menu.js';
 import type { ExampleMenu } from './example-menu.js';
 import { DEFAULT_EXAMPLE, EXAMPLES } from './examples.js';
+import { installGraphView } from './graph-install.js';
 import { PageBus } from './page-events.js';
 import { installOnnxDrop } from './onnx-drop.js';
 import { PageShell } from './page-shell.js';
@@ -48,6 +49,7 @@ async function start(): Promise<void> {
   const editor = new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) });
   const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void actions?.timeKernels());
   installLayout(page);
+  installGraphView(page);
   actions = installRunActions(page);
   installOnnxDrop(page);
   menu = installExampleMenu(page, code);

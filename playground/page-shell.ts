@@ -94,16 +94,15 @@ export class PageShell implements PageContext {
     }
     if (!current()) return;
     this.setStatus(`${kernelSummary(compiled.report)} · laying out the graph…`);
-    let layout;
+    this.show(compiled);
     try {
-      layout = await this.client.call('layout', { model: compiled.model });
+      // The graph view asks the worker for its layout (installGraphView) and draws it.
+      await this.graph.render(compiled.model, compiled.report.graph);
     } catch (error) {
       if (current()) this.fail(error);
       return;
     }
     if (!current()) return;
-    this.show(compiled);
-    this.graph.render(compiled.model, compiled.report.graph, layout);
     this.selectKernel(0);
     this.bus.emit('compiled', { compiled, entry: this.shownEntry });
     await this.startSession(compiled, current);
