@@ -1,8 +1,17 @@
 /**
- * `npm run playground:screenshot`: regenerates playground/screenshot.png, the playground's
- * main view at 1280×800 after training the seed MLP for a while: the graph with a kernel's
- * nodes highlighted, the kernels table, that kernel's WGSL and the loss curve. Also
- * exports the steps that drive the page, which the browser tests share.
+ * `npm run playground:screenshot`: regenerates the playground's pictures:
+ *
+ * - playground/screenshot.png: the main view at 1280×800 after training the seed MLP for a
+ *   while: the graph with a kernel's nodes highlighted, the timed kernels table, that
+ *   kernel's WGSL and the loss curve;
+ * - playground/screenshot-transformer.png: the transformer block example at 1440×900, its
+ *   softmax kernel selected (a big graph, grouped and zoomed to the kernel);
+ * - playground/screenshot-phone.png: the seed MLP at 390×844, a phone, on the Graph tab.
+ *
+ *   npm run playground:screenshot                 all three
+ *   npm run playground:screenshot -- phone        only the ones named (main, transformer, phone)
+ *
+ * Also exports the steps that drive the page, which the browser tests share.
  */
 
 import { join } from 'node:path';
@@ -14,6 +23,52 @@ import { buildPlayground, servePlayground } from './playground.js';
 
 export const SCREENSHOT_PATH = join(ROOT, 'playground', 'screenshot.png');
 export const VIEWPORT = { width: 1280, height: 800 } as const;
+
+interface Shot {
+  readonly path: string;
+  readonly viewport: { readonly width: number; readonly height: number };
+  readonly example: string;
+  /** Drives the page from ready to what the picture shows. */
+  readonly steps: (page: Page) => Promise<void>;
+}
+
+/** Selects the first kernel of `kind` (kind-row, kind-sibling…), or the first kernel when there is none. */
+async function selectKernel(page: Page, kind: string): Promise<void> {
+  const row = (await page.$(`#kernels-table tbody tr:has(.kind-${kind})`)) ?? (await page.$('#kernels-table tbody tr[data-position]'));
+  await row!.click();
+}
+
+export const SHOTS: Readonly<Record<string, Shot>> = {
+  main: {
+    path: SCREENSHOT_PATH,
+    viewport: VIEWPORT,
+    example: 'seed-mlp',
+    steps: async (page) => {
+      await trainSteps(page, 300);
+      await page.click('#time-button');
+      await page.waitForFunction(() => !document.getElementById('kernels-note')!.textContent!.startsWith('timing'));
+      // A kernel that fuses a weight gradient, its bias gradient and both of their updates: gradient and update nodes light up together.
+      await selectKernel(page, 'sibling');
+    },
+  },
+  transformer: {
+    path: join(ROOT, 'playground', 'screenshot-transformer.png'),
+    viewport: { width: 1440, height: 900 },
+    example: 'transformer-block',
+    // The attention's softmax: a row kernel, drawn among its scope's groups.
+    steps: (page) => selectKernel(page, 'row'),
+  },
+  phone: {
+    path: join(ROOT, 'playground', 'screenshot-phone.png'),
+    viewport: { width: 390, height: 844 },
+    example: 'seed-mlp',
+    steps: async (page) => {
+      await page.click('#phone-tabs button[data-pane="kernels"]');
+      await selectKernel(page, 'row');
+      await page.click('#phone-tabs button[data-pane="graph"]');
+    },
+  },
+};
 
 /** Waits until the page has compiled its code and readied a session (status `… · ready`), or shown an error. */
 export async function waitUntilReady(page: Page, timeout = 60000): Promise<void> {
@@ -37,29 +92,33 @@ export async function trainSteps(page: Page, steps: number, timeout = 120000): P
   return { first: await read('loss-first'), last: await read('loss-last'), shown: await read('train-steps') };
 }
 
-async function main(): Promise<void> {
+async function main(names: readonly string[]): Promise<void> {
+  const unknown = names.filter((name) => !(name in SHOTS));
+  if (unknown.length > 0) throw new Error(`playground:screenshot: no picture named ${unknown.join(', ')}; the pictures are ${Object.keys(SHOTS).join(', ')}`);
   const site = await buildPlayground();
   const server = await servePlayground(site.dir);
   const chromium = await launchChromium();
   try {
-    const page = await chromium.browser.newPage();
-    const log = recordPageLog(page);
-    await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
-    try {
-      await page.goto(`${server.url}#example=seed-mlp`);
-      await waitUntilReady(page);
-      await trainSteps(page, 300);
-      await page.click('#time-button');
-      await page.waitForFunction(() => !document.getElementById('kernels-note')!.textContent!.startsWith('timing'));
-      // A kernel that fuses a weight gradient, its bias gradient and both of their updates: gradient and update nodes light up together.
-      const sibling = await page.$('#kernels-table tbody tr:has(.kind-sibling)');
-      await (sibling ?? (await page.$('#kernels-table tbody tr')))!.click();
-      await page.screenshot({ path: SCREENSHOT_PATH });
-    } catch (error) {
-      console.error(`page log:\n  ${log.join('\n  ')}`);
-      throw error;
+    for (const name of names.length > 0 ? names : Object.keys(SHOTS)) {
+      const shot = SHOTS[name]!;
+      // A fresh tab each: SwiftShader shares the cores among open tabs, and a tab left training slows the next.
+      const page = await chromium.browser.newPage();
+      const log = recordPageLog(page);
+      await page.setViewport({ ...shot.viewport, deviceScaleFactor: 1 });
+      try {
+        await page.goto(`${server.url}#example=${shot.example}`);
+        await waitUntilReady(page, 120000);
+        await shot.steps(page);
+        // Let the graph finish its zoom and the views their redraws.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await page.screenshot({ path: shot.path });
+      } catch (error) {
+        console.error(`page log:\n  ${log.join('\n  ')}`);
+        throw error;
+      }
+      await page.close();
+      console.log(`wrote ${shot.path}`);
     }
-    console.log(`wrote ${SCREENSHOT_PATH}`);
   } finally {
     await chromium.close();
     await server.close();
@@ -67,7 +126,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
   });
