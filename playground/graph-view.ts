@@ -254,6 +254,28 @@ export class GraphView {
     const drawn = this.drawn;
     if (!drawn) return;
     const { ids, focus, zoom } = this.selection;
+    this.mark(ids, focus);
+    // Zooming to a node found brings that node close; otherwise the kernel's nodes with it.
+    const targets = zoom && focus !== undefined ? [focus] : [...ids, ...(focus === undefined ? [] : [focus])];
+    const shown = targets.flatMap((id) => drawn.boxes.get(String(id)) ?? []);
+    if (shown.length > 0) this.viewport.bringIntoView(shown, zoom);
+    else if (zoom) this.viewport.fit(OVERVIEW_SCALE);
+    this.selection = { ...this.selection, zoom: false };
+  }
+
+  /**
+   * Lights `ids` as they are drawn: each drawn node, and the collapsed group holding any other,
+   * without opening groups or moving the view (a hover's preview). Undefined lights the
+   * selection again.
+   */
+  preview(ids: ReadonlySet<number> | undefined): void {
+    if (ids === undefined) this.mark(this.selection.ids, this.selection.focus);
+    else this.mark(ids, undefined);
+  }
+
+  private mark(ids: ReadonlySet<number>, focus: number | undefined): void {
+    const drawn = this.drawn;
+    if (!drawn) return;
     this.canvas.classList.toggle('has-selection', ids.size > 0);
     for (const [id, shape] of drawn.nodes) {
       shape.classList.toggle('hl', ids.has(id));
@@ -263,12 +285,6 @@ export class GraphView {
     for (const [id, shape] of drawn.groups) shape.classList.toggle('hl', litGroups.has(id));
     const lit = (end: string): boolean => ids.has(Number(end)) || litGroups.has(end);
     for (const { from, to, path } of drawn.edges) path.classList.toggle('hl', lit(from) && lit(to));
-    // Zooming to a node found brings that node close; otherwise the kernel's nodes with it.
-    const targets = zoom && focus !== undefined ? [focus] : [...ids, ...(focus === undefined ? [] : [focus])];
-    const shown = targets.flatMap((id) => drawn.boxes.get(String(id)) ?? []);
-    if (shown.length > 0) this.viewport.bringIntoView(shown, zoom);
-    else if (zoom) this.viewport.fit(OVERVIEW_SCALE);
-    this.selection = { ...this.selection, zoom: false };
   }
 
   /** Opens (or closes) a group by the user's click, keeping it in view. */
