@@ -69,6 +69,7 @@ export class SplitPane {
     if (this.name === '') throw new Error('panes: a .split element has no data-split name to remember its size by (index.html)');
     this.first = first;
     this.second = second;
+    separator.title ||= 'Drag to resize (or focus it and use the arrow keys); double-click for the default size';
     separator.setAttribute('aria-valuemin', '0');
     separator.setAttribute('aria-valuemax', '100');
     separator.addEventListener('pointerdown', (event) => this.startDrag(event));

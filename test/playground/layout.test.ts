@@ -184,6 +184,30 @@ describe('the playground layout', function () {
     expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('kiln-playground:split:')))).to.deep.equal([]);
   });
 
+  it('keeps every pane in the window with each separator at either end (Home, End), at 1100×800 where the kernels and WGSL sit side by side in the least room', async () => {
+    await open(1100, 800);
+    const separators = ['#workspace > .pane-split', '.left > .pane-split', '.right > .pane-split', '.bottom > .pane-split'];
+    for (const ends of [['End', 'End', 'End', 'End'], ['Home', 'Home', 'Home', 'Home'], ['End', 'Home', 'End', 'Home']]) {
+      for (const [i, selector] of separators.entries()) {
+        await page.focus(selector);
+        await page.keyboard.press(ends[i]!);
+      }
+      const boxes = await paneBoxes(page);
+      for (const box of boxes) {
+        expect(box.width, `${box.pane} width with the separators at ${ends.join(', ')}`).to.be.at.least(80);
+        expect(box.height, `${box.pane} height with the separators at ${ends.join(', ')}`).to.be.at.least(80);
+      }
+      expect(await sidewaysScroll(page), `separators at ${ends.join(', ')}`).to.deep.equal({ overflow: 0, scrolled: [] });
+      expect(await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight), 'no scroll down either').to.equal(0);
+    }
+    // Enter restores each default.
+    for (const selector of separators) {
+      await page.focus(selector);
+      await page.keyboard.press('Enter');
+    }
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('kiln-playground:split:')))).to.deep.equal([]);
+  });
+
   it(`dims the graph, kernels and WGSL with "${STALE_LABEL}" while a compile has failed, and clears them when one succeeds`, async () => {
     await open(1440, 900);
     const stale = (): Promise<{ pane: string; stale: boolean; label: string; opacity: string }[]> =>
