@@ -28,8 +28,9 @@ interface Provenance {
   segments: string[];
   /** The origin of `segments` alone, made once per change (most nodes share it). */
   scoped: Origin | undefined;
-  /** Set while `withOrigin` runs: every node takes this origin (undefined: none), whatever scope or line is open. */
-  inherited: { readonly origin: Origin | undefined } | undefined;
+  /** True while `withOrigin` runs: every node takes `inherited` (undefined: none), whatever scope or line is open. */
+  inheriting: boolean;
+  inherited: Origin | undefined;
 }
 
 const provenances = new WeakMap<object, Provenance>();
@@ -52,7 +53,7 @@ export function traceNodeLines(source: LineSource | undefined): LineSource | und
 /** The origin of a node being built in `graph` now; undefined when nothing is known (the common case outside tools, kept cheap). */
 export function currentOrigin(graph: object): Origin | undefined {
   const state = provenances.get(graph);
-  if (state?.inherited) return state.inherited.origin;
+  if (state?.inheriting) return state.inherited;
   const line = lineSource?.();
   if (line === undefined) return state?.scoped;
   return state?.scoped ? { scope: state.scoped.scope!, line } : { line };
@@ -102,11 +103,14 @@ export function withScopes<T>(graph: object, segments: readonly string[], where:
  */
 export function withOrigin<T>(graph: object, origin: Origin | undefined, build: () => T): T {
   const state = provenanceOf(graph);
+  const wasInheriting = state.inheriting;
   const saved = state.inherited;
-  state.inherited = { origin };
+  state.inheriting = true;
+  state.inherited = origin;
   try {
     return build();
   } finally {
+    state.inheriting = wasInheriting;
     state.inherited = saved;
   }
 }
@@ -114,7 +118,7 @@ export function withOrigin<T>(graph: object, origin: Origin | undefined, build: 
 function provenanceOf(graph: object): Provenance {
   let state = provenances.get(graph);
   if (state === undefined) {
-    state = { segments: [], scoped: undefined, inherited: undefined };
+    state = { segments: [], scoped: undefined, inheriting: false, inherited: undefined };
     provenances.set(graph, state);
   }
   return state;
