@@ -20,17 +20,19 @@ import { installGraphView } from './graph-install.js';
 import { PageBus } from './page-events.js';
 import { installOnnxDrop } from './onnx-drop.js';
 import { PageShell } from './page-shell.js';
+import { installProfiling } from './profiling.js';
+import type { Profiling } from './profiling.js';
 import { installLayout } from './panes.js';
 import { installRunActions } from './run-actions.js';
 import { installSourceLinks } from './source-linking.js';
 import { readHash } from './share.js';
+import { installValues } from './values-view.js';
 import { WorkerClient } from './worker-client.js';
 
 function showDevice(page: PageShell, { gpu, problem, timestamps }: Device): void {
   renderAdapter(byId('adapter-root'), gpu, problem);
   byId('adapter-summary').textContent = gpu ? `${adapterSummary(gpu)}${timestamps ? '' : ' · no timestamp-query'}` : 'WebGPU unavailable';
   byId<HTMLButtonElement>('time-button').disabled = !gpu;
-  page.kernels.setNote(gpu ? (timestamps ? 'Time kernels measures each kernel on the GPU (timestamp-query).' : 'This adapter does not support timestamp-query, so per-kernel GPU times are not available here.') : '');
   if (!gpu) byId('adapter-summary').classList.add('error');
   void gpu?.lost.then((info) => {
     if (info.reason !== 'destroyed') page.showError(new Error(`The WebGPU device was lost (${info.message || info.reason}). Reload the page.`));
@@ -45,12 +47,14 @@ async function start(): Promise<void> {
   const client = new WorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'kiln playground' }));
   const device = acquireDevice();
   let menu: ExampleMenu | undefined;
-  let actions: ReturnType<typeof installRunActions> | undefined;
+  let profiling: Profiling | undefined;
   const editor = new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) });
-  const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void actions?.timeKernels());
+  const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void profiling?.timeKernels());
   installLayout(page);
   installGraphView(page);
-  actions = installRunActions(page);
+  installRunActions(page);
+  profiling = installProfiling(page);
+  installValues(page);
   installOnnxDrop(page);
   menu = installExampleMenu(page, code);
   installSourceLinks(page);

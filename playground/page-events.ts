@@ -3,7 +3,7 @@
  * A feature adds its view by listening here rather than by threading calls through main.ts.
  */
 
-import type { Session } from '../runtime.js';
+import type { Feed, HostTensor, Session } from '../runtime.js';
 import type { Compiled } from './protocol.js';
 
 export interface PageEvents {
@@ -17,8 +17,8 @@ export interface PageEvents {
   selection: { readonly entry: string; readonly kernel?: number; readonly node?: number };
   /** A session is ready on the device for the shown compile (or gone: undefined). */
   session: { readonly session: Session | undefined };
-  /** Forward ran on step 0's feeds. */
-  forward: { readonly step: number };
+  /** Forward ran on step 0's feeds: what it was given and what it returned. */
+  forward: { readonly step: number; readonly feeds: Readonly<Record<string, Feed>>; readonly outputs: Readonly<Record<string, HostTensor>> };
 }
 
 type Listener<K extends keyof PageEvents> = (event: PageEvents[K]) => void;

@@ -156,7 +156,7 @@ export class PageShell implements PageContext {
   private showEntry(): void {
     const entry = this.entryReport();
     if (!entry || !this.shown) return;
-    this.kernels.render(entry, this.kernelTimes.get(entry.name));
+    this.kernels.render(entry, this.kernelTimes.get(entry.name), this.shown.costs.entries[entry.name]);
     this.memory.render(entry, this.shown.report.memory);
   }
 

@@ -13,6 +13,9 @@ import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { StageView } from './stage-view.js';
 import type { LayoutView, PositionedGraph } from './graph-layout.js';
+import type { PlanCosts } from './worker/costs.js';
+import type { ValueSummary } from './worker/value-summary.js';
+import type { ForwardCheck, ValuesContextArgs } from './worker/values.js';
 
 /** A dynamic dim of an .onnx file's inputs, which the page asks a size for: the name `dims` binds it by, and where it comes from (`dim_param 'batch size'`). */
 export interface OnnxDim {
@@ -47,6 +50,8 @@ export interface Compiled {
   readonly timings: Readonly<Record<string, number>>;
   /** Values for the params that the session loads before it runs (an .onnx file's weights: a plan carries none). */
   readonly params?: Readonly<Record<string, Float32Array>>;
+  /** What each dispatch computes and moves (worker/costs.ts), for the kernels table's roofline columns and the heat. */
+  readonly costs: PlanCosts;
 }
 
 /** An error from the worker, rebuilt on the page with its name, message and the user's line. */
@@ -85,6 +90,10 @@ export interface WorkerApi {
   stages: { args: { readonly stage: StageView }; result: { readonly text: string } };
   /** The last compile's report without fusion (one kernel per op), for the kernels pane's fused/unfused toggle. */
   unfusedReport: { args: Record<string, never>; result: CompileReport };
+  /** After Forward: the session's params and the GPU's forward outputs; the reference's outputs compared with them (worker/values.ts). */
+  valuesContext: { args: ValuesContextArgs; result: ForwardCheck };
+  /** Node `node`'s values by the reference interpreter from that context, summarized (worker/values.ts). */
+  values: { args: { readonly node: number }; result: ValueSummary };
 }
 
 export type Method = keyof WorkerApi;

@@ -1,19 +1,18 @@
 /**
- * Forward, Train, Stop and Time kernels: the page runs the shown compile's plan on its
+ * Forward, Train and Stop: the page runs the shown compile's plan on its
  * device, with each step's feeds from the worker (the user's `feeds(step)` runs there).
  */
 
 import type { Feed } from '../runtime.js';
-import { timeEntryKernels } from './profile.js';
 import { byId } from './dom.js';
 import type { PageShell } from './page-shell.js';
-import type { Compiled, TensorData } from './protocol.js';
+import type { TensorData } from './protocol.js';
 import { RunView } from './run-view.js';
 
 /** How often the loss curve and the status redraw while training. */
 const REDRAW_MS = 100;
 
-export function installRunActions(page: PageShell): { timeKernels(): Promise<void> } {
+export function installRunActions(page: PageShell): void {
   const run = new RunView(byId('run-root'));
   let training = false;
   let stopRequested = false;
@@ -47,9 +46,10 @@ export function installRunActions(page: PageShell): { timeKernels(): Promise<voi
     const session = page.session();
     if (!session) return;
     try {
-      const outputs = await session.forward(await feedsOf('forward', 0));
+      const feeds = await feedsOf('forward', 0);
+      const outputs = await session.forward(feeds);
       run.showOutputs(outputs, 'forward on step 0’s inputs');
-      page.bus.emit('forward', { step: 0 });
+      page.bus.emit('forward', { step: 0, feeds, outputs });
     } catch (error) {
       page.showError(error);
     }
@@ -95,29 +95,7 @@ export function installRunActions(page: PageShell): { timeKernels(): Promise<voi
     }
   };
 
-  const timeKernels = async (): Promise<void> => {
-    const { gpu, timestamps } = await page.device;
-    const compiled: Compiled | undefined = page.compiled();
-    if (!gpu || !compiled) return;
-    if (!timestamps) {
-      page.kernels.setNote('This adapter does not support timestamp-query, so per-kernel GPU times are not available here.');
-      return;
-    }
-    const entry = page.entry();
-    page.kernels.setNote(`timing ${entry}'s kernels…`);
-    let times: number[];
-    try {
-      times = await timeEntryKernels(gpu.device, compiled.plan, entry);
-    } catch (error) {
-      page.showError(error);
-      return;
-    }
-    page.kernels.setNote(`GPU µs per dispatch: timestamp queries around each kernel, best of 5 runs on scratch buffers.`);
-    page.setKernelTimes(compiled, entry, times);
-  };
-
   byId('forward-button').addEventListener('click', () => void forward());
   byId('train-button').addEventListener('click', () => void train());
   byId('stop-button').addEventListener('click', () => (stopRequested = true));
-  return { timeKernels };
 }

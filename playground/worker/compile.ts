@@ -12,6 +12,7 @@ import { graphModel } from '../graph-model.js';
 import type { CompileArgs, Compiled, WorkerError } from '../protocol.js';
 import { UserCodeError, runUserCode } from '../user-code.js';
 import type { UserModel } from '../user-code.js';
+import { kernelCosts } from './costs.js';
 import type { Handled, HandlerContext } from './host.js';
 import { modelOfOnnx } from './onnx-source.js';
 import type { OnnxSource } from './onnx-source.js';
@@ -33,7 +34,7 @@ export async function compile(args: CompileArgs, context: HandlerContext): Promi
   const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified), writtenText: writtenText(user) }));
   rememberCompile({ user, stages, plan: stages.plan, fuse: args.fuse, limits: args.limits });
   const params = 'params' in user ? { params: user.params } : {};
-  return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings, ...params } };
+  return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings, costs: kernelCosts(stages), ...params } };
 }
 
 async function userModelOf(args: CompileArgs): Promise<UserModel | OnnxSource> {

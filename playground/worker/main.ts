@@ -10,6 +10,7 @@ import { serve } from './host.js';
 import { layout } from './layout.js';
 import { onnxDims } from './onnx-source.js';
 import { stages, unfusedReport } from './stages.js';
+import { values, valuesContext } from './values.js';
 
 serve(
   {
@@ -19,6 +20,8 @@ serve(
     onnxDims,
     stages,
     unfusedReport,
+    values,
+    valuesContext,
   },
   describeError,
 );
