@@ -9,9 +9,11 @@
 import { el } from './dom.js';
 import type { PageBus } from './page-events.js';
 
-/** The widths where the page changes shape; style.css's media queries use the same numbers. */
+/**
+ * Below this width the kernels and WGSL stack (style.css's media query has the same number);
+ * below 700 px wide or 500 px high, style.css shows one pane at a time (the phone tabs).
+ */
 export const STACKED_QUERY = '(max-width: 1099.98px)';
-export const PHONE_QUERY = '(max-width: 699.98px)';
 
 /** The panes a phone shows one at a time (`data-pane` in index.html). */
 export const PANE_NAMES = ['code', 'graph', 'kernels', 'wgsl', 'run'] as const;
@@ -194,7 +196,7 @@ export class SplitPane {
   }
 }
 
-/** The phone's tab bar: one button per pane (`data-pane`); the pane of the active one is shown, the others hidden (style.css, below 700 px). */
+/** The phone's tab bar: one button per pane (`data-pane`); the pane of the active one is shown, the others hidden (style.css, below 700 px wide or 500 px high). */
 export class PhoneTabs {
   private readonly buttons: HTMLButtonElement[];
   private current: PaneName = 'code';

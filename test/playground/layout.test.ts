@@ -1,6 +1,6 @@
 /**
  * The playground's layout in headless Chromium at a desktop, a small laptop and a phone
- * size: every pane shown has room, the page never scrolls sideways (not even after a
+ * size (upright and on its side): every pane shown has room, the page fits the window, the page never scrolls sideways (not even after a
  * kernel is selected, whose row and WGSL scroll into view), the phone's tabs switch the
  * pane shown, the separators resize the panes (mouse and keyboard) and remember it, and
  * a failed compile dims the compiler's views until a compile succeeds.
@@ -49,6 +49,11 @@ function sidewaysScroll(page: Page): Promise<{ overflow: number; scrolled: strin
     }
     return { overflow: document.documentElement.scrollWidth - window.innerWidth, scrolled };
   });
+}
+
+/** How far the page is taller than the window: the panes scroll inside, the page does not. */
+function overflowDown(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight);
 }
 
 describe('the playground layout', function () {
@@ -102,6 +107,7 @@ describe('the playground layout', function () {
       else expect(wgsl.top).to.be.at.least(kernels.bottom);
       expect(await page.$eval('#dag', (svg) => svg.getBoundingClientRect().height)).to.be.at.least(100);
       expect(await page.$eval('#phone-tabs', (bar) => getComputedStyle(bar).display)).to.equal('none');
+      expect(await overflowDown(page), 'the page fits the window\'s height too').to.equal(0);
       // The kernel names keep a column wide enough to read (at 1024×700 it was one letter per line).
       expect(await page.$eval('#kernels-table thead th:nth-child(2)', (th) => th.getBoundingClientRect().width)).to.be.at.least(160);
       expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
@@ -120,6 +126,7 @@ describe('the playground layout', function () {
     expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
     const tabs = await page.$$eval('#phone-tabs button', (buttons) => buttons.map((button) => ({ pane: button.getAttribute('data-pane')!, height: button.getBoundingClientRect().height })));
     expect(tabs.map((tab) => tab.pane)).to.deep.equal([...PANE_NAMES]);
+    expect(await overflowDown(page), 'the page fits the window\'s height too').to.equal(0);
     for (const tab of tabs) expect(tab.height, `${tab.pane} tab`).to.be.greaterThan(20);
     for (const name of PANE_NAMES) {
       await page.click(`#phone-tabs button[data-pane="${name}"]`);
@@ -146,6 +153,17 @@ describe('the playground layout', function () {
     await page.focus('#phone-tabs button[data-pane="wgsl"]');
     await page.keyboard.press('ArrowRight');
     expect((await paneBoxes(page)).filter((box) => box.shown).map((box) => box.pane)).to.deep.equal(['run']);
+  });
+
+  it('at 844×390 (a phone on its side) shows one pane at a time too, with room for it', async () => {
+    await open(844, 390);
+    expect(await page.$eval('#phone-tabs', (bar) => getComputedStyle(bar).display)).to.equal('flex');
+    await page.click('#phone-tabs button[data-pane="kernels"]');
+    const boxes = await paneBoxes(page);
+    expect(boxes.filter((box) => box.shown).map((box) => box.pane)).to.deep.equal(['kernels']);
+    expect(boxes.find((box) => box.pane === 'kernels')!.height).to.be.at.least(220);
+    expect(await overflowDown(page)).to.equal(0);
+    expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
   });
 
   it('resizes panes by dragging a separator or with its arrow keys, remembers the size across a reload, and restores the default on a double click', async () => {
@@ -198,7 +216,7 @@ describe('the playground layout', function () {
         expect(box.height, `${box.pane} height with the separators at ${ends.join(', ')}`).to.be.at.least(80);
       }
       expect(await sidewaysScroll(page), `separators at ${ends.join(', ')}`).to.deep.equal({ overflow: 0, scrolled: [] });
-      expect(await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight), 'no scroll down either').to.equal(0);
+      expect(await overflowDown(page), 'no scroll down either').to.equal(0);
     }
     // Enter restores each default.
     for (const selector of separators) {
