@@ -25,6 +25,7 @@ import { FoldBudget } from './fold-budget.js';
 import type { HandlerOutput, ValueLookup } from './handler.js';
 import { NodeContext, handlerFor } from './handler.js';
 import { InputDims } from './input-dims.js';
+import { withScopes } from '../origin.js';
 import type { DimsValue } from './dims-value.js';
 import { dimsOf, dimsTensor, isDimsValue, namesOf, valueOfDims } from './dims-value.js';
 import { DIMS_FOLDERS, MOVED_INPUTS } from './shape-values.js';
@@ -229,7 +230,7 @@ class Importer {
     const opType = node.opType ?? '';
     const nodeName = node.name || `#${index}`;
     try {
-      this.convert(node, opType, nodeName);
+      withScopes(this.graph, scopeOfNodeName(node.name ?? ''), 'importOnnx', () => this.convert(node, opType, nodeName));
     } catch (error) {
       if (!(error instanceof KilnError) || error instanceof OnnxError) throw error;
       const domain = node.domain === 'ai.onnx' ? '' : node.domain ?? '';
@@ -393,4 +394,14 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
   const outputs: Record<string, Tensor> = {};
   for (const info of graphProto.output ?? []) outputs[info.name ?? ''] = importer.addOutput(info);
   return { graph: importer.graph, inputs: importer.inputs, outputs, params: importer.params, opsets, symbolicDims: { ...importer.dims.symbolic } };
+}
+
+/**
+ * The scope a node's name gives the nodes it becomes: exporters name nodes by module path
+ * (PyTorch `/encoder/layer.0/attn/MatMul`, tf2onnx `model/dense/MatMul`), so all but the last
+ * part is the node's scope (`encoder/layer.0/attn`), as a layer's scope is in a built graph.
+ */
+function scopeOfNodeName(name: string): string[] {
+  const parts = name.split('/').filter((part) => part !== '');
+  return parts.slice(0, -1);
 }

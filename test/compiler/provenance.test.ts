@@ -14,6 +14,8 @@ import { loadFashionMnist } from '../../examples/data/fashion-mnist.js';
 import { playgroundData } from '../../playground/datasets.js';
 import { EXAMPLES } from '../../playground/examples.js';
 import { runUserCode } from '../../playground/user-code.js';
+import { importOnnx } from '../../onnx.js';
+import { mlpBytes } from '../onnx/model-builder.js';
 
 const computed = (nodes: readonly Node[]): Node[] => nodes.filter((n) => roleOf(n) === 'computed');
 
@@ -275,6 +277,15 @@ describe('provenance: through autodiff, optimizers and passes', () => {
     expect(JSON.stringify(compile(traced))).to.equal(JSON.stringify(compile(plain)));
     // JSON carries no origin: a graph read back has none.
     expect(Graph.fromJSON(traced.graph.toJSON()).nodes.some((n) => n.origin !== undefined)).to.equal(false);
+  });
+});
+
+describe('provenance: imported ONNX models', () => {
+  it('scopes the nodes of an ONNX node by the module path in its name, as exporters write it', () => {
+    const { graph } = importOnnx(mlpBytes(4, 8, 3), { dims: { batch: 2 } });
+    const scopes = computed(graph.nodes).map((n) => `${n.op} ${n.origin?.scope ?? '-'}`);
+    expect(scopes.filter((s) => s.startsWith('matmul') || s.startsWith('relu'))).to.deep.equal(['matmul fc1', 'relu relu', 'matmul fc2']);
+    expect(computed(graph.nodes).every((n) => n.origin?.scope !== undefined)).to.equal(true);
   });
 });
 
