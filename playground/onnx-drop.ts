@@ -34,6 +34,7 @@ export function installOnnxDrop(context: PageContext): void {
       const bytes = await file.arrayBuffer();
       context.setStatus(`reading ${file.name}…`);
       const dims = await context.client.call('onnxDims', { bytes: bytes.slice(0), fileName: file.name });
+      if (dims.length > 0) context.setStatus(`${file.name}: a size for each dynamic dim…`);
       const sizes = dims.length === 0 ? {} : await askDims(file.name, dims);
       if (sizes === undefined) {
         context.setStatus(`${file.name} not opened`);
