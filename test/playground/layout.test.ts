@@ -205,7 +205,8 @@ describe('the playground layout', function () {
   it('keeps every pane in the window with each separator at either end (Home, End), at 1100×800 where the kernels and WGSL sit side by side in the least room', async () => {
     await open(1100, 800);
     const separators = ['#workspace > .pane-split', '.left > .pane-split', '.right > .pane-split', '.bottom > .pane-split'];
-    for (const ends of [['End', 'End', 'End', 'End'], ['Home', 'Home', 'Home', 'Home'], ['End', 'Home', 'End', 'Home']]) {
+    const positions: (readonly ('Home' | 'End')[])[] = [['End', 'End', 'End', 'End'], ['Home', 'Home', 'Home', 'Home'], ['End', 'Home', 'End', 'Home']];
+    for (const ends of positions) {
       for (const [i, selector] of separators.entries()) {
         await page.focus(selector);
         await page.keyboard.press(ends[i]!);
