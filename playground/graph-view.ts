@@ -77,7 +77,7 @@ export class GraphView {
     this.layer = svg('g');
     this.canvas = svg('svg', { class: 'dag', id: 'dag' }, this.layer);
     this.text = textRoot;
-    this.panel = new NodePanel(() => this.canvas.focus());
+    this.panel = new NodePanel();
     this.viewport = new Viewport(this.canvas, this.layer, (box) => this.minimap.setViewport(box));
     this.minimap = new Minimap((x, y) => this.viewport.centreOn(x, y, this.viewport.view.scale));
     this.search = new GraphSearch(

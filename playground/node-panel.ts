@@ -22,7 +22,7 @@ export class NodePanel {
   private readonly values: HTMLElement;
   private shown: number | undefined;
 
-  constructor(private readonly onClose: () => void) {
+  constructor() {
     this.title = el('span', { class: 'node-panel-title' });
     const close = el('button', { class: 'small', title: 'Close', 'aria-label': 'Close', onclick: () => this.close() }, '×');
     this.facts = el('dl', { class: 'node-facts' });
@@ -65,6 +65,5 @@ export class NodePanel {
 
   private close(): void {
     this.show(undefined);
-    this.onClose();
   }
 }
