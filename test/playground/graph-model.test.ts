@@ -4,6 +4,7 @@ import { seedMlp } from '../../examples/models/seed-mlp.js';
 import { traceNodeLines } from '../../compiler/origin.js';
 import { defaultExpanded, groupNodes, groupsShowing, nodesOfGroup, visibleOf } from '../../playground/graph-groups.js';
 import { layoutGraph, visibleEdges } from '../../playground/graph-layout.js';
+import { matchNodes } from '../../playground/graph-search.js';
 import { graphModel } from '../../playground/graph-model.js';
 import type { DagModel, NodePart } from '../../playground/graph-model.js';
 
@@ -194,6 +195,21 @@ describe('playground/graph-groups', () => {
     const model = graphModel(programOf(seedMlp({ batch: 8 })));
     const big: DagModel = { nodes: [...model.nodes, ...model.nodes.map((node) => ({ ...node, id: node.id + 1000 }))], edges: model.edges };
     expect(defaultExpanded(big, groupNodes(big, 'scope')).size).to.equal(0);
+  });
+});
+
+describe('playground/graph-search', () => {
+  it('finds nodes by label, op, scope or %id, in any case; an empty query finds none', () => {
+    const model = graphModel(programOf(seedMlp({ batch: 8 })));
+    const labels = (query: string) => matchNodes(model, query).map((id) => model.nodes.find((node) => node.id === id)!.label);
+    expect(labels('FC2.KERNEL')).to.deep.equal(['fc2.kernel', 'fc2.kernel.momentum']);
+    expect(matchNodes(model, 'logsoftmax').map((id) => model.nodes.find((node) => node.id === id)!.op)).to.deep.equal(['logSoftmax']);
+    const fc3 = matchNodes(model, 'fc3');
+    expect(fc3.length).to.be.greaterThan(2);
+    for (const id of fc3) expect(model.nodes.find((node) => node.id === id)!.scope ?? model.nodes.find((node) => node.id === id)!.label).to.contain('fc3');
+    const some = model.nodes.find((node) => node.label.startsWith('%'))!;
+    expect(matchNodes(model, some.label)).to.include(some.id);
+    expect(matchNodes(model, '  ')).to.deep.equal([]);
   });
 });
 
