@@ -100,20 +100,15 @@ export class SplitPane {
 
   /** Back to the page's default sizes (style.css), forgetting the remembered one. */
   reset(): void {
-    this.first.style.removeProperty('flex-grow');
-    this.second.style.removeProperty('flex-grow');
+    this.applyDefault();
     sizes.write(this.storageKey(), undefined);
-    this.describe();
   }
 
   /** Applies the size remembered for the current orientation, or the default. */
   restore(): void {
     const share = sizes.read(this.storageKey());
-    if (share !== undefined) this.apply(share);
-    else {
-      this.first.style.removeProperty('flex-grow');
-      this.second.style.removeProperty('flex-grow');
-    }
+    if (share === undefined) this.applyDefault();
+    else this.apply(share);
     this.separator.setAttribute('aria-orientation', this.orientation === 'row' ? 'vertical' : 'horizontal');
     this.describe();
   }
@@ -125,6 +120,12 @@ export class SplitPane {
   private apply(share: number): void {
     this.first.style.flexGrow = share.toFixed(4);
     this.second.style.flexGrow = (1 - share).toFixed(4);
+    this.describe();
+  }
+
+  private applyDefault(): void {
+    this.first.style.removeProperty('flex-grow');
+    this.second.style.removeProperty('flex-grow');
     this.describe();
   }
 
