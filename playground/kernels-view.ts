@@ -46,7 +46,7 @@ export class KernelsView {
     this.foot = el('tfoot');
     this.note = el('span', { id: 'kernels-note' });
     const sortable = (key: SortKey, text: string, title: string): HTMLElement => {
-      const header = el('th', { class: key === 'kind' ? 'sortable' : 'num sortable', 'data-sort': key, title: `${title} (click to sort)`, onclick: () => this.sortBy(key) }, text);
+      const header = el('th', { class: `${key === 'kind' ? '' : 'num '}sortable col-${key}`, 'data-sort': key, title: `${title} (click to sort)`, onclick: () => this.sortBy(key) }, text);
       this.headers.set(key, header);
       return header;
     };
@@ -62,15 +62,16 @@ export class KernelsView {
           el(
             'tr',
             {},
+            // The figures come right after the name: in a narrow pane they stay in view, the dispatch details scroll.
             sortable('position', '#', 'position in dispatch order'),
-            el('th', {}, 'kernel · graph nodes'),
-            sortable('kind', 'kind', 'the fusion rule that formed it'),
-            el('th', { title: 'workgroups dispatched, and the workgroup size' }, 'grid'),
-            el('th', { title: 'r: read, w: written; hover for the size' }, 'bindings'),
+            el('th', { class: 'col-name' }, 'kernel · graph nodes'),
+            this.timeHeader,
+            el('th', { class: 'num col-share', title: 'share of the entry’s summed kernel time' }, 'share'),
             sortable('flops', 'FLOPs · bytes', 'arithmetic of one dispatch, and the bytes it binds (read + written): the compiler’s cost model'),
             sortable('gflops', 'GFLOP/s · GB/s', 'achieved rates: FLOPs and bytes over the measured time'),
-            el('th', { class: 'num share-column', title: 'share of the entry’s summed kernel time' }, 'share'),
-            this.timeHeader,
+            sortable('kind', 'kind', 'the fusion rule that formed it'),
+            el('th', { class: 'col-grid', title: 'workgroups dispatched, and the workgroup size' }, 'grid'),
+            el('th', { class: 'col-bindings', title: 'r: read, w: written; hover for the size' }, 'bindings'),
           ),
         ),
         this.body,
@@ -136,38 +137,33 @@ export class KernelsView {
       { 'data-position': kernel.position, onclick: () => this.onSelect(kernel.position) },
       el('td', { class: 'num' }, kernel.position),
       el('td', { class: 'mono', title: kernel.reason }, ...breakableName(kernel.name), el('div', { class: 'ops' }, kernel.ops.map(({ op, node }) => `${op} %${node}`).join(', '))),
+      ...figureCells(cost, microseconds, total),
       el('td', {}, el('span', { class: `kind kind-${kernel.kind}`, title: kernel.reason }, kernel.kind)),
       el('td', { class: 'mono' }, kernel.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`)).join('×'), el('div', { class: 'ops' }, size)),
       el('td', {}, ...kernel.bindings.map(bindingChip)),
-      ...figureCells(cost, microseconds, total),
     );
   }
 }
 
-/** The FLOPs · bytes, rates, share and time cells of a row (the total row's too). */
+/** The time, share, FLOPs · bytes and rates cells of a row (the total row's too). */
 function figureCells(cost: KernelCost | undefined, microseconds: number | undefined, total: number | undefined): HTMLElement[] {
   const bytes = cost && cost.bytesRead + cost.bytesWritten;
   const share = microseconds !== undefined && total ? microseconds / total : undefined;
   return [
-    el(
-      'td',
-      { class: 'num', 'data-flops': cost?.flops, 'data-bytes': bytes, title: cost ? `${cost.flops} FLOPs; reads ${formatBytes(cost.bytesRead)}, writes ${formatBytes(cost.bytesWritten)}` : undefined },
-      cost ? formatCount(cost.flops) : '',
-      el('div', { class: 'ops' }, bytes === undefined ? '' : formatBytes(bytes)),
-    ),
-    el(
-      'td',
-      { class: 'num', title: 'GFLOP/s, and GB/s over the bytes it binds' },
-      rate(cost?.flops, microseconds),
-      el('div', { class: 'ops' }, rate(bytes, microseconds)),
-    ),
+    el('td', { class: 'num', 'data-us': microseconds }, microseconds === undefined ? '' : microseconds.toFixed(microseconds < 100 ? 1 : 0)),
     el(
       'td',
       { class: 'num share', 'data-share': share },
       share === undefined ? '' : `${(100 * share).toFixed(share < 0.1 ? 1 : 0)}%`,
       share === undefined ? '' : el('div', { class: 'share-bar', style: `width: ${(100 * share).toFixed(1)}%` }),
     ),
-    el('td', { class: 'num' }, microseconds === undefined ? '' : microseconds.toFixed(microseconds < 100 ? 1 : 0)),
+    el(
+      'td',
+      { class: 'num', 'data-flops': cost?.flops, 'data-bytes': bytes, title: cost ? `${cost.flops} FLOPs; reads ${formatBytes(cost.bytesRead)}, writes ${formatBytes(cost.bytesWritten)}` : undefined },
+      cost ? formatCount(cost.flops) : '',
+      el('div', { class: 'ops' }, bytes === undefined ? '' : formatBytes(bytes)),
+    ),
+    el('td', { class: 'num', 'data-rates': '', title: 'GFLOP/s, and GB/s over the bytes it binds' }, rate(cost?.flops, microseconds), el('div', { class: 'ops' }, rate(bytes, microseconds))),
   ];
 }
 
@@ -179,8 +175,9 @@ function totalRow(rows: readonly Row[], total: number | undefined): HTMLTableRow
     'tr',
     { class: 'total-row', id: 'kernels-total' },
     el('td', {}),
-    el('td', { colspan: 4 }, el('b', {}, 'total'), ` · ${rows.length} dispatch${rows.length === 1 ? '' : 'es'}`, total === undefined ? '' : ', timed alone: a step also pays its submit and copies'),
+    el('td', { title: 'Each kernel is timed alone: a step also pays its submit, its copies and the gaps between dispatches.' }, el('b', {}, 'total'), ` · ${rows.length} dispatch${rows.length === 1 ? '' : 'es'}`),
     ...figureCells(cost, total, total),
+    el('td', { colspan: 3 }),
   );
 }
 

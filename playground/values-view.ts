@@ -15,7 +15,7 @@ import type { ValueSummary } from './worker/value-summary.js';
 import './values-view.css';
 
 const HISTOGRAM_WIDTH = 240;
-const HISTOGRAM_HEIGHT = 48;
+const HISTOGRAM_HEIGHT = 40;
 
 export function installValues(context: PageContext): void {
   /** The GPU run the values compare with; undefined until Forward ran on the shown compile. */
@@ -34,7 +34,10 @@ export function installValues(context: PageContext): void {
     context.graph.panel.setValues(el('p', { class: 'values-note' }, 'computing its values…'));
     try {
       const summary = await context.client.call('values', { node });
-      if (asked === request && context.graph.panel.node === node) context.graph.panel.setValues(summaryView(summary, agreement));
+      if (asked !== request || context.graph.panel.node !== node) return;
+      const view = summaryView(summary, agreement);
+      context.graph.panel.setValues(view);
+      revealInPanel(view);
     } catch (error) {
       if (asked === request) context.graph.panel.setValues(el('p', { class: 'values-note error' }, error instanceof Error ? error.message : String(error)));
     }
@@ -65,11 +68,24 @@ export function installValues(context: PageContext): void {
   });
 }
 
+/**
+ * Scrolls the side panel (not the page: scrollIntoView would move every scrolled ancestor)
+ * so the values are in view, their top first.
+ */
+function revealInPanel(view: HTMLElement): void {
+  const panel = view.closest<HTMLElement>('.node-panel');
+  if (!panel) return;
+  const box = view.getBoundingClientRect();
+  const frame = panel.getBoundingClientRect();
+  const below = box.bottom - frame.bottom;
+  if (below > 0) panel.scrollTop += Math.min(below, box.top - frame.top);
+}
+
 function tensorsOf(tensors: Readonly<Record<string, HostTensor>>, copy = false): Record<string, TensorData> {
   return Object.fromEntries(Object.entries(tensors).map(([name, { dtype, shape, data }]) => [name, { dtype, shape: [...shape], data: copy ? data.slice() : data }]));
 }
 
-/** The summary as the panel shows it: where the values come from, the figures, the histogram, the first values. */
+/** The summary as the panel shows it: the figures, the histogram, the first values, and where they come from. */
 export function summaryView(summary: ValueSummary, check: ForwardCheck): HTMLElement {
   const stats: [string, string, number | string][] = [
     ['shape', 'shape', `${summary.dtype}[${summary.shape.join(',')}]`],
@@ -80,14 +96,20 @@ export function summaryView(summary: ValueSummary, check: ForwardCheck): HTMLEle
     ['nan', 'NaN', summary.nanCount],
     ['inf', '±∞', summary.infCount],
   ];
-  const agree = check.outputs.length === 0 ? 'no forward output to compare' : `forward outputs vs the GPU’s: max |Δ| ${formatValue(check.maxAbsDifference)}`;
+  const agree = check.outputs.length === 0 ? 'no forward output to compare with the GPU’s' : `Forward’s outputs: max |GPU − reference| ${formatValue(check.maxAbsDifference)}`;
   return el(
     'div',
     { class: 'values-summary', id: 'values-summary' },
-    el('p', { class: 'values-note', id: 'values-source', title: check.outputs.map((o) => `${o.name}: max |Δ| ${o.maxAbsDifference}`).join('\n') }, 'Values by the CPU reference interpreter, from Forward’s feeds and the session’s params · ', el('span', { id: 'values-agreement', 'data-difference': check.maxAbsDifference }, agree)),
+    el('div', { class: 'values-head' }, 'values', el('span', { class: 'values-note' }, ' · CPU reference')),
     el('dl', { class: 'values-stats' }, ...stats.flatMap(([key, name, value]) => [el('dt', {}, name), el('dd', { 'data-stat': key, class: key === 'nan' || key === 'inf' ? (value === 0 ? undefined : 'error') : undefined }, typeof value === 'number' ? formatValue(value) : value)])),
     histogram(summary),
     el('div', { class: 'values-first mono', title: `the first ${summary.first.length} of ${summary.count} values, row-major` }, summary.first.map(formatValue).join(' '), summary.count > summary.first.length ? ' …' : ''),
+    el(
+      'p',
+      { class: 'values-note', id: 'values-source', title: check.outputs.map((o) => `${o.name}: max |GPU − reference| ${o.maxAbsDifference}`).join('\n') },
+      'Computed by the CPU reference interpreter from Forward’s feeds and the session’s params (a fused kernel keeps most tensors off the GPU’s memory). ',
+      el('span', { id: 'values-agreement', 'data-difference': check.maxAbsDifference }, agree),
+    ),
   );
 }
 
