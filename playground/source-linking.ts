@@ -80,6 +80,11 @@ export function installSourceLinks(page: LinkedPage): void {
     markEditor(kernel && line !== undefined ? (wgslLineNodes(kernel)[line - 1] ?? []) : []);
   });
   hoverTargets(byId('dag-root'), '[data-node]', (target) => markEditor(target ? [Number(target.dataset['node'])] : []));
+  // The Stages tab's text: the simplified graph's lines, and the fusion groups' and kernels' (their ids are the simplified graph's too).
+  hoverTargets(byId('ssa-pane'), '.code-line', (target) => {
+    const idsAreSimplified = target?.closest('#ssa-root') || ['fusion', 'fused', 'unfused'].includes(stages.stage());
+    markEditor(target && idsAreSimplified ? nodesOfTextLine(target.textContent ?? '') : []);
+  });
   hoverTargets(byId('kernels-root'), 'tr[data-position]', (target) => {
     const position = target ? Number(target.dataset['position']) : undefined;
     markEditor(position === undefined ? [] : [...(links()?.nodesOfKernel(position) ?? [])]);
@@ -126,6 +131,13 @@ function linkIndex(page: PageContext, plans: KernelPlans): () => SourceLinks | u
   };
 }
 
+/** The nodes a line of printed stage text names: the one it defines (`%12:f32[…] = …`), else every `%N` in it. */
+export function nodesOfTextLine(text: string): number[] {
+  const defined = /^\s*%(\d+)\b/.exec(text);
+  if (defined) return [Number(defined[1])];
+  return [...new Set(Array.from(text.matchAll(/%(\d+)\b/g), (match) => Number(match[1])))];
+}
+
 /** Calls `hover` with the element matching `selector` under the pointer in `root` when it changes (undefined when none). */
 function hoverTargets(root: HTMLElement, selector: string, hover: (target: HTMLElement | undefined) => void): void {
   let current: HTMLElement | undefined;
@@ -163,6 +175,11 @@ function keepViewInLink(page: PageContext, plans: KernelPlans, stages: StagesTab
   page.bus.on('selection', remember);
   plans.onChange(remember);
   stages.onChange(remember);
+  // A link pasted into the address bar of an open page: the example menu compiles its code, and its view is restored then.
+  window.addEventListener('hashchange', () => {
+    const view = viewOfHash(location.hash);
+    if (Object.keys(view).length > 0) pending = view;
+  });
   page.bus.on('compiled', () => {
     const restore = pending;
     pending = undefined;

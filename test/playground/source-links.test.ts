@@ -277,6 +277,11 @@ describe('the playground’s source links, stages and shared view, in headless C
     expect(await stageText('written')).to.match(/^graph seed_mlp \{/);
     expect(await stageText('specialized')).to.contain('entry trainStep');
     expect(await stageText('fusion')).to.match(/entry trainStep: \d+ groups/);
+    // A fusion group's line names simplified-graph nodes: hovering it marks the line that built them.
+    const group = await page.$$eval('#stage-text .code-line', (lines) => lines.map((line) => line.textContent!.trim()).find((text) => /^\[0\] epilogue matmul %\d+/.test(text))!);
+    await hoverText(page, '#stage-text .code-line', group);
+    expect(await page.$$eval('.cm-linked-line', (lines) => lines.map((line) => line.textContent!.trim()))).to.deep.equal(['const logits = mlp(images);']);
+    await page.mouse.move(1, 1);
     const kernelsOf = (text: string): number => Number(/, (\d+) kernels, entries/.exec(text)![1]);
     const fused = kernelsOf(await stageText('fused'));
     expect(kernelsOf(await stageText('unfused'))).to.be.greaterThan(fused);
