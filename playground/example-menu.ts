@@ -19,11 +19,9 @@ export interface ExampleMenu {
 /** How long typing pauses before the address bar catches up. */
 const HASH_DELAY_MS = 300;
 
-/** `loaded` is the code the editor starts with, unedited. */
-export function installExampleMenu(context: PageContext, loaded: string): ExampleMenu {
+export function installExampleMenu(context: PageContext): ExampleMenu {
   const select = byId<HTMLSelectElement>('example-select');
   select.append(...EXAMPLES.map((example) => el('option', { value: example.id }, example.title)));
-  let unedited = loaded;
   let shownId = select.value;
   let hashTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -34,10 +32,9 @@ export function installExampleMenu(context: PageContext, loaded: string): Exampl
   };
   /** Whether the editor's code may be replaced: unedited, or the user agrees to drop the edits. */
   const mayReplace = (what: string): boolean =>
-    context.editor.code === unedited || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);
+    !context.hasEdits() || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);
   const replaceCode = (code: string): void => {
-    unedited = code;
-    context.editor.code = code;
+    context.setCode(code);
     void context.compile();
   };
   const loadExample = (id: string): void => {

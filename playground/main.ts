@@ -12,13 +12,13 @@ import './style.css';
 import { acquireDevice, adapterSummary, renderAdapter } from './adapter-view.js';
 import type { Device } from './adapter-view.js';
 import { byId, enableTabs } from './dom.js';
-import { CodeEditor } from './editor.js';
 import { installExampleMenu } from './example-menu.js';
 import type { ExampleMenu } from './example-menu.js';
 import { DEFAULT_EXAMPLE, EXAMPLES } from './examples.js';
 import { installGraphView } from './graph-install.js';
 import { PageBus } from './page-events.js';
 import { installOnnxDrop } from './onnx-drop.js';
+import { measured, nextTask } from './next-task.js';
 import { PageShell } from './page-shell.js';
 import { installProfiling } from './profiling.js';
 import type { Profiling } from './profiling.js';
@@ -40,6 +40,8 @@ function showDevice(page: PageShell, { gpu, problem, timestamps }: Device): void
 }
 
 async function start(): Promise<void> {
+  // The bundle's evaluation was a task: what follows starts a new one.
+  await nextTask();
   const shared = await readHash(location.hash);
   const example = shared && 'example' in shared ? EXAMPLES.find((e) => e.id === shared.example) : undefined;
   const code = shared && 'code' in shared ? shared.code : (example ?? DEFAULT_EXAMPLE).code;
@@ -48,7 +50,15 @@ async function start(): Promise<void> {
   const device = acquireDevice();
   let menu: ExampleMenu | undefined;
   let profiling: Profiling | undefined;
-  const editor = new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) });
+  // Tasks of their own (the editor's setup is the longest): no long task, and the page paints in between.
+  // CodeMirror is a chunk of its own, loaded while the worker starts: main.js evaluates sooner, and the page paints first.
+  const [{ CodeEditor }, { warmUpParser }] = await Promise.all([import('./editor.js'), import('./editor-warmup.js')]);
+  // Evaluating the chunk was a task; the JavaScript parser's first run (its tables, its code's first compile) is the next.
+  await nextTask();
+  measured('warm up the parser', () => warmUpParser(code));
+  await nextTask();
+  const editor = measured('set up the editor', () => new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) }));
+  await nextTask();
   const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void profiling?.timeKernels());
   installLayout(page);
   installGraphView(page);
@@ -56,11 +66,12 @@ async function start(): Promise<void> {
   profiling = installProfiling(page);
   installValues(page);
   installOnnxDrop(page);
-  menu = installExampleMenu(page, code);
+  menu = installExampleMenu(page);
   installSourceLinks(page);
   menu.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
   Array.from(document.querySelectorAll<HTMLElement>('.tabs')).forEach(enableTabs);
   void device.then((found) => showDevice(page, found));
+  await nextTask();
   await page.compile();
 }
 

@@ -61,6 +61,10 @@ export interface PageContext {
    * (an opened .onnx file, while the editor shows its note); undefined from it: the code.
    */
   setSource(source: () => CompileSource | undefined): void;
+  /** Replaces the editor's code with `code` (an example, a link's code, a note) as not edited: switching away from it does not ask. */
+  setCode(code: string): void;
+  /** Whether the editor's code was edited since it was last set by setCode (switching away would lose it). */
+  hasEdits(): boolean;
   /** Writes the status line (clearing an error shown there). */
   setStatus(text: string): void;
   /** The status line's text. */

@@ -4,6 +4,7 @@
  */
 
 import type { Feed, HostTensor, Session } from '../runtime.js';
+import { measured } from './next-task.js';
 import type { Compiled } from './protocol.js';
 
 export interface PageEvents {
@@ -34,6 +35,7 @@ export class PageBus {
   }
 
   emit<K extends keyof PageEvents>(name: K, event: PageEvents[K]): void {
-    for (const listener of this.listeners.get(name) ?? []) (listener as Listener<K>)(event);
+    // Each listener measured (`kiln: on compiled`, …), so a long task names the view that made it.
+    for (const listener of this.listeners.get(name) ?? []) measured(`on ${name}`, () => (listener as Listener<K>)(event));
   }
 }

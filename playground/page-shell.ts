@@ -16,6 +16,7 @@ import { KernelsView } from './kernels-view.js';
 import { MemoryView } from './memory-view.js';
 import type { PageContext, PageSelection, SelectOptions } from './page-context.js';
 import type { PageBus } from './page-events.js';
+import { measured, nextTask } from './next-task.js';
 import { kernelSummary, readySession } from './page-session.js';
 import type { CompileSource, Compiled } from './protocol.js';
 import { WgslView } from './wgsl-view.js';
@@ -33,6 +34,8 @@ export class PageShell implements PageContext {
   private selected: { kernel?: number; node?: number } = {};
   /** GPU µs per kernel, by entry, once measured (Time kernels) for the compile shown. */
   private readonly kernelTimes = new Map<string, readonly number[]>();
+  /** The editor's code as last set (not typed): different now means edits a switch would lose. */
+  private uneditedCode: string;
   /** Counts compiles, so a slow one that a newer one overtook drops its results. */
   private generation = 0;
   private sourceOverride: () => CompileSource | undefined = () => undefined;
@@ -44,9 +47,19 @@ export class PageShell implements PageContext {
     readonly device: Promise<Device>,
     onTimeKernels: () => void,
   ) {
+    this.uneditedCode = editor.code;
     this.kernels = new KernelsView(byId('kernels-root'), (position) => this.selectKernel(position, { zoom: true }), onTimeKernels);
     byId('compile-button').addEventListener('click', () => void this.compile());
     byId('ssa-select').addEventListener('change', () => this.showSsa());
+  }
+
+  setCode(code: string): void {
+    this.uneditedCode = code;
+    this.editor.code = code;
+  }
+
+  hasEdits(): boolean {
+    return this.editor.code !== this.uneditedCode;
   }
 
   setSource(source: () => CompileSource | undefined): void {
@@ -94,7 +107,13 @@ export class PageShell implements PageContext {
     }
     if (!current()) return;
     this.setStatus(`${kernelSummary(compiled.report)} · laying out the graph…`);
-    this.show(compiled);
+    measured('show the compile', () => this.show(compiled));
+    await nextTask();
+    if (!current()) return;
+    measured('the kernels and memory tables', () => this.showEntry());
+    // Each step below is a task of its own: together they are too long for one (a long task freezes the page).
+    await nextTask();
+    if (!current()) return;
     try {
       // The graph view asks the worker for its layout (installGraphView) and draws it.
       await this.graph.render(compiled.model, compiled.report.graph);
@@ -103,8 +122,12 @@ export class PageShell implements PageContext {
       return;
     }
     if (!current()) return;
-    this.selectKernel(0);
-    this.bus.emit('compiled', { compiled, entry: this.shownEntry });
+    measured('select the first kernel', () => this.selectKernel(0));
+    await nextTask();
+    if (!current()) return;
+    measured('views follow the compile', () => this.bus.emit('compiled', { compiled, entry: this.shownEntry }));
+    await nextTask();
+    if (!current()) return;
     await this.startSession(compiled, current);
   }
 
@@ -115,8 +138,8 @@ export class PageShell implements PageContext {
     this.shownEntry = compiled.plan.entries['trainStep'] ? 'trainStep' : 'forward';
     this.selected = {};
     this.renderEntryTabs();
-    this.showSsa();
-    this.showEntry();
+    measured('the written graph', () => this.showSsa());
+    // The kernels and memory tables are drawn next, in a task of their own (compile()).
   }
 
   private async startSession(compiled: Compiled, current: () => boolean): Promise<void> {
@@ -165,19 +188,23 @@ export class PageShell implements PageContext {
     const written = byId<HTMLSelectElement>('ssa-select').value === 'written';
     byId('ssa-root').hidden = written;
     byId('ssa-written').hidden = !written;
-    if (this.shown) byId('ssa-written').replaceChildren(...this.shown.writtenText.split('\n').map((line) => el('div', { class: 'code-line' }, line || '\n')));
+    // Built when shown: the transformer's written graph is thousands of lines, a long task to make for nothing.
+    const text = written ? this.shown?.writtenText : undefined;
+    byId('ssa-written').replaceChildren(...(text?.split('\n').map((line) => el('div', { class: 'code-line' }, line || '\n')) ?? []));
   }
 
   selectKernel(position: number | undefined, options: SelectOptions = {}): void {
     const { focusNode, errorLine, zoom = false } = options;
     const kernel = position === undefined ? undefined : this.entryReport()?.kernels[position];
     this.selected = { ...(kernel ? { kernel: position } : {}), ...(focusNode === undefined ? {} : { node: focusNode }) };
-    this.kernels.highlight(this.selected.kernel);
-    this.memory.highlight(this.selected.kernel);
+    measured('highlight the kernel row', () => {
+      this.kernels.highlight(this.selected.kernel);
+      this.memory.highlight(this.selected.kernel);
+    });
     // The note first: the DAG's pane sizes itself around it before zooming.
     byId('graph-note').textContent = kernel ? `${kernel.name}: ${kernel.reason}` : focusNode === undefined ? '' : `%${focusNode} is computed by no kernel of ${this.shownEntry} (a view of another buffer, or not needed here)`;
-    this.graph.highlight(new Set(kernel?.ops.map(({ node }) => node) ?? (focusNode === undefined ? [] : [focusNode])), focusNode, zoom);
-    this.wgsl.show(kernel, errorLine);
+    measured('highlight the graph', () => this.graph.highlight(new Set(kernel?.ops.map(({ node }) => node) ?? (focusNode === undefined ? [] : [focusNode])), focusNode, zoom));
+    measured('show the WGSL', () => this.wgsl.show(kernel, errorLine));
     this.bus.emit('selection', this.selection());
   }
 

@@ -10,7 +10,7 @@
  */
 
 import { pathToFileURL } from 'node:url';
-import type { Page } from 'puppeteer-core';
+import type { Dialog, Page } from 'puppeteer-core';
 import { EXAMPLES } from '../playground/examples.js';
 import { launchChromium } from './chromium.js';
 import { buildPlayground, servePlayground } from './playground.js';
@@ -59,9 +59,15 @@ export async function measureSwitch(page: Page, exampleId: string, timeout = 120
   await takeLongTasks(page);
   const start = await page.evaluate(() => performance.now());
   await page.evaluate(() => document.getElementById('status')!.replaceChildren('switching…'));
-  await page.select('#example-select', exampleId);
-  // A page that asks before dropping edits: there are none here, but accept if it asks.
-  await waitUntilReady(page, timeout);
+  // The page asks before dropping edits: there are none here, but accept if it asks.
+  const accept = (dialog: Dialog): void => void dialog.accept();
+  page.on('dialog', accept);
+  try {
+    await page.select('#example-select', exampleId);
+    await waitUntilReady(page, timeout);
+  } finally {
+    page.off('dialog', accept);
+  }
   const readyMs = (await page.evaluate(() => performance.now())) - start;
   const tasks = await takeLongTasks(page);
   return { longestTaskMs: Math.max(0, ...tasks), readyMs };

@@ -1,0 +1,115 @@
+/**
+ * The playground never freezes: from a cold link to each example, and when switching to
+ * each example from the menu, no main-thread task is longer than 200 ms until the page is
+ * ready (PerformanceObserver 'longtask', as `npm run playground:measure` reports it). The
+ * user's code, the compiler and the graph's layout run in the worker; what the page draws
+ * is split into tasks. A failure lists each long task with the page's steps it overlaps
+ * (the `kiln: …` performance measures), so the step to split is named.
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Page } from 'puppeteer-core';
+import type { ChromiumSession } from '../../scripts/chromium.js';
+import { launchChromium } from '../../scripts/chromium.js';
+import { MEASURE_VIEWPORT, measureLoad, measureSwitch } from '../../scripts/playground-measure.js';
+import type { Responsiveness } from '../../scripts/playground-measure.js';
+import { buildPlayground, servePlayground } from '../../scripts/playground.js';
+import type { StaticServer } from '../../scripts/static-server.js';
+import { EXAMPLES } from '../../playground/examples.js';
+
+/** The longest main-thread task allowed while compiling, laying out and showing any example (issue 18). */
+const LONGEST_TASK_MS = 200;
+
+/** Keeps every long task's start and length in each document the page opens (call before `goto`). */
+async function recordTaskTimes(page: Page): Promise<void> {
+  await page.evaluateOnNewDocument(() => {
+    const tasks: { start: number; duration: number }[] = [];
+    (window as unknown as { kilnTaskTimes: typeof tasks }).kilnTaskTimes = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/** Each task over the limit (since `since`, page time), with the `kiln: …` steps it overlaps. */
+async function overLimit(page: Page, since: number): Promise<string[]> {
+  return page.evaluate(
+    (from, limit) => {
+      const tasks = (window as unknown as { kilnTaskTimes: { start: number; duration: number }[] }).kilnTaskTimes;
+      const steps = performance.getEntriesByType('measure').filter((m) => m.name.startsWith('kiln: '));
+      return tasks
+        .filter((task) => task.start >= from && task.duration > limit)
+        .map((task) => {
+          const inside = steps.filter((m) => m.startTime < task.start + task.duration && m.startTime + m.duration > task.start);
+          const named = inside.map((m) => `${m.name.slice(6)} ${m.duration.toFixed(0)} ms`).join(', ');
+          return `${task.duration.toFixed(0)} ms task at ${task.start.toFixed(0)} ms (${named || 'no kiln step in it'})`;
+        });
+    },
+    since,
+    LONGEST_TASK_MS,
+  );
+}
+
+function verdict(what: string, measured: Responsiveness, details: readonly string[]): string {
+  return `${what}: longest task ${measured.longestTaskMs.toFixed(0)} ms (limit ${LONGEST_TASK_MS}), ready after ${measured.readyMs.toFixed(0)} ms; ${details.join('; ') || 'no task detail'}`;
+}
+
+describe('the playground never freezes: no main-thread task over 200 ms (headless Chromium, 1440×900)', function () {
+  this.timeout(600000);
+  let dir: string;
+  let server: StaticServer;
+  let chromium: ChromiumSession;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-responsiveness-'));
+    await buildPlayground(dir);
+    server = await servePlayground(dir);
+    chromium = await launchChromium();
+  });
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = async (): Promise<Page> => {
+    const page = await chromium.browser.newPage();
+    await page.setViewport(MEASURE_VIEWPORT);
+    await recordTaskTimes(page);
+    return page;
+  };
+
+  for (const example of EXAMPLES) {
+    it(`opens a cold link to ${example.id} without a long task`, async () => {
+      const page = await open();
+      try {
+        const measured = await measureLoad(page, `${server.url}#example=${example.id}`);
+        expect(measured.readyMs, 'the page got ready').to.be.greaterThan(0);
+        expect(measured.longestTaskMs, verdict(`cold link to ${example.id}`, measured, await overLimit(page, 0))).to.be.at.most(LONGEST_TASK_MS);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it('switches to every example from the menu without a long task', async () => {
+    const page = await open();
+    const failures: string[] = [];
+    try {
+      await measureLoad(page, `${server.url}#example=your-own`);
+      for (const example of EXAMPLES.filter((e) => e.id !== 'your-own')) {
+        const since = await page.evaluate(() => performance.now());
+        const measured = await measureSwitch(page, example.id);
+        // It really switched: the menu and the kernels are the example's.
+        expect(await page.$eval('#example-select', (select) => (select as HTMLSelectElement).value)).to.equal(example.id);
+        if (measured.longestTaskMs > LONGEST_TASK_MS) failures.push(verdict(`switch to ${example.id}`, measured, await overLimit(page, since)));
+      }
+    } finally {
+      await page.close();
+    }
+    expect(failures).to.deep.equal([]);
+  });
+});
