@@ -19,7 +19,7 @@ import type { DagModel, DagNode, NodePart } from './graph-model.js';
 import { GraphSearch, matchNodes } from './graph-search.js';
 import { Minimap } from './minimap.js';
 import { Viewport } from './graph-viewport.js';
-import { measured } from './next-task.js';
+import { measured, nextTask } from './next-task.js';
 import { NodePanel } from './node-panel.js';
 import { lineNodes } from './ssa-lines.js';
 
@@ -61,6 +61,7 @@ export class GraphView {
   private drawn: Drawn | undefined;
   private readonly layouts = new Map<string, PositionedGraph>();
   private requesting = false;
+  private drawTimer: ReturnType<typeof setTimeout> | undefined;
   private selection: { ids: ReadonlySet<number>; focus: number | undefined; zoom: boolean } = { ids: new Set(), focus: undefined, zoom: false };
   /** The view still to bring the selection close (set by render: a new graph opens on its selected kernel). */
   private zoomPending = false;
@@ -132,6 +133,8 @@ export class GraphView {
       this.relayout();
     });
     if (!this.drawn) throw this.failure;
+    // What the page does next (select a kernel, …) runs in a task of its own, not the drawing's.
+    await nextTask();
   }
 
   /**
@@ -182,9 +185,7 @@ export class GraphView {
   private relayout(): void {
     const view = this.viewOf();
     const key = this.keyOf(view);
-    const cached = this.layouts.get(key);
-    if (this.drawn?.key === key || cached || key === this.failedKey) {
-      if (cached && this.drawn?.key !== key) measured('draw the graph', () => this.draw(key, cached));
+    if (this.drawn?.key === key || key === this.failedKey) {
       measured('show the selection in the graph', () => this.showSelection());
       this.canvas.removeAttribute('aria-busy');
       const waiters = this.waiters;
@@ -193,6 +194,7 @@ export class GraphView {
       return;
     }
     this.canvas.setAttribute('aria-busy', 'true');
+    if (this.layouts.has(key)) return this.drawSoon();
     if (this.requesting || !this.layouter) return;
     this.requesting = true;
     const model = this.model;
@@ -211,6 +213,18 @@ export class GraphView {
         this.requesting = false;
         this.relayout();
       });
+  }
+
+  /** Draws the view wanted in a task of its own, not in the one that asked for it (a kernel's selection has its own work). */
+  private drawSoon(): void {
+    if (this.drawTimer !== undefined) return;
+    this.drawTimer = setTimeout(() => {
+      this.drawTimer = undefined;
+      const key = this.keyOf(this.viewOf());
+      const layout = this.layouts.get(key);
+      if (layout && this.drawn?.key !== key) measured('draw the graph', () => this.draw(key, layout));
+      this.relayout();
+    }, 0);
   }
 
   private draw(key: string, layout: PositionedGraph): void {
