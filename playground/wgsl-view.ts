@@ -154,10 +154,15 @@ function readWrap(): boolean {
   }
 }
 
+/** The line number's room (style.css: 3ch wide, 10px margin), which a wrapped line's continuation is indented past. */
+const NUMBER_ROOM = 'calc(3ch + 10px)';
+
 /** Wrapped lines break anywhere (WGSL has long unbroken expressions) and indent their continuation under the text, past the line number. */
 function styleWrap(line: HTMLElement, wrap: boolean): void {
   line.style.whiteSpace = wrap ? 'pre-wrap' : '';
   line.style.overflowWrap = wrap ? 'anywhere' : '';
+  line.style.paddingLeft = wrap ? `calc(8px + ${NUMBER_ROOM})` : '';
+  line.style.textIndent = wrap ? `calc(-1 * ${NUMBER_ROOM})` : '';
 }
 
 /** Scrolls `container` so `child` shows, without scrolling the page (scrollIntoView would move every scrolled ancestor). */
