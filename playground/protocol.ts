@@ -14,7 +14,7 @@ import type { DagModel } from './graph-model.js';
 import type { LayoutView, PositionedGraph } from './graph-layout.js';
 import type { PlanCosts } from './worker/costs.js';
 import type { ValueSummary } from './worker/value-summary.js';
-import type { ForwardCheck, ValuesContextArgs } from './worker/values.js';
+import type { Feed } from '../runtime.js';
 
 /** A dynamic dim of an .onnx file's inputs, which the page asks a size for: the name `dims` binds it by, and where it comes from (`dim_param 'batch size'`). */
 export interface OnnxDim {
@@ -73,6 +73,24 @@ export interface TensorData {
   readonly dtype: 'f32' | 'i32' | 'u32' | 'bool';
   readonly shape: readonly number[];
   readonly data: Float32Array | Int32Array | Uint32Array | Uint8Array | Float64Array;
+}
+
+/** What Forward ran on and gave, sent for the values of its nodes (worker/values.ts). */
+export interface ValuesContextArgs {
+  /** The inputs Forward ran on (step 0's), as given to the session. */
+  readonly feeds: Readonly<Record<string, Feed>>;
+  /** Every param and state, as the session holds them (Session.getParams()). */
+  readonly params: Readonly<Record<string, TensorData>>;
+  /** The forward entry's outputs as the GPU computed them. */
+  readonly outputs: Readonly<Record<string, TensorData>>;
+}
+
+/** How the reference interpreter's forward outputs compare with the GPU's. */
+export interface ForwardCheck {
+  /** Per forward output: the largest |reference − GPU|. */
+  readonly outputs: readonly { readonly name: string; readonly maxAbsDifference: number }[];
+  /** The largest over all outputs (0 when there are none). */
+  readonly maxAbsDifference: number;
 }
 
 /**

@@ -9,8 +9,7 @@
 import type { HostTensor } from '../runtime.js';
 import { el, svg } from './dom.js';
 import type { PageContext } from './page-context.js';
-import type { TensorData } from './protocol.js';
-import type { ForwardCheck } from './worker/values.js';
+import type { ForwardCheck, TensorData } from './protocol.js';
 import type { ValueSummary } from './worker/value-summary.js';
 import './values-view.css';
 

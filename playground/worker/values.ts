@@ -12,32 +12,12 @@
 import { evaluateNodes } from '../../compiler/reference.js';
 import type { HostValue } from '../../compiler/reference.js';
 import type { Graph } from '../../compiler/graph.js';
-import type { Feed } from '../../runtime/host-tensor.js';
-import type { TensorData } from '../protocol.js';
+import type { ForwardCheck, TensorData, ValuesContextArgs } from '../protocol.js';
 import type { Handled } from './host.js';
 import { lastCompile } from './state.js';
 import type { LastCompile } from './state.js';
 import { maxAbsDifference, summarizeValues } from './value-summary.js';
 import type { ValueSummary } from './value-summary.js';
-
-export type Tensors = Readonly<Record<string, TensorData>>;
-
-/** How the reference's forward outputs compare with the GPU's. */
-export interface ForwardCheck {
-  /** Per forward output: the largest |reference − GPU|. */
-  readonly outputs: readonly { readonly name: string; readonly maxAbsDifference: number }[];
-  /** The largest over all outputs (0 when there are none). */
-  readonly maxAbsDifference: number;
-}
-
-export interface ValuesContextArgs {
-  /** The inputs Forward ran on (step 0's), as given to the session. */
-  readonly feeds: Readonly<Record<string, Feed>>;
-  /** Every param and state, as the session holds them (Session.getParams()). */
-  readonly params: Tensors;
-  /** The forward entry's outputs as the GPU computed them on step 0's feeds. */
-  readonly outputs: Tensors;
-}
 
 interface Context {
   readonly compile: LastCompile;
@@ -83,7 +63,7 @@ export function nodeSummary(graph: Graph, id: number, given: { readonly feeds: R
  * code for the rest (labels: gradient nodes read them). The code is asked only when needed,
  * as a `feeds` that draws random numbers gives new ones at each call.
  */
-async function graphFeeds(compile: LastCompile, graph: Graph, forward: Readonly<Record<string, Feed>>): Promise<Record<string, HostValue>> {
+async function graphFeeds(compile: LastCompile, graph: Graph, forward: ValuesContextArgs['feeds']): Promise<Record<string, HostValue>> {
   const names = graph.nodesOfRole('input').map((node) => node.name!);
   const missing = names.filter((name) => forward[name] === undefined);
   const step0 = missing.length > 0 && compile.user.feeds ? await compile.user.feeds(0) : {};
