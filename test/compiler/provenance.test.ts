@@ -249,6 +249,16 @@ describe('provenance: through autodiff, optimizers and passes', () => {
     expect(matmul.origin).to.deep.equal({ scope: 'mm' });
   });
 
+  it('compiles without asking the line source: every node a stage builds inherits an origin', () => {
+    const program = scopedModel();
+    let calls = 0;
+    withLines(
+      () => ++calls,
+      () => [compileStages(program), compileStages(program, { fuse: false }), compile(program, { dims: {} })],
+    );
+    expect(calls).to.equal(0);
+  });
+
   it('keeps a dropout under its scope in both modes, and a node bound to sizes keeps its origin', () => {
     const g = new Graph('modes');
     const x = g.input('x', ['batch', 4]);
