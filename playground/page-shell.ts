@@ -121,6 +121,8 @@ export class PageShell implements PageContext {
       if (current()) this.fail(error);
       return;
     }
+    // The new graph's style and layout are the browser's next task: selecting first would force them into this one.
+    await nextTask();
     if (!current()) return;
     measured('select the first kernel', () => this.selectKernel(0));
     await nextTask();

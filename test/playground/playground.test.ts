@@ -273,6 +273,41 @@ describe('the playground', function () {
       expect(await page.$$eval('.cm-line', (lines) => lines.map((line) => line.textContent).join('\n'))).to.equal(code);
     });
 
+    it('asks before a switch of example drops edits: Cancel keeps them and the menu, OK switches; unedited code switches at once', async () => {
+      const editorText = (): Promise<string> => page.$$eval('.cm-line', (lines) => lines.map((line) => line.textContent).join('\n'));
+      const menu = (): Promise<string> => page.$eval('#example-select', (select) => (select as HTMLSelectElement).value);
+      const dialogs: string[] = [];
+      let answer = false;
+      await open(`${server.url}#example=your-own`);
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void (answer ? dialog.accept() : dialog.dismiss());
+      });
+      await waitUntilReady(page);
+      // Unedited: no question.
+      await page.select('#example-select', 'logistic-regression');
+      await waitUntilReady(page);
+      expect(dialogs).to.deep.equal([]);
+      expect((await editorText()).trimEnd()).to.equal(EXAMPLES.find((e) => e.id === 'logistic-regression')!.code.trimEnd());
+      await page.click('.cm-content');
+      await page.keyboard.press('End');
+      await page.keyboard.type(' // my edit');
+      const edited = await editorText();
+      expect(edited).to.contain('// my edit');
+      await page.select('#example-select', 'seed-mlp');
+      expect(dialogs).to.have.length(1);
+      expect(dialogs[0]).to.contain('Your edits to the code in the editor will be lost');
+      expect(await editorText()).to.equal(edited);
+      expect(await menu()).to.equal('logistic-regression');
+      answer = true;
+      await page.select('#example-select', 'seed-mlp');
+      await waitUntilReady(page);
+      expect(dialogs).to.have.length(2);
+      expect(await menu()).to.equal('seed-mlp');
+      expect(await editorText()).to.not.contain('// my edit');
+      expect(errorsIn(log)).to.deep.equal([]);
+    });
+
     it('shows a shape error next to the code, with the op, the shapes and the line', async () => {
       const code = `const { Graph } = kiln;\nconst g = new Graph('broken');\nconst x = g.input('x', [2, 3]);\nconst y = x.add(g.input('b', [4]));\nreturn { model: g };\n`;
       await open(linkTo(server, code));
