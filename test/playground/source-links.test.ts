@@ -79,14 +79,12 @@ describe('playground/source-links', () => {
     expect(links.linesOfNodes(add)).to.deep.equal([layers]);
   });
 
-  it('gives the loss line the loss kernel, and every computed node of the seed MLP a line', () => {
+  it('gives the loss line the loss’s row kernel, and a comment line nothing', () => {
     const trainStep = seed.entry('trainStep');
     const links = new SourceLinks(seed.model.nodes, trainStep.kernels);
     const loss = lineOf(seed.code, 'loss: logits.softmaxCrossEntropy(labels)');
     const rowKernel = trainStep.kernels.find((k) => k.kind === 'row')!;
     expect(links.kernelsOfNodes(links.nodesOfLine(loss))).to.include(rowKernel.position);
-    const computed = seed.model.nodes.filter((n) => !['input', 'param', 'state', 'const'].includes(n.part));
-    expect(computed.filter((n) => n.line === undefined).map((n) => `%${n.id} ${n.op}`)).to.deep.equal([]);
     // A line with no nodes (a comment) links nothing.
     expect(links.nodesOfLine(1)).to.deep.equal([]);
   });
@@ -147,6 +145,31 @@ describe('playground/source-links', () => {
     const main = single.wgsl.split('\n').findIndex((l) => l.startsWith('fn main'));
     expect(wgslLineNodes(single)[main + 1]).to.deep.equal([single.ops[0]!.node]);
   });
+});
+
+describe('playground/source-links on every example', function () {
+  this.timeout(120000);
+
+  for (const { id } of EXAMPLES) {
+    it(`finds a WGSL line computing each node a ${id} kernel's header names, fused and unfused, and an editor line for each computed node`, async () => {
+      for (const fuse of [true, false]) {
+        const example = await compiledExample(id, fuse);
+        const missing: string[] = [];
+        for (const entry of ['init', 'forward', 'trainStep'].filter((name) => example.entry(name))) {
+          for (const kernel of example.entry(entry).kernels) {
+            const text = kernel.wgsl.split('\n');
+            const lines = wgslLineNodes(kernel);
+            const body = new Set(lines.flatMap((ids, i) => (text[i]!.startsWith('//') ? [] : ids)));
+            const header = lines.flatMap((ids, i) => (text[i]!.startsWith('//') ? ids : []));
+            missing.push(...header.filter((node) => !body.has(node)).map((node) => `${entry} ${kernel.name} %${node}`));
+          }
+        }
+        expect(missing, `fuse: ${fuse}`).to.deep.equal([]);
+        const computed = example.model.nodes.filter((n) => !['input', 'param', 'state', 'const'].includes(n.part));
+        expect(computed.filter((n) => n.line === undefined).map((n) => `%${n.id} ${n.op}`)).to.deep.equal([]);
+      }
+    });
+  }
 });
 
 describe('playground/worker/stages', function () {
