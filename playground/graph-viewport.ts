@@ -21,6 +21,11 @@ export class Viewport {
   /** A fit asked for while the DAG's tab was hidden (no size to fit to): done when it shows. */
   private fitPending = false;
   private pendingScale = 0;
+  /**
+   * The canvas's size, as its ResizeObserver last saw it: reading it from the DOM would force a
+   * layout of the page in the middle of drawing (on a large graph, most of the drawing's time).
+   */
+  private size = { width: 0, height: 0 };
 
   /** `onChange(box)`: the part of the layout now in view. */
   constructor(
@@ -29,7 +34,9 @@ export class Viewport {
     private readonly onChange: (box: Box) => void,
   ) {
     this.enablePanAndZoom();
-    new ResizeObserver(() => {
+    new ResizeObserver((entries) => {
+      const { width, height } = entries[entries.length - 1]!.contentRect;
+      this.size = { width, height };
       if (this.fitPending) this.fit(this.pendingScale);
     }).observe(this.canvas);
   }
@@ -39,7 +46,7 @@ export class Viewport {
    * at `minScale` from its start (its inputs) instead.
    */
   fit(minScale: number): void {
-    const { width, height } = this.canvas.getBoundingClientRect();
+    const { width, height } = this.size;
     this.fitPending = width === 0 || height === 0;
     this.pendingScale = minScale;
     if (this.fitPending) return;
@@ -55,7 +62,7 @@ export class Viewport {
    * READABLE_SCALE, or as close as lets them all fit.
    */
   bringIntoView(boxes: readonly Box[], zoom: boolean): void {
-    const { width, height } = this.canvas.getBoundingClientRect();
+    const { width, height } = this.size;
     if (width === 0 || height === 0) return;
     const left = Math.min(...boxes.map((b) => b.x));
     const top = Math.min(...boxes.map((b) => b.y));
@@ -72,14 +79,14 @@ export class Viewport {
   }
 
   centreOn(cx: number, cy: number, scale: number): void {
-    const { width, height } = this.canvas.getBoundingClientRect();
+    const { width, height } = this.size;
     this.setView({ scale, x: width / 2 - cx * scale, y: height / 2 - cy * scale });
   }
 
   setView(view: View): void {
     this.view = view;
     this.layer.setAttribute('transform', `translate(${view.x},${view.y}) scale(${view.scale})`);
-    const { width, height } = this.canvas.getBoundingClientRect();
+    const { width, height } = this.size;
     this.onChange({ x: -view.x / view.scale, y: -view.y / view.scale, width: width / view.scale, height: height / view.scale });
   }
 
