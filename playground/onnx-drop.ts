@@ -30,6 +30,8 @@ export function installOnnxDrop(context: PageContext): void {
   });
 
   const open = async (file: File): Promise<void> => {
+    // The note replaces the editor's code: edits to it would be lost.
+    if (context.hasEdits() && !window.confirm(`Open ${file.name}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`)) return;
     try {
       const bytes = await file.arrayBuffer();
       context.setStatus(`reading ${file.name}…`);
@@ -41,7 +43,7 @@ export function installOnnxDrop(context: PageContext): void {
         return;
       }
       opened = { source: { kind: 'onnx', fileName: file.name, bytes, dims: sizes }, note: noteFor(file.name, sizes) };
-      context.editor.code = opened.note;
+      context.setCode(opened.note);
       await context.compile();
     } catch (error) {
       context.showError(error);

@@ -143,4 +143,25 @@ describe('playground: opening an .onnx file', function () {
     expect(await errorShown(page)).to.contain('notes.txt is not an ONNX model').and.contain('Fix: open a .onnx file');
     expect(await page.$eval('#status', (node) => node.textContent)).to.equal('OnnxError');
   });
+
+  it('asks before a file replaces edited code, and keeps the edits when told to', async () => {
+    await page.click('#editor .cm-content');
+    await page.keyboard.type('// my edit');
+    const asked: string[] = [];
+    const dismiss = (dialog: { message(): string; dismiss(): Promise<void> }): void => {
+      asked.push(dialog.message());
+      void dialog.dismiss();
+    };
+    page.on('dialog', dismiss);
+    try {
+      const input = (await page.$('#onnx-input'))!;
+      await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(files['classifier']!);
+      for (let waited = 0; asked.length === 0 && waited < 10000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(asked).to.deep.equal(['Open classifier.onnx? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).']);
+      expect(await page.$('#onnx-dims-dialog')).to.equal(null);
+      expect(await editorText(page)).to.contain('// my edit');
+    } finally {
+      page.off('dialog', dismiss);
+    }
+  });
 });
