@@ -164,7 +164,8 @@ export class GraphView {
     const by = this.groupBy.value as GroupBy;
     this.grouping = groupNodes(this.model, by, by === 'kernel' ? this.kernels : []);
     this.opened = defaultExpanded(this.model, this.grouping);
-    this.needed = groupsShowing(this.grouping, this.selection.focus === undefined ? this.selection.ids : [this.selection.focus]);
+    const { ids, focus } = this.selection;
+    this.needed = groupsShowing(this.grouping, focus === undefined ? ids : [...ids, focus]);
     if (draw) this.relayout();
   }
 
@@ -178,9 +179,9 @@ export class GraphView {
   }
 
   /**
-   * Draws the view the groups opened call for: at once when laid out before, else once the
-   * worker lays it out (one request at a time; the latest wanted view wins). `#dag` is
-   * aria-busy meanwhile.
+   * Draws the view the groups opened call for: in the next task when laid out before, else once
+   * the worker lays it out (one request at a time; the latest wanted view wins). `#dag` is
+   * aria-busy meanwhile; the selection is marked on what is drawn.
    */
   private relayout(): void {
     const view = this.viewOf();
