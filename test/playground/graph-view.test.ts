@@ -166,6 +166,17 @@ describe('the playground’s graph, in headless Chromium', function () {
     expect(await page.$$eval('#dag .group[data-group^="g:k:"]', (groups) => groups.length)).to.equal(0);
   });
 
+  it('heats a collapsed group by its hottest node, and cools it again', async () => {
+    await page.select('#heat-select', 'bytes');
+    const heated = await page.$$eval('#dag .group.heated > rect:first-of-type', (rects) => rects.map((rect) => (rect as SVGRectElement).style.fill));
+    expect(heated.length).to.be.greaterThan(3);
+    // Not all one colour: the groups' bytes differ.
+    expect(new Set(heated).size).to.be.greaterThan(1);
+    await page.select('#heat-select', 'off');
+    expect(await page.$$eval('#dag .heated', (shapes) => shapes.length)).to.equal(0);
+    expect(await page.$eval('#heat-label', (label) => (label as HTMLElement).hidden)).to.equal(true);
+  });
+
   it('pans the view by a click and a drag on the minimap', async () => {
     const before = await layerTransform(page);
     const box = (await (await page.$('#minimap'))!.boundingBox())!;
