@@ -89,6 +89,11 @@ export class KernelsView {
     this.draw();
   }
 
+  /** The entry whose kernels the table lists (the fused plan's, or the unfused one's while the kernels pane shows it). */
+  get entry(): EntryReport | undefined {
+    return this.shown?.entry;
+  }
+
   /** A line above the table: how the times were measured, or why there are none. */
   setNote(text: string): void {
     this.note.textContent = text;

@@ -60,6 +60,11 @@ export function installProfiling(page: PageShell): Profiling {
       const compiled: Compiled | undefined = page.compiled();
       if (!gpu || !compiled) return;
       const entry = page.entry();
+      // The unfused kernels (the pane's fused/unfused toggle) are for reading: the session runs, and this times, the fused plan.
+      if (page.kernels.entry !== page.entryReport()) {
+        page.kernels.setNote('Time kernels times the plan the session runs: choose fused to time its kernels.');
+        return;
+      }
       page.kernels.setNote(`timing ${entry}'s kernels…`);
       try {
         const measured = await timeKernels(gpu.device, compiled.plan, entry, compiled.costs.dims);

@@ -112,6 +112,17 @@ describe('the playground’s profiling and values, in headless Chromium', functi
     expect(await heatedNodes(page)).to.deep.equal([]);
   });
 
+  it('times only the plan the session runs: with the unfused kernels listed, it asks for the fused ones', async () => {
+    await page.select('#fused-select', 'unfused');
+    await page.waitForFunction(() => document.getElementById('graph-note')!.textContent!.startsWith('unfused'));
+    const unfused = (await kernelsTable(page)).rows.length;
+    await page.click('#time-button');
+    expect(await page.$eval('#kernels-note', (note) => note.textContent)).to.equal('Time kernels times the plan the session runs: choose fused to time its kernels.');
+    expect((await kernelsTable(page)).rows).to.have.length(unfused);
+    await page.select('#fused-select', 'fused');
+    await page.waitForFunction(() => !document.getElementById('graph-note')!.textContent!.startsWith('unfused'));
+  });
+
   it('asks for Forward before it shows a node’s values', async () => {
     await page.click('#dag .node[data-node]');
     await page.waitForSelector('#node-panel:not([hidden]) #values-hint');
