@@ -6,7 +6,8 @@
  *   kernel's WGSL and the loss curve;
  * - playground/screenshot-transformer.png: the transformer block example at 1440×900, its
  *   softmax kernel selected (a big graph, grouped and zoomed to the kernel);
- * - playground/screenshot-phone.png: the seed MLP at 390×844, a phone, on the Graph tab.
+ * - playground/screenshot-phone.png: the seed MLP at 390×844, a phone, on the Graph tab, a node
+ *   found by the graph's search.
  *
  *   npm run playground:screenshot                 all three
  *   npm run playground:screenshot -- phone        only the ones named (main, transformer, phone)
@@ -62,10 +63,11 @@ export const SHOTS: Readonly<Record<string, Shot>> = {
     path: join(ROOT, 'playground', 'screenshot-phone.png'),
     viewport: { width: 390, height: 844 },
     example: 'seed-mlp',
+    // On the Graph tab, the graph's search finds the loss's logSoftmax and selects it: its kernel lit, the view brought to it, its facts beside it.
     steps: async (page) => {
-      await page.click('#phone-tabs button[data-pane="kernels"]');
-      await selectKernel(page, 'row');
       await page.click('#phone-tabs button[data-pane="graph"]');
+      await page.type('#graph-search', 'logSoftmax');
+      await page.keyboard.press('Enter');
     },
   },
 };
