@@ -5,7 +5,7 @@
  *   while: the graph with a kernel's nodes highlighted, the timed kernels table, that
  *   kernel's WGSL and the loss curve;
  * - playground/screenshot-transformer.png: the transformer block example at 1440×900, its
- *   softmax kernel selected (a big graph, grouped and zoomed to the kernel);
+ *   attention kernel selected (a big graph, grouped and zoomed to the kernel);
  * - playground/screenshot-phone.png: the seed MLP at 390×844, a phone, on the Graph tab, a node
  *   found by the graph's search.
  *
@@ -56,8 +56,12 @@ export const SHOTS: Readonly<Record<string, Shot>> = {
     path: join(ROOT, 'playground', 'screenshot-transformer.png'),
     viewport: { width: 1440, height: 900 },
     example: 'transformer-block',
-    // The attention's softmax: a row kernel, drawn among its scope's groups.
-    steps: (page) => selectKernel(page, 'row'),
+    // The fused attention kernel, drawn open inside its scope's group among the collapsed others.
+    steps: async (page) => {
+      const position = await page.$$eval('#kernels-table tbody tr[data-position]', (rows) => rows.find((row) => /^k\d+_attention/.test(row.querySelector('td:nth-child(2)')!.textContent!))?.getAttribute('data-position'));
+      if (position === undefined) await selectKernel(page, 'row');
+      else await page.click(`#kernels-table tbody tr[data-position="${position}"]`);
+    },
   },
   phone: {
     path: join(ROOT, 'playground', 'screenshot-phone.png'),
@@ -111,7 +115,8 @@ async function main(names: readonly string[]): Promise<void> {
         await page.goto(`${server.url}#example=${shot.example}`);
         await waitUntilReady(page, 120000);
         await shot.steps(page);
-        // Let the graph finish its zoom and the views their redraws.
+        // The graph lays out again when a selection opens groups (#dag is aria-busy meanwhile); then the views' redraws.
+        await page.waitForFunction(() => document.querySelector('#dag[aria-busy="true"]') === null, { timeout: 60000 });
         await new Promise((resolve) => setTimeout(resolve, 500));
         await page.screenshot({ path: shot.path });
       } catch (error) {
