@@ -19,7 +19,7 @@ import { installGraphView } from './graph-install.js';
 import { PageBus } from './page-events.js';
 import { installOnnxDrop } from './onnx-drop.js';
 import { measured, nextTask } from './next-task.js';
-import { PageShell } from './page-shell.js';
+import { PageShell, requestCompile } from './page-shell.js';
 import { installProfiling } from './profiling.js';
 import type { Profiling } from './profiling.js';
 import { installLayout } from './panes.js';
@@ -48,6 +48,9 @@ async function start(): Promise<void> {
   // worker.js sits beside main.js (scripts/playground.ts builds both); this line stays in main.js, so import.meta.url is main.js's.
   const client = new WorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'kiln playground' }));
   const device = acquireDevice();
+  // The first compile starts now: the worker loads and compiles while the page sets up its editor and views.
+  const firstCompile = requestCompile(client, device, { kind: 'code', code }, (stage) => (byId('status').textContent = `${stage}…`));
+  firstCompile.catch(() => undefined); // Its error is shown when the page takes its result (PageShell.compile).
   let menu: ExampleMenu | undefined;
   let profiling: Profiling | undefined;
   // Tasks of their own (the editor's setup is the longest): no long task, and the page paints in between.
@@ -71,6 +74,7 @@ async function start(): Promise<void> {
   menu.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
   Array.from(document.querySelectorAll<HTMLElement>('.tabs')).forEach(enableTabs);
   void device.then((found) => showDevice(page, found));
+  page.adoptCompile(code, firstCompile);
   await nextTask();
   await page.compile();
 }

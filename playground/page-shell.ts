@@ -16,7 +16,7 @@ import { KernelsView } from './kernels-view.js';
 import { MemoryView } from './memory-view.js';
 import type { PageContext, PageSelection, SelectOptions } from './page-context.js';
 import type { PageBus } from './page-events.js';
-import { measured, nextTask } from './next-task.js';
+import { afterPaint, measured } from './next-task.js';
 import { kernelSummary, readySession } from './page-session.js';
 import type { CompileSource, Compiled } from './protocol.js';
 import { WgslView } from './wgsl-view.js';
@@ -36,6 +36,8 @@ export class PageShell implements PageContext {
   private readonly kernelTimes = new Map<string, readonly number[]>();
   /** The editor's code as last set (not typed): different now means edits a switch would lose. */
   private uneditedCode: string;
+  /** A compile already asked of the worker (adoptCompile). */
+  private early: { readonly code: string; readonly result: Promise<Compiled> } | undefined;
   /** Counts compiles, so a slow one that a newer one overtook drops its results. */
   private generation = 0;
   private sourceOverride: () => CompileSource | undefined = () => undefined;
@@ -60,6 +62,11 @@ export class PageShell implements PageContext {
 
   hasEdits(): boolean {
     return this.editor.code !== this.uneditedCode;
+  }
+
+  /** The page's first compile, asked of the worker before the editor was made (main.ts): compile() takes it if the code is still `code`. */
+  adoptCompile(code: string, result: Promise<Compiled>): void {
+    this.early = { code, result };
   }
 
   setSource(source: () => CompileSource | undefined): void {
@@ -94,13 +101,13 @@ export class PageShell implements PageContext {
     this.clearError();
     this.setStatus('running the code…');
     let compiled: Compiled;
+    const source = this.sourceOverride() ?? { kind: 'code', code: this.editor.code };
+    const early = this.early;
+    this.early = undefined;
     try {
-      const { gpu } = await this.device;
-      compiled = await this.client.call(
-        'compile',
-        { source: this.sourceOverride() ?? { kind: 'code', code: this.editor.code }, fuse: true, ...(gpu ? { limits: limitsRecord(gpu.device.limits) } : {}) },
-        { onProgress: ({ stage }) => current() && this.setStatus(`${stage}…`) },
-      );
+      compiled = await (early && source.kind === 'code' && source.code === early.code
+        ? early.result
+        : requestCompile(this.client, this.device, source, (stage) => current() && this.setStatus(`${stage}…`)));
     } catch (error) {
       if (current()) this.fail(error);
       return;
@@ -108,11 +115,11 @@ export class PageShell implements PageContext {
     if (!current()) return;
     this.setStatus(`${kernelSummary(compiled.report)} · laying out the graph…`);
     measured('show the compile', () => this.show(compiled));
-    await nextTask();
+    await afterPaint();
     if (!current()) return;
     measured('the kernels and memory tables', () => this.showEntry());
-    // Each step below is a task of its own: together they are too long for one (a long task freezes the page).
-    await nextTask();
+    // Each step below is a task of its own, a frame apart: together they are too long for one (a long task freezes the page).
+    await afterPaint();
     if (!current()) return;
     try {
       // The graph view asks the worker for its layout (installGraphView) and draws it.
@@ -121,14 +128,14 @@ export class PageShell implements PageContext {
       if (current()) this.fail(error);
       return;
     }
-    // The new graph's style and layout are the browser's next task: selecting first would force them into this one.
-    await nextTask();
+    // The new graph's style and layout are the next frame's: selecting first would force them into this task.
+    await afterPaint();
     if (!current()) return;
     measured('select the first kernel', () => this.selectKernel(0));
-    await nextTask();
+    await afterPaint();
     if (!current()) return;
     measured('views follow the compile', () => this.bus.emit('compiled', { compiled, entry: this.shownEntry }));
-    await nextTask();
+    await afterPaint();
     if (!current()) return;
     await this.startSession(compiled, current);
   }
@@ -269,4 +276,10 @@ export class PageShell implements PageContext {
       return;
     }
   }
+}
+
+/** Asks the worker to compile `source` for the page's device (its limits; WebGPU's defaults without one); `onStage` hears its progress. */
+export async function requestCompile(client: WorkerClient, device: Promise<Device>, source: CompileSource, onStage: (stage: string) => void): Promise<Compiled> {
+  const { gpu } = await device;
+  return client.call('compile', { source, fuse: true, ...(gpu ? { limits: limitsRecord(gpu.device.limits) } : {}) }, { onProgress: ({ stage }) => onStage(stage) });
 }
