@@ -79,7 +79,8 @@ export class GraphView {
     this.canvas = svg('svg', { class: 'dag', id: 'dag' }, this.layer);
     this.text = textRoot;
     this.panel = new NodePanel();
-    this.viewport = new Viewport(this.canvas, this.layer, (box) => this.minimap.setViewport(box));
+    const body = el('div', { class: 'dag-body' }, this.canvas);
+    this.viewport = new Viewport(this.canvas, this.layer, body, (box) => this.minimap.setViewport(box));
     this.minimap = new Minimap((x, y) => this.viewport.centreOn(x, y, this.viewport.view.scale));
     this.search = new GraphSearch(
       (query) => matchNodes(this.model, query),
@@ -95,7 +96,8 @@ export class GraphView {
     const legend = el('div', { class: 'legend' }, ...LEGEND.map((part) => el('span', { class: `legend-item part-${part}` }, part)));
     const fit = el('button', { class: 'small', title: 'Fit the whole graph in view', onclick: () => this.viewport.fit(0) }, 'Fit');
     const bar = el('div', { class: 'dag-bar' }, legend, this.heatLabel, ...this.search.elements(), this.groupBy, fit);
-    dagRoot.append(bar, el('div', { class: 'dag-body' }, this.canvas, this.minimap.element, this.panel.element));
+    body.append(this.minimap.element, this.panel.element);
+    dagRoot.append(bar, body);
   }
 
   /** Where layouts come from (the worker); set once by the page. */
@@ -271,7 +273,7 @@ export class GraphView {
     const { ids, focus, zoom } = this.selection;
     this.mark(ids, focus);
     // Zooming to a node found brings that node close; otherwise the kernel's nodes with it.
-    const targets = zoom && focus !== undefined ? [focus] : [...ids, ...(focus === undefined ? [] : [focus])];
+    const targets = zoom && focus !== undefined ? [focus] : [...(focus === undefined ? [] : [focus]), ...ids];
     const shown = targets.flatMap((id) => drawn.boxes.get(String(id)) ?? []);
     if (shown.length > 0) this.viewport.bringIntoView(shown, zoom);
     else if (zoom) this.viewport.fit(OVERVIEW_SCALE);

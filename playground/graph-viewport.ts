@@ -27,10 +27,15 @@ export class Viewport {
    */
   private size = { width: 0, height: 0 };
 
-  /** `onChange(box)`: the part of the layout now in view. */
+  /**
+   * `frame`: the HTML element the canvas fills, watched for its size (an <svg>'s own
+   * ResizeObserver entries give its drawing's bounding box, not its size on the page).
+   * `onChange(box)`: the part of the layout now in view.
+   */
   constructor(
     private readonly canvas: SVGSVGElement,
     private readonly layer: SVGGElement,
+    frame: HTMLElement,
     private readonly onChange: (box: Box) => void,
   ) {
     this.enablePanAndZoom();
@@ -38,7 +43,7 @@ export class Viewport {
       const { width, height } = entries[entries.length - 1]!.contentRect;
       this.size = { width, height };
       if (this.fitPending) this.fit(this.pendingScale);
-    }).observe(this.canvas);
+    }).observe(frame);
   }
 
   /**
@@ -63,19 +68,22 @@ export class Viewport {
    */
   bringIntoView(boxes: readonly Box[], zoom: boolean): void {
     const { width, height } = this.size;
-    if (width === 0 || height === 0) return;
+    if (width === 0 || height === 0 || boxes.length === 0) return;
     const left = Math.min(...boxes.map((b) => b.x));
     const top = Math.min(...boxes.map((b) => b.y));
     const right = Math.max(...boxes.map((b) => b.x + b.width));
     const bottom = Math.max(...boxes.map((b) => b.y + b.height));
-    let { scale } = this.view;
     const { x, y } = this.view;
+    let { scale } = this.view;
     const visible = left * scale + x >= 0 && right * scale + x <= width && top * scale + y >= 0 && bottom * scale + y <= height;
     if (visible && (!zoom || scale >= READABLE_SCALE)) return;
-    if (zoom) scale = Math.max(scale, Math.min(READABLE_SCALE, (0.9 * width) / (right - left), (0.9 * height) / (bottom - top)));
-    // A kernel too wide to fit at a readable scale is still shown readable, centred.
-    if (zoom && scale < READABLE_SCALE) scale = READABLE_SCALE;
-    this.centreOn((left + right) / 2, (top + bottom) / 2, scale);
+    // Readable, and no closer than needed: a scale that fits them all, or READABLE_SCALE if none does.
+    const fits = Math.min((0.9 * width) / (right - left), (0.9 * height) / (bottom - top));
+    if (zoom) scale = scale >= READABLE_SCALE && scale <= fits ? scale : Math.max(READABLE_SCALE, Math.min(fits, READABLE_SCALE * 1.5));
+    // Boxes too far apart to show at once (a kernel fusing ops from far parts of the graph): the first one, centred.
+    const first = boxes[0]!;
+    if (scale > fits) this.centreOn(first.x + first.width / 2, first.y + first.height / 2, scale);
+    else this.centreOn((left + right) / 2, (top + bottom) / 2, scale);
   }
 
   centreOn(cx: number, cy: number, scale: number): void {

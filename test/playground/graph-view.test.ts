@@ -75,6 +75,13 @@ describe('the playground’s graph, in headless Chromium', function () {
     expect(shown.inView, 'the selected kernel’s nodes in view').to.equal(shown.lit);
     expect(shown.fontPx).to.be.at.least(8);
     expect(await page.$$eval('#minimap rect', (rects) => rects.length)).to.be.greaterThan(5);
+    // The minimap outlines exactly the canvas's part of the layout: its width at the view's scale is the canvas's.
+    const outline = await page.evaluate(() => ({
+      width: Number(document.querySelector('#minimap .minimap-view')!.getAttribute('width')),
+      scale: Number(/scale\(([\d.e-]+)\)/.exec(document.querySelector('#dag > g')!.getAttribute('transform')!)![1]),
+      canvas: document.getElementById('dag')!.getBoundingClientRect().width,
+    }));
+    expect(outline.width * outline.scale).to.be.closeTo(outline.canvas, 2);
   });
 
   it('opens a group on click, drawing its nodes inside its frame, and closes it again', async () => {
@@ -193,5 +200,26 @@ describe('the playground’s graph, in headless Chromium', function () {
     expect(x(dragged)).to.be.lessThan(x(clicked));
     const view = await page.$eval('#minimap .minimap-view', (rect) => Number(rect.getAttribute('x')));
     expect(view).to.be.greaterThan(0);
+  });
+
+  it('opens the small CNN on its first kernel’s first op, readable, though the kernel’s relu is drawn far from its conv2d', async () => {
+    await page.goto(`${server.url}#example=small-cnn`);
+    await waitUntilReady(page);
+    await graphSettled(page);
+    const first = await page.evaluate(() => {
+      const canvas = document.getElementById('dag')!.getBoundingClientRect();
+      const ops = document.querySelector('#kernels-table tbody tr.selected .ops')!.textContent!;
+      const id = /%(\d+)/.exec(ops)![1]!;
+      const shape = document.querySelector<SVGGElement>(`#dag .node[data-node="${id}"]`)!;
+      const box = shape.getBoundingClientRect();
+      return {
+        ops,
+        inView: box.left >= canvas.left && box.right <= canvas.right && box.top >= canvas.top && box.bottom <= canvas.bottom,
+        fontPx: parseFloat(getComputedStyle(shape.querySelector('.node-title')!).fontSize) * shape.getScreenCTM()!.a,
+      };
+    });
+    expect(first.ops).to.match(/^conv2d %\d+, add %\d+, relu %\d+$/);
+    expect(first.inView).to.equal(true);
+    expect(first.fontPx).to.be.at.least(8);
   });
 });
