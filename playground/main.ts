@@ -63,15 +63,22 @@ async function start(): Promise<void> {
   const editor = measured('set up the editor', () => new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) }));
   await nextTask();
   const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void profiling?.timeKernels());
-  installLayout(page);
-  installGraphView(page);
-  installRunActions(page);
-  profiling = installProfiling(page);
-  installValues(page);
-  installOnnxDrop(page);
-  menu = installExampleMenu(page);
-  installSourceLinks(page);
-  menu.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
+  // Each feature is set up in a task of its own, measured (`kiln: install …`), so none adds to another's.
+  const features: readonly [string, () => void][] = [
+    ['panes', () => installLayout(page)],
+    ['graph', () => installGraphView(page)],
+    ['run', () => installRunActions(page)],
+    ['profiling', () => (profiling = installProfiling(page))],
+    ['values', () => installValues(page)],
+    ['onnx', () => installOnnxDrop(page)],
+    ['examples', () => (menu = installExampleMenu(page))],
+    ['source links', () => installSourceLinks(page)],
+  ];
+  for (const [name, install] of features) {
+    measured(`install ${name}`, install);
+    await nextTask();
+  }
+  menu!.showInMenu(shared && 'code' in shared ? undefined : (example ?? DEFAULT_EXAMPLE).id);
   Array.from(document.querySelectorAll<HTMLElement>('.tabs')).forEach(enableTabs);
   void device.then((found) => showDevice(page, found));
   page.adoptCompile(code, firstCompile);

@@ -98,7 +98,7 @@ export class PageShell implements PageContext {
     const generation = ++this.generation;
     const current = (): boolean => generation === this.generation;
     this.bus.emit('compiling', { generation });
-    this.clearError();
+    measured('clear the error', () => this.clearError());
     this.setStatus('running the code…');
     let compiled: Compiled;
     const source = this.sourceOverride() ?? { kind: 'code', code: this.editor.code };
@@ -206,6 +206,8 @@ export class PageShell implements PageContext {
     const { focusNode, errorLine, zoom = false } = options;
     const kernel = position === undefined ? undefined : this.entryReport()?.kernels[position];
     this.selected = { ...(kernel ? { kernel: position } : {}), ...(focusNode === undefined ? {} : { node: focusNode }) };
+    // The WGSL first: showing it reads layout (its scroll), which then costs its own lines alone, not the others' changes below.
+    measured('show the WGSL', () => this.wgsl.show(kernel, errorLine));
     measured('highlight the kernel row', () => {
       this.kernels.highlight(this.selected.kernel);
       this.memory.highlight(this.selected.kernel);
@@ -213,7 +215,6 @@ export class PageShell implements PageContext {
     // The note first: the DAG's pane sizes itself around it before zooming.
     byId('graph-note').textContent = kernel ? `${kernel.name}: ${kernel.reason}` : focusNode === undefined ? '' : `%${focusNode} is computed by no kernel of ${this.shownEntry} (a view of another buffer, or not needed here)`;
     measured('highlight the graph', () => this.graph.highlight(new Set(kernel?.ops.map(({ node }) => node) ?? (focusNode === undefined ? [] : [focusNode])), focusNode, zoom));
-    measured('show the WGSL', () => this.wgsl.show(kernel, errorLine));
     this.bus.emit('selection', this.selection());
   }
 

@@ -78,8 +78,16 @@ async function highlightMismatches(page: Page): Promise<string[]> {
 
 /** Errors the page reported: console errors, uncaught exceptions and failed requests. */
 function errorsIn(log: readonly string[]): string[] {
-  return log.filter((line) => /^(console\.error|page error|request failed)/.test(line));
+  return log.filter((line) => /^(console\.error|page error|request failed)/.test(line) && !DATASET_READ_RACE.test(line));
 }
+
+/**
+ * A dataset file the worker read to its end as a stream (for its progress) can be logged as
+ * aborted: the stream is done, and dropped, before the network service's completion
+ * arrives (a race in Chromium's request log, seen in 1 run of ~5). Every byte did arrive:
+ * the tests that use the data train on it and check the loss. Any other failed request counts.
+ */
+const DATASET_READ_RACE = /^request failed: \S+\/data\/fashion-mnist\/[\w.-]+\.gz net::ERR_ABORTED$/;
 
 describe('npm run playground: its arguments', () => {
   it('serves by default, on a given port, or writes the static site to a folder', () => {
