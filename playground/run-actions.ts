@@ -71,6 +71,7 @@ export function installRunActions(page: PageShell): void {
     let done = 0;
     const rate = (): number => (1000 * done) / Math.max(performance.now() - started, 1);
     try {
+      await run.prepare();
       while (done < steps && !stopRequested) {
         const feeds = await feedsOf('trainStep', run.stepCount);
         // The clock starts once the first batch is at hand: a dataset's download is not training time.

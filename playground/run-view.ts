@@ -3,7 +3,7 @@
  * step's loss and a smoothed curve), with the step count and steps per second.
  */
 
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import type { HostTensor } from '../index.js';
 import { el } from './dom.js';
 
@@ -16,6 +16,8 @@ export class RunView {
   private readonly stats: HTMLElement;
   private readonly outputs: HTMLElement;
   private chart: uPlot | undefined;
+  /** The chart library, loaded by `prepare` (a chunk of its own: the page's first paint does not wait for it). */
+  private uPlotClass: typeof uPlot | undefined;
   private steps: number[] = [];
   private losses: number[] = [];
   private smoothed: number[] = [];
@@ -51,10 +53,15 @@ export class RunView {
     this.smoothed.push(previous === undefined || !Number.isFinite(previous) ? loss : previous + SMOOTHING * (loss - previous));
   }
 
-  /** Redraws the curve and the figures, with the speed of the run in progress. */
+  /** Loads the chart library; training awaits it before its first step. */
+  async prepare(): Promise<void> {
+    this.uPlotClass ??= (await import('uplot')).default;
+  }
+
+  /** Redraws the curve (once `prepare` has loaded the chart) and the figures, with the speed of the run in progress. */
   draw(stepsPerSecond: number): void {
-    if (!this.chart) this.chart = this.createChart();
-    this.chart.setData([this.steps, this.losses, this.smoothed]);
+    if (!this.chart && this.uPlotClass) this.chart = this.createChart(this.uPlotClass);
+    this.chart?.setData([this.steps, this.losses, this.smoothed]);
     const first = this.losses[0];
     const last = this.losses.at(-1);
     if (first === undefined || last === undefined) return;
@@ -78,7 +85,7 @@ export class RunView {
     );
   }
 
-  private createChart(): uPlot {
+  private createChart(Chart: typeof uPlot): uPlot {
     const options: uPlot.Options = {
       ...this.chartSize(),
       legend: { show: false },
@@ -90,7 +97,7 @@ export class RunView {
       ],
       series: [{ label: 'step' }, { label: 'loss', stroke: '#6b7a99', width: 1 }, { label: 'smoothed', stroke: '#f5a524', width: 2 }],
     };
-    return new uPlot(options, [[], [], []], this.chartBox);
+    return new Chart(options, [[], [], []], this.chartBox);
   }
 
   private chartSize(): { width: number; height: number } {
