@@ -2,8 +2,10 @@
  * `npm run playground:sizes`: what the playground's static site weighs. Builds it into a
  * temporary folder (scripts/playground.ts, as `npm run playground -- --build` does) and
  * prints each script and style sheet, raw and gzip (zlib's default level, as a static host
- * compresses them), then the whole site without the dataset, the source maps, and the
- * dataset (fetched only when an example's first batch needs it).
+ * compresses them); the scripts loaded together (the page's before its first paint, those
+ * it imports later, the worker's), following each file's relative imports; then the whole
+ * site without the dataset, the source maps, and the dataset (fetched only when an
+ * example's first batch needs it).
  *
  *   npm run playground:sizes                the table, in Markdown
  *   npm run playground:sizes -- --json      the same figures as JSON
@@ -24,9 +26,19 @@ export interface SiteFile {
   readonly gzip: number;
 }
 
+/** A group of scripts loaded together: an entry and what it imports statically, from its own imports on. */
+export interface ScriptGroup {
+  readonly what: string;
+  readonly files: readonly string[];
+  readonly raw: number;
+  readonly gzip: number;
+}
+
 export interface SiteSizes {
   /** Scripts and style sheets, largest first. */
   readonly code: readonly SiteFile[];
+  /** What the page loads before its first paint (main.js and its static imports), what it loads later (import()), and the worker's. */
+  readonly groups: readonly ScriptGroup[];
   /** Everything but the dataset and the source maps. */
   readonly site: { readonly raw: number; readonly gzip: number };
   readonly sourceMaps: number;
@@ -61,7 +73,48 @@ export async function siteSizes(dir: string): Promise<SiteSizes> {
     if (/\.(js|css)$/.test(path)) code.push({ path, raw: bytes.length, gzip });
   }
   code.sort((a, b) => b.raw - a.raw);
-  return { code, site, sourceMaps, data };
+  return { code, groups: await scriptGroups(dir, code), sourceMaps, site, data };
+}
+
+/** Relative imports in an ES module's (minified) text: static ones (`from"./x.js"`, `import"./x.js"`) and dynamic ones (`import("./x.js")`). */
+function importsOf(text: string): { static: string[]; dynamic: string[] } {
+  const found = (pattern: RegExp): string[] => [...text.matchAll(pattern)].map((match) => match[1]!);
+  return { static: found(/(?:from|import)\s*"(\.{1,2}\/[\w./-]+\.js)"/g), dynamic: found(/import\(\s*"(\.{1,2}\/[\w./-]+\.js)"\s*\)/g) };
+}
+
+/** The files `entry` loads with its static imports, and the entries it imports dynamically (paths relative to the site). */
+async function staticClosure(dir: string, entry: string): Promise<{ files: string[]; later: string[] }> {
+  const files: string[] = [];
+  const later = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const path = pending.pop()!;
+    if (files.includes(path)) continue;
+    files.push(path);
+    const base = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    const resolve = (spec: string): string => new URL(spec, `file:///${base}`).pathname.slice(1);
+    const imports = importsOf(await readFile(join(dir, path), 'utf8'));
+    pending.push(...imports.static.map(resolve));
+    for (const spec of imports.dynamic) later.add(resolve(spec));
+  }
+  return { files, later: [...later].filter((path) => !files.includes(path)) };
+}
+
+async function scriptGroups(dir: string, code: readonly SiteFile[]): Promise<ScriptGroup[]> {
+  const sizeOf = (files: readonly string[]): { raw: number; gzip: number } => {
+    const rows = code.filter(({ path }) => files.includes(path));
+    return { raw: rows.reduce((a, r) => a + r.raw, 0), gzip: rows.reduce((a, r) => a + r.gzip, 0) };
+  };
+  const page = await staticClosure(dir, 'main.js');
+  const pageFiles = [...page.files, ...code.filter(({ path }) => path === 'main.css').map(({ path }) => path)];
+  const laterFiles: string[] = [];
+  for (const entry of page.later) for (const path of (await staticClosure(dir, entry)).files) if (!pageFiles.includes(path) && !laterFiles.includes(path)) laterFiles.push(path);
+  const worker = (await staticClosure(dir, 'worker.js')).files;
+  return [
+    { what: 'the page before its first paint: main.js, its static imports and main.css', files: pageFiles, ...sizeOf(pageFiles) },
+    { what: 'loaded by the page with import() (the editor, the loss chart)', files: laterFiles, ...sizeOf(laterFiles) },
+    { what: 'the worker: worker.js and its static imports (shared chunks counted again)', files: worker, ...sizeOf(worker) },
+  ];
 }
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
@@ -75,6 +128,10 @@ export function sizesTable(sizes: SiteSizes): string {
     '|---|---:|---:|',
     ...rows,
     `| site without the dataset and source maps | ${kb(sizes.site.raw)} | ${kb(sizes.site.gzip)} |`,
+    '',
+    '| loaded together | files | raw | gzip |',
+    '|---|---|---:|---:|',
+    ...sizes.groups.map(({ what, files, raw, gzip }) => `| ${what} | ${files.map((f) => `\`${f}\``).join(', ')} | ${kb(raw)} | ${kb(gzip)} |`),
     '',
     `Source maps ${mb(sizes.sourceMaps)}; the dataset ${mb(sizes.data)} (gzip files, fetched when a batch is first needed); ` +
       `the whole site with both ${mb(sizes.site.raw + sizes.sourceMaps + sizes.data)}.`,
