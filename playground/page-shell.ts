@@ -52,7 +52,6 @@ export class PageShell implements PageContext {
     this.uneditedCode = editor.code;
     this.kernels = new KernelsView(byId('kernels-root'), (position) => this.selectKernel(position, { zoom: true }), onTimeKernels);
     byId('compile-button').addEventListener('click', () => void this.compile());
-    byId('ssa-select').addEventListener('change', () => this.showSsa());
   }
 
   setCode(code: string): void {
@@ -147,7 +146,6 @@ export class PageShell implements PageContext {
     this.shownEntry = compiled.plan.entries['trainStep'] ? 'trainStep' : 'forward';
     this.selected = {};
     this.renderEntryTabs();
-    measured('the written graph', () => this.showSsa());
     // The kernels and memory tables are drawn next, in a task of their own (compile()).
   }
 
@@ -190,16 +188,6 @@ export class PageShell implements PageContext {
     if (!entry || !this.shown) return;
     this.kernels.render(entry, this.kernelTimes.get(entry.name), this.shown.costs.entries[entry.name]);
     this.memory.render(entry, this.shown.report.memory);
-  }
-
-  /** The SSA text pane shows the simplified graph (linked to the kernels) or the graph as written. */
-  private showSsa(): void {
-    const written = byId<HTMLSelectElement>('ssa-select').value === 'written';
-    byId('ssa-root').hidden = written;
-    byId('ssa-written').hidden = !written;
-    // Built when shown: the transformer's written graph is thousands of lines, a long task to make for nothing.
-    const text = written ? this.shown?.writtenText : undefined;
-    byId('ssa-written').replaceChildren(...(text?.split('\n').map((line) => el('div', { class: 'code-line' }, line || '\n')) ?? []));
   }
 
   selectKernel(position: number | undefined, options: SelectOptions = {}): void {

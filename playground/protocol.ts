@@ -44,8 +44,6 @@ export interface Compiled {
   readonly report: CompileReport;
   /** The simplified graph (the one the kernels' node ids name), sorted into parts, with each node's line and scope. */
   readonly model: DagModel;
-  /** The graph as written (with gradients and updates), printed. */
-  readonly writtenText: string;
   /** Whether the code gave `feeds` (Forward and Train need them). */
   readonly hasFeeds: boolean;
   /** Milliseconds the worker spent per stage: `run code`, `compile`, … (shown, and read by the benchmarks). */

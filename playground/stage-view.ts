@@ -35,17 +35,11 @@ export interface StagesTab {
 }
 
 /**
- * Replaces the SSA tab's select (`#ssa-select`, kept hidden on "simplified" for the page
- * shell, which still reads it) with `#stage-select`, and adds `#stage-text` beside the
- * linked simplified text (`#ssa-root`).
+ * Puts `#stage-select` in the Stages tab's bar and `#stage-text` beside the linked
+ * simplified text (`#ssa-root`, which GraphView writes); "as written" is a stage like the others.
  */
 export function installStageView(context: PageContext): StagesTab {
   const pane = byId('ssa-pane');
-  const oldSelect = document.getElementById('ssa-select') as HTMLSelectElement | null;
-  if (oldSelect) {
-    oldSelect.value = 'simplified';
-    oldSelect.hidden = true;
-  }
   const tab = document.querySelector<HTMLElement>('[data-tab="ssa-pane"]');
   if (tab) tab.textContent = 'Stages';
   const select = el('select', { id: 'stage-select', title: 'The compiler’s stage to show' }, ...STAGE_VIEWS.map(({ stage, label }) => el('option', { value: stage }, label)));
@@ -65,8 +59,6 @@ export function installStageView(context: PageContext): StagesTab {
     const mine = ++request;
     const linked = stage === 'simplified';
     byId('ssa-root').hidden = !linked;
-    const written = document.getElementById('ssa-written');
-    if (written) written.hidden = true;
     text.hidden = linked;
     note.textContent = '';
     for (const listener of listeners) listener(stage);

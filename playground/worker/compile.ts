@@ -2,11 +2,11 @@
  * The worker's `compile`: runs the editor's code (with `kiln` and `data`, as the page did
  * before) and compiles what it returns, keeping every stage for the calls that follow
  * (worker/state.ts). The page gets plain data: the plan, the report, the simplified
- * graph's model, the written graph's text and how long each stage took.
+ * graph's model and how long each stage took (the written graph is a stage: worker/stages.ts).
  */
 
 import * as kiln from '../../index.js';
-import { Graph, compileStages, reportOfStages } from '../../index.js';
+import { compileStages, reportOfStages } from '../../index.js';
 import { playgroundData } from '../datasets.js';
 import { graphModel } from '../graph-model.js';
 import type { CompileArgs, Compiled, WorkerError } from '../protocol.js';
@@ -31,7 +31,7 @@ export async function compile(args: CompileArgs, context: HandlerContext): Promi
   const stages = await timed('compile', () =>
     compileStages(user.model, { fuse: args.fuse, ...(args.limits ? { limits: args.limits } : {}) }, (stage, milliseconds) => (timings[`compile: ${stage}`] = milliseconds)),
   );
-  const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified), writtenText: writtenText(user) }));
+  const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified) }));
   rememberCompile({ user, stages, plan: stages.plan, fuse: args.fuse, limits: args.limits });
   const params = 'params' in user ? { params: user.params } : {};
   return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings, costs: kernelCosts(stages), ...params } };
@@ -41,11 +41,6 @@ async function userModelOf(args: CompileArgs): Promise<UserModel | OnnxSource> {
   const { source } = args;
   if (source.kind === 'code') return runUserCode(source.code, { kiln, data: playgroundData });
   return modelOfOnnx(new Uint8Array(source.bytes), source.dims ?? {}, source.fileName);
-}
-
-/** The graph as written (with gradients and updates for a training program), printed. */
-function writtenText(user: UserModel): string {
-  return (user.model instanceof Graph ? user.model : user.model.graph).toString();
 }
 
 /** What the page shows for an error thrown in the worker: the user's error and its editor line. */

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import type { HandlerContext } from '../../playground/worker/host.js';
 import { compile, describeError } from '../../playground/worker/compile.js';
 import { feeds } from '../../playground/worker/feeds.js';
+import { stages } from '../../playground/worker/stages.js';
 
 const context: HandlerContext = { progress: () => undefined };
 
@@ -33,7 +34,7 @@ describe('playground worker: compile and feeds', () => {
     expect(result.report.name).to.equal('feeds');
     expect(result.model.nodes.map((node) => node.label)).to.include.members(['x', 'b', 't']);
     expect(Object.keys(result.timings)).to.include.members(['run code', 'compile', 'graph model']);
-    expect(result.writtenText).to.contain('graph feeds');
+    expect(stages({ stage: 'written' }).result.text).to.contain('graph feeds');
 
     const { result: step3, transfer } = await feeds({ entry: 'forward', step: 3 }, context);
     expect(Object.keys(step3).sort()).to.deep.equal(['b', 't', 'x']);
