@@ -1,6 +1,7 @@
 /**
  * Source linking on the page, as in Compiler Explorer: hovering an editor line lights the
- * graph nodes it built (`.node.hl`), the kernel rows computing them (`tr.linked`) and
+ * graph nodes it built (`.node.hl`, or the collapsed group holding them: `.group.hl`, by
+ * GraphView.preview, which neither opens groups nor moves the view), the kernel rows computing them (`tr.linked`) and
  * their lines in the WGSL shown (`.code-line.hl`); clicking it selects the first such
  * kernel. Hovering a node, a kernel row or a WGSL line marks the editor lines that made
  * it (`.cm-linked-line`), and the selection's lines stay marked (`.cm-selected-line`).
@@ -50,7 +51,7 @@ export function installSourceLinks(page: LinkedPage): void {
   /** The kernel the WGSL pane shows, when it is one of the kernels listed (so the index knows its lines). */
   const shownKernel = (): KernelReport | undefined => (wgsl.kernel && plans.kernels().includes(wgsl.kernel) ? wgsl.kernel : undefined);
   const endHover = (): void => {
-    lightNodes(undefined);
+    page.graph.preview(undefined);
     markRows([]);
     wgsl.markLines([]);
   };
@@ -60,7 +61,7 @@ export function installSourceLinks(page: LinkedPage): void {
     const index = links();
     const nodes = line === undefined || !index ? [] : index.nodesOfLine(line);
     if (nodes.length === 0) return endHover();
-    lightNodes(new Set(nodes));
+    page.graph.preview(new Set(nodes));
     markRows(index!.kernelsOfNodes(nodes));
     const kernel = shownKernel();
     wgsl.markLines(kernel ? index!.wgslLinesOfNodes(kernel.position, nodes) : [], true);
@@ -90,33 +91,9 @@ export function installSourceLinks(page: LinkedPage): void {
     markEditor(position === undefined ? [] : [...(links()?.nodesOfKernel(position) ?? [])]);
   });
 
-  // A new selection redraws the graph's highlight: a hover ending after it has nothing to restore.
-  const selectionChanged = (): void => {
-    litBeforeHover = undefined;
-    markSelection();
-  };
-  page.bus.on('selection', selectionChanged);
-  plans.onChange(selectionChanged);
+  page.bus.on('selection', markSelection);
+  plans.onChange(markSelection);
   keepViewInLink(page, plans, stages);
-}
-
-/** The graph's node shapes lit before a hover, restored when it ends; undefined while nothing is hovered. */
-let litBeforeHover: ReadonlySet<Element> | undefined;
-
-/**
- * Lights the drawn nodes in `ids` (undefined: back to what was lit before the hover). Classes
- * only, not GraphView.highlight: a hover must not move the view, open groups or lay out.
- */
-function lightNodes(ids: ReadonlySet<number> | undefined): void {
-  const shapes = Array.from(document.querySelectorAll<SVGGElement>('#dag .node[data-node]'));
-  if (ids === undefined) {
-    const before = litBeforeHover;
-    litBeforeHover = undefined;
-    if (before) for (const shape of shapes) shape.classList.toggle('hl', before.has(shape));
-    return;
-  }
-  litBeforeHover ??= new Set(shapes.filter((shape) => shape.classList.contains('hl')));
-  for (const shape of shapes) shape.classList.toggle('hl', ids.has(Number(shape.dataset['node'])));
 }
 
 /** The index over the shown compile's nodes and the kernels listed, rebuilt when either changes. */

@@ -348,4 +348,18 @@ describe('the playground’s source links, stages and shared view, in headless C
     await page.waitForFunction(() => (document.getElementById('fused-select') as HTMLSelectElement).value === 'unfused' && document.querySelector('#kernels-table tbody tr.selected')?.getAttribute('data-position') === '1', { timeout: 60000 });
     expect(await page.$eval('#entry-tabs button.active', (button) => button.getAttribute('data-entry'))).to.equal('forward');
   });
+
+  it('lights the collapsed groups holding a hovered line’s nodes in the transformer, and restores the selection’s after', async () => {
+    await open('#example=transformer-block');
+    await page.waitForFunction(() => document.querySelector('#dag[aria-busy="true"]') === null && document.querySelector('#dag .group') !== null, { timeout: 60000 });
+    const litGroups = (): Promise<string[]> => page.$$eval('#dag .group.hl', (groups) => groups.map((group) => group.getAttribute('data-group')!).sort());
+    const before = await litGroups();
+    // The MLP's line builds nodes in groups the first kernel's selection leaves collapsed (up, down, norm2).
+    await hoverText(page, '.cm-line', 'h = h.add(mlp(norm2(h)));');
+    const hovered = await litGroups();
+    expect(hovered.filter((group) => !before.includes(group)), `lit on hover: ${hovered.join(', ')}; before: ${before.join(', ')}`).to.not.be.empty;
+    expect(hovered.some((group) => /up|down|norm2/.test(group))).to.equal(true);
+    await page.mouse.move(1, 1);
+    expect(await litGroups()).to.deep.equal(before);
+  });
 });
