@@ -18,9 +18,12 @@ export class Viewport {
   view: View = { x: 0, y: 0, scale: 1 };
   /** The layout's size. */
   content = { width: 1, height: 1 };
-  /** A fit asked for while the DAG's tab was hidden (no size to fit to): done when it shows. */
-  private fitPending = false;
-  private pendingScale = 0;
+  /**
+   * A fit and a bring-into-view asked for while the DAG's tab was hidden (no size to fit to:
+   * a phone's Graph tab while a kernel is chosen on its Kernels tab): done, in that order, when it shows.
+   */
+  private pendingFit: number | undefined;
+  private pendingBring: { readonly boxes: readonly Box[]; readonly zoom: boolean } | undefined;
   /**
    * The canvas's size, as its ResizeObserver last saw it: reading it from the DOM would force a
    * layout of the page in the middle of drawing (on a large graph, most of the drawing's time).
@@ -42,7 +45,11 @@ export class Viewport {
     new ResizeObserver((entries) => {
       const { width, height } = entries[entries.length - 1]!.contentRect;
       this.size = { width, height };
-      if (this.fitPending) this.fit(this.pendingScale);
+      if (width === 0 || height === 0) return;
+      const [fit, bring] = [this.pendingFit, this.pendingBring];
+      this.pendingFit = this.pendingBring = undefined;
+      if (fit !== undefined) this.fit(fit);
+      if (bring) this.bringIntoView(bring.boxes, bring.zoom);
     }).observe(frame);
   }
 
@@ -52,9 +59,12 @@ export class Viewport {
    */
   fit(minScale: number): void {
     const { width, height } = this.size;
-    this.fitPending = width === 0 || height === 0;
-    this.pendingScale = minScale;
-    if (this.fitPending) return;
+    if (width === 0 || height === 0) {
+      // A later fit replaces what was asked before it.
+      this.pendingFit = minScale;
+      this.pendingBring = undefined;
+      return;
+    }
     const size = this.content;
     const whole = Math.min(width / (size.width + 20), height / (size.height + 20), 1.5);
     const scale = Math.max(whole, minScale);
@@ -68,7 +78,11 @@ export class Viewport {
    */
   bringIntoView(boxes: readonly Box[], zoom: boolean): void {
     const { width, height } = this.size;
-    if (width === 0 || height === 0 || boxes.length === 0) return;
+    if (boxes.length === 0) return;
+    if (width === 0 || height === 0) {
+      this.pendingBring = { boxes, zoom };
+      return;
+    }
     const left = Math.min(...boxes.map((b) => b.x));
     const top = Math.min(...boxes.map((b) => b.y));
     const right = Math.max(...boxes.map((b) => b.x + b.width));

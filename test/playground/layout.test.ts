@@ -146,6 +146,19 @@ describe('the playground layout', function () {
     await rows[rows.length - 1]!.click();
     expect(await page.$eval('#kernels-table tbody tr.selected', (row) => row.getAttribute('data-position'))).to.equal(String(rows.length - 1));
     expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
+    // The kernel chosen while the graph was hidden is brought into view when its tab opens.
+    await page.click('#phone-tabs button[data-pane="graph"]');
+    await page.waitForFunction(() => document.querySelector('#dag[aria-busy="true"]') === null, { timeout: 30000 });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const inView = await page.$$eval('#dag .node.hl', (shapes) => {
+      const canvas = document.getElementById('dag')!.getBoundingClientRect();
+      return shapes.map((shape) => {
+        const box = shape.getBoundingClientRect();
+        return box.right > canvas.left && box.left < canvas.right && box.bottom > canvas.top && box.top < canvas.bottom;
+      });
+    });
+    expect(inView.length, 'the last kernel\'s nodes are lit').to.be.greaterThan(0);
+    expect(inView.filter(Boolean).length, 'lit nodes in the canvas').to.be.greaterThan(0);
     await page.click('#phone-tabs button[data-pane="wgsl"]');
     expect(await page.$eval('#wgsl-code', (code) => code.getBoundingClientRect().width)).to.be.at.least(350);
     expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
