@@ -42,6 +42,9 @@ function showDevice(page: PageShell, { gpu, problem, timestamps }: Device): void
 async function start(): Promise<void> {
   // The bundle's evaluation was a task: what follows starts a new one.
   await nextTask();
+  // The remembered pane sizes and the phone's tabs first, before the editor's chunk loads: the page never shows the default layout and then jumps.
+  const bus = new PageBus();
+  measured('install panes', () => installLayout({ bus }));
   const shared = await readHash(location.hash);
   const example = shared && 'example' in shared ? EXAMPLES.find((e) => e.id === shared.example) : undefined;
   const code = shared && 'code' in shared ? shared.code : (example ?? DEFAULT_EXAMPLE).code;
@@ -62,10 +65,9 @@ async function start(): Promise<void> {
   await nextTask();
   const editor = measured('set up the editor', () => new CodeEditor(byId('editor'), code, { onRun: () => void page.compile(), onChange: (text) => menu?.rememberInUrl(text) }));
   await nextTask();
-  const page: PageShell = new PageShell(new PageBus(), client, editor, device, () => void profiling?.timeKernels());
+  const page: PageShell = new PageShell(bus, client, editor, device, () => void profiling?.timeKernels());
   // Each feature is set up in a task of its own, measured (`kiln: install …`), so none adds to another's.
   const features: readonly [string, () => void][] = [
-    ['panes', () => installLayout(page)],
     ['graph', () => installGraphView(page)],
     ['run', () => installRunActions(page)],
     ['profiling', () => (profiling = installProfiling(page))],

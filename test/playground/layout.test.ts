@@ -204,8 +204,19 @@ describe('the playground layout', function () {
     expect(await width('kernels')).to.be.closeTo(kernels - moved, 2);
     expect(await width('wgsl')).to.be.closeTo(wgsl + moved, 2);
 
+    // The remembered size is applied before the editor (a chunk loaded later) appears: no default layout shown first.
+    await page.evaluateOnNewDocument(() => {
+      const observer = new MutationObserver(() => {
+        if (!document.querySelector('.cm-editor')) return;
+        observer.disconnect();
+        const first = document.getElementById('workspace')?.firstElementChild as HTMLElement | null;
+        (window as unknown as { kilnGrowAtEditor: string }).kilnGrowAtEditor = first?.style.flexGrow ?? '';
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    });
     await page.reload();
     await waitUntilReady(page, 120000);
+    expect(await page.evaluate(() => (window as unknown as { kilnGrowAtEditor?: string }).kilnGrowAtEditor), 'the code pane\'s remembered share when the editor appeared').to.match(/^0\.\d+$/);
     expect(await width('code'), 'editor width after a reload').to.be.closeTo(code + 150, 2);
     expect(await width('kernels'), 'kernels width after a reload').to.be.closeTo(kernels - moved, 2);
 
