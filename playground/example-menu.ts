@@ -1,5 +1,6 @@
 /**
- * Which code the editor holds: the example menu, a link's code, the Share button, and the
+ * Which code the editor holds: the example menu (an example, 'Shared code' for a link's
+ * code, 'File: …' for an opened .onnx file), a link's code, the Share button, and the
  * address bar kept as a link to the code being edited. Switching away from edited code
  * asks first, as the edits would be lost.
  */
@@ -25,11 +26,21 @@ export function installExampleMenu(context: PageContext): ExampleMenu {
   let shownId = select.value;
   let hashTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Shows `label` as the menu's choice for code that is no example (one disabled option, reused). */
+  const showOther = (label: string): void => {
+    let other = select.querySelector<HTMLOptionElement>('option[value=""]');
+    if (!other) select.prepend((other = el('option', { value: '', disabled: true })));
+    other.textContent = label;
+    select.value = '';
+    shownId = '';
+  };
   const showInMenu = (id: string | undefined): void => {
-    if (id === undefined && !select.querySelector('option[value=""]')) select.prepend(el('option', { value: '', disabled: true }, 'Shared code'));
-    select.value = id ?? '';
+    if (id === undefined) return showOther('Shared code');
+    select.value = id;
     shownId = select.value;
   };
+  // An opened .onnx file is no example: the menu names the file rather than the example it replaced.
+  context.bus.on('opened', ({ file }) => showOther(`File: ${file}`));
   /** Whether the editor's code may be replaced: unedited, or the user agrees to drop the edits. */
   const mayReplace = (what: string): boolean =>
     !context.hasEdits() || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);

@@ -44,6 +44,7 @@ export function installOnnxDrop(context: PageContext): void {
       }
       opened = { source: { kind: 'onnx', fileName: file.name, bytes, dims: sizes }, note: noteFor(file.name, sizes) };
       context.setCode(opened.note);
+      context.bus.emit('opened', { file: file.name });
       await context.compile();
     } catch (error) {
       context.showError(error);

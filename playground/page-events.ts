@@ -18,6 +18,8 @@ export interface PageEvents {
   selection: { readonly entry: string; readonly kernel?: number; readonly node?: number };
   /** A session is ready on the device for the shown compile (or gone: undefined). */
   session: { readonly session: Session | undefined };
+  /** A file (an .onnx model) replaced the editor's code: the example menu names it. */
+  opened: { readonly file: string };
   /** Forward ran on step 0's feeds: what it was given and what it returned. */
   forward: { readonly step: number; readonly feeds: Readonly<Record<string, Feed>>; readonly outputs: Readonly<Record<string, HostTensor>> };
 }

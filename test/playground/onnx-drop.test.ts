@@ -43,6 +43,11 @@ async function errorShown(page: Page): Promise<string> {
   return page.$eval('#error-box', (node) => node.textContent!);
 }
 
+/** The text of the example menu's chosen option. */
+function menuShows(page: Page): Promise<string> {
+  return page.$eval('#example-select', (select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
+}
+
 describe('playground: opening an .onnx file', function () {
   this.timeout(180000);
   let dir: string;
@@ -78,6 +83,7 @@ describe('playground: opening an .onnx file', function () {
 
   it('opens a file chosen with "Open .onnx…": asks its dynamic dim, compiles it, shows graph, kernels and WGSL', async () => {
     expect(await page.$eval('#onnx-button', (node) => node.textContent)).to.equal('Open .onnx…');
+    expect(await menuShows(page)).to.equal('Your own');
     const input = (await page.$('#onnx-input'))!;
     await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(files['classifier']!);
     await page.waitForSelector('#onnx-dims-dialog[open]');
@@ -92,6 +98,8 @@ describe('playground: opening an .onnx file', function () {
     expect(note).to.contain('This graph came from the file classifier.onnx (ONNX), not from code.');
     expect(note).to.contain('bound to batch = 6');
     expect(note).to.contain('A share link cannot hold a file');
+    // The example menu names the file, not the example it replaced.
+    expect(await menuShows(page)).to.equal('File: classifier.onnx');
     const ops = await page.$$eval('#dag .node .node-title', (titles) => titles.map((title) => title.textContent!.split(' ').pop()));
     expect(ops).to.include('matmul');
     expect(await page.$$eval('#kernels-table tbody tr', (rows) => rows.length)).to.be.greaterThan(1);
@@ -132,6 +140,8 @@ describe('playground: opening an .onnx file', function () {
     await page.waitForFunction(() => /^test_conv_with_autopad_same: /.test(document.getElementById('status')!.textContent!) || document.getElementById('status')!.classList.contains('error'));
     await waitUntilReady(page);
     expect(await page.$('#onnx-dims-dialog')).to.equal(null);
+    expect(await menuShows(page)).to.equal('File: conv.onnx');
+    expect(await page.$$eval('#example-select option[value=""]', (options) => options.length), 'one option for a file, reused').to.equal(1);
     expect(await page.$$eval('#entry-tabs button', (buttons) => buttons.map((b) => b.getAttribute('data-entry')))).to.deep.equal(['init', 'forward']);
     await page.click('#forward-button');
     await page.waitForFunction(() => /yf32\[1,1,3,3\]/.test(document.getElementById('outputs')?.textContent ?? ''));
@@ -159,6 +169,8 @@ describe('playground: opening an .onnx file', function () {
       for (let waited = 0; asked.length === 0 && waited < 10000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(asked).to.deep.equal(['Open classifier.onnx? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).']);
       expect(await page.$('#onnx-dims-dialog')).to.equal(null);
+    expect(await menuShows(page)).to.equal('File: conv.onnx');
+    expect(await page.$$eval('#example-select option[value=""]', (options) => options.length), 'one option for a file, reused').to.equal(1);
       expect(await editorText(page)).to.contain('// my edit');
     } finally {
       page.off('dialog', dismiss);
