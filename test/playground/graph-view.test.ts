@@ -1,13 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
-import { VIEWPORT, waitUntilReady } from '../../scripts/playground-screenshot.js';
-import type { StaticServer } from '../../scripts/static-server.js';
+import { waitUntilReady } from '../../scripts/playground-screenshot.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** Waits until the graph has drawn the view it wants (a layout in the worker may be on its way). */
 async function graphSettled(page: Page): Promise<void> {
@@ -21,31 +15,13 @@ function layerTransform(page: Page): Promise<string> {
 
 describe('the playground’s graph, in headless Chromium', function () {
   this.timeout(120000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
+  const playground = usePlaygroundInChromium('graph-view', { dataDir: false });
   let page: Page;
-  let log: string[];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-graph-view-'));
-    await buildPlayground(dir, { dataDir: false });
-    server = await servePlayground(dir);
-    chromium = await launchChromium();
-    page = await chromium.browser.newPage();
-    log = recordPageLog(page);
-    await page.setViewport(VIEWPORT);
-    await page.goto(`${server.url}#example=transformer-block`);
+    page = await playground.open('#example=transformer-block');
     await waitUntilReady(page);
     await graphSettled(page);
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
   });
 
   it('opens the transformer with its groups collapsed, zoomed to the selected kernel at a scale that reads', async () => {
@@ -203,7 +179,7 @@ describe('the playground’s graph, in headless Chromium', function () {
   });
 
   it('opens the small CNN on its first kernel’s first op, readable, though the kernel’s relu is drawn far from its conv2d', async () => {
-    await page.goto(`${server.url}#example=small-cnn`);
+    await page.goto(`${playground.server.url}#example=small-cnn`);
     await waitUntilReady(page);
     await graphSettled(page);
     const first = await page.evaluate(() => {

@@ -6,17 +6,11 @@
  * a failed compile dims the compiler's views until a compile succeeds.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
 import { waitUntilReady } from '../../scripts/playground-screenshot.js';
-import type { StaticServer } from '../../scripts/static-server.js';
 import { PANE_NAMES, STALE_LABEL } from '../../playground/panes.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 interface Box {
   readonly pane: string;
@@ -58,35 +52,13 @@ function overflowDown(page: Page): Promise<number> {
 
 describe('the playground layout', function () {
   this.timeout(180000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
+  const playground = usePlaygroundInChromium('layout');
   let page: Page;
-  let log: string[];
 
   async function open(width: number, height: number, hash = '#example=seed-mlp'): Promise<void> {
-    if (page && !page.isClosed()) await page.close();
-    page = await chromium.browser.newPage();
-    log = recordPageLog(page);
-    await page.setViewport({ width, height, deviceScaleFactor: 1 });
-    await page.goto(`${server.url}${hash}`);
+    page = await playground.open(hash, { width, height, deviceScaleFactor: 1 });
     await waitUntilReady(page, 120000);
   }
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-layout-'));
-    await buildPlayground(dir);
-    server = await servePlayground(dir);
-    chromium = await launchChromium();
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
-  });
 
   for (const [width, height, wgslBeside] of [
     [1440, 900, true],

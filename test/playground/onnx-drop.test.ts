@@ -6,20 +6,16 @@
  * file that is not ONNX gives a clear error.
  */
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { Graph, sgd, trainingProgram } from '../../index.js';
 import { exportOnnx } from '../../compiler/onnx/export/index.js';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
 import { NODE_TESTS } from '../../scripts/onnx-backend-test.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
-import { VIEWPORT, trainSteps, waitUntilReady } from '../../scripts/playground-screenshot.js';
-import type { StaticServer } from '../../scripts/static-server.js';
+import { trainSteps, waitUntilReady } from '../../scripts/playground-screenshot.js';
 import { testData } from '../helpers.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** A 4 → 3 classifier over a symbolic batch with a mean cross-entropy `loss` output, as kiln exports it, with weights far from zero. */
 function classifierBytes(): Uint8Array {
@@ -50,35 +46,17 @@ function menuShows(page: Page): Promise<string> {
 
 describe('playground: opening an .onnx file', function () {
   this.timeout(180000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
+  const playground = usePlaygroundInChromium('onnx-drop', { dataDir: false, siteFolder: 'site' });
   let page: Page;
-  let log: string[];
   const files: Record<string, string> = {};
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-onnx-drop-'));
-    const site = await buildPlayground(join(dir, 'site'), { dataDir: false });
-    server = await servePlayground(site.dir);
-    files['classifier'] = join(dir, 'classifier.onnx');
+    files['classifier'] = join(playground.dir, 'classifier.onnx');
     await writeFile(files['classifier'], classifierBytes());
-    files['notes'] = join(dir, 'notes.txt');
+    files['notes'] = join(playground.dir, 'notes.txt');
     await writeFile(files['notes'], 'name,age\nada,36\n');
-    chromium = await launchChromium();
-    page = await chromium.browser.newPage();
-    log = recordPageLog(page);
-    await page.setViewport(VIEWPORT);
-    await page.goto(`${server.url}#example=your-own`);
+    page = await playground.open('#example=your-own');
     await waitUntilReady(page);
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
   });
 
   it('opens a file chosen with "Open .onnx…": asks its dynamic dim, compiles it, shows graph, kernels and WGSL', async () => {

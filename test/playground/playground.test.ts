@@ -1,18 +1,16 @@
 import { request } from 'node:http';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { ROOT } from '../../scripts/build.mjs';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
-import { PLAYGROUND_BUILD_DIR, USAGE, buildPlayground, parseArguments, servePlayground } from '../../scripts/playground.js';
+import { PLAYGROUND_BUILD_DIR, USAGE, parseArguments } from '../../scripts/playground.js';
 import type { PlaygroundBuild } from '../../scripts/playground.js';
 import { VIEWPORT, trainSteps, waitUntilReady } from '../../scripts/playground-screenshot.js';
 import type { StaticServer } from '../../scripts/static-server.js';
 import { EXAMPLES } from '../../playground/examples.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** A raw GET: the path goes out byte for byte (fetch would normalize `..`). */
 function get(server: StaticServer, path: string): Promise<{ status: number; type: string | undefined; body: Buffer }> {
@@ -105,19 +103,14 @@ describe('npm run playground: its arguments', () => {
 
 describe('the playground', function () {
   this.timeout(120000);
-  let dir: string;
+  const playground = usePlaygroundInChromium('playground');
   let site: PlaygroundBuild;
   let server: StaticServer;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-playground-'));
-    site = await buildPlayground(dir);
-    await symlink(join(ROOT, 'package.json'), join(dir, 'escape.json'));
-    server = await servePlayground(dir);
-  });
-  after(async () => {
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    site = playground.site;
+    server = playground.server;
+    await symlink(join(ROOT, 'package.json'), join(site.dir, 'escape.json'));
   });
 
   describe('its server', () => {
@@ -159,29 +152,18 @@ describe('the playground', function () {
   });
 
   describe('in headless Chromium at 1280×800', () => {
-    let chromium: ChromiumSession;
     let page: Page;
     let log: string[];
 
     /** Opens `url` in a fresh tab (closing the last one: SwiftShader shares two cores among them). */
-    async function open(url: string): Promise<void> {
-      if (page && !page.isClosed()) await page.close();
-      page = await chromium.browser.newPage();
-      log = recordPageLog(page);
-      await page.setViewport(VIEWPORT);
-      await page.goto(url);
+    async function open(url: string, prepare?: (page: Page) => unknown): Promise<void> {
+      page = await playground.open(url, VIEWPORT, prepare);
+      log = playground.log;
     }
 
     before(async () => {
-      chromium = await launchChromium();
       await open(`${server.url}#example=seed-mlp`);
       await waitUntilReady(page);
-    });
-    after(async () => {
-      await chromium?.close();
-    });
-    afterEach(function () {
-      if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
     });
 
     it('loads the seed MLP without console errors, and shows its graph, kernels and WGSL', async () => {
@@ -365,12 +347,8 @@ describe('the playground', function () {
     });
 
     it('explains how to enable WebGPU in a browser without it, and still compiles and shows the kernels', async () => {
-      await page.close();
-      page = await chromium.browser.newPage();
-      log = recordPageLog(page);
       // A string, not a function: the test runner's transpiler would add helpers the page does not have.
-      await page.evaluateOnNewDocument("Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined })");
-      await page.goto(`${server.url}#example=logistic-regression`);
+      await open(`${server.url}#example=logistic-regression`, (tab) => tab.evaluateOnNewDocument("Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined })"));
       await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('no WebGPU here'));
       expect(await page.$eval('#webgpu-missing', (node) => node.textContent)).to.contain('navigator.gpu is missing');
       expect(await page.$eval('#adapter-root', (node) => node.textContent)).to.contain('--enable-unsafe-webgpu');

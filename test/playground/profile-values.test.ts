@@ -1,13 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
-import { VIEWPORT, waitUntilReady } from '../../scripts/playground-screenshot.js';
-import type { StaticServer } from '../../scripts/static-server.js';
+import { waitUntilReady } from '../../scripts/playground-screenshot.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** What the kernels table shows: per row its position, time, share and FLOPs; the total row's figures. */
 async function kernelsTable(page: Page) {
@@ -36,30 +30,12 @@ function heatedNodes(page: Page): Promise<string[]> {
 
 describe('the playground’s profiling and values, in headless Chromium', function () {
   this.timeout(180000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
+  const playground = usePlaygroundInChromium('profile-values', { dataDir: false });
   let page: Page;
-  let log: string[];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-profile-values-'));
-    await buildPlayground(dir, { dataDir: false });
-    server = await servePlayground(dir);
-    chromium = await launchChromium();
-    page = await chromium.browser.newPage();
-    log = recordPageLog(page);
-    await page.setViewport(VIEWPORT);
-    await page.goto(`${server.url}#example=logistic-regression`);
+    page = await playground.open('#example=logistic-regression');
     await waitUntilReady(page);
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
   });
 
   it('lists the kernels in dispatch order with their FLOPs before timing, and no times', async () => {

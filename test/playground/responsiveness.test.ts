@@ -7,18 +7,12 @@
  * (the `kiln: …` performance measures), so the step to split is named.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium } from '../../scripts/chromium.js';
 import { MEASURE_VIEWPORT, measureLoad, measureSwitch } from '../../scripts/playground-measure.js';
 import type { Responsiveness } from '../../scripts/playground-measure.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
-import type { StaticServer } from '../../scripts/static-server.js';
 import { EXAMPLES } from '../../playground/examples.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** The longest main-thread task allowed while compiling, laying out and showing any example (issue 18). */
 const LONGEST_TASK_MS = 200;
@@ -59,24 +53,11 @@ function verdict(what: string, measured: Responsiveness, details: readonly strin
 
 describe('the playground never freezes: no main-thread task over 200 ms (headless Chromium, 1440×900)', function () {
   this.timeout(600000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-responsiveness-'));
-    await buildPlayground(dir);
-    server = await servePlayground(dir);
-    chromium = await launchChromium();
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  // Each test opens and closes its own tabs: measureLoad navigates them itself.
+  const playground = usePlaygroundInChromium('responsiveness');
 
   const open = async (): Promise<Page> => {
-    const page = await chromium.browser.newPage();
+    const page = await playground.chromium.browser.newPage();
     await page.setViewport(MEASURE_VIEWPORT);
     await recordTaskTimes(page);
     return page;
@@ -86,7 +67,7 @@ describe('the playground never freezes: no main-thread task over 200 ms (headles
     it(`opens a cold link to ${example.id} without a long task`, async () => {
       const page = await open();
       try {
-        const measured = await measureLoad(page, `${server.url}#example=${example.id}`);
+        const measured = await measureLoad(page, `${playground.server.url}#example=${example.id}`);
         expect(measured.readyMs, 'the page got ready').to.be.greaterThan(0);
         expect(measured.longestTaskMs, verdict(`cold link to ${example.id}`, measured, await overLimit(page, 0))).to.be.at.most(LONGEST_TASK_MS);
       } finally {
@@ -99,7 +80,7 @@ describe('the playground never freezes: no main-thread task over 200 ms (headles
     const page = await open();
     const failures: string[] = [];
     try {
-      await measureLoad(page, `${server.url}#example=your-own`);
+      await measureLoad(page, `${playground.server.url}#example=your-own`);
       for (const example of EXAMPLES.filter((e) => e.id !== 'your-own')) {
         const since = await page.evaluate(() => performance.now());
         const measured = await measureSwitch(page, example.id);

@@ -1,13 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
-import type { ChromiumSession } from '../../scripts/chromium.js';
-import { launchChromium, recordPageLog } from '../../scripts/chromium.js';
-import { buildPlayground, servePlayground } from '../../scripts/playground.js';
-import { VIEWPORT, waitUntilReady } from '../../scripts/playground-screenshot.js';
-import type { StaticServer } from '../../scripts/static-server.js';
+import { waitUntilReady } from '../../scripts/playground-screenshot.js';
 import * as kiln from '../../index.js';
 import { compileStages, reportOfStages } from '../../index.js';
 import type { EntryReport } from '../../index.js';
@@ -20,6 +13,7 @@ import type { LinkedKernel } from '../../playground/source-links.js';
 import { runUserCode } from '../../playground/user-code.js';
 import { compile } from '../../playground/worker/compile.js';
 import { stages, unfusedReport } from '../../playground/worker/stages.js';
+import { usePlaygroundInChromium } from './browser-harness.js';
 
 interface Example {
   readonly code: string;
@@ -215,35 +209,16 @@ async function hoverText(page: Page, selector: string, text: string): Promise<vo
 
 describe('the playground’s source links, stages and shared view, in headless Chromium', function () {
   this.timeout(180000);
-  let dir: string;
-  let server: StaticServer;
-  let chromium: ChromiumSession;
+  const playground = usePlaygroundInChromium('source-links', { dataDir: false });
   let page: Page;
-  let log: string[];
 
   async function open(hash: string): Promise<void> {
-    if (page && !page.isClosed()) await page.close();
-    page = await chromium.browser.newPage();
-    log = recordPageLog(page);
-    await page.setViewport(VIEWPORT);
-    await page.goto(`${server.url}${hash}`);
+    page = await playground.open(hash);
     await waitUntilReady(page);
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-source-links-'));
-    await buildPlayground(dir, { dataDir: false });
-    server = await servePlayground(dir);
-    chromium = await launchChromium();
     await open('#example=seed-mlp');
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`page log:\n  ${log.join('\n  ')}`);
   });
 
   it('lights a hovered editor line’s nodes, kernel rows and WGSL lines, and marks the editor line of a hovered WGSL line', async () => {
