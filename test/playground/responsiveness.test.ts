@@ -5,6 +5,10 @@
  * user's code, the compiler and the graph's layout run in the worker; what the page draws
  * is split into tasks. A failure lists each long task with the page's steps it overlaps
  * (the `kiln: …` performance measures), so the step to split is named.
+ *
+ * Each load or switch over the limit is measured once more, and only a second long task
+ * fails: the page's own code makes its long task every time, while a machine busy with
+ * something else (another browser, a test run beside this one) stalls a task now and then.
  */
 
 import { expect } from 'chai';
@@ -16,6 +20,8 @@ import { usePlaygroundInChromium } from './browser-harness.js';
 
 /** The longest main-thread task allowed while compiling, laying out and showing any example (issue 18). */
 const LONGEST_TASK_MS = 200;
+/** Measurements per load or switch before a long task fails the test (see the module comment). */
+const ATTEMPTS = 2;
 
 /** Keeps every long task's start and length in each document the page opens (call before `goto`). */
 async function recordTaskTimes(page: Page): Promise<void> {
@@ -65,14 +71,19 @@ describe('the playground never freezes: no main-thread task over 200 ms (headles
 
   for (const example of EXAMPLES) {
     it(`opens a cold link to ${example.id} without a long task`, async () => {
-      const page = await open();
-      try {
-        const measured = await measureLoad(page, `${playground.server.url}#example=${example.id}`);
-        expect(measured.readyMs, 'the page got ready').to.be.greaterThan(0);
-        expect(measured.longestTaskMs, verdict(`cold link to ${example.id}`, measured, await overLimit(page, 0))).to.be.at.most(LONGEST_TASK_MS);
-      } finally {
-        await page.close();
+      const verdicts: string[] = [];
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const page = await open();
+        try {
+          const measured = await measureLoad(page, `${playground.server.url}#example=${example.id}`);
+          expect(measured.readyMs, 'the page got ready').to.be.greaterThan(0);
+          if (measured.longestTaskMs <= LONGEST_TASK_MS) return;
+          verdicts.push(verdict(`cold link to ${example.id}, attempt ${attempt}`, measured, await overLimit(page, 0)));
+        } finally {
+          await page.close();
+        }
       }
+      expect.fail(verdicts.join('\n'));
     });
   }
 
@@ -82,11 +93,18 @@ describe('the playground never freezes: no main-thread task over 200 ms (headles
     try {
       await measureLoad(page, `${playground.server.url}#example=your-own`);
       for (const example of EXAMPLES.filter((e) => e.id !== 'your-own')) {
-        const since = await page.evaluate(() => performance.now());
-        const measured = await measureSwitch(page, example.id);
-        // It really switched: the menu and the kernels are the example's.
-        expect(await page.$eval('#example-select', (select) => (select as HTMLSelectElement).value)).to.equal(example.id);
-        if (measured.longestTaskMs > LONGEST_TASK_MS) failures.push(verdict(`switch to ${example.id}`, measured, await overLimit(page, since)));
+        const verdicts: string[] = [];
+        for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+          // A second attempt switches away first, so it switches to the example again.
+          if (attempt > 1) await measureSwitch(page, 'your-own');
+          const since = await page.evaluate(() => performance.now());
+          const measured = await measureSwitch(page, example.id);
+          // It really switched: the menu and the kernels are the example's.
+          expect(await page.$eval('#example-select', (select) => (select as HTMLSelectElement).value)).to.equal(example.id);
+          if (measured.longestTaskMs <= LONGEST_TASK_MS) break;
+          verdicts.push(verdict(`switch to ${example.id}, attempt ${attempt}`, measured, await overLimit(page, since)));
+        }
+        if (verdicts.length === ATTEMPTS) failures.push(...verdicts);
       }
     } finally {
       await page.close();
