@@ -90,6 +90,17 @@ describe('the playground layout', function () {
         expect(await sidewaysScroll(page)).to.deep.equal({ overflow: 0, scrolled: [] });
       }
       expect(await page.$eval('#wgsl-code', (code) => code.textContent)).to.contain('@compute');
+      // A node's panel and the minimap never cover each other; in a short graph pane the panel has its height.
+      await page.click('#dag .node.hl');
+      await page.waitForSelector('#node-panel:not([hidden])');
+      // No named functions inside: the test's transpiler would wrap them in a helper the page lacks.
+      const { panel, minimap, body } = await page.evaluate(() => {
+        const [panelBox, minimapBox, bodyBox] = ['#node-panel', '.minimap', '.dag-body'].map((selector) => document.querySelector(selector)!.getBoundingClientRect().toJSON() as DOMRect);
+        const shown = getComputedStyle(document.querySelector('.minimap')!).display !== 'none';
+        return { panel: panelBox!, minimap: shown ? minimapBox : undefined, body: bodyBox! };
+      });
+      if (minimap) expect(panel.bottom <= minimap.top || panel.right <= minimap.left, 'the node panel clear of the minimap').to.equal(true);
+      expect(panel.height, 'the node panel\'s height').to.be.at.least(Math.min(160, body.height - 20));
     });
   }
 
