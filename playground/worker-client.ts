@@ -41,11 +41,6 @@ export class WorkerClient {
     });
   }
 
-  terminate(): void {
-    this.worker.terminate();
-    this.failAll(new Error('The playground worker was stopped.'));
-  }
-
   private receive(message: ReplyMessage): void {
     const pending = this.pending.get(message.id);
     if (!pending) return;
