@@ -7,6 +7,7 @@
 
 import { ancestorsOf } from '../compiler/graph.js';
 import type { AttrValue, Attrs } from '../compiler/attrs.js';
+import { formatType } from '../compiler/shape.js';
 import type { GraphProgram, Node } from '../index.js';
 import { roleOf } from '../index.js';
 
@@ -79,7 +80,7 @@ export function graphModel(program: GraphProgram): DagModel {
         id: node.id,
         op: node.op,
         label: labelOf(node),
-        type: `${node.dtype}[${node.shape.join(',')}]`,
+        type: formatType(node),
         part: part.get(node.id)!,
         ...(assigns === undefined ? {} : { assigns }),
         attrs: formatAttrs(node.attrs),
