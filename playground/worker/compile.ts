@@ -32,7 +32,7 @@ export async function compile(args: CompileArgs, context: HandlerContext): Promi
     compileStages(user.model, { fuse: args.fuse, ...(args.limits ? { limits: args.limits } : {}) }, (stage, milliseconds) => (timings[`compile: ${stage}`] = milliseconds)),
   );
   const shown = await timed('graph model', () => ({ report: reportOfStages(stages), model: graphModel(stages.simplified) }));
-  rememberCompile({ user, stages, plan: stages.plan, fuse: args.fuse, limits: args.limits });
+  rememberCompile({ user, stages, fuse: args.fuse, limits: args.limits });
   const params = 'params' in user ? { params: user.params } : {};
   return { result: { plan: stages.plan, ...shown, hasFeeds: user.feeds !== undefined, timings, costs: kernelCosts(stages), ...params } };
 }

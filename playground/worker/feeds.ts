@@ -14,7 +14,7 @@ import type { Handled, HandlerContext } from './host.js';
 import { lastCompile } from './state.js';
 
 export async function feeds(args: { readonly entry: string; readonly step: number }, context: HandlerContext): Promise<Handled<Readonly<Record<string, TensorData>>>> {
-  const { user, plan } = lastCompile('feeds');
+  const { user, stages: { plan } } = lastCompile('feeds');
   const entry = plan.entries[args.entry];
   if (!entry) throw new Error(`feeds: the plan has no entry '${args.entry}' (it has ${Object.keys(plan.entries).join(', ')}).`);
   // A dataset that downloads for these feeds reports its bytes to this call (the page's status shows them).

@@ -5,13 +5,13 @@
  * as the page keeps showing it.
  */
 
-import type { CompileStages, Plan } from '../../index.js';
+import type { CompileStages } from '../../index.js';
 import type { UserModel } from '../user-code.js';
 
 export interface LastCompile {
   readonly user: UserModel;
+  /** Every stage, the plan (`stages.plan`) among them. */
   readonly stages: CompileStages;
-  readonly plan: Plan;
   /** Whether it was compiled with fusion (the page's fused/unfused toggle). */
   readonly fuse: boolean;
   /** The limits it was compiled for (the page's device's, or WebGPU's defaults). */

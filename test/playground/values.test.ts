@@ -66,7 +66,7 @@ describe('playground/worker/values', () => {
 
   // The code's feeds(0) draws new images at each call (as a random generator does): the values must use the ones Forward ran on.
   const otherImages = images.map((v) => 1 - v);
-  beforeEach(() => rememberCompile({ user: { model: program, feeds: () => ({ images: otherImages, labels }) }, stages, plan: stages.plan, fuse: true, limits: undefined }));
+  beforeEach(() => rememberCompile({ user: { model: program, feeds: () => ({ images: otherImages, labels }) }, stages, fuse: true, limits: undefined }));
 
   it('evaluates a node of the simplified graph from the feeds and params Forward ran with, as interpret does the written graph', async () => {
     await valuesContext({ feeds: { images }, params, outputs: gpuOutputs(0) });
@@ -103,7 +103,7 @@ describe('playground/worker/values', () => {
 
   it('asks for Forward first, and again after a new compile', async () => {
     await valuesContext({ feeds: { images }, params, outputs: gpuOutputs(0) });
-    rememberCompile({ user: { model: program }, stages, plan: stages.plan, fuse: true, limits: undefined });
+    rememberCompile({ user: { model: program }, stages, fuse: true, limits: undefined });
     expect(() => values({ node: 0 })).to.throw(/run Forward first/);
   });
 });
