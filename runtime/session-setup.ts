@@ -118,7 +118,7 @@ export async function createBindGroups(device: GPUDevice, plan: Plan, buffers: r
  * appears twice as the same object).
  */
 export class KernelDispatches {
-  private readonly made: (KernelDispatch | undefined)[] = [];
+  private readonly kernels: (KernelDispatch | undefined)[] = [];
   private readonly entries = new Map<string, readonly KernelDispatch[]>();
 
   constructor(
@@ -130,12 +130,17 @@ export class KernelDispatches {
     private readonly dimsBindGroup: GPUBindGroup | undefined,
   ) {}
 
+  /** The entry's dispatches if they are made (every run after its first): no wait on a step's path. */
+  made(entryName: string): readonly KernelDispatch[] | undefined {
+    return this.entries.get(entryName);
+  }
+
   /** The entry's dispatches in order, once its own pipelines are made (rejects with the KernelError of one that failed). */
   async of(entryName: string): Promise<readonly KernelDispatch[]> {
     const ready = this.entries.get(entryName);
     if (ready) return ready;
     const pipelines = await this.pipelines.entry(entryName);
-    const dispatches = this.plan.entries[entryName]!.dispatches.map((k, i) => (this.made[k] ??= this.dispatchOf(k, pipelines[i]!)));
+    const dispatches = this.plan.entries[entryName]!.dispatches.map((k, i) => (this.kernels[k] ??= this.dispatchOf(k, pipelines[i]!)));
     this.entries.set(entryName, dispatches);
     return dispatches;
   }
@@ -146,7 +151,7 @@ export class KernelDispatches {
     const bindGroups = await createBindGroups(this.device, this.plan, buffers, this.layouts, kernels);
     kernels.forEach((k, i) => {
       this.bindGroups[k] = bindGroups[i]!;
-      const dispatch = this.made[k];
+      const dispatch = this.kernels[k];
       if (dispatch) dispatch.bindGroup = bindGroups[i]!;
     });
   }

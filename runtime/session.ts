@@ -290,19 +290,15 @@ export class Session<Forward extends string = string, TrainStep extends string =
       await this.dispatches.rebind(this.memory.buffers, moved);
     }
     const counts = dispatches.map(({ kernel }) => workgroupsAt(kernel, dims, this.device.limits.maxComputeWorkgroupsPerDimension));
-    if (this.workgroups.size >= 64) {
-      this.workgroups.clear();
-      this.sizedRuns.clear();
-    }
+    if (this.workgroups.size >= 64) this.workgroups.clear();
     this.workgroups.set(key, counts);
-    this.sizedRuns.add(key);
     dispatches.forEach((dispatch, i) => (dispatch.workgroups = counts[i]!));
   }
 
   private async executeStep(step: EntryRun, dims: RunDims, writes: readonly Write[], reads: readonly { name: string; id: number }[], checkedRun?: number) {
     const { name: label, entry } = step;
-    // This entry's pipelines only: one still compiling for another entry never delays it.
-    const dispatches = await this.loss.untilDone(() => this.dispatches.of(label));
+    // This entry's pipelines only: one still compiling for another entry never delays it (and once made, a step waits for none).
+    const dispatches = this.dispatches.made(label) ?? (await this.loss.untilDone(() => this.dispatches.of(label)));
     await this.sizeFor(step, dispatches, dims);
     // A checked run interleaves checks with the kernels (runtime/numerics.ts); others encode none.
     const check = checkedRun === undefined ? undefined : await this.loss.untilDone(this.numerics.instrument(label, entry, this.memory.buffers, dims, this.generation));
