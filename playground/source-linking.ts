@@ -20,7 +20,7 @@ import type { KernelsView } from './kernels-view.js';
 import type { PageContext } from './page-context.js';
 import { provideShareView, viewOfHash, withView } from './share.js';
 import type { ShareView } from './share.js';
-import { SourceLinks, wgslLineNodes } from './source-links.js';
+import { SourceLinks } from './source-links.js';
 import { installStageView, isStageView } from './stage-view.js';
 import type { StagesTab } from './stage-view.js';
 import { WgslView } from './wgsl-view.js';
@@ -78,7 +78,7 @@ export function installSourceLinks(page: LinkedPage): void {
   const markEditor = (nodes: readonly number[]): void => editor.markLines('linked', links()?.linesOfNodes(nodes) ?? [], nodes.length > 0);
   wgsl.onLineHover((line) => {
     const kernel = shownKernel();
-    markEditor(kernel && line !== undefined ? (wgslLineNodes(kernel)[line - 1] ?? []) : []);
+    markEditor(kernel && line !== undefined ? (links()?.nodesOfWgslLine(kernel.position, line) ?? []) : []);
   });
   hoverTargets(byId('dag-root'), '[data-node]', (target) => markEditor(target ? [Number(target.dataset['node'])] : []));
   // The Stages tab's text: the simplified graph's lines, and the fusion groups' and kernels' (their ids are the simplified graph's too).
