@@ -12,6 +12,7 @@
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { LayoutView, PositionedGraph } from './graph-layout.js';
+import type { StageView } from './stage-view.js';
 import type { PlanCosts } from './worker/costs.js';
 import type { ValueSummary } from './worker/value-summary.js';
 import type { Feed } from '../runtime.js';
@@ -21,9 +22,6 @@ export interface OnnxDim {
   readonly name: string;
   readonly where: string;
 }
-
-/** A stage the Stages tab shows (stage-view.ts): a graph stage, the fusion groups, or the kernels with or without fusion. */
-export type StageView = 'written' | 'specialized' | 'simplified' | 'fusion' | 'fused' | 'unfused';
 
 /** Where a compile's graph comes from: the editor's code, or an .onnx file dropped on the page. */
 export type CompileSource =
