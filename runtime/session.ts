@@ -67,10 +67,11 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private readonly entryRuns: ReadonlyMap<string, EntryRun>;
   /** Largest size of each dim (the plan's and the session's maxDims, the smaller of the two). */
   private readonly maxDims: RunDims;
-  /** Workgroup counts of each entry's dispatches, by entry and dims. */
+  /**
+   * Workgroup counts of each entry's dispatches, by entry and dims: its keys are the runs
+   * already checked to fit the device and sized in memory (memory only grows, so they stay so).
+   */
   private readonly workgroups = new Map<string, (readonly [number, number, number])[]>();
-  /** Entry and dims of the runs already checked to fit the device and sized in memory (memory only grows, so they stay so). */
-  private readonly sizedRuns = new Set<string>();
   /** Counts the times memory grew, so per-size caches (numerics checks) know their bind groups are stale. */
   private generation = 0;
   private readonly staging = new Map<number, GPUBuffer>();
@@ -271,7 +272,7 @@ export class Session<Forward extends string = string, TrainStep extends string =
     const unfed = step.inputs.find(({ name }) => (Object.hasOwn(feeds, name) ? feeds[name] : undefined) === undefined);
     if (unfed) throw new FeedError(`${what}: input '${unfed.name}' (${describeBuffer(unfed.buffer)}) was not fed.`);
     const dims = step.dims.length === 0 && options.dims === undefined ? {} : bindRunDims(what, this.plan, step.inputs, feeds, options.dims, step.dims, this.maxDims);
-    if (!this.sizedRuns.has(`${entryName} ${dimsKey(dims)}`)) checkRunFits(what, this.plan, entry, dims, this.device.limits);
+    if (!this.workgroups.has(`${entryName} ${dimsKey(dims)}`)) checkRunFits(what, this.plan, entry, dims, this.device.limits);
     const writes: Write[] = step.inputs.map(({ name, id, buffer }) => ({ id, bytes: feedBytes(`${what}: input '${name}'`, bufferAt(buffer, dims), feeds[name]!, options.checkFeeds === true) }));
     return { step, writes, dims, reads: outputNames.map((name) => ({ name, id: entry.outputs[name]! })) };
   }
@@ -280,8 +281,9 @@ export class Session<Forward extends string = string, TrainStep extends string =
   private async sizeFor(step: EntryRun, dispatches: readonly KernelDispatch[], dims: RunDims): Promise<void> {
     if (step.dims.length === 0) return;
     const key = `${step.name} ${dimsKey(dims)}`;
-    if (this.sizedRuns.has(key)) {
-      dispatches.forEach((dispatch, i) => (dispatch.workgroups = this.workgroups.get(key)![i]!));
+    const sized = this.workgroups.get(key);
+    if (sized) {
+      dispatches.forEach((dispatch, i) => (dispatch.workgroups = sized[i]!));
       return;
     }
     const moved = await this.memory.grow(`Session '${this.plan.name}' ${step.name}`, step.buffers, dims);
