@@ -159,14 +159,6 @@ export class CodeEditor {
     });
   }
 
-  /** The lines marked as `kind` (1-based, in order). */
-  markedLines(kind: LineMark): number[] {
-    const lines: number[] = [];
-    const { doc } = this.view.state;
-    this.view.state.field(lineMarks)[kind].between(0, doc.length, (from) => void lines.push(doc.lineAt(from).number));
-    return lines;
-  }
-
   private lineAt(event: MouseEvent): number | undefined {
     const position = this.view.posAtCoords({ x: event.clientX, y: event.clientY }, false);
     // posAtCoords snaps to the nearest line: below the last line is no line.
