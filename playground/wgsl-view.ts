@@ -79,11 +79,6 @@ export class WgslView {
     return this.shown;
   }
 
-  /** Whether long lines wrap. */
-  get wrapped(): boolean {
-    return this.wrap;
-  }
-
   setWrap(wrap: boolean): void {
     this.wrap = wrap;
     this.wrapToggle.setAttribute('aria-pressed', String(wrap));
