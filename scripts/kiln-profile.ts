@@ -17,8 +17,6 @@ import { requestDevice } from '../runtime/device.js';
 import type { CompileTiming, KernelTiming } from '../runtime/profile.js';
 import { formatCount, formatRate as rate, profileCompile, profileEntry } from '../runtime/profile.js';
 
-export { formatCount };
-
 export interface ProfileOptions {
   /** Profile the forward entry (a graph has only that one); default a training program's trainStep. */
   readonly forward?: boolean;
@@ -68,7 +66,7 @@ export function parseDims(text: string): Record<string, number> {
  * FLOPs and bytes (`costs`, in the timings' order) and the GFLOP/s and GB/s it achieved;
  * then the step's totals.
  */
-export function printProfile(timings: readonly KernelTiming[], costs: readonly KernelCost[]): string {
+function printProfile(timings: readonly KernelTiming[], costs: readonly KernelCost[]): string {
   const total = timings.reduce((sum, t) => sum + t.ms, 0);
   const rows = timings.map((timing, i) => ({ ...timing, flops: costs[i]!.flops, bytes: costs[i]!.bytesRead + costs[i]!.bytesWritten })).sort((a, b) => b.ms - a.ms);
   const header = `${'ms'.padStart(10)}  ${'share'.padStart(6)}  ${'GFLOP/s'.padStart(7)}  ${'GB/s'.padStart(7)}  ${'FLOPs'.padStart(6)}  ${'bytes'.padStart(6)}  kernel [workgroups] ops`;
@@ -120,7 +118,7 @@ export function wgslShape(wgsl: string): WgslShape {
 }
 
 /** The compile timings as a table, slowest first, with each kernel's WGSL shape and how many kernels share its body. */
-export function printCompile(timings: readonly CompileTiming[]): string {
+function printCompile(timings: readonly CompileTiming[]): string {
   const shapes = timings.map(({ kernel }) => wgslShape(kernel.wgsl));
   const sharing = new Map<string, number>();
   for (const { body } of shapes) sharing.set(body, (sharing.get(body) ?? 0) + 1);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { main } from '../../scripts/kiln-cli.js';
-import { formatCount, wgslShape } from '../../scripts/kiln-profile.js';
+import { formatCount } from '../../runtime/profile.js';
+import { wgslShape } from '../../scripts/kiln-profile.js';
 import { compile } from '../../compiler/plan.js';
 import { requestDevice } from '../../runtime/device.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
