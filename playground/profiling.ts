@@ -88,7 +88,7 @@ export function installProfiling(page: PageShell): Profiling {
  * implements. A reduction lowered to several dispatches in a row lists its nodes on each:
  * they get the sum, the kernel's whole cost.
  */
-export function heatOfNodes(entry: EntryReport, perDispatch: readonly number[]): Map<number, number> {
+function heatOfNodes(entry: EntryReport, perDispatch: readonly number[]): Map<number, number> {
   const byNode = new Map<number, number>();
   for (const kernel of entry.kernels) {
     for (const { node } of kernel.ops) byNode.set(node, (byNode.get(node) ?? 0) + (perDispatch[kernel.position] ?? 0));

@@ -85,7 +85,7 @@ function tensorsOf(tensors: Readonly<Record<string, HostTensor>>, copy = false):
 }
 
 /** The summary as the panel shows it: the figures, the histogram, the first values, and where they come from. */
-export function summaryView(summary: ValueSummary, check: ForwardCheck): HTMLElement {
+function summaryView(summary: ValueSummary, check: ForwardCheck): HTMLElement {
   const stats: [string, string, number | string][] = [
     ['shape', 'shape', `${summary.dtype}[${summary.shape.join(',')}]`],
     ['min', 'min', summary.min],

@@ -26,7 +26,7 @@ export interface Responsiveness {
 }
 
 /** Starts recording long tasks in every document the page opens (call before `goto`). */
-export async function recordLongTasks(page: Page): Promise<void> {
+async function recordLongTasks(page: Page): Promise<void> {
   await page.evaluateOnNewDocument(() => {
     const tasks: number[] = [];
     (window as unknown as { kilnLongTasks: number[] }).kilnLongTasks = tasks;
@@ -37,7 +37,7 @@ export async function recordLongTasks(page: Page): Promise<void> {
 }
 
 /** The long tasks recorded since the last call (and forgets them). */
-export async function takeLongTasks(page: Page): Promise<number[]> {
+async function takeLongTasks(page: Page): Promise<number[]> {
   return page.evaluate(() => {
     const tasks = (window as unknown as { kilnLongTasks?: number[] }).kilnLongTasks ?? [];
     return tasks.splice(0, tasks.length);

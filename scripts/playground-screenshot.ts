@@ -22,7 +22,7 @@ import { ROOT } from './build.mjs';
 import { launchChromium, recordPageLog } from './chromium.js';
 import { buildPlayground, servePlayground } from './playground.js';
 
-export const SCREENSHOT_PATH = join(ROOT, 'playground', 'screenshot.png');
+const SCREENSHOT_PATH = join(ROOT, 'playground', 'screenshot.png');
 export const VIEWPORT = { width: 1280, height: 800 } as const;
 
 interface Shot {
@@ -39,7 +39,7 @@ async function selectKernel(page: Page, kind: string): Promise<void> {
   await row!.click();
 }
 
-export const SHOTS: Readonly<Record<string, Shot>> = {
+const SHOTS: Readonly<Record<string, Shot>> = {
   main: {
     path: SCREENSHOT_PATH,
     viewport: VIEWPORT,

@@ -33,7 +33,7 @@ export interface OnnxSource {
 }
 
 /** The scalar output that makes a model trainable in the page. */
-export const LOSS_OUTPUT = 'loss';
+const LOSS_OUTPUT = 'loss';
 /** SGD's step for a model trained in the page: small, since the data is random. */
 const LEARNING_RATE = 0.01;
 /** Integers fed where no Gather, OneHot or loss bounds an input: 0 and 1, valid for any index or class count. */

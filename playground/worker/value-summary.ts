@@ -5,8 +5,8 @@
  * in f64, so a large f32 tensor's mean does not drift.
  */
 
-export const HISTOGRAM_BINS = 24;
-export const FIRST_VALUES = 32;
+const HISTOGRAM_BINS = 24;
+const FIRST_VALUES = 32;
 
 /** Values as the reference interpreter and the session give them (bool as 0/1). */
 export interface Values {

@@ -54,7 +54,7 @@ export function values(args: { readonly node: number }): Handled<ValueSummary> {
 }
 
 /** Node `id`'s values by the reference interpreter, summarized. */
-export function nodeSummary(graph: Graph, id: number, given: { readonly feeds: Readonly<Record<string, HostValue>>; readonly params: Readonly<Record<string, HostValue>> }): ValueSummary {
+function nodeSummary(graph: Graph, id: number, given: { readonly feeds: Readonly<Record<string, HostValue>>; readonly params: Readonly<Record<string, HostValue>> }): ValueSummary {
   return summarizeValues(evaluateNodes(graph, [id], { feeds: given.feeds, params: given.params })[0]!);
 }
 
