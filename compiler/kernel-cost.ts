@@ -45,7 +45,7 @@ export function nodeFlops(graph: Graph, id: number, dims: Dims = {}): number {
 }
 
 /** The bytes a kernel's bindings hold at `dims`, read-only and written. */
-export function kernelBytes(plan: Plan, kernel: PlanKernel, dims: Dims = {}): Omit<KernelCost, 'flops'> {
+function kernelBytes(plan: Plan, kernel: PlanKernel, dims: Dims = {}): Omit<KernelCost, 'flops'> {
   let bytesRead = 0;
   let bytesWritten = 0;
   for (const { buffer, access } of kernel.bindings) {

@@ -84,7 +84,7 @@ const MAX_KEY_TILE = 64;
  * WGSL guarantees 8 KiB of function-address-space memory per function; an invocation keeps
  * its query row and its output row there (plus a few scalars).
  */
-export const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
+const ROW_FLOATS_LIMIT = (8192 - 256) / 4;
 
 /** A size as WGSL: a literal (`64u`), or read from the size block when symbolic. */
 export const u = (x: Dim): string => wgslSize(x);

@@ -37,7 +37,7 @@ export function windowsTile(w: PoolWindows): boolean {
 }
 
 /** One input element of window (o…): its in-plane offset (u32), and when it may lie in padding, where it does not. */
-export interface WindowTap {
+interface WindowTap {
   readonly offset: string;
   readonly inside?: string;
 }
@@ -47,7 +47,7 @@ export interface WindowTap {
  * with the `let` statements they read. A tap that can fall into padding reads a coordinate
  * clamped into the plane (its read stays in bounds) and carries the check that drops it.
  */
-export function windowTaps(w: PoolWindows): { setup: string[]; taps: WindowTap[] } {
+function windowTaps(w: PoolWindows): { setup: string[]; taps: WindowTap[] } {
   const setup: string[] = [];
   // Per axis and tap along it: the coordinate's name and its check, if any.
   const perAxis = w.kernel.map((k, a) =>
@@ -86,7 +86,7 @@ export function windowTaps(w: PoolWindows): { setup: string[]; taps: WindowTap[]
  * of x by `better`, for taps read at `base` plus their offset; branch-free (selects), so
  * invocations run it in lockstep.
  */
-export function unrolledArgmax(taps: readonly WindowTap[], base: string, better: IndexReducer['better']): string[] {
+function unrolledArgmax(taps: readonly WindowTap[], base: string, better: IndexReducer['better']): string[] {
   // `found` is only needed while the taps so far may all have been padding.
   let certain = false;
   const lines: string[] = [];

@@ -27,7 +27,7 @@ import { timeKernels } from './autotune.js';
 const [MATRICES, HEADS, SEQUENCE, DEPTH] = [8, 4, 64, 16];
 
 /** The representative attention as `variant` runs it, with its FLOPs (both products, causal: half the scores). */
-export function representativeAttention(variant: AttentionVariant, limits: KernelLimits): TimedKernel & { flops: number } {
+function representativeAttention(variant: AttentionVariant, limits: KernelLimits): TimedKernel & { flops: number } {
   const matrix = SEQUENCE * DEPTH;
   const params: AttentionKernelParams = {
     name: `tune_attention_${variant}`,
