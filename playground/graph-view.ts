@@ -108,8 +108,8 @@ export class GraphView {
   /** The shown entry's kernels: for grouping by kernel, and the side panel's kernel. */
   setKernels(kernels: readonly KernelNodes[]): void {
     this.kernels = kernels;
-    const { focus } = this.selection;
-    if (this.panel.node !== undefined) this.panel.show(this.byId.get(this.panel.node), { group: this.groupName(focus), kernel: this.kernelName(focus) });
+    // The panel shows the focus unless closed: its kernel's name may have changed.
+    if (this.panel.node !== undefined) this.showPanel();
     if (this.grouping.by === 'kernel') this.regroup();
   }
 
@@ -148,7 +148,7 @@ export class GraphView {
     this.selection = { ids, focus, zoom: zoom || this.zoomPending };
     this.zoomPending = false;
     this.needed = groupsShowing(this.grouping, focus === undefined ? ids : [...ids, focus]);
-    this.panel.show(focus === undefined ? undefined : this.byId.get(focus), { group: this.groupName(focus), kernel: this.kernelName(focus) });
+    this.showPanel();
     for (const { ids: lineIds, line } of this.textLines) line.classList.toggle('hl', lineIds.some((id) => ids.has(id)));
     this.text.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
     this.relayout();
@@ -346,6 +346,12 @@ export class GraphView {
     return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'forward';
   }
 
+  /** Shows the focus (none: hides the panel) with its group and kernel. */
+  private showPanel(): void {
+    const { focus } = this.selection;
+    this.panel.show(focus === undefined ? undefined : this.byId.get(focus), { group: this.groupName(focus), kernel: this.kernelName(focus) });
+  }
+
   private groupName(id: number | undefined): string | undefined {
     const group = id === undefined ? undefined : this.grouping.groupOf.get(id);
     return group === undefined ? undefined : groupPath(this.grouping, group).map((g) => this.grouping.groups.get(g)!.label).join(' / ');
@@ -365,7 +371,6 @@ export class GraphView {
     });
     this.text.replaceChildren(...this.textLines.map(({ line }) => line));
   }
-
 }
 
 function paint(shape: SVGGElement, value: number | undefined): void {
