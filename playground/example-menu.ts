@@ -41,16 +41,13 @@ export function installExampleMenu(context: PageContext): ExampleMenu {
   };
   // An opened .onnx file is no example: the menu names the file rather than the example it replaced.
   context.bus.on('opened', ({ file }) => showOther(`File: ${file}`));
-  /** Whether the editor's code may be replaced: unedited, or the user agrees to drop the edits. */
-  const mayReplace = (what: string): boolean =>
-    !context.hasEdits() || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);
   const replaceCode = (code: string): void => {
     context.setCode(code);
     void context.compile();
   };
   const loadExample = (id: string): void => {
     const example = EXAMPLES.find((e) => e.id === id) ?? DEFAULT_EXAMPLE;
-    if (!mayReplace(`the example “${example.title}”`)) {
+    if (!context.mayReplaceCode(`the example “${example.title}”`)) {
       select.value = shownId;
       return;
     }
@@ -60,7 +57,7 @@ export function installExampleMenu(context: PageContext): ExampleMenu {
     replaceCode(example.code);
   };
   const loadCode = (code: string): void => {
-    if (!mayReplace('the code from the link')) return;
+    if (!context.mayReplaceCode('the code from the link')) return;
     showInMenu(undefined);
     replaceCode(code);
   };

@@ -31,7 +31,7 @@ export function installOnnxDrop(context: PageContext): void {
 
   const open = async (file: File): Promise<void> => {
     // The note replaces the editor's code: edits to it would be lost.
-    if (context.hasEdits() && !window.confirm(`Open ${file.name}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`)) return;
+    if (!context.mayReplaceCode(file.name)) return;
     try {
       const bytes = await file.arrayBuffer();
       context.setStatus(`reading ${file.name}…`);

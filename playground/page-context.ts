@@ -63,8 +63,8 @@ export interface PageContext {
   setSource(source: () => CompileSource | undefined): void;
   /** Replaces the editor's code with `code` (an example, a link's code, a note) as not edited: switching away from it does not ask. */
   setCode(code: string): void;
-  /** Whether the editor's code was edited since it was last set by setCode (switching away would lose it). */
-  hasEdits(): boolean;
+  /** Whether the editor's code may be replaced by `what`: unedited since setCode, or the user agrees to drop the edits. */
+  mayReplaceCode(what: string): boolean;
   /** Writes the status line (clearing an error shown there). */
   setStatus(text: string): void;
   /** The status line's text. */

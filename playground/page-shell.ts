@@ -59,8 +59,8 @@ export class PageShell implements PageContext {
     this.editor.code = code;
   }
 
-  hasEdits(): boolean {
-    return this.editor.code !== this.uneditedCode;
+  mayReplaceCode(what: string): boolean {
+    return this.editor.code === this.uneditedCode || window.confirm(`Open ${what}? Your edits to the code in the editor will be lost (Cancel keeps them; Share makes a link to them).`);
   }
 
   /** The page's first compile, asked of the worker before the editor was made (main.ts): compile() takes it if the code is still `code`. */
