@@ -93,7 +93,7 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
       const built = withOrigin(graph, node.origin, () => {
         const rewritten = rewrite(node, inputs, graph);
         if (rewritten !== undefined) checkRewrite(node, rewritten, graph);
-        return rewritten ?? graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name);
+        return rewritten ?? reapply(node, inputs, graph);
       });
       map.set(node.id, built);
     }
@@ -112,6 +112,11 @@ export function rebuild(program: GraphProgram, rewrite: Rewrite = () => undefine
     ]),
   );
   return { graph, entries };
+}
+
+/** `node`'s op applied again to `inputs` in `graph` (its attributes and name kept), taking the node's origin: a rebuild's default for a node it does not rewrite. */
+export function reapply(node: Node, inputs: readonly Tensor[], graph: Graph): Tensor {
+  return withOrigin(graph, node.origin, () => graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name));
 }
 
 /** An input, param or state copied into `graph` under its name (params keep their initializers, all their origins); undefined for other nodes. */

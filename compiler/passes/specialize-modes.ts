@@ -8,12 +8,9 @@
 
 import { Graph } from '../graph.js';
 import type { Mode } from '../ops/mode.js';
-import type { Attrs } from '../ops/op.js';
-import { getOp } from '../ops/op.js';
-import { withOrigin } from '../origin.js';
 import type { Tensor } from '../tensor.js';
 import type { GraphProgram } from './program.js';
-import { copySource, requireProgram } from './program.js';
+import { copySource, reapply, requireProgram } from './program.js';
 
 const MODES: readonly Mode[] = ['train', 'infer'];
 
@@ -33,7 +30,7 @@ export function specializeModes(program: GraphProgram): GraphProgram {
     } else {
       const trainInputs = node.inputs.map((id) => maps.train.get(id)!);
       const inferInputs = node.inputs.map((id) => maps.infer.get(id)!);
-      const apply = (inputs: readonly Tensor[]): Tensor => withOrigin(graph, node.origin, () => graph.addNode(getOp(node.op), inputs, node.attrs as Attrs, node.name));
+      const apply = (inputs: readonly Tensor[]): Tensor => reapply(node, inputs, graph);
       const trained = apply(trainInputs);
       maps.train.set(node.id, trained);
       maps.infer.set(node.id, trainInputs.every((t, i) => t === inferInputs[i]) ? trained : apply(inferInputs));
