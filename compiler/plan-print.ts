@@ -132,7 +132,7 @@ function wrap(names: readonly string[]): string[] {
 }
 
 /** `12`, or `⌈784*batch/64⌉` for a count computed per run. */
-function describeCount(count: PlanWorkgroupCount): string {
+export function describeCount(count: PlanWorkgroupCount): string {
   return typeof count === 'number' ? String(count) : `⌈${count.size}/${count.per}⌉`;
 }
 

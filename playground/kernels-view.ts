@@ -9,6 +9,7 @@
 
 import type { BindingReport, EntryReport, KernelReport } from '../index.js';
 import type { KernelCost } from './worker/costs.js';
+import { describeCount } from '../compiler/plan-print.js';
 import { formatCount, formatRate } from '../runtime/profile.js';
 import { el, formatBytes, formatPlanBytes } from './dom.js';
 import './kernels-view.css';
@@ -144,7 +145,7 @@ export class KernelsView {
       el('td', { class: 'mono', title: kernel.reason }, ...breakableName(kernel.name), el('div', { class: 'ops' }, kernel.ops.map(({ op, node }) => `${op} %${node}`).join(', '))),
       ...figureCells(cost, microseconds, total),
       el('td', {}, el('span', { class: `kind kind-${kernel.kind}`, title: kernel.reason }, kernel.kind)),
-      el('td', { class: 'mono' }, kernel.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`)).join('×'), el('div', { class: 'ops' }, size)),
+      el('td', { class: 'mono' }, kernel.workgroups.map(describeCount).join('×'), el('div', { class: 'ops' }, size)),
       el('td', {}, ...kernel.bindings.map(bindingChip)),
     );
   }

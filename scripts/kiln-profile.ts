@@ -9,6 +9,7 @@
 import { entryCosts } from '../compiler/kernel-cost.js';
 import type { KernelCost } from '../compiler/kernel-cost.js';
 import { planningDims } from '../compiler/memory.js';
+import { describeCount } from '../compiler/plan-print.js';
 import type { CompileOptions } from '../compiler/plan.js';
 import { compileStages } from '../compiler/plan.js';
 import { Graph } from '../compiler/graph.js';
@@ -71,7 +72,7 @@ function printProfile(timings: readonly KernelTiming[], costs: readonly KernelCo
   const rows = timings.map((timing, i) => ({ ...timing, flops: costs[i]!.flops, bytes: costs[i]!.bytesRead + costs[i]!.bytesWritten })).sort((a, b) => b.ms - a.ms);
   const header = `${'ms'.padStart(10)}  ${'share'.padStart(6)}  ${'GFLOP/s'.padStart(7)}  ${'GB/s'.padStart(7)}  ${'FLOPs'.padStart(6)}  ${'bytes'.padStart(6)}  kernel [workgroups] ops`;
   const lines = rows.map(({ kernel, ms, flops, bytes }) => {
-    const counts = kernel.workgroups.map((n) => (typeof n === 'number' ? String(n) : `⌈${n.size}/${n.per}⌉`));
+    const counts = kernel.workgroups.map(describeCount);
     const share = `${((100 * ms) / total).toFixed(1)}%`;
     const figures = [rate(flops, ms).padStart(7), rate(bytes, ms).padStart(7), formatCount(flops).padStart(6), formatCount(bytes).padStart(6)];
     return `${ms.toFixed(3).padStart(10)}  ${share.padStart(6)}  ${figures.join('  ')}  ${kernel.name} [${counts.join('×')}] ${kernel.ops.join(' ')}`;
