@@ -6,10 +6,9 @@
 
 import { svg } from './dom.js';
 import type { DagGroup } from './graph-groups.js';
-import { groupText } from './graph-groups.js';
 import type { Box, Point } from './graph-layout.js';
 import type { DagNode, NodePart } from './graph-model.js';
-import { nodeText } from './graph-shapes.js';
+import { groupText, nodeText } from './graph-shapes.js';
 
 export function nodeShape(node: DagNode, box: Box): SVGGElement {
   const [title, detail] = nodeText(node);

@@ -165,17 +165,3 @@ export function nodesOfGroup(grouping: DagGrouping, id: string): number[] {
   const group = grouping.groups.get(id);
   return group ? [...group.nodes, ...group.groups.flatMap((child) => nodesOfGroup(grouping, child))] : [];
 }
-
-const GROUP_HEIGHT = 40;
-const GROUP_CHAR_WIDTH = 7;
-
-/** A collapsed group's two lines: its label, and how many nodes it holds. */
-export function groupText(group: DagGroup): [string, string] {
-  return [group.label, `${group.size} nodes${group.groups.length > 0 ? ` · ${group.groups.length} groups` : ''}`];
-}
-
-/** A collapsed group's box, sized to its text. */
-export function groupBoxSize(group: DagGroup): { width: number; height: number } {
-  const [title, detail] = groupText(group);
-  return { width: Math.ceil(Math.max(title.length, detail.length) * GROUP_CHAR_WIDTH + 24), height: GROUP_HEIGHT };
-}

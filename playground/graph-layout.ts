@@ -8,10 +8,10 @@
 
 import elkBundled from 'elkjs/lib/elk.bundled.js';
 import type { ELK as ElkLayouter, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
-import { groupBoxSize, groupNodes, visibleOf } from './graph-groups.js';
+import { groupNodes, visibleOf } from './graph-groups.js';
 import type { DagGroup, DagGrouping, GroupBy, KernelNodes } from './graph-groups.js';
 import type { DagModel } from './graph-model.js';
-import { NODE_HEIGHT, nodeWidth } from './graph-shapes.js';
+import { groupBoxSize, NODE_HEIGHT, nodeWidth } from './graph-shapes.js';
 
 /** What to lay out: the grouping and which groups are open. */
 export interface LayoutView {
