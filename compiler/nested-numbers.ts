@@ -10,7 +10,7 @@ import { checkShape, sizeOf } from './shape.js';
 export type NestedNumbers = number | readonly NestedNumbers[];
 
 /** The shape of a rectangular nested array and its values in row-major order. */
-export function flattenNested(value: NestedNumbers): { shape: number[]; values: number[] } {
+function flattenNested(value: NestedNumbers): { shape: number[]; values: number[] } {
   const shape: number[] = [];
   for (let level: NestedNumbers = value; Array.isArray(level); level = (level as readonly NestedNumbers[])[0]!) {
     shape.push((level as readonly NestedNumbers[]).length);
