@@ -207,16 +207,21 @@ export class PageShell implements PageContext {
   }
 
   selectNode(id: number): void {
+    if (!this.selectKernelWhere((k) => k.ops.some(({ node }) => node === id), { focusNode: id })) this.selectKernel(undefined, { focusNode: id });
+  }
+
+  /** Selects the first kernel that `matches`, in the shown entry or else another (switching to it); false when none does. */
+  private selectKernelWhere(matches: (kernel: EntryReport['kernels'][number]) => boolean, options: SelectOptions): boolean {
     const entries = this.shown?.report.entries ?? [];
     const ordered = [...entries.filter((e) => e.name === this.shownEntry), ...entries.filter((e) => e.name !== this.shownEntry)];
     for (const entry of ordered) {
-      const position = entry.kernels.findIndex((k) => k.ops.some(({ node }) => node === id));
+      const position = entry.kernels.findIndex(matches);
       if (position < 0) continue;
       if (entry.name !== this.shownEntry) this.switchEntry(entry.name, position);
-      this.selectKernel(position, { focusNode: id });
-      return;
+      this.selectKernel(position, options);
+      return true;
     }
-    this.selectKernel(undefined, { focusNode: id });
+    return false;
   }
 
   setStatus(text: string): void {
@@ -255,15 +260,9 @@ export class PageShell implements PageContext {
   /** A kernel that failed to compile is named in the message (`kernel k3_add (…): WGSL does not compile: line 12: …`). */
   private showKernelOfError(message: string): void {
     const name = /kernel (\w+) \(/.exec(message)?.[1];
-    if (!name || !this.shown) return;
+    if (!name) return;
     const errorLine = Number(/line (\d+):/.exec(message)?.[1]) || undefined;
-    for (const entry of this.shown.report.entries) {
-      const position = entry.kernels.findIndex((k) => k.name === name);
-      if (position < 0) continue;
-      if (entry.name !== this.shownEntry) this.switchEntry(entry.name, position);
-      this.selectKernel(position, { errorLine, zoom: true });
-      return;
-    }
+    this.selectKernelWhere((k) => k.name === name, { errorLine, zoom: true });
   }
 }
 
