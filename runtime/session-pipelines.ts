@@ -38,17 +38,20 @@ export class SessionPipelines {
     private readonly plan: Plan,
     onProgress?: (progress: PipelineProgress) => void,
   ) {
-    const distinct = new Map<string, Promise<GPUComputePipeline>>();
-    for (const k of creationOrder(plan)) {
-      const kernel = plan.kernels[k]!;
-      this.pipelines[k] = pipelineFor(device, kernel);
-      const key = pipelineKey(kernel);
-      if (!distinct.has(key)) distinct.set(key, this.pipelines[k]!);
-    }
+    const order = creationOrder(plan);
+    for (const k of order) this.pipelines[k] = pipelineFor(device, plan.kernels[k]!);
     this.ready = Promise.all(this.pipelines).then(() => undefined);
     // Handled here, so a failure nobody awaits is no unhandled rejection: the runs that need the kernel report it.
     this.ready.catch(() => undefined);
-    if (onProgress) reportProgress([...distinct.values()], onProgress);
+    if (onProgress) {
+      // Each distinct pipeline once (its first kernel's promise); keyed only when someone listens.
+      const distinct = new Map<string, Promise<GPUComputePipeline>>();
+      for (const k of order) {
+        const key = pipelineKey(plan.kernels[k]!);
+        if (!distinct.has(key)) distinct.set(key, this.pipelines[k]!);
+      }
+      reportProgress([...distinct.values()], onProgress);
+    }
   }
 
   /** The pipelines of an entry's dispatches, in dispatch order. */
