@@ -105,7 +105,6 @@ export function groupNodes(model: DagModel, by: GroupBy, kernels: readonly Kerne
 
 /** Dissolves groups of fewer than two nodes (innermost first) and counts sizes. */
 function finish(by: GroupBy, drafts: Map<string, Draft>, topGroups: string[], model: DagModel): DagGrouping {
-  const sizes = new Map<string, number>();
   const sizeOf = (group: Draft): number => group.nodes.length + group.groups.reduce((sum, id) => sum + sizeOf(drafts.get(id)!), 0);
   const topNodes: number[] = [];
   const dissolve = (group: Draft): void => {
@@ -121,11 +120,8 @@ function finish(by: GroupBy, drafts: Map<string, Draft>, topGroups: string[], mo
   const groupOf = new Map<number, string>();
   const groups = new Map<string, DagGroup>();
   for (const group of drafts.values()) {
-    sizes.set(group.id, sizeOf(group));
     for (const id of group.nodes) groupOf.set(id, group.id);
-  }
-  for (const group of drafts.values()) {
-    groups.set(group.id, { ...group, ...(group.parent === undefined ? {} : { parent: group.parent }), size: sizes.get(group.id)! });
+    groups.set(group.id, { ...group, size: sizeOf(group) });
   }
   const ungrouped = model.nodes.filter((node) => !groupOf.has(node.id)).map((node) => node.id);
   return { by, groups, top: { groups: topGroups, nodes: ungrouped }, groupOf };
