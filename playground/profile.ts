@@ -7,7 +7,7 @@
  */
 
 import type { Plan } from '../runtime.js';
-import { profileEntry } from '../runtime/profile.js';
+import { atDims, profileEntry } from '../runtime/profile.js';
 
 /** Timed dispatches per kernel after an untimed one; the figure is their median. */
 const RUNS = 5;
@@ -22,7 +22,7 @@ export interface KernelTimes {
 export async function timeKernels(device: GPUDevice, plan: Plan, entryName: string, dims: Readonly<Record<string, number>>): Promise<KernelTimes> {
   const timestamps = device.features.has('timestamp-query');
   const timings = await profileEntry(device, plan, entryName, RUNS, dims, timestamps ? 'timestamps' : 'wall');
-  const at = Object.keys(dims).length > 0 ? ` at ${Object.entries(dims).map(([name, size]) => `${name}=${size}`).join(', ')}` : '';
+  const at = atDims(dims);
   return {
     microseconds: timings.map(({ ms }) => ms * 1000),
     note: timestamps

@@ -107,6 +107,11 @@ function passTimestamps(device: GPUDevice) {
   };
 }
 
+/** ` at batch=64, seq=8`: the sizes a symbolic plan was profiled at, for a title (empty for a static plan). */
+export function atDims(dims: RunDims): string {
+  return Object.keys(dims).length > 0 ? ` at ${Object.entries(dims).map(([name, size]) => `${name}=${size}`).join(', ')}` : '';
+}
+
 /** 1234567 → `1.23M`: three significant digits and an SI prefix (`kiln profile`'s and the playground's FLOPs and bytes). */
 export function formatCount(n: number): string {
   const prefixes = ['', 'K', 'M', 'G', 'T'];

@@ -16,7 +16,7 @@ import { Graph } from '../compiler/graph.js';
 import type { TrainingProgram } from '../compiler/train.js';
 import { requestDevice } from '../runtime/device.js';
 import type { CompileTiming, KernelTiming } from '../runtime/profile.js';
-import { formatCount, formatRate as rate, profileCompile, profileEntry } from '../runtime/profile.js';
+import { atDims, formatCount, formatRate as rate, profileCompile, profileEntry } from '../runtime/profile.js';
 
 export interface ProfileOptions {
   /** Profile the forward entry (a graph has only that one); default a training program's trainStep. */
@@ -44,8 +44,7 @@ export async function profile(source: Graph | TrainingProgram, options: ProfileO
     const dims = { ...planningDims(plan), ...options.dims };
     const entry = options.forward || source instanceof Graph ? 'forward' : 'trainStep';
     const timings = await profileEntry(gpu.device, plan, entry, options.runs ?? 5, dims);
-    const at = Object.keys(dims).length > 0 ? ` at ${Object.entries(dims).map(([name, size]) => `${name}=${size}`).join(', ')}` : '';
-    return `${adapter}: ${plan.name} ${entry}${at}\n${printProfile(timings, entryCosts(plan, stages.simplified.graph, entry, dims))}`;
+    return `${adapter}: ${plan.name} ${entry}${atDims(dims)}\n${printProfile(timings, entryCosts(plan, stages.simplified.graph, entry, dims))}`;
   } finally {
     gpu.destroy();
   }
