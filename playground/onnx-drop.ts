@@ -35,7 +35,7 @@ export function installOnnxDrop(context: PageContext): void {
     try {
       const bytes = await file.arrayBuffer();
       context.setStatus(`reading ${file.name}…`);
-      const dims = await context.client.call('onnxDims', { bytes: bytes.slice(0), fileName: file.name });
+      const dims = await context.client.call('onnxDims', { bytes, fileName: file.name });
       if (dims.length > 0) context.setStatus(`${file.name}: a size for each dynamic dim…`);
       const sizes = dims.length === 0 ? {} : await askDims(file.name, dims);
       if (sizes === undefined) {
