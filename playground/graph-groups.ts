@@ -106,12 +106,12 @@ export function groupNodes(model: DagModel, by: GroupBy, kernels: readonly Kerne
 /** Dissolves groups of fewer than two nodes (innermost first) and counts sizes. */
 function finish(by: GroupBy, drafts: Map<string, Draft>, topGroups: string[], model: DagModel): DagGrouping {
   const sizeOf = (group: Draft): number => group.nodes.length + group.groups.reduce((sum, id) => sum + sizeOf(drafts.get(id)!), 0);
-  const topNodes: number[] = [];
   const dissolve = (group: Draft): void => {
     for (const child of [...group.groups]) dissolve(drafts.get(child)!);
     if (sizeOf(group) >= 2) return;
     const parent = group.parent === undefined ? undefined : drafts.get(group.parent)!;
-    (parent?.nodes ?? topNodes).push(...group.nodes);
+    // At the top, its node is simply left ungrouped (`top.nodes` is every node no group holds).
+    parent?.nodes.push(...group.nodes);
     const siblings = parent?.groups ?? topGroups;
     siblings.splice(siblings.indexOf(group.id), 1);
     drafts.delete(group.id);
