@@ -1,20 +1,12 @@
 import { expect } from 'chai';
-import { main } from '../../scripts/kiln-cli.js';
 import { formatCount } from '../../runtime/profile.js';
 import { wgslShape } from '../../scripts/kiln-profile.js';
 import { compile } from '../../compiler/plan.js';
 import { requestDevice } from '../../runtime/device.js';
 import { seedMlp } from '../../examples/models/seed-mlp.js';
+import { cli } from '../scripts/run-cli.js';
 
 const FIXTURE = 'test/cli/profile-fixture.ts';
-
-/** Runs the CLI in-process, capturing what it writes. */
-async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(args, { write: (text: string) => (out += text) }, { write: (text: string) => (err += text) });
-  return { status, out, err };
-}
 
 /** A kernel row of `kiln profile`: ms, share, GFLOP/s, GB/s, FLOPs, bytes, name. */
 const ROW = /^\s*(\d+\.\d{3})\s+(\d+\.\d)%\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(k\d+_\w+) \[/;

@@ -3,18 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { main, USAGE } from '../../scripts/kiln-cli.js';
+import { USAGE } from '../../scripts/kiln-cli.js';
+import { cli } from './run-cli.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURE = 'test/scripts/inspect-fixture.ts';
-
-/** Runs main in-process, capturing what it writes. */
-async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await main(args, { write: (text: string) => (out += text) }, { write: (text: string) => (err += text) });
-  return { status, out, err };
-}
 
 describe('kiln CLI', () => {
   it('runs as bin/kiln.mjs: `kiln inspect seed-mlp` prints the report of the training program', async function () {
