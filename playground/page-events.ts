@@ -29,11 +29,10 @@ type Listener<K extends keyof PageEvents> = (event: PageEvents[K]) => void;
 export class PageBus {
   private readonly listeners = new Map<keyof PageEvents, Set<Listener<never>>>();
 
-  on<K extends keyof PageEvents>(name: K, listener: Listener<K>): () => void {
+  on<K extends keyof PageEvents>(name: K, listener: Listener<K>): void {
     let set = this.listeners.get(name);
     if (!set) this.listeners.set(name, (set = new Set()));
     set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
   }
 
   emit<K extends keyof PageEvents>(name: K, event: PageEvents[K]): void {
