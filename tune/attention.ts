@@ -22,7 +22,7 @@ import type { AttentionKernelParams } from '../shaders/attention.js';
 import { attentionKernel } from '../shaders/attention.js';
 import { attentionRowsKernel } from '../shaders/attention-rows.js';
 import type { TimedKernel } from './autotune.js';
-import { timeKernels } from './autotune.js';
+import { race } from './autotune.js';
 
 const [MATRICES, HEADS, SEQUENCE, DEPTH] = [8, 4, 64, 16];
 
@@ -61,19 +61,7 @@ export async function autotuneAttention(gpu: KilnDevice, table: TuningTable, opt
   const variants = [DEFAULT_ATTENTION_VARIANT, ...ATTENTION_VARIANTS.filter((v) => v !== DEFAULT_ATTENTION_VARIANT)];
   const kernels = variants.map((variant) => representativeAttention(variant, limits));
   const timing = { repeats: options.repeats ?? 3, runMs: options.runMs ?? 20 };
-  const margin = options.margin ?? 0.1;
-  const times = await timeKernels(gpu.device, kernels, timing);
-  const rates: Partial<Record<AttentionVariant, number>> = {};
-  variants.forEach((variant, i) => {
-    rates[variant] = Number((kernels[i]!.flops / times[i]! / 1e6).toPrecision(4));
-  });
-  let best = 0;
-  times.forEach((ms, i) => {
-    if (ms < times[best]! && ms * (1 + margin) < times[0]!) best = i;
-  });
-  if (best !== 0) {
-    const [again, challenger] = await timeKernels(gpu.device, [kernels[0]!, kernels[best]!], { ...timing, repeats: 2 * timing.repeats });
-    if (!(challenger! * (1 + margin) < again!)) best = 0;
-  }
-  return { ...table, attention: variants[best]!, measured: { ...table.measured, attention: rates } };
+  // GFLOP/s: flops per ms / 1e6; the default first, the one a challenger must beat.
+  const { winner, rates } = await race(gpu.device, kernels, variants, (i) => kernels[i]!.flops / 1e6, timing, options.margin ?? 0.1);
+  return { ...table, attention: winner as AttentionVariant, measured: { ...table.measured, attention: rates } };
 }

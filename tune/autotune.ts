@@ -254,7 +254,7 @@ function fastest(rates: Readonly<Record<string, number>>, fallback: string, marg
  * a burst of load elsewhere during the first round does not crown a slower kernel.
  * Returns the winner and every kernel's rate (`work` units per ms, from the first round).
  */
-async function race(
+export async function race(
   device: GPUDevice,
   kernels: readonly TimedKernel[],
   names: readonly string[],
