@@ -21,7 +21,6 @@ import type { OnnxDim } from '../protocol.js';
 import type { Feeds } from '../user-code.js';
 import type { Handled } from './host.js';
 
-
 /** What an opened file compiles as: the model, feeds for every step, and the params' imported values (for `session.setParams`). */
 export interface OnnxSource {
   readonly model: Graph | TrainingProgram;
@@ -61,7 +60,10 @@ function fedInputs(graph: onnxTypes.IGraphProto): onnxTypes.IValueInfoProto[] {
 
 /** The dynamic dims of the model's inputs, named as `modelOfOnnx`'s `dims` (and importOnnx's) take them, in input order. */
 export function dynamicDims(bytes: Uint8Array, fileName = 'the file'): OnnxDim[] {
-  const graph = decode(bytes, fileName).graph!;
+  return dynamicDimsOf(decode(bytes, fileName).graph!);
+}
+
+function dynamicDimsOf(graph: onnxTypes.IGraphProto): OnnxDim[] {
   // The importer's own naming, so the names are exactly those its `dims` option binds.
   const dims = new InputDims();
   for (const info of fedInputs(graph)) (info.type?.tensorType?.shape?.dim ?? []).forEach((dim, axis) => dims.dimension(info.name ?? '', axis, dim));
@@ -76,7 +78,8 @@ export function onnxDims(args: { readonly bytes: ArrayBuffer; readonly fileName:
 /** Imports `bytes` with each dynamic dim bound by `dims` (every one: see dynamicDims), with feeds and, given a `loss` output, training. */
 export function modelOfOnnx(bytes: Uint8Array, dims: Readonly<Record<string, number>>, fileName = 'the file'): OnnxSource {
   const model = decode(bytes, fileName);
-  const wanted = dynamicDims(bytes, fileName);
+  // The decoded model's dims: a file's bytes (its weights) are decoded once here, not again for its dims.
+  const wanted = dynamicDimsOf(model.graph!);
   const missing = wanted.filter(({ name }) => dims[name] === undefined);
   if (missing.length > 0) {
     throw new ArgumentError(`${fileName}: give a size for each dynamic dim; missing ${missing.map(({ name, where }) => `${name} (${where})`).join(', ')}.`);
