@@ -91,7 +91,7 @@ export function gatherKernel(ctx: LoweringContext, axis: number): KernelSpec[] {
  */
 export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; size: Dim }): KernelSpec[] {
   const out = ctx.node;
-  const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const indices = ctx.inputs[1]!;
   const total = sizeOf(out.shape);
   if (total === 0) return [];
   const { axis, size } = attrs;
@@ -127,17 +127,24 @@ export function scatterAddKernel(ctx: LoweringContext, attrs: { axis: number; si
     '}',
     'out[i] = sum;',
   ];
+  return scatterKernel(ctx, ctx.header, total, body);
+}
+
+/** A scatterAdd kernel: `body` once per invocation, reading updates and indices, writing out. */
+function scatterKernel(ctx: LoweringContext, header: readonly string[], invocations: Dim, body: readonly string[]): KernelSpec[] {
+  const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const out = ctx.node;
   const bindings = new KernelBindings();
   const kernel = perElementKernel({
     limits: ctx.limits,
     name: ctx.name,
-    header: ctx.header,
+    header,
     decls: [
       bindings.storage(updates.id, 'updates', updates.dtype, 'read'),
       bindings.storage(indices.id, 'indices', 'i32', 'read'),
       bindings.storage(out.id, 'out', out.dtype, 'read_write'),
     ],
-    invocations: total,
+    invocations,
     body,
     dims: ctx.dims,
   });
@@ -156,7 +163,6 @@ function largestDivisor(n: number, most: number): number {
 /** scatterAdd with `chunk` neighbouring elements of an output row per invocation (see scatterAddKernel). */
 function chunkedScatterAdd(ctx: LoweringContext, s: { outer: Dim; size: Dim; inner: number; count: Dim; chunk: number }): KernelSpec[] {
   const out = ctx.node;
-  const [updates, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
   const { outer, size, inner, count, chunk } = s;
   const chunks = inner / chunk;
   const zero = storedLiteral(0, out.dtype);
@@ -178,19 +184,5 @@ function chunkedScatterAdd(ctx: LoweringContext, s: { outer: Dim; size: Dim; inn
     `let to = ${blockOffset(outer, size, inner, 'row', ['o', 't0'])};`,
     ...elements.map((k) => `out[${k === 0 ? 'to' : `to + ${k}u`}] = sum${k};`),
   ];
-  const bindings = new KernelBindings();
-  const kernel = perElementKernel({
-    limits: ctx.limits,
-    name: ctx.name,
-    header: [...ctx.header, `${chunk} neighbouring elements of a row per invocation`],
-    decls: [
-      bindings.storage(updates.id, 'updates', updates.dtype, 'read'),
-      bindings.storage(indices.id, 'indices', 'i32', 'read'),
-      bindings.storage(out.id, 'out', out.dtype, 'read_write'),
-    ],
-    invocations: dimMul(dimMul(outer, size), chunks),
-    body,
-    dims: ctx.dims,
-  });
-  return [{ name: ctx.name, ...kernel, bindings: bindings.list }];
+  return scatterKernel(ctx, [...ctx.header, `${chunk} neighbouring elements of a row per invocation`], dimMul(dimMul(outer, size), chunks), body);
 }
