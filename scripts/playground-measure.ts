@@ -79,7 +79,6 @@ async function main(): Promise<void> {
   const site = await buildPlayground();
   const server = await servePlayground(site.dir);
   const chromium = await launchChromium();
-  const rows: string[] = [];
   const ms = (value: number): string => value.toFixed(0).padStart(6);
   try {
     for (const example of examples) {
@@ -87,8 +86,7 @@ async function main(): Promise<void> {
       await page.setViewport(MEASURE_VIEWPORT);
       const cold = await measureLoad(page, `${server.url}#example=${example.id}`);
       await page.close();
-      rows.push(`${example.id.padEnd(20)} cold link: longest task ${ms(cold.longestTaskMs)} ms, ready ${ms(cold.readyMs)} ms`);
-      console.log(rows.at(-1));
+      console.log(`${example.id.padEnd(20)} cold link: longest task ${ms(cold.longestTaskMs)} ms, ready ${ms(cold.readyMs)} ms`);
     }
     const page = await chromium.browser.newPage();
     await page.setViewport(MEASURE_VIEWPORT);
@@ -96,8 +94,7 @@ async function main(): Promise<void> {
     for (const example of examples) {
       if (example.id === 'your-own') continue;
       const switched = await measureSwitch(page, example.id);
-      rows.push(`${example.id.padEnd(20)} switch:    longest task ${ms(switched.longestTaskMs)} ms, ready ${ms(switched.readyMs)} ms`);
-      console.log(rows.at(-1));
+      console.log(`${example.id.padEnd(20)} switch:    longest task ${ms(switched.longestTaskMs)} ms, ready ${ms(switched.readyMs)} ms`);
     }
   } finally {
     await chromium.close();

@@ -1,8 +1,7 @@
 /**
  * `npm run playground`: builds the playground (the page's main.js and its worker.js bundled
  * by esbuild, sharing chunks/, the page, and the Fashion-MNIST files its examples fetch)
- * into playground/build/, serves that
- * folder alone on 127.0.0.1 and prints the URL.
+ * into playground/build/, serves that folder alone on 127.0.0.1 and prints the URL.
  *
  *   npm run playground                     build and serve (a free port)
  *   npm run playground -- --port 8080      build and serve on port 8080
