@@ -3,11 +3,11 @@
  * times, and timed from submit to `onSubmittedWorkDone` (wall clock: timestamp queries
  * are optional in WebGPU and absent on some adapters), or, with the `'timestamps'` clock on
  * a device that has `timestamp-query`, by the GPU's own timestamps at the start and end of
- * its compute pass (no submit overhead: what the playground's Time kernels shows). Buffers are allocated one per
- * plan buffer, zero-filled, so the figures show where a step's time goes — not a step's
- * exact total (each kernel pays one submit's overhead here). A plan with symbolic dims is
- * profiled at the sizes `dims` gives (`{batch: 64}`). `profileCompile` times each kernel's
- * pipeline creation instead. scripts/kiln-profile.ts prints both (`kiln profile`).
+ * its compute pass (no submit overhead: what the playground's Time kernels shows). Buffers
+ * are allocated one per plan buffer, zero-filled, so the figures show where a step's time
+ * goes — not a step's exact total (each kernel runs alone, and by the wall clock pays one
+ * submit's overhead). A plan with symbolic dims is profiled at the sizes `dims` gives
+ * (`{batch: 64}`). `profileCompile` times each kernel's pipeline creation instead. scripts/kiln-profile.ts prints both (`kiln profile`).
  */
 
 import type { Plan, PlanBuffer, PlanKernel } from '../compiler/plan-format.js';
