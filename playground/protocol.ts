@@ -12,7 +12,7 @@
 import type { CompileReport, Plan } from '../index.js';
 import type { DagModel } from './graph-model.js';
 import type { LayoutView, PositionedGraph } from './graph-layout.js';
-import type { StageView } from './stage-view.js';
+import type { StageView } from './stage-names.js';
 import type { PlanCosts } from './worker/costs.js';
 import type { ValueSummary } from './worker/value-summary.js';
 import type { Feed } from '../runtime.js';

@@ -21,7 +21,8 @@ import type { PageContext } from './page-context.js';
 import { provideShareView, viewOfHash, withView } from './share.js';
 import type { ShareView } from './share.js';
 import { SourceLinks } from './source-links.js';
-import { installStageView, isStageView } from './stage-view.js';
+import { isStageView } from './stage-names.js';
+import { installStageView } from './stage-view.js';
 import type { StagesTab } from './stage-view.js';
 import { WgslView } from './wgsl-view.js';
 

@@ -9,21 +9,8 @@
 
 import { byId, el } from './dom.js';
 import type { PageContext } from './page-context.js';
-
-export const STAGE_VIEWS = [
-  { stage: 'written', label: 'as written, with gradients and updates' },
-  { stage: 'specialized', label: 'modes specialized (train / eval)' },
-  { stage: 'simplified', label: 'simplified: the graph the kernels compute' },
-  { stage: 'fusion', label: 'fusion groups, with the rule of each' },
-  { stage: 'fused', label: 'fused kernels' },
-  { stage: 'unfused', label: 'unfused kernels: one per op' },
-] as const;
-
-export type StageView = (typeof STAGE_VIEWS)[number]['stage'];
-
-export function isStageView(text: string | undefined): text is StageView {
-  return STAGE_VIEWS.some(({ stage }) => stage === text);
-}
+import { STAGE_VIEWS } from './stage-names.js';
+import type { StageView } from './stage-names.js';
 
 export interface StagesTab {
   /** The stage shown. */

@@ -8,7 +8,7 @@
 
 import { compileStages, printStage, reportOfStages } from '../../index.js';
 import type { CompileReport, CompileStages } from '../../index.js';
-import type { StageView } from '../stage-view.js';
+import type { StageView } from '../stage-names.js';
 import type { Handled } from './host.js';
 import { lastCompile } from './state.js';
 import type { LastCompile } from './state.js';
